@@ -1,0 +1,18 @@
+//! Backline's domain: the types and rules of support operations, with no I/O.
+//!
+//! Everything here is plain data and plain functions so that the rules (who may see a case,
+//! what a valid case looks like, how a partner is flagged) are tested without a database.
+
+pub mod case;
+pub mod ids;
+pub mod org;
+pub mod user;
+pub mod validation;
+pub mod visibility;
+
+pub use case::{CaseStatus, Channel, NewCaseInput, Priority, Tier};
+pub use ids::{CaseId, CommentId, OrgId, UserId};
+pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
+pub use user::{Email, Role};
+pub use validation::{FieldErrors, ParseError};
+pub use visibility::{resolve_case_parties, Actor, CaseParties, CaseScope, OrgFacts, PartiesError};

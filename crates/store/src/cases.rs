@@ -1,0 +1,436 @@
+//! Cases, their comments and their audit trail. Every change to a case and its event are
+//! written in one transaction, so the trail can never disagree with the case.
+
+use crate::models::{from_millis, stored};
+use crate::sql::{opt_i64, Arg, Sql};
+use crate::{
+    now_millis, Backend, CaseEvent, CaseRecord, Comment, OrgRef, PartnerRef, Result, Store,
+    StoreError, UserRef,
+};
+use backline_domain::{
+    CaseId, CaseScope, CaseStatus, Channel, CommentId, OrgId, PartnerKinds, Priority, Role,
+    TechnicalLevel, Tier, UserId,
+};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub subject: String,
+    pub description: String,
+    pub priority: Priority,
+    pub product: Option<String>,
+    pub channel: Channel,
+    pub tier: Tier,
+    pub tags: Vec<String>,
+    pub organization: OrgId,
+    pub partner: Option<OrgId>,
+    pub requester: UserId,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CaseChanges {
+    pub status: Option<CaseStatus>,
+    pub priority: Option<Priority>,
+    pub tier: Option<Tier>,
+    pub assignee: Option<Option<UserId>>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<CaseStatus>,
+    pub priority: Option<Priority>,
+    pub organization_slug: Option<String>,
+    pub partner_slug: Option<String>,
+    /// `Some(None)` asks for unassigned cases.
+    pub assignee: Option<Option<UserId>>,
+    /// Words that must all appear in the subject or description.
+    pub text: Option<String>,
+    /// Only cases with a smaller id (the cursor of the previous page).
+    pub before: Option<CaseId>,
+    pub limit: usize,
+}
+
+const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority, c.tier, \
+     c.product, c.channel, c.tags, c.created_at, c.updated_at, c.solved_at, \
+     o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
+     r.id AS r_id, r.name AS r_name, r.email AS r_email, \
+     a.id AS a_id, a.name AS a_name, a.email AS a_email, \
+     p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.partner_kinds AS p_kinds, \
+     p.technical_level AS p_level \
+     FROM cases c \
+     JOIN organizations o ON o.id = c.organization_id \
+     JOIN users r ON r.id = c.requester_id \
+     LEFT JOIN users a ON a.id = c.assignee_id \
+     LEFT JOIN organizations p ON p.id = c.partner_id";
+
+fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
+    let assignee = match opt_i64(row, "a_id")? {
+        Some(id) => Some(UserRef { id: UserId(id), name: row.try_get("a_name")?, email: row.try_get("a_email")? }),
+        None => None,
+    };
+    let partner = match opt_i64(row, "p_id")? {
+        Some(id) => {
+            let level: Option<String> = row.try_get("p_level")?;
+            Some(PartnerRef {
+                id: OrgId(id),
+                slug: row.try_get("p_slug")?,
+                name: row.try_get("p_name")?,
+                kinds: stored(PartnerKinds::parse_list, &row.try_get::<String, _>("p_kinds")?)?,
+                technical_level: level.as_deref().map(|l| stored(TechnicalLevel::parse, l)).transpose()?,
+            })
+        }
+        None => None,
+    };
+    let tags: String = row.try_get("tags")?;
+    Ok(CaseRecord {
+        id: CaseId(row.try_get("id")?),
+        subject: row.try_get("subject")?,
+        description: row.try_get("description")?,
+        status: stored(CaseStatus::parse, &row.try_get::<String, _>("status")?)?,
+        priority: stored(Priority::parse, &row.try_get::<String, _>("priority")?)?,
+        tier: Tier::new(row.try_get("tier")?).map_err(|e| StoreError::Corrupt(e.0))?,
+        product: row.try_get("product")?,
+        channel: stored(Channel::parse, &row.try_get::<String, _>("channel")?)?,
+        tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        organization: OrgRef { id: OrgId(row.try_get("o_id")?), slug: row.try_get("o_slug")?, name: row.try_get("o_name")? },
+        requester: UserRef { id: UserId(row.try_get("r_id")?), name: row.try_get("r_name")?, email: row.try_get("r_email")? },
+        assignee,
+        partner,
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+        solved_at: opt_i64(row, "solved_at")?.map(from_millis),
+    })
+}
+
+/// Adds the visibility rule to a query over `cases c` (see `backline_domain::visibility`).
+fn push_scope(sql: &mut Sql, scope: CaseScope) {
+    match scope {
+        CaseScope::All => {}
+        CaseScope::Partner(org) => {
+            sql.push(" AND c.partner_id = ").bind(Arg::Int(org.0));
+        }
+        CaseScope::Organization(org) => {
+            sql.push(" AND c.organization_id = ").bind(Arg::Int(org.0));
+        }
+        CaseScope::Nothing => {
+            sql.push(" AND 1 = 0");
+        }
+    }
+}
+
+async fn record_event(
+    tx: &mut Transaction<'_, Any>,
+    case: CaseId,
+    actor: Option<UserId>,
+    kind: &str,
+    data: serde_json::Value,
+    at: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO case_events (case_id, actor_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(case.0)
+        .bind(actor.map(|a| a.0))
+        .bind(kind)
+        .bind(data.to_string())
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn create_case(&self, case: &NewCase) -> Result<CaseRecord> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let row: AnyRow = sqlx::query(
+            "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
+             organization_id, requester_id, partner_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+        )
+        .bind(&case.subject)
+        .bind(&case.description)
+        .bind(CaseStatus::New.as_str())
+        .bind(case.priority.as_str())
+        .bind(case.tier.level())
+        .bind(case.product.as_deref())
+        .bind(case.channel.as_str())
+        .bind(json!(case.tags).to_string())
+        .bind(case.organization.0)
+        .bind(case.requester.0)
+        .bind(case.partner.map(|p| p.0))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = CaseId(row.try_get("id")?);
+        let data = json!({
+            "status": CaseStatus::New, "priority": case.priority, "tier": case.tier,
+            "channel": case.channel, "organization_id": case.organization,
+            "partner_id": case.partner, "tags": case.tags,
+        });
+        record_event(&mut tx, id, Some(case.requester), "created", data, now).await?;
+        tx.commit().await?;
+        self.case(id).await
+    }
+
+    /// The case, whoever may see it; callers apply the visibility rule.
+    pub async fn case(&self, id: CaseId) -> Result<CaseRecord> {
+        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} WHERE c.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        case_from_row(&row)
+    }
+
+    /// One page of cases, newest first, within `scope`, and the cursor of the next page.
+    pub async fn list_cases(&self, filter: &CaseFilter, scope: CaseScope) -> Result<(Vec<CaseRecord>, Option<CaseId>)> {
+        let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} WHERE 1 = 1"));
+        push_scope(&mut sql, scope);
+        if !filter.statuses.is_empty() {
+            sql.push(" AND c.status IN (");
+            for (i, status) in filter.statuses.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Arg::Text(status.as_str().into()));
+            }
+            sql.push(")");
+        }
+        if let Some(priority) = filter.priority {
+            sql.push(" AND c.priority = ").bind(Arg::Text(priority.as_str().into()));
+        }
+        if let Some(slug) = &filter.organization_slug {
+            sql.push(" AND o.slug = ").bind(Arg::Text(slug.clone()));
+        }
+        if let Some(slug) = &filter.partner_slug {
+            sql.push(" AND p.slug = ").bind(Arg::Text(slug.clone()));
+        }
+        match filter.assignee {
+            Some(Some(user)) => {
+                sql.push(" AND c.assignee_id = ").bind(Arg::Int(user.0));
+            }
+            Some(None) => {
+                sql.push(" AND c.assignee_id IS NULL");
+            }
+            None => {}
+        }
+        if let Some(text) = &filter.text {
+            // Substring match on each word; full-text search with ranking is the search index's job.
+            for word in text.split_whitespace().take(8) {
+                let pattern = format!("%{}%", escape_like(&word.to_lowercase()));
+                sql.push(" AND (LOWER(c.subject) LIKE ").bind(Arg::Text(pattern.clone()));
+                sql.push(" ESCAPE '\\' OR LOWER(c.description) LIKE ").bind(Arg::Text(pattern));
+                sql.push(" ESCAPE '\\')");
+            }
+        }
+        if let Some(before) = filter.before {
+            sql.push(" AND c.id < ").bind(Arg::Int(before.0));
+        }
+        let limit = filter.limit.clamp(1, 500);
+        sql.push(" ORDER BY c.id DESC LIMIT ").bind(Arg::Int(limit as i64 + 1));
+        let rows = sql.query().fetch_all(&self.read).await?;
+        let mut cases = rows.iter().map(case_from_row).collect::<Result<Vec<_>>>()?;
+        let next = if cases.len() > limit {
+            cases.truncate(limit);
+            cases.last().map(|c| c.id)
+        } else {
+            None
+        };
+        Ok((cases, next))
+    }
+
+    pub async fn count_cases(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM cases").fetch_one(&self.read).await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Applies `changes`, recording one event per field that really changed. Returns the case
+    /// as it now is; an empty change writes nothing.
+    pub async fn update_case(&self, id: CaseId, changes: &CaseChanges, actor: UserId) -> Result<CaseRecord> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
+        // has a single writer and needs (and understands) no such clause.
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let row = sqlx::query(&format!(
+            "SELECT status, priority, tier, assignee_id, tags FROM cases WHERE id = $1{lock}"
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let status = stored(CaseStatus::parse, &row.try_get::<String, _>("status")?)?;
+        let priority = stored(Priority::parse, &row.try_get::<String, _>("priority")?)?;
+        let tier: i64 = row.try_get("tier")?;
+        let assignee = opt_i64(&row, "assignee_id")?.map(UserId);
+        let tags: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("tags")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+
+        let mut events: Vec<(&str, serde_json::Value)> = Vec::new();
+        if let Some(to) = changes.status.filter(|s| *s != status) {
+            events.push(("status_changed", json!({"from": status, "to": to})));
+        }
+        if let Some(to) = changes.priority.filter(|p| *p != priority) {
+            events.push(("priority_changed", json!({"from": priority, "to": to})));
+        }
+        if let Some(to) = changes.tier.filter(|t| t.level() != tier) {
+            events.push(("tier_changed", json!({"from": tier, "to": to})));
+        }
+        if let Some(to) = changes.assignee.filter(|a| *a != assignee) {
+            events.push(("assignee_changed", json!({"from": assignee, "to": to})));
+        }
+        if let Some(to) = changes.tags.as_ref().filter(|t| **t != tags) {
+            events.push(("tags_changed", json!({"from": tags, "to": to})));
+        }
+        if events.is_empty() {
+            tx.rollback().await?;
+            return self.case(id).await;
+        }
+
+        let new_status = changes.status.unwrap_or(status);
+        // solved_at marks the latest solution; reopening clears it.
+        let solved_at_sql = match (status.is_active(), new_status.is_active()) {
+            (true, false) => "solved_at = $7",
+            (false, true) => "solved_at = NULL",
+            _ => "solved_at = solved_at",
+        };
+        sqlx::query(&format!(
+            "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
+             updated_at = $7, {solved_at_sql} WHERE id = $6"
+        ))
+        .bind(new_status.as_str())
+        .bind(changes.priority.unwrap_or(priority).as_str())
+        .bind(changes.tier.map_or(tier, Tier::level))
+        .bind(changes.assignee.unwrap_or(assignee).map(|a| a.0))
+        .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
+        .bind(id.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for (kind, data) in events {
+            record_event(&mut tx, id, Some(actor), kind, data, now).await?;
+        }
+        tx.commit().await?;
+        self.case(id).await
+    }
+
+    /// Adds a reply or internal note; `status_after` moves the case along in the same
+    /// transaction (e.g. a staff reply opens a new case).
+    pub async fn add_comment(
+        &self,
+        case: CaseId,
+        author: UserId,
+        body: &str,
+        public: bool,
+        status_after: Option<(CaseStatus, CaseStatus)>,
+    ) -> Result<Comment> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let row: AnyRow = sqlx::query(
+            "INSERT INTO comments (case_id, author_id, body, public, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(case.0)
+        .bind(author.0)
+        .bind(body)
+        .bind(i64::from(public))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let comment_id: i64 = row.try_get("id")?;
+        record_event(&mut tx, case, Some(author), "comment_added", json!({"comment_id": comment_id, "public": public}), now).await?;
+        match status_after {
+            Some((from, to)) if from != to => {
+                sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
+                    .bind(to.as_str())
+                    .bind(now)
+                    .bind(case.0)
+                    .execute(&mut *tx)
+                    .await?;
+                record_event(&mut tx, case, Some(author), "status_changed", json!({"from": from, "to": to}), now).await?;
+            }
+            _ => {
+                sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(case.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        self.comments(case, true)
+            .await?
+            .into_iter()
+            .find(|c| c.id == CommentId(comment_id))
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The case's comments, oldest first; internal notes only when asked for.
+    pub async fn comments(&self, case: CaseId, include_internal: bool) -> Result<Vec<Comment>> {
+        let filter = if include_internal { "" } else { " AND m.public = $2" };
+        let text = format!(
+            "SELECT m.id, m.case_id, m.body, m.public, m.created_at, \
+             u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
+             FROM comments m JOIN users u ON u.id = m.author_id \
+             WHERE m.case_id = $1{filter} ORDER BY m.id"
+        );
+        let mut query = sqlx::query(&text).bind(case.0);
+        if !include_internal {
+            query = query.bind(1_i64);
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Comment {
+                    id: CommentId(row.try_get("id")?),
+                    case_id: CaseId(row.try_get("case_id")?),
+                    author: UserRef { id: UserId(row.try_get("u_id")?), name: row.try_get("u_name")?, email: row.try_get("u_email")? },
+                    author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
+                    body: row.try_get("body")?,
+                    public: row.try_get::<i64, _>("public")? != 0,
+                    created_at: from_millis(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// The case's audit trail, oldest first.
+    pub async fn case_events(&self, case: CaseId) -> Result<Vec<CaseEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.case_id, e.kind, e.data, e.created_at, \
+             u.id AS u_id, u.name AS u_name, u.email AS u_email \
+             FROM case_events e LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.case_id = $1 ORDER BY e.id",
+        )
+        .bind(case.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let actor = match opt_i64(row, "u_id")? {
+                    Some(id) => Some(UserRef { id: UserId(id), name: row.try_get("u_name")?, email: row.try_get("u_email")? }),
+                    None => None,
+                };
+                Ok(CaseEvent {
+                    id: row.try_get("id")?,
+                    case_id: CaseId(row.try_get("case_id")?),
+                    actor,
+                    kind: row.try_get("kind")?,
+                    data: serde_json::from_str(&row.try_get::<String, _>("data")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    created_at: from_millis(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -1,0 +1,31 @@
+use thiserror::Error;
+
+/// Everything that can go wrong in storage, sorted by what the caller should do about it.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken, e.g. a slug or email already taken.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Turns a unique-constraint violation into a `Conflict` with a readable message.
+    pub(crate) fn unique(message: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+        move |e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(message.to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Backline's storage: one set of SQL over SQLite (embedded default) and PostgreSQL.
+//!
+//! Queries go through sqlx's `Any` driver with `$N` placeholders, which both backends accept,
+//! and portable types only (BIGINT, TEXT, BOOLEAN; times as Unix milliseconds). Schema lives in
+//! one migration folder per backend. SQLite gets a single writer connection beside a pool of
+//! readers: SQLite allows one writer at a time anyway, and queueing writers in the pool is
+//! cheaper than having them spin on the database lock.
+
+mod cases;
+mod error;
+mod models;
+mod orgs;
+mod sql;
+pub mod testing;
+mod users;
+
+pub use cases::{CaseChanges, CaseFilter, NewCase};
+pub use error::StoreError;
+pub use models::*;
+pub use orgs::{NewOrg, OrgChanges};
+pub use users::NewUser;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// A SQLite file `backline.db` inside this directory (created if missing).
+    Sqlite { data_dir: PathBuf },
+    /// A PostgreSQL URL; several nodes may share it.
+    Postgres { url: String },
+}
+
+impl StoreConfig {
+    /// PostgreSQL when a URL is given, otherwise SQLite in `data_dir`.
+    pub fn from_flags(data_dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(StoreConfig::Sqlite { data_dir: data_dir.to_path_buf() }),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreConfig::Postgres { url: url.to_string() })
+            }
+            Some(_) => Err(StoreError::Config(
+                "--database-url must start with postgres:// (leave it out for SQLite)".into(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// Reads, and on PostgreSQL writes too.
+    read: AnyPool,
+    /// On SQLite, one connection that performs every write.
+    write: AnyPool,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file if needed, and brings the schema up to date.
+    pub async fn open(config: &StoreConfig) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let store = match config {
+            StoreConfig::Sqlite { data_dir } => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Config(format!("cannot create {}: {e}", data_dir.display()))
+                })?;
+                let url = format!("sqlite://{}?mode=rwc", data_dir.join("backline.db").display());
+                let write = sqlite_pool(&url, 1).await?;
+                // Migrate through the writer before readers open, so they see the schema.
+                SQLITE_MIGRATIONS.run(&write).await?;
+                let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+                let read = sqlite_pool(&url, readers as u32).await?;
+                Store { backend: Backend::Sqlite, read, write }
+            }
+            StoreConfig::Postgres { url } => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(24)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                // sqlx takes an advisory lock, so nodes starting together migrate once.
+                POSTGRES_MIGRATIONS.run(&pool).await?;
+                Store { backend: Backend::Postgres, read: pool.clone(), write: pool }
+            }
+        };
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database does; used by `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        let row: AnyRow = sqlx::query("SELECT 1").fetch_one(&self.read).await?;
+        drop(row);
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+async fn sqlite_pool(url: &str, connections: u32) -> Result<AnyPool> {
+    let pool = AnyPoolOptions::new()
+        .max_connections(connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL lets readers run beside the writer; NORMAL sync keeps every committed
+                // transaction across a process crash (only power loss may drop the last ones).
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+
+/// Milliseconds since the Unix epoch, the form every time is stored in.
+pub fn now_millis() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}

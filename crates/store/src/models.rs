@@ -1,0 +1,133 @@
+//! Rows as storage returns them. The server renders its own JSON and HTML views from these.
+
+use backline_domain::{
+    CaseId, CaseStatus, Channel, CommentId, OrgId, OrgKind, PartnerKinds, Priority, Role,
+    TechnicalLevel, Tier, UserId,
+};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Org {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub kind: OrgKind,
+    pub partner_kinds: PartnerKinds,
+    pub technical_level: Option<TechnicalLevel>,
+    pub served_by: Option<OrgRef>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Org {
+    pub fn facts(&self) -> backline_domain::OrgFacts {
+        backline_domain::OrgFacts {
+            id: self.id,
+            kind: self.kind,
+            served_by: self.served_by.as_ref().map(|p| p.id),
+        }
+    }
+}
+
+/// An organisation named inside another record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRef {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+}
+
+/// The partner flag carried by every case record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerRef {
+    pub id: OrgId,
+    pub slug: String,
+    pub name: String,
+    pub kinds: PartnerKinds,
+    pub technical_level: Option<TechnicalLevel>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub org: Option<OrgRef>,
+    /// The support tier an agent works in.
+    pub tier: Option<Tier>,
+    pub created_at: OffsetDateTime,
+}
+
+impl User {
+    pub fn actor(&self) -> backline_domain::Actor {
+        backline_domain::Actor {
+            user_id: self.id,
+            role: self.role,
+            org_id: self.org.as_ref().map(|o| o.id),
+        }
+    }
+}
+
+/// A person named inside another record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRecord {
+    pub id: CaseId,
+    pub subject: String,
+    pub description: String,
+    pub status: CaseStatus,
+    pub priority: Priority,
+    pub tier: Tier,
+    pub product: Option<String>,
+    pub channel: Channel,
+    pub tags: Vec<String>,
+    pub organization: OrgRef,
+    pub requester: UserRef,
+    pub assignee: Option<UserRef>,
+    pub partner: Option<PartnerRef>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub solved_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    pub id: CommentId,
+    pub case_id: CaseId,
+    pub author: UserRef,
+    pub author_role: Role,
+    pub body: String,
+    pub public: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub case_id: CaseId,
+    pub actor: Option<UserRef>,
+    pub kind: String,
+    pub data: serde_json::Value,
+    pub created_at: OffsetDateTime,
+}
+
+pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Parses a stored enum value; a failure means the database holds something the code never
+/// wrote, which is reported rather than papered over.
+pub(crate) fn stored<T>(
+    parse: impl Fn(&str) -> Result<T, backline_domain::ParseError>,
+    text: &str,
+) -> Result<T, crate::StoreError> {
+    parse(text).map_err(|e| crate::StoreError::Corrupt(e.0))
+}

@@ -1,0 +1,188 @@
+//! People, their API tokens and their web sessions. Secrets are stored only as hashes,
+//! computed by the caller.
+
+use crate::models::{from_millis, stored};
+use crate::sql::opt_i64;
+use crate::{now_millis, OrgRef, Result, Store, StoreError, User};
+use backline_domain::{OrgId, Role, Tier, UserId};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub org: Option<OrgId>,
+    pub tier: Option<Tier>,
+    pub password_hash: Option<String>,
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.tier, u.created_at, \
+     o.id AS o_id, o.slug AS o_slug, o.name AS o_name \
+     FROM users u LEFT JOIN organizations o ON o.id = u.org_id";
+
+fn user_from_row(row: &AnyRow) -> Result<User> {
+    let org = match opt_i64(row, "o_id")? {
+        Some(id) => Some(OrgRef { id: OrgId(id), slug: row.try_get("o_slug")?, name: row.try_get("o_name")? }),
+        None => None,
+    };
+    let tier = opt_i64(row, "tier")?
+        .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
+        .transpose()?;
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: stored(Role::parse, &row.try_get::<String, _>("role")?)?,
+        org,
+        tier,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+impl Store {
+    pub async fn create_user(&self, user: &NewUser) -> Result<User> {
+        let row: AnyRow = sqlx::query(
+            "INSERT INTO users (email, name, role, org_id, tier, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(user.org.map(|o| o.0))
+        .bind(user.tier.map(Tier::level))
+        .bind(user.password_hash.as_deref())
+        .bind(now_millis())
+        .fetch_one(&self.write)
+        .await
+        .map_err(StoreError::unique("a user with this email already exists"))?;
+        self.user(UserId(row.try_get("id")?)).await
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} WHERE u.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<User> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} WHERE u.email = $1"))
+            .bind(email)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    /// The user and their password hash, for signing in.
+    pub async fn user_with_password(&self, email: &str) -> Result<(User, Option<String>)> {
+        let row = sqlx::query(&format!("SELECT u.password_hash, {USER_COLUMNS} WHERE u.email = $1"))
+            .bind(email)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((user_from_row(&row)?, row.try_get("password_hash")?))
+    }
+
+    pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.0)
+            .execute(&self.write)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Users in email order, optionally of one organisation, or vendor staff only.
+    pub async fn list_users(&self, org: Option<OrgId>, staff_only: bool) -> Result<Vec<User>> {
+        let mut sql = crate::sql::Sql::new(&format!("SELECT {USER_COLUMNS} WHERE 1 = 1"));
+        if let Some(org) = org {
+            sql.push(" AND u.org_id = ").bind(crate::sql::Arg::Int(org.0));
+        }
+        if staff_only {
+            sql.push(" AND u.role IN ('admin', 'agent')");
+        }
+        sql.push(" ORDER BY u.email");
+        let rows = sql.query().fetch_all(&self.read).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn create_api_token(&self, user: UserId, token_hash: &str) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(user.0)
+            .bind(token_hash)
+            .bind(now_millis())
+            .execute(&self.write)
+            .await
+            .map_err(StoreError::unique("token collision; try again"))?;
+        Ok(())
+    }
+
+    pub async fn user_for_api_token(&self, token_hash: &str) -> Result<User> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        user_from_row(&row)
+    }
+
+    pub async fn create_web_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        csrf_token: &str,
+        expires_at_ms: i64,
+    ) -> Result<()> {
+        // Sign-in is a good moment to forget sessions that have run out.
+        let now = now_millis();
+        sqlx::query("DELETE FROM web_sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        sqlx::query(
+            "INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user.0)
+        .bind(csrf_token)
+        .bind(now)
+        .bind(expires_at_ms)
+        .execute(&self.write)
+        .await
+        .map_err(StoreError::unique("session collision; try again"))?;
+        Ok(())
+    }
+
+    /// The signed-in user and the session's CSRF token, if the session exists and is current.
+    pub async fn web_session(&self, token_hash: &str) -> Result<(User, String)> {
+        let row = sqlx::query(&format!(
+            "SELECT ws.csrf_token, {USER_COLUMNS} JOIN web_sessions ws ON ws.user_id = u.id \
+             WHERE ws.token_hash = $1 AND ws.expires_at > $2"
+        ))
+        .bind(token_hash)
+        .bind(now_millis())
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((user_from_row(&row)?, row.try_get("csrf_token")?))
+    }
+
+    pub async fn delete_web_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM web_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}

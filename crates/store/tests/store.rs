@@ -1,0 +1,149 @@
+//! The same storage scenario on SQLite and on PostgreSQL: what is written reads back
+//! identically, uniqueness is enforced, and every case change leaves its event.
+
+use backline_domain::{
+    CaseScope, CaseStatus, Channel, OrgKind, PartnerKind, PartnerKinds, Priority, Role,
+    TechnicalLevel, Tier,
+};
+use backline_store::testing::{fresh_postgres, fresh_sqlite};
+use backline_store::{CaseChanges, CaseFilter, NewCase, NewOrg, NewUser, Store, StoreConfig, StoreError};
+
+async fn scenario(config: StoreConfig) {
+    let store = Store::open(&config).await.unwrap();
+    store.ping().await.unwrap();
+    // Opening again runs no migration twice.
+    Store::open(&config).await.unwrap();
+
+    let partner = store
+        .create_org(&NewOrg {
+            slug: "acme".into(),
+            name: "Acme Resellers".into(),
+            kind: OrgKind::Partner,
+            partner_kinds: PartnerKinds::new(vec![PartnerKind::Reseller, PartnerKind::Frontline]),
+            technical_level: Some(TechnicalLevel::Expert),
+            served_by: None,
+        })
+        .await
+        .unwrap();
+    let customer = store
+        .create_org(&NewOrg {
+            slug: "globex".into(),
+            name: "Globex".into(),
+            kind: OrgKind::Customer,
+            partner_kinds: PartnerKinds::default(),
+            technical_level: None,
+            served_by: Some(partner.id),
+        })
+        .await
+        .unwrap();
+    assert_eq!(customer.served_by.as_ref().unwrap().slug, "acme");
+    let duplicate = store
+        .create_org(&NewOrg { slug: "acme".into(), ..NewOrg { slug: String::new(), name: "x".into(), kind: OrgKind::Customer, partner_kinds: PartnerKinds::default(), technical_level: None, served_by: None } })
+        .await;
+    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+
+    let tech = store
+        .create_user(&NewUser {
+            email: "tech@acme.example".into(),
+            name: "Tess Tech".into(),
+            role: Role::Partner,
+            org: Some(partner.id),
+            tier: None,
+            password_hash: Some("hash".into()),
+        })
+        .await
+        .unwrap();
+    let agent = store
+        .create_user(&NewUser {
+            email: "agent@vendor.example".into(),
+            name: "Alex Agent".into(),
+            role: Role::Agent,
+            org: None,
+            tier: Some(Tier::L2),
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(agent.tier, Some(Tier::L2));
+    let (found, hash) = store.user_with_password("tech@acme.example").await.unwrap();
+    assert_eq!((found.id, hash.as_deref()), (tech.id, Some("hash")));
+
+    store.create_api_token(tech.id, "token-hash").await.unwrap();
+    assert_eq!(store.user_for_api_token("token-hash").await.unwrap().id, tech.id);
+    assert!(matches!(store.user_for_api_token("other").await, Err(StoreError::NotFound)));
+
+    let case = store
+        .create_case(&NewCase {
+            subject: "Backup fails".into(),
+            description: "Disk full on node 3".into(),
+            priority: Priority::High,
+            product: Some("Backup".into()),
+            channel: Channel::Api,
+            tier: Tier::L1,
+            tags: vec![],
+            organization: customer.id,
+            partner: Some(partner.id),
+            requester: tech.id,
+        })
+        .await
+        .unwrap();
+    assert_eq!(case.status, CaseStatus::New);
+    let flag = case.partner.as_ref().unwrap();
+    assert_eq!(flag.slug, "acme");
+    assert_eq!(flag.kinds.as_slice(), &[PartnerKind::Reseller, PartnerKind::Frontline]);
+    assert_eq!(flag.technical_level, Some(TechnicalLevel::Expert));
+
+    let updated = store
+        .update_case(
+            case.id,
+            &CaseChanges {
+                status: Some(CaseStatus::Solved),
+                assignee: Some(Some(agent.id)),
+                tags: Some(vec!["disk".into()]),
+                ..Default::default()
+            },
+            agent.id,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, CaseStatus::Solved);
+    assert!(updated.solved_at.is_some());
+    assert_eq!(updated.assignee.unwrap().id, agent.id);
+    assert_eq!(updated.tags, ["disk"]);
+
+    store.add_comment(case.id, agent.id, "internal", false, None).await.unwrap();
+    let reply = store.add_comment(case.id, agent.id, "public", true, None).await.unwrap();
+    assert!(reply.public);
+    assert_eq!(store.comments(case.id, true).await.unwrap().len(), 2);
+    let public = store.comments(case.id, false).await.unwrap();
+    assert_eq!(public.len(), 1);
+    assert_eq!(public[0].body, "public");
+
+    let kinds: Vec<String> = store.case_events(case.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        ["created", "status_changed", "assignee_changed", "tags_changed", "comment_added", "comment_added"]
+    );
+
+    let filter = CaseFilter { limit: 10, ..Default::default() };
+    let (mine, _) = store.list_cases(&filter, CaseScope::Partner(partner.id)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    let (theirs, _) = store.list_cases(&filter, CaseScope::Partner(customer.id)).await.unwrap();
+    assert!(theirs.is_empty());
+    let text = CaseFilter { text: Some("DISK node".into()), limit: 10, ..Default::default() };
+    assert_eq!(store.list_cases(&text, CaseScope::All).await.unwrap().0.len(), 1);
+    let miss = CaseFilter { text: Some("50%_off".into()), limit: 10, ..Default::default() };
+    assert!(store.list_cases(&miss, CaseScope::All).await.unwrap().0.is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_store_scenario() {
+    let (config, _dir) = fresh_sqlite();
+    scenario(config).await;
+}
+
+#[tokio::test]
+async fn postgres_store_scenario() {
+    scenario(fresh_postgres().await).await;
+}
