@@ -1,1 +1,330 @@
-fn main() {}
+//! `backline`: the server, the admin command line, demo data and benchmarks in one binary.
+
+mod bench;
+mod demo;
+
+use anyhow::{bail, Context};
+use backline_domain::{OrgKind, PartnerKind, Role, TechnicalLevel, Tier};
+use backline_server::api::orgs::CreateOrg;
+use backline_server::api::users::CreateUser;
+use backline_server::error::ApiError;
+use backline_store::{Store, StoreConfig};
+use clap::{Args, Parser, Subcommand};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "backline",
+    version,
+    about = "Support operations for vendors that support through partners"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; every command that touches the store takes these.
+#[derive(Args, Clone, Debug)]
+struct StoreFlags {
+    /// Folder for the embedded SQLite database.
+    #[arg(
+        long,
+        env = "BACKLINE_DATA",
+        default_value = "./backline-data",
+        global = true
+    )]
+    data: PathBuf,
+    /// PostgreSQL URL (postgres://user@host:port/db); when set, SQLite is not used.
+    #[arg(long, env = "BACKLINE_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+}
+
+impl StoreFlags {
+    fn config(&self) -> anyhow::Result<StoreConfig> {
+        Ok(StoreConfig::from_flags(
+            &self.data,
+            self.database_url.as_deref(),
+        )?)
+    }
+
+    async fn open(&self) -> anyhow::Result<Store> {
+        let config = self.config()?;
+        Store::open(&config).await.with_context(|| match &config {
+            StoreConfig::Sqlite { data_dir } => {
+                format!("opening the SQLite store in {}", data_dir.display())
+            }
+            StoreConfig::Postgres { .. } => "opening the PostgreSQL store".to_string(),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrations run at start).
+    Serve {
+        #[command(flatten)]
+        store: StoreFlags,
+        /// Address to listen on.
+        #[arg(long, env = "BACKLINE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Fill an empty store with demo data first.
+        #[arg(long)]
+        demo: bool,
+        /// Mark session cookies Secure (send them over HTTPS only). Leave on behind TLS.
+        #[arg(long, env = "BACKLINE_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
+        secure_cookies: bool,
+    },
+    /// Fill the store with a realistic demo vendor and print the logins.
+    Demo {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Measure performance; prints figures, asserts nothing.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add a customer or partner organisation.
+    Add {
+        #[command(flatten)]
+        store: StoreFlags,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long, value_parser = parse_with(OrgKind::parse))]
+        kind: OrgKind,
+        /// For partners: comma-separated reseller, implementer, frontline.
+        #[arg(long, value_delimiter = ',', value_parser = parse_with(PartnerKind::parse))]
+        partner_kinds: Vec<PartnerKind>,
+        #[arg(long, value_parser = parse_with(TechnicalLevel::parse))]
+        technical_level: Option<TechnicalLevel>,
+        /// For customers served through a partner: the partner's slug.
+        #[arg(long)]
+        served_by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person.
+    Add {
+        #[command(flatten)]
+        store: StoreFlags,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_with(Role::parse))]
+        role: Role,
+        /// Slug of the organisation (partner technicians and customers).
+        #[arg(long)]
+        org: Option<String>,
+        /// Tier an agent works in (1 to 3).
+        #[arg(long)]
+        tier: Option<i64>,
+        /// Read the sign-in password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user and print it (only the token, on stdout).
+    Create {
+        #[command(flatten)]
+        store: StoreFlags,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn parse_with<T: Clone + Send + Sync + 'static>(
+    parse: fn(&str) -> Result<T, backline_domain::ParseError>,
+) -> impl Fn(&str) -> Result<T, String> + Clone {
+    move |text| parse(text).map_err(|e| e.0)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BACKLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Turns an API error into a message for the terminal, naming each bad field.
+fn cli_error(e: ApiError) -> anyhow::Error {
+    match e {
+        ApiError::Validation(fields) => anyhow::anyhow!("invalid input: {}", fields.summary()),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            store,
+            listen,
+            demo,
+            secure_cookies,
+        } => {
+            let db = store.open().await?;
+            if demo {
+                demo::fill(&db, &mut std::io::stderr()).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            tracing::info!(address = %listener.local_addr()?, database = db.backend().as_str(), "backline is serving");
+            let state = backline_server::AppState::new(db.clone(), secure_cookies);
+            backline_server::serve(listener, state).await?;
+            db.close().await;
+        }
+        Command::Demo { store } => {
+            let db = store.open().await?;
+            demo::fill(&db, &mut std::io::stdout()).await?;
+            db.close().await;
+        }
+        Command::Org {
+            command:
+                OrgCommand::Add {
+                    store,
+                    name,
+                    slug,
+                    kind,
+                    partner_kinds,
+                    technical_level,
+                    served_by,
+                },
+        } => {
+            let db = store.open().await?;
+            let org = backline_server::api::orgs::create_org(
+                &db,
+                CreateOrg {
+                    name,
+                    slug,
+                    kind,
+                    partner_kinds,
+                    technical_level,
+                    served_by,
+                },
+            )
+            .await
+            .map_err(cli_error)?;
+            println!(
+                "created {} organisation {} ({})",
+                org.kind, org.slug, org.name
+            );
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    store,
+                    email,
+                    name,
+                    role,
+                    org,
+                    tier,
+                    password_stdin,
+                },
+        } => {
+            let tier = tier
+                .map(Tier::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--tier: {e}"))?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password from stdin")?;
+                let line = line.trim_end_matches(['\r', '\n']).to_string();
+                if line.is_empty() {
+                    bail!("--password-stdin: standard input held no password");
+                }
+                Some(line)
+            } else {
+                None
+            };
+            let db = store.open().await?;
+            let user = backline_server::api::users::create_user(
+                &db,
+                CreateUser {
+                    email,
+                    name,
+                    role,
+                    organization: org,
+                    tier,
+                    password,
+                },
+            )
+            .await
+            .map_err(cli_error)?;
+            println!("created {} {} <{}>", user.role, user.name, user.email);
+        }
+        Command::Token {
+            command: TokenCommand::Create { store, email },
+        } => {
+            let db = store.open().await?;
+            let email = backline_domain::Email::parse(&email)
+                .map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let user = db
+                .user_by_email(email.as_str())
+                .await
+                .map_err(|e| match e {
+                    backline_store::StoreError::NotFound => {
+                        anyhow::anyhow!("no user has the email {email}")
+                    }
+                    other => other.into(),
+                })?;
+            let token = backline_server::auth::issue_api_token(&db, &user).await?;
+            println!("{token}");
+        }
+        Command::Bench { command } => bench::run(command).await?,
+    }
+    Ok(())
+}

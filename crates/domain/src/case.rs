@@ -28,7 +28,19 @@ string_enum!(
 );
 
 /// Support tier 1 to 3 (L1, L2, L3). Serialised as the bare number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(try_from = "i64", into = "i64")]
 pub struct Tier(u8);
 
@@ -91,7 +103,10 @@ impl NewCaseInput {
         if subject.is_empty() {
             errors.add("subject", "is required");
         } else if subject.chars().count() > MAX_SUBJECT_CHARS {
-            errors.add("subject", format!("must be at most {MAX_SUBJECT_CHARS} characters"));
+            errors.add(
+                "subject",
+                format!("must be at most {MAX_SUBJECT_CHARS} characters"),
+            );
         }
         let description = description.trim();
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -106,7 +121,10 @@ impl NewCaseInput {
         };
         let product = product.map(str::trim).filter(|p| !p.is_empty());
         if product.is_some_and(|p| p.chars().count() > MAX_PRODUCT_CHARS) {
-            errors.add("product", format!("must be at most {MAX_PRODUCT_CHARS} characters"));
+            errors.add(
+                "product",
+                format!("must be at most {MAX_PRODUCT_CHARS} characters"),
+            );
         }
         errors.into_result()?;
         Ok(NewCaseInput {
@@ -125,7 +143,9 @@ pub fn check_comment_body(body: &str) -> Result<String, ParseError> {
         return Err(ParseError("is required".into()));
     }
     if body.chars().count() > MAX_COMMENT_CHARS {
-        return Err(ParseError(format!("must be at most {MAX_COMMENT_CHARS} characters")));
+        return Err(ParseError(format!(
+            "must be at most {MAX_COMMENT_CHARS} characters"
+        )));
     }
     Ok(body.to_string())
 }
@@ -137,9 +157,14 @@ pub fn normalize_tags(tags: &[String]) -> Result<Vec<String>, ParseError> {
     for tag in tags {
         let tag = tag.trim().to_lowercase();
         if tag.is_empty() || tag.chars().count() > MAX_TAG_CHARS {
-            return Err(ParseError(format!("each tag must be 1 to {MAX_TAG_CHARS} characters")));
+            return Err(ParseError(format!(
+                "each tag must be 1 to {MAX_TAG_CHARS} characters"
+            )));
         }
-        if !tag.chars().all(|c| c.is_alphanumeric() || "-_.:".contains(c)) {
+        if !tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.:".contains(c))
+        {
             return Err(ParseError(format!(
                 "tag {tag:?} may contain only letters, digits and - _ . :"
             )));
@@ -163,7 +188,9 @@ pub fn check_status_change(role: Role, from: CaseStatus, to: CaseStatus) -> Resu
         return Ok(());
     }
     if from == CaseStatus::Closed {
-        return Err(ParseError("a closed case cannot be reopened; file a new case".into()));
+        return Err(ParseError(
+            "a closed case cannot be reopened; file a new case".into(),
+        ));
     }
     if role.is_staff() {
         return Ok(());
@@ -174,6 +201,28 @@ pub fn check_status_change(role: Role, from: CaseStatus, to: CaseStatus) -> Resu
         _ => Err(ParseError(format!(
             "you may mark the case solved or reopen a solved case, not set it to {to}"
         ))),
+    }
+}
+
+/// Whether a comment may be added to a case in `status` at all.
+pub fn check_comment_allowed(status: CaseStatus) -> Result<(), ParseError> {
+    if status == CaseStatus::Closed {
+        return Err(ParseError("the case is closed; file a new case".into()));
+    }
+    Ok(())
+}
+
+/// How a comment moves the case along: a staff reply takes a new case into work; the
+/// requester's side answering a pending or solved case hands it back to the vendor.
+/// Internal notes never change the status.
+pub fn status_after_comment(author: Role, public: bool, status: CaseStatus) -> Option<CaseStatus> {
+    if !public {
+        return None;
+    }
+    match (author.is_staff(), status) {
+        (true, CaseStatus::New) => Some(CaseStatus::Open),
+        (false, CaseStatus::Pending | CaseStatus::Solved) => Some(CaseStatus::Open),
+        _ => None,
     }
 }
 
@@ -192,7 +241,8 @@ mod tests {
 
     #[test]
     fn new_case_trims_and_defaults() {
-        let case = NewCaseInput::parse("  Disk full ", " backup fails ", None, Some(" Backup ")).unwrap();
+        let case =
+            NewCaseInput::parse("  Disk full ", " backup fails ", None, Some(" Backup ")).unwrap();
         assert_eq!(case.subject, "Disk full");
         assert_eq!(case.description, "backup fails");
         assert_eq!(case.priority, Priority::Normal);
@@ -230,6 +280,25 @@ mod tests {
         assert!(check_status_change(Role::Partner, Open, OnHold).is_err());
         assert!(check_status_change(Role::Partner, Closed, Solved).is_err());
         assert!(check_status_change(Role::Customer, Open, Open).is_ok());
+    }
+
+    #[test]
+    fn comments_move_cases_along() {
+        use CaseStatus::*;
+        assert_eq!(status_after_comment(Role::Agent, true, New), Some(Open));
+        assert_eq!(status_after_comment(Role::Agent, false, New), None);
+        assert_eq!(status_after_comment(Role::Agent, true, Pending), None);
+        assert_eq!(
+            status_after_comment(Role::Customer, true, Pending),
+            Some(Open)
+        );
+        assert_eq!(
+            status_after_comment(Role::Partner, true, Solved),
+            Some(Open)
+        );
+        assert_eq!(status_after_comment(Role::Customer, true, New), None);
+        assert!(check_comment_allowed(Closed).is_err());
+        assert!(check_comment_allowed(Solved).is_ok());
     }
 
     #[test]

@@ -43,7 +43,11 @@ impl PartnerKinds {
 
     /// The stored form: comma-separated, sorted.
     pub fn to_list(&self) -> String {
-        self.0.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub fn as_slice(&self) -> &[PartnerKind] {
@@ -119,7 +123,15 @@ mod tests {
     #[test]
     fn slugs_accept_handles_and_refuse_the_rest() {
         assert_eq!(Slug::parse("acme-2").unwrap().as_str(), "acme-2");
-        for bad in ["", "Acme", "-acme", "acme-", "ac me", "acme_1", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Acme",
+            "-acme",
+            "acme-",
+            "ac me",
+            "acme_1",
+            &"a".repeat(64),
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -127,7 +139,10 @@ mod tests {
     #[test]
     fn partner_kinds_are_sorted_and_deduplicated() {
         let kinds = PartnerKinds::parse_list("frontline, reseller,frontline").unwrap();
-        assert_eq!(kinds.as_slice(), &[PartnerKind::Reseller, PartnerKind::Frontline]);
+        assert_eq!(
+            kinds.as_slice(),
+            &[PartnerKind::Reseller, PartnerKind::Frontline]
+        );
         assert_eq!(kinds.to_list(), "reseller,frontline");
         assert!(PartnerKinds::parse_list("reseller,distributor").is_err());
     }

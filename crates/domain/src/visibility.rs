@@ -116,22 +116,37 @@ pub fn resolve_case_parties(
     match role {
         Role::Admin | Role::Agent => {
             let target = on_behalf_of.ok_or(PartiesError::Missing)?;
-            Ok(CaseParties { organization: target.id, partner: partner_of(target) })
+            Ok(CaseParties {
+                organization: target.id,
+                partner: partner_of(target),
+            })
         }
         Role::Customer => {
             let own = own.ok_or(PartiesError::NoOrganization)?;
             match on_behalf_of {
                 Some(other) if other.id != own.id => Err(PartiesError::NotAllowed),
-                _ => Ok(CaseParties { organization: own.id, partner: partner_of(own) }),
+                _ => Ok(CaseParties {
+                    organization: own.id,
+                    partner: partner_of(own),
+                }),
             }
         }
         Role::Partner => {
             let own = own.ok_or(PartiesError::NoOrganization)?;
             match on_behalf_of {
-                None => Ok(CaseParties { organization: own.id, partner: Some(own.id) }),
-                Some(c) if c.id == own.id => Ok(CaseParties { organization: own.id, partner: Some(own.id) }),
+                None => Ok(CaseParties {
+                    organization: own.id,
+                    partner: Some(own.id),
+                }),
+                Some(c) if c.id == own.id => Ok(CaseParties {
+                    organization: own.id,
+                    partner: Some(own.id),
+                }),
                 Some(c) if c.kind == OrgKind::Customer && c.served_by == Some(own.id) => {
-                    Ok(CaseParties { organization: c.id, partner: Some(own.id) })
+                    Ok(CaseParties {
+                        organization: c.id,
+                        partner: Some(own.id),
+                    })
                 }
                 Some(_) => Err(PartiesError::NotServed),
             }
@@ -149,11 +164,19 @@ mod tests {
     const DIRECT: OrgId = OrgId(11);
 
     fn actor(role: Role, org: Option<OrgId>) -> Actor {
-        Actor { user_id: UserId(7), role, org_id: org }
+        Actor {
+            user_id: UserId(7),
+            role,
+            org_id: org,
+        }
     }
 
     fn facts(id: OrgId, kind: OrgKind, served_by: Option<OrgId>) -> OrgFacts {
-        OrgFacts { id, kind, served_by }
+        OrgFacts {
+            id,
+            kind,
+            served_by,
+        }
     }
 
     #[test]
@@ -196,9 +219,21 @@ mod tests {
         let own = facts(PARTNER, OrgKind::Partner, None);
         let customer = facts(SERVED, OrgKind::Customer, Some(PARTNER));
         let parties = resolve_case_parties(Role::Partner, Some(own), Some(customer)).unwrap();
-        assert_eq!(parties, CaseParties { organization: SERVED, partner: Some(PARTNER) });
+        assert_eq!(
+            parties,
+            CaseParties {
+                organization: SERVED,
+                partner: Some(PARTNER)
+            }
+        );
         let itself = resolve_case_parties(Role::Partner, Some(own), None).unwrap();
-        assert_eq!(itself, CaseParties { organization: PARTNER, partner: Some(PARTNER) });
+        assert_eq!(
+            itself,
+            CaseParties {
+                organization: PARTNER,
+                partner: Some(PARTNER)
+            }
+        );
     }
 
     #[test]
@@ -221,7 +256,12 @@ mod tests {
         let parties = resolve_case_parties(Role::Customer, Some(served), None).unwrap();
         assert_eq!(parties.partner, Some(PARTNER));
         let direct = facts(DIRECT, OrgKind::Customer, None);
-        assert_eq!(resolve_case_parties(Role::Customer, Some(direct), None).unwrap().partner, None);
+        assert_eq!(
+            resolve_case_parties(Role::Customer, Some(direct), None)
+                .unwrap()
+                .partner,
+            None
+        );
         assert_eq!(
             resolve_case_parties(Role::Customer, Some(direct), Some(served)),
             Err(PartiesError::NotAllowed)
@@ -230,9 +270,18 @@ mod tests {
 
     #[test]
     fn staff_must_name_the_organisation() {
-        assert_eq!(resolve_case_parties(Role::Agent, None, None), Err(PartiesError::Missing));
+        assert_eq!(
+            resolve_case_parties(Role::Agent, None, None),
+            Err(PartiesError::Missing)
+        );
         let served = facts(SERVED, OrgKind::Customer, Some(PARTNER));
         let parties = resolve_case_parties(Role::Agent, None, Some(served)).unwrap();
-        assert_eq!(parties, CaseParties { organization: SERVED, partner: Some(PARTNER) });
+        assert_eq!(
+            parties,
+            CaseParties {
+                organization: SERVED,
+                partner: Some(PARTNER)
+            }
+        );
     }
 }

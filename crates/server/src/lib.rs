@@ -1,1 +1,115 @@
+//! Backline's server: the JSON API, the web pages, health and metrics, over one `Store`.
+//!
+//! `app` builds the router once for the binary and for tests alike; `serve` runs it.
 
+pub mod api;
+pub mod auth;
+pub mod case_service;
+pub mod error;
+pub mod metrics;
+mod token_cache;
+pub mod web;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use backline_store::Store;
+use std::sync::Arc;
+
+/// Shared by every request: the store and in-process caches and counters.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<metrics::Metrics>,
+    tokens: Arc<token_cache::TokenCache>,
+    /// Add `Secure` to cookies; off only for plain-HTTP development and tests.
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    pub fn new(store: Store, secure_cookies: bool) -> Self {
+        AppState {
+            store,
+            metrics: Arc::default(),
+            tokens: Arc::default(),
+            secure_cookies,
+        }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .nest("/api/v1", api::router())
+        .merge(web::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 otherwise, so a load balancer can take a node out.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(
+                serde_json::json!({"status": "ok", "database": state.store.backend().as_str()}),
+            ),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(
+                    serde_json::json!({"status": "unavailable", "database": state.store.backend().as_str()}),
+                ),
+            )
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    let cases = state
+        .store
+        .count_cases()
+        .await
+        .map_or(f64::NAN, |n| n as f64);
+    let body = state
+        .metrics
+        .render(&[("backline_cases", "Cases stored.", cases)]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -27,6 +27,8 @@ pub struct NewCase {
     pub organization: OrgId,
     pub partner: Option<OrgId>,
     pub requester: UserId,
+    /// When the case was opened, in Unix milliseconds; `None` for now. Importers set it.
+    pub created_at: Option<i64>,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -37,6 +39,21 @@ pub struct CaseChanges {
     pub tier: Option<Tier>,
     pub assignee: Option<Option<UserId>>,
     pub tags: Option<Vec<String>>,
+    /// When the change happened, in Unix milliseconds; `None` for now. Importers set it.
+    pub at: Option<i64>,
+}
+
+/// A reply or internal note to add.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub case: CaseId,
+    pub author: UserId,
+    pub body: String,
+    pub public: bool,
+    /// A status change the comment brings about (from, to), written in the same transaction.
+    pub status_after: Option<(CaseStatus, CaseStatus)>,
+    /// `None` for now; importers set it.
+    pub at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -69,7 +86,11 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
 
 fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
     let assignee = match opt_i64(row, "a_id")? {
-        Some(id) => Some(UserRef { id: UserId(id), name: row.try_get("a_name")?, email: row.try_get("a_email")? }),
+        Some(id) => Some(UserRef {
+            id: UserId(id),
+            name: row.try_get("a_name")?,
+            email: row.try_get("a_email")?,
+        }),
         None => None,
     };
     let partner = match opt_i64(row, "p_id")? {
@@ -79,8 +100,14 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
                 id: OrgId(id),
                 slug: row.try_get("p_slug")?,
                 name: row.try_get("p_name")?,
-                kinds: stored(PartnerKinds::parse_list, &row.try_get::<String, _>("p_kinds")?)?,
-                technical_level: level.as_deref().map(|l| stored(TechnicalLevel::parse, l)).transpose()?,
+                kinds: stored(
+                    PartnerKinds::parse_list,
+                    &row.try_get::<String, _>("p_kinds")?,
+                )?,
+                technical_level: level
+                    .as_deref()
+                    .map(|l| stored(TechnicalLevel::parse, l))
+                    .transpose()?,
             })
         }
         None => None,
@@ -96,8 +123,16 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         product: row.try_get("product")?,
         channel: stored(Channel::parse, &row.try_get::<String, _>("channel")?)?,
         tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        organization: OrgRef { id: OrgId(row.try_get("o_id")?), slug: row.try_get("o_slug")?, name: row.try_get("o_name")? },
-        requester: UserRef { id: UserId(row.try_get("r_id")?), name: row.try_get("r_name")?, email: row.try_get("r_email")? },
+        organization: OrgRef {
+            id: OrgId(row.try_get("o_id")?),
+            slug: row.try_get("o_slug")?,
+            name: row.try_get("o_name")?,
+        },
+        requester: UserRef {
+            id: UserId(row.try_get("r_id")?),
+            name: row.try_get("r_name")?,
+            email: row.try_get("r_email")?,
+        },
         assignee,
         partner,
         created_at: from_millis(row.try_get("created_at")?),
@@ -143,7 +178,7 @@ async fn record_event(
 
 impl Store {
     pub async fn create_case(&self, case: &NewCase) -> Result<CaseRecord> {
-        let now = now_millis();
+        let now = case.created_at.unwrap_or_else(now_millis);
         let mut tx = self.write.begin().await?;
         let row: AnyRow = sqlx::query(
             "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
@@ -186,7 +221,11 @@ impl Store {
     }
 
     /// One page of cases, newest first, within `scope`, and the cursor of the next page.
-    pub async fn list_cases(&self, filter: &CaseFilter, scope: CaseScope) -> Result<(Vec<CaseRecord>, Option<CaseId>)> {
+    pub async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        scope: CaseScope,
+    ) -> Result<(Vec<CaseRecord>, Option<CaseId>)> {
         let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} WHERE 1 = 1"));
         push_scope(&mut sql, scope);
         if !filter.statuses.is_empty() {
@@ -200,7 +239,8 @@ impl Store {
             sql.push(")");
         }
         if let Some(priority) = filter.priority {
-            sql.push(" AND c.priority = ").bind(Arg::Text(priority.as_str().into()));
+            sql.push(" AND c.priority = ")
+                .bind(Arg::Text(priority.as_str().into()));
         }
         if let Some(slug) = &filter.organization_slug {
             sql.push(" AND o.slug = ").bind(Arg::Text(slug.clone()));
@@ -221,8 +261,10 @@ impl Store {
             // Substring match on each word; full-text search with ranking is the search index's job.
             for word in text.split_whitespace().take(8) {
                 let pattern = format!("%{}%", escape_like(&word.to_lowercase()));
-                sql.push(" AND (LOWER(c.subject) LIKE ").bind(Arg::Text(pattern.clone()));
-                sql.push(" ESCAPE '\\' OR LOWER(c.description) LIKE ").bind(Arg::Text(pattern));
+                sql.push(" AND (LOWER(c.subject) LIKE ")
+                    .bind(Arg::Text(pattern.clone()));
+                sql.push(" ESCAPE '\\' OR LOWER(c.description) LIKE ")
+                    .bind(Arg::Text(pattern));
                 sql.push(" ESCAPE '\\')");
             }
         }
@@ -230,7 +272,8 @@ impl Store {
             sql.push(" AND c.id < ").bind(Arg::Int(before.0));
         }
         let limit = filter.limit.clamp(1, 500);
-        sql.push(" ORDER BY c.id DESC LIMIT ").bind(Arg::Int(limit as i64 + 1));
+        sql.push(" ORDER BY c.id DESC LIMIT ")
+            .bind(Arg::Int(limit as i64 + 1));
         let rows = sql.query().fetch_all(&self.read).await?;
         let mut cases = rows.iter().map(case_from_row).collect::<Result<Vec<_>>>()?;
         let next = if cases.len() > limit {
@@ -243,14 +286,21 @@ impl Store {
     }
 
     pub async fn count_cases(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM cases").fetch_one(&self.read).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM cases")
+            .fetch_one(&self.read)
+            .await?;
         Ok(row.try_get("n")?)
     }
 
     /// Applies `changes`, recording one event per field that really changed. Returns the case
     /// as it now is; an empty change writes nothing.
-    pub async fn update_case(&self, id: CaseId, changes: &CaseChanges, actor: UserId) -> Result<CaseRecord> {
-        let now = now_millis();
+    pub async fn update_case(
+        &self,
+        id: CaseId,
+        changes: &CaseChanges,
+        actor: UserId,
+    ) -> Result<CaseRecord> {
+        let now = changes.at.unwrap_or_else(now_millis);
         let mut tx = self.write.begin().await?;
         // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
         // has a single writer and needs (and understands) no such clause.
@@ -294,12 +344,7 @@ impl Store {
         }
 
         let new_status = changes.status.unwrap_or(status);
-        // solved_at marks the latest solution; reopening clears it.
-        let solved_at_sql = match (status.is_active(), new_status.is_active()) {
-            (true, false) => "solved_at = $7",
-            (false, true) => "solved_at = NULL",
-            _ => "solved_at = solved_at",
-        };
+        let solved_at_sql = solved_at_assignment(status, new_status, "$7");
         sqlx::query(&format!(
             "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
              updated_at = $7, {solved_at_sql} WHERE id = $6"
@@ -320,17 +365,11 @@ impl Store {
         self.case(id).await
     }
 
-    /// Adds a reply or internal note; `status_after` moves the case along in the same
-    /// transaction (e.g. a staff reply opens a new case).
-    pub async fn add_comment(
-        &self,
-        case: CaseId,
-        author: UserId,
-        body: &str,
-        public: bool,
-        status_after: Option<(CaseStatus, CaseStatus)>,
-    ) -> Result<Comment> {
-        let now = now_millis();
+    /// Adds a reply or internal note, and the status change it brings, in one transaction.
+    pub async fn add_comment(&self, comment: &NewComment) -> Result<Comment> {
+        let now = comment.at.unwrap_or_else(now_millis);
+        let case = comment.case;
+        let author = comment.author;
         let mut tx = self.write.begin().await?;
         let row: AnyRow = sqlx::query(
             "INSERT INTO comments (case_id, author_id, body, public, created_at) \
@@ -338,22 +377,41 @@ impl Store {
         )
         .bind(case.0)
         .bind(author.0)
-        .bind(body)
-        .bind(i64::from(public))
+        .bind(&comment.body)
+        .bind(i64::from(comment.public))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
         let comment_id: i64 = row.try_get("id")?;
-        record_event(&mut tx, case, Some(author), "comment_added", json!({"comment_id": comment_id, "public": public}), now).await?;
-        match status_after {
+        record_event(
+            &mut tx,
+            case,
+            Some(author),
+            "comment_added",
+            json!({"comment_id": comment_id, "public": comment.public}),
+            now,
+        )
+        .await?;
+        match comment.status_after {
             Some((from, to)) if from != to => {
-                sqlx::query("UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3")
-                    .bind(to.as_str())
-                    .bind(now)
-                    .bind(case.0)
-                    .execute(&mut *tx)
-                    .await?;
-                record_event(&mut tx, case, Some(author), "status_changed", json!({"from": from, "to": to}), now).await?;
+                let solved_at_sql = solved_at_assignment(from, to, "$2");
+                sqlx::query(&format!(
+                    "UPDATE cases SET status = $1, updated_at = $2, {solved_at_sql} WHERE id = $3"
+                ))
+                .bind(to.as_str())
+                .bind(now)
+                .bind(case.0)
+                .execute(&mut *tx)
+                .await?;
+                record_event(
+                    &mut tx,
+                    case,
+                    Some(author),
+                    "status_changed",
+                    json!({"from": from, "to": to}),
+                    now,
+                )
+                .await?;
             }
             _ => {
                 sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
@@ -373,7 +431,11 @@ impl Store {
 
     /// The case's comments, oldest first; internal notes only when asked for.
     pub async fn comments(&self, case: CaseId, include_internal: bool) -> Result<Vec<Comment>> {
-        let filter = if include_internal { "" } else { " AND m.public = $2" };
+        let filter = if include_internal {
+            ""
+        } else {
+            " AND m.public = $2"
+        };
         let text = format!(
             "SELECT m.id, m.case_id, m.body, m.public, m.created_at, \
              u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
@@ -390,7 +452,11 @@ impl Store {
                 Ok(Comment {
                     id: CommentId(row.try_get("id")?),
                     case_id: CaseId(row.try_get("case_id")?),
-                    author: UserRef { id: UserId(row.try_get("u_id")?), name: row.try_get("u_name")?, email: row.try_get("u_email")? },
+                    author: UserRef {
+                        id: UserId(row.try_get("u_id")?),
+                        name: row.try_get("u_name")?,
+                        email: row.try_get("u_email")?,
+                    },
                     author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
                     body: row.try_get("body")?,
                     public: row.try_get::<i64, _>("public")? != 0,
@@ -414,7 +480,11 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let actor = match opt_i64(row, "u_id")? {
-                    Some(id) => Some(UserRef { id: UserId(id), name: row.try_get("u_name")?, email: row.try_get("u_email")? }),
+                    Some(id) => Some(UserRef {
+                        id: UserId(id),
+                        name: row.try_get("u_name")?,
+                        email: row.try_get("u_email")?,
+                    }),
                     None => None,
                 };
                 Ok(CaseEvent {
@@ -431,6 +501,18 @@ impl Store {
     }
 }
 
+/// The `solved_at` part of an UPDATE moving a case from `from` to `to`: it marks the latest
+/// solution (`now_param` is the placeholder holding the time), and reopening clears it.
+fn solved_at_assignment(from: CaseStatus, to: CaseStatus, now_param: &str) -> String {
+    match (from.is_active(), to.is_active()) {
+        (true, false) => format!("solved_at = {now_param}"),
+        (false, true) => "solved_at = NULL".to_string(),
+        _ => "solved_at = solved_at".to_string(),
+    }
+}
+
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

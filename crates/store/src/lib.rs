@@ -14,7 +14,7 @@ mod sql;
 pub mod testing;
 mod users;
 
-pub use cases::{CaseChanges, CaseFilter, NewCase};
+pub use cases::{CaseChanges, CaseFilter, NewCase, NewComment};
 pub use error::StoreError;
 pub use models::*;
 pub use orgs::{NewOrg, OrgChanges};
@@ -43,9 +43,13 @@ impl StoreConfig {
     /// PostgreSQL when a URL is given, otherwise SQLite in `data_dir`.
     pub fn from_flags(data_dir: &Path, database_url: Option<&str>) -> Result<Self> {
         match database_url.map(str::trim).filter(|u| !u.is_empty()) {
-            None => Ok(StoreConfig::Sqlite { data_dir: data_dir.to_path_buf() }),
+            None => Ok(StoreConfig::Sqlite {
+                data_dir: data_dir.to_path_buf(),
+            }),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(StoreConfig::Postgres { url: url.to_string() })
+                Ok(StoreConfig::Postgres {
+                    url: url.to_string(),
+                })
             }
             Some(_) => Err(StoreError::Config(
                 "--database-url must start with postgres:// (leave it out for SQLite)".into(),
@@ -88,13 +92,20 @@ impl Store {
                 std::fs::create_dir_all(data_dir).map_err(|e| {
                     StoreError::Config(format!("cannot create {}: {e}", data_dir.display()))
                 })?;
-                let url = format!("sqlite://{}?mode=rwc", data_dir.join("backline.db").display());
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("backline.db").display()
+                );
                 let write = sqlite_pool(&url, 1).await?;
                 // Migrate through the writer before readers open, so they see the schema.
                 SQLITE_MIGRATIONS.run(&write).await?;
                 let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
                 let read = sqlite_pool(&url, readers as u32).await?;
-                Store { backend: Backend::Sqlite, read, write }
+                Store {
+                    backend: Backend::Sqlite,
+                    read,
+                    write,
+                }
             }
             StoreConfig::Postgres { url } => {
                 let pool = AnyPoolOptions::new()
@@ -104,7 +115,11 @@ impl Store {
                     .await?;
                 // sqlx takes an advisory lock, so nodes starting together migrate once.
                 POSTGRES_MIGRATIONS.run(&pool).await?;
-                Store { backend: Backend::Postgres, read: pool.clone(), write: pool }
+                Store {
+                    backend: Backend::Postgres,
+                    read: pool.clone(),
+                    write: pool,
+                }
             }
         };
         Ok(store)

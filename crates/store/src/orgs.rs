@@ -45,8 +45,14 @@ fn org_from_row(row: &AnyRow) -> Result<Org> {
         slug: row.try_get("slug")?,
         name: row.try_get("name")?,
         kind: stored(OrgKind::parse, &row.try_get::<String, _>("kind")?)?,
-        partner_kinds: stored(PartnerKinds::parse_list, &row.try_get::<String, _>("partner_kinds")?)?,
-        technical_level: level.as_deref().map(|l| stored(TechnicalLevel::parse, l)).transpose()?,
+        partner_kinds: stored(
+            PartnerKinds::parse_list,
+            &row.try_get::<String, _>("partner_kinds")?,
+        )?,
+        technical_level: level
+            .as_deref()
+            .map(|l| stored(TechnicalLevel::parse, l))
+            .transpose()?,
         served_by,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
@@ -102,11 +108,15 @@ impl Store {
     ) -> Result<Vec<Org>> {
         let mut sql = crate::sql::Sql::new(&format!("SELECT {ORG_COLUMNS} WHERE 1 = 1"));
         if let Some(kind) = kind {
-            sql.push(" AND o.kind = ").bind(crate::sql::Arg::Text(kind.as_str().into()));
+            sql.push(" AND o.kind = ")
+                .bind(crate::sql::Arg::Text(kind.as_str().into()));
         }
         if let Some(partner) = visible_to_partner {
-            sql.push(" AND (o.id = ").bind(crate::sql::Arg::Int(partner.0));
-            sql.push(" OR o.served_by_id = ").bind(crate::sql::Arg::Int(partner.0)).push(")");
+            sql.push(" AND (o.id = ")
+                .bind(crate::sql::Arg::Int(partner.0));
+            sql.push(" OR o.served_by_id = ")
+                .bind(crate::sql::Arg::Int(partner.0))
+                .push(")");
         }
         if let Some(org) = only {
             sql.push(" AND o.id = ").bind(crate::sql::Arg::Int(org.0));
@@ -119,11 +129,12 @@ impl Store {
     pub async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> Result<Org> {
         let current = self.org(id).await?;
         let name = changes.name.clone().unwrap_or(current.name);
-        let kinds = changes.partner_kinds.clone().unwrap_or(current.partner_kinds);
+        let kinds = changes
+            .partner_kinds
+            .clone()
+            .unwrap_or(current.partner_kinds);
         let level = changes.technical_level.unwrap_or(current.technical_level);
-        let served_by = changes
-            .served_by
-            .unwrap_or(current.served_by.map(|s| s.id));
+        let served_by = changes.served_by.unwrap_or(current.served_by.map(|s| s.id));
         let updated = sqlx::query(
             "UPDATE organizations SET name = $1, partner_kinds = $2, technical_level = $3, \
              served_by_id = $4, updated_at = $5 WHERE id = $6",

@@ -31,14 +31,23 @@ pub async fn fresh_postgres() -> StoreConfig {
         .await
         .map_err(StoreError::Database)
         .expect("create a test database");
-    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-    StoreConfig::Postgres { url: format!("{base}/{name}") }
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    StoreConfig::Postgres {
+        url: format!("{base}/{name}"),
+    }
 }
 
 /// A SQLite store in a temporary folder that lives as long as the returned guard.
 pub fn fresh_sqlite() -> (StoreConfig, tempfile_guard::TempDir) {
     let dir = tempfile_guard::TempDir::new();
-    (StoreConfig::Sqlite { data_dir: dir.path().to_path_buf() }, dir)
+    (
+        StoreConfig::Sqlite {
+            data_dir: dir.path().to_path_buf(),
+        },
+        dir,
+    )
 }
 
 /// A minimal temporary directory, so the library does not depend on a test-only crate.

@@ -24,7 +24,11 @@ const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.tier, u.created_at,
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     let org = match opt_i64(row, "o_id")? {
-        Some(id) => Some(OrgRef { id: OrgId(id), slug: row.try_get("o_slug")?, name: row.try_get("o_name")? }),
+        Some(id) => Some(OrgRef {
+            id: OrgId(id),
+            slug: row.try_get("o_slug")?,
+            name: row.try_get("o_name")?,
+        }),
         None => None,
     };
     let tier = opt_i64(row, "tier")?
@@ -80,11 +84,13 @@ impl Store {
 
     /// The user and their password hash, for signing in.
     pub async fn user_with_password(&self, email: &str) -> Result<(User, Option<String>)> {
-        let row = sqlx::query(&format!("SELECT u.password_hash, {USER_COLUMNS} WHERE u.email = $1"))
-            .bind(email)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT u.password_hash, {USER_COLUMNS} WHERE u.email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         Ok((user_from_row(&row)?, row.try_get("password_hash")?))
     }
 
@@ -104,7 +110,8 @@ impl Store {
     pub async fn list_users(&self, org: Option<OrgId>, staff_only: bool) -> Result<Vec<User>> {
         let mut sql = crate::sql::Sql::new(&format!("SELECT {USER_COLUMNS} WHERE 1 = 1"));
         if let Some(org) = org {
-            sql.push(" AND u.org_id = ").bind(crate::sql::Arg::Int(org.0));
+            sql.push(" AND u.org_id = ")
+                .bind(crate::sql::Arg::Int(org.0));
         }
         if staff_only {
             sql.push(" AND u.role IN ('admin', 'agent')");

@@ -6,7 +6,9 @@ use backline_domain::{
     TechnicalLevel, Tier,
 };
 use backline_store::testing::{fresh_postgres, fresh_sqlite};
-use backline_store::{CaseChanges, CaseFilter, NewCase, NewOrg, NewUser, Store, StoreConfig, StoreError};
+use backline_store::{
+    CaseChanges, CaseFilter, NewCase, NewComment, NewOrg, NewUser, Store, StoreConfig, StoreError,
+};
 
 async fn scenario(config: StoreConfig) {
     let store = Store::open(&config).await.unwrap();
@@ -38,9 +40,22 @@ async fn scenario(config: StoreConfig) {
         .unwrap();
     assert_eq!(customer.served_by.as_ref().unwrap().slug, "acme");
     let duplicate = store
-        .create_org(&NewOrg { slug: "acme".into(), ..NewOrg { slug: String::new(), name: "x".into(), kind: OrgKind::Customer, partner_kinds: PartnerKinds::default(), technical_level: None, served_by: None } })
+        .create_org(&NewOrg {
+            slug: "acme".into(),
+            ..NewOrg {
+                slug: String::new(),
+                name: "x".into(),
+                kind: OrgKind::Customer,
+                partner_kinds: PartnerKinds::default(),
+                technical_level: None,
+                served_by: None,
+            }
+        })
         .await;
-    assert!(matches!(duplicate, Err(StoreError::Conflict(_))), "{duplicate:?}");
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
 
     let tech = store
         .create_user(&NewUser {
@@ -69,8 +84,14 @@ async fn scenario(config: StoreConfig) {
     assert_eq!((found.id, hash.as_deref()), (tech.id, Some("hash")));
 
     store.create_api_token(tech.id, "token-hash").await.unwrap();
-    assert_eq!(store.user_for_api_token("token-hash").await.unwrap().id, tech.id);
-    assert!(matches!(store.user_for_api_token("other").await, Err(StoreError::NotFound)));
+    assert_eq!(
+        store.user_for_api_token("token-hash").await.unwrap().id,
+        tech.id
+    );
+    assert!(matches!(
+        store.user_for_api_token("other").await,
+        Err(StoreError::NotFound)
+    ));
 
     let case = store
         .create_case(&NewCase {
@@ -84,13 +105,17 @@ async fn scenario(config: StoreConfig) {
             organization: customer.id,
             partner: Some(partner.id),
             requester: tech.id,
+            created_at: None,
         })
         .await
         .unwrap();
     assert_eq!(case.status, CaseStatus::New);
     let flag = case.partner.as_ref().unwrap();
     assert_eq!(flag.slug, "acme");
-    assert_eq!(flag.kinds.as_slice(), &[PartnerKind::Reseller, PartnerKind::Frontline]);
+    assert_eq!(
+        flag.kinds.as_slice(),
+        &[PartnerKind::Reseller, PartnerKind::Frontline]
+    );
     assert_eq!(flag.technical_level, Some(TechnicalLevel::Expert));
 
     let updated = store
@@ -111,29 +136,80 @@ async fn scenario(config: StoreConfig) {
     assert_eq!(updated.assignee.unwrap().id, agent.id);
     assert_eq!(updated.tags, ["disk"]);
 
-    store.add_comment(case.id, agent.id, "internal", false, None).await.unwrap();
-    let reply = store.add_comment(case.id, agent.id, "public", true, None).await.unwrap();
+    let note = |body: &str, public: bool| NewComment {
+        case: case.id,
+        author: agent.id,
+        body: body.into(),
+        public,
+        status_after: None,
+        at: None,
+    };
+    store.add_comment(&note("internal", false)).await.unwrap();
+    let reply = store.add_comment(&note("public", true)).await.unwrap();
     assert!(reply.public);
     assert_eq!(store.comments(case.id, true).await.unwrap().len(), 2);
     let public = store.comments(case.id, false).await.unwrap();
     assert_eq!(public.len(), 1);
     assert_eq!(public[0].body, "public");
 
-    let kinds: Vec<String> = store.case_events(case.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = store
+        .case_events(case.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(
         kinds,
-        ["created", "status_changed", "assignee_changed", "tags_changed", "comment_added", "comment_added"]
+        [
+            "created",
+            "status_changed",
+            "assignee_changed",
+            "tags_changed",
+            "comment_added",
+            "comment_added"
+        ]
     );
 
-    let filter = CaseFilter { limit: 10, ..Default::default() };
-    let (mine, _) = store.list_cases(&filter, CaseScope::Partner(partner.id)).await.unwrap();
+    let filter = CaseFilter {
+        limit: 10,
+        ..Default::default()
+    };
+    let (mine, _) = store
+        .list_cases(&filter, CaseScope::Partner(partner.id))
+        .await
+        .unwrap();
     assert_eq!(mine.len(), 1);
-    let (theirs, _) = store.list_cases(&filter, CaseScope::Partner(customer.id)).await.unwrap();
+    let (theirs, _) = store
+        .list_cases(&filter, CaseScope::Partner(customer.id))
+        .await
+        .unwrap();
     assert!(theirs.is_empty());
-    let text = CaseFilter { text: Some("DISK node".into()), limit: 10, ..Default::default() };
-    assert_eq!(store.list_cases(&text, CaseScope::All).await.unwrap().0.len(), 1);
-    let miss = CaseFilter { text: Some("50%_off".into()), limit: 10, ..Default::default() };
-    assert!(store.list_cases(&miss, CaseScope::All).await.unwrap().0.is_empty());
+    let text = CaseFilter {
+        text: Some("DISK node".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_cases(&text, CaseScope::All)
+            .await
+            .unwrap()
+            .0
+            .len(),
+        1
+    );
+    let miss = CaseFilter {
+        text: Some("50%_off".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(store
+        .list_cases(&miss, CaseScope::All)
+        .await
+        .unwrap()
+        .0
+        .is_empty());
     store.close().await;
 }
 

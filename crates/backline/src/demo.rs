@@ -1,0 +1,498 @@
+//! Demo data: a storage-software vendor with partners of every kind, customers served directly
+//! and through partners, agents in three tiers, and a few hundred cases over six months.
+//! Deterministic (fixed seed), so screenshots and walkthroughs stay comparable.
+
+use anyhow::Context;
+use backline_domain::{
+    CaseStatus, Channel, OrgId, OrgKind, PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel,
+    Tier, UserId,
+};
+use backline_server::auth::hash_password;
+use backline_store::{CaseChanges, NewCase, NewComment, NewOrg, NewUser, Store, StoreError};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::io::Write;
+
+pub const PASSWORD: &str = "backline-demo";
+const CASES: usize = 320;
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+struct Partner {
+    slug: &'static str,
+    name: &'static str,
+    kinds: &'static [PartnerKind],
+    level: TechnicalLevel,
+    techs: &'static [(&'static str, &'static str)],
+}
+
+const PARTNERS: &[Partner] = &[
+    Partner {
+        slug: "acme-resellers",
+        name: "Acme Resellers",
+        kinds: &[PartnerKind::Reseller],
+        level: TechnicalLevel::Basic,
+        techs: &[
+            ("Rita Ramos", "rita@acme-resellers.example"),
+            ("Sam Osei", "sam@acme-resellers.example"),
+        ],
+    },
+    Partner {
+        slug: "brightpath",
+        name: "BrightPath Implementers",
+        kinds: &[PartnerKind::Implementer],
+        level: TechnicalLevel::Expert,
+        techs: &[
+            ("Ivo Petrov", "ivo@brightpath.example"),
+            ("Mei Tanaka", "mei@brightpath.example"),
+        ],
+    },
+    Partner {
+        slug: "frontdesk",
+        name: "FrontDesk Support Services",
+        kinds: &[PartnerKind::Frontline],
+        level: TechnicalLevel::Intermediate,
+        techs: &[
+            ("Femi Adeyemi", "femi@frontdesk.example"),
+            ("Lara Novak", "lara@frontdesk.example"),
+        ],
+    },
+    Partner {
+        slug: "orbit-it",
+        name: "Orbit IT",
+        kinds: &[PartnerKind::Reseller, PartnerKind::Implementer],
+        level: TechnicalLevel::Intermediate,
+        techs: &[("Omar Haddad", "omar@orbit-it.example")],
+    },
+];
+
+/// (slug, name, serving partner slug, contact name, contact email)
+const CUSTOMERS: &[(&str, &str, Option<&str>, &str, &str)] = &[
+    (
+        "globex",
+        "Globex Corporation",
+        None,
+        "Gina Grant",
+        "gina@globex.example",
+    ),
+    (
+        "initech",
+        "Initech",
+        None,
+        "Peter Gibbons",
+        "peter@initech.example",
+    ),
+    (
+        "umbrella-health",
+        "Umbrella Health",
+        None,
+        "Ada Moreau",
+        "ada@umbrella-health.example",
+    ),
+    (
+        "stark-logistics",
+        "Stark Logistics",
+        None,
+        "Tom Berg",
+        "tom@stark-logistics.example",
+    ),
+    (
+        "hooli",
+        "Hooli",
+        Some("acme-resellers"),
+        "Gavin Bell",
+        "gavin@hooli.example",
+    ),
+    (
+        "pied-piper",
+        "Pied Piper",
+        Some("acme-resellers"),
+        "Monica Hall",
+        "monica@pied-piper.example",
+    ),
+    (
+        "wayne-foods",
+        "Wayne Foods",
+        Some("brightpath"),
+        "Lucius Fox",
+        "lucius@wayne-foods.example",
+    ),
+    (
+        "cyberdyne",
+        "Cyberdyne Systems",
+        Some("brightpath"),
+        "Miles Dyson",
+        "miles@cyberdyne.example",
+    ),
+    (
+        "tyrell-retail",
+        "Tyrell Retail",
+        Some("frontdesk"),
+        "Rachel Tyrell",
+        "rachel@tyrell-retail.example",
+    ),
+    (
+        "soylent-energy",
+        "Soylent Energy",
+        Some("frontdesk"),
+        "Sol Roth",
+        "sol@soylent-energy.example",
+    ),
+    (
+        "massive-dynamic",
+        "Massive Dynamic",
+        Some("orbit-it"),
+        "Nina Sharp",
+        "nina@massive-dynamic.example",
+    ),
+    (
+        "wonka-media",
+        "Wonka Media",
+        Some("orbit-it"),
+        "Charlie Bucket",
+        "charlie@wonka-media.example",
+    ),
+];
+
+const AGENTS: &[(&str, &str, i64)] = &[
+    ("Ana Silva", "ana@northwind.example", 1),
+    ("Ben Carter", "ben@northwind.example", 1),
+    ("Chen Wei", "chen@northwind.example", 2),
+    ("Dara Okafor", "dara@northwind.example", 2),
+    ("Eli Cohen", "eli@northwind.example", 3),
+    ("Fay Lindqvist", "fay@northwind.example", 3),
+];
+
+/// (product, subject, description)
+const ISSUES: &[(&str, &str, &str)] = &[
+    ("Backup", "Nightly backup job fails with 'disk quota exceeded'", "Since the weekend the nightly job on our file server stops after about 40 minutes with error BK-1042 disk quota exceeded. The target volume still shows 300 GB free."),
+    ("Backup", "Restore of a single mailbox takes hours", "Restoring one 2 GB mailbox from last week's snapshot has been running for three hours. Full restores were fast before the upgrade to 7.2."),
+    ("Backup", "Backup agent does not start after Windows update", "After installing this month's Windows updates the backup agent service stops right after starting. Event log shows error 1053."),
+    ("Backup", "Retention policy deletes snapshots too early", "We set 30 daily snapshots, but only 14 are kept. Policy screenshot attached in the portal."),
+    ("Backup", "Incremental backups are as large as full backups", "Every incremental on the SQL server is 180 GB, the same as the full. Change block tracking is enabled."),
+    ("Vault", "Cannot unlock vault after certificate renewal", "We renewed the TLS certificate on the vault appliance and now clients get 'handshake failed' when unlocking."),
+    ("Vault", "Audit log export returns empty CSV", "Exporting the audit log for last month produces a CSV with only the header line, although the UI lists thousands of events."),
+    ("Vault", "SSO login loops back to the sign-in page", "After switching to our new identity provider users are sent back to the sign-in page in a loop. SAML trace shows a valid assertion."),
+    ("Vault", "Key rotation stuck at 60 percent", "Scheduled key rotation started yesterday and has been at 60% since. No errors in the appliance log."),
+    ("Sync", "Files with umlauts are not synchronised", "Files whose names contain ä, ö or ü stay on the laptop and never reach the server. Others sync fine."),
+    ("Sync", "Sync client uses 100% CPU on macOS", "Since version 3.4 the sync client keeps one core busy all the time on several MacBooks, even with nothing to sync."),
+    ("Sync", "Conflicting copies created for every save", "Saving an Excel file on a shared folder creates a 'conflicted copy' almost every time, even when only one person edits it."),
+    ("Sync", "Proxy authentication fails for sync client", "Behind our authenticating proxy the client shows 'offline'. Browser access through the same proxy works."),
+    ("Backup", "How to exclude temp folders from backup", "We would like to exclude all temp and cache folders from the workstation backups. Which pattern syntax does the policy use?"),
+    ("Vault", "License shows fewer seats than purchased", "Our license page shows 250 seats but we bought 400 in the renewal last month."),
+    ("Sync", "Request: shared folder permissions report", "Is there a way to export who has access to which shared folder? Our auditors ask for it every quarter."),
+];
+
+const CUSTOMER_REPLIES: &[&str] = &[
+    "Thanks, we tried that and the problem is still there. Logs are attached.",
+    "That worked for the first server, we will roll it out to the rest tonight.",
+    "Any update? This is blocking our month-end close.",
+    "We can do a screen share tomorrow morning if that helps.",
+];
+
+const AGENT_REPLIES: &[&str] = &[
+    "Thanks for the details. Could you send the agent log from the last failed run?",
+    "This matches a known issue in 7.2; the fix is in 7.2.3. Please upgrade and let us know.",
+    "I have reproduced this in our lab and passed it to engineering with your logs.",
+    "Please try the workaround: restart the service with the cache folder cleared.",
+];
+
+const INTERNAL_NOTES: &[&str] = &[
+    "Same pattern as three other cases this month; probably the quota check regression.",
+    "Customer is up for renewal next quarter, keep the CSM in the loop.",
+    "Partner skipped the log collection step again.",
+    "Needs L3: the stack trace points at the dedup index.",
+];
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    &items[rng.gen_range(0..items.len())]
+}
+
+/// Fills `store` unless the demo vendor is already there, then prints the logins to `out`.
+pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
+    match store.org_by_slug(PARTNERS[0].slug).await {
+        Ok(_) => {
+            writeln!(out, "The store already holds the demo data.")?;
+            print_logins(out)?;
+            return Ok(());
+        }
+        Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut rng = StdRng::seed_from_u64(0x0BAC_C11E);
+    let password_hash = |_: ()| hash_password(PASSWORD).map_err(|e| anyhow::anyhow!("{e}"));
+    let new_user = |email: &str,
+                    name: &str,
+                    role: Role,
+                    org: Option<OrgId>,
+                    tier: Option<Tier>,
+                    hash: String| NewUser {
+        email: email.into(),
+        name: name.into(),
+        role,
+        org,
+        tier,
+        password_hash: Some(hash),
+    };
+
+    let admin = store
+        .create_user(&new_user(
+            "admin@northwind.example",
+            "Nora Admin",
+            Role::Admin,
+            None,
+            None,
+            password_hash(())?,
+        ))
+        .await
+        .context("creating the demo admin")?;
+    let mut agents: Vec<(UserId, i64)> = Vec::new();
+    for (name, email, tier) in AGENTS {
+        let agent = store
+            .create_user(&new_user(
+                email,
+                name,
+                Role::Agent,
+                None,
+                Some(Tier::new(*tier)?),
+                password_hash(())?,
+            ))
+            .await?;
+        agents.push((agent.id, *tier));
+    }
+
+    let mut partner_ids = std::collections::HashMap::new();
+    let mut partner_techs: std::collections::HashMap<&str, Vec<UserId>> =
+        std::collections::HashMap::new();
+    for p in PARTNERS {
+        let org = store
+            .create_org(&NewOrg {
+                slug: p.slug.into(),
+                name: p.name.into(),
+                kind: OrgKind::Partner,
+                partner_kinds: PartnerKinds::new(p.kinds.to_vec()),
+                technical_level: Some(p.level),
+                served_by: None,
+            })
+            .await?;
+        partner_ids.insert(p.slug, org.id);
+        for (name, email) in p.techs {
+            let tech = store
+                .create_user(&new_user(
+                    email,
+                    name,
+                    Role::Partner,
+                    Some(org.id),
+                    None,
+                    password_hash(())?,
+                ))
+                .await?;
+            partner_techs.entry(p.slug).or_default().push(tech.id);
+        }
+    }
+
+    // (customer org, serving partner, customer contact)
+    let mut customers: Vec<(OrgId, Option<(&str, OrgId)>, UserId)> = Vec::new();
+    for (slug, name, partner, contact, email) in CUSTOMERS {
+        let served = partner.map(|p| (p, partner_ids[p]));
+        let org = store
+            .create_org(&NewOrg {
+                slug: (*slug).into(),
+                name: (*name).into(),
+                kind: OrgKind::Customer,
+                partner_kinds: PartnerKinds::default(),
+                technical_level: None,
+                served_by: served.map(|(_, id)| id),
+            })
+            .await?;
+        let user = store
+            .create_user(&new_user(
+                email,
+                contact,
+                Role::Customer,
+                Some(org.id),
+                None,
+                password_hash(())?,
+            ))
+            .await?;
+        customers.push((org.id, served, user.id));
+    }
+
+    let now = backline_store::now_millis();
+    let start = now - 180 * DAY_MS;
+    // Opening times spread evenly over six months, with jitter, oldest first.
+    for i in 0..CASES {
+        let opened =
+            start + (i as i64) * (180 * DAY_MS / CASES as i64) + rng.gen_range(0..DAY_MS / 2);
+        let (org, served, contact) = *pick(&mut rng, &customers);
+        let (product, subject, description) = *pick(&mut rng, ISSUES);
+        // Partner-served customers mostly reach the vendor through their partner.
+        let (requester, partner, channel) = match served {
+            Some((slug, partner)) if rng.gen_bool(0.75) => (
+                *pick(&mut rng, &partner_techs[slug]),
+                Some(partner),
+                Channel::Api,
+            ),
+            Some((_, partner)) => (contact, Some(partner), Channel::Web),
+            None => (
+                contact,
+                None,
+                if rng.gen_bool(0.3) {
+                    Channel::Email
+                } else {
+                    Channel::Web
+                },
+            ),
+        };
+        let priority = match rng.gen_range(0..20) {
+            0 => Priority::Urgent,
+            1..=4 => Priority::High,
+            5..=15 => Priority::Normal,
+            _ => Priority::Low,
+        };
+        let case = store
+            .create_case(&NewCase {
+                subject: subject.into(),
+                description: description.into(),
+                priority,
+                product: Some(product.into()),
+                channel,
+                tier: Tier::L1,
+                tags: vec![product.to_lowercase()],
+                organization: org,
+                partner,
+                requester,
+                created_at: Some(opened),
+            })
+            .await?;
+
+        let age_days = (now - opened) / DAY_MS;
+        let (agent, agent_tier) = *pick(&mut rng, &agents);
+        let mut at = opened + rng.gen_range(DAY_MS / 48..DAY_MS / 4);
+        store
+            .update_case(
+                case.id,
+                &CaseChanges {
+                    assignee: Some(Some(agent)),
+                    tier: Some(Tier::new(agent_tier)?),
+                    at: Some(at),
+                    ..Default::default()
+                },
+                admin.id,
+            )
+            .await?;
+        let exchanges = rng.gen_range(1..=3);
+        for round in 0..exchanges {
+            at += rng.gen_range(DAY_MS / 24..DAY_MS);
+            if at >= now {
+                break;
+            }
+            let status_after = (round == 0).then_some((CaseStatus::New, CaseStatus::Open));
+            store
+                .add_comment(&NewComment {
+                    case: case.id,
+                    author: agent,
+                    body: (*pick(&mut rng, AGENT_REPLIES)).into(),
+                    public: true,
+                    status_after,
+                    at: Some(at),
+                })
+                .await?;
+            if rng.gen_bool(0.35) {
+                store
+                    .add_comment(&NewComment {
+                        case: case.id,
+                        author: agent,
+                        body: (*pick(&mut rng, INTERNAL_NOTES)).into(),
+                        public: false,
+                        status_after: None,
+                        at: Some(at + 60_000),
+                    })
+                    .await?;
+            }
+            at += rng.gen_range(DAY_MS / 24..DAY_MS);
+            if at >= now {
+                break;
+            }
+            store
+                .add_comment(&NewComment {
+                    case: case.id,
+                    author: requester,
+                    body: (*pick(&mut rng, CUSTOMER_REPLIES)).into(),
+                    public: true,
+                    status_after: None,
+                    at: Some(at),
+                })
+                .await?;
+        }
+        // Older cases are mostly finished; recent ones still in work.
+        let status = match age_days {
+            d if d > 30 => {
+                if rng.gen_bool(0.7) {
+                    CaseStatus::Closed
+                } else {
+                    CaseStatus::Solved
+                }
+            }
+            d if d > 7 => *pick(
+                &mut rng,
+                &[
+                    CaseStatus::Solved,
+                    CaseStatus::Solved,
+                    CaseStatus::Pending,
+                    CaseStatus::Open,
+                ],
+            ),
+            _ => *pick(
+                &mut rng,
+                &[
+                    CaseStatus::New,
+                    CaseStatus::Open,
+                    CaseStatus::Open,
+                    CaseStatus::Pending,
+                    CaseStatus::OnHold,
+                ],
+            ),
+        };
+        let current = store.case(case.id).await?.status;
+        if status != current && !(status == CaseStatus::New) {
+            store
+                .update_case(
+                    case.id,
+                    &CaseChanges {
+                        status: Some(status),
+                        at: Some((at + DAY_MS / 2).min(now)),
+                        ..Default::default()
+                    },
+                    agent,
+                )
+                .await?;
+        }
+    }
+    writeln!(
+        out,
+        "Demo data created: {} partners, {} customers, {} agents, {CASES} cases.",
+        PARTNERS.len(),
+        CUSTOMERS.len(),
+        AGENTS.len()
+    )?;
+    print_logins(out)?;
+    Ok(())
+}
+
+fn print_logins(out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "Sign in with password {PASSWORD:?} as:")?;
+    writeln!(out, "  admin             admin@northwind.example")?;
+    for (name, email, tier) in AGENTS {
+        writeln!(out, "  agent, tier {tier}     {email} ({name})")?;
+    }
+    for p in PARTNERS {
+        writeln!(out, "  partner technician {} ({})", p.techs[0].1, p.name)?;
+    }
+    for (_, name, partner, _, email) in CUSTOMERS.iter().take(6) {
+        let via = partner
+            .map(|p| format!(", served by {p}"))
+            .unwrap_or_default();
+        writeln!(out, "  customer          {email} ({name}{via})")?;
+    }
+    Ok(())
+}

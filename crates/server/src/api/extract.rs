@@ -1,0 +1,181 @@
+//! A JSON body extractor whose failures speak the API's error format: unreadable JSON is a
+//! 400 `malformed_json`; readable JSON with wrong or unknown fields is a 422 naming each path.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+
+use axum::http::header::CONTENT_TYPE;
+use backline_domain::FieldErrors;
+use serde::de::DeserializeOwned;
+
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request("unreadable_body", e.body_text()))?;
+        parse(&bytes).map(Json)
+    }
+}
+
+/// Deserialises `bytes`, sorting errors into syntax (400) and data (422) problems.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let mut fields = FieldErrors::new();
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                fields.add(&field, strip_position(&inner.to_string()));
+                ApiError::Validation(fields)
+            }
+            _ => ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            ),
+        }
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+/// serde_json appends " at line 1 column 42"; the field path already says where.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Deserialises a field that may be absent (leave as is), `null` (clear) or a value (set).
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        subject: String,
+        #[serde(default, deserialize_with = "double_option")]
+        assignee: Option<Option<i64>>,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_data_errors_name_the_field() {
+        let err = parse::<Body>(b"{\"subject\": ").unwrap_err();
+        assert_eq!(err.code(), "malformed_json");
+        let err = parse::<Body>(b"{\"subject\": 5}").unwrap_err();
+        let ApiError::Validation(fields) = err else {
+            panic!("expected validation")
+        };
+        assert!(
+            fields.0["subject"].starts_with("invalid type"),
+            "{fields:?}"
+        );
+        let err = parse::<Body>(b"{\"subject\": \"x\", \"subjet\": 1}").unwrap_err();
+        assert_eq!(err.code(), "validation_failed");
+        let err = parse::<Body>(b"{\"subject\": \"x\"} trailing").unwrap_err();
+        assert_eq!(err.code(), "malformed_json");
+    }
+
+    #[test]
+    fn absent_null_and_value_are_three_different_things() {
+        assert_eq!(parse::<Body>(br#"{"subject":"x"}"#).unwrap().assignee, None);
+        assert_eq!(
+            parse::<Body>(br#"{"subject":"x","assignee":null}"#)
+                .unwrap()
+                .assignee,
+            Some(None)
+        );
+        assert_eq!(
+            parse::<Body>(br#"{"subject":"x","assignee":3}"#)
+                .unwrap()
+                .assignee,
+            Some(Some(3))
+        );
+    }
+}
+
+/// `axum::extract::Query` with failures in the API's error format.
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        <axum::extract::Query<T> as axum::extract::FromRequestParts<S>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map(|q| Query(q.0))
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// `axum::extract::Path` with failures in the API's error format.
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        <axum::extract::Path<T> as axum::extract::FromRequestParts<S>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map(|p| Path(p.0))
+        .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+    }
+}

@@ -1,0 +1,102 @@
+//! Credentials: API tokens for machines, passwords and session cookies for people.
+//! Only hashes of secrets are stored; a stolen database grants nothing.
+
+use crate::error::ApiError;
+use crate::AppState;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use backline_store::{StoreError, User};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// A new random secret: 32 bytes, URL-safe base64, with a prefix that says what it is.
+pub fn new_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// Tokens are long random values, so a fast hash is enough (no dictionary to attack).
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A password hash that matches nothing, verified when the email is unknown so that a
+/// sign-in takes as long for a missing user as for a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&new_secret("decoy-")).unwrap_or_default())
+}
+
+/// Creates an API token for `user` and returns it; only its hash is kept.
+pub async fn issue_api_token(
+    store: &backline_store::Store,
+    user: &User,
+) -> Result<String, StoreError> {
+    let token = new_secret("bl_");
+    store
+        .create_api_token(user.id, &hash_secret(&token))
+        .await?;
+    Ok(token)
+}
+
+/// The caller of an API request, authenticated by `Authorization: Bearer TOKEN`.
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthenticated {
+                code: "unauthenticated",
+                message: "send an API token: Authorization: Bearer TOKEN".into(),
+            })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::Unauthenticated {
+                code: "unauthenticated",
+                message: "the Authorization header must be: Bearer TOKEN".into(),
+            })?;
+        let user = state.tokens.user_for_token(&state.store, token).await?;
+        Ok(Caller(user))
+    }
+}

@@ -1,0 +1,243 @@
+//! Case operations shared by the JSON API and the web pages: each applies the visibility
+//! rule, the role rules and validation before anything is written, so both front doors
+//! behave the same.
+
+use crate::error::{ApiError, ApiResult};
+use backline_domain::case::{
+    check_comment_allowed, check_comment_body, check_status_change, normalize_tags,
+    status_after_comment,
+};
+use backline_domain::{
+    resolve_case_parties, CaseId, CaseStatus, Channel, FieldErrors, NewCaseInput, PartiesError,
+    Priority, Role, Tier, UserId,
+};
+use backline_store::{
+    CaseChanges, CaseFilter, CaseRecord, Comment, NewCase, NewComment, Store, StoreError, User,
+};
+
+/// A case as submitted, before validation.
+#[derive(Debug, Default)]
+pub struct CaseSubmission {
+    pub subject: String,
+    pub description: String,
+    pub priority: Option<Priority>,
+    pub product: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub tags: Vec<String>,
+    pub channel: Option<Channel>,
+}
+
+pub async fn create_case(
+    store: &Store,
+    caller: &User,
+    submission: CaseSubmission,
+) -> ApiResult<CaseRecord> {
+    let mut errors = FieldErrors::new();
+    let input = match NewCaseInput::parse(
+        &submission.subject,
+        &submission.description,
+        submission.priority.map(Priority::as_str),
+        submission.product.as_deref(),
+    ) {
+        Ok(input) => Some(input),
+        Err(e) => {
+            errors = e;
+            None
+        }
+    };
+    let tags = errors.check("tags", normalize_tags(&submission.tags));
+
+    let own = match &caller.org {
+        Some(org) => Some(store.org(org.id).await?.facts()),
+        None => None,
+    };
+    let target = match submission
+        .on_behalf_of
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(slug) => match store.org_by_slug(slug).await {
+            Ok(org) => Some(Some(org.facts())),
+            Err(StoreError::NotFound) => Some(None),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let parties = match target {
+        // A slug that matches nothing: staff are told so; others get the same answer as for
+        // an organisation they may not file for, which reveals nothing.
+        Some(None) if caller.role.is_staff() => {
+            errors.add("on_behalf_of", "no organisation has this slug");
+            None
+        }
+        Some(None) => {
+            let reason = if caller.role == Role::Partner {
+                PartiesError::NotServed
+            } else {
+                PartiesError::NotAllowed
+            };
+            errors.add("on_behalf_of", reason.to_string());
+            None
+        }
+        Some(Some(facts)) => parties_or_error(
+            &mut errors,
+            resolve_case_parties(caller.role, own, Some(facts)),
+        ),
+        None => parties_or_error(&mut errors, resolve_case_parties(caller.role, own, None)),
+    };
+    errors.into_result()?;
+    let (Some(input), Some(tags), Some(parties)) = (input, tags, parties) else {
+        return Err(ApiError::Internal(
+            "validation passed without values".into(),
+        ));
+    };
+    let record = store
+        .create_case(&NewCase {
+            subject: input.subject,
+            description: input.description,
+            priority: input.priority,
+            product: input.product,
+            channel: submission.channel.unwrap_or(Channel::Api),
+            tier: Tier::L1,
+            tags,
+            organization: parties.organization,
+            partner: parties.partner,
+            requester: caller.id,
+            created_at: None,
+        })
+        .await?;
+    Ok(record)
+}
+
+fn parties_or_error(
+    errors: &mut FieldErrors,
+    result: Result<backline_domain::CaseParties, PartiesError>,
+) -> Option<backline_domain::CaseParties> {
+    match result {
+        Ok(parties) => Some(parties),
+        Err(e) => {
+            errors.add("on_behalf_of", e.to_string());
+            None
+        }
+    }
+}
+
+/// The case if the caller may see it; otherwise the same 404 as for a case that does not exist.
+pub async fn visible_case(store: &Store, caller: &User, id: CaseId) -> ApiResult<CaseRecord> {
+    let case = store.case(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::NotFound("case"),
+        other => other.into(),
+    })?;
+    if !caller
+        .actor()
+        .can_see_case(case.organization.id, case.partner.as_ref().map(|p| p.id))
+    {
+        return Err(ApiError::NotFound("case"));
+    }
+    Ok(case)
+}
+
+/// A change to a case as submitted.
+#[derive(Debug, Default)]
+pub struct CaseUpdate {
+    pub status: Option<CaseStatus>,
+    pub priority: Option<Priority>,
+    pub tier: Option<Tier>,
+    pub assignee: Option<Option<UserId>>,
+    pub tags: Option<Vec<String>>,
+}
+
+pub async fn update_case(
+    store: &Store,
+    caller: &User,
+    id: CaseId,
+    update: CaseUpdate,
+) -> ApiResult<CaseRecord> {
+    let case = visible_case(store, caller, id).await?;
+    if !caller.role.is_staff()
+        && (update.priority.is_some()
+            || update.tier.is_some()
+            || update.assignee.is_some()
+            || update.tags.is_some())
+    {
+        return Err(ApiError::Forbidden(
+            "only vendor staff can change priority, tier, assignee or tags".into(),
+        ));
+    }
+    let mut errors = FieldErrors::new();
+    if let Some(to) = update.status {
+        errors.check("status", check_status_change(caller.role, case.status, to));
+    }
+    if case.status == CaseStatus::Closed && update.status.is_none() {
+        errors.add("status", "the case is closed and can no longer change");
+    }
+    let tags = match &update.tags {
+        Some(tags) => errors.check("tags", normalize_tags(tags)),
+        None => None,
+    };
+    if let Some(Some(assignee)) = update.assignee {
+        match store.user(assignee).await {
+            Ok(user) if user.role.is_staff() => {}
+            Ok(_) => errors.add("assignee", "cases are assigned to vendor staff only"),
+            Err(StoreError::NotFound) => errors.add("assignee", "no user has this id"),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    errors.into_result()?;
+    let changes = CaseChanges {
+        status: update.status,
+        priority: update.priority,
+        tier: update.tier,
+        assignee: update.assignee,
+        tags,
+        at: None,
+    };
+    Ok(store.update_case(id, &changes, caller.id).await?)
+}
+
+pub async fn add_comment(
+    store: &Store,
+    caller: &User,
+    id: CaseId,
+    body: &str,
+    public: bool,
+) -> ApiResult<Comment> {
+    let case = visible_case(store, caller, id).await?;
+    if !public && !caller.role.is_staff() {
+        return Err(ApiError::Forbidden(
+            "only vendor staff can write internal notes".into(),
+        ));
+    }
+    check_comment_allowed(case.status).map_err(|e| ApiError::Conflict {
+        code: "case_closed",
+        message: e.0,
+    })?;
+    let body = check_comment_body(body).map_err(|e| ApiError::validation("body", e.0))?;
+    let next = status_after_comment(caller.role, public, case.status).map(|to| (case.status, to));
+    let comment = NewComment {
+        case: id,
+        author: caller.id,
+        body,
+        public,
+        status_after: next,
+        at: None,
+    };
+    Ok(store.add_comment(&comment).await?)
+}
+
+/// The comments the caller may read: internal notes for vendor staff only.
+pub async fn comments(store: &Store, caller: &User, id: CaseId) -> ApiResult<Vec<Comment>> {
+    visible_case(store, caller, id).await?;
+    Ok(store.comments(id, caller.role.is_staff()).await?)
+}
+
+pub async fn list_cases(
+    store: &Store,
+    caller: &User,
+    filter: &CaseFilter,
+) -> ApiResult<(Vec<CaseRecord>, Option<CaseId>)> {
+    Ok(store
+        .list_cases(filter, caller.actor().case_scope())
+        .await?)
+}

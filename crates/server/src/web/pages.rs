@@ -1,0 +1,659 @@
+//! The pages and form handlers.
+
+use super::session::{clear_cookie, start_session, urlencode, WebUser};
+use crate::auth::{decoy_hash, verify_password};
+use crate::case_service::{self, CaseSubmission, CaseUpdate};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use backline_domain::{CaseId, CaseStatus, Channel, FieldErrors, Priority, Role, Tier, UserId};
+use backline_store::{CaseFilter, CaseRecord, Org, PartnerRef, StoreError, User};
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Backline" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/cases" { "Backline" }
+                    @if let Some(who) = who {
+                        nav {
+                            a href="/cases" { "Cases" }
+                            a href="/cases/new" { "New case" }
+                        }
+                        span.who {
+                            (who.user.name) " · " (role_label(&who.user))
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main { (content) }
+            }
+        }
+    }
+}
+
+fn role_label(user: &User) -> String {
+    match (&user.role, &user.org) {
+        (Role::Admin, _) => "admin".into(),
+        (Role::Agent, _) => match user.tier {
+            Some(tier) => format!("agent, tier {}", tier.level()),
+            None => "agent".into(),
+        },
+        (_, Some(org)) => org.name.clone(),
+        (role, None) => role.to_string(),
+    }
+}
+
+fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// An API error shown as a page rather than JSON.
+fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
+    let status = error.status();
+    let message = match &error {
+        ApiError::Internal(_) => {
+            "Something went wrong on our side; it has been logged.".to_string()
+        }
+        other => other.to_string(),
+    };
+    html_response(
+        status,
+        page(
+            "Error",
+            who,
+            html! {
+                h1 { "That did not work" }
+                div.error { (message) }
+                p { a href="/cases" { "Back to cases" } }
+            },
+        ),
+    )
+}
+
+fn when(at: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+/// The inline partner flag: name, kinds and technical level, on every row and case page.
+pub fn partner_badge(partner: Option<&PartnerRef>) -> Markup {
+    match partner {
+        None => html! { span.badge title="Served directly by the vendor" { "direct" } },
+        Some(p) => {
+            let kinds = p
+                .kinds
+                .as_slice()
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let level = p
+                .technical_level
+                .map(|l| format!(" · {l}"))
+                .unwrap_or_default();
+            html! {
+                span.badge.partner-badge data-partner=(p.slug) title=(format!("Partner: {}", p.name)) {
+                    (p.name) " " span.kinds { "(" (kinds) (level) ")" }
+                }
+            }
+        }
+    }
+}
+
+fn status_badge(status: CaseStatus) -> Markup {
+    html! { span class=(format!("badge status-{status}")) { (status.as_str().replace('_', " ")) } }
+}
+
+fn priority_badge(priority: Priority) -> Markup {
+    html! { span class=(format!("badge prio-{priority}")) { (priority) } }
+}
+
+/// The case list is home; it sends people who are not signed in to the sign-in page.
+pub async fn home() -> Redirect {
+    Redirect::to("/cases")
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn login_page(error: Option<&str>, email: &str, next: &str) -> Markup {
+    page(
+        "Sign in",
+        None,
+        html! {
+            div.login.card {
+                h1 { "Sign in to Backline" }
+                @if let Some(error) = error { div.error role="alert" { (error) } }
+                form method="post" action="/login" {
+                    input type="hidden" name="next" value=(next);
+                    label for="email" { "Email" }
+                    input #email type="email" name="email" value=(email) required autofocus autocomplete="username";
+                    label for="password" { "Password" }
+                    input #password type="password" name="password" required autocomplete="current-password";
+                    p { button type="submit" { "Sign in" } }
+                }
+            }
+        },
+    )
+}
+
+pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
+    html_response(
+        StatusCode::OK,
+        login_page(None, "", query.next.as_deref().unwrap_or("/cases")),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Only same-site paths, so the sign-in form cannot bounce people to another site.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path)
+            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
+        {
+            path
+        }
+        _ => "/cases",
+    }
+}
+
+pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+    let email = form.email.trim().to_lowercase();
+    let next = safe_next(form.next.as_deref()).to_string();
+    let found = state.store.user_with_password(&email).await;
+    let user = match found {
+        Ok((user, Some(hash))) if verify_password(&form.password, &hash) => user,
+        Ok(_) | Err(StoreError::NotFound) => {
+            if found.is_err() {
+                verify_password(&form.password, decoy_hash());
+            }
+            return html_response(
+                StatusCode::UNAUTHORIZED,
+                login_page(Some("Wrong email or password."), &email, &next),
+            );
+        }
+        Err(e) => return error_page(None, e.into()),
+    };
+    match start_session(&state, &user).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response(),
+        Err(e) => error_page(None, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    who: WebUser,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    if let Err(e) = state.store.delete_web_session(&who.token_hash).await {
+        return error_page(Some(&who), e.into());
+    }
+    match clear_cookie(&state) {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response(),
+        Err(e) => error_page(None, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    view: Option<String>,
+    q: Option<String>,
+    cursor: Option<i64>,
+}
+
+const VIEWS: [(&str, &str); 4] = [
+    ("active", "Active"),
+    ("mine", "Assigned to me"),
+    ("solved", "Solved"),
+    ("all", "All"),
+];
+
+pub async fn case_list(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let view = query.view.as_deref().unwrap_or("active");
+    let staff = who.user.role.is_staff();
+    let mut filter = CaseFilter {
+        limit: 50,
+        before: query.cursor.map(CaseId),
+        text: query.q.clone().filter(|q| !q.trim().is_empty()),
+        ..Default::default()
+    };
+    match view {
+        "solved" => filter.statuses = vec![CaseStatus::Solved, CaseStatus::Closed],
+        "all" => {}
+        "mine" if staff => filter.assignee = Some(Some(who.user.id)),
+        _ => {
+            filter.statuses = vec![
+                CaseStatus::New,
+                CaseStatus::Open,
+                CaseStatus::Pending,
+                CaseStatus::OnHold,
+            ]
+        }
+    }
+    let (cases, next) = match case_service::list_cases(&state.store, &who.user, &filter).await {
+        Ok(found) => found,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    let q = query.q.unwrap_or_default();
+    let heading = if staff { "Cases" } else { "Your cases" };
+    html_response(
+        StatusCode::OK,
+        page(
+            heading,
+            Some(&who),
+            html! {
+                h1 { (heading) }
+                div.filters {
+                    @for (key, label) in VIEWS {
+                        @if key != "mine" || staff {
+                            a.badge.current[key == view] href=(format!("/cases?view={key}")) { (label) }
+                        }
+                    }
+                    form method="get" action="/cases" {
+                        input type="hidden" name="view" value=(view);
+                        input type="search" name="q" value=(q) placeholder="Words in subject or description" aria-label="Search cases";
+                        button type="submit" { "Filter" }
+                    }
+                }
+                @if cases.is_empty() {
+                    div.card.empty { "No cases here." }
+                } @else {
+                    table.cases {
+                        thead { tr {
+                            th { "#" } th { "Subject" } th { "Organisation" } th { "Partner" } th { "Status" } th { "Priority" }
+                            @if staff { th { "Tier" } th { "Assignee" } }
+                            th { "Updated" }
+                        } }
+                        tbody {
+                            @for case in &cases { (case_row(case, staff)) }
+                        }
+                    }
+                    @if let Some(next) = next {
+                        p.pager { a href=(format!("/cases?view={view}&q={}&cursor={}", urlencode(&q), next.0)) { "Older cases →" } }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+fn case_row(case: &CaseRecord, staff: bool) -> Markup {
+    html! {
+        tr data-case=(case.id.0) {
+            td.num { a href=(format!("/cases/{}", case.id.0)) { "#" (case.id.0) } }
+            td { a href=(format!("/cases/{}", case.id.0)) { (case.subject) } }
+            td { (case.organization.name) }
+            td { (partner_badge(case.partner.as_ref())) }
+            td { (status_badge(case.status)) }
+            td { (priority_badge(case.priority)) }
+            @if staff {
+                td { "L" (case.tier.level()) }
+                td { @if let Some(a) = &case.assignee { (a.name) } @else { span.num { "—" } } }
+            }
+            td.num { (when(case.updated_at)) }
+        }
+    }
+}
+
+/// Organisations a person may file for: staff any, a partner itself and the customers it serves.
+async fn fileable_orgs(state: &AppState, user: &User) -> Result<Vec<Org>, ApiError> {
+    Ok(match (user.role, &user.org) {
+        (Role::Admin | Role::Agent, _) => state.store.list_orgs(None, None, None).await?,
+        (Role::Partner, Some(org)) => state.store.list_orgs(None, Some(org.id), None).await?,
+        _ => Vec::new(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewCaseForm {
+    csrf: String,
+    subject: String,
+    #[serde(default)]
+    description: String,
+    priority: Option<String>,
+    product: Option<String>,
+    on_behalf_of: Option<String>,
+}
+
+fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &FieldErrors) -> Markup {
+    let field_error = |name: &str| errors.0.get(name).cloned();
+    page(
+        "New case",
+        Some(who),
+        html! {
+            h1 { "New case" }
+            @if !errors.is_empty() { div.error role="alert" { "Please correct the fields marked below." } }
+            form.card method="post" action="/cases" {
+                input type="hidden" name="csrf" value=(who.csrf);
+                @if !orgs.is_empty() {
+                    label for="on_behalf_of" { "For" }
+                    select #on_behalf_of name="on_behalf_of" {
+                        @for org in orgs {
+                            option value=(org.slug) selected[form.on_behalf_of.as_deref() == Some(org.slug.as_str())] {
+                                (org.name) " (" (org.kind) ")"
+                            }
+                        }
+                    }
+                    @if let Some(e) = field_error("on_behalf_of") { div.field-error { (e) } }
+                }
+                label for="subject" { "Subject" }
+                input #subject type="text" name="subject" value=(form.subject) required maxlength="200" style="width:100%";
+                @if let Some(e) = field_error("subject") { div.field-error { (e) } }
+                label for="description" { "What happened?" }
+                textarea #description name="description" { (form.description) }
+                @if let Some(e) = field_error("description") { div.field-error { (e) } }
+                label for="product" { "Product" }
+                input #product type="text" name="product" value=(form.product.clone().unwrap_or_default());
+                label for="priority" { "Priority" }
+                select #priority name="priority" {
+                    @for p in Priority::ALL {
+                        option value=(p.as_str()) selected[form.priority.as_deref().unwrap_or("normal") == p.as_str()] { (p) }
+                    }
+                }
+                @if let Some(e) = field_error("priority") { div.field-error { (e) } }
+                p { button type="submit" { "Submit case" } }
+            }
+        },
+    )
+}
+
+pub async fn new_case_form(State(state): State<AppState>, who: WebUser) -> Response {
+    match fileable_orgs(&state, &who.user).await {
+        Ok(orgs) => html_response(
+            StatusCode::OK,
+            new_case_page(&who, &orgs, &NewCaseForm::default(), &FieldErrors::new()),
+        ),
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+pub async fn create_case(
+    State(state): State<AppState>,
+    who: WebUser,
+    Form(form): Form<NewCaseForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    let priority = match form.priority.as_deref().map(Priority::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => return error_page(Some(&who), ApiError::validation("priority", e.0)),
+    };
+    // A customer files for its own organisation; the select is not shown to them.
+    let on_behalf_of = if who.user.role == Role::Customer {
+        None
+    } else {
+        form.on_behalf_of.clone()
+    };
+    let submission = CaseSubmission {
+        subject: form.subject.clone(),
+        description: form.description.clone(),
+        priority,
+        product: form.product.clone(),
+        on_behalf_of,
+        tags: Vec::new(),
+        channel: Some(Channel::Web),
+    };
+    match case_service::create_case(&state.store, &who.user, submission).await {
+        Ok(case) => Redirect::to(&format!("/cases/{}", case.id.0)).into_response(),
+        Err(ApiError::Validation(errors)) => match fileable_orgs(&state, &who.user).await {
+            Ok(orgs) => html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new_case_page(&who, &orgs, &form, &errors),
+            ),
+            Err(e) => error_page(Some(&who), e),
+        },
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let case = match case_service::visible_case(&state.store, &who.user, CaseId(id)).await {
+        Ok(case) => case,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    let comments = match case_service::comments(&state.store, &who.user, case.id).await {
+        Ok(comments) => comments,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    let staff = who.user.role.is_staff();
+    let agents = if staff {
+        match state.store.list_users(None, true).await {
+            Ok(users) => users,
+            Err(e) => return error_page(Some(&who), e.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    let closed = case.status == CaseStatus::Closed;
+    html_response(
+        StatusCode::OK,
+        page(
+            &format!("#{} {}", case.id.0, case.subject),
+            Some(&who),
+            html! {
+                h1 { span.num { "#" (case.id.0) } " " (case.subject) " " (status_badge(case.status)) " " (partner_badge(case.partner.as_ref())) }
+                div.case-layout {
+                    div {
+                        div.card {
+                            div.by.num { (case.requester.name) " · " (when(case.created_at)) }
+                            div.description { (case.description) }
+                        }
+                        h2 { "Conversation" }
+                        @if comments.is_empty() { p.num { "No replies yet." } }
+                        @for c in &comments {
+                            div.comment.internal[!c.public] id=(format!("comment-{}", c.id.0)) {
+                                div.by {
+                                    strong { (c.author.name) } " · " (when(c.created_at))
+                                    @if !c.public { " · " span.badge { "internal note" } }
+                                }
+                                div.body { (c.body) }
+                            }
+                        }
+                        @if closed {
+                            p.num { "This case is closed." }
+                        } @else {
+                            form.card #reply method="post" action=(format!("/cases/{}/comments", case.id.0)) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                label for="body" { "Reply" }
+                                textarea #body name="body" required {}
+                                @if staff {
+                                    label { input type="checkbox" name="internal" value="1"; " Internal note (vendor staff only)" }
+                                }
+                                p { button type="submit" { "Send" } }
+                            }
+                        }
+                    }
+                    aside {
+                        div.card {
+                            dl.meta {
+                                dt { "Organisation" } dd { (case.organization.name) }
+                                dt { "Partner" } dd { (partner_badge(case.partner.as_ref())) }
+                                dt { "Requester" } dd { (case.requester.name) " <" (case.requester.email) ">" }
+                                dt { "Priority" } dd { (priority_badge(case.priority)) }
+                                @if staff { dt { "Tier" } dd { "L" (case.tier.level()) } }
+                                dt { "Assignee" } dd { @if let Some(a) = &case.assignee { (a.name) } @else { "—" } }
+                                dt { "Product" } dd { (case.product.clone().unwrap_or_else(|| "—".into())) }
+                                dt { "Channel" } dd { (case.channel) }
+                                @if !case.tags.is_empty() { dt { "Tags" } dd { (case.tags.join(", ")) } }
+                                dt { "Updated" } dd { (when(case.updated_at)) }
+                            }
+                        }
+                        @if staff && !closed {
+                            form.card #update method="post" action=(format!("/cases/{}/update", case.id.0)) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                label for="status" { "Status" }
+                                select #status name="status" {
+                                    @for s in CaseStatus::ALL { option value=(s.as_str()) selected[*s == case.status] { (s.as_str().replace('_', " ")) } }
+                                }
+                                label for="priority" { "Priority" }
+                                select #priority name="priority" {
+                                    @for p in Priority::ALL { option value=(p.as_str()) selected[*p == case.priority] { (p) } }
+                                }
+                                label for="tier" { "Tier" }
+                                select #tier name="tier" {
+                                    @for t in 1..=3 { option value=(t) selected[t == case.tier.level()] { "L" (t) } }
+                                }
+                                label for="assignee" { "Assignee" }
+                                select #assignee name="assignee" {
+                                    option value="" { "— unassigned —" }
+                                    @for a in &agents {
+                                        option value=(a.id.0) selected[case.assignee.as_ref().map(|x| x.id) == Some(a.id)] { (a.name) }
+                                    }
+                                }
+                                p { button type="submit" { "Update" } }
+                            }
+                        } @else if !staff && !closed {
+                            form.card method="post" action=(format!("/cases/{}/update", case.id.0)) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                @if case.status == CaseStatus::Solved {
+                                    input type="hidden" name="status" value="open";
+                                    button type="submit" { "Reopen" }
+                                } @else {
+                                    input type="hidden" name="status" value="solved";
+                                    button type="submit" { "Mark as solved" }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    csrf: String,
+    body: String,
+    internal: Option<String>,
+}
+
+pub async fn add_comment(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<CommentForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    let public = form.internal.is_none();
+    match case_service::add_comment(&state.store, &who.user, CaseId(id), &form.body, public).await {
+        Ok(comment) => {
+            Redirect::to(&format!("/cases/{id}#comment-{}", comment.id.0)).into_response()
+        }
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UpdateForm {
+    csrf: String,
+    status: Option<String>,
+    priority: Option<String>,
+    tier: Option<i64>,
+    assignee: Option<String>,
+}
+
+pub async fn update_case(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<UpdateForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    let parsed = (|| -> Result<CaseUpdate, ApiError> {
+        let mut errors = FieldErrors::new();
+        let status = form
+            .status
+            .as_deref()
+            .and_then(|s| errors.check("status", CaseStatus::parse(s)));
+        let priority = form
+            .priority
+            .as_deref()
+            .and_then(|p| errors.check("priority", Priority::parse(p)));
+        let tier = form.tier.and_then(|t| errors.check("tier", Tier::new(t)));
+        let assignee = match form.assignee.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(id) => match id.parse::<i64>() {
+                Ok(id) => Some(Some(UserId(id))),
+                Err(_) => {
+                    errors.add("assignee", "not a user id");
+                    None
+                }
+            },
+        };
+        errors.into_result()?;
+        Ok(CaseUpdate {
+            status,
+            priority,
+            tier,
+            assignee,
+            tags: None,
+        })
+    })();
+    let result = match parsed {
+        Ok(update) => case_service::update_case(&state.store, &who.user, CaseId(id), update).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => error_page(Some(&who), e),
+    }
+}

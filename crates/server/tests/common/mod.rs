@@ -1,0 +1,245 @@
+//! A test application: the real router on a real port, over a fresh SQLite file or a fresh
+//! PostgreSQL database, with a small vendor already in place.
+
+#![allow(dead_code)]
+
+use backline_domain::{OrgKind, PartnerKind, PartnerKinds, Role, TechnicalLevel};
+use backline_server::{auth, AppState};
+use backline_store::testing::{fresh_postgres, fresh_sqlite, tempfile_guard::TempDir};
+use backline_store::{NewOrg, NewUser, Store};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named async test function once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(crate::common::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(crate::common::Backend::Postgres).await }
+            )*
+        }
+    };
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// API tokens of the fixture's people.
+pub struct Tokens {
+    pub admin: String,
+    pub agent: String,
+    /// Technician of partner `acme`, which serves customer `globex`.
+    pub acme: String,
+    /// Technician of partner `other`, which serves customer `umbrella`.
+    pub other: String,
+    /// Customer user of `globex` (served by acme).
+    pub globex: String,
+    /// Customer user of `initech` (served directly).
+    pub initech: String,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub tokens: Tokens,
+    pub agent_id: i64,
+    _dir: Option<TempDir>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        let (config, dir) = match backend {
+            Backend::Sqlite => {
+                let (config, dir) = fresh_sqlite();
+                (config, Some(dir))
+            }
+            Backend::Postgres => (fresh_postgres().await, None),
+        };
+        let store = Store::open(&config).await.expect("open store");
+        let tokens = seed(&store).await;
+        let agent_id = store
+            .user_by_email("agent@vendor.example")
+            .await
+            .unwrap()
+            .id
+            .0;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(store.clone(), false);
+        tokio::spawn(async move {
+            axum::serve(listener, backline_server::app(state))
+                .await
+                .unwrap();
+        });
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            store,
+            tokens,
+            agent_id,
+            _dir: dir,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        self.request(Method::GET, Some(token), path, None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::POST, Some(token), path, Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::PATCH, Some(token), path, Some(body))
+            .await
+    }
+
+    /// Sends raw bytes, for bodies that are not valid JSON.
+    pub async fn post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    /// Files a case and returns its id, asserting it was created.
+    pub async fn file_case(&self, token: &str, body: Value) -> i64 {
+        let reply = self.post(token, "/api/v1/cases", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_i64().unwrap()
+    }
+
+    /// Number of cases stored, read straight from the store.
+    pub async fn case_count(&self) -> i64 {
+        self.store.count_cases().await.unwrap()
+    }
+}
+
+async fn seed(store: &Store) -> Tokens {
+    let org = |slug: &str, kind: OrgKind, kinds: Vec<PartnerKind>, served_by| NewOrg {
+        slug: slug.into(),
+        name: slug.to_uppercase(),
+        kind,
+        partner_kinds: PartnerKinds::new(kinds),
+        technical_level: (kind == OrgKind::Partner).then_some(TechnicalLevel::Expert),
+        served_by,
+    };
+    let acme = store
+        .create_org(&org(
+            "acme",
+            OrgKind::Partner,
+            vec![PartnerKind::Reseller, PartnerKind::Frontline],
+            None,
+        ))
+        .await
+        .unwrap();
+    let other = store
+        .create_org(&org(
+            "other",
+            OrgKind::Partner,
+            vec![PartnerKind::Implementer],
+            None,
+        ))
+        .await
+        .unwrap();
+    let globex = store
+        .create_org(&org("globex", OrgKind::Customer, vec![], Some(acme.id)))
+        .await
+        .unwrap();
+    store
+        .create_org(&org("umbrella", OrgKind::Customer, vec![], Some(other.id)))
+        .await
+        .unwrap();
+    let initech = store
+        .create_org(&org("initech", OrgKind::Customer, vec![], None))
+        .await
+        .unwrap();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let token_for = async |email: &str, role: Role, org: Option<backline_domain::OrgId>| {
+        let user = store
+            .create_user(&NewUser {
+                email: email.into(),
+                name: email.split('@').next().unwrap().into(),
+                role,
+                org,
+                tier: None,
+                password_hash: Some(hash.clone()),
+            })
+            .await
+            .unwrap();
+        auth::issue_api_token(store, &user).await.unwrap()
+    };
+    Tokens {
+        admin: token_for("admin@vendor.example", Role::Admin, None).await,
+        agent: token_for("agent@vendor.example", Role::Agent, None).await,
+        acme: token_for("tech@acme.example", Role::Partner, Some(acme.id)).await,
+        other: token_for("tech@other.example", Role::Partner, Some(other.id)).await,
+        globex: token_for("user@globex.example", Role::Customer, Some(globex.id)).await,
+        initech: token_for("user@initech.example", Role::Customer, Some(initech.id)).await,
+    }
+}
