@@ -203,6 +203,14 @@ const INTERNAL_NOTES: &[&str] = &[
     "Needs L3: the stack trace points at the dedup index.",
 ];
 
+#[derive(Clone, Copy)]
+struct DemoCustomer {
+    org: OrgId,
+    /// The serving partner's slug and id.
+    served_by: Option<(&'static str, OrgId)>,
+    contact: UserId,
+}
+
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
 }
@@ -290,8 +298,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
 
-    // (customer org, serving partner, customer contact)
-    let mut customers: Vec<(OrgId, Option<(&str, OrgId)>, UserId)> = Vec::new();
+    let mut customers: Vec<DemoCustomer> = Vec::new();
     for (slug, name, partner, contact, email) in CUSTOMERS {
         let served = partner.map(|p| (p, partner_ids[p]));
         let org = store
@@ -314,7 +321,11 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 password_hash(())?,
             ))
             .await?;
-        customers.push((org.id, served, user.id));
+        customers.push(DemoCustomer {
+            org: org.id,
+            served_by: served,
+            contact: user.id,
+        });
     }
 
     let now = backline_store::now_millis();
@@ -323,7 +334,11 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     for i in 0..CASES {
         let opened =
             start + (i as i64) * (180 * DAY_MS / CASES as i64) + rng.gen_range(0..DAY_MS / 2);
-        let (org, served, contact) = *pick(&mut rng, &customers);
+        let DemoCustomer {
+            org,
+            served_by: served,
+            contact,
+        } = *pick(&mut rng, &customers);
         let (product, subject, description) = *pick(&mut rng, ISSUES);
         // Partner-served customers mostly reach the vendor through their partner.
         let (requester, partner, channel) = match served {
@@ -454,7 +469,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             ),
         };
         let current = store.case(case.id).await?.status;
-        if status != current && !(status == CaseStatus::New) {
+        if status != current && status != CaseStatus::New {
             store
                 .update_case(
                     case.id,

@@ -85,6 +85,52 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// `axum::extract::Query` with failures in the API's error format.
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        <axum::extract::Query<T> as axum::extract::FromRequestParts<S>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map(|q| Query(q.0))
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// `axum::extract::Path` with failures in the API's error format.
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        <axum::extract::Path<T> as axum::extract::FromRequestParts<S>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map(|p| Path(p.0))
+        .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,51 +177,5 @@ mod tests {
                 .assignee,
             Some(Some(3))
         );
-    }
-}
-
-/// `axum::extract::Query` with failures in the API's error format.
-pub struct Query<T>(pub T);
-
-impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        <axum::extract::Query<T> as axum::extract::FromRequestParts<S>>::from_request_parts(
-            parts, state,
-        )
-        .await
-        .map(|q| Query(q.0))
-        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
-    }
-}
-
-/// `axum::extract::Path` with failures in the API's error format.
-pub struct Path<T>(pub T);
-
-impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        <axum::extract::Path<T> as axum::extract::FromRequestParts<S>>::from_request_parts(
-            parts, state,
-        )
-        .await
-        .map(|p| Path(p.0))
-        .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
     }
 }

@@ -329,7 +329,7 @@ fn case_row(case: &CaseRecord, staff: bool) -> Markup {
     html! {
         tr data-case=(case.id.0) {
             td.num { a href=(format!("/cases/{}", case.id.0)) { "#" (case.id.0) } }
-            td { a href=(format!("/cases/{}", case.id.0)) { (case.subject) } }
+            td.subject { a href=(format!("/cases/{}", case.id.0)) { (case.subject) } }
             td { (case.organization.name) }
             td { (partner_badge(case.partner.as_ref())) }
             td { (status_badge(case.status)) }
@@ -371,7 +371,7 @@ fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &Field
         html! {
             h1 { "New case" }
             @if !errors.is_empty() { div.error role="alert" { "Please correct the fields marked below." } }
-            form.card method="post" action="/cases" {
+            form.card #new-case method="post" action="/cases" {
                 input type="hidden" name="csrf" value=(who.csrf);
                 @if !orgs.is_empty() {
                     label for="on_behalf_of" { "For" }

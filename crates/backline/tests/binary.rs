@@ -1,0 +1,468 @@
+//! The real `backline` binary: admin commands, demo data, crash survival and two nodes on one
+//! PostgreSQL database.
+
+use backline_store::testing::fresh_postgres;
+use backline_store::StoreConfig;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_backline");
+
+fn store_args(config: &StoreConfig) -> Vec<String> {
+    match config {
+        StoreConfig::Sqlite { data_dir } => vec!["--data".into(), data_dir.display().to_string()],
+        StoreConfig::Postgres { url } => vec!["--database-url".into(), url.clone()],
+    }
+}
+
+fn backline(args: &[&str], store: &[String]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .args(store)
+        .env_remove("BACKLINE_DATABASE_URL")
+        .output()
+        .expect("run backline")
+}
+
+fn ok_stdout(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn failure_message(output: Output) -> String {
+    assert!(
+        !output.status.success(),
+        "expected failure, got: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stderr).unwrap()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(store: &[String]) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--secure-cookies",
+                "false",
+            ])
+            .args(store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start backline serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(reply) = reqwest::get(format!("{base}/healthz")).await {
+                if reply.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "server did not become healthy");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Server { child, base }
+    }
+
+    /// SIGKILL: no shutdown hooks, no flushing.
+    fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let reply = request.send().await.unwrap();
+        (
+            reply.status().as_u16(),
+            reply.json().await.unwrap_or(Value::Null),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a partner, its customer and a technician with a token, through the CLI.
+fn provision(store: &[String]) -> String {
+    ok_stdout(backline(
+        &[
+            "org",
+            "add",
+            "--name",
+            "Acme Resellers",
+            "--slug",
+            "acme",
+            "--kind",
+            "partner",
+            "--partner-kinds",
+            "reseller,frontline",
+            "--technical-level",
+            "expert",
+        ],
+        store,
+    ));
+    ok_stdout(backline(
+        &[
+            "org",
+            "add",
+            "--name",
+            "Globex",
+            "--slug",
+            "globex",
+            "--kind",
+            "customer",
+            "--served-by",
+            "acme",
+        ],
+        store,
+    ));
+    let mut child = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "tech@acme.example",
+            "--name",
+            "Tess Tech",
+            "--role",
+            "partner",
+            "--org",
+            "acme",
+            "--password-stdin",
+        ])
+        .args(store)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long password\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(ok_stdout(output).contains("tech@acme.example"));
+    let token = ok_stdout(backline(
+        &["token", "create", "--email", "tech@acme.example"],
+        store,
+    ));
+    let token = token.trim().to_string();
+    assert!(
+        token.starts_with("bl_") && !token.contains(char::is_whitespace),
+        "stdout must hold only the token: {token:?}"
+    );
+    token
+}
+
+fn temp_store() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let args = store_args(&StoreConfig::Sqlite {
+        data_dir: dir.path().join("data"),
+    });
+    (dir, args)
+}
+
+#[tokio::test]
+async fn admin_commands_provision_a_partner_and_refuse_bad_input() {
+    let (_dir, store) = temp_store();
+    let token = provision(&store);
+    let server = Server::start(&store).await;
+    let (status, me) = server
+        .call(reqwest::Method::GET, &token, "/api/v1/users/me", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(me["organization"]["slug"], "acme");
+    let (status, case) = server
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/cases",
+            Some(json!({"subject": "CLI-made partner files", "on_behalf_of": "globex"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(case["partner"]["kinds"], json!(["reseller", "frontline"]));
+
+    assert!(failure_message(backline(
+        &["org", "add", "--name", "X", "--slug", "Bad Slug", "--kind", "customer"],
+        &store
+    ))
+    .contains("slug"));
+    assert!(failure_message(backline(
+        &["org", "add", "--name", "X", "--slug", "acme", "--kind", "customer"],
+        &store
+    ))
+    .contains("already exists"));
+    assert!(failure_message(backline(
+        &["org", "add", "--name", "X", "--slug", "x", "--kind", "vendor"],
+        &store
+    ))
+    .contains("customer, partner"));
+    assert!(failure_message(backline(
+        &[
+            "org",
+            "add",
+            "--name",
+            "X",
+            "--slug",
+            "x",
+            "--kind",
+            "customer",
+            "--served-by",
+            "globex"
+        ],
+        &store
+    ))
+    .contains("served_by"));
+    assert!(failure_message(backline(
+        &[
+            "user",
+            "add",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--role",
+            "partner"
+        ],
+        &store
+    ))
+    .contains("organization"));
+    assert!(failure_message(backline(
+        &["user", "add", "--email", "nope", "--name", "A", "--role", "agent"],
+        &store
+    ))
+    .contains("email"));
+    assert!(failure_message(backline(
+        &["token", "create", "--email", "ghost@acme.example"],
+        &store
+    ))
+    .contains("no user"));
+    let wrong_db = backline(
+        &[
+            "token",
+            "create",
+            "--email",
+            "tech@acme.example",
+            "--database-url",
+            "mysql://localhost/x",
+        ],
+        &[],
+    );
+    assert!(failure_message(wrong_db).contains("postgres://"));
+    // Nothing the refusals touched changed: still the two organisations and the one case.
+    let (_, orgs) = server
+        .call(reqwest::Method::GET, &token, "/api/v1/organizations", None)
+        .await;
+    assert_eq!(orgs["organizations"].as_array().unwrap().len(), 2);
+    let (_, cases) = server
+        .call(reqwest::Method::GET, &token, "/api/v1/cases", None)
+        .await;
+    assert_eq!(cases["cases"].as_array().unwrap().len(), 1);
+}
+
+async fn case_survives_kill9(store: Vec<String>) {
+    let token = provision(&store);
+    let server = Server::start(&store).await;
+    let (status, case) = server
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/cases",
+            Some(json!({"subject": "Survives a crash", "on_behalf_of": "globex"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = case["id"].as_i64().unwrap();
+    let (status, _) = server
+        .call(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/cases/{id}/comments"),
+            Some(json!({"body": "acknowledged before the crash"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    server.kill9();
+
+    let server = Server::start(&store).await;
+    let (status, again) = server
+        .call(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/v1/cases/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["subject"], "Survives a crash");
+    assert_eq!(again["partner"]["slug"], "acme");
+    let (_, comments) = server
+        .call(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/v1/cases/{id}/comments"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        comments["comments"][0]["body"],
+        "acknowledged before the crash"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_case_survives_kill9_and_restart() {
+    let (_dir, store) = temp_store();
+    case_survives_kill9(store).await;
+}
+
+#[tokio::test]
+async fn postgres_case_survives_kill9_and_restart() {
+    case_survives_kill9(store_args(&fresh_postgres().await)).await;
+}
+
+#[tokio::test]
+async fn two_nodes_share_one_postgres_database() {
+    let store = store_args(&fresh_postgres().await);
+    // Both nodes start (and migrate) at once.
+    let (a, b) = tokio::join!(Server::start(&store), Server::start(&store));
+    let token = provision(&store);
+    let (status, case) = a
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/cases",
+            Some(json!({"subject": "Filed on node A", "on_behalf_of": "globex"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = case["id"].as_i64().unwrap();
+    let (status, seen) = b
+        .call(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/v1/cases/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(seen["subject"], "Filed on node A");
+    let (status, _) = b
+        .call(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/cases/{id}/comments"),
+            Some(json!({"body": "answered via node B"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, comments) = a
+        .call(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/v1/cases/{id}/comments"),
+            None,
+        )
+        .await;
+    assert_eq!(comments["comments"][0]["body"], "answered via node B");
+}
+
+#[tokio::test]
+async fn demo_fills_a_store_once_and_prints_logins() {
+    let (dir, store) = temp_store();
+    let first = ok_stdout(backline(&["demo"], &store));
+    assert!(first.contains("admin@northwind.example"), "{first}");
+    assert!(first.contains("backline-demo"));
+    let second = ok_stdout(backline(&["demo"], &store));
+    assert!(second.contains("already holds"), "{second}");
+
+    let token = ok_stdout(backline(
+        &["token", "create", "--email", "admin@northwind.example"],
+        &store,
+    ));
+    let server = Server::start(&store).await;
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("backline_cases 320"), "{metrics}");
+    let (_, partners) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/organizations?kind=partner",
+            None,
+        )
+        .await;
+    let partners = partners["organizations"].as_array().unwrap();
+    let kinds: std::collections::BTreeSet<String> = partners
+        .iter()
+        .flat_map(|p| {
+            p["partner_kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["frontline", "implementer", "reseller"]
+    );
+    let (_, cases) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/cases?limit=200",
+            None,
+        )
+        .await;
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(
+        cases.iter().any(|c| c["partner"].is_null())
+            && cases.iter().any(|c| c["partner"].is_object())
+    );
+    assert!(Path::new(&dir.path().join("data/backline.db")).exists());
+}

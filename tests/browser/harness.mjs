@@ -1,0 +1,77 @@
+// Starts a real backline server with demo data and a headless Debian Chromium for the tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = join(here, 'artifacts');
+export const PASSWORD = 'backline-demo';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitHealthy(base, child) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`backline exited with ${child.exitCode}`);
+    try {
+      const reply = await fetch(`${base}/healthz`);
+      if (reply.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('backline did not become healthy');
+}
+
+/** A server with demo data (Secure cookies left on, as in production) and a browser. */
+export async function start() {
+  const bin = process.env.BACKLINE_BIN ?? join(here, '../../target/debug/backline');
+  const data = mkdtempSync(join(tmpdir(), 'backline-browser-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, BACKLINE_DATABASE_URL: '' },
+  });
+  await waitHealthy(base, child);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    base,
+    browser,
+    async stop() {
+      await browser.close();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh browser context signed in as `email`. */
+export async function signIn(env, email) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  await page.goto(`${env.base}/cases`);
+  await page.waitForURL(/\/login/);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL(/\/cases/), page.click('button[type=submit]')]);
+  return page;
+}
