@@ -176,37 +176,49 @@ async fn record_event(
     Ok(())
 }
 
+/// Inserts a case and its `created` event inside the caller's transaction.
+pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -> Result<CaseId> {
+    let now = case.created_at.unwrap_or_else(now_millis);
+    let row: AnyRow = sqlx::query(
+        "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
+         organization_id, requester_id, partner_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(&case.subject)
+    .bind(&case.description)
+    .bind(CaseStatus::New.as_str())
+    .bind(case.priority.as_str())
+    .bind(case.tier.level())
+    .bind(case.product.as_deref())
+    .bind(case.channel.as_str())
+    .bind(json!(case.tags).to_string())
+    .bind(case.organization.0)
+    .bind(case.requester.0)
+    .bind(case.partner.map(|p| p.0))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    let id = CaseId(row.try_get("id")?);
+    let data = json!({
+        "status": CaseStatus::New, "priority": case.priority, "tier": case.tier,
+        "channel": case.channel, "organization_id": case.organization,
+        "partner_id": case.partner, "tags": case.tags,
+    });
+    record_event(tx, id, Some(case.requester), "created", data, now).await?;
+    Ok(id)
+}
+
 impl Store {
     pub async fn create_case(&self, case: &NewCase) -> Result<CaseRecord> {
-        let now = case.created_at.unwrap_or_else(now_millis);
-        let mut tx = self.write.begin().await?;
-        let row: AnyRow = sqlx::query(
-            "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
-             organization_id, requester_id, partner_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
-        )
-        .bind(&case.subject)
-        .bind(&case.description)
-        .bind(CaseStatus::New.as_str())
-        .bind(case.priority.as_str())
-        .bind(case.tier.level())
-        .bind(case.product.as_deref())
-        .bind(case.channel.as_str())
-        .bind(json!(case.tags).to_string())
-        .bind(case.organization.0)
-        .bind(case.requester.0)
-        .bind(case.partner.map(|p| p.0))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = CaseId(row.try_get("id")?);
-        let data = json!({
-            "status": CaseStatus::New, "priority": case.priority, "tier": case.tier,
-            "channel": case.channel, "organization_id": case.organization,
-            "partner_id": case.partner, "tags": case.tags,
-        });
-        record_event(&mut tx, id, Some(case.requester), "created", data, now).await?;
-        tx.commit().await?;
+        let id = match &self.case_batcher {
+            Some(batcher) => batcher.create(case.clone()).await?,
+            None => {
+                let mut tx = self.write.begin().await?;
+                let id = insert_case(&mut tx, case).await?;
+                tx.commit().await?;
+                id
+            }
+        };
         self.case(id).await
     }
 

@@ -6,6 +6,7 @@
 //! readers: SQLite allows one writer at a time anyway, and queueing writers in the pool is
 //! cheaper than having them spin on the database lock.
 
+mod batch;
 mod cases;
 mod error;
 mod models;
@@ -81,6 +82,8 @@ pub struct Store {
     read: AnyPool,
     /// On SQLite, one connection that performs every write.
     write: AnyPool,
+    /// On SQLite, group commit for new cases (see `batch`).
+    case_batcher: Option<batch::CaseBatcher>,
 }
 
 impl Store {
@@ -97,14 +100,22 @@ impl Store {
                     data_dir.join("backline.db").display()
                 );
                 let write = sqlite_pool(&url, 1).await?;
+                // The writer checkpoints only as a safety net (~32 MB of WAL); normally the
+                // background checkpointer below does it without stalling commits.
+                sqlx::query("PRAGMA wal_autocheckpoint = 8000")
+                    .execute(&write)
+                    .await?;
                 // Migrate through the writer before readers open, so they see the schema.
                 SQLITE_MIGRATIONS.run(&write).await?;
                 let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
                 let read = sqlite_pool(&url, readers as u32).await?;
+                let case_batcher = Some(batch::CaseBatcher::start(write.clone()));
+                spawn_checkpointer(read.clone());
                 Store {
                     backend: Backend::Sqlite,
                     read,
                     write,
+                    case_batcher,
                 }
             }
             StoreConfig::Postgres { url } => {
@@ -119,6 +130,7 @@ impl Store {
                     backend: Backend::Postgres,
                     read: pool.clone(),
                     write: pool,
+                    case_batcher: None,
                 }
             }
         };
@@ -162,6 +174,31 @@ async fn sqlite_pool(url: &str, connections: u32) -> Result<AnyPool> {
         .connect(url)
         .await?;
     Ok(pool)
+}
+
+/// Folds the SQLite write-ahead log back into the database every half second, from a reader
+/// connection in PASSIVE mode, which never blocks the writer. Done in the writer (SQLite's
+/// default), a checkpoint stalls every commit queued behind it. Ends when the pool closes.
+fn spawn_checkpointer(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                break;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                if pool.is_closed() {
+                    break;
+                }
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Milliseconds since the Unix epoch, the form every time is stored in.

@@ -223,3 +223,79 @@ async fn sqlite_store_scenario() {
 async fn postgres_store_scenario() {
     scenario(fresh_postgres().await).await;
 }
+
+/// Concurrent creations share transactions on SQLite (group commit); one bad row must fail
+/// alone, and every other case must be stored exactly once.
+async fn concurrent_creations_fail_alone(config: StoreConfig) {
+    let store = Store::open(&config).await.unwrap();
+    let org = store
+        .create_org(&NewOrg {
+            slug: "solo".into(),
+            name: "Solo".into(),
+            kind: OrgKind::Customer,
+            partner_kinds: PartnerKinds::default(),
+            technical_level: None,
+            served_by: None,
+        })
+        .await
+        .unwrap();
+    let user = store
+        .create_user(&NewUser {
+            email: "solo@solo.example".into(),
+            name: "Solo".into(),
+            role: Role::Customer,
+            org: Some(org.id),
+            tier: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let store = store.clone();
+        // Case 17 names an organisation that does not exist: a foreign-key violation.
+        let organization = if i == 17 {
+            backline_domain::OrgId(999_999)
+        } else {
+            org.id
+        };
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_case(&NewCase {
+                    subject: format!("case {i}"),
+                    description: String::new(),
+                    priority: Priority::Normal,
+                    product: None,
+                    channel: Channel::Api,
+                    tier: Tier::L1,
+                    tags: vec![],
+                    organization,
+                    partner: None,
+                    requester: user.id,
+                    created_at: None,
+                })
+                .await
+        }));
+    }
+    let mut failed = Vec::new();
+    let mut subjects = std::collections::BTreeSet::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(case) => assert!(subjects.insert(case.subject)),
+            Err(_) => failed.push(i),
+        }
+    }
+    assert_eq!(failed, [17]);
+    assert_eq!(store.count_cases().await.unwrap(), 49);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_creations_fail_alone() {
+    let (config, _dir) = fresh_sqlite();
+    concurrent_creations_fail_alone(config).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_creations_fail_alone() {
+    concurrent_creations_fail_alone(fresh_postgres().await).await;
+}
