@@ -37,6 +37,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         clients: usize,
     },
+    /// Known-issue matching quality on a GitBugs-format project (reports and duplicate pairs).
+    KnownIssues {
+        /// Reports CSV (Summary, Issue id, Created, Affects Version/s, Description).
+        #[arg(long)]
+        reports: PathBuf,
+        /// Pairs CSV (Issue id, Duplicate id).
+        #[arg(long)]
+        pairs: PathBuf,
+        /// Also learn weights from the pairs, judged by k-fold cross-validation (0: skip).
+        #[arg(long, default_value_t = 0)]
+        learn_folds: usize,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -48,6 +60,16 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             reads,
             clients,
         } => api(database_url, preload, cases, reads, clients.max(1)).await,
+        BenchCommand::KnownIssues {
+            reports,
+            pairs,
+            learn_folds,
+        } => crate::bench_known::run(
+            &reports,
+            &pairs,
+            learn_folds,
+            backline_search::MatchWeights::default(),
+        ),
     }
 }
 

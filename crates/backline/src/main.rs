@@ -1,6 +1,7 @@
 //! `backline`: the server, the admin command line, demo data and benchmarks in one binary.
 
 mod bench;
+mod bench_known;
 mod demo;
 
 use anyhow::{bail, Context};
@@ -171,8 +172,9 @@ fn parse_with<T: Clone + Send + Sync + 'static>(
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BACKLINE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+            tracing_subscriber::EnvFilter::try_from_env("BACKLINE_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -466,3 +466,50 @@ async fn demo_fills_a_store_once_and_prints_logins() {
     );
     assert!(Path::new(&dir.path().join("data/backline.db")).exists());
 }
+
+#[test]
+fn known_issue_bench_reads_any_gitbugs_style_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports.csv");
+    let pairs = dir.path().join("pairs.csv");
+    // Columns in another order than Hadoop's, multi-line quoted descriptions, and one pair whose
+    // second report is missing (ignored, as in the published data).
+    std::fs::write(
+        &reports,
+        "Issue id,Summary,Description,Created,Affects Version/s,Status\n\
+         1,Editor crashes when pasting images,\"Pasting a PNG into the editor\ncrashes with NullPointerException in ImagePaste.java\",01/Mar/22 10:00,3.1,Resolved\n\
+         2,Crash on image paste in editor,\"NullPointerException in ImagePaste.java\nwhen a picture is pasted\",03/Mar/22 09:30,3.1,Resolved\n\
+         3,Search index rebuild is slow,Rebuilding takes hours on large projects,10/Apr/22 12:00,3.2,Resolved\n\
+         4,Reindexing takes forever,\"The search index rebuild runs for hours, large project\",12/Apr/22 08:00,3.2,Resolved\n\
+         5,Dark mode colours wrong in settings,Settings page ignores the dark theme,01/May/22 08:00,3.2,Open\n\
+         6,Login fails with SSO,SAML assertion rejected,02/May/22 08:00,3.3,Open\n",
+    )
+    .unwrap();
+    std::fs::write(&pairs, "Issue id,Duplicate id\n1,2\n3,4\n5,99\n").unwrap();
+    let output = Command::new(BIN)
+        .args(["bench", "known-issues", "--reports"])
+        .arg(&reports)
+        .arg("--pairs")
+        .arg(&pairs)
+        .output()
+        .unwrap();
+    let stdout = ok_stdout(output);
+    let result: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(result["queries"], 4);
+    assert_eq!(result["recall_at_1"], 1.0, "{result}");
+    assert_eq!(result["mrr"], 1.0);
+    assert!(result["p99_ms"].as_f64().unwrap() >= 0.0);
+
+    let missing = Command::new(BIN)
+        .args([
+            "bench",
+            "known-issues",
+            "--reports",
+            "/nonexistent.csv",
+            "--pairs",
+        ])
+        .arg(&pairs)
+        .output()
+        .unwrap();
+    assert!(failure_message(missing).contains("/nonexistent.csv"));
+}

@@ -33,3 +33,7 @@ id_type!(
     /// A public reply or internal note on a case.
     CommentId
 );
+id_type!(
+    /// A knowledge article.
+    ArticleId
+);

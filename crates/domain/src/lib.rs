@@ -5,13 +5,16 @@
 
 pub mod case;
 pub mod ids;
+pub mod knowledge;
 pub mod org;
+pub mod query;
 pub mod user;
 pub mod validation;
 pub mod visibility;
 
 pub use case::{CaseStatus, Channel, NewCaseInput, Priority, Tier};
-pub use ids::{CaseId, CommentId, OrgId, UserId};
+pub use ids::{ArticleId, CaseId, CommentId, OrgId, UserId};
+pub use knowledge::{ArticleState, Audience, Classification};
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};
 pub use validation::{FieldErrors, ParseError};
