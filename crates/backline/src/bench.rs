@@ -49,6 +49,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         learn_folds: usize,
     },
+    /// Search index at scale: build time, disk size and query latency over generated cases.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -70,6 +77,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             learn_folds,
             backline_search::MatchWeights::default(),
         ),
+        BenchCommand::Search { cases, queries } => crate::bench_search::run(cases, queries),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_known;
+mod bench_search;
 mod demo;
 
 use anyhow::{bail, Context};

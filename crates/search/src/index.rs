@@ -140,6 +140,18 @@ impl SearchIndex {
     /// Opens the index in `dir`, creating it, or recreating it empty when it was written by
     /// another schema version (the caller then rebuilds it from the database).
     pub fn open(dir: &Path) -> Result<SearchIndex> {
+        Self::open_with(dir, 1, WRITER_MEMORY)
+    }
+
+    /// Like `open`, with a writer sized for bulk loading (rebuilds and benchmarks).
+    pub fn open_for_bulk(dir: &Path) -> Result<SearchIndex> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        Self::open_with(dir, threads, 100_000_000 * threads)
+    }
+
+    fn open_with(dir: &Path, threads: usize, memory: usize) -> Result<SearchIndex> {
         std::fs::create_dir_all(dir)?;
         let (schema, fields) = schema();
         let version_file = dir.join("backline-schema-version");
@@ -157,21 +169,26 @@ impl SearchIndex {
             std::fs::write(&version_file, SCHEMA_VERSION)?;
             index
         };
-        Self::from_index(index, fields)
+        Self::from_index(index, fields, threads, memory)
     }
 
     /// An index in memory, for benchmarks and tests.
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, fields) = schema();
-        Self::from_index(Index::create_in_ram(schema), fields)
+        Self::from_index(Index::create_in_ram(schema), fields, 1, WRITER_MEMORY)
     }
 
-    fn from_index(index: Index, fields: Fields) -> Result<SearchIndex> {
+    fn from_index(
+        index: Index,
+        fields: Fields,
+        threads: usize,
+        memory: usize,
+    ) -> Result<SearchIndex> {
         index.tokenizers().register(
             TOKENIZER,
             TextAnalyzer::from(WhitespaceTokenizer::default()),
         );
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let writer = index.writer_with_num_threads(threads, memory)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)

@@ -1,0 +1,232 @@
+//! `backline bench search`: the search index at scale. Generates cases with realistic support
+//! text (products, components, symptoms, error codes, versions, customers and partners),
+//! builds an index on disk, and times queries of the kinds people type, each under a real
+//! reader's visibility (staff, a partner, a customer).
+
+use backline_domain::query::{DocType, SearchQuery};
+use backline_domain::{Actor, OrgId, Role, UserId};
+use backline_search::{IndexDoc, SearchIndex, Sort, Visibility};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+const PRODUCTS: &[&str] = &["backup", "vault", "sync", "gateway", "analytics"];
+const COMPONENTS: &[&str] = &[
+    "agent",
+    "scheduler",
+    "restore service",
+    "dedup index",
+    "web console",
+    "replication",
+    "license server",
+    "snapshot manager",
+    "proxy",
+    "storage pool",
+    "audit log",
+    "sso login",
+];
+const SYMPTOMS: &[&str] = &[
+    "fails with",
+    "hangs after",
+    "crashes during",
+    "is slow when",
+    "reports wrong totals after",
+    "stops responding after",
+    "throws an exception on",
+    "loses settings after",
+    "cannot connect after",
+    "uses too much memory during",
+];
+const TRIGGERS: &[&str] = &[
+    "upgrade",
+    "nightly job",
+    "certificate renewal",
+    "failover",
+    "large restore",
+    "password change",
+    "network outage",
+    "daylight saving change",
+    "disk full",
+    "proxy change",
+    "reboot",
+    "schema migration",
+];
+const DETAILS: &[&str] = &[
+    "The log shows repeated retries",
+    "Customers see a timeout in the console",
+    "It started after the maintenance window",
+    "Only some nodes are affected",
+    "The problem goes away after a restart",
+    "We collected the support bundle",
+    "CPU stays at 100 percent",
+    "The queue keeps growing",
+    "No errors appear in the event log",
+    "It happens every night at the same time",
+];
+const QUERY_WORDS: &[&str] = &[
+    "restore slow",
+    "agent crash",
+    "certificate renewal",
+    "dedup index",
+    "timeout console",
+    "license server",
+    "failover",
+    "memory",
+    "snapshot",
+    "proxy connect",
+    "nightly job",
+    "replication",
+];
+
+fn generated(i: usize, rng: &mut StdRng) -> IndexDoc {
+    let product = PRODUCTS[rng.gen_range(0..PRODUCTS.len())];
+    let component = COMPONENTS[rng.gen_range(0..COMPONENTS.len())];
+    let symptom = SYMPTOMS[rng.gen_range(0..SYMPTOMS.len())];
+    let trigger = TRIGGERS[rng.gen_range(0..TRIGGERS.len())];
+    let version = format!(
+        "{}.{}.{}",
+        rng.gen_range(5..9),
+        rng.gen_range(0..10),
+        rng.gen_range(0..20)
+    );
+    let code = format!(
+        "{}-{}",
+        &product[..2].to_uppercase(),
+        rng.gen_range(1000..1300)
+    );
+    let org = rng.gen_range(0..20_000_i64);
+    // One customer in five is served through one of 200 partners.
+    let partner = (org % 5 == 0).then_some(100_000 + org % 200);
+    let detail_a = DETAILS[rng.gen_range(0..DETAILS.len())];
+    let detail_b = DETAILS[rng.gen_range(0..DETAILS.len())];
+    let status = ["new", "open", "pending", "solved", "closed"][rng.gen_range(0..5)];
+    IndexDoc {
+        kind: Some(DocType::Case),
+        id: i as i64 + 1,
+        title: format!("{} {component} {symptom} {trigger}", capitalise(product)),
+        body: format!("Since version {version} the {component} {symptom} the {trigger}. Error {code}. {detail_a}. {detail_b}. Host node-{}.", rng.gen_range(1..500)),
+        created_at_ms: 1_600_000_000_000 + i as i64 * 60_000,
+        org_id: Some(org),
+        partner_id: partner,
+        public: true,
+        status: Some(status.into()),
+        priority: Some(["low", "normal", "high", "urgent"][rng.gen_range(0..4)].into()),
+        product: Some(product.into()),
+        org_slug: Some(format!("customer-{org}")),
+        partner_slug: partner.map(|p| format!("partner-{p}")),
+        solved: matches!(status, "solved" | "closed"),
+        versions: vec![version],
+        ..Default::default()
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+pub fn run(cases: usize, queries: usize) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("backline-bench-search-{}", std::process::id()));
+    let result = run_in(&dir, cases, queries);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let started = Instant::now();
+    {
+        let index = SearchIndex::open_for_bulk(dir)?;
+        let mut batch = Vec::with_capacity(10_000);
+        for i in 0..cases {
+            batch.push(generated(i, &mut rng));
+            if batch.len() == 10_000 {
+                index.upsert(&batch)?;
+                batch.clear();
+            }
+        }
+        index.upsert(&batch)?;
+        index.commit(cases as i64)?;
+    }
+    let build_s = started.elapsed().as_secs_f64();
+    let disk_mb = dir_size(dir) as f64 / 1_048_576.0;
+    eprintln!("indexed {cases} cases in {build_s:.1} s, {disk_mb:.0} MB on disk");
+
+    let index = SearchIndex::open(dir)?;
+    let readers = [
+        Visibility::everything(),
+        Visibility::for_actor(&Actor {
+            user_id: UserId(1),
+            role: Role::Partner,
+            org_id: Some(OrgId(100_040)),
+        }),
+        Visibility::for_actor(&Actor {
+            user_id: UserId(2),
+            role: Role::Customer,
+            org_id: Some(OrgId(1234)),
+        }),
+    ];
+    let mut times = Vec::with_capacity(queries);
+    let mut total_hits = 0;
+    for i in 0..queries {
+        let words = QUERY_WORDS[i % QUERY_WORDS.len()];
+        let text = match i % 5 {
+            0 => words.to_string(),
+            1 => format!("\"{}\"", TRIGGERS[i % TRIGGERS.len()]),
+            2 => format!("{words} status:open priority:high"),
+            3 => format!(
+                "{}-{} product:{}",
+                &PRODUCTS[i % PRODUCTS.len()][..2],
+                1000 + i % 300,
+                PRODUCTS[i % PRODUCTS.len()]
+            ),
+            _ => format!("{words} type:case"),
+        };
+        let query = SearchQuery::parse(&text)?;
+        let sort = if i % 7 == 0 {
+            Sort::Newest
+        } else {
+            Sort::Relevance
+        };
+        let t = Instant::now();
+        total_hits += index
+            .search(&query, &readers[i % readers.len()], sort, 20)?
+            .len();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        times
+            .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    println!(
+        "{}",
+        json!({
+            "bench": "search", "cases": cases, "queries": queries, "hits": total_hits,
+            "build_s": round(build_s), "disk_mb": round(disk_mb),
+            "query_p50_ms": round(pct(0.5)), "query_p99_ms": round(pct(0.99)), "query_max_ms": round(pct(1.0)),
+        })
+    );
+    Ok(())
+}
