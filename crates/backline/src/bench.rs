@@ -90,11 +90,12 @@ struct Phase {
 
 impl Phase {
     fn percentile(&self, p: f64) -> f64 {
-        if self.latencies.is_empty() {
-            return 0.0;
-        }
-        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[index].as_secs_f64() * 1000.0
+        let ms: Vec<f64> = self
+            .latencies
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        percentile(&ms, p)
     }
 
     fn per_second(&self) -> f64 {
@@ -302,6 +303,14 @@ async fn run_api(
         })
     );
     Ok(())
+}
+
+/// The `p` quantile (0 to 1) of `sorted` by nearest rank; 0 for no values.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn description(i: usize) -> String {

@@ -159,12 +159,7 @@ impl Scores {
             / n;
         let mut times = self.times_ms.clone();
         times.sort_by(f64::total_cmp);
-        let pct = |p: f64| {
-            times
-                .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let pct = |p: f64| crate::bench::percentile(&times, p);
         let round = |x: f64| (x * 1000.0).round() / 1000.0;
         json!({
             "queries": self.queries, "weights": weights,

@@ -213,12 +213,7 @@ fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);
-    let pct = |p: f64| {
-        times
-            .get(((times.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let pct = |p: f64| crate::bench::percentile(&times, p);
     let round = |x: f64| (x * 100.0).round() / 100.0;
     println!(
         "{}",
