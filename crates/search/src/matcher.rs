@@ -29,7 +29,12 @@ const POOL_PER_VIEW: usize = 200;
 const RERANK: usize = 100;
 /// Query terms kept per view: the rarest, which carry the meaning (and bound the cost).
 const MAX_TERMS: usize = 64;
+/// Distinct terms considered per view, in order of appearance: a pasted log can hold
+/// thousands, and looking each one up costs more than it adds.
+const MAX_CONSIDERED: usize = 256;
 const DAY_MS: f64 = 86_400_000.0;
+/// Suggestions that come with reasons.
+pub const REASONS_FOR: usize = 10;
 
 /// How much each signal counts. Serialised to the database when learned.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -174,6 +179,7 @@ fn view_query(
     let mut ranked: Vec<(u64, &String)> = terms
         .iter()
         .filter(|t| seen.insert(t.as_str()))
+        .take(MAX_CONSIDERED)
         .filter_map(|t| {
             let df = searcher.doc_freq(&Term::from_field_text(field, t)).ok()?;
             (df > 0).then_some((df, t))
@@ -294,9 +300,17 @@ impl SearchIndex {
         let ranked = rank(&searcher, &candidates, weights)?;
         let query_tokens = tokens(input);
         let mut out = Vec::with_capacity(limit);
-        for (address, score, shared_version) in ranked.into_iter().take(limit) {
+        for (position, (address, score, shared_version)) in
+            ranked.into_iter().take(limit).enumerate()
+        {
             let hit = read_hit(&searcher, &self.fields, address, score)?;
-            let reasons = reasons(&query_tokens, &hit, input.created_at_ms, shared_version);
+            // Reasons are for people, who read the first few; deeper results (asked for by
+            // evaluations) are ranked the same way but come without them.
+            let reasons = if position < REASONS_FOR {
+                reasons(&query_tokens, &hit, input.created_at_ms, shared_version)
+            } else {
+                Vec::new()
+            };
             out.push(Suggestion {
                 kind: hit.kind,
                 id: hit.id,
