@@ -84,6 +84,26 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      LEFT JOIN users a ON a.id = c.assignee_id \
      LEFT JOIN organizations p ON p.id = c.partner_id";
 
+const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.created_at, \
+     u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
+     FROM comments m JOIN users u ON u.id = m.author_id";
+
+fn comment_from_row(row: &AnyRow) -> Result<Comment> {
+    Ok(Comment {
+        id: CommentId(row.try_get("id")?),
+        case_id: CaseId(row.try_get("case_id")?),
+        author: UserRef {
+            id: UserId(row.try_get("u_id")?),
+            name: row.try_get("u_name")?,
+            email: row.try_get("u_email")?,
+        },
+        author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
+        body: row.try_get("body")?,
+        public: row.try_get::<i64, _>("public")? != 0,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
 fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
     let assignee = match opt_i64(row, "a_id")? {
         Some(id) => Some(UserRef {
@@ -434,11 +454,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.comments(case, true)
-            .await?
-            .into_iter()
-            .find(|c| c.id == CommentId(comment_id))
-            .ok_or(StoreError::NotFound)
+        self.comment(CommentId(comment_id)).await
     }
 
     /// The case's comments, oldest first; internal notes only when asked for.
@@ -448,34 +464,23 @@ impl Store {
         } else {
             " AND m.public = $2"
         };
-        let text = format!(
-            "SELECT m.id, m.case_id, m.body, m.public, m.created_at, \
-             u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
-             FROM comments m JOIN users u ON u.id = m.author_id \
-             WHERE m.case_id = $1{filter} ORDER BY m.id"
-        );
+        let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
         let mut query = sqlx::query(&text).bind(case.0);
         if !include_internal {
             query = query.bind(1_i64);
         }
         let rows = query.fetch_all(&self.read).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Comment {
-                    id: CommentId(row.try_get("id")?),
-                    case_id: CaseId(row.try_get("case_id")?),
-                    author: UserRef {
-                        id: UserId(row.try_get("u_id")?),
-                        name: row.try_get("u_name")?,
-                        email: row.try_get("u_email")?,
-                    },
-                    author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
-                    body: row.try_get("body")?,
-                    public: row.try_get::<i64, _>("public")? != 0,
-                    created_at: from_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// One comment by id.
+    pub async fn comment(&self, id: CommentId) -> Result<Comment> {
+        let row = sqlx::query(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        comment_from_row(&row)
     }
 
     /// The case's audit trail, oldest first.

@@ -48,11 +48,6 @@ impl Sql {
         }
         query
     }
-
-    #[allow(dead_code)]
-    pub fn text(&self) -> &str {
-        &self.text
-    }
 }
 
 /// Reads an optional id column.
