@@ -113,7 +113,7 @@ fn generated(i: usize, rng: &mut StdRng) -> IndexDoc {
         public: true,
         status: Some(status.into()),
         priority: Some(["low", "normal", "high", "urgent"][rng.gen_range(0..4)].into()),
-        product: Some(product.into()),
+        products: vec![product.into()],
         org_slug: Some(format!("customer-{org}")),
         partner_slug: partner.map(|p| format!("partner-{p}")),
         solved: matches!(status, "solved" | "closed"),

@@ -1,16 +1,20 @@
 //! Demo data: a storage-software vendor with partners of every kind, customers served directly
-//! and through partners, agents in three tiers, and a few hundred cases over six months.
+//! and through partners, agents in three tiers, a knowledge base, and a few hundred cases over
+//! six months, most of the finished ones linked to the article that answered them.
 //! Deterministic (fixed seed), so screenshots and walkthroughs stay comparable.
 
 use anyhow::Context;
 use backline_domain::{
-    CaseStatus, Channel, OrgId, OrgKind, PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel,
-    Tier, UserId,
+    ArticleContent, ArticleId, ArticleState, Audience, CaseStatus, Channel, OrgId, OrgKind,
+    PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel, Tier, UserId,
 };
 use backline_server::auth::hash_password;
-use backline_store::{CaseChanges, NewCase, NewComment, NewOrg, NewUser, Store, StoreError};
+use backline_store::{
+    CaseChanges, LinkTarget, NewArticle, NewCase, NewComment, NewOrg, NewUser, Store, StoreError,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
 use std::io::Write;
 
 pub const PASSWORD: &str = "backline-demo";
@@ -182,6 +186,48 @@ const ISSUES: &[(&str, &str, &str)] = &[
     ("Sync", "Request: shared folder permissions report", "Is there a way to export who has access to which shared folder? Our auditors ask for it every quarter."),
 ];
 
+/// A knowledge article answering one of the issues above: (index into `ISSUES`, title,
+/// resolution, cause, audience, state, versions).
+type DemoArticle = (
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    Audience,
+    ArticleState,
+    &'static [&'static str],
+);
+
+const ARTICLES: &[DemoArticle] = &[
+    (0, "BK-1042 'disk quota exceeded' although the target has free space",
+     "Raise the per-job quota in the backup policy (Policy > Limits) or set it to unlimited, then rerun the job. Fixed for good in 7.2.3.",
+     "7.2 counts deduplicated blocks twice against the job quota.", Audience::Public, ArticleState::Validated, &["7.2", "7.2.1", "7.2.2"]),
+    (1, "Single-mailbox restores are slow after upgrading to 7.2",
+     "Enable 'granular restore index' on the mailbox policy and rebuild the index once; restores then take minutes.",
+     "The upgrade drops the granular index, so every restore scans the whole snapshot.", Audience::Partners, ArticleState::Validated, &["7.2"]),
+    (2, "Backup agent service stops with error 1053 after Windows updates",
+     "Install agent 7.2.2 or later, or raise the service start timeout (ServicesPipeTimeout) to 60 seconds.",
+     "The update slows .NET start-up beyond the service manager's 30 second limit.", Audience::Public, ArticleState::Validated, &["7.1", "7.2"]),
+    (4, "Incremental backups as large as full backups on SQL Server",
+     "Reset change block tracking on the volume (agent console > Volumes > Reset CBT) and take one full backup.",
+     "CBT is invalidated when the SQL VSS writer times out.", Audience::Internal, ArticleState::Validated, &[]),
+    (5, "Vault unlock fails with 'handshake failed' after certificate renewal",
+     "Import the new intermediate certificate into the appliance trust store and restart the vault service.",
+     "The renewed certificate is issued by a new intermediate the appliance does not know.", Audience::Partners, ArticleState::Validated, &["4.0", "4.1"]),
+    (7, "SSO sign-in loops after changing identity provider",
+     "Update the SAML audience URI to the new entity ID and clear the vault's metadata cache.",
+     "", Audience::Public, ArticleState::Validated, &[]),
+    (9, "Files with umlauts or other accents do not sync",
+     "Upgrade the sync client to 3.4.2, which normalises file names to NFC before upload.",
+     "macOS stores names in NFD; the server compared bytes.", Audience::Public, ArticleState::Validated, &["3.3", "3.4"]),
+    (10, "Sync client keeps a CPU core busy on macOS",
+     "Exclude ~/Library from the watched folders; a fix is planned for 3.5.",
+     "The file watcher re-scans Library caches that change constantly.", Audience::Partners, ArticleState::NotValidated, &["3.4"]),
+    (12, "Sync client offline behind an authenticating proxy",
+     "Set the proxy mode to 'system' so the client uses the Windows credentials for NTLM.",
+     "", Audience::Public, ArticleState::Draft, &[]),
+];
+
 const CUSTOMER_REPLIES: &[&str] = &[
     "Thanks, we tried that and the problem is still there. Logs are attached.",
     "That worked for the first server, we will roll it out to the rest tonight.",
@@ -330,6 +376,30 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
 
     let now = backline_store::now_millis();
     let start = now - 180 * DAY_MS;
+    // The knowledge base predates the cases, so links to it make cases `known`.
+    let mut article_for_issue: HashMap<usize, ArticleId> = HashMap::new();
+    for (issue, title, resolution, cause, audience, state, versions) in ARTICLES {
+        let (product, _, description) = ISSUES[*issue];
+        let article = store
+            .create_article(&NewArticle {
+                content: ArticleContent {
+                    title: (*title).into(),
+                    issue: description.into(),
+                    environment: format!("{product} {}", versions.join(", ")).trim().into(),
+                    resolution: (*resolution).into(),
+                    cause: (*cause).into(),
+                    products: vec![product.to_lowercase()],
+                    versions: versions.iter().map(|v| (*v).to_string()).collect(),
+                },
+                state: *state,
+                audience: *audience,
+                author: agents[0].0,
+                source_case: None,
+                at: Some(start - DAY_MS),
+            })
+            .await?;
+        article_for_issue.insert(*issue, article.id);
+    }
     // Opening times spread evenly over six months, with jitter, oldest first.
     for i in 0..CASES {
         let opened =
@@ -339,7 +409,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             served_by: served,
             contact,
         } = *pick(&mut rng, &customers);
-        let (product, subject, description) = *pick(&mut rng, ISSUES);
+        let issue = rng.gen_range(0..ISSUES.len());
+        let (product, subject, description) = ISSUES[issue];
         // Partner-served customers mostly reach the vendor through their partner.
         let (requester, partner, channel) = match served {
             Some((slug, partner)) if rng.gen_bool(0.75) => (
@@ -469,6 +540,14 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             ),
         };
         let current = store.case(case.id).await?.status;
+        // Agents link most finished cases to the article that answered them.
+        if !status.is_active() && rng.gen_bool(0.7) {
+            if let Some(article) = article_for_issue.get(&issue) {
+                store
+                    .link_case(case.id, LinkTarget::Article(*article), agent, Some(at))
+                    .await?;
+            }
+        }
         if status != current && status != CaseStatus::New {
             store
                 .update_case(
@@ -485,10 +564,11 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "Demo data created: {} partners, {} customers, {} agents, {CASES} cases.",
+        "Demo data created: {} partners, {} customers, {} agents, {CASES} cases, {} articles.",
         PARTNERS.len(),
         CUSTOMERS.len(),
-        AGENTS.len()
+        AGENTS.len(),
+        ARTICLES.len()
     )?;
     print_logins(out)?;
     Ok(())

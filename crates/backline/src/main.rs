@@ -4,6 +4,7 @@ mod bench;
 mod bench_known;
 mod bench_search;
 mod demo;
+mod learn;
 
 use anyhow::{bail, Context};
 use backline_domain::{OrgKind, PartnerKind, Role, TechnicalLevel, Tier};
@@ -78,6 +79,25 @@ enum Command {
         /// Mark session cookies Secure (send them over HTTPS only). Leave on behind TLS.
         #[arg(long, env = "BACKLINE_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
         secure_cookies: bool,
+        /// This node's search index folder (default: `search` inside --data). Each node has its own.
+        #[arg(long, env = "BACKLINE_INDEX_DIR")]
+        index_dir: Option<PathBuf>,
+    },
+    /// Rebuild the search index from the database (stop the server that uses it first).
+    Reindex {
+        #[command(flatten)]
+        store: StoreFlags,
+        #[arg(long, env = "BACKLINE_INDEX_DIR")]
+        index_dir: Option<PathBuf>,
+    },
+    /// Learn the known-issue matcher's weights from the cases already linked to their answers,
+    /// and store them for every node. Run it again as links accumulate.
+    Learn {
+        #[command(flatten)]
+        store: StoreFlags,
+        /// Refuse to learn from fewer linked cases than this.
+        #[arg(long, default_value_t = 20)]
+        min_examples: usize,
     },
     /// Fill the store with a realistic demo vendor and print the logins.
     Demo {
@@ -214,17 +234,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             demo,
             secure_cookies,
+            index_dir,
         } => {
             let db = store.open().await?;
             if demo {
                 demo::fill(&db, &mut std::io::stderr()).await?;
             }
+            let index_dir = index_dir.unwrap_or_else(|| store.data.join("search"));
+            let search = backline_server::indexer::start(db.clone(), Some(index_dir.clone()))
+                .await
+                .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, database = db.backend().as_str(), "backline is serving");
-            let state = backline_server::AppState::new(db.clone(), secure_cookies);
+            let state = backline_server::AppState::new(db.clone(), secure_cookies, search);
             backline_server::serve(listener, state).await?;
+            db.close().await;
+        }
+        Command::Reindex { store, index_dir } => {
+            let db = store.open().await?;
+            let dir = index_dir.unwrap_or_else(|| store.data.join("search"));
+            let index = backline_search::SearchIndex::open_for_bulk(&dir).with_context(|| {
+                format!(
+                    "opening the search index in {} (is a server using it? stop it first)",
+                    dir.display()
+                )
+            })?;
+            let started = std::time::Instant::now();
+            let (cases, articles) = backline_server::indexer::rebuild(&db, &index).await?;
+            println!(
+                "reindexed {cases} cases and {articles} articles in {:.1} s into {}",
+                started.elapsed().as_secs_f64(),
+                dir.display()
+            );
+            db.close().await;
+        }
+        Command::Learn {
+            store,
+            min_examples,
+        } => {
+            let db = store.open().await?;
+            let report = learn::run(&db, min_examples).await?;
+            println!("{report}");
             db.close().await;
         }
         Command::Demo { store } => {

@@ -49,6 +49,8 @@ fn failure_message(output: Output) -> String {
 struct Server {
     child: Child,
     base: String,
+    /// Each node keeps its own search index.
+    _index: tempfile::TempDir,
 }
 
 impl Server {
@@ -58,6 +60,7 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
+        let index = tempfile::tempdir().unwrap();
         let child = Command::new(BIN)
             .args([
                 "serve",
@@ -65,6 +68,8 @@ impl Server {
                 &format!("127.0.0.1:{port}"),
                 "--secure-cookies",
                 "false",
+                "--index-dir",
+                &index.path().display().to_string(),
             ])
             .args(store)
             .stdout(Stdio::null())
@@ -82,7 +87,11 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not become healthy");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Server { child, base }
+        Server {
+            child,
+            base,
+            _index: index,
+        }
     }
 
     /// SIGKILL: no shutdown hooks, no flushing.
@@ -405,6 +414,43 @@ async fn two_nodes_share_one_postgres_database() {
         )
         .await;
     assert_eq!(comments["comments"][0]["body"], "answered via node B");
+
+    // Each node keeps its own index, told of the other's writes by PostgreSQL: a case filed
+    // on A is found by a search on B within 2 seconds.
+    let (status, _) = a
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/cases",
+            Some(json!({"subject": "Quasar flux capacitor overheats", "on_behalf_of": "globex"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let filed = Instant::now();
+    loop {
+        let (status, found) = b
+            .call(
+                reqwest::Method::GET,
+                &token,
+                "/api/v1/search?q=quasar",
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        if found["results"].as_array().is_some_and(|r| !r.is_empty()) {
+            assert_eq!(
+                found["results"][0]["title"],
+                "Quasar flux capacitor overheats"
+            );
+            break;
+        }
+        assert!(
+            filed.elapsed() < Duration::from_secs(2),
+            "node B did not find node A's case within 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("found on node B after {:?}", filed.elapsed());
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Knowledge articles in the KCS shape, who may read them, and how a solved case is classified
 //! against them.
 
-use crate::{string_enum, ArticleId, CaseId, Role};
+use crate::{string_enum, ArticleId, CaseId, FieldErrors, Role};
 
 string_enum!(
     /// KCS lifecycle. Not linear: a validated article can go back to not validated.
@@ -99,6 +99,146 @@ pub fn classify(
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_SECTION_CHARS: usize = 50_000;
+pub const MAX_LIST_ITEMS: usize = 20;
+pub const MAX_LIST_ITEM_CHARS: usize = 60;
+
+/// The text of an article in the KCS shape, checked. The four sections are the customer's
+/// words for the problem, where it happens, what fixes it and (if known) why.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ArticleContent {
+    pub title: String,
+    pub issue: String,
+    pub environment: String,
+    pub resolution: String,
+    pub cause: String,
+    pub products: Vec<String>,
+    pub versions: Vec<String>,
+}
+
+impl ArticleContent {
+    /// Trims every field and checks lengths, collecting every problem at once. Lists are
+    /// de-duplicated and keep their order; products are lower-cased like case products.
+    pub fn parse(raw: ArticleContent) -> Result<ArticleContent, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let title = raw.title.trim().to_string();
+        if title.is_empty() {
+            errors.add("title", "is required");
+        } else if title.chars().count() > MAX_TITLE_CHARS {
+            errors.add(
+                "title",
+                format!("must be at most {MAX_TITLE_CHARS} characters"),
+            );
+        }
+        let mut section = |name: &str, text: &str| {
+            let text = text.trim().to_string();
+            if text.chars().count() > MAX_SECTION_CHARS {
+                errors.add(
+                    name,
+                    format!("must be at most {MAX_SECTION_CHARS} characters"),
+                );
+            }
+            text
+        };
+        let issue = section("issue", &raw.issue);
+        let environment = section("environment", &raw.environment);
+        let resolution = section("resolution", &raw.resolution);
+        let cause = section("cause", &raw.cause);
+        let products = clean_list(&mut errors, "products", &raw.products, true);
+        let versions = clean_list(&mut errors, "versions", &raw.versions, false);
+        errors.into_result()?;
+        Ok(ArticleContent {
+            title,
+            issue,
+            environment,
+            resolution,
+            cause,
+            products,
+            versions,
+        })
+    }
+
+    /// What someone searching would read: every section, in order.
+    pub fn body(&self) -> String {
+        [
+            &self.issue,
+            &self.environment,
+            &self.resolution,
+            &self.cause,
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+    }
+
+    /// Names of the fields that differ from `other`, for the revision history.
+    pub fn changed_fields(&self, other: &ArticleContent) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let pairs: [(&'static str, bool); 7] = [
+            ("title", self.title != other.title),
+            ("issue", self.issue != other.issue),
+            ("environment", self.environment != other.environment),
+            ("resolution", self.resolution != other.resolution),
+            ("cause", self.cause != other.cause),
+            ("products", self.products != other.products),
+            ("versions", self.versions != other.versions),
+        ];
+        for (name, differs) in pairs {
+            if differs {
+                changed.push(name);
+            }
+        }
+        changed
+    }
+}
+
+/// A validated article must say what fixes the problem: KCS publishes resolutions, not
+/// questions. Drafts may be incomplete.
+pub fn check_article_state(
+    state: ArticleState,
+    content: &ArticleContent,
+) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    if matches!(state, ArticleState::NotValidated | ArticleState::Validated) {
+        if content.issue.is_empty() {
+            errors.add("issue", format!("is required once an article is {state}"));
+        }
+        if content.resolution.is_empty() {
+            errors.add(
+                "resolution",
+                format!("is required once an article is {state}"),
+            );
+        }
+    }
+    errors.into_result()
+}
+
+fn clean_list(errors: &mut FieldErrors, field: &str, items: &[String], lower: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let item = item.trim();
+        let item = if lower {
+            item.to_lowercase()
+        } else {
+            item.to_string()
+        };
+        if item.is_empty() || out.contains(&item) {
+            continue;
+        }
+        if item.chars().count() > MAX_LIST_ITEM_CHARS {
+            errors.add(
+                field,
+                format!("each entry must be at most {MAX_LIST_ITEM_CHARS} characters"),
+            );
+        }
+        out.push(item);
+    }
+    if out.len() > MAX_LIST_ITEMS {
+        errors.add(field, format!("at most {MAX_LIST_ITEMS} entries"));
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -158,6 +298,31 @@ mod tests {
             classify(true, &[article(None, false)], &[]),
             Classification::Unknown
         );
+    }
+
+    #[test]
+    fn article_content_is_trimmed_checked_and_diffed() {
+        let raw = ArticleContent {
+            title: "  Backup fails with E42 ".into(),
+            issue: " Nightly backup stops ".into(),
+            products: vec!["Backup".into(), "backup ".into(), "".into()],
+            versions: vec!["2.1".into(), "2.1".into()],
+            ..Default::default()
+        };
+        let clean = ArticleContent::parse(raw).unwrap();
+        assert_eq!(clean.title, "Backup fails with E42");
+        assert_eq!(clean.products, vec!["backup"]);
+        assert_eq!(clean.versions, vec!["2.1"]);
+        let errors = ArticleContent::parse(ArticleContent::default()).unwrap_err();
+        assert!(errors.0.contains_key("title"));
+        // A draft may lack a resolution; a validated article may not.
+        assert!(check_article_state(Draft, &clean).is_ok());
+        let errors = check_article_state(Validated, &clean).unwrap_err();
+        assert_eq!(errors.0.keys().collect::<Vec<_>>(), vec!["resolution"]);
+        let mut edited = clean.clone();
+        edited.resolution = "Raise the limit".into();
+        assert_eq!(edited.changed_fields(&clean), vec!["resolution"]);
+        assert_eq!(edited.body(), "Nightly backup stops\n\nRaise the limit");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod visibility;
 
 pub use case::{CaseStatus, Channel, NewCaseInput, Priority, Tier};
 pub use ids::{ArticleId, CaseId, CommentId, OrgId, UserId};
-pub use knowledge::{ArticleState, Audience, Classification};
+pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};
 pub use validation::{FieldErrors, ParseError};

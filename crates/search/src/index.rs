@@ -33,7 +33,7 @@ pub struct IndexDoc {
     pub public: bool,
     pub status: Option<String>,
     pub priority: Option<String>,
-    pub product: Option<String>,
+    pub products: Vec<String>,
     pub org_slug: Option<String>,
     pub partner_slug: Option<String>,
     pub tags: Vec<String>,
@@ -201,8 +201,9 @@ impl SearchIndex {
         })
     }
 
-    /// The change-log position of the last commit (0 for a new index).
-    pub fn applied_seq(&self) -> i64 {
+    /// The watermark stored with the last commit (0 for a new index): the indexer keeps the
+    /// time up to which every change is in.
+    pub fn watermark(&self) -> i64 {
         self.index
             .load_metas()
             .ok()
@@ -236,12 +237,12 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Makes everything written so far searchable, recording `applied_seq` with it.
-    pub fn commit(&self, applied_seq: i64) -> Result<()> {
+    /// Makes everything written so far searchable, recording `watermark` with it.
+    pub fn commit(&self, watermark: i64) -> Result<()> {
         {
             let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             let mut prepared = writer.prepare_commit()?;
-            prepared.set_payload(&applied_seq.to_string());
+            prepared.set_payload(&watermark.to_string());
             prepared.commit()?;
         }
         self.reader.reload()?;
@@ -278,11 +279,13 @@ impl SearchIndex {
         };
         keyword(&mut d, f.status, &doc.status);
         keyword(&mut d, f.priority, &doc.priority);
-        keyword(&mut d, f.product, &doc.product);
         keyword(&mut d, f.org, &doc.org_slug);
         keyword(&mut d, f.partner, &doc.partner_slug);
         keyword(&mut d, f.state, &doc.state);
         keyword(&mut d, f.audience, &doc.audience);
+        for product in &doc.products {
+            d.add_text(f.product, product.trim().to_lowercase());
+        }
         for tag in &doc.tags {
             d.add_text(f.tag, tag.to_lowercase());
         }

@@ -117,6 +117,8 @@ pub struct MatchInput {
     pub versions: Vec<String>,
     /// Leave this document out (the case itself, when it is indexed too).
     pub exclude: Option<(DocType, i64)>,
+    /// Suggest articles only (self-service, while a case is being typed), not solved cases.
+    pub articles_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,7 +213,7 @@ impl SearchIndex {
     ) -> Result<Candidates> {
         let f = &self.fields;
         let admit = Admit {
-            cases: true,
+            cases: !input.articles_only,
             solved_cases_only: true,
             comments: false,
             articles: true,
@@ -323,6 +325,39 @@ impl SearchIndex {
         Ok(out)
     }
 
+    /// Mean reciprocal rank of each example's known answer under `weights` (0 for an answer
+    /// not found at all): how well the matcher would have done on these cases.
+    pub fn mrr(
+        &self,
+        examples: &[(MatchInput, (DocType, i64))],
+        visibility: &Visibility,
+        weights: &MatchWeights,
+    ) -> Result<f64> {
+        let searcher = self.reader.searcher();
+        let prepared = self.prepare(&searcher, examples, visibility)?;
+        mrr_of(&searcher, &prepared, weights)
+    }
+
+    fn prepare(
+        &self,
+        searcher: &Searcher,
+        examples: &[(MatchInput, (DocType, i64))],
+        visibility: &Visibility,
+    ) -> Result<Vec<(Candidates, Option<DocAddress>)>> {
+        let f = &self.fields;
+        let mut prepared = Vec::with_capacity(examples.len());
+        for (input, (kind, id)) in examples {
+            let candidates = self.candidates(searcher, input, visibility)?;
+            let target = candidates.list.iter().map(|c| c.address).find(|a| {
+                read_hit(searcher, f, *a, 0.0)
+                    .map(|h| h.kind == *kind && h.id == *id)
+                    .unwrap_or(false)
+            });
+            prepared.push((candidates, target));
+        }
+        Ok(prepared)
+    }
+
     /// Learns weights that rank each example's known answer as high as possible (mean
     /// reciprocal rank), by coordinate ascent from `start`. Returns the weights and their MRR
     /// on these examples.
@@ -333,28 +368,8 @@ impl SearchIndex {
         start: MatchWeights,
     ) -> Result<(MatchWeights, f64)> {
         let searcher = self.reader.searcher();
-        let f = &self.fields;
-        let mut prepared = Vec::with_capacity(examples.len());
-        for (input, (kind, id)) in examples {
-            let candidates = self.candidates(&searcher, input, visibility)?;
-            let target = candidates.list.iter().map(|c| c.address).find(|a| {
-                read_hit(&searcher, f, *a, 0.0)
-                    .map(|h| h.kind == *kind && h.id == *id)
-                    .unwrap_or(false)
-            });
-            prepared.push((candidates, target));
-        }
-        let mrr_of = |w: &MatchWeights| -> Result<f64> {
-            let mut total = 0.0;
-            for (candidates, target) in &prepared {
-                let Some(target) = target else { continue };
-                let ranked = rank(&searcher, candidates, w)?;
-                if let Some(position) = ranked.iter().position(|(a, _, _)| a == target) {
-                    total += 1.0 / (position as f64 + 1.0);
-                }
-            }
-            Ok(total / prepared.len().max(1) as f64)
-        };
+        let prepared = self.prepare(&searcher, examples, visibility)?;
+        let mrr_of = |w: &MatchWeights| mrr_of(&searcher, &prepared, w);
         let mut best = start;
         let mut best_mrr = mrr_of(&best)?;
         for _round in 0..3 {
@@ -386,6 +401,22 @@ impl SearchIndex {
         }
         Ok((best, best_mrr))
     }
+}
+
+fn mrr_of(
+    searcher: &Searcher,
+    prepared: &[(Candidates, Option<DocAddress>)],
+    weights: &MatchWeights,
+) -> Result<f64> {
+    let mut total = 0.0;
+    for (candidates, target) in prepared {
+        let Some(target) = target else { continue };
+        let ranked = rank(searcher, candidates, weights)?;
+        if let Some(position) = ranked.iter().position(|(a, _, _)| a == target) {
+            total += 1.0 / (position as f64 + 1.0);
+        }
+    }
+    Ok(total / prepared.len().max(1) as f64)
 }
 
 /// Orders candidates under `weights`: returns (address, score, a shared version).

@@ -30,7 +30,7 @@ fn case(
         public: true,
         status: Some(if solved { "solved" } else { "open" }.into()),
         priority: Some("high".into()),
-        product: Some("Backup".into()),
+        products: vec!["Backup".into()],
         org_slug: Some(if org == GLOBEX { "globex" } else { "initech" }.into()),
         partner_slug: partner.map(|_| "acme".into()),
         solved,
@@ -49,7 +49,7 @@ fn article(id: i64, title: &str, body: &str, state: &str, audience: &str) -> Ind
         public: true,
         state: Some(state.into()),
         audience: Some(audience.into()),
-        product: Some("backup".into()),
+        products: vec!["backup".into()],
         ..Default::default()
     }
 }
@@ -180,7 +180,7 @@ fn found(index: &SearchIndex, query: &str, v: &Visibility) -> Vec<(DocType, i64)
 #[test]
 fn commits_record_the_change_log_position() {
     let index = corpus();
-    assert_eq!(index.applied_seq(), 42);
+    assert_eq!(index.watermark(), 42);
     assert_eq!(index.len(), 9);
     // Upserting the same key replaces, never duplicates.
     index
@@ -196,7 +196,7 @@ fn commits_record_the_change_log_position() {
         .unwrap();
     index.commit(43).unwrap();
     assert_eq!(index.len(), 9);
-    assert_eq!(index.applied_seq(), 43);
+    assert_eq!(index.watermark(), 43);
 }
 
 #[test]
@@ -288,6 +288,7 @@ fn matcher_ranks_the_known_answer_first_and_says_why() {
         created_at_ms: 12 * DAY,
         versions: vec!["7.2".into()],
         exclude: None,
+        articles_only: false,
     };
     let staff = visibility(Role::Agent, None);
     let suggestions = index
@@ -325,6 +326,7 @@ fn matcher_ranks_the_known_answer_first_and_says_why() {
     // Excluding a document leaves it out.
     let excluded = MatchInput {
         exclude: Some((DocType::Case, 1)),
+        articles_only: false,
         ..input
     };
     assert!(index
@@ -387,7 +389,7 @@ fn an_index_on_disk_survives_reopening() {
         index.commit(7).unwrap();
     }
     let index = SearchIndex::open(dir.path()).unwrap();
-    assert_eq!(index.applied_seq(), 7);
+    assert_eq!(index.watermark(), 7);
     assert_eq!(
         found(&index, "proxy", &visibility(Role::Agent, None)),
         [(DocType::Case, 7)]

@@ -134,6 +134,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<backline_search::SearchError> for ApiError {
+    fn from(e: backline_search::SearchError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
 impl From<FieldErrors> for ApiError {
     fn from(e: FieldErrors) -> Self {
         ApiError::Validation(e)

@@ -6,6 +6,8 @@ pub mod api;
 pub mod auth;
 pub mod case_service;
 pub mod error;
+pub mod indexer;
+pub mod knowledge_service;
 pub mod metrics;
 mod token_cache;
 pub mod web;
@@ -26,12 +28,15 @@ pub struct AppState {
     tokens: Arc<token_cache::TokenCache>,
     /// Add `Secure` to cookies; off only for plain-HTTP development and tests.
     pub secure_cookies: bool,
+    /// This node's search index and matcher weights, kept current by `indexer`.
+    search: indexer::SearchState,
 }
 
 impl AppState {
-    pub fn new(store: Store, secure_cookies: bool) -> Self {
+    pub fn new(store: Store, secure_cookies: bool, search: indexer::SearchState) -> Self {
         AppState {
             store,
+            search,
             metrics: Arc::default(),
             tokens: Arc::default(),
             secure_cookies,
@@ -79,9 +84,18 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         .count_cases()
         .await
         .map_or(f64::NAN, |n| n as f64);
-    let body = state
-        .metrics
-        .render(&[("backline_cases", "Cases stored.", cases)]);
+    let pending = state
+        .search
+        .pending
+        .load(std::sync::atomic::Ordering::Relaxed) as f64;
+    let body = state.metrics.render(&[
+        ("backline_cases", "Cases stored.", cases),
+        (
+            "backline_search_pending_changes",
+            "Changes heard but not yet searchable on this node.",
+            pending,
+        ),
+    ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

@@ -6,10 +6,11 @@
 //! fails the others and every caller gets its own answer.
 
 use crate::cases::insert_case;
+use crate::Change;
 use crate::{NewCase, Result, StoreError};
 use backline_domain::CaseId;
 use sqlx::AnyPool;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// At most this many cases in one transaction, so one batch cannot hold the writer for long.
 const MAX_BATCH: usize = 256;
@@ -23,9 +24,10 @@ pub(crate) struct CaseBatcher {
 
 impl CaseBatcher {
     /// Starts the writer task; it ends when every handle is dropped.
-    pub fn start(pool: AnyPool) -> Self {
+    /// Committed cases are announced on `changes`.
+    pub fn start(pool: AnyPool, changes: broadcast::Sender<Change>) -> Self {
         let (requests, receiver) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(write_batches(pool, receiver));
+        tokio::spawn(write_batches(pool, receiver, changes));
         CaseBatcher { requests }
     }
 
@@ -41,7 +43,16 @@ impl CaseBatcher {
     }
 }
 
-async fn write_batches(pool: AnyPool, mut receiver: mpsc::Receiver<Request>) {
+async fn write_batches(
+    pool: AnyPool,
+    mut receiver: mpsc::Receiver<Request>,
+    changes: broadcast::Sender<Change>,
+) {
+    let announce = |result: &Result<CaseId>| {
+        if let Ok(id) = result {
+            let _ = changes.send(Change::Case(*id));
+        }
+    };
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = receiver.recv().await {
         batch.push(first);
@@ -54,13 +65,17 @@ async fn write_batches(pool: AnyPool, mut receiver: mpsc::Receiver<Request>) {
         match write_all(&pool, &batch).await {
             Ok(ids) => {
                 for ((_, reply), id) in batch.drain(..).zip(ids) {
-                    let _ = reply.send(Ok(id));
+                    let result = Ok(id);
+                    announce(&result);
+                    let _ = reply.send(result);
                 }
             }
             Err(e) => {
                 tracing::debug!(error = %e, size = batch.len(), "case batch failed; writing one by one");
                 for (case, reply) in batch.drain(..) {
-                    let _ = reply.send(write_one(&pool, &case).await);
+                    let result = write_one(&pool, &case).await;
+                    announce(&result);
+                    let _ = reply.send(result);
                 }
             }
         }

@@ -1,15 +1,17 @@
 //! Cases, their comments and their audit trail. Every change to a case and its event are
 //! written in one transaction, so the trail can never disagree with the case.
 
+use crate::changes::announce_in;
+use crate::knowledge::classify_in;
 use crate::models::{from_millis, stored};
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{
-    now_millis, Backend, CaseEvent, CaseRecord, Comment, OrgRef, PartnerRef, Result, Store,
+    now_millis, Backend, CaseEvent, CaseRecord, Change, Comment, OrgRef, PartnerRef, Result, Store,
     StoreError, UserRef,
 };
 use backline_domain::{
-    CaseId, CaseScope, CaseStatus, Channel, CommentId, OrgId, PartnerKinds, Priority, Role,
-    TechnicalLevel, Tier, UserId,
+    CaseId, CaseScope, CaseStatus, Channel, Classification, CommentId, OrgId, PartnerKinds,
+    Priority, Role, TechnicalLevel, Tier, UserId,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -72,7 +74,7 @@ pub struct CaseFilter {
 }
 
 const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority, c.tier, \
-     c.product, c.channel, c.tags, c.created_at, c.updated_at, c.solved_at, \
+     c.product, c.channel, c.tags, c.created_at, c.updated_at, c.solved_at, c.classification, \
      o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
      r.id AS r_id, r.name AS r_name, r.email AS r_email, \
      a.id AS a_id, a.name AS a_name, a.email AS a_email, \
@@ -158,6 +160,10 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
         solved_at: opt_i64(row, "solved_at")?.map(from_millis),
+        classification: row
+            .try_get::<Option<String>, _>("classification")?
+            .map(|c| stored(Classification::parse, &c))
+            .transpose()?,
     })
 }
 
@@ -177,7 +183,7 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
     }
 }
 
-async fn record_event(
+pub(crate) async fn record_event(
     tx: &mut Transaction<'_, Any>,
     case: CaseId,
     actor: Option<UserId>,
@@ -235,6 +241,7 @@ impl Store {
             None => {
                 let mut tx = self.write.begin().await?;
                 let id = insert_case(&mut tx, case).await?;
+                announce_in(&mut tx, self.backend, Change::Case(id)).await?;
                 tx.commit().await?;
                 id
             }
@@ -393,7 +400,12 @@ impl Store {
         for (kind, data) in events {
             record_event(&mut tx, id, Some(actor), kind, data, now).await?;
         }
+        if status.is_active() && !new_status.is_active() {
+            classify_in(&mut tx, id, Some(actor), now).await?;
+        }
+        announce_in(&mut tx, self.backend, Change::Case(id)).await?;
         tx.commit().await?;
+        self.announce(&[Change::Case(id)]);
         self.case(id).await
     }
 
@@ -444,6 +456,9 @@ impl Store {
                     now,
                 )
                 .await?;
+                if from.is_active() && !to.is_active() {
+                    classify_in(&mut tx, case, Some(author), now).await?;
+                }
             }
             _ => {
                 sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
@@ -453,8 +468,58 @@ impl Store {
                     .await?;
             }
         }
+        announce_in(&mut tx, self.backend, Change::Case(case)).await?;
         tx.commit().await?;
+        self.announce(&[Change::Case(case)]);
         self.comment(CommentId(comment_id)).await
+    }
+
+    /// Cases by id with all their comments (internal notes included), in no particular order;
+    /// missing ids are skipped. For the search indexer, which reads in batches.
+    pub async fn cases_with_comments(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<Vec<(CaseRecord, Vec<Comment>)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let in_list = |sql: &mut Sql| {
+                for (i, id) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(Arg::Int(id.0));
+                }
+                sql.push(")");
+            };
+            let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} WHERE c.id IN ("));
+            in_list(&mut sql);
+            let cases = sql.query().fetch_all(&self.read).await?;
+            let mut sql = Sql::new(&format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id IN ("));
+            in_list(&mut sql);
+            sql.push(" ORDER BY m.id");
+            let mut comments: std::collections::HashMap<CaseId, Vec<Comment>> =
+                std::collections::HashMap::new();
+            for row in sql.query().fetch_all(&self.read).await? {
+                let comment = comment_from_row(&row)?;
+                comments.entry(comment.case_id).or_default().push(comment);
+            }
+            for row in &cases {
+                let case = case_from_row(row)?;
+                let case_comments = comments.remove(&case.id).unwrap_or_default();
+                out.push((case, case_comments));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Case ids after `after`, in id order, at most `limit` (for a full reindex).
+    pub async fn case_ids_after(&self, after: CaseId, limit: i64) -> Result<Vec<CaseId>> {
+        let rows = sqlx::query("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after.0)
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|r| Ok(CaseId(r.try_get("id")?))).collect()
     }
 
     /// The case's comments, oldest first; internal notes only when asked for.

@@ -8,7 +8,9 @@
 
 mod batch;
 mod cases;
+mod changes;
 mod error;
+mod knowledge;
 mod models;
 mod orgs;
 mod sql;
@@ -16,7 +18,9 @@ pub mod testing;
 mod users;
 
 pub use cases::{CaseChanges, CaseFilter, NewCase, NewComment};
+pub use changes::{Change, ChangeListener, Heard};
 pub use error::StoreError;
+pub use knowledge::{ArticleEdit, ArticleFilter, NewArticle};
 pub use models::*;
 pub use orgs::{NewOrg, OrgChanges};
 pub use users::NewUser;
@@ -84,6 +88,10 @@ pub struct Store {
     write: AnyPool,
     /// On SQLite, group commit for new cases (see `batch`).
     case_batcher: Option<batch::CaseBatcher>,
+    /// Committed changes, for in-process listeners (SQLite; see `changes`).
+    local_changes: tokio::sync::broadcast::Sender<changes::Change>,
+    /// Kept for `LISTEN`, which needs its own connection.
+    postgres_url: Option<String>,
 }
 
 impl Store {
@@ -109,13 +117,19 @@ impl Store {
                 SQLITE_MIGRATIONS.run(&write).await?;
                 let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
                 let read = sqlite_pool(&url, readers as u32).await?;
-                let case_batcher = Some(batch::CaseBatcher::start(write.clone()));
+                let local_changes = changes::local_feed();
+                let case_batcher = Some(batch::CaseBatcher::start(
+                    write.clone(),
+                    local_changes.clone(),
+                ));
                 spawn_checkpointer(read.clone());
                 Store {
                     backend: Backend::Sqlite,
                     read,
                     write,
                     case_batcher,
+                    local_changes,
+                    postgres_url: None,
                 }
             }
             StoreConfig::Postgres { url } => {
@@ -131,6 +145,8 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     case_batcher: None,
+                    local_changes: changes::local_feed(),
+                    postgres_url: Some(url.clone()),
                 }
             }
         };

@@ -95,6 +95,8 @@ pub struct CaseRecord {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub solved_at: Option<OffsetDateTime>,
+    /// Set when the case is solved (see `backline_domain::knowledge::classify`).
+    pub classification: Option<backline_domain::Classification>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,4 +132,70 @@ pub(crate) fn stored<T>(
     text: &str,
 ) -> Result<T, crate::StoreError> {
     parse(text).map_err(|e| crate::StoreError::Corrupt(e.0))
+}
+
+/// A knowledge article as it stands now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    pub id: backline_domain::ArticleId,
+    pub content: backline_domain::ArticleContent,
+    pub state: backline_domain::ArticleState,
+    pub audience: backline_domain::Audience,
+    pub author: UserRef,
+    /// The case it was written from, if any (such a case is classified `new`).
+    pub source_case: Option<CaseId>,
+    /// Its current revision number (1 for a new article).
+    pub revision: i64,
+    /// How many cases have been linked to it.
+    pub reuse_count: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// One revision of an article, in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleRevision {
+    pub article_id: backline_domain::ArticleId,
+    pub revision: i64,
+    pub editor: UserRef,
+    /// The fields this revision changed (all of them for the first).
+    pub changed: Vec<String>,
+    pub content: backline_domain::ArticleContent,
+    pub state: backline_domain::ArticleState,
+    pub audience: backline_domain::Audience,
+    pub created_at: OffsetDateTime,
+}
+
+/// What a link points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTarget {
+    Article(backline_domain::ArticleId),
+    Case(CaseId),
+}
+
+/// A case linked to what answered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseLink {
+    pub id: i64,
+    pub case_id: CaseId,
+    pub target: LinkTarget,
+    /// The article's or case's title, for display.
+    pub title: String,
+    pub linked_by: UserRef,
+    pub created_at: OffsetDateTime,
+}
+
+/// Self-service figures for a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeflectionCounts {
+    /// New-case forms started.
+    pub forms: i64,
+    /// Forms that were shown at least one suggestion.
+    pub shown_suggestions: i64,
+    /// Forms where a suggestion was opened.
+    pub opened: i64,
+    /// Opened a suggestion and then filed a case anyway.
+    pub filed_after_opening: i64,
+    /// Opened a suggestion and left without filing: the case that did not happen.
+    pub deflected: i64,
 }

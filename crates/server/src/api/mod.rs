@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod extract;
+pub mod knowledge;
 pub mod orgs;
 pub mod users;
 pub mod views;
@@ -21,9 +22,12 @@ use utoipa::OpenApi;
         users::list, users::create, users::me, users::read,
         cases::list, cases::create, cases::read, cases::update,
         cases::comments, cases::add_comment, cases::events,
+        knowledge::list_articles, knowledge::create_article, knowledge::read_article,
+        knowledge::update_article, knowledge::revisions, knowledge::revision, knowledge::search,
+        knowledge::suggestions, knowledge::create_link, knowledge::list_links, knowledge::deflections,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"))
 )]
 pub struct ApiDoc;
 
@@ -46,5 +50,25 @@ pub fn router() -> Router<AppState> {
             get(cases::comments).post(cases::add_comment),
         )
         .route("/cases/{id}/events", get(cases::events))
+        .route("/cases/{id}/suggestions", get(knowledge::suggestions))
+        .route(
+            "/cases/{id}/links",
+            get(knowledge::list_links).post(knowledge::create_link),
+        )
+        .route(
+            "/articles",
+            get(knowledge::list_articles).post(knowledge::create_article),
+        )
+        .route(
+            "/articles/{id}",
+            get(knowledge::read_article).patch(knowledge::update_article),
+        )
+        .route("/articles/{id}/revisions", get(knowledge::revisions))
+        .route(
+            "/articles/{id}/revisions/{revision}",
+            get(knowledge::revision),
+        )
+        .route("/search", get(knowledge::search))
+        .route("/deflections", get(knowledge::deflections))
         .fallback(|| async { ApiError::NotFound("endpoint") })
 }

@@ -164,6 +164,8 @@ pub struct CaseView {
     pub created_at: String,
     pub updated_at: String,
     pub solved_at: Option<String>,
+    /// Set when the case is solved: `known`, `new`, `invalid_escalation` or `unknown`.
+    pub classification: Option<backline_domain::Classification>,
 }
 
 impl From<&CaseRecord> for CaseView {
@@ -186,6 +188,7 @@ impl From<&CaseRecord> for CaseView {
             created_at: timestamp(c.created_at),
             updated_at: timestamp(c.updated_at),
             solved_at: c.solved_at.map(timestamp),
+            classification: c.classification,
         }
     }
 }

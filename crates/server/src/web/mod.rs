@@ -2,6 +2,7 @@
 //! API (they call the same case operations); sessions are cookies holding a random token whose
 //! hash is stored, and every form carries the session's CSRF token.
 
+mod knowledge;
 mod pages;
 mod session;
 
@@ -12,6 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 const STYLESHEET: &str = include_str!("app.css");
+const SUGGEST_SCRIPT: &str = include_str!("suggest.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,6 +26,37 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}", get(pages::case_page))
         .route("/cases/{id}/comments", post(pages::add_comment))
         .route("/cases/{id}/update", post(pages::update_case))
+        .route("/cases/{id}/links", post(knowledge::link_case))
+        .route("/cases/new/suggestions", get(knowledge::live_suggestions))
+        .route("/assets/suggest.js", get(suggest_script))
+        .route("/search", get(knowledge::search_page))
+        .route(
+            "/articles",
+            get(knowledge::article_list).post(knowledge::create_article),
+        )
+        .route("/articles/new", get(knowledge::new_article_form))
+        .route("/articles/{id}", get(knowledge::article_page))
+        .route(
+            "/articles/{id}/edit",
+            get(knowledge::edit_article_form).post(knowledge::update_article),
+        )
+        .route(
+            "/articles/{id}/revisions/{revision}",
+            get(knowledge::revision_page),
+        )
+}
+
+async fn suggest_script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SUGGEST_SCRIPT,
+    )
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

@@ -15,7 +15,7 @@ use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
+pub(super) fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -32,6 +32,8 @@ fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                         nav {
                             a href="/cases" { "Cases" }
                             a href="/cases/new" { "New case" }
+                            a href="/articles" { "Knowledge" }
+                            a href="/search" { "Search" }
                         }
                         span.who {
                             (who.user.name) " · " (role_label(&who.user))
@@ -60,7 +62,7 @@ fn role_label(user: &User) -> String {
     }
 }
 
-fn html_response(status: StatusCode, markup: Markup) -> Response {
+pub(super) fn html_response(status: StatusCode, markup: Markup) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -70,7 +72,7 @@ fn html_response(status: StatusCode, markup: Markup) -> Response {
 }
 
 /// An API error shown as a page rather than JSON.
-fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
+pub(super) fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
     let status = error.status();
     let message = match &error {
         ApiError::Internal(_) => {
@@ -92,7 +94,7 @@ fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
     )
 }
 
-fn when(at: OffsetDateTime) -> String {
+pub(super) fn when(at: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
         at.year(),
@@ -355,6 +357,8 @@ async fn fileable_orgs(state: &AppState, user: &User) -> Result<Vec<Org>, ApiErr
 #[derive(Deserialize, Default)]
 pub struct NewCaseForm {
     csrf: String,
+    /// Identifies this form for deflection counting (see `knowledge::live_suggestions`).
+    draft: Option<String>,
     subject: String,
     #[serde(default)]
     description: String,
@@ -371,8 +375,10 @@ fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &Field
         html! {
             h1 { "New case" }
             @if !errors.is_empty() { div.error role="alert" { "Please correct the fields marked below." } }
+            div.case-layout {
             form.card #new-case method="post" action="/cases" {
                 input type="hidden" name="csrf" value=(who.csrf);
+                input #draft type="hidden" name="draft" value=(form.draft.clone().unwrap_or_else(super::knowledge::new_draft_token));
                 @if !orgs.is_empty() {
                     label for="on_behalf_of" { "For" }
                     select #on_behalf_of name="on_behalf_of" {
@@ -401,6 +407,12 @@ fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &Field
                 @if let Some(e) = field_error("priority") { div.field-error { (e) } }
                 p { button type="submit" { "Submit case" } }
             }
+            aside.card #live-suggestions aria-live="polite" hidden {
+                h2 { "These articles may answer it" }
+                ol {}
+            }
+            }
+            script src="/assets/suggest.js" defer {}
         },
     )
 }
@@ -443,7 +455,18 @@ pub async fn create_case(
         channel: Some(Channel::Web),
     };
     match case_service::create_case(&state.store, &who.user, submission).await {
-        Ok(case) => Redirect::to(&format!("/cases/{}", case.id.0)).into_response(),
+        Ok(case) => {
+            if let Some(draft) = form
+                .draft
+                .as_deref()
+                .filter(|d| super::knowledge::valid_draft(d))
+            {
+                if let Err(e) = state.store.draft_filed(draft, who.user.id, case.id).await {
+                    tracing::warn!(error = %e, "recording a filed draft failed");
+                }
+            }
+            Redirect::to(&format!("/cases/{}", case.id.0)).into_response()
+        }
         Err(ApiError::Validation(errors)) => match fileable_orgs(&state, &who.user).await {
             Ok(orgs) => html_response(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -477,6 +500,17 @@ pub async fn case_page(
     } else {
         Vec::new()
     };
+    let links = match crate::knowledge_service::links(&state, &who.user, case.id).await {
+        Ok(links) => links,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    // Suggestions come from the search index; if it fails the page still shows the case.
+    let suggestions = crate::knowledge_service::suggestions_for_case(&state, &who.user, case.id, 5)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "suggestions failed");
+            Vec::new()
+        });
     let closed = case.status == CaseStatus::Closed;
     html_response(
         StatusCode::OK,
@@ -517,6 +551,7 @@ pub async fn case_page(
                         }
                     }
                     aside {
+                        (super::knowledge::case_knowledge_panel(&who, &case, &links, &suggestions))
                         div.card {
                             dl.meta {
                                 dt { "Organisation" } dd { (case.organization.name) }

@@ -90,7 +90,10 @@ impl TestApp {
             .0;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(store.clone(), false);
+        let search = backline_server::indexer::start(store.clone(), None)
+            .await
+            .expect("start the indexer");
+        let state = AppState::new(store.clone(), false, search);
         tokio::spawn(async move {
             axum::serve(listener, backline_server::app(state))
                 .await
@@ -172,6 +175,56 @@ impl TestApp {
         let reply = self.post(token, "/api/v1/cases", body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body["id"].as_i64().unwrap()
+    }
+
+    /// Polls a search until it returns something that `found` accepts (the index follows the
+    /// database a moment behind); panics after 5 seconds.
+    pub async fn search_until(
+        &self,
+        token: &str,
+        path: &str,
+        found: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let reply = self.get(token, path).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            if found(&reply.body) {
+                return reply.body;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("not found in time: {path} gave {}", reply.body);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the index has applied every change it heard.
+    pub async fn settle_index(&self) {
+        // A change is heard a moment after its commit (a broadcast, or a NOTIFY).
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let text = self
+                .client
+                .get(format!("{}/metrics", self.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let pending = text
+                .lines()
+                .find(|l| l.starts_with("backline_search_pending_changes "))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok());
+            if pending == Some(0.0) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "index did not settle");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Number of cases stored, read straight from the store.

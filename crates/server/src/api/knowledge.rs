@@ -1,0 +1,666 @@
+//! `/api/v1/articles`, `/api/v1/search`, suggestions, links and deflection figures.
+
+use super::extract::{Json, Path, Query};
+use super::views::timestamp;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::knowledge_service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use backline_domain::query::DocType;
+use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId};
+use backline_search::{Hit, Sort, Suggestion};
+use backline_store::{Article, ArticleRevision, CaseLink, LinkTarget};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleView {
+    pub id: i64,
+    pub title: String,
+    /// The problem in the words of the people who have it.
+    pub issue: String,
+    /// Products, versions and setup where it happens.
+    pub environment: String,
+    pub resolution: String,
+    pub cause: String,
+    pub state: ArticleState,
+    pub audience: Audience,
+    pub products: Vec<String>,
+    pub versions: Vec<String>,
+    pub author: super::views::UserRefView,
+    pub source_case: Option<i64>,
+    pub revision: i64,
+    pub reuse_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&Article> for ArticleView {
+    fn from(a: &Article) -> Self {
+        ArticleView {
+            id: a.id.0,
+            title: a.content.title.clone(),
+            issue: a.content.issue.clone(),
+            environment: a.content.environment.clone(),
+            resolution: a.content.resolution.clone(),
+            cause: a.content.cause.clone(),
+            state: a.state,
+            audience: a.audience,
+            products: a.content.products.clone(),
+            versions: a.content.versions.clone(),
+            author: (&a.author).into(),
+            source_case: a.source_case.map(|c| c.0),
+            revision: a.revision,
+            reuse_count: a.reuse_count,
+            created_at: timestamp(a.created_at),
+            updated_at: timestamp(a.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleList {
+    pub articles: Vec<ArticleView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionView {
+    pub revision: i64,
+    pub editor: super::views::UserRefView,
+    /// The fields this revision changed.
+    pub changed: Vec<String>,
+    pub title: String,
+    pub issue: String,
+    pub environment: String,
+    pub resolution: String,
+    pub cause: String,
+    pub state: ArticleState,
+    pub audience: Audience,
+    pub products: Vec<String>,
+    pub versions: Vec<String>,
+    pub created_at: String,
+}
+
+impl From<&ArticleRevision> for RevisionView {
+    fn from(r: &ArticleRevision) -> Self {
+        RevisionView {
+            revision: r.revision,
+            editor: (&r.editor).into(),
+            changed: r.changed.clone(),
+            title: r.content.title.clone(),
+            issue: r.content.issue.clone(),
+            environment: r.content.environment.clone(),
+            resolution: r.content.resolution.clone(),
+            cause: r.content.cause.clone(),
+            state: r.state,
+            audience: r.audience,
+            products: r.content.products.clone(),
+            versions: r.content.versions.clone(),
+            created_at: timestamp(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionList {
+    pub revisions: Vec<RevisionView>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateArticle {
+    pub title: String,
+    #[serde(default)]
+    pub issue: String,
+    #[serde(default)]
+    pub environment: String,
+    #[serde(default)]
+    pub resolution: String,
+    #[serde(default)]
+    pub cause: String,
+    /// Defaults to `draft`.
+    pub state: Option<ArticleState>,
+    /// Defaults to `internal`.
+    pub audience: Option<Audience>,
+    #[serde(default)]
+    pub products: Vec<String>,
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// The case this article is written from; that case is linked and classified `new`.
+    pub source_case: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateArticle {
+    pub title: Option<String>,
+    pub issue: Option<String>,
+    pub environment: Option<String>,
+    pub resolution: Option<String>,
+    pub cause: Option<String>,
+    pub state: Option<ArticleState>,
+    pub audience: Option<Audience>,
+    pub products: Option<Vec<String>>,
+    pub versions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleQuery {
+    /// One state or several separated by commas.
+    pub state: Option<String>,
+    /// One audience or several separated by commas.
+    pub audience: Option<String>,
+    pub product: Option<String>,
+    /// Words to search for; the same query language as `/search`, limited to articles.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    /// 1 to 100 (default 50).
+    pub limit: Option<usize>,
+}
+
+fn invalid_query(message: String) -> ApiError {
+    ApiError::bad_request("invalid_query", message)
+}
+
+fn parse_list<T>(
+    field: &str,
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, backline_domain::ParseError>,
+) -> ApiResult<Vec<T>> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(list) => list
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| parse(s).map_err(|e| invalid_query(format!("{field}: {e}"))))
+            .collect(),
+    }
+}
+
+fn limit_of(limit: Option<usize>, max: usize) -> ApiResult<usize> {
+    let limit = limit.unwrap_or(max.min(50));
+    if !(1..=max).contains(&limit) {
+        return Err(invalid_query(format!(
+            "limit: must be 1 to {max}, not {limit}"
+        )));
+    }
+    Ok(limit)
+}
+
+#[utoipa::path(get, path = "/api/v1/articles", tag = "knowledge", params(ArticleQuery),
+    responses((status = 200, body = ArticleList), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn list_articles(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(query): Query<ArticleQuery>,
+) -> ApiResult<axum::Json<ArticleList>> {
+    let states = parse_list("state", query.state.as_deref(), ArticleState::parse)?;
+    let audiences = parse_list("audience", query.audience.as_deref(), Audience::parse)?;
+    let limit = limit_of(query.limit, 100)?;
+    if let Some(q) = query.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        // Ranked search among articles: the index applies the same audience rules.
+        let mut parsed = knowledge::parse_query(q)?;
+        parsed.clauses.push(backline_domain::query::Clause::Filter {
+            field: backline_domain::query::FilterField::Type,
+            value: "article".into(),
+        });
+        for s in &states {
+            parsed.clauses.push(backline_domain::query::Clause::Filter {
+                field: backline_domain::query::FilterField::State,
+                value: s.as_str().into(),
+            });
+        }
+        let hits = knowledge::search(&state, &caller, parsed, Sort::Relevance, limit).await?;
+        let mut articles = Vec::with_capacity(hits.len());
+        for hit in hits {
+            // Read from the database so the answer is current even if the index lags.
+            if let Ok(a) = knowledge::readable_article(&state, &caller, ArticleId(hit.id)).await {
+                if audiences.is_empty() || audiences.contains(&a.audience) {
+                    articles.push(ArticleView::from(&a));
+                }
+            }
+        }
+        return Ok(axum::Json(ArticleList {
+            articles,
+            next_cursor: None,
+        }));
+    }
+    let before = match query.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(ArticleId(c.parse().map_err(|_| {
+            invalid_query(format!("cursor: {c:?} is not a cursor this API returned"))
+        })?)),
+    };
+    let (articles, next) = knowledge::list_articles(
+        &state,
+        &caller,
+        states,
+        audiences,
+        query.product.filter(|p| !p.trim().is_empty()),
+        before,
+        limit,
+    )
+    .await?;
+    Ok(axum::Json(ArticleList {
+        articles: articles.iter().map(ArticleView::from).collect(),
+        next_cursor: next.map(|id| id.0.to_string()),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/articles", tag = "knowledge", request_body = CreateArticle,
+    responses((status = 201, body = ArticleView), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_article(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<CreateArticle>,
+) -> ApiResult<(StatusCode, axum::Json<ArticleView>)> {
+    let article = knowledge::create_article(
+        &state,
+        &caller,
+        ArticleSubmission {
+            content: ArticleContent {
+                title: body.title,
+                issue: body.issue,
+                environment: body.environment,
+                resolution: body.resolution,
+                cause: body.cause,
+                products: body.products,
+                versions: body.versions,
+            },
+            state: body.state,
+            audience: body.audience,
+            source_case: body.source_case,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(ArticleView::from(&article))))
+}
+
+#[utoipa::path(get, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)),
+    responses((status = 200, body = ArticleView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn read_article(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<ArticleView>> {
+    let article = knowledge::readable_article(&state, &caller, ArticleId(id)).await?;
+    Ok(axum::Json(ArticleView::from(&article)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)), request_body = UpdateArticle,
+    responses((status = 200, body = ArticleView), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_article(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<UpdateArticle>,
+) -> ApiResult<axum::Json<ArticleView>> {
+    let article = knowledge::update_article(
+        &state,
+        &caller,
+        ArticleId(id),
+        ArticlePatch {
+            title: body.title,
+            issue: body.issue,
+            environment: body.environment,
+            resolution: body.resolution,
+            cause: body.cause,
+            products: body.products,
+            versions: body.versions,
+            state: body.state,
+            audience: body.audience,
+        },
+    )
+    .await?;
+    Ok(axum::Json(ArticleView::from(&article)))
+}
+
+#[utoipa::path(get, path = "/api/v1/articles/{id}/revisions", tag = "knowledge", params(("id" = i64, Path)),
+    responses((status = 200, body = RevisionList), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn revisions(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<RevisionList>> {
+    knowledge::readable_article(&state, &caller, ArticleId(id)).await?;
+    // Earlier revisions may have been drafts or internal; their history is the vendor's.
+    if !caller.role.is_staff() {
+        return Err(ApiError::Forbidden(
+            "revision history is for vendor staff".into(),
+        ));
+    }
+    let revisions = state.store.article_revisions(ArticleId(id)).await?;
+    Ok(axum::Json(RevisionList {
+        revisions: revisions.iter().map(RevisionView::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/articles/{id}/revisions/{revision}", tag = "knowledge",
+    params(("id" = i64, Path), ("revision" = i64, Path)),
+    responses((status = 200, body = RevisionView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn revision(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path((id, number)): Path<(i64, i64)>,
+) -> ApiResult<axum::Json<RevisionView>> {
+    knowledge::readable_article(&state, &caller, ArticleId(id)).await?;
+    if !caller.role.is_staff() {
+        return Err(ApiError::Forbidden(
+            "revision history is for vendor staff".into(),
+        ));
+    }
+    let revisions = state.store.article_revisions(ArticleId(id)).await?;
+    let revision = revisions
+        .iter()
+        .find(|r| r.revision == number)
+        .ok_or(ApiError::NotFound("revision"))?;
+    Ok(axum::Json(RevisionView::from(revision)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SearchParams {
+    /// The query, e.g. `disk full "quota exceeded" status:open type:case`.
+    pub q: String,
+    /// `relevance` (default) or `newest`.
+    pub sort: Option<String>,
+    /// 1 to 100 (default 20).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitView {
+    /// `case`, `comment` or `article`.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub kind: DocType,
+    pub id: i64,
+    /// For comments, the case they belong to; for cases, the case itself.
+    pub case_id: Option<i64>,
+    pub title: String,
+    pub excerpt: String,
+    pub created_at: String,
+    pub score: f32,
+    /// Where to read it in the API.
+    pub href: String,
+}
+
+impl From<&Hit> for HitView {
+    fn from(h: &Hit) -> Self {
+        HitView {
+            kind: h.kind,
+            id: h.id,
+            case_id: h.case_id,
+            title: h.title.clone(),
+            excerpt: h.excerpt.clone(),
+            created_at: timestamp(from_ms(h.created_at_ms)),
+            score: h.score,
+            href: href(h.kind, h.id, h.case_id),
+        }
+    }
+}
+
+fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
+    match kind {
+        DocType::Case => format!("/api/v1/cases/{id}"),
+        DocType::Comment => format!("/api/v1/cases/{}/comments", case_id.unwrap_or_default()),
+        DocType::Article => format!("/api/v1/articles/{id}"),
+    }
+}
+
+fn from_ms(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub query: String,
+    pub results: Vec<HitView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "knowledge", params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<axum::Json<SearchResults>> {
+    let parsed = knowledge::parse_query(&params.q)?;
+    let sort = match params.sort.as_deref().map(str::trim) {
+        None | Some("") | Some("relevance") => Sort::Relevance,
+        Some("newest") => Sort::Newest,
+        Some(other) => {
+            return Err(invalid_query(format!(
+                "sort: expected relevance or newest, not {other:?}"
+            )))
+        }
+    };
+    let limit = limit_of(params.limit.or(Some(20)), knowledge::MAX_RESULTS)?;
+    let hits = knowledge::search(&state, &caller, parsed.clone(), sort, limit).await?;
+    Ok(axum::Json(SearchResults {
+        query: parsed.to_string(),
+        results: hits.iter().map(HitView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionView {
+    /// `article` or `case` (a solved case).
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub kind: DocType,
+    pub id: i64,
+    pub title: String,
+    pub excerpt: String,
+    pub score: f32,
+    /// Why it matched, for people: shared words, identifiers, versions, timing.
+    pub reasons: Vec<String>,
+    pub href: String,
+}
+
+impl From<&Suggestion> for SuggestionView {
+    fn from(s: &Suggestion) -> Self {
+        SuggestionView {
+            kind: s.kind,
+            id: s.id,
+            title: s.title.clone(),
+            excerpt: s.excerpt.clone(),
+            score: s.score,
+            reasons: s.reasons.clone(),
+            href: href(s.kind, s.id, None),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionList {
+    pub suggestions: Vec<SuggestionView>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SuggestionParams {
+    /// 1 to 50 (default 10).
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/suggestions", tag = "knowledge",
+    params(("id" = i64, Path), SuggestionParams),
+    responses((status = 200, body = SuggestionList), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn suggestions(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Query(params): Query<SuggestionParams>,
+) -> ApiResult<axum::Json<SuggestionList>> {
+    let limit = limit_of(params.limit.or(Some(10)), 50)?;
+    let suggestions = knowledge::suggestions_for_case(&state, &caller, CaseId(id), limit).await?;
+    Ok(axum::Json(SuggestionList {
+        suggestions: suggestions.iter().map(SuggestionView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLink {
+    /// The article that answers the case...
+    pub article_id: Option<i64>,
+    /// ...or the earlier case that does.
+    pub case_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkView {
+    pub id: i64,
+    pub case_id: i64,
+    pub article_id: Option<i64>,
+    pub linked_case_id: Option<i64>,
+    pub title: String,
+    pub linked_by: super::views::UserRefView,
+    pub created_at: String,
+}
+
+impl From<&CaseLink> for LinkView {
+    fn from(l: &CaseLink) -> Self {
+        let (article_id, linked_case_id) = match l.target {
+            LinkTarget::Article(a) => (Some(a.0), None),
+            LinkTarget::Case(c) => (None, Some(c.0)),
+        };
+        LinkView {
+            id: l.id,
+            case_id: l.case_id.0,
+            article_id,
+            linked_case_id,
+            title: l.title.clone(),
+            linked_by: (&l.linked_by).into(),
+            created_at: timestamp(l.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkList {
+    pub links: Vec<LinkView>,
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/links", tag = "knowledge", params(("id" = i64, Path)), request_body = CreateLink,
+    responses((status = 201, body = LinkView), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_link(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<CreateLink>,
+) -> ApiResult<(StatusCode, axum::Json<LinkView>)> {
+    let link = knowledge::link(&state, &caller, CaseId(id), body.article_id, body.case_id).await?;
+    Ok((StatusCode::CREATED, axum::Json(LinkView::from(&link))))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/links", tag = "knowledge", params(("id" = i64, Path)),
+    responses((status = 200, body = LinkList), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn list_links(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<LinkList>> {
+    let links = knowledge::links(&state, &caller, CaseId(id)).await?;
+    Ok(axum::Json(LinkList {
+        links: links.iter().map(LinkView::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodParams {
+    /// Start of the period, a date (`2026-11-01`) or RFC 3339 time; default 30 days ago.
+    pub from: Option<String>,
+    /// End of the period (exclusive); default now.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeflectionView {
+    pub from: String,
+    pub to: String,
+    /// New-case forms started by customers and partners.
+    pub forms: i64,
+    pub shown_suggestions: i64,
+    pub opened_suggestion: i64,
+    pub filed_after_opening: i64,
+    /// Opened a suggestion and left without filing (after 30 minutes without activity).
+    pub deflected: i64,
+    /// deflected / forms that were shown suggestions; `null` when none were.
+    pub deflection_rate: Option<f64>,
+}
+
+/// A form is abandoned after this long without activity.
+pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1000;
+
+pub fn parse_time(field: &str, text: &str) -> ApiResult<i64> {
+    let text = text.trim();
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .or_else(|_| {
+            time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map(|d| d.midnight().assume_utc())
+        })
+        .map_err(|_| {
+            invalid_query(format!(
+                "{field}: expected a date like 2026-11-01 or an RFC 3339 time, not {text:?}"
+            ))
+        })?;
+    Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+#[utoipa::path(get, path = "/api/v1/deflections", tag = "knowledge", params(PeriodParams),
+    responses((status = 200, body = DeflectionView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn deflections(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Query(params): Query<PeriodParams>,
+) -> ApiResult<axum::Json<DeflectionView>> {
+    if !caller.role.is_staff() {
+        return Err(ApiError::Forbidden(
+            "deflection figures are for vendor staff".into(),
+        ));
+    }
+    let now = backline_store::now_millis();
+    let to = params
+        .to
+        .as_deref()
+        .map(|t| parse_time("to", t))
+        .transpose()?
+        .unwrap_or(now);
+    let from = params
+        .from
+        .as_deref()
+        .map(|t| parse_time("from", t))
+        .transpose()?
+        .unwrap_or(to - 30 * 86_400_000);
+    if from >= to {
+        return Err(invalid_query("from: must be before to".into()));
+    }
+    let counts = state
+        .store
+        .deflection_counts(from, to, now - ABANDONED_AFTER_MS)
+        .await?;
+    Ok(axum::Json(DeflectionView {
+        from: timestamp(from_ms(from)),
+        to: timestamp(from_ms(to)),
+        forms: counts.forms,
+        shown_suggestions: counts.shown_suggestions,
+        opened_suggestion: counts.opened,
+        filed_after_opening: counts.filed_after_opening,
+        deflected: counts.deflected,
+        deflection_rate: (counts.shown_suggestions > 0)
+            .then(|| counts.deflected as f64 / counts.shown_suggestions as f64),
+    }))
+}

@@ -1,0 +1,345 @@
+//! Keeps this node's search index in step with the database.
+//!
+//! A follower task hears every committed change (`Store::listen`: in-process on SQLite,
+//! `LISTEN/NOTIFY` on PostgreSQL, so each node hears every node's writes), gathers the changed
+//! cases and articles, reads them in batches and hands them to one writer thread, which
+//! analyses and commits them. Each commit stores a watermark in the index: every change
+//! heard before that time is in. After a restart or a missed notification the follower
+//! re-reads everything updated since the watermark minus a safety margin, so a change is
+//! never lost, only perhaps indexed twice (upserts make that harmless).
+//!
+//! The writer thread runs at a lower CPU priority than request handling: when the machine is
+//! saturated, answering requests wins and the index catches up afterwards.
+
+use crate::AppState;
+use backline_domain::query::DocType;
+use backline_domain::{ArticleId, CaseId};
+use backline_search::{IndexDoc, MatchWeights, SearchIndex};
+use backline_store::{now_millis, Article, CaseRecord, Change, Comment, Heard, Store};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How far back to re-read after a restart or a missed notification: longer than any
+/// transaction takes between stamping `updated_at` and committing.
+const CATCH_UP_MARGIN_MS: i64 = 60_000;
+/// Changes applied per index commit at most.
+const MAX_BATCH: usize = 5_000;
+/// How often pending changes are looked at.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// A trickle of changes is committed at once; a stream (more than `TRICKLE` pending) at most
+/// once per `BUSY_COMMIT_INTERVAL`, because each commit writes a segment that must later be
+/// merged: fewer, larger commits cost far less while requests are pouring in.
+const TRICKLE: usize = 50;
+const BUSY_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+const WEIGHTS_KEY: &str = "match_weights";
+/// `nice` of the writer thread (0 is normal, 19 the lowest).
+const WRITER_NICE: i32 = 10;
+
+/// What the server reads while the indexer writes.
+#[derive(Clone)]
+pub struct SearchState {
+    pub index: Arc<SearchIndex>,
+    pub weights: Arc<RwLock<MatchWeights>>,
+    /// Changes heard but not yet searchable, including those being written (for `/metrics`).
+    pub pending: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SearchState {
+    pub fn weights(&self) -> MatchWeights {
+        *self.weights.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+struct Batch {
+    docs: Vec<IndexDoc>,
+    watermark: i64,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// Opens (or creates) the index in `dir`, or in memory when `None`, and starts following the
+/// store. Returns once the index is open; catching up continues in the background.
+pub async fn start(store: Store, dir: Option<PathBuf>) -> anyhow::Result<SearchState> {
+    let (opened_tx, opened_rx) =
+        std::sync::mpsc::sync_channel::<anyhow::Result<Arc<SearchIndex>>>(1);
+    let (batches_tx, batches_rx) = std::sync::mpsc::channel::<Batch>();
+    std::thread::Builder::new()
+        .name("backline-indexer".into())
+        .spawn(move || {
+            lower_priority();
+            // Opened on this thread so tantivy's own worker threads inherit its priority.
+            let index = match &dir {
+                Some(dir) => SearchIndex::open(dir),
+                None => SearchIndex::in_memory(),
+            };
+            let index = match index {
+                Ok(index) => Arc::new(index),
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            let _ = opened_tx.send(Ok(index.clone()));
+            while let Ok(batch) = batches_rx.recv() {
+                let result = index
+                    .upsert(&batch.docs)
+                    .and_then(|()| index.commit(batch.watermark))
+                    .map_err(|e| e.to_string());
+                let _ = batch.done.send(result);
+            }
+        })?;
+    let index = tokio::task::spawn_blocking(move || opened_rx.recv())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the indexer thread stopped"))??;
+    let weights = match store.setting(WEIGHTS_KEY).await? {
+        Some(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "stored match weights unreadable; using defaults");
+            MatchWeights::default()
+        }),
+        None => MatchWeights::default(),
+    };
+    let state = SearchState {
+        index: index.clone(),
+        weights: Arc::new(RwLock::new(weights)),
+        pending: Arc::default(),
+    };
+    let listener = store.listen().await?;
+    tokio::spawn(follow(store, index, listener, batches_tx, state.clone()));
+    Ok(state)
+}
+
+/// Stores learned weights where every node picks them up.
+pub async fn store_weights(store: &Store, weights: &MatchWeights) -> backline_store::Result<()> {
+    let text = serde_json::to_string(weights).unwrap_or_default();
+    store.set_setting(WEIGHTS_KEY, &text).await
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: setpriority on the calling thread's own id has no memory effects.
+    let result =
+        unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as u32, WRITER_NICE) };
+    if result != 0 {
+        tracing::debug!("could not lower the indexer's priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
+async fn follow(
+    store: Store,
+    index: Arc<SearchIndex>,
+    mut listener: backline_store::ChangeListener,
+    batches: std::sync::mpsc::Sender<Batch>,
+    state: SearchState,
+) {
+    let mut pending: HashSet<Change> = HashSet::new();
+    let mut watermark = index.watermark();
+    // A new index (watermark 0) reads everything.
+    let mut catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0));
+    let mut in_flight: Option<(oneshot::Receiver<Result<(), String>>, i64)> = None;
+    let mut in_flight_count = 0;
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut weights_tick = tokio::time::interval(Duration::from_secs(60));
+    let mut last_flush = std::time::Instant::now() - BUSY_COMMIT_INTERVAL;
+    loop {
+        if let Some(since) = catch_up_from.take() {
+            match store.changed_since(since).await {
+                Ok(changes) => {
+                    tracing::info!(changes = changes.len(), since, "search index catching up");
+                    pending.extend(changes);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "search catch-up failed; retrying");
+                    catch_up_from = Some(since);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+        }
+        state.pending.store(
+            pending.len() + in_flight_count,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        tokio::select! {
+            heard = listener.next() => match heard {
+                Some(Heard::Changed(change)) => { pending.insert(change); }
+                Some(Heard::Lost) => catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0)),
+                None => return,
+            },
+            done = async { (&mut in_flight.as_mut().expect("guarded").0).await }, if in_flight.is_some() => {
+                let (_, batch_mark) = in_flight.take().expect("guarded");
+                in_flight_count = 0;
+                match done {
+                    Ok(Ok(())) => watermark = batch_mark,
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "search index write failed; re-reading");
+                        catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0));
+                    }
+                    Err(_) => return,
+                }
+            },
+            _ = tick.tick(), if in_flight.is_none() && !pending.is_empty() => {
+                if pending.len() > TRICKLE && last_flush.elapsed() < BUSY_COMMIT_INTERVAL {
+                    continue;
+                }
+                last_flush = std::time::Instant::now();
+                // Everything heard so far is in `pending`, so once it is written, everything
+                // committed before this moment (less the margin) is searchable.
+                let batch_mark = now_millis();
+                let take: Vec<Change> = pending.iter().take(MAX_BATCH).copied().collect();
+                for change in &take {
+                    pending.remove(change);
+                }
+                let mark = if pending.is_empty() { batch_mark } else { watermark };
+                match load_docs(&store, &take).await {
+                    Ok(docs) => {
+                        let (done, done_rx) = oneshot::channel();
+                        if batches.send(Batch { docs, watermark: mark, done }).is_err() {
+                            return;
+                        }
+                        in_flight = Some((done_rx, mark));
+                        in_flight_count = take.len();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading changes for search failed; retrying");
+                        pending.extend(take);
+                    }
+                }
+            },
+            _ = weights_tick.tick() => {
+                if let Ok(Some(text)) = store.setting(WEIGHTS_KEY).await {
+                    if let Ok(w) = serde_json::from_str(&text) {
+                        *state.weights.write().unwrap_or_else(|p| p.into_inner()) = w;
+                    }
+                }
+            },
+        }
+    }
+}
+
+async fn load_docs(store: &Store, changes: &[Change]) -> backline_store::Result<Vec<IndexDoc>> {
+    let mut case_ids: Vec<CaseId> = Vec::new();
+    let mut article_ids: Vec<ArticleId> = Vec::new();
+    for change in changes {
+        match change {
+            Change::Case(id) => case_ids.push(*id),
+            Change::Article(id) => article_ids.push(*id),
+        }
+    }
+    let mut docs = Vec::new();
+    for (case, comments) in store.cases_with_comments(&case_ids).await? {
+        docs.extend(case_docs(&case, &comments));
+    }
+    for article in store.articles_by_ids(&article_ids).await? {
+        docs.push(article_doc(&article));
+    }
+    Ok(docs)
+}
+
+/// A case and its comments as index documents. Comments carry their case's visibility and
+/// fields, so filters such as `status:open` and the audience rules apply to them alike.
+pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
+    let base = IndexDoc {
+        kind: Some(DocType::Case),
+        id: case.id.0,
+        case_id: Some(case.id.0),
+        title: case.subject.clone(),
+        body: case.description.clone(),
+        created_at_ms: millis(case.created_at),
+        org_id: Some(case.organization.id.0),
+        partner_id: case.partner.as_ref().map(|p| p.id.0),
+        public: true,
+        status: Some(case.status.as_str().into()),
+        priority: Some(case.priority.as_str().into()),
+        products: case.product.iter().cloned().collect(),
+        org_slug: Some(case.organization.slug.clone()),
+        partner_slug: case.partner.as_ref().map(|p| p.slug.clone()),
+        tags: case.tags.clone(),
+        state: None,
+        audience: None,
+        versions: Vec::new(),
+        solved: !case.status.is_active(),
+    };
+    let mut docs = Vec::with_capacity(1 + comments.len());
+    for comment in comments {
+        docs.push(IndexDoc {
+            kind: Some(DocType::Comment),
+            id: comment.id.0,
+            body: comment.body.clone(),
+            created_at_ms: millis(comment.created_at),
+            public: comment.public,
+            solved: false,
+            ..base.clone()
+        });
+    }
+    docs.push(base);
+    docs
+}
+
+pub fn article_doc(article: &Article) -> IndexDoc {
+    IndexDoc {
+        kind: Some(DocType::Article),
+        id: article.id.0,
+        case_id: None,
+        title: article.content.title.clone(),
+        body: article.content.body(),
+        created_at_ms: millis(article.created_at),
+        org_id: None,
+        partner_id: None,
+        public: true,
+        status: None,
+        priority: None,
+        products: article.content.products.clone(),
+        org_slug: None,
+        partner_slug: None,
+        tags: Vec::new(),
+        state: Some(article.state.as_str().into()),
+        audience: Some(article.audience.as_str().into()),
+        versions: article.content.versions.clone(),
+        solved: false,
+    }
+}
+
+fn millis(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Rebuilds `index` from the database: everything is dropped and re-read. Returns the number
+/// of cases and articles indexed.
+pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usize, usize)> {
+    let started = now_millis();
+    index.clear()?;
+    let mut cases = 0;
+    let mut after = CaseId(0);
+    loop {
+        let ids = store.case_ids_after(after, 2_000).await?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        let mut docs = Vec::new();
+        for (case, comments) in store.cases_with_comments(&ids).await? {
+            docs.extend(case_docs(&case, &comments));
+            cases += 1;
+        }
+        index.upsert(&docs)?;
+        after = last;
+    }
+    let article_ids = store.article_ids().await?;
+    let articles = store.articles_by_ids(&article_ids).await?;
+    let docs: Vec<IndexDoc> = articles.iter().map(article_doc).collect();
+    index.upsert(&docs)?;
+    index.commit(started)?;
+    Ok((cases, articles.len()))
+}
+
+/// For the state: the index behind a running server.
+impl AppState {
+    pub fn search(&self) -> &SearchState {
+        &self.search
+    }
+}

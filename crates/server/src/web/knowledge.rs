@@ -1,0 +1,789 @@
+//! Knowledge pages: search, articles (read, write, history), the case page's suggestions and
+//! links, and the live suggestions of the new-case form with their deflection tracking.
+
+use super::pages::{error_page, html_response, page, when};
+use super::session::{urlencode, WebUser};
+use crate::error::ApiError;
+use crate::knowledge_service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use backline_domain::query::DocType;
+use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors};
+use backline_search::{Sort, Suggestion};
+use backline_store::{Article, CaseLink, CaseRecord, LinkTarget};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+fn state_badge(state: ArticleState) -> Markup {
+    html! { span class=(format!("badge state-{state}")) { (state.as_str().replace('_', " ")) } }
+}
+
+fn audience_badge(audience: Audience) -> Markup {
+    html! { span class=(format!("badge audience-{audience}")) { (audience) } }
+}
+
+fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
+    match kind {
+        DocType::Article => format!("/articles/{id}"),
+        DocType::Case => format!("/cases/{id}"),
+        DocType::Comment => format!("/cases/{}#comment-{id}", case_id.unwrap_or_default()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SearchForm {
+    q: Option<String>,
+    sort: Option<String>,
+}
+
+pub async fn search_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(form): Query<SearchForm>,
+) -> Response {
+    let q = form.q.unwrap_or_default();
+    let newest = form.sort.as_deref() == Some("newest");
+    let (hits, error) = if q.trim().is_empty() {
+        (Vec::new(), None)
+    } else {
+        match knowledge::parse_query(&q) {
+            Err(e) => (Vec::new(), Some(e.to_string())),
+            Ok(parsed) => {
+                let sort = if newest {
+                    Sort::Newest
+                } else {
+                    Sort::Relevance
+                };
+                match knowledge::search(&state, &who.user, parsed, sort, 50).await {
+                    Ok(hits) => (hits, None),
+                    Err(e) => return error_page(Some(&who), e),
+                }
+            }
+        }
+    };
+    html_response(
+        if error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+        page(
+            "Search",
+            Some(&who),
+            html! {
+                h1 { "Search" }
+                form.filters method="get" action="/search" {
+                    input #q type="search" name="q" value=(q) style="flex:1"
+                        placeholder="e.g. backup \"quota exceeded\" status:open type:article" aria-label="Search";
+                    select name="sort" aria-label="Sort" {
+                        option value="relevance" selected[!newest] { "Best match" }
+                        option value="newest" selected[newest] { "Newest" }
+                    }
+                    button type="submit" { "Search" }
+                }
+                p.num { "Filters: status: priority: partner: org: product: type:case|comment|article state: audience: tag: — quote phrases." }
+                @if let Some(error) = &error { div.error role="alert" { (error) } }
+                @if !q.trim().is_empty() && hits.is_empty() && error.is_none() { p.card.empty { "Nothing found." } }
+                ol.results {
+                    @for hit in &hits {
+                        li.result data-type=(hit.kind.as_str()) {
+                            span.badge { (hit.kind) } " "
+                            a href=(href(hit.kind, hit.id, hit.case_id)) { (hit.title) }
+                            div.excerpt { (hit.excerpt) }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ArticleListQuery {
+    q: Option<String>,
+    state: Option<String>,
+}
+
+pub async fn article_list(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(query): Query<ArticleListQuery>,
+) -> Response {
+    let q = query.q.unwrap_or_default();
+    let wanted_state = query
+        .state
+        .as_deref()
+        .and_then(|s| ArticleState::parse(s).ok());
+    let articles: Vec<Article> = if q.trim().is_empty() {
+        match knowledge::list_articles(
+            &state,
+            &who.user,
+            wanted_state.into_iter().collect(),
+            Vec::new(),
+            None,
+            None,
+            100,
+        )
+        .await
+        {
+            Ok((articles, _)) => articles,
+            Err(e) => return error_page(Some(&who), e),
+        }
+    } else {
+        let mut parsed = match knowledge::parse_query(&q) {
+            Ok(parsed) => parsed,
+            Err(e) => return error_page(Some(&who), e),
+        };
+        parsed.clauses.push(backline_domain::query::Clause::Filter {
+            field: backline_domain::query::FilterField::Type,
+            value: "article".into(),
+        });
+        let hits = match knowledge::search(&state, &who.user, parsed, Sort::Relevance, 100).await {
+            Ok(hits) => hits,
+            Err(e) => return error_page(Some(&who), e),
+        };
+        let mut out = Vec::new();
+        for hit in hits {
+            if let Ok(a) = knowledge::readable_article(&state, &who.user, ArticleId(hit.id)).await {
+                if wanted_state.is_none_or(|s| s == a.state) {
+                    out.push(a);
+                }
+            }
+        }
+        out
+    };
+    let staff = who.user.role.is_staff();
+    let deflection = if staff {
+        let now = backline_store::now_millis();
+        match state
+            .store
+            .deflection_counts(
+                now - 30 * 86_400_000,
+                now + 1,
+                now - crate::api::knowledge::ABANDONED_AFTER_MS,
+            )
+            .await
+        {
+            Ok(counts) => Some(counts),
+            Err(e) => return error_page(Some(&who), e.into()),
+        }
+    } else {
+        None
+    };
+    html_response(
+        StatusCode::OK,
+        page(
+            "Knowledge",
+            Some(&who),
+            html! {
+                h1 { "Knowledge" @if staff { " " a.button href="/articles/new" { "New article" } } }
+                @if let Some(d) = deflection {
+                    p.card #deflection {
+                        "Self-service, last 30 days: "
+                        strong.forms { (d.forms) } " new-case forms, "
+                        strong.shown { (d.shown_suggestions) } " shown suggestions, "
+                        strong.opened { (d.opened) } " opened one, "
+                        strong.filed { (d.filed_after_opening) } " filed anyway, "
+                        strong.deflected { (d.deflected) } " deflected (left without filing for 30 minutes)."
+                    }
+                }
+                form.filters method="get" action="/articles" {
+                    input type="search" name="q" value=(q) placeholder="Search articles" aria-label="Search articles";
+                    @if staff {
+                        select name="state" aria-label="State" {
+                            option value="" { "Any state" }
+                            @for s in ArticleState::ALL { option value=(s.as_str()) selected[wanted_state == Some(*s)] { (s.as_str().replace('_', " ")) } }
+                        }
+                    }
+                    button type="submit" { "Search" }
+                }
+                @if articles.is_empty() {
+                    div.card.empty { "No articles here." }
+                } @else {
+                    table.cases {
+                        thead { tr { th { "#" } th { "Title" } th { "State" } th { "Audience" } th { "Products" } th { "Reused" } th { "Updated" } } }
+                        tbody {
+                            @for a in &articles {
+                                tr data-article=(a.id.0) {
+                                    td.num { (a.id.0) }
+                                    td.subject { a href=(format!("/articles/{}", a.id.0)) { (a.content.title) } }
+                                    td { (state_badge(a.state)) }
+                                    td { (audience_badge(a.audience)) }
+                                    td { (a.content.products.join(", ")) }
+                                    td.num { (a.reuse_count) }
+                                    td.num { (when(a.updated_at)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ArticleQuery {
+    /// Set when opened from the new-case form's suggestions: counts toward deflection.
+    draft: Option<String>,
+}
+
+fn section(title: &str, text: &str) -> Markup {
+    html! {
+        @if !text.is_empty() {
+            section.kcs { h2 { (title) } div.description { (text) } }
+        }
+    }
+}
+
+fn article_body(content: &ArticleContent) -> Markup {
+    html! {
+        (section("Issue", &content.issue))
+        (section("Environment", &content.environment))
+        (section("Resolution", &content.resolution))
+        (section("Cause", &content.cause))
+    }
+}
+
+pub async fn article_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Query(query): Query<ArticleQuery>,
+) -> Response {
+    let article = match knowledge::readable_article(&state, &who.user, ArticleId(id)).await {
+        Ok(a) => a,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    if let Some(draft) = query.draft.as_deref().filter(|d| valid_draft(d)) {
+        if let Err(e) = state
+            .store
+            .draft_opened(draft, who.user.id, article.id)
+            .await
+        {
+            tracing::warn!(error = %e, "recording an opened suggestion failed");
+        }
+    }
+    let staff = who.user.role.is_staff();
+    let revisions = if staff {
+        match state.store.article_revisions(article.id).await {
+            Ok(r) => r,
+            Err(e) => return error_page(Some(&who), e.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    let c = &article.content;
+    html_response(
+        StatusCode::OK,
+        page(
+            &c.title,
+            Some(&who),
+            html! {
+                h1 { (c.title) " " (state_badge(article.state)) " " (audience_badge(article.audience)) }
+                div.case-layout {
+                    div.card.article { (article_body(c)) }
+                    aside {
+                        div.card {
+                            dl.meta {
+                                dt { "Products" } dd { @if c.products.is_empty() { "—" } @else { (c.products.join(", ")) } }
+                                dt { "Versions" } dd { @if c.versions.is_empty() { "—" } @else { (c.versions.join(", ")) } }
+                                dt { "Reused" } dd.reuse { (article.reuse_count) " cases" }
+                                dt { "Revision" } dd { (article.revision) }
+                                dt { "Updated" } dd { (when(article.updated_at)) }
+                                @if staff {
+                                    dt { "Author" } dd { (article.author.name) }
+                                    @if let Some(case) = article.source_case { dt { "From case" } dd { a href=(format!("/cases/{}", case.0)) { "#" (case.0) } } }
+                                }
+                            }
+                            @if staff { p { a.button href=(format!("/articles/{}/edit", article.id.0)) { "Edit" } } }
+                        }
+                        @if staff {
+                            div.card.history {
+                                h2 { "History" }
+                                ol {
+                                    @for r in revisions.iter().rev() {
+                                        li {
+                                            a href=(format!("/articles/{}/revisions/{}", article.id.0, r.revision)) { "Revision " (r.revision) }
+                                            " · " (r.editor.name) " · " (when(r.created_at))
+                                            div.num { "changed: " (r.changed.join(", ")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+pub async fn revision_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path((id, number)): Path<(i64, i64)>,
+) -> Response {
+    if let Err(e) = knowledge::readable_article(&state, &who.user, ArticleId(id)).await {
+        return error_page(Some(&who), e);
+    }
+    if !who.user.role.is_staff() {
+        return error_page(
+            Some(&who),
+            ApiError::Forbidden("revision history is for vendor staff".into()),
+        );
+    }
+    let revisions = match state.store.article_revisions(ArticleId(id)).await {
+        Ok(r) => r,
+        Err(e) => return error_page(Some(&who), e.into()),
+    };
+    let Some(r) = revisions.iter().find(|r| r.revision == number) else {
+        return error_page(Some(&who), ApiError::NotFound("revision"));
+    };
+    html_response(
+        StatusCode::OK,
+        page(
+            &r.content.title,
+            Some(&who),
+            html! {
+                p.num { a href=(format!("/articles/{id}")) { "← current version" } }
+                h1 { (r.content.title) " " (state_badge(r.state)) " " (audience_badge(r.audience)) }
+                p.num { "Revision " (r.revision) " by " (r.editor.name) " on " (when(r.created_at)) "; changed " (r.changed.join(", ")) }
+                div.card.article { (article_body(&r.content)) }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct ArticleForm {
+    csrf: String,
+    title: String,
+    #[serde(default)]
+    issue: String,
+    #[serde(default)]
+    environment: String,
+    #[serde(default)]
+    resolution: String,
+    #[serde(default)]
+    cause: String,
+    #[serde(default)]
+    products: String,
+    #[serde(default)]
+    versions: String,
+    state: Option<String>,
+    audience: Option<String>,
+    source_case: Option<i64>,
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn article_form(who: &WebUser, action: &str, form: &ArticleForm, errors: &FieldErrors) -> Markup {
+    let error = |name: &str| errors.0.get(name).cloned();
+    let current_state = form.state.as_deref().unwrap_or("draft");
+    let current_audience = form.audience.as_deref().unwrap_or("internal");
+    html! {
+        @if !errors.is_empty() { div.error role="alert" { "Please correct the fields marked below." } }
+        form.card #article-form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(who.csrf);
+            @if let Some(case) = form.source_case { input type="hidden" name="source_case" value=(case); p.num { "Written from case #" (case) } }
+            label for="title" { "Title" }
+            input #title type="text" name="title" value=(form.title) required maxlength="200" style="width:100%";
+            @if let Some(e) = error("title") { div.field-error { (e) } }
+            @for (name, label) in [("issue", "Issue, in the customer's words"), ("environment", "Environment"), ("resolution", "Resolution"), ("cause", "Cause")] {
+                label for=(name) { (label) }
+                textarea id=(name) name=(name) {
+                    (match name { "issue" => &form.issue, "environment" => &form.environment, "resolution" => &form.resolution, _ => &form.cause })
+                }
+                @if let Some(e) = error(name) { div.field-error { (e) } }
+            }
+            label for="products" { "Products (comma-separated)" }
+            input #products type="text" name="products" value=(form.products);
+            @if let Some(e) = error("products") { div.field-error { (e) } }
+            label for="versions" { "Versions (comma-separated)" }
+            input #versions type="text" name="versions" value=(form.versions);
+            @if let Some(e) = error("versions") { div.field-error { (e) } }
+            label for="state" { "State" }
+            select #state name="state" {
+                @for s in ArticleState::ALL { option value=(s.as_str()) selected[current_state == s.as_str()] { (s.as_str().replace('_', " ")) } }
+            }
+            label for="audience" { "Audience" }
+            select #audience name="audience" {
+                @for a in Audience::ALL { option value=(a.as_str()) selected[current_audience == a.as_str()] { (a) } }
+            }
+            p { button type="submit" { "Save" } }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewArticleQuery {
+    from_case: Option<i64>,
+}
+
+pub async fn new_article_form(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(query): Query<NewArticleQuery>,
+) -> Response {
+    if !who.user.role.is_staff() {
+        return error_page(
+            Some(&who),
+            ApiError::Forbidden("writing articles is for vendor staff".into()),
+        );
+    }
+    let mut form = ArticleForm::default();
+    if let Some(id) = query.from_case {
+        match crate::case_service::visible_case(&state.store, &who.user, CaseId(id)).await {
+            Ok(case) => {
+                form.title = case.subject;
+                form.issue = case.description;
+                form.products = case.product.unwrap_or_default();
+                form.source_case = Some(id);
+            }
+            Err(e) => return error_page(Some(&who), e),
+        }
+    }
+    html_response(
+        StatusCode::OK,
+        page(
+            "New article",
+            Some(&who),
+            html! { h1 { "New article" } (article_form(&who, "/articles", &form, &FieldErrors::new())) },
+        ),
+    )
+}
+
+fn parse_enum<T>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, backline_domain::ParseError>,
+) -> Option<T> {
+    value
+        .filter(|v| !v.is_empty())
+        .and_then(|v| errors.check(field, parse(v)))
+}
+
+pub async fn create_article(
+    State(state): State<AppState>,
+    who: WebUser,
+    Form(form): Form<ArticleForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    let mut errors = FieldErrors::new();
+    let article_state = parse_enum(
+        &mut errors,
+        "state",
+        form.state.as_deref(),
+        ArticleState::parse,
+    );
+    let audience = parse_enum(
+        &mut errors,
+        "audience",
+        form.audience.as_deref(),
+        Audience::parse,
+    );
+    let result = if errors.is_empty() {
+        knowledge::create_article(
+            &state,
+            &who.user,
+            ArticleSubmission {
+                content: ArticleContent {
+                    title: form.title.clone(),
+                    issue: form.issue.clone(),
+                    environment: form.environment.clone(),
+                    resolution: form.resolution.clone(),
+                    cause: form.cause.clone(),
+                    products: split_list(&form.products),
+                    versions: split_list(&form.versions),
+                },
+                state: article_state,
+                audience,
+                source_case: form.source_case,
+            },
+        )
+        .await
+    } else {
+        Err(ApiError::Validation(errors))
+    };
+    match result {
+        Ok(article) => Redirect::to(&format!("/articles/{}", article.id.0)).into_response(),
+        Err(ApiError::Validation(errors)) => html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "New article",
+                Some(&who),
+                html! { h1 { "New article" } (article_form(&who, "/articles", &form, &errors)) },
+            ),
+        ),
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+pub async fn edit_article_form(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+) -> Response {
+    let article = match knowledge::readable_article(&state, &who.user, ArticleId(id)).await {
+        Ok(a) => a,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    if !who.user.role.is_staff() {
+        return error_page(
+            Some(&who),
+            ApiError::Forbidden("editing articles is for vendor staff".into()),
+        );
+    }
+    let c = article.content;
+    let form = ArticleForm {
+        csrf: String::new(),
+        title: c.title,
+        issue: c.issue,
+        environment: c.environment,
+        resolution: c.resolution,
+        cause: c.cause,
+        products: c.products.join(", "),
+        versions: c.versions.join(", "),
+        state: Some(article.state.as_str().into()),
+        audience: Some(article.audience.as_str().into()),
+        source_case: None,
+    };
+    let action = format!("/articles/{id}/edit");
+    html_response(
+        StatusCode::OK,
+        page(
+            "Edit article",
+            Some(&who),
+            html! { h1 { "Edit article" } (article_form(&who, &action, &form, &FieldErrors::new())) },
+        ),
+    )
+}
+
+pub async fn update_article(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ArticleForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    let mut errors = FieldErrors::new();
+    let article_state = parse_enum(
+        &mut errors,
+        "state",
+        form.state.as_deref(),
+        ArticleState::parse,
+    );
+    let audience = parse_enum(
+        &mut errors,
+        "audience",
+        form.audience.as_deref(),
+        Audience::parse,
+    );
+    let result = if errors.is_empty() {
+        knowledge::update_article(
+            &state,
+            &who.user,
+            ArticleId(id),
+            ArticlePatch {
+                title: Some(form.title.clone()),
+                issue: Some(form.issue.clone()),
+                environment: Some(form.environment.clone()),
+                resolution: Some(form.resolution.clone()),
+                cause: Some(form.cause.clone()),
+                products: Some(split_list(&form.products)),
+                versions: Some(split_list(&form.versions)),
+                state: article_state,
+                audience,
+            },
+        )
+        .await
+    } else {
+        Err(ApiError::Validation(errors))
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/articles/{id}")).into_response(),
+        Err(ApiError::Validation(errors)) => {
+            let action = format!("/articles/{id}/edit");
+            html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    "Edit article",
+                    Some(&who),
+                    html! { h1 { "Edit article" } (article_form(&who, &action, &form, &errors)) },
+                ),
+            )
+        }
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+/// The case page's knowledge panel: classification, links, and suggestions to link.
+pub fn case_knowledge_panel(
+    who: &WebUser,
+    case: &CaseRecord,
+    links: &[CaseLink],
+    suggestions: &[Suggestion],
+) -> Markup {
+    let linked = |kind: DocType, id: i64| {
+        links.iter().any(|l| match l.target {
+            LinkTarget::Article(a) => kind == DocType::Article && a.0 == id,
+            LinkTarget::Case(c) => kind == DocType::Case && c.0 == id,
+        })
+    };
+    html! {
+        div.card #knowledge {
+            h2 { "Known issues" }
+            @if let Some(c) = case.classification {
+                p { "Classified " span.badge.classification { (c.as_str().replace('_', " ")) } }
+            }
+            @if !links.is_empty() {
+                h3 { "Linked" }
+                ul.links {
+                    @for l in links {
+                        li {
+                            @match l.target {
+                                LinkTarget::Article(a) => { a href=(format!("/articles/{}", a.0)) { (l.title) } }
+                                LinkTarget::Case(c) => { a href=(format!("/cases/{}", c.0)) { "#" (c.0) " " (l.title) } }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Suggested answers" }
+            @if suggestions.is_empty() { p.num { "No known answer matches yet." } }
+            ol.suggestions {
+                @for s in suggestions {
+                    li.suggestion data-type=(s.kind.as_str()) data-id=(s.id) {
+                        a href=(href(s.kind, s.id, None)) { @if s.kind == DocType::Case { "#" (s.id) " " } (s.title) }
+                        " " span.num { (format!("{:.2}", s.score)) }
+                        @if !s.reasons.is_empty() { div.num.reasons { (s.reasons.join(" · ")) } }
+                        @if !linked(s.kind, s.id) {
+                            form.inline method="post" action=(format!("/cases/{}/links", case.id.0)) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                @if s.kind == DocType::Article {
+                                    input type="hidden" name="article_id" value=(s.id);
+                                } @else {
+                                    input type="hidden" name="case_id" value=(s.id);
+                                }
+                                button type="submit" { "Link" }
+                            }
+                        } @else {
+                            span.badge { "linked" }
+                        }
+                    }
+                }
+            }
+            @if who.user.role.is_staff() {
+                p { a href=(format!("/articles/new?from_case={}", case.id.0)) { "Write an article from this case" } }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    article_id: Option<i64>,
+    case_id: Option<i64>,
+}
+
+pub async fn link_case(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<LinkForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    match knowledge::link(&state, &who.user, CaseId(id), form.article_id, form.case_id).await {
+        Ok(_) | Err(ApiError::Conflict { .. }) => {
+            Redirect::to(&format!("/cases/{id}#knowledge")).into_response()
+        }
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+/// Draft tokens are made by the form page: 32 hex characters.
+pub fn valid_draft(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub fn new_draft_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[derive(Deserialize)]
+pub struct LiveQuery {
+    draft: Option<String>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// Articles matching the case being typed, as JSON for the form's script. Customers' and
+/// partners' drafts are counted for deflection.
+pub async fn live_suggestions(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(query): Query<LiveQuery>,
+) -> Response {
+    let text_len = query.subject.trim().len() + query.description.trim().len();
+    let suggestions = if text_len < 3 {
+        Vec::new()
+    } else {
+        match knowledge::suggestions_for_text(
+            &state,
+            &who.user,
+            &query.subject,
+            &query.description,
+            5,
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => return e.into_response(),
+        }
+    };
+    let draft = query.draft.filter(|d| valid_draft(d));
+    if let (Some(draft), false) = (&draft, who.user.role.is_staff()) {
+        if text_len >= 3 {
+            if let Err(e) = state
+                .store
+                .draft_shown(draft, who.user.id, suggestions.len() as i64)
+                .await
+            {
+                tracing::warn!(error = %e, "recording shown suggestions failed");
+            }
+        }
+    }
+    let items: Vec<serde_json::Value> = suggestions
+        .iter()
+        .map(|s| {
+            let mut link = format!("/articles/{}", s.id);
+            if let Some(d) = &draft {
+                link.push_str(&format!("?draft={}", urlencode(d)));
+            }
+            serde_json::json!({"id": s.id, "title": s.title, "excerpt": s.excerpt, "href": link})
+        })
+        .collect();
+    axum::Json(serde_json::json!({"suggestions": items})).into_response()
+}
