@@ -511,6 +511,44 @@ async fn demo_fills_a_store_once_and_prints_logins() {
             && cases.iter().any(|c| c["partner"].is_object())
     );
     assert!(Path::new(&dir.path().join("data/backline.db")).exists());
+    // The demo's knowledge base becomes searchable once the new index has caught up.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, found) = server
+            .call(
+                reqwest::Method::GET,
+                token.trim(),
+                "/api/v1/search?q=quota%20type:article",
+                None,
+            )
+            .await;
+        if let Some(title) = found["results"][0]["title"].as_str() {
+            assert!(title.contains("BK-1042"), "{found}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "demo articles not searchable");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill9();
+
+    // Offline rebuild of the index, then learning from the demo's linked cases.
+    let index = dir.path().join("rebuilt-index");
+    let mut args = store.clone();
+    args.extend(["--index-dir".to_string(), index.display().to_string()]);
+    let rebuilt = ok_stdout(backline(&["reindex"], &args));
+    assert!(
+        rebuilt.contains("reindexed 320 cases and 9 articles"),
+        "{rebuilt}"
+    );
+    let learned: Value = serde_json::from_str(&ok_stdout(backline(&["learn"], &store))).unwrap();
+    assert!(learned["examples"].as_u64().unwrap() >= 20, "{learned}");
+    assert!(
+        learned["mrr_learned_weights"].as_f64().unwrap()
+            >= learned["mrr_default_weights"].as_f64().unwrap()
+    );
+    assert!(learned["weights"]["title_title"].is_number());
+    let too_few = failure_message(backline(&["learn", "--min-examples", "100000"], &store));
+    assert!(too_few.contains("at least 100000"), "{too_few}");
 }
 
 #[test]

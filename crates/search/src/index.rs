@@ -14,7 +14,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
 const SCHEMA_VERSION: &str = "backline-search-2";
 const TOKENIZER: &str = "backline";
-const WRITER_MEMORY: usize = 20_000_000;
+const WRITER_MEMORY: usize = 15_000_000;
 
 /// What the index stores about one case, comment or article.
 #[derive(Debug, Clone, Default)]

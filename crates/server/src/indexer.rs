@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 /// transaction takes between stamping `updated_at` and committing.
 const CATCH_UP_MARGIN_MS: i64 = 60_000;
 /// Changes applied per index commit at most.
-const MAX_BATCH: usize = 5_000;
+const MAX_BATCH: usize = 1_000;
 /// How often pending changes are looked at.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// A trickle of changes is committed at once; a stream (more than `TRICKLE` pending) at most

@@ -282,6 +282,17 @@ async fn search_finds_only_what_the_caller_may_see(backend: Backend) {
     assert!(found(&app.get(&t.globex, "/api/v1/search?q=VLT-77").await.body).is_empty());
     assert!(!found(&app.get(&t.agent, "/api/v1/search?q=VLT-77").await.body).is_empty());
 
+    // Article search in the articles list keeps the same rules.
+    let listed = app.get(&t.globex, "/api/v1/articles?q=replication").await;
+    assert_eq!(
+        ids(&listed.body, "articles"),
+        vec![public],
+        "{}",
+        listed.body
+    );
+    let listed = app.get(&t.agent, "/api/v1/articles?q=replication").await;
+    assert_eq!(ids(&listed.body, "articles").len(), 2);
+
     // Filters, phrases and sorting.
     let filtered = found(
         &app.get(
