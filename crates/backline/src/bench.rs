@@ -187,6 +187,8 @@ async fn run_api(
                     partner: Some(partner.id),
                     requester: tech.id,
                     created_at: None,
+                    routing: None,
+                    escalation: None,
                 })
                 .await?;
         }

@@ -174,11 +174,13 @@ fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
     let readers = [
         Visibility::everything(),
         Visibility::for_actor(&Actor {
+            limits: Default::default(),
             user_id: UserId(1),
             role: Role::Partner,
             org_id: Some(OrgId(100_040)),
         }),
         Visibility::for_actor(&Actor {
+            limits: Default::default(),
             user_id: UserId(2),
             role: Role::Customer,
             org_id: Some(OrgId(1234)),

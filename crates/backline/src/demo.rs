@@ -448,6 +448,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 partner,
                 requester,
                 created_at: Some(opened),
+                routing: None,
+                escalation: None,
             })
             .await?;
 

@@ -20,4 +20,6 @@ pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};
 pub use validation::{FieldErrors, ParseError};
-pub use visibility::{resolve_case_parties, Actor, CaseParties, CaseScope, OrgFacts, PartiesError};
+pub use visibility::{
+    resolve_case_parties, AccessLimits, Actor, CaseParties, CaseScope, OrgFacts, PartiesError,
+};

@@ -264,6 +264,48 @@ pub fn parse_period(text: &str) -> Result<(time::Date, time::Date), crate::Parse
     Ok((start, end))
 }
 
+/// One question of a course's test.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub text: String,
+    pub choices: Vec<String>,
+    /// Index into `choices`.
+    pub correct: usize,
+}
+
+/// Checks a test: at least one question, each with 2 to 10 choices and a valid answer.
+pub fn check_questions(questions: &[Question], pass_mark: u32) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    if questions.is_empty() || questions.len() > 100 {
+        errors.add("questions", "a test has 1 to 100 questions");
+    }
+    for (i, q) in questions.iter().enumerate() {
+        if q.text.trim().is_empty() {
+            errors.add("questions", format!("question {} has no text", i + 1));
+        }
+        if !(2..=10).contains(&q.choices.len()) || q.choices.iter().any(|c| c.trim().is_empty()) {
+            errors.add(
+                "questions",
+                format!("question {} needs 2 to 10 non-empty choices", i + 1),
+            );
+        }
+        if q.correct >= q.choices.len() {
+            errors.add(
+                "questions",
+                format!(
+                    "question {}: the correct answer is not one of the choices",
+                    i + 1
+                ),
+            );
+        }
+    }
+    if !(1..=100).contains(&pass_mark) {
+        errors.add("pass_mark", "must be 1 to 100 (percent)");
+    }
+    errors.into_result()
+}
+
 /// A technician's score on a test: the share of questions answered correctly, in percent
 /// (rounded down), and whether it reaches the pass mark.
 pub fn score_attempt(
@@ -287,6 +329,17 @@ pub fn score_attempt(
 /// agreement requires (and it requires at least one: zero required certifies nobody).
 pub fn is_certified(valid_certified_technicians: u32, required: u32) -> bool {
     required > 0 && valid_certified_technicians >= required
+}
+
+/// Until when a partner stays certified, given each technician's latest certificate expiry
+/// (valid ones only): the moment the `required`-th longest-lasting one lapses. `None` when it
+/// is not certified now.
+pub fn certified_until(expiries: &mut [i64], required: u32) -> Option<i64> {
+    if required == 0 || expiries.len() < required as usize {
+        return None;
+    }
+    expiries.sort_unstable_by(|a, b| b.cmp(a));
+    Some(expiries[required as usize - 1])
 }
 
 /// Hours within which a case of each priority should be solved (the default SLA).
@@ -610,6 +663,11 @@ mod tests {
         );
         assert_eq!(score_attempt(&[], &[], 0), (0, false));
         assert!(is_certified(2, 2) && !is_certified(1, 2) && !is_certified(5, 0));
+        // Three technicians' certificates end at 30, 10 and 20; two required: certified until
+        // the second-longest lapses, at 20. Four required: not certified.
+        assert_eq!(certified_until(&mut [30, 10, 20], 2), Some(20));
+        assert_eq!(certified_until(&mut [30, 10, 20], 4), None);
+        assert_eq!(certified_until(&mut [30], 0), None);
     }
 
     #[test]

@@ -17,6 +17,18 @@ pub struct Actor {
     pub role: Role,
     /// `None` for vendor staff.
     pub org_id: Option<OrgId>,
+    /// What the customer's serving partner's agreement withholds (nothing for anyone else).
+    pub limits: AccessLimits,
+}
+
+/// Limits a partner's agreement places on its end customers' users.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccessLimits {
+    /// `vendor_direct_contact: never`: the partner carries the conversation; the customer's
+    /// users neither see cases nor hear from the vendor.
+    pub no_vendor_contact: bool,
+    /// `customers_see_vendor_kb: false`: no vendor articles in self-service.
+    pub no_vendor_kb: bool,
 }
 
 /// The set of cases an actor may see, in a form storage can turn into a `WHERE` clause.
@@ -40,8 +52,24 @@ impl Actor {
         match (self.role, self.org_id) {
             (Role::Admin | Role::Agent, _) => CaseScope::All,
             (Role::Partner, Some(org)) => CaseScope::Partner(org),
+            (Role::Customer, Some(_)) if self.limits.no_vendor_contact => CaseScope::Nothing,
             (Role::Customer, Some(org)) => CaseScope::Organization(org),
             (Role::Partner | Role::Customer, None) => CaseScope::Nothing,
+        }
+    }
+
+    /// Whether the actor may read an article in this state for this audience.
+    pub fn can_read_article(&self, state: crate::ArticleState, audience: crate::Audience) -> bool {
+        !(self.role == Role::Customer && self.limits.no_vendor_kb)
+            && crate::knowledge::can_read_article(self.role, state, audience)
+    }
+
+    /// The audiences whose (validated) articles the actor may read.
+    pub fn readable_audiences(&self) -> &'static [crate::Audience] {
+        if self.role == Role::Customer && self.limits.no_vendor_kb {
+            &[]
+        } else {
+            crate::knowledge::readable_audiences(self.role)
         }
     }
 
@@ -165,6 +193,7 @@ mod tests {
 
     fn actor(role: Role, org: Option<OrgId>) -> Actor {
         Actor {
+            limits: AccessLimits::default(),
             user_id: UserId(7),
             role,
             org_id: org,

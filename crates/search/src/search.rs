@@ -4,7 +4,6 @@
 use crate::analysis::{codes, words};
 use crate::index::{Fields, SearchIndex};
 use crate::Result;
-use backline_domain::knowledge::readable_audiences;
 use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{ArticleState, Audience, CaseScope, Role};
 use tantivy::collector::TopDocs;
@@ -31,7 +30,7 @@ impl Visibility {
         Visibility {
             cases: actor.case_scope(),
             internal_notes: actor.is_staff(),
-            article_audiences: readable_audiences(actor.role).to_vec(),
+            article_audiences: actor.readable_audiences().to_vec(),
             all_article_states: matches!(actor.role, Role::Admin | Role::Agent),
         }
     }

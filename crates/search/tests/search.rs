@@ -159,6 +159,7 @@ fn corpus() -> SearchIndex {
 
 fn visibility(role: Role, org: Option<i64>) -> Visibility {
     Visibility::for_actor(&Actor {
+        limits: Default::default(),
         user_id: UserId(1),
         role,
         org_id: org.map(OrgId),

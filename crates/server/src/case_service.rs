@@ -18,6 +18,8 @@ use backline_store::{
 /// A case as submitted, before validation.
 #[derive(Debug, Default)]
 pub struct CaseSubmission {
+    /// A partner's escalation statement, checked against its agreement.
+    pub escalation: backline_domain::partner::EscalationStatement,
     pub subject: String,
     pub description: String,
     pub priority: Option<Priority>,
@@ -28,10 +30,16 @@ pub struct CaseSubmission {
 }
 
 pub async fn create_case(
-    store: &Store,
+    state: &crate::AppState,
     caller: &User,
     submission: CaseSubmission,
 ) -> ApiResult<CaseRecord> {
+    let store = &state.store;
+    if caller.limits.no_vendor_contact {
+        return Err(ApiError::Forbidden(
+            "your partner handles your support: please contact them".into(),
+        ));
+    }
     let mut errors = FieldErrors::new();
     let input = match NewCaseInput::parse(
         &submission.subject,
@@ -87,24 +95,53 @@ pub async fn create_case(
         None => parties_or_error(&mut errors, resolve_case_parties(caller.role, own, None)),
     };
     errors.into_result()?;
-    let (Some(input), Some(tags), Some(parties)) = (input, tags, parties) else {
+    let (Some(input), Some(mut tags), Some(parties)) = (input, tags, parties) else {
         return Err(ApiError::Internal(
             "validation passed without values".into(),
         ));
     };
+    // The partner agreement's gate comes after field validation: nothing is stored either way.
+    let escalation = crate::partner_service::gate(state, caller, submission.escalation).await?;
+    let channel = submission.channel.unwrap_or(Channel::Api);
+    let routed = crate::partner_service::route(
+        state,
+        crate::partner_service::RoutingInput {
+            caller,
+            organization: parties.organization,
+            partner: parties.partner,
+            product: input.product.as_deref(),
+            priority: input.priority,
+            channel,
+            text: format!("{}\n{}", input.subject, input.description),
+        },
+    )
+    .await?;
+    let (mut tier, mut priority) = (Tier::L1, input.priority);
+    let routing = routed.map(|(routing, actions)| {
+        tier = actions.tier.unwrap_or(tier);
+        priority = actions.priority.unwrap_or(priority);
+        for tag in actions.add_tags {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        routing
+    });
     let record = store
         .create_case(&NewCase {
             subject: input.subject,
             description: input.description,
-            priority: input.priority,
+            priority,
             product: input.product,
-            channel: submission.channel.unwrap_or(Channel::Api),
-            tier: Tier::L1,
+            channel,
+            tier,
             tags,
             organization: parties.organization,
             partner: parties.partner,
             requester: caller.id,
             created_at: None,
+            routing,
+            escalation,
         })
         .await?;
     Ok(record)

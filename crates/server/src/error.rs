@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The request conflicts with what is stored (a taken slug, a closed case).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A partner's escalation lacks what its agreement requires; each missing item is named.
+    #[error("the escalation is incomplete; missing: {}", .0.join(", "))]
+    EscalationIncomplete(Vec<String>),
     #[error("unsupported media type: send JSON with Content-Type: application/json")]
     UnsupportedMediaType,
     #[error("internal error")]
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::EscalationIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,6 +88,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
+            ApiError::EscalationIncomplete(_) => "escalation_incomplete",
             ApiError::Conflict { code, .. } => code,
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Internal(_) => "internal",
@@ -97,6 +102,12 @@ impl ApiError {
                 message: self.to_string(),
                 fields: match self {
                     ApiError::Validation(fields) => Some(fields.0.clone()),
+                    ApiError::EscalationIncomplete(missing) => Some(
+                        missing
+                            .iter()
+                            .map(|m| (m.clone(), "required by the partner agreement".to_string()))
+                            .collect(),
+                    ),
                     _ => None,
                 },
             },

@@ -4,7 +4,7 @@
 use crate::case_service::visible_case;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-use backline_domain::knowledge::{can_read_article, check_article_state};
+use backline_domain::knowledge::check_article_state;
 use backline_domain::query::{DocType, SearchQuery};
 use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors};
 use backline_search::{Hit, MatchInput, Sort, Suggestion, Visibility};
@@ -33,7 +33,10 @@ pub async fn readable_article(
         StoreError::NotFound => ApiError::NotFound("article"),
         other => other.into(),
     })?;
-    if !can_read_article(caller.role, article.state, article.audience) {
+    if !caller
+        .actor()
+        .can_read_article(article.state, article.audience)
+    {
         return Err(ApiError::NotFound("article"));
     }
     Ok(article)
@@ -139,7 +142,8 @@ pub async fn list_articles(
     before: Option<ArticleId>,
     limit: usize,
 ) -> ApiResult<(Vec<Article>, Option<ArticleId>)> {
-    let readable = |s: ArticleState, a: Audience| can_read_article(caller.role, s, a);
+    let actor = caller.actor();
+    let readable = |s: ArticleState, a: Audience| actor.can_read_article(s, a);
     let states: Vec<ArticleState> = ArticleState::ALL
         .iter()
         .copied()

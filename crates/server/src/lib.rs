@@ -9,6 +9,7 @@ pub mod error;
 pub mod indexer;
 pub mod knowledge_service;
 pub mod metrics;
+pub mod partner_service;
 mod token_cache;
 pub mod web;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub store: Store,
     pub metrics: Arc<metrics::Metrics>,
     tokens: Arc<token_cache::TokenCache>,
+    /// Routing rules and partner agreements, cached for case creation.
+    pub partners: Arc<partner_service::PartnerCache>,
     /// Add `Secure` to cookies; off only for plain-HTTP development and tests.
     pub secure_cookies: bool,
     /// This node's search index and matcher weights, kept current by `indexer`.
@@ -39,6 +42,7 @@ impl AppState {
             search,
             metrics: Arc::default(),
             tokens: Arc::default(),
+            partners: Arc::default(),
             secure_cookies,
         }
     }

@@ -33,7 +33,7 @@ async fn partner_files_for_its_customer_and_is_flagged_everywhere(backend: Backe
     assert_eq!(case["tier"], 1);
     assert_eq!(case["channel"], "api");
     assert_eq!(case["number"], case["id"]);
-    let flag = json!({"id": case["partner"]["id"], "slug": "acme", "name": "ACME", "kinds": ["reseller", "frontline"], "technical_level": "expert"});
+    let flag = json!({"id": case["partner"]["id"], "slug": "acme", "name": "ACME", "kinds": ["reseller", "frontline"], "technical_level": "expert", "certified": false});
     assert_eq!(case["partner"], flag);
     let id = case["id"].as_i64().unwrap();
 

@@ -31,6 +31,19 @@ pub struct NewCase {
     pub requester: UserId,
     /// When the case was opened, in Unix milliseconds; `None` for now. Importers set it.
     pub created_at: Option<i64>,
+    /// Set by routing: the queue, the rule that routed it, and a picked assignee.
+    pub routing: Option<Routing>,
+    /// A partner's escalation statement (checklist answers, vanilla reproduction).
+    pub escalation: Option<backline_domain::partner::EscalationStatement>,
+}
+
+/// Where routing sent a new case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routing {
+    pub rule_id: i64,
+    pub rule_name: String,
+    pub queue_id: Option<i64>,
+    pub assignee: Option<UserId>,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -79,12 +92,14 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      r.id AS r_id, r.name AS r_name, r.email AS r_email, \
      a.id AS a_id, a.name AS a_name, a.email AS a_email, \
      p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.partner_kinds AS p_kinds, \
-     p.technical_level AS p_level \
+     p.technical_level AS p_level, p.certified_until AS p_certified_until, \
+     c.queue_id, c.routed_by_rule_id, c.escalation, q.slug AS q_slug \
      FROM cases c \
      JOIN organizations o ON o.id = c.organization_id \
      JOIN users r ON r.id = c.requester_id \
      LEFT JOIN users a ON a.id = c.assignee_id \
-     LEFT JOIN organizations p ON p.id = c.partner_id";
+     LEFT JOIN organizations p ON p.id = c.partner_id \
+     LEFT JOIN queues q ON q.id = c.queue_id";
 
 const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.created_at, \
      u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
@@ -130,6 +145,7 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
                     .as_deref()
                     .map(|l| stored(TechnicalLevel::parse, l))
                     .transpose()?,
+                certified_until: opt_i64(row, "p_certified_until")?,
             })
         }
         None => None,
@@ -160,6 +176,12 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
         solved_at: opt_i64(row, "solved_at")?.map(from_millis),
+        queue: row.try_get("q_slug")?,
+        routed_by_rule: opt_i64(row, "routed_by_rule_id")?,
+        escalation: row
+            .try_get::<Option<String>, _>("escalation")?
+            .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()?,
         classification: row
             .try_get::<Option<String>, _>("classification")?
             .map(|c| stored(Classification::parse, &c))
@@ -207,8 +229,9 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
     let now = case.created_at.unwrap_or_else(now_millis);
     let row: AnyRow = sqlx::query(
         "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
-         organization_id, requester_id, partner_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+         organization_id, requester_id, partner_id, created_at, updated_at, queue_id, \
+         routed_by_rule_id, assignee_id, escalation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(&case.subject)
     .bind(&case.description)
@@ -222,6 +245,10 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
     .bind(case.requester.0)
     .bind(case.partner.map(|p| p.0))
     .bind(now)
+    .bind(case.routing.as_ref().and_then(|r| r.queue_id))
+    .bind(case.routing.as_ref().map(|r| r.rule_id))
+    .bind(case.routing.as_ref().and_then(|r| r.assignee).map(|a| a.0))
+    .bind(case.escalation.as_ref().map(|e| json!(e).to_string()))
     .fetch_one(&mut **tx)
     .await?;
     let id = CaseId(row.try_get("id")?);
@@ -231,6 +258,11 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
         "partner_id": case.partner, "tags": case.tags,
     });
     record_event(tx, id, Some(case.requester), "created", data, now).await?;
+    if let Some(r) = &case.routing {
+        let data = json!({"rule_id": r.rule_id, "rule": r.rule_name, "queue_id": r.queue_id,
+                          "assignee_id": r.assignee});
+        record_event(tx, id, None, "routed", data, now).await?;
+    }
     Ok(id)
 }
 
@@ -472,6 +504,20 @@ impl Store {
         tx.commit().await?;
         self.announce(&[Change::Case(case)]);
         self.comment(CommentId(comment_id)).await
+    }
+
+    /// Records an event on a case that changes none of its fields (a swarm request, say).
+    pub async fn record_case_event(
+        &self,
+        case: CaseId,
+        actor: UserId,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        record_event(&mut tx, case, Some(actor), kind, data, now_millis()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Cases by id with all their comments (internal notes included), in no particular order;

@@ -13,16 +13,21 @@ mod error;
 mod knowledge;
 mod models;
 mod orgs;
+mod partners;
 mod sql;
 pub mod testing;
 mod users;
 
-pub use cases::{CaseChanges, CaseFilter, NewCase, NewComment};
+pub use cases::{CaseChanges, CaseFilter, NewCase, NewComment, Routing};
 pub use changes::{Change, ChangeListener, Heard};
 pub use error::StoreError;
 pub use knowledge::{ArticleEdit, ArticleFilter, NewArticle};
 pub use models::*;
 pub use orgs::{NewOrg, OrgChanges};
+pub use partners::{
+    Attempt, Certificate, Course, FeeReport, NewCourse, Queue, QueueMember, RoutingRule,
+    StoredAgreement,
+};
 pub use users::NewUser;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

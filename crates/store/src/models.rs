@@ -15,11 +15,18 @@ pub struct Org {
     pub partner_kinds: PartnerKinds,
     pub technical_level: Option<TechnicalLevel>,
     pub served_by: Option<OrgRef>,
+    /// Partners: until when the certification holds (see `PartnerRef::certified`).
+    pub certified_until: Option<i64>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
 
 impl Org {
+    pub fn certified(&self) -> bool {
+        self.certified_until
+            .is_some_and(|until| until > crate::now_millis())
+    }
+
     pub fn facts(&self) -> backline_domain::OrgFacts {
         backline_domain::OrgFacts {
             id: self.id,
@@ -45,6 +52,16 @@ pub struct PartnerRef {
     pub name: String,
     pub kinds: PartnerKinds,
     pub technical_level: Option<TechnicalLevel>,
+    /// Until when the partner counts as certified (see `PartnerRef::certified`).
+    pub certified_until: Option<i64>,
+}
+
+impl PartnerRef {
+    /// Certified now: its valid certificates meet the number its agreement requires.
+    pub fn certified(&self) -> bool {
+        self.certified_until
+            .is_some_and(|until| until > crate::now_millis())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,12 +73,15 @@ pub struct User {
     pub org: Option<OrgRef>,
     /// The support tier an agent works in.
     pub tier: Option<Tier>,
+    /// Set for customers whose serving partner's agreement withholds the vendor.
+    pub limits: backline_domain::AccessLimits,
     pub created_at: OffsetDateTime,
 }
 
 impl User {
     pub fn actor(&self) -> backline_domain::Actor {
         backline_domain::Actor {
+            limits: self.limits,
             user_id: self.id,
             role: self.role,
             org_id: self.org.as_ref().map(|o| o.id),
@@ -95,6 +115,11 @@ pub struct CaseRecord {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub solved_at: Option<OffsetDateTime>,
+    /// The queue routing sent it to, and the rule that did.
+    pub queue: Option<String>,
+    pub routed_by_rule: Option<i64>,
+    /// What the partner stated when escalating.
+    pub escalation: Option<backline_domain::partner::EscalationStatement>,
     /// Set when the case is solved (see `backline_domain::knowledge::classify`).
     pub classification: Option<backline_domain::Classification>,
 }

@@ -26,7 +26,8 @@ pub struct OrgChanges {
     pub served_by: Option<Option<OrgId>>,
 }
 
-const ORG_COLUMNS: &str = "o.id, o.slug, o.name, o.kind, o.partner_kinds, o.technical_level, \
+const ORG_COLUMNS: &str =
+    "o.id, o.slug, o.name, o.kind, o.partner_kinds, o.technical_level, o.certified_until, \
      o.created_at, o.updated_at, s.id AS s_id, s.slug AS s_slug, s.name AS s_name \
      FROM organizations o LEFT JOIN organizations s ON s.id = o.served_by_id";
 
@@ -54,6 +55,7 @@ fn org_from_row(row: &AnyRow) -> Result<Org> {
             .map(|l| stored(TechnicalLevel::parse, l))
             .transpose()?,
         served_by,
+        certified_until: opt_i64(row, "certified_until")?,
         created_at: from_millis(row.try_get("created_at")?),
         updated_at: from_millis(row.try_get("updated_at")?),
     })

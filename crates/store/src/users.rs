@@ -19,8 +19,9 @@ pub struct NewUser {
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.tier, u.created_at, \
-     o.id AS o_id, o.slug AS o_slug, o.name AS o_name \
-     FROM users u LEFT JOIN organizations o ON o.id = u.org_id";
+     o.id AS o_id, o.slug AS o_slug, o.name AS o_name, pa.terms AS partner_terms \
+     FROM users u LEFT JOIN organizations o ON o.id = u.org_id \
+     LEFT JOIN partner_agreements pa ON pa.partner_id = o.served_by_id";
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
     let org = match opt_i64(row, "o_id")? {
@@ -34,11 +35,26 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
     let tier = opt_i64(row, "tier")?
         .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
         .transpose()?;
+    let role = stored(Role::parse, &row.try_get::<String, _>("role")?)?;
+    // A customer served by a partner lives under that partner's agreement.
+    let limits = match row.try_get::<Option<String>, _>("partner_terms")? {
+        Some(terms) if role == Role::Customer => {
+            let terms: backline_domain::partner::Agreement =
+                serde_json::from_str(&terms).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            backline_domain::AccessLimits {
+                no_vendor_contact: terms.vendor_direct_contact
+                    == backline_domain::partner::VendorContact::Never,
+                no_vendor_kb: !terms.customers_see_vendor_kb,
+            }
+        }
+        _ => backline_domain::AccessLimits::default(),
+    };
     Ok(User {
+        limits,
         id: UserId(row.try_get("id")?),
         email: row.try_get("email")?,
         name: row.try_get("name")?,
-        role: stored(Role::parse, &row.try_get::<String, _>("role")?)?,
+        role,
         org,
         tier,
         created_at: from_millis(row.try_get("created_at")?),

@@ -106,6 +106,8 @@ async fn scenario(config: StoreConfig) {
             partner: Some(partner.id),
             requester: tech.id,
             created_at: None,
+            routing: None,
+            escalation: None,
         })
         .await
         .unwrap();
@@ -275,6 +277,8 @@ async fn concurrent_creations_fail_alone(config: StoreConfig) {
                     partner: None,
                     requester: user.id,
                     created_at: None,
+                    routing: None,
+                    escalation: None,
                 })
                 .await
         }));

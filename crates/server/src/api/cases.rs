@@ -25,6 +25,12 @@ pub struct CreateCase {
     pub on_behalf_of: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Partners: an answer for every step of the agreement's troubleshooting checklist,
+    /// keyed by the step's text.
+    #[serde(default)]
+    pub checklist: std::collections::BTreeMap<String, String>,
+    /// Partners whose agreement requires it: the problem reproduces on a vanilla product.
+    pub reproduced_on_vanilla: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,6 +162,10 @@ pub async fn create(
     Json(body): Json<CreateCase>,
 ) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
     let submission = CaseSubmission {
+        escalation: backline_domain::partner::EscalationStatement {
+            checklist: body.checklist,
+            reproduced_on_vanilla: body.reproduced_on_vanilla,
+        },
         subject: body.subject,
         description: body.description,
         priority: body.priority,
@@ -164,7 +174,7 @@ pub async fn create(
         tags: body.tags,
         channel: Some(Channel::Api),
     };
-    let case = case_service::create_case(&state.store, &caller, submission).await?;
+    let case = case_service::create_case(&state, &caller, submission).await?;
     Ok((StatusCode::CREATED, axum::Json(CaseView::from(&case))))
 }
 

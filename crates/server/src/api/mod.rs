@@ -5,6 +5,7 @@ pub mod cases;
 pub mod extract;
 pub mod knowledge;
 pub mod orgs;
+pub mod partners;
 pub mod users;
 pub mod views;
 
@@ -69,6 +70,55 @@ pub fn router() -> Router<AppState> {
             get(knowledge::revision),
         )
         .route("/search", get(knowledge::search))
+        .route("/partners", get(partners::list))
+        .route(
+            "/partners/{slug}",
+            get(partners::profile).patch(partners::update),
+        )
+        .route(
+            "/partners/{slug}/agreement",
+            get(partners::agreement).put(partners::put_agreement),
+        )
+        .route("/partners/{slug}/scorecard", get(partners::scorecard))
+        .route("/partners/{slug}/alerts", get(partners::alerts))
+        .route(
+            "/partners/{slug}/fees",
+            get(partners::fees).post(partners::report_fees),
+        )
+        .route("/partners/{slug}/statements", get(partners::statements))
+        .route("/partner-comparison", get(partners::compare))
+        .route("/directory", get(partners::directory))
+        .route(
+            "/routing/rules",
+            get(partners::rules).post(partners::create_rule),
+        )
+        .route(
+            "/routing/rules/{id}",
+            axum::routing::put(partners::update_rule).delete(partners::delete_rule),
+        )
+        .route("/routing/order", axum::routing::post(partners::order_rules))
+        .route("/routing/test", axum::routing::post(partners::test_rules))
+        .route(
+            "/queues",
+            get(partners::queues).post(partners::create_queue),
+        )
+        .route(
+            "/queues/{slug}/members/{user}",
+            axum::routing::put(partners::set_member),
+        )
+        .route(
+            "/cases/{id}/escalate",
+            axum::routing::post(partners::escalate),
+        )
+        .route("/cases/{id}/swarm", axum::routing::post(partners::swarm))
+        .route(
+            "/courses",
+            get(partners::courses).post(partners::create_course),
+        )
+        .route(
+            "/courses/{id}/attempts",
+            axum::routing::post(partners::attempt),
+        )
         .route("/deflections", get(knowledge::deflections))
         .fallback(|| async { ApiError::NotFound("endpoint") })
 }

@@ -44,6 +44,8 @@ pub struct PartnerFlag {
     pub name: String,
     pub kinds: Vec<PartnerKind>,
     pub technical_level: Option<TechnicalLevel>,
+    /// Its certified technicians meet the number its agreement requires.
+    pub certified: bool,
 }
 
 impl From<&PartnerRef> for PartnerFlag {
@@ -54,6 +56,7 @@ impl From<&PartnerRef> for PartnerFlag {
             name: p.name.clone(),
             kinds: p.kinds.as_slice().to_vec(),
             technical_level: p.technical_level,
+            certified: p.certified(),
         }
     }
 }
@@ -164,6 +167,12 @@ pub struct CaseView {
     pub created_at: String,
     pub updated_at: String,
     pub solved_at: Option<String>,
+    /// The queue routing sent it to and the rule that did (`null` when no rule matched).
+    pub queue: Option<String>,
+    pub routed_by_rule: Option<i64>,
+    /// What the partner stated when escalating.
+    #[schema(value_type = Option<Object>)]
+    pub escalation: Option<backline_domain::partner::EscalationStatement>,
     /// Set when the case is solved: `known`, `new`, `invalid_escalation` or `unknown`.
     pub classification: Option<backline_domain::Classification>,
 }
@@ -188,6 +197,9 @@ impl From<&CaseRecord> for CaseView {
             created_at: timestamp(c.created_at),
             updated_at: timestamp(c.updated_at),
             solved_at: c.solved_at.map(timestamp),
+            queue: c.queue.clone(),
+            routed_by_rule: c.routed_by_rule,
+            escalation: c.escalation.clone(),
             classification: c.classification,
         }
     }

@@ -122,8 +122,9 @@ pub fn partner_badge(partner: Option<&PartnerRef>) -> Markup {
                 .map(|l| format!(" · {l}"))
                 .unwrap_or_default();
             html! {
-                span.badge.partner-badge data-partner=(p.slug) title=(format!("Partner: {}", p.name)) {
+                span.badge.partner-badge data-partner=(p.slug) data-certified=(p.certified()) title=(format!("Partner: {}", p.name)) {
                     (p.name) " " span.kinds { "(" (kinds) (level) ")" }
+                    @if p.certified() { " " span.certified title="Certified partner" { "✓ certified" } }
                 }
             }
         }
@@ -365,9 +366,39 @@ pub struct NewCaseForm {
     priority: Option<String>,
     product: Option<String>,
     on_behalf_of: Option<String>,
+    reproduced_on_vanilla: Option<String>,
+    /// Checklist answers arrive as `step_0`, `step_1`...
+    #[serde(flatten)]
+    steps: std::collections::HashMap<String, String>,
 }
 
-fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &FieldErrors) -> Markup {
+/// What a partner's agreement asks of a new case, for the form.
+#[derive(Default)]
+pub struct Gate {
+    checklist: Vec<String>,
+    vanilla: bool,
+}
+
+async fn gate_for(state: &AppState, user: &User) -> Result<Gate, ApiError> {
+    match (user.role, &user.org) {
+        (Role::Partner, Some(org)) => {
+            let terms = state.partners.agreement(&state.store, org.id).await?;
+            Ok(Gate {
+                checklist: terms.troubleshooting_checklist.clone(),
+                vanilla: terms.vanilla_reproduction_required,
+            })
+        }
+        _ => Ok(Gate::default()),
+    }
+}
+
+fn new_case_page(
+    who: &WebUser,
+    orgs: &[Org],
+    gate: &Gate,
+    form: &NewCaseForm,
+    errors: &FieldErrors,
+) -> Markup {
     let field_error = |name: &str| errors.0.get(name).cloned();
     page(
         "New case",
@@ -405,6 +436,20 @@ fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &Field
                     }
                 }
                 @if let Some(e) = field_error("priority") { div.field-error { (e) } }
+                @if !gate.checklist.is_empty() || gate.vanilla {
+                    fieldset #escalation-checklist {
+                        legend { "Before escalating (your agreement)" }
+                        @for (i, step) in gate.checklist.iter().enumerate() {
+                            @let name = format!("step_{i}");
+                            label for=(name) { (step) }
+                            input id=(name) type="text" name=(name) value=(form.steps.get(&name).cloned().unwrap_or_default()) style="width:100%";
+                        }
+                        @if gate.vanilla {
+                            label { input #reproduced_on_vanilla type="checkbox" name="reproduced_on_vanilla" value="1" checked[form.reproduced_on_vanilla.is_some()]; " Reproduced on a vanilla installation" }
+                        }
+                        @if let Some(e) = field_error("escalation") { div.field-error { (e) } }
+                    }
+                }
                 p { button type="submit" { "Submit case" } }
             }
             aside.card #live-suggestions aria-live="polite" hidden {
@@ -418,10 +463,20 @@ fn new_case_page(who: &WebUser, orgs: &[Org], form: &NewCaseForm, errors: &Field
 }
 
 pub async fn new_case_form(State(state): State<AppState>, who: WebUser) -> Response {
+    let gate = match gate_for(&state, &who.user).await {
+        Ok(gate) => gate,
+        Err(e) => return error_page(Some(&who), e),
+    };
     match fileable_orgs(&state, &who.user).await {
         Ok(orgs) => html_response(
             StatusCode::OK,
-            new_case_page(&who, &orgs, &NewCaseForm::default(), &FieldErrors::new()),
+            new_case_page(
+                &who,
+                &orgs,
+                &gate,
+                &NewCaseForm::default(),
+                &FieldErrors::new(),
+            ),
         ),
         Err(e) => error_page(Some(&who), e),
     }
@@ -445,7 +500,25 @@ pub async fn create_case(
     } else {
         form.on_behalf_of.clone()
     };
+    let gate = match gate_for(&state, &who.user).await {
+        Ok(gate) => gate,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    let checklist = gate
+        .checklist
+        .iter()
+        .enumerate()
+        .filter_map(|(i, step)| {
+            form.steps
+                .get(&format!("step_{i}"))
+                .map(|answer| (step.clone(), answer.clone()))
+        })
+        .collect();
     let submission = CaseSubmission {
+        escalation: backline_domain::partner::EscalationStatement {
+            checklist,
+            reproduced_on_vanilla: Some(form.reproduced_on_vanilla.is_some()),
+        },
         subject: form.subject.clone(),
         description: form.description.clone(),
         priority,
@@ -454,7 +527,7 @@ pub async fn create_case(
         tags: Vec::new(),
         channel: Some(Channel::Web),
     };
-    match case_service::create_case(&state.store, &who.user, submission).await {
+    match case_service::create_case(&state, &who.user, submission).await {
         Ok(case) => {
             if let Some(draft) = form
                 .draft
@@ -467,13 +540,23 @@ pub async fn create_case(
             }
             Redirect::to(&format!("/cases/{}", case.id.0)).into_response()
         }
-        Err(ApiError::Validation(errors)) => match fileable_orgs(&state, &who.user).await {
-            Ok(orgs) => html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                new_case_page(&who, &orgs, &form, &errors),
-            ),
-            Err(e) => error_page(Some(&who), e),
-        },
+        Err(e @ (ApiError::Validation(_) | ApiError::EscalationIncomplete(_))) => {
+            let errors = match e {
+                ApiError::Validation(errors) => errors,
+                other => {
+                    let mut errors = FieldErrors::new();
+                    errors.add("escalation", other.to_string());
+                    errors
+                }
+            };
+            match fileable_orgs(&state, &who.user).await {
+                Ok(orgs) => html_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    new_case_page(&who, &orgs, &gate, &form, &errors),
+                ),
+                Err(e) => error_page(Some(&who), e),
+            }
+        }
         Err(e) => error_page(Some(&who), e),
     }
 }

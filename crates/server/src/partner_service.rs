@@ -1,0 +1,271 @@
+//! Partner-program rules shared by the API and the web pages: the caches that keep case
+//! creation free of extra queries, the escalation gate, routing, who may read a partner's
+//! records, scorecards, statements and alerts.
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+use backline_domain::partner::{
+    alerts, check_escalation, scorecard, statement, Agreement, Alert, AlertRules,
+    EscalationStatement, Scorecard, Statement,
+};
+use backline_domain::routing::{first_match, pick_assignee, RoutingFacts};
+use backline_domain::{Channel, OrgId, OrgKind, Priority, Role, Tier, UserId};
+use backline_store::{Org, Routing, RoutingRule, Store, StoreError, User};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a node trusts its copy of rules and agreements; writes on this node refresh at
+/// once, other nodes' writes show within this time.
+const CACHE_TTL: Duration = Duration::from_secs(5);
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Default)]
+pub struct PartnerCache {
+    rules: Mutex<Option<(Instant, Arc<Vec<RoutingRule>>)>>,
+    agreements: Mutex<HashMap<OrgId, (Instant, Arc<Agreement>)>>,
+}
+
+impl PartnerCache {
+    pub async fn rules(&self, store: &Store) -> ApiResult<Arc<Vec<RoutingRule>>> {
+        if let Some((at, rules)) = &*self.rules.lock().unwrap_or_else(|p| p.into_inner()) {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(rules.clone());
+            }
+        }
+        let rules = Arc::new(store.routing_rules().await?);
+        *self.rules.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), rules.clone()));
+        Ok(rules)
+    }
+
+    pub async fn agreement(&self, store: &Store, partner: OrgId) -> ApiResult<Arc<Agreement>> {
+        if let Some((at, terms)) = self
+            .agreements
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&partner)
+        {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(terms.clone());
+            }
+        }
+        let terms = Arc::new(store.agreement(partner).await?.terms);
+        self.agreements
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(partner, (Instant::now(), terms.clone()));
+        Ok(terms)
+    }
+
+    pub fn forget(&self) {
+        *self.rules.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.agreements
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// Applies the caller's partner agreement to a new case: the statement to store, or 422
+/// `escalation_incomplete` naming what is missing.
+pub async fn gate(
+    state: &AppState,
+    caller: &User,
+    statement: EscalationStatement,
+) -> ApiResult<Option<EscalationStatement>> {
+    let (Role::Partner, Some(org)) = (caller.role, &caller.org) else {
+        return Ok(None);
+    };
+    let terms = state.partners.agreement(&state.store, org.id).await?;
+    check_escalation(&terms, &statement)
+        .map(Some)
+        .map_err(ApiError::EscalationIncomplete)
+}
+
+/// What routing needs to know besides the case text.
+pub struct RoutingInput<'a> {
+    pub caller: &'a User,
+    pub organization: OrgId,
+    pub partner: Option<OrgId>,
+    pub product: Option<&'a str>,
+    pub priority: Priority,
+    pub channel: Channel,
+    pub text: String,
+}
+
+/// Runs the ordered rules; returns where the first match sends the case and what it changes.
+pub async fn route(
+    state: &AppState,
+    input: RoutingInput<'_>,
+) -> ApiResult<Option<(Routing, backline_domain::routing::Actions)>> {
+    let rules = state.partners.rules(&state.store).await?;
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let partner: Option<Org> = match input.partner {
+        Some(id) => Some(state.store.org(id).await?),
+        None => None,
+    };
+    let requester_org_kind = match &input.caller.org {
+        Some(org) if Some(org.id) == input.partner => OrgKind::Partner,
+        _ => OrgKind::Customer,
+    };
+    let technical_level = match &partner {
+        Some(p) => p.technical_level,
+        None => state.store.org(input.organization).await?.technical_level,
+    };
+    let facts = RoutingFacts {
+        requester_org_kind,
+        partner_kinds: partner
+            .as_ref()
+            .map(|p| p.partner_kinds.as_slice().to_vec())
+            .unwrap_or_default(),
+        technical_level,
+        certified: partner.as_ref().is_some_and(|p| p.certified()),
+        has_partner: partner.is_some(),
+        product: input.product.map(str::to_string),
+        priority: input.priority,
+        channel: input.channel,
+        text: input.text,
+    };
+    let pairs: Vec<(i64, backline_domain::routing::RuleDefinition)> =
+        rules.iter().map(|r| (r.id, r.definition.clone())).collect();
+    let Some((rule_id, rule)) = first_match(&pairs, &facts) else {
+        return Ok(None);
+    };
+    let mut routing = Routing {
+        rule_id,
+        rule_name: rule.name.clone(),
+        queue_id: None,
+        assignee: None,
+    };
+    if let Some(slug) = &rule.actions.queue {
+        match state.store.queue_by_slug(slug).await {
+            Ok(queue) => {
+                routing.queue_id = Some(queue.id);
+                if let Some(how) = rule.actions.assign {
+                    let members = state.store.queue_members(queue.id).await?;
+                    let candidates: Vec<(UserId, i64, Option<i64>)> = members
+                        .iter()
+                        .map(|m| (m.user.id, m.active_cases, m.last_assigned_at))
+                        .collect();
+                    routing.assignee = pick_assignee(how, &candidates);
+                    if let Some(user) = routing.assignee {
+                        state.store.mark_assigned(queue.id, user).await?;
+                    }
+                }
+            }
+            Err(StoreError::NotFound) => {
+                tracing::warn!(rule = rule_id, queue = %slug, "routing rule names a missing queue");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Some((routing, rule.actions.clone())))
+}
+
+/// The partner named by `slug`, if the caller may read its program records: staff any
+/// partner, a partner technician only its own. Everyone else gets 404.
+pub async fn readable_partner(state: &AppState, caller: &User, slug: &str) -> ApiResult<Org> {
+    let org = match state.store.org_by_slug(slug).await {
+        Ok(org) if org.kind == OrgKind::Partner => org,
+        Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound("partner")),
+        Err(e) => return Err(e.into()),
+    };
+    let allowed = caller.role.is_staff()
+        || (caller.role == Role::Partner && caller.org.as_ref().is_some_and(|o| o.id == org.id));
+    if !allowed {
+        return Err(ApiError::NotFound("partner"));
+    }
+    Ok(org)
+}
+
+pub fn staff_only(caller: &User) -> ApiResult<()> {
+    if caller.role.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only vendor staff can change this".into(),
+        ))
+    }
+}
+
+/// A partner's scorecard for [from, to).
+pub async fn partner_scorecard(
+    store: &Store,
+    partner: &Org,
+    from_ms: i64,
+    to_ms: i64,
+) -> ApiResult<Scorecard> {
+    let escalations = store.escalations(partner.id, from_ms, to_ms).await?;
+    let (customers, technicians) = store.partner_headcount(partner.id).await?;
+    let terms = store.agreement(partner.id).await?.terms;
+    let now = backline_store::now_millis();
+    let certified = store
+        .certificates_of_org(partner.id)
+        .await?
+        .iter()
+        .filter(|c| c.expires_at > now)
+        .map(|c| c.user.id)
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u32;
+    Ok(scorecard(
+        &escalations,
+        customers,
+        technicians,
+        certified,
+        terms.required_certified_technicians,
+    ))
+}
+
+/// The relationship manager's alerts for a partner, over the last 90 days.
+pub async fn partner_alerts(store: &Store, partner: &Org) -> ApiResult<Vec<Alert>> {
+    let now = backline_store::now_millis();
+    let rules = AlertRules::default();
+    let recent = partner_scorecard(store, partner, now - 90 * DAY_MS, now + 1).await?;
+    // Each technician's longest-lasting valid certificate.
+    let mut latest: HashMap<UserId, (String, i64)> = HashMap::new();
+    for c in store.certificates_of_org(partner.id).await? {
+        if c.expires_at > now {
+            let entry = latest
+                .entry(c.user.id)
+                .or_insert((c.user.name.clone(), c.expires_at));
+            entry.1 = entry.1.max(c.expires_at);
+        }
+    }
+    let mut expiring: Vec<(String, i64)> = latest
+        .into_values()
+        .map(|(name, until)| (name, (until - now) / DAY_MS))
+        .collect();
+    expiring.sort();
+    Ok(alerts(&rules, &recent, &expiring))
+}
+
+/// The statement of a period (`2026-10` or `2026-Q3`) for a partner.
+pub async fn partner_statement(
+    store: &Store,
+    partner: &Org,
+    period: &str,
+) -> ApiResult<(String, Statement)> {
+    let (start, end) = backline_domain::partner::parse_period(period)
+        .map_err(|e| ApiError::bad_request("invalid_query", format!("period: {e}")))?;
+    let ms = |d: time::Date| (d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let escalations = store.escalations(partner.id, ms(start), ms(end)).await?;
+    let reported = store
+        .fee_reports(partner.id)
+        .await?
+        .into_iter()
+        .find(|r| r.period == period.trim())
+        .map(|r| r.fees_cents);
+    let terms = store.agreement(partner.id).await?.terms;
+    Ok((
+        period.trim().to_string(),
+        statement(&terms, reported, escalations.len() as u64),
+    ))
+}
+
+/// Tier after escalating once more (at most 3).
+pub fn next_tier(tier: Tier) -> Option<Tier> {
+    Tier::new(tier.level() + 1).ok()
+}
