@@ -104,6 +104,10 @@ test('a partner technician files a case for an end customer and it is flagged', 
   await page.fill('#subject', 'Compression ratio dropped after upgrade');
   await page.fill('#description', 'Since 7.2 the ratio on the main pool went from 3.1 to 1.4.');
   await page.selectOption('#priority', 'high');
+  // Acme's agreement asks for its troubleshooting checklist and a vanilla reproduction.
+  await page.fill('#step_0', 'pool statistics attached');
+  await page.fill('#step_1', 'nothing in the knowledge base');
+  await page.check('#reproduced_on_vanilla');
   await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.click('#new-case button[type=submit]')]);
   assert.match(await page.textContent('h1'), /Compression ratio dropped/);
   assert.match(await page.locator('h1 .partner-badge').textContent(), /Acme Resellers/);

@@ -4,13 +4,20 @@
 //! Deterministic (fixed seed), so screenshots and walkthroughs stay comparable.
 
 use anyhow::Context;
+use backline_domain::partner::{
+    Agreement, EscalationStatement, FeeModel, Party, Question, VendorContact,
+};
+use backline_domain::routing::{
+    Actions, Assignment, Condition, MatchMode, RuleDefinition, SupportModel,
+};
 use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseStatus, Channel, OrgId, OrgKind,
     PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel, Tier, UserId,
 };
 use backline_server::auth::hash_password;
 use backline_store::{
-    CaseChanges, LinkTarget, NewArticle, NewCase, NewComment, NewOrg, NewUser, Store, StoreError,
+    CaseChanges, LinkTarget, NewArticle, NewCase, NewComment, NewCourse, NewOrg, NewUser, Store,
+    StoreError,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -374,6 +381,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         });
     }
 
+    let agreements =
+        partner_program(store, admin.id, &agents, &partner_ids, &partner_techs).await?;
     let now = backline_store::now_millis();
     let start = now - 180 * DAY_MS;
     // The knowledge base predates the cases, so links to it make cases `known`.
@@ -412,12 +421,30 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         let issue = rng.gen_range(0..ISSUES.len());
         let (product, subject, description) = ISSUES[issue];
         // Partner-served customers mostly reach the vendor through their partner.
+        let mut escalation = None;
         let (requester, partner, channel) = match served {
-            Some((slug, partner)) if rng.gen_bool(0.75) => (
-                *pick(&mut rng, &partner_techs[slug]),
-                Some(partner),
-                Channel::Api,
-            ),
+            Some((slug, partner)) if rng.gen_bool(0.75) => {
+                // Technicians answer their agreement's checklist; most reproduce on vanilla.
+                let terms = &agreements[slug];
+                escalation = Some(EscalationStatement {
+                    checklist: terms
+                        .troubleshooting_checklist
+                        .iter()
+                        .map(|step| {
+                            (
+                                step.clone(),
+                                "Done; details in the description.".to_string(),
+                            )
+                        })
+                        .collect(),
+                    reproduced_on_vanilla: Some(i % 3 != 0),
+                });
+                (
+                    *pick(&mut rng, &partner_techs[slug]),
+                    Some(partner),
+                    Channel::Api,
+                )
+            }
             Some((_, partner)) => (contact, Some(partner), Channel::Web),
             None => (
                 contact,
@@ -449,7 +476,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 requester,
                 created_at: Some(opened),
                 routing: None,
-                escalation: None,
+                escalation,
             })
             .await?;
 
@@ -574,6 +601,210 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     print_logins(out)?;
     Ok(())
+}
+
+/// The partner program: agreements, a relationship manager, queues, the routing rule that
+/// sends certified partners straight to tier 2, courses with tests, certificates (BrightPath
+/// and FrontDesk certified; Acme and Orbit not yet) and reported fees. Returns each partner's
+/// agreement by slug.
+async fn partner_program(
+    store: &Store,
+    admin: UserId,
+    agents: &[(UserId, i64)],
+    partner_ids: &HashMap<&'static str, OrgId>,
+    partner_techs: &HashMap<&'static str, Vec<UserId>>,
+) -> anyhow::Result<HashMap<&'static str, Agreement>> {
+    let acme = Agreement {
+        troubleshooting_checklist: vec![
+            "Collected the agent or client log".into(),
+            "Searched the knowledge base".into(),
+        ],
+        vanilla_reproduction_required: true,
+        required_certified_technicians: 1,
+        fee_model: FeeModel::Percentage,
+        fee_percent_bp: 1_500,
+        ..Agreement::default()
+    };
+    let brightpath = Agreement {
+        customer_owner: Party::Vendor,
+        billing_owner: Party::Vendor,
+        vendor_direct_contact: VendorContact::Allowed,
+        updates_distributed_by: Party::Vendor,
+        required_certified_technicians: 2,
+        fee_model: FeeModel::Fixed,
+        fixed_fee_cents: 250_000,
+        ..Agreement::default()
+    };
+    let frontdesk = Agreement {
+        troubleshooting_checklist: vec!["Confirmed the issue with the end customer".into()],
+        vendor_direct_contact: VendorContact::Never,
+        customers_see_vendor_kb: false,
+        required_certified_technicians: 1,
+        fee_model: FeeModel::Percentage,
+        fee_percent_bp: 1_000,
+        ..Agreement::default()
+    };
+    let orbit = Agreement {
+        required_certified_technicians: 1,
+        ..Agreement::default()
+    };
+    let mut agreements = HashMap::new();
+    for (slug, terms) in [
+        ("acme-resellers", acme),
+        ("brightpath", brightpath),
+        ("frontdesk", frontdesk),
+        ("orbit-it", orbit),
+    ] {
+        store
+            .set_agreement(partner_ids[slug], &terms, admin)
+            .await?;
+        store
+            .set_relationship_manager(partner_ids[slug], Some(agents[0].0))
+            .await?;
+        agreements.insert(slug, terms);
+    }
+
+    let l2 = store
+        .create_queue("l2", "Level 2", SupportModel::Tiered)
+        .await?;
+    let swarm = store
+        .create_queue("vault-swarm", "Vault swarm", SupportModel::Swarm)
+        .await?;
+    for (agent, tier) in agents {
+        match tier {
+            2 => {
+                store
+                    .set_queue_member(l2.id, *agent, &["backup".into(), "sync".into()])
+                    .await?
+            }
+            3 => {
+                store
+                    .set_queue_member(swarm.id, *agent, &["vault".into(), "crypto".into()])
+                    .await?
+            }
+            _ => {}
+        }
+    }
+    store
+        .create_rule(&RuleDefinition {
+            name: "Certified partners go straight to tier 2".into(),
+            enabled: true,
+            match_mode: MatchMode::All,
+            conditions: vec![
+                Condition::OrgKind {
+                    is: OrgKind::Partner,
+                },
+                Condition::Certified { is: true },
+            ],
+            actions: Actions {
+                tier: Some(Tier::L2),
+                queue: Some("l2".into()),
+                assign: Some(Assignment::LeastLoaded),
+                ..Actions::default()
+            },
+        })
+        .await?;
+    store
+        .create_rule(&RuleDefinition {
+            name: "Locked vaults are swarmed".into(),
+            enabled: true,
+            match_mode: MatchMode::All,
+            conditions: vec![
+                Condition::Product { is: "vault".into() },
+                Condition::Words {
+                    any_of: vec!["unlock".into(), "locked".into(), "handshake".into()],
+                },
+            ],
+            actions: Actions {
+                queue: Some("vault-swarm".into()),
+                assign: Some(Assignment::RoundRobin),
+                priority: Some(Priority::High),
+                ..Actions::default()
+            },
+        })
+        .await?;
+
+    let question = |text: &str, choices: &[&str], correct| Question {
+        text: text.into(),
+        choices: choices.iter().map(|c| (*c).to_string()).collect(),
+        correct,
+    };
+    let backup = store
+        .create_course(&NewCourse {
+            product: "backup".into(),
+            release: "7.2".into(),
+            title: "Backup 7.2 essentials".into(),
+            material: "Policies and quotas, the agent and its log, restores from snapshots, and what changed in 7.2.".into(),
+            questions: vec![
+                question("Where does the backup agent write its log on Linux?", &["/var/log/backline-agent/agent.log", "/tmp/agent.txt", "The Windows event log"], 0),
+                question("A job stops with BK-1042 although the target has free space. What do you check first?", &["The network cable", "The per-job quota in the policy", "The licence"], 1),
+                question("Which release fixes the double counting of deduplicated blocks?", &["7.1", "7.2", "7.2.3"], 2),
+            ],
+            pass_mark: 67,
+            validity_days: 365,
+        })
+        .await?;
+    store
+        .create_course(&NewCourse {
+            product: "vault".into(),
+            release: "4.1".into(),
+            title: "Vault 4.1 administration".into(),
+            material: "Certificates and trust stores, SSO, key rotation and audit exports.".into(),
+            questions: vec![
+                question("After renewing the TLS certificate, unlock fails with 'handshake failed'. Why?", &["The clients are too old", "The appliance does not trust the new intermediate", "The licence expired"], 1),
+                question("Where do you change the SAML audience URI?", &["In the identity provider only", "In the vault's SSO settings", "In the audit log"], 1),
+            ],
+            pass_mark: 100,
+            validity_days: 365,
+        })
+        .await?;
+    // BrightPath's two technicians and one of FrontDesk's are certified; Orbit's tried once.
+    let all_right: Vec<Option<usize>> = vec![Some(0), Some(1), Some(2)];
+    for (slug, techs) in [("brightpath", 2), ("frontdesk", 1)] {
+        for tech in partner_techs[slug].iter().take(techs) {
+            store
+                .record_attempt(
+                    &backup,
+                    *tech,
+                    Some(partner_ids[slug]),
+                    &all_right,
+                    100,
+                    true,
+                )
+                .await?;
+        }
+    }
+    store
+        .record_attempt(
+            &backup,
+            partner_techs["orbit-it"][0],
+            Some(partner_ids["orbit-it"]),
+            &[Some(1), Some(1), Some(0)],
+            33,
+            false,
+        )
+        .await?;
+
+    let last_quarter = {
+        let today = time::OffsetDateTime::now_utc();
+        let q = (u8::from(today.month()) - 1) / 3 + 1;
+        if q == 1 {
+            format!("{}-Q4", today.year() - 1)
+        } else {
+            format!("{}-Q{}", today.year(), q - 1)
+        }
+    };
+    for (slug, cents) in [("acme-resellers", 4_800_000), ("frontdesk", 2_000_000)] {
+        store
+            .report_fees(
+                partner_ids[slug],
+                &last_quarter,
+                cents,
+                partner_techs[slug][0],
+            )
+            .await?;
+    }
+    Ok(agreements)
 }
 
 fn print_logins(out: &mut dyn Write) -> anyhow::Result<()> {

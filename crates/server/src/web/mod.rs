@@ -4,6 +4,7 @@
 
 mod knowledge;
 mod pages;
+mod partners;
 mod session;
 
 pub use session::SESSION_COOKIE;
@@ -35,6 +36,24 @@ pub fn router() -> Router<AppState> {
             get(knowledge::article_list).post(knowledge::create_article),
         )
         .route("/articles/new", get(knowledge::new_article_form))
+        .route("/partners", get(partners::partner_list))
+        .route("/partners/{slug}", get(partners::partner_page))
+        .route("/partners/{slug}/fees", post(partners::report_fees))
+        .route(
+            "/partners/{slug}/agreement",
+            get(partners::agreement_page).post(partners::save_agreement),
+        )
+        .route(
+            "/routing",
+            get(partners::routing_page).post(partners::add_rule),
+        )
+        .route("/routing/{id}", post(partners::change_rule))
+        .route("/training", get(partners::training))
+        .route(
+            "/training/{id}",
+            get(partners::test_page).post(partners::submit_test),
+        )
+        .route("/directory", get(partners::directory))
         .route("/articles/{id}", get(knowledge::article_page))
         .route(
             "/articles/{id}/edit",

@@ -34,6 +34,14 @@ pub(super) fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Marku
                             a href="/cases/new" { "New case" }
                             a href="/articles" { "Knowledge" }
                             a href="/search" { "Search" }
+                            @if who.user.role.is_staff() {
+                                a href="/partners" { "Partners" }
+                                a href="/routing" { "Routing" }
+                            }
+                            @if who.user.role == Role::Partner {
+                                @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }
+                                a href="/training" { "Training" }
+                            }
                         }
                         span.who {
                             (who.user.name) " · " (role_label(&who.user))
