@@ -21,6 +21,17 @@ test('the relationship manager compares partners and reads a scorecard with aler
   assert.equal(await page.locator('#alerts [data-alert=certified_below_minimum]').count(), 1);
   assert.match(await page.locator('#agreement').textContent(), /Searched the knowledge base/);
   await page.screenshot({ path: join(ARTIFACTS, 'partner-page.png'), fullPage: true });
+
+  // Tiered support: escalating a case asks for a reason and moves it up a tier.
+  await page.goto(`${env.base}/cases?view=active`);
+  await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.locator('table.cases tbody tr td:nth-child(2) a').first().click()]);
+  const tierBefore = Number((await page.locator('dl.meta dd', { hasText: /^L\d$/ }).first().textContent()).slice(1));
+  if (tierBefore < 3) {
+    await page.fill('#reason', 'needs a look at the dedup index');
+    await Promise.all([page.waitForLoadState('load'), page.click('#escalate button[type=submit]')]);
+    const tierAfter = Number((await page.locator('dl.meta dd', { hasText: /^L\d$/ }).first().textContent()).slice(1));
+    assert.equal(tierAfter, tierBefore + 1);
+  }
   await page.context().close();
 });
 

@@ -269,3 +269,112 @@ pub async fn partner_statement(
 pub fn next_tier(tier: Tier) -> Option<Tier> {
     Tier::new(tier.level() + 1).ok()
 }
+
+/// Tiered support: moves the case up one tier with a reason, recorded as an `escalated` event.
+pub async fn escalate(
+    state: &AppState,
+    caller: &User,
+    id: backline_domain::CaseId,
+    reason: &str,
+) -> ApiResult<backline_store::CaseRecord> {
+    let case = crate::case_service::visible_case(&state.store, caller, id).await?;
+    staff_only(caller)?;
+    if reason.trim().is_empty() {
+        return Err(ApiError::validation(
+            "reason",
+            "say why the case needs the next tier",
+        ));
+    }
+    if let Some(slug) = &case.queue {
+        let queue = state.store.queue_by_slug(slug).await?;
+        if queue.model == backline_domain::routing::SupportModel::Swarm {
+            return Err(ApiError::Conflict {
+                code: "swarm_queue",
+                message: format!("queue {slug} swarms rather than escalates: ask for help instead"),
+            });
+        }
+    }
+    let Some(next) = next_tier(case.tier) else {
+        return Err(ApiError::Conflict {
+            code: "top_tier",
+            message: "the case is already at tier 3".into(),
+        });
+    };
+    let updated = state
+        .store
+        .update_case(
+            case.id,
+            &backline_store::CaseChanges {
+                tier: Some(next),
+                ..Default::default()
+            },
+            caller.id,
+        )
+        .await?;
+    state
+        .store
+        .record_case_event(
+            case.id,
+            caller.id,
+            "escalated",
+            serde_json::json!({"from": case.tier, "to": next, "reason": reason.trim()}),
+        )
+        .await?;
+    Ok(updated)
+}
+
+/// Swarming: asks the queue's members with `skill` for help, recorded as a `swarm_requested`
+/// event; the owner stays the owner. Returns the case and who was asked.
+pub async fn swarm(
+    state: &AppState,
+    caller: &User,
+    id: backline_domain::CaseId,
+    skill: &str,
+    message: &str,
+) -> ApiResult<(backline_store::CaseRecord, Vec<backline_store::UserRef>)> {
+    let case = crate::case_service::visible_case(&state.store, caller, id).await?;
+    staff_only(caller)?;
+    let Some(slug) = &case.queue else {
+        return Err(ApiError::Conflict {
+            code: "no_queue",
+            message: "the case is in no queue to swarm in".into(),
+        });
+    };
+    let queue = state.store.queue_by_slug(slug).await?;
+    if queue.model != backline_domain::routing::SupportModel::Swarm {
+        return Err(ApiError::Conflict {
+            code: "tiered_queue",
+            message: format!("queue {slug} is tiered: escalate instead"),
+        });
+    }
+    let skill = skill.trim().to_lowercase();
+    let owner = case.assignee.as_ref().map(|a| a.id);
+    let helpers: Vec<backline_store::UserRef> = state
+        .store
+        .queue_members(queue.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.skills.contains(&skill) && Some(m.user.id) != owner)
+        .map(|m| m.user)
+        .collect();
+    if helpers.is_empty() {
+        return Err(ApiError::validation(
+            "skill",
+            format!("nobody in {slug} has the skill {skill:?}"),
+        ));
+    }
+    let asked: Vec<serde_json::Value> = helpers
+        .iter()
+        .map(|u| serde_json::json!({"id": u.id, "name": u.name}))
+        .collect();
+    state
+        .store
+        .record_case_event(
+            case.id,
+            caller.id,
+            "swarm_requested",
+            serde_json::json!({"skill": skill, "message": message.trim(), "asked": asked}),
+        )
+        .await?;
+    Ok((case, helpers))
+}

@@ -5,7 +5,6 @@ use super::extract::{Json, Path, Query};
 use super::knowledge::parse_time;
 use super::views::{timestamp, OrgRefView, UserRefView};
 use crate::auth::Caller;
-use crate::case_service;
 use crate::error::{ApiError, ApiResult};
 use crate::partner_service::{self as partners, readable_partner, staff_only};
 use crate::AppState;
@@ -18,7 +17,7 @@ use backline_domain::partner::{
 };
 use backline_domain::routing::{first_match, RoutingFacts, RuleDefinition, SupportModel};
 use backline_domain::{CaseId, Channel, OrgKind, Priority, Role, UserId};
-use backline_store::{CaseChanges, NewCourse, Org, StoreError};
+use backline_store::{NewCourse, Org, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -791,51 +790,7 @@ pub async fn escalate(
     Path(id): Path<i64>,
     Json(body): Json<EscalateBody>,
 ) -> ApiResult<axum::Json<super::views::CaseView>> {
-    let case = case_service::visible_case(&state.store, &caller, CaseId(id)).await?;
-    staff_only(&caller)?;
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::validation(
-            "reason",
-            "say why the case needs the next tier",
-        ));
-    }
-    if let Some(slug) = &case.queue {
-        let queue = state.store.queue_by_slug(slug).await?;
-        if queue.model == SupportModel::Swarm {
-            return Err(ApiError::Conflict {
-                code: "swarm_queue",
-                message: format!(
-                    "queue {slug} swarms rather than escalates: ask for help with /swarm"
-                ),
-            });
-        }
-    }
-    let Some(next) = partners::next_tier(case.tier) else {
-        return Err(ApiError::Conflict {
-            code: "top_tier",
-            message: "the case is already at tier 3".into(),
-        });
-    };
-    let updated = state
-        .store
-        .update_case(
-            case.id,
-            &CaseChanges {
-                tier: Some(next),
-                ..Default::default()
-            },
-            caller.id,
-        )
-        .await?;
-    state
-        .store
-        .record_case_event(
-            case.id,
-            caller.id,
-            "escalated",
-            json!({"from": case.tier, "to": next, "reason": body.reason.trim()}),
-        )
-        .await?;
+    let updated = partners::escalate(&state, &caller, CaseId(id), &body.reason).await?;
     Ok(axum::Json(super::views::CaseView::from(&updated)))
 }
 
@@ -853,51 +808,12 @@ pub async fn swarm(
     Path(id): Path<i64>,
     Json(body): Json<SwarmBody>,
 ) -> ApiResult<axum::Json<Value>> {
-    let case = case_service::visible_case(&state.store, &caller, CaseId(id)).await?;
-    staff_only(&caller)?;
-    let Some(slug) = &case.queue else {
-        return Err(ApiError::Conflict {
-            code: "no_queue",
-            message: "the case is in no queue to swarm in".into(),
-        });
-    };
-    let queue = state.store.queue_by_slug(slug).await?;
-    if queue.model != SupportModel::Swarm {
-        return Err(ApiError::Conflict {
-            code: "tiered_queue",
-            message: format!("queue {slug} is tiered: escalate instead"),
-        });
-    }
-    let skill = body.skill.trim().to_lowercase();
-    let helpers: Vec<_> = state
-        .store
-        .queue_members(queue.id)
-        .await?
-        .into_iter()
-        .filter(|m| {
-            m.skills.contains(&skill) && Some(m.user.id) != case.assignee.as_ref().map(|a| a.id)
-        })
-        .map(|m| m.user)
-        .collect();
-    if helpers.is_empty() {
-        return Err(ApiError::validation(
-            "skill",
-            format!("nobody in {slug} has the skill {skill:?}"),
-        ));
-    }
+    let (case, helpers) =
+        partners::swarm(&state, &caller, CaseId(id), &body.skill, &body.message).await?;
     let names: Vec<Value> = helpers
         .iter()
         .map(|u| json!({"id": u.id, "name": u.name}))
         .collect();
-    state
-        .store
-        .record_case_event(
-            case.id,
-            caller.id,
-            "swarm_requested",
-            json!({"skill": skill, "message": body.message.trim(), "asked": names}),
-        )
-        .await?;
     Ok(axum::Json(
         json!({"case": case.id, "owner": case.assignee.as_ref().map(UserRefView::from), "asked": names}),
     ))

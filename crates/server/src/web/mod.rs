@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/comments", post(pages::add_comment))
         .route("/cases/{id}/update", post(pages::update_case))
         .route("/cases/{id}/links", post(knowledge::link_case))
+        .route("/cases/{id}/escalate", post(partners::escalate_case))
+        .route("/cases/{id}/swarm", post(partners::swarm_case))
         .route("/cases/new/suggestions", get(knowledge::live_suggestions))
         .route("/assets/suggest.js", get(suggest_script))
         .route("/search", get(knowledge::search_page))

@@ -602,6 +602,12 @@ pub async fn case_page(
             tracing::warn!(error = %e, "suggestions failed");
             Vec::new()
         });
+    let queue = match &case.queue {
+        Some(slug) => state.store.queue_by_slug(slug).await.ok(),
+        None => None,
+    };
+    let swarm_queue =
+        queue.as_ref().map(|q| q.model) == Some(backline_domain::routing::SupportModel::Swarm);
     let closed = case.status == CaseStatus::Closed;
     html_response(
         StatusCode::OK,
@@ -615,6 +621,17 @@ pub async fn case_page(
                         div.card {
                             div.by.num { (case.requester.name) " · " (when(case.created_at)) }
                             div.description { (case.description) }
+                        }
+                        @if let Some(e) = &case.escalation {
+                            @if !e.checklist.is_empty() || e.reproduced_on_vanilla.is_some() {
+                                div.card #escalation {
+                                    h2 { "Escalation statement" }
+                                    dl.checklist {
+                                        @for (step, answer) in &e.checklist { dt { (step) } dd { (answer) } }
+                                        @if let Some(v) = e.reproduced_on_vanilla { dt { "Reproduced on vanilla" } dd { (if v { "yes" } else { "no" }) } }
+                                    }
+                                }
+                            }
                         }
                         h2 { "Conversation" }
                         @if comments.is_empty() { p.num { "No replies yet." } }
@@ -650,6 +667,7 @@ pub async fn case_page(
                                 dt { "Requester" } dd { (case.requester.name) " <" (case.requester.email) ">" }
                                 dt { "Priority" } dd { (priority_badge(case.priority)) }
                                 @if staff { dt { "Tier" } dd { "L" (case.tier.level()) } }
+                                @if staff { dt { "Queue" } dd { (case.queue.clone().unwrap_or_else(|| "—".into())) @if let Some(rule) = case.routed_by_rule { span.num { " (rule " (rule) ")" } } } }
                                 dt { "Assignee" } dd { @if let Some(a) = &case.assignee { (a.name) } @else { "—" } }
                                 dt { "Product" } dd { (case.product.clone().unwrap_or_else(|| "—".into())) }
                                 dt { "Channel" } dd { (case.channel) }
@@ -680,6 +698,23 @@ pub async fn case_page(
                                     }
                                 }
                                 p { button type="submit" { "Update" } }
+                            }
+                            @if swarm_queue {
+                                form.card #swarm method="post" action=(format!("/cases/{}/swarm", case.id.0)) {
+                                    input type="hidden" name="csrf" value=(who.csrf);
+                                    h3 { "Ask the swarm" }
+                                    p.num { "Queue " (case.queue.clone().unwrap_or_default()) ": colleagues with the skill help; you keep the case." }
+                                    label for="skill" { "Skill" } input #skill type="text" name="skill" required;
+                                    label for="swarm-message" { "Message" } input #swarm-message type="text" name="message" style="width:100%";
+                                    p { button type="submit" { "Ask for help" } }
+                                }
+                            } @else if case.tier.level() < 3 {
+                                form.card #escalate method="post" action=(format!("/cases/{}/escalate", case.id.0)) {
+                                    input type="hidden" name="csrf" value=(who.csrf);
+                                    h3 { "Escalate to L" (case.tier.level() + 1) }
+                                    label for="reason" { "Reason" } input #reason type="text" name="reason" required style="width:100%";
+                                    p { button type="submit" { "Escalate" } }
+                                }
                             }
                         } @else if !staff && !closed {
                             form.card method="post" action=(format!("/cases/{}/update", case.id.0)) {

@@ -861,3 +861,55 @@ pub async fn directory(State(state): State<AppState>) -> Response {
         ),
     )
 }
+
+#[derive(Deserialize)]
+pub struct EscalateForm {
+    csrf: String,
+    reason: String,
+}
+
+pub async fn escalate_case(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<EscalateForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    match partners::escalate(&state, &who.user, backline_domain::CaseId(id), &form.reason).await {
+        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SwarmForm {
+    csrf: String,
+    skill: String,
+    #[serde(default)]
+    message: String,
+}
+
+pub async fn swarm_case(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<SwarmForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    match partners::swarm(
+        &state,
+        &who.user,
+        backline_domain::CaseId(id),
+        &form.skill,
+        &form.message,
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => error_page(Some(&who), e),
+    }
+}
