@@ -26,9 +26,15 @@ use utoipa::OpenApi;
         knowledge::list_articles, knowledge::create_article, knowledge::read_article,
         knowledge::update_article, knowledge::revisions, knowledge::revision, knowledge::search,
         knowledge::suggestions, knowledge::create_link, knowledge::list_links, knowledge::deflections,
+        partners::list, partners::directory, partners::profile, partners::update, partners::agreement,
+        partners::put_agreement, partners::scorecard, partners::alerts, partners::compare, partners::fees,
+        partners::report_fees, partners::statements, partners::rules, partners::create_rule,
+        partners::update_rule, partners::delete_rule, partners::order_rules, partners::test_rules,
+        partners::queues, partners::create_queue, partners::set_member, partners::escalate,
+        partners::swarm, partners::courses, partners::create_course, partners::attempt,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"))
 )]
 pub struct ApiDoc;
 

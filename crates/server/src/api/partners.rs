@@ -43,6 +43,7 @@ fn summary(o: &Org) -> PartnerSummary {
 }
 
 /// Partners the caller may see: staff all, a technician its own.
+#[utoipa::path(get, path = "/api/v1/partners", tag = "partners", responses((status = 200, description = "Partners the caller may see", body = Object)))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -60,6 +61,7 @@ pub async fn list(
 }
 
 /// The public directory of certified partners: no sign-in needed.
+#[utoipa::path(get, path = "/api/v1/directory", tag = "partners", responses((status = 200, description = "Certified partners; no sign-in needed", body = Object)))]
 pub async fn directory(State(state): State<AppState>) -> ApiResult<axum::Json<Value>> {
     let all = state
         .store
@@ -70,6 +72,7 @@ pub async fn directory(State(state): State<AppState>) -> ApiResult<axum::Json<Va
     Ok(axum::Json(json!({ "partners": certified })))
 }
 
+#[utoipa::path(get, path = "/api/v1/partners/{slug}", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), responses((status = 200, description = "Kinds, level, relationship manager, end customers, technicians", body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn profile(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -114,6 +117,7 @@ pub struct UpdatePartner {
     pub relationship_manager: Option<Option<String>>,
 }
 
+#[utoipa::path(patch, path = "/api/v1/partners/{slug}", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -184,6 +188,7 @@ fn agreement_json(terms: &Agreement, stored: &backline_store::StoredAgreement) -
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/partners/{slug}/agreement", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn agreement(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -225,6 +230,7 @@ pub fn agreement_from_body(body: AgreementBody) -> ApiResult<Agreement> {
     .checked()?)
 }
 
+#[utoipa::path(put, path = "/api/v1/partners/{slug}/agreement", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn put_agreement(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -277,6 +283,7 @@ fn from_ms(ms: i64) -> time::OffsetDateTime {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+#[utoipa::path(get, path = "/api/v1/partners/{slug}/scorecard", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), params(("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn scorecard(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -292,6 +299,7 @@ pub async fn scorecard(
     })))
 }
 
+#[utoipa::path(get, path = "/api/v1/partners/{slug}/alerts", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn alerts(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -308,6 +316,7 @@ pub async fn alerts(
 
 /// Staff only: every partner's scorecard for the period, ranked by the share of invalid
 /// escalations (lowest first), then by escalations per end customer.
+#[utoipa::path(get, path = "/api/v1/partner-comparison", tag = "partners", params(("from" = Option<String>, Query), ("to" = Option<String>, Query)), responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn compare(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -360,6 +369,7 @@ pub struct FeeBody {
     pub fees: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/partners/{slug}/fees", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn fees(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -375,6 +385,7 @@ pub async fn fees(
     })))
 }
 
+#[utoipa::path(post, path = "/api/v1/partners/{slug}/fees", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), request_body = Object, responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn report_fees(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -417,6 +428,7 @@ pub struct StatementQuery {
     pub format: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/partners/{slug}/statements", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), params(("periods" = String, Query, description = "e.g. 2026-Q3,2026-10"), ("format" = Option<String>, Query, description = "json or csv")), responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn statements(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -519,6 +531,7 @@ impl RuleBody {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/routing/rules", tag = "routing", responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn rules(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -546,6 +559,7 @@ async fn check_queue_exists(state: &AppState, def: &RuleDefinition) -> ApiResult
     Ok(())
 }
 
+#[utoipa::path(post, path = "/api/v1/routing/rules", tag = "routing", request_body = Object, responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_rule(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -559,6 +573,7 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, axum::Json(rule_json(&rule))))
 }
 
+#[utoipa::path(put, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_rule(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -580,6 +595,7 @@ pub async fn update_rule(
     Ok(axum::Json(rule_json(&rule)))
 }
 
+#[utoipa::path(delete, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)), responses((status = 204), (status = 409, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn delete_rule(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -604,6 +620,7 @@ pub struct OrderBody {
     pub ids: Vec<i64>,
 }
 
+#[utoipa::path(post, path = "/api/v1/routing/order", tag = "routing", request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn order_rules(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -661,6 +678,7 @@ fn web() -> Channel {
     Channel::Web
 }
 
+#[utoipa::path(post, path = "/api/v1/routing/test", tag = "routing", request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn test_rules(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -697,6 +715,7 @@ pub struct QueueBody {
     pub model: SupportModel,
 }
 
+#[utoipa::path(get, path = "/api/v1/queues", tag = "routing", responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn queues(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -711,6 +730,7 @@ pub async fn queues(
     Ok(axum::Json(json!({ "queues": out })))
 }
 
+#[utoipa::path(post, path = "/api/v1/queues", tag = "routing", request_body = Object, responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_queue(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -741,6 +761,7 @@ pub struct MemberBody {
     pub skills: Vec<String>,
 }
 
+#[utoipa::path(put, path = "/api/v1/queues/{slug}/members/{user}", tag = "routing", params(("slug" = String, Path), ("user" = i64, Path)), request_body = Object, responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_member(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -784,6 +805,7 @@ pub struct EscalateBody {
 }
 
 /// Tiered support: move the case up one tier, with a reason, recorded as an event.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = "routing", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = super::views::CaseView), (status = 409, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -802,6 +824,7 @@ pub struct SwarmBody {
 }
 
 /// Swarming: the owner asks the queue's members with a skill for help; ownership stays.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/swarm", tag = "routing", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn swarm(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -843,6 +866,7 @@ fn course_json(c: &backline_store::Course, with_answers: bool) -> Value {
         "questions": c.questions.iter().map(|q| if with_answers { json!(q) } else { json!({"text": q.text, "choices": q.choices}) }).collect::<Vec<_>>()})
 }
 
+#[utoipa::path(get, path = "/api/v1/courses", tag = "training", responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn courses(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -858,6 +882,7 @@ pub async fn courses(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/courses", tag = "training", request_body = Object, responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_course(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -906,6 +931,7 @@ pub struct AttemptBody {
 }
 
 /// A partner technician takes a course's test; a pass issues a certificate.
+#[utoipa::path(post, path = "/api/v1/courses/{id}/attempts", tag = "training", params(("id" = i64, Path)), request_body = Object, responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn attempt(
     State(state): State<AppState>,
     Caller(caller): Caller,
