@@ -4,6 +4,7 @@
 //! what a valid case looks like, how a partner is flagged) are tested without a database.
 
 pub mod case;
+pub mod crisis;
 pub mod ids;
 pub mod knowledge;
 pub mod org;
