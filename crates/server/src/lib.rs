@@ -5,9 +5,11 @@
 pub mod api;
 pub mod auth;
 pub mod case_service;
+pub mod crisis_service;
 pub mod error;
 pub mod indexer;
 pub mod knowledge_service;
+pub mod mail;
 pub mod metrics;
 pub mod partner_service;
 mod token_cache;
@@ -27,6 +29,8 @@ pub struct AppState {
     pub store: Store,
     pub metrics: Arc<metrics::Metrics>,
     tokens: Arc<token_cache::TokenCache>,
+    /// Where people reach this installation, for links in email (`--public-url`).
+    pub public_url: String,
     /// Routing rules and partner agreements, cached for case creation.
     pub partners: Arc<partner_service::PartnerCache>,
     /// Add `Secure` to cookies; off only for plain-HTTP development and tests.
@@ -36,6 +40,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Sets the base URL used in links sent by email (no trailing slash).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').to_string();
+        self
+    }
+
     pub fn new(store: Store, secure_cookies: bool, search: indexer::SearchState) -> Self {
         AppState {
             store,
@@ -43,6 +53,7 @@ impl AppState {
             metrics: Arc::default(),
             tokens: Arc::default(),
             partners: Arc::default(),
+            public_url: "http://127.0.0.1:8080".into(),
             secure_cookies,
         }
     }

@@ -9,6 +9,7 @@
 mod batch;
 mod cases;
 mod changes;
+pub mod crisis;
 mod error;
 mod knowledge;
 mod models;

@@ -2,6 +2,7 @@
 //! generated from the handlers' annotations.
 
 pub mod cases;
+pub mod crisis;
 pub mod extract;
 pub mod knowledge;
 pub mod orgs;
@@ -32,9 +33,14 @@ use utoipa::OpenApi;
         partners::update_rule, partners::delete_rule, partners::order_rules, partners::test_rules,
         partners::queues, partners::create_queue, partners::set_member, partners::escalate,
         partners::swarm, partners::courses, partners::create_course, partners::attempt,
+        crisis::services, crisis::create_service, crisis::set_customers, crisis::roster, crisis::set_roster,
+        crisis::alertmanager, crisis::signal, crisis::signal_groups, crisis::dismiss, crisis::declare,
+        crisis::drill, crisis::incidents, crisis::incident, crisis::update, crisis::long_resolution,
+        crisis::notifications, crisis::postmortem, crisis::save_postmortem, crisis::publish_postmortem,
+        crisis::get_template, crisis::put_template,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"))
 )]
 pub struct ApiDoc;
 

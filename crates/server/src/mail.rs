@@ -1,0 +1,139 @@
+//! The mail worker: sends what the outbox holds, through SMTP, with retries and backoff.
+//!
+//! Rows are claimed for a minute before sending (on PostgreSQL with `SKIP LOCKED`), so with
+//! several nodes each message goes out from one of them; a row is marked sent as soon as the
+//! SMTP server accepts it. A node that dies mid-send leaves its claim to lapse and the message
+//! is sent after that by whichever node is running.
+
+use backline_store::crisis::OutboxMail;
+use backline_store::Store;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+const BATCH: i64 = 20;
+const LEASE_MS: i64 = 60_000;
+const MAX_ATTEMPTS: i64 = 8;
+
+/// Where mail goes: `smtp://host:port` (plain SMTP, as to a local relay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpTarget {
+    pub host: String,
+    pub port: u16,
+}
+
+impl SmtpTarget {
+    pub fn parse(url: &str) -> Result<SmtpTarget, String> {
+        let rest = url
+            .trim()
+            .strip_prefix("smtp://")
+            .ok_or_else(|| format!("{url:?}: the SMTP URL must look like smtp://host:port"))?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) => (
+                host,
+                port.parse::<u16>()
+                    .map_err(|_| format!("{url:?}: {port:?} is not a port number"))?,
+            ),
+            None => (rest, 25),
+        };
+        if host.is_empty() {
+            return Err(format!("{url:?}: no host"));
+        }
+        Ok(SmtpTarget {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+/// Starts the worker. Without a target, mail waits in the outbox (and `/metrics` says so).
+pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
+    let Some(target) = target else {
+        tracing::warn!("no --smtp-url: outgoing email waits in the outbox");
+        return;
+    };
+    tokio::spawn(async move {
+        let transport: AsyncSmtpTransport<Tokio1Executor> =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&target.host)
+                .port(target.port)
+                .timeout(Some(Duration::from_secs(20)))
+                .build();
+        loop {
+            match store.claim_mails(BATCH, LEASE_MS).await {
+                Ok(batch) if !batch.is_empty() => {
+                    for mail in batch {
+                        send_one(&store, &transport, &from, mail).await;
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming mail failed"),
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+}
+
+async fn send_one(store: &Store, transport: &AsyncSmtpTransport<Tokio1Executor>, from: &str, mail: OutboxMail) {
+    let message = Message::builder()
+        .from(from.parse().unwrap_or_else(|_| "backline@localhost".parse().expect("static address")))
+        .to(match mail.recipient.parse() {
+            Ok(to) => to,
+            Err(e) => {
+                let _ = store.mail_failed(mail.id, &format!("bad recipient: {e}"), None).await;
+                return;
+            }
+        })
+        .subject(&mail.subject)
+        // A stable id: a receiver that sees the same message twice can tell.
+        .message_id(Some(format!("<outbox-{}@backline>", mail.id)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body.clone());
+    let message = match message {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = store.mail_failed(mail.id, &format!("unbuildable: {e}"), None).await;
+            return;
+        }
+    };
+    match transport.send(message).await {
+        Ok(_) => {
+            if let Err(e) = store.mail_sent(mail.id).await {
+                tracing::error!(error = %e, id = mail.id, "mail sent but not marked; it may be sent again");
+            }
+        }
+        Err(e) => {
+            let retry_at = (mail.attempts < MAX_ATTEMPTS)
+                .then(|| backline_store::now_millis() + backoff_ms(mail.attempts));
+            tracing::warn!(error = %e, id = mail.id, attempts = mail.attempts, "sending mail failed");
+            let _ = store.mail_failed(mail.id, &e.to_string(), retry_at).await;
+        }
+    }
+}
+
+/// 1 s, 2 s, 4 s... at most 5 minutes between attempts.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    (1_000_i64 << attempts.clamp(0, 20)).min(300_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_are_read_strictly() {
+        assert_eq!(SmtpTarget::parse("smtp://127.0.0.1:2525").unwrap(), SmtpTarget { host: "127.0.0.1".into(), port: 2525 });
+        assert_eq!(SmtpTarget::parse("smtp://mail.example").unwrap().port, 25);
+        assert!(SmtpTarget::parse("http://x:25").is_err());
+        assert!(SmtpTarget::parse("smtp://x:port").is_err());
+        assert!(SmtpTarget::parse("smtp://:25").is_err());
+    }
+
+    #[test]
+    fn retries_back_off_up_to_five_minutes() {
+        assert_eq!(backoff_ms(0), 1_000);
+        assert_eq!(backoff_ms(3), 8_000);
+        assert_eq!(backoff_ms(12), 300_000);
+    }
+}
