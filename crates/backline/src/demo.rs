@@ -591,6 +591,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 .await?;
         }
     }
+    crisis_setup(store, &agents).await?;
     writeln!(
         out,
         "Demo data created: {} partners, {} customers, {} agents, {CASES} cases, {} articles.",
@@ -805,6 +806,87 @@ async fn partner_program(
             .await?;
     }
     Ok(agreements)
+}
+
+/// The service catalogue, which customers use what, and the crisis roster.
+async fn crisis_setup(store: &Store, agents: &[(UserId, i64)]) -> anyhow::Result<()> {
+    use backline_domain::crisis::{RosterRole, ServiceKind};
+    use backline_store::crisis::RosterEntry;
+    let services = [
+        (
+            "backup-eu",
+            "Backup cloud (EU)",
+            ServiceKind::Region,
+            "Backup",
+            &["globex", "hooli", "wayne-foods", "tyrell-retail"][..],
+        ),
+        (
+            "backup-us",
+            "Backup cloud (US)",
+            ServiceKind::Region,
+            "Backup",
+            &["initech", "stark-logistics", "pied-piper", "cyberdyne"][..],
+        ),
+        (
+            "vault-cloud",
+            "Vault cloud",
+            ServiceKind::Service,
+            "Vault",
+            &[
+                "globex",
+                "umbrella-health",
+                "massive-dynamic",
+                "soylent-energy",
+            ][..],
+        ),
+        (
+            "sync-relay",
+            "Sync relay",
+            ServiceKind::Server,
+            "Sync",
+            &["hooli", "pied-piper", "wonka-media", "initech"][..],
+        ),
+        (
+            "portal",
+            "Customer portal",
+            ServiceKind::Tool,
+            "Web",
+            &[][..],
+        ),
+    ];
+    for (slug, name, kind, group, customers) in services {
+        let service = store.create_service(slug, name, kind, group).await?;
+        let mut orgs = Vec::new();
+        for customer in customers {
+            if let Ok(org) = store.org_by_slug(customer).await {
+                orgs.push(org.id);
+            }
+        }
+        store.set_service_customers(service.id, &orgs).await?;
+    }
+    let mut roster = vec![RosterEntry {
+        role: RosterRole::Executive,
+        name: "Northwind admin".into(),
+        email: "admin@northwind.example".into(),
+        phone: "+1 555 0100".into(),
+    }];
+    for (i, (agent, tier)) in agents.iter().enumerate() {
+        let user = store.user(*agent).await?;
+        let role = match (tier, i % 2) {
+            (1, _) => RosterRole::SupportCommunications,
+            (2, 0) => RosterRole::Csm,
+            (2, _) => RosterRole::MarketingCommunications,
+            _ => RosterRole::Operations,
+        };
+        roster.push(RosterEntry {
+            role,
+            name: user.name,
+            email: user.email,
+            phone: String::new(),
+        });
+    }
+    store.set_roster(&roster).await?;
+    Ok(())
 }
 
 fn print_logins(out: &mut dyn Write) -> anyhow::Result<()> {

@@ -82,6 +82,19 @@ enum Command {
         /// This node's search index folder (default: `search` inside --data). Each node has its own.
         #[arg(long, env = "BACKLINE_INDEX_DIR")]
         index_dir: Option<PathBuf>,
+        /// Where outgoing email goes: smtp://host:port. Without it, mail waits in the outbox.
+        #[arg(long, env = "BACKLINE_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The sender of outgoing email.
+        #[arg(
+            long,
+            env = "BACKLINE_MAIL_FROM",
+            default_value = "support@backline.localhost"
+        )]
+        mail_from: String,
+        /// How people reach this installation, for links in email (default: http://LISTEN).
+        #[arg(long, env = "BACKLINE_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Rebuild the search index from the database (stop the server that uses it first).
     Reindex {
@@ -235,7 +248,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             secure_cookies,
             index_dir,
+            smtp_url,
+            mail_from,
+            public_url,
         } => {
+            let smtp = smtp_url
+                .as_deref()
+                .filter(|u| !u.trim().is_empty())
+                .map(backline_server::mail::SmtpTarget::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?;
             let db = store.open().await?;
             if demo {
                 demo::fill(&db, &mut std::io::stderr()).await?;
@@ -248,7 +270,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("listening on {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, database = db.backend().as_str(), "backline is serving");
-            let state = backline_server::AppState::new(db.clone(), secure_cookies, search);
+            let public_url = public_url.unwrap_or_else(|| {
+                format!("http://{}", listener.local_addr().map_or(listen, |a| a))
+            });
+            let state = backline_server::AppState::new(db.clone(), secure_cookies, search)
+                .with_public_url(&public_url);
+            backline_server::mail::start(db.clone(), smtp, mail_from);
+            backline_server::crisis_service::start_cadence(
+                state.clone(),
+                std::time::Duration::from_secs(15),
+            );
             backline_server::serve(listener, state).await?;
             db.close().await;
         }

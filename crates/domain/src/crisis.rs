@@ -140,7 +140,10 @@ pub fn business_days_after(from: time::Date, n: u32) -> time::Date {
     let mut left = n;
     while left > 0 {
         day = day.next_day().unwrap_or(day);
-        if !matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday) {
+        if !matches!(
+            day.weekday(),
+            time::Weekday::Saturday | time::Weekday::Sunday
+        ) {
             left -= 1;
         }
     }
@@ -151,18 +154,33 @@ pub fn business_days_after(from: time::Date, n: u32) -> time::Date {
 pub fn repeated_cause(category: &str, history: &[(String, i64)], now: i64) -> bool {
     let category = category.trim().to_lowercase();
     !category.is_empty()
-        && history
-            .iter()
-            .any(|(c, at)| c.trim().to_lowercase() == category && now - at <= 90 * 24 * HOUR_MS && *at <= now)
+        && history.iter().any(|(c, at)| {
+            c.trim().to_lowercase() == category && now - at <= 90 * 24 * HOUR_MS && *at <= now
+        })
 }
 
 /// The variables each template may use.
 pub fn template_variables(kind: TemplateKind) -> &'static [&'static str] {
     match kind {
-        TemplateKind::Alert | TemplateKind::Update | TemplateKind::Resolved => {
-            &["title", "services", "impact", "state", "nature", "message", "eta", "next_update", "status_url"]
-        }
-        TemplateKind::Postmortem => &["title", "services", "summary", "root_cause", "customer_edition", "status_url"],
+        TemplateKind::Alert | TemplateKind::Update | TemplateKind::Resolved => &[
+            "title",
+            "services",
+            "impact",
+            "state",
+            "nature",
+            "message",
+            "eta",
+            "next_update",
+            "status_url",
+        ],
+        TemplateKind::Postmortem => &[
+            "title",
+            "services",
+            "summary",
+            "root_cause",
+            "customer_edition",
+            "status_url",
+        ],
         TemplateKind::Signal => &["service", "title", "detail", "count", "console_url"],
         TemplateKind::Reminder => &["title", "next_update", "console_url"],
         TemplateKind::Confirm => &["services", "confirm_url", "unsubscribe_url"],
@@ -191,7 +209,13 @@ pub fn check_template(kind: TemplateKind, template: &Template) -> Result<(), Fie
             };
             let name = rest[open + 2..open + close].trim();
             if !template_variables(kind).contains(&name) {
-                errors.add(field, format!("unknown variable {{{{{name}}}}}; this template knows: {}", template_variables(kind).join(", ")));
+                errors.add(
+                    field,
+                    format!(
+                        "unknown variable {{{{{name}}}}}; this template knows: {}",
+                        template_variables(kind).join(", ")
+                    ),
+                );
             }
             rest = &rest[open + close + 2..];
         }
@@ -275,13 +299,36 @@ mod tests {
     #[test]
     fn only_users_of_affected_customers_and_subscribers_hear() {
         let usage = [(OrgId(1), 10), (OrgId(2), 20), (OrgId(3), 10)];
-        let user = |email: &str, org: i64, never: bool| Contact { email: email.into(), org: Some(OrgId(org)), no_vendor_contact: never };
-        let users = [user("a@one", 1, false), user("b@two", 2, false), user("c@three", 3, true), Contact { email: "staff@vendor".into(), org: None, no_vendor_contact: false }];
-        let subscribers = [("Fan@Example".to_string(), 10), ("other@example".to_string(), 30), ("a@one".to_string(), 10)];
+        let user = |email: &str, org: i64, never: bool| Contact {
+            email: email.into(),
+            org: Some(OrgId(org)),
+            no_vendor_contact: never,
+        };
+        let users = [
+            user("a@one", 1, false),
+            user("b@two", 2, false),
+            user("c@three", 3, true),
+            Contact {
+                email: "staff@vendor".into(),
+                org: None,
+                no_vendor_contact: false,
+            },
+        ];
+        let subscribers = [
+            ("Fan@Example".to_string(), 10),
+            ("other@example".to_string(), 30),
+            ("a@one".to_string(), 10),
+        ];
         // Service 10: org 1 (a@one) and org 3 (kept away by its partner), plus one subscriber;
         // a@one subscribed too but hears once.
-        assert_eq!(incident_audience(&[10], &usage, &users, &subscribers), vec!["a@one", "fan@example"]);
-        assert_eq!(incident_audience(&[20], &usage, &users, &subscribers), vec!["b@two"]);
+        assert_eq!(
+            incident_audience(&[10], &usage, &users, &subscribers),
+            vec!["a@one", "fan@example"]
+        );
+        assert_eq!(
+            incident_audience(&[20], &usage, &users, &subscribers),
+            vec!["b@two"]
+        );
         assert!(incident_audience(&[99], &usage, &users, &subscribers).is_empty());
     }
 
@@ -290,33 +337,72 @@ mod tests {
         let next = 60 * MIN;
         let last = 0;
         // 45 minutes in: nothing yet.
-        assert_eq!(cadence(45 * MIN, IncidentState::Identified, Some(next), last, false), Cadence::default());
+        assert_eq!(
+            cadence(45 * MIN, IncidentState::Identified, Some(next), last, false),
+            Cadence::default()
+        );
         // 50 minutes in: 10 minutes before the committed time, remind.
         assert!(cadence(50 * MIN, IncidentState::Identified, Some(next), last, false).remind);
         // 60 minutes: overdue, no longer a reminder.
         let at_hour = cadence(60 * MIN, IncidentState::Identified, Some(next), last, false);
         assert!(at_hour.overdue && !at_hour.remind && !at_hour.hourly_rule_broken);
         // 61 minutes without an update breaks the hourly rule, unless the path is known long.
-        assert!(cadence(61 * MIN, IncidentState::Identified, Some(3 * next), last, false).hourly_rule_broken);
-        assert!(!cadence(61 * MIN, IncidentState::Identified, Some(3 * next), last, true).hourly_rule_broken);
+        assert!(
+            cadence(
+                61 * MIN,
+                IncidentState::Identified,
+                Some(3 * next),
+                last,
+                false
+            )
+            .hourly_rule_broken
+        );
+        assert!(
+            !cadence(
+                61 * MIN,
+                IncidentState::Identified,
+                Some(3 * next),
+                last,
+                true
+            )
+            .hourly_rule_broken
+        );
         // Resolved incidents owe nothing.
-        assert_eq!(cadence(500 * MIN, IncidentState::Resolved, Some(next), last, false), Cadence::default());
+        assert_eq!(
+            cadence(500 * MIN, IncidentState::Resolved, Some(next), last, false),
+            Cadence::default()
+        );
     }
 
     #[test]
     fn post_mortems_are_due_in_business_days() {
         // Thursday 2026-11-19 + 3 business days = Tuesday 2026-11-24 (skipping the weekend).
-        assert_eq!(business_days_after(date!(2026 - 11 - 19), 3), date!(2026 - 11 - 24));
+        assert_eq!(
+            business_days_after(date!(2026 - 11 - 19), 3),
+            date!(2026 - 11 - 24)
+        );
         // Saturday + 1 = Monday; Monday + 5 = next Monday.
-        assert_eq!(business_days_after(date!(2026 - 11 - 21), 1), date!(2026 - 11 - 23));
-        assert_eq!(business_days_after(date!(2026 - 11 - 23), 5), date!(2026 - 11 - 30));
-        assert_eq!(business_days_after(date!(2026 - 11 - 23), 0), date!(2026 - 11 - 23));
+        assert_eq!(
+            business_days_after(date!(2026 - 11 - 21), 1),
+            date!(2026 - 11 - 23)
+        );
+        assert_eq!(
+            business_days_after(date!(2026 - 11 - 23), 5),
+            date!(2026 - 11 - 30)
+        );
+        assert_eq!(
+            business_days_after(date!(2026 - 11 - 23), 0),
+            date!(2026 - 11 - 23)
+        );
     }
 
     #[test]
     fn a_cause_seen_twice_in_ninety_days_is_repeated() {
         let day = 24 * HOUR_MS;
-        let history = [("Capacity".to_string(), 10 * day), ("network".to_string(), 50 * day)];
+        let history = [
+            ("Capacity".to_string(), 10 * day),
+            ("network".to_string(), 50 * day),
+        ];
         assert!(repeated_cause("capacity ", &history, 95 * day));
         // 101 days later it no longer counts.
         assert!(!repeated_cause("capacity", &history, 101 * day));
@@ -326,14 +412,23 @@ mod tests {
 
     #[test]
     fn templates_are_checked_and_rendered() {
-        let ok = Template { subject: "{{title}}".into(), body: "See {{ status_url }}".into() };
+        let ok = Template {
+            subject: "{{title}}".into(),
+            body: "See {{ status_url }}".into(),
+        };
         assert!(check_template(TemplateKind::Alert, &ok).is_ok());
-        let bad = Template { subject: "{{nope}}".into(), body: "{{title".into() };
+        let bad = Template {
+            subject: "{{nope}}".into(),
+            body: "{{title".into(),
+        };
         let errors = check_template(TemplateKind::Alert, &bad).unwrap_err();
         assert!(errors.0["subject"].contains("unknown variable {{nope}}"));
         assert!(errors.0["body"].contains("never closed"));
         for kind in TemplateKind::ALL {
-            assert!(check_template(*kind, &default_template(*kind)).is_ok(), "{kind}");
+            assert!(
+                check_template(*kind, &default_template(*kind)).is_ok(),
+                "{kind}"
+            );
         }
     }
 

@@ -23,12 +23,18 @@ pub fn staff_only(caller: &User) -> ApiResult<()> {
     if caller.role.is_staff() {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("crisis management is for vendor staff".into()))
+        Err(ApiError::Forbidden(
+            "crisis management is for vendor staff".into(),
+        ))
     }
 }
 
 pub async fn template(state: &AppState, kind: TemplateKind) -> ApiResult<Template> {
-    Ok(state.store.template(kind).await?.unwrap_or_else(|| default_template(kind)))
+    Ok(state
+        .store
+        .template(kind)
+        .await?
+        .unwrap_or_else(|| default_template(kind)))
 }
 
 /// The end of the business day `POSTMORTEM_BUSINESS_DAYS` after `from_ms`.
@@ -42,10 +48,18 @@ pub fn postmortem_due(from_ms: i64) -> i64 {
 }
 
 fn services_text(services: &[Service]) -> String {
-    services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+    services
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn incident_vars(state: &AppState, incident: &Incident, message: &str) -> BTreeMap<&'static str, String> {
+fn incident_vars(
+    state: &AppState,
+    incident: &Incident,
+    message: &str,
+) -> BTreeMap<&'static str, String> {
     BTreeMap::from([
         ("title", incident.title.clone()),
         ("services", services_text(&incident.services)),
@@ -53,19 +67,42 @@ fn incident_vars(state: &AppState, incident: &Incident, message: &str) -> BTreeM
         ("state", incident.state.to_string()),
         ("nature", incident.nature.clone()),
         ("message", message.to_string()),
-        ("eta", if incident.eta.is_empty() { "not known yet".into() } else { incident.eta.clone() }),
-        ("next_update", incident.next_update_at.map(format_time).unwrap_or_else(|| "none: this is the last message".into())),
-        ("status_url", format!("{}/status#incident-{}", state.public_url, incident.id)),
+        (
+            "eta",
+            if incident.eta.is_empty() {
+                "not known yet".into()
+            } else {
+                incident.eta.clone()
+            },
+        ),
+        (
+            "next_update",
+            incident
+                .next_update_at
+                .map(format_time)
+                .unwrap_or_else(|| "none: this is the last message".into()),
+        ),
+        (
+            "status_url",
+            format!("{}/status#incident-{}", state.public_url, incident.id),
+        ),
     ])
 }
 
 /// Who hears about an incident: for a drill, the roster only; otherwise the users of the
 /// customers that use an affected service (as their agreements allow) and the service's
 /// confirmed status subscribers, each with a one-click unsubscribe link where it applies.
-async fn audience(state: &AppState, services: &[Service], dry_run: bool) -> ApiResult<Vec<(String, Option<String>)>> {
+async fn audience(
+    state: &AppState,
+    services: &[Service],
+    dry_run: bool,
+) -> ApiResult<Vec<(String, Option<String>)>> {
     if dry_run {
         let roster = state.store.roster().await?;
-        let mut emails: Vec<String> = roster.into_iter().map(|r| r.email.trim().to_lowercase()).collect();
+        let mut emails: Vec<String> = roster
+            .into_iter()
+            .map(|r| r.email.trim().to_lowercase())
+            .collect();
         emails.sort();
         emails.dedup();
         return Ok(emails.into_iter().map(|e| (e, None)).collect());
@@ -107,7 +144,10 @@ fn mails_for(recipients: &[(String, Option<String>)], message: &Template, kind: 
             recipient: email.clone(),
             subject: message.subject.clone(),
             body: match unsubscribe {
-                Some(url) => format!("{}\n\n--\nYou subscribed on our status page. Unsubscribe: {url}", message.body),
+                Some(url) => format!(
+                    "{}\n\n--\nYou subscribed on our status page. Unsubscribe: {url}",
+                    message.body
+                ),
                 None => message.body.clone(),
             },
             kind: kind.to_string(),
@@ -115,7 +155,11 @@ fn mails_for(recipients: &[(String, Option<String>)], message: &Template, kind: 
         .collect()
 }
 
-async fn services_by_slug(state: &AppState, slugs: &[String], errors: &mut FieldErrors) -> ApiResult<Vec<Service>> {
+async fn services_by_slug(
+    state: &AppState,
+    slugs: &[String],
+    errors: &mut FieldErrors,
+) -> ApiResult<Vec<Service>> {
     let mut out = Vec::new();
     for slug in slugs {
         match state.store.service_by_slug(slug.trim()).await {
@@ -139,7 +183,8 @@ fn eta_text(eta: Option<&str>, errors: &mut FieldErrors) -> String {
     let Some(eta) = eta.map(str::trim).filter(|e| !e.is_empty()) else {
         return String::new();
     };
-    if let Ok(at) = time::OffsetDateTime::parse(eta, &time::format_description::well_known::Rfc3339) {
+    if let Ok(at) = time::OffsetDateTime::parse(eta, &time::format_description::well_known::Rfc3339)
+    {
         return format_time((at.unix_timestamp_nanos() / 1_000_000) as i64);
     }
     if eta.chars().count() > 100 {
@@ -156,19 +201,24 @@ fn next_update(text: Option<&str>, required: bool, errors: &mut FieldErrors) -> 
             }
             None
         }
-        Some(t) => match time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-            Ok(at) => {
-                let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-                if ms <= now_millis() {
-                    errors.add("next_update_at", "must be in the future");
+        Some(t) => {
+            match time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+                Ok(at) => {
+                    let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
+                    if ms <= now_millis() {
+                        errors.add("next_update_at", "must be in the future");
+                    }
+                    Some(ms)
                 }
-                Some(ms)
+                Err(_) => {
+                    errors.add(
+                        "next_update_at",
+                        "expected an RFC 3339 time such as 2026-11-23T15:30:00Z",
+                    );
+                    None
+                }
             }
-            Err(_) => {
-                errors.add("next_update_at", "expected an RFC 3339 time such as 2026-11-23T15:30:00Z");
-                None
-            }
-        },
+        }
     }
 }
 
@@ -186,7 +236,12 @@ pub struct Declaration {
 
 /// Declares a formal incident (or, with `dry_run`, a drill that only the roster hears of) and
 /// alerts its audience, in one transaction.
-pub async fn declare(state: &AppState, caller: &User, d: Declaration, dry_run: bool) -> ApiResult<Incident> {
+pub async fn declare(
+    state: &AppState,
+    caller: &User,
+    d: Declaration,
+    dry_run: bool,
+) -> ApiResult<Incident> {
     staff_only(caller)?;
     let mut errors = FieldErrors::new();
     let title = d.title.trim().to_string();
@@ -231,7 +286,10 @@ pub async fn declare(state: &AppState, caller: &User, d: Declaration, dry_run: b
     let mut message = render(&template(state, TemplateKind::Alert).await?, &vars);
     if dry_run {
         message.subject = format!("[DRILL] {}", message.subject);
-        message.body = format!("This is a drill: only the crisis roster receives it.\n\n{}", message.body);
+        message.body = format!(
+            "This is a drill: only the crisis roster receives it.\n\n{}",
+            message.body
+        );
     }
     let id = state
         .store
@@ -267,7 +325,12 @@ pub struct UpdateInput {
 
 /// Posts an update to the incident's audience; resolution sends the end notice and opens the
 /// post-mortem. Without `next_update_at` (unless resolving) nothing is stored or sent.
-pub async fn post_update(state: &AppState, caller: &User, id: i64, input: UpdateInput) -> ApiResult<Incident> {
+pub async fn post_update(
+    state: &AppState,
+    caller: &User,
+    id: i64,
+    input: UpdateInput,
+) -> ApiResult<Incident> {
     staff_only(caller)?;
     let incident = state.store.incident(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::NotFound("incident"),
@@ -286,7 +349,10 @@ pub async fn post_update(state: &AppState, caller: &User, id: i64, input: Update
     let eta = input.eta.as_deref().map(|e| eta_text(Some(e), &mut errors));
     errors.into_result()?;
     if incident.state == IncidentState::Resolved {
-        return Err(ApiError::Conflict { code: "resolved", message: "the incident is already resolved".into() });
+        return Err(ApiError::Conflict {
+            code: "resolved",
+            message: "the incident is already resolved".into(),
+        });
     }
     let mut after = incident.clone();
     after.state = new_state;
@@ -294,12 +360,23 @@ pub async fn post_update(state: &AppState, caller: &User, id: i64, input: Update
     if let Some(eta) = &eta {
         after.eta = eta.clone();
     }
-    let kind = if resolved { TemplateKind::Resolved } else { TemplateKind::Update };
-    let mut message = render(&template(state, kind).await?, &incident_vars(state, &after, input.message.trim()));
+    let kind = if resolved {
+        TemplateKind::Resolved
+    } else {
+        TemplateKind::Update
+    };
+    let mut message = render(
+        &template(state, kind).await?,
+        &incident_vars(state, &after, input.message.trim()),
+    );
     if incident.dry_run {
         message.subject = format!("[DRILL] {}", message.subject);
     }
-    let recipients = if incident.public { audience(state, &incident.services, incident.dry_run).await? } else { Vec::new() };
+    let recipients = if incident.public {
+        audience(state, &incident.services, incident.dry_run).await?
+    } else {
+        Vec::new()
+    };
     state
         .store
         .add_incident_update(
@@ -316,26 +393,42 @@ pub async fn post_update(state: &AppState, caller: &User, id: i64, input: Update
         )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict { code: "resolved", message },
+            StoreError::Conflict(message) => ApiError::Conflict {
+                code: "resolved",
+                message,
+            },
             other => other.into(),
         })?;
     Ok(state.store.incident(id).await?)
 }
 
 /// Records signals; a signal that opens a new group alerts the support and operations roster.
-pub async fn record_signals(state: &AppState, signals: Vec<NewSignal>) -> ApiResult<Vec<(i64, bool)>> {
+pub async fn record_signals(
+    state: &AppState,
+    signals: Vec<NewSignal>,
+) -> ApiResult<Vec<(i64, bool)>> {
     let roster = state.store.roster().await?;
     let to: Vec<String> = roster
         .iter()
-        .filter(|r| matches!(r.role, RosterRole::SupportCommunications | RosterRole::Operations))
+        .filter(|r| {
+            matches!(
+                r.role,
+                RosterRole::SupportCommunications | RosterRole::Operations
+            )
+        })
         .map(|r| r.email.clone())
         .collect();
     let services = state.store.services().await?;
     let mut out = Vec::new();
     for signal in signals {
-        let service = signal.service.and_then(|id| services.iter().find(|s| s.id == id));
+        let service = signal
+            .service
+            .and_then(|id| services.iter().find(|s| s.id == id));
         let vars = BTreeMap::from([
-            ("service", service.map_or("an unknown service".into(), |s| s.name.clone())),
+            (
+                "service",
+                service.map_or("an unknown service".into(), |s| s.name.clone()),
+            ),
             ("title", signal.title.clone()),
             ("detail", signal.detail.clone()),
             ("count", "1".to_string()),
@@ -344,7 +437,12 @@ pub async fn record_signals(state: &AppState, signals: Vec<NewSignal>) -> ApiRes
         let message = render(&template(state, TemplateKind::Signal).await?, &vars);
         let mails: Vec<Mail> = to
             .iter()
-            .map(|email| Mail { recipient: email.clone(), subject: message.subject.clone(), body: message.body.clone(), kind: "signal".into() })
+            .map(|email| Mail {
+                recipient: email.clone(),
+                subject: message.subject.clone(),
+                body: message.body.clone(),
+                kind: "signal".into(),
+            })
             .collect();
         out.push(state.store.record_signal(&signal, &mails).await?);
     }
@@ -353,7 +451,12 @@ pub async fn record_signals(state: &AppState, signals: Vec<NewSignal>) -> ApiRes
 
 /// Operations decide a signal needs no formal incident: it goes straight to a post-mortem,
 /// as an internal incident nobody outside is told about.
-pub async fn dismiss(state: &AppState, caller: &User, group: i64, reason: &str) -> ApiResult<Incident> {
+pub async fn dismiss(
+    state: &AppState,
+    caller: &User,
+    group: i64,
+    reason: &str,
+) -> ApiResult<Incident> {
     staff_only(caller)?;
     let groups = state.store.signal_groups(true).await?;
     let Some(g) = groups.into_iter().find(|g| g.id == group) else {
@@ -384,25 +487,47 @@ pub async fn dismiss(state: &AppState, caller: &User, group: i64, reason: &str) 
 }
 
 /// Saves a post-mortem; a root-cause category seen within 90 days flags it for executives.
-pub async fn save_postmortem(state: &AppState, caller: &User, mut pm: Postmortem) -> ApiResult<Postmortem> {
+pub async fn save_postmortem(
+    state: &AppState,
+    caller: &User,
+    mut pm: Postmortem,
+) -> ApiResult<Postmortem> {
     staff_only(caller)?;
     let incident = state.store.incident(pm.incident_id).await?;
     let history = state.store.cause_history(pm.incident_id).await?;
     pm.executive_review = repeated_cause(&pm.category, &history, incident.declared_at);
-    state.store.save_postmortem(&pm, caller.id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::Conflict { code: "not_resolved", message: "the post-mortem opens when the incident is resolved".into() },
-        other => other.into(),
-    })?;
-    state.store.postmortem(pm.incident_id).await?.ok_or(ApiError::NotFound("post-mortem"))
+    state
+        .store
+        .save_postmortem(&pm, caller.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::Conflict {
+                code: "not_resolved",
+                message: "the post-mortem opens when the incident is resolved".into(),
+            },
+            other => other.into(),
+        })?;
+    state
+        .store
+        .postmortem(pm.incident_id)
+        .await?
+        .ok_or(ApiError::NotFound("post-mortem"))
 }
 
 /// Sends the customer edition to the incident's audience.
 pub async fn publish_postmortem(state: &AppState, caller: &User, id: i64) -> ApiResult<()> {
     staff_only(caller)?;
     let incident = state.store.incident(id).await?;
-    let pm = state.store.postmortem(id).await?.ok_or(ApiError::NotFound("post-mortem"))?;
+    let pm = state
+        .store
+        .postmortem(id)
+        .await?
+        .ok_or(ApiError::NotFound("post-mortem"))?;
     if pm.customer_edition.trim().is_empty() {
-        return Err(ApiError::validation("customer_edition", "write the customer edition before publishing"));
+        return Err(ApiError::validation(
+            "customer_edition",
+            "write the customer edition before publishing",
+        ));
     }
     let vars = BTreeMap::from([
         ("title", incident.title.clone()),
@@ -410,16 +535,30 @@ pub async fn publish_postmortem(state: &AppState, caller: &User, id: i64) -> Api
         ("summary", pm.summary.clone()),
         ("root_cause", pm.root_cause.clone()),
         ("customer_edition", pm.customer_edition.clone()),
-        ("status_url", format!("{}/status#incident-{}", state.public_url, incident.id)),
+        (
+            "status_url",
+            format!("{}/status#incident-{}", state.public_url, incident.id),
+        ),
     ]);
     let message = render(&template(state, TemplateKind::Postmortem).await?, &vars);
-    let recipients = if incident.public { audience(state, &incident.services, incident.dry_run).await? } else { Vec::new() };
+    let recipients = if incident.public {
+        audience(state, &incident.services, incident.dry_run).await?
+    } else {
+        Vec::new()
+    };
     state
         .store
-        .publish_postmortem(id, caller.id, &mails_for(&recipients, &message, "postmortem"))
+        .publish_postmortem(
+            id,
+            caller.id,
+            &mails_for(&recipients, &message, "postmortem"),
+        )
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict { code: "published", message },
+            StoreError::Conflict(message) => ApiError::Conflict {
+                code: "published",
+                message,
+            },
             other => other.into(),
         })
 }
@@ -436,13 +575,25 @@ pub async fn subscribe(state: &AppState, email: &str, services: &[String]) -> Ap
     let vars = BTreeMap::from([
         ("services", services_text(&found)),
         ("confirm_url", format!("{base}/status/confirm/{token}")),
-        ("unsubscribe_url", format!("{base}/status/unsubscribe/{token}")),
+        (
+            "unsubscribe_url",
+            format!("{base}/status/unsubscribe/{token}"),
+        ),
     ]);
     let message = render(&template(state, TemplateKind::Confirm).await?, &vars);
     let rows: Vec<(i64, String)> = found.iter().map(|s| (s.id, token.clone())).collect();
     state
         .store
-        .subscribe(&email, &rows, &Mail { recipient: email.clone(), subject: message.subject, body: message.body, kind: "confirm".into() })
+        .subscribe(
+            &email,
+            &rows,
+            &Mail {
+                recipient: email.clone(),
+                subject: message.subject,
+                body: message.body,
+                kind: "confirm".into(),
+            },
+        )
         .await?;
     Ok(())
 }
@@ -475,25 +626,51 @@ pub async fn check_cadence(state: &AppState) -> ApiResult<()> {
         .map(|r| r.email.clone())
         .collect();
     for incident in open.iter().filter(|i| i.public) {
-        let c = cadence(now, incident.state, incident.next_update_at, incident.last_update_at, incident.long_resolution);
+        let c = cadence(
+            now,
+            incident.state,
+            incident.next_update_at,
+            incident.last_update_at,
+            incident.long_resolution,
+        );
         if c.remind && incident.reminded_for != incident.next_update_at {
             let vars = BTreeMap::from([
                 ("title", incident.title.clone()),
-                ("next_update", incident.next_update_at.map(format_time).unwrap_or_default()),
-                ("console_url", format!("{}/incidents/{}", state.public_url, incident.id)),
+                (
+                    "next_update",
+                    incident.next_update_at.map(format_time).unwrap_or_default(),
+                ),
+                (
+                    "console_url",
+                    format!("{}/incidents/{}", state.public_url, incident.id),
+                ),
             ]);
             let message = render(&template(state, TemplateKind::Reminder).await?, &vars);
             let mails: Vec<Mail> = comms
                 .iter()
-                .map(|e| Mail { recipient: e.clone(), subject: message.subject.clone(), body: message.body.clone(), kind: "reminder".into() })
+                .map(|e| Mail {
+                    recipient: e.clone(),
+                    subject: message.subject.clone(),
+                    body: message.body.clone(),
+                    kind: "reminder".into(),
+                })
                 .collect();
-            state.store.mark_cadence(incident.id, "reminded", incident.next_update_at, &mails).await?;
+            state
+                .store
+                .mark_cadence(incident.id, "reminded", incident.next_update_at, &mails)
+                .await?;
         }
         if c.overdue && !incident.overdue {
-            state.store.mark_cadence(incident.id, "overdue", incident.next_update_at, &[]).await?;
+            state
+                .store
+                .mark_cadence(incident.id, "overdue", incident.next_update_at, &[])
+                .await?;
         }
         if c.hourly_rule_broken && !incident.hourly_breach {
-            state.store.mark_cadence(incident.id, "hourly", incident.next_update_at, &[]).await?;
+            state
+                .store
+                .mark_cadence(incident.id, "hourly", incident.next_update_at, &[])
+                .await?;
         }
     }
     Ok(())

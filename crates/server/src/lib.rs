@@ -12,6 +12,7 @@ pub mod knowledge_service;
 pub mod mail;
 pub mod metrics;
 pub mod partner_service;
+pub mod smtp_sink;
 mod token_cache;
 pub mod web;
 

@@ -75,13 +75,23 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
     });
 }
 
-async fn send_one(store: &Store, transport: &AsyncSmtpTransport<Tokio1Executor>, from: &str, mail: OutboxMail) {
+async fn send_one(
+    store: &Store,
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &str,
+    mail: OutboxMail,
+) {
     let message = Message::builder()
-        .from(from.parse().unwrap_or_else(|_| "backline@localhost".parse().expect("static address")))
+        .from(
+            from.parse()
+                .unwrap_or_else(|_| "backline@localhost".parse().expect("static address")),
+        )
         .to(match mail.recipient.parse() {
             Ok(to) => to,
             Err(e) => {
-                let _ = store.mail_failed(mail.id, &format!("bad recipient: {e}"), None).await;
+                let _ = store
+                    .mail_failed(mail.id, &format!("bad recipient: {e}"), None)
+                    .await;
                 return;
             }
         })
@@ -93,7 +103,9 @@ async fn send_one(store: &Store, transport: &AsyncSmtpTransport<Tokio1Executor>,
     let message = match message {
         Ok(m) => m,
         Err(e) => {
-            let _ = store.mail_failed(mail.id, &format!("unbuildable: {e}"), None).await;
+            let _ = store
+                .mail_failed(mail.id, &format!("unbuildable: {e}"), None)
+                .await;
             return;
         }
     };
@@ -123,7 +135,13 @@ mod tests {
 
     #[test]
     fn smtp_urls_are_read_strictly() {
-        assert_eq!(SmtpTarget::parse("smtp://127.0.0.1:2525").unwrap(), SmtpTarget { host: "127.0.0.1".into(), port: 2525 });
+        assert_eq!(
+            SmtpTarget::parse("smtp://127.0.0.1:2525").unwrap(),
+            SmtpTarget {
+                host: "127.0.0.1".into(),
+                port: 2525
+            }
+        );
         assert_eq!(SmtpTarget::parse("smtp://mail.example").unwrap().port, 25);
         assert!(SmtpTarget::parse("http://x:25").is_err());
         assert!(SmtpTarget::parse("smtp://x:port").is_err());

@@ -7,7 +7,9 @@
 use crate::models::{from_millis, stored};
 use crate::sql::opt_i64;
 use crate::{now_millis, Backend, Result, Store, StoreError};
-use backline_domain::crisis::{Impact, IncidentState, RosterRole, ServiceKind, Template, TemplateKind};
+use backline_domain::crisis::{
+    Impact, IncidentState, RosterRole, ServiceKind, Template, TemplateKind,
+};
 use backline_domain::{OrgId, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -179,12 +181,20 @@ fn service_from(row: &AnyRow, prefix: &str) -> Result<Service> {
         id: row.try_get(col("id").as_str())?,
         slug: row.try_get(col("slug").as_str())?,
         name: row.try_get(col("name").as_str())?,
-        kind: stored(ServiceKind::parse, &row.try_get::<String, _>(col("kind").as_str())?)?,
+        kind: stored(
+            ServiceKind::parse,
+            &row.try_get::<String, _>(col("kind").as_str())?,
+        )?,
         group: row.try_get(col("group_name").as_str())?,
     })
 }
 
-pub(crate) async fn insert_mails(tx: &mut Transaction<'_, Any>, mails: &[Mail], incident: Option<i64>, at: i64) -> Result<()> {
+pub(crate) async fn insert_mails(
+    tx: &mut Transaction<'_, Any>,
+    mails: &[Mail],
+    incident: Option<i64>,
+    at: i64,
+) -> Result<()> {
     for mail in mails {
         sqlx::query(
             "INSERT INTO outbox (recipient, subject, body, kind, incident_id, created_at, next_attempt_at) \
@@ -202,16 +212,28 @@ pub(crate) async fn insert_mails(tx: &mut Transaction<'_, Any>, mails: &[Mail], 
     Ok(())
 }
 
+/// One entry of an incident's timeline.
+struct Entry<'a> {
+    kind: &'a str,
+    state: Option<IncidentState>,
+    message: &'a str,
+    data: serde_json::Value,
+    actor: Option<UserId>,
+}
+
 async fn incident_event(
     tx: &mut Transaction<'_, Any>,
     incident: i64,
-    kind: &str,
-    state: Option<IncidentState>,
-    message: &str,
-    data: serde_json::Value,
-    actor: Option<UserId>,
+    e: Entry<'_>,
     at: i64,
 ) -> Result<()> {
+    let Entry {
+        kind,
+        state,
+        message,
+        data,
+        actor,
+    } = e;
     sqlx::query(
         "INSERT INTO incident_events (incident_id, kind, state, message, data, actor_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -228,7 +250,12 @@ async fn incident_event(
     Ok(())
 }
 
-async fn ensure_postmortem(tx: &mut Transaction<'_, Any>, incident: i64, due: i64, at: i64) -> Result<()> {
+async fn ensure_postmortem(
+    tx: &mut Transaction<'_, Any>,
+    incident: i64,
+    due: i64,
+    at: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO postmortems (incident_id, due_at, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (incident_id) DO NOTHING",
@@ -242,7 +269,13 @@ async fn ensure_postmortem(tx: &mut Transaction<'_, Any>, incident: i64, due: i6
 }
 
 impl Store {
-    pub async fn create_service(&self, slug: &str, name: &str, kind: ServiceKind, group: &str) -> Result<Service> {
+    pub async fn create_service(
+        &self,
+        slug: &str,
+        name: &str,
+        kind: ServiceKind,
+        group: &str,
+    ) -> Result<Service> {
         sqlx::query("INSERT INTO services (slug, name, kind, group_name, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(slug)
             .bind(name)
@@ -256,18 +289,21 @@ impl Store {
     }
 
     pub async fn services(&self) -> Result<Vec<Service>> {
-        let rows = sqlx::query("SELECT id, slug, name, kind, group_name FROM services ORDER BY group_name, name")
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, slug, name, kind, group_name FROM services ORDER BY group_name, name",
+        )
+        .fetch_all(&self.read)
+        .await?;
         rows.iter().map(|r| service_from(r, "")).collect()
     }
 
     pub async fn service_by_slug(&self, slug: &str) -> Result<Service> {
-        let row = sqlx::query("SELECT id, slug, name, kind, group_name FROM services WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row =
+            sqlx::query("SELECT id, slug, name, kind, group_name FROM services WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         service_from(&row, "")
     }
 
@@ -333,9 +369,11 @@ impl Store {
 
     /// Confirmed status-page subscriptions: (email, service).
     pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT email, service_id FROM status_subscriptions WHERE confirmed_at IS NOT NULL")
-            .fetch_all(&self.read)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT email, service_id FROM status_subscriptions WHERE confirmed_at IS NOT NULL",
+        )
+        .fetch_all(&self.read)
+        .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("email")?, r.try_get("service_id")?)))
             .collect()
@@ -344,10 +382,18 @@ impl Store {
     /// Records a signal, gathering it into the open group with the same key. A new group
     /// alerts the support team: `alert_if_new` is written to the outbox in the same
     /// transaction, only then. Returns the group and whether it is new.
-    pub async fn record_signal(&self, signal: &NewSignal, alert_if_new: &[Mail]) -> Result<(i64, bool)> {
+    pub async fn record_signal(
+        &self,
+        signal: &NewSignal,
+        alert_if_new: &[Mail],
+    ) -> Result<(i64, bool)> {
         let now = now_millis();
         let mut tx = self.write.begin().await?;
-        let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let open = sqlx::query(&format!(
             "SELECT id FROM signal_groups WHERE group_key = $1 AND state = 'open' ORDER BY id DESC LIMIT 1{lock}"
         ))
@@ -402,7 +448,11 @@ impl Store {
     }
 
     pub async fn signal_groups(&self, open_only: bool) -> Result<Vec<SignalGroup>> {
-        let filter = if open_only { "WHERE g.state = 'open'" } else { "" };
+        let filter = if open_only {
+            "WHERE g.state = 'open'"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
             "SELECT g.*, s.id AS s_id, s.slug AS s_slug, s.name AS s_name, s.kind AS s_kind, s.group_name AS s_group_name \
              FROM signal_groups g LEFT JOIN services s ON s.id = g.service_id {filter} ORDER BY g.last_at DESC LIMIT 200"
@@ -462,17 +512,8 @@ impl Store {
                 .await?;
         }
         let kind = if new.public { "declared" } else { "dismissed" };
-        incident_event(
-            &mut tx,
-            id,
-            kind,
-            Some(new.state),
-            &new.message,
-            json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at,
-                   "dry_run": new.dry_run, "recipients": mails.len()}),
-            Some(new.declared_by),
-            now,
-        )
+        incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at,
+                   "dry_run": new.dry_run, "recipients": mails.len()}), actor: Some(new.declared_by) }, now)
         .await?;
         if let Some(group) = new.signal_group {
             let state = if new.public { "declared" } else { "dismissed" };
@@ -522,7 +563,10 @@ impl Store {
             .bind(incident.id)
             .fetch_all(&self.read)
             .await?;
-            incident.services = rows.iter().map(|r| service_from(r, "")).collect::<Result<_>>()?;
+            incident.services = rows
+                .iter()
+                .map(|r| service_from(r, ""))
+                .collect::<Result<_>>()?;
         }
         Ok(incidents)
     }
@@ -539,14 +583,21 @@ impl Store {
 
     /// Incidents declared since `since_ms`, newest first; `open_only` keeps unresolved ones.
     pub async fn incidents(&self, since_ms: i64, open_only: bool) -> Result<Vec<Incident>> {
-        let filter = if open_only { " AND state <> 'resolved'" } else { "" };
+        let filter = if open_only {
+            " AND state <> 'resolved'"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
             "SELECT * FROM incidents WHERE declared_at >= $1{filter} ORDER BY declared_at DESC, id DESC"
         ))
         .bind(since_ms)
         .fetch_all(&self.read)
         .await?;
-        let list = rows.iter().map(Self::incident_from).collect::<Result<Vec<_>>>()?;
+        let list = rows
+            .iter()
+            .map(Self::incident_from)
+            .collect::<Result<Vec<_>>>()?;
         self.with_services(list).await
     }
 
@@ -567,7 +618,8 @@ impl Store {
                         .map(|s| stored(IncidentState::parse, &s))
                         .transpose()?,
                     message: r.try_get("message")?,
-                    data: serde_json::from_str(&r.try_get::<String, _>("data")?).unwrap_or_default(),
+                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)
+                        .unwrap_or_default(),
                     actor: r.try_get("u_name")?,
                     at: r.try_get("created_at")?,
                 })
@@ -577,7 +629,12 @@ impl Store {
 
     /// Posts an update (and its mails) in one transaction; resolving closes the incident and
     /// opens its post-mortem.
-    pub async fn add_incident_update(&self, id: i64, update: &IncidentUpdate, mails: &[Mail]) -> Result<()> {
+    pub async fn add_incident_update(
+        &self,
+        id: i64,
+        update: &IncidentUpdate,
+        mails: &[Mail],
+    ) -> Result<()> {
         let now = now_millis();
         let mut tx = self.write.begin().await?;
         let resolved = update.state == IncidentState::Resolved;
@@ -594,18 +651,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict("the incident is already resolved".into()));
+            return Err(StoreError::Conflict(
+                "the incident is already resolved".into(),
+            ));
         }
-        incident_event(
-            &mut tx,
-            id,
-            if resolved { "resolved" } else { "update" },
-            Some(update.state),
-            &update.message,
-            json!({"next_update_at": update.next_update_at, "eta": update.eta, "recipients": mails.len()}),
-            Some(update.by),
-            now,
-        )
+        incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at, "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
         .await?;
         if let (true, Some(due)) = (resolved, update.postmortem_due) {
             ensure_postmortem(&mut tx, id, due, now).await?;
@@ -622,14 +672,32 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        incident_event(&mut tx, id, "long_resolution", None, "", json!({"long_resolution": long}), Some(by), now_millis()).await?;
+        incident_event(
+            &mut tx,
+            id,
+            Entry {
+                kind: "long_resolution",
+                state: None,
+                message: "",
+                data: json!({"long_resolution": long}),
+                actor: Some(by),
+            },
+            now_millis(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Records a cadence finding once: `reminded` (with its mails) for a committed time,
     /// `overdue` or `hourly` when first noticed.
-    pub async fn mark_cadence(&self, id: i64, what: &str, next_update_at: Option<i64>, mails: &[Mail]) -> Result<bool> {
+    pub async fn mark_cadence(
+        &self,
+        id: i64,
+        what: &str,
+        next_update_at: Option<i64>,
+        mails: &[Mail],
+    ) -> Result<bool> {
         let now = now_millis();
         let mut tx = self.write.begin().await?;
         let sql = match what {
@@ -646,7 +714,19 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        incident_event(&mut tx, id, what, None, "", json!({"next_update_at": next_update_at}), None, now).await?;
+        incident_event(
+            &mut tx,
+            id,
+            Entry {
+                kind: what,
+                state: None,
+                message: "",
+                data: json!({"next_update_at": next_update_at}),
+                actor: None,
+            },
+            now,
+        )
+        .await?;
         insert_mails(&mut tx, mails, Some(id), now).await?;
         tx.commit().await?;
         Ok(true)
@@ -663,7 +743,8 @@ impl Store {
                 summary: r.try_get("summary")?,
                 root_cause: r.try_get("root_cause")?,
                 category: r.try_get("category")?,
-                action_items: serde_json::from_str(&r.try_get::<String, _>("action_items")?).unwrap_or_default(),
+                action_items: serde_json::from_str(&r.try_get::<String, _>("action_items")?)
+                    .unwrap_or_default(),
                 internal_report: r.try_get("internal_report")?,
                 customer_edition: r.try_get("customer_edition")?,
                 due_at: r.try_get("due_at")?,
@@ -695,12 +776,29 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        incident_event(&mut tx, pm.incident_id, "postmortem_saved", None, "", json!({"category": pm.category, "executive_review": pm.executive_review}), Some(by), now).await?;
+        incident_event(
+            &mut tx,
+            pm.incident_id,
+            Entry {
+                kind: "postmortem_saved",
+                state: None,
+                message: "",
+                data: json!({"category": pm.category, "executive_review": pm.executive_review}),
+                actor: Some(by),
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    pub async fn publish_postmortem(&self, incident: i64, by: UserId, mails: &[Mail]) -> Result<()> {
+    pub async fn publish_postmortem(
+        &self,
+        incident: i64,
+        by: UserId,
+        mails: &[Mail],
+    ) -> Result<()> {
         let now = now_millis();
         let mut tx = self.write.begin().await?;
         let done = sqlx::query("UPDATE postmortems SET published_at = $1 WHERE incident_id = $2 AND published_at IS NULL")
@@ -709,9 +807,23 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict("the post-mortem is already published, or there is none".into()));
+            return Err(StoreError::Conflict(
+                "the post-mortem is already published, or there is none".into(),
+            ));
         }
-        incident_event(&mut tx, incident, "postmortem_published", None, "", json!({"recipients": mails.len()}), Some(by), now).await?;
+        incident_event(
+            &mut tx,
+            incident,
+            Entry {
+                kind: "postmortem_published",
+                state: None,
+                message: "",
+                data: json!({"recipients": mails.len()}),
+                actor: Some(by),
+            },
+            now,
+        )
+        .await?;
         insert_mails(&mut tx, mails, Some(incident), now).await?;
         tx.commit().await?;
         Ok(())
@@ -736,8 +848,13 @@ impl Store {
             .bind(kind.as_str())
             .fetch_optional(&self.read)
             .await?;
-        row.map(|r| Ok(Template { subject: r.try_get("subject")?, body: r.try_get("body")? }))
-            .transpose()
+        row.map(|r| {
+            Ok(Template {
+                subject: r.try_get("subject")?,
+                body: r.try_get("body")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn set_template(&self, kind: TemplateKind, template: &Template) -> Result<()> {
@@ -756,7 +873,12 @@ impl Store {
 
     /// Adds (or renews) unconfirmed subscriptions and their confirmation mail, in one transaction.
     /// `rows` are (service, token); an already confirmed subscription is left alone.
-    pub async fn subscribe(&self, email: &str, rows: &[(i64, String)], confirmation: &Mail) -> Result<()> {
+    pub async fn subscribe(
+        &self,
+        email: &str,
+        rows: &[(i64, String)],
+        confirmation: &Mail,
+    ) -> Result<()> {
         let now = now_millis();
         let mut tx = self.write.begin().await?;
         for (service, token) in rows {
@@ -826,7 +948,11 @@ impl Store {
         let now = now_millis();
         let pick = "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
                     AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3";
-        let skip = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+        let skip = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
              RETURNING id, recipient, subject, body, attempts"
@@ -850,11 +976,13 @@ impl Store {
     }
 
     pub async fn mail_sent(&self, id: i64) -> Result<()> {
-        sqlx::query("UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2")
-            .bind(now_millis())
-            .bind(id)
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.write)
+        .await?;
         Ok(())
     }
 
@@ -901,10 +1029,12 @@ impl Store {
 
     /// Mails waiting to be sent (for `/metrics`).
     pub async fn outbox_pending(&self) -> Result<i64> {
-        Ok(sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-            .fetch_one(&self.read)
-            .await?
-            .try_get("n")?)
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&self.read)
+        .await?
+        .try_get("n")?)
     }
 }
 

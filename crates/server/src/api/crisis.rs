@@ -9,7 +9,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use backline_domain::crisis::{check_template, Impact, IncidentState, RosterRole, ServiceKind, Template, TemplateKind};
+use backline_domain::crisis::{
+    check_template, Impact, IncidentState, RosterRole, ServiceKind, Template, TemplateKind,
+};
 use backline_domain::FieldErrors;
 use backline_store::crisis::{format_time, Incident, NewSignal, Postmortem, RosterEntry, Service};
 use backline_store::StoreError;
@@ -17,7 +19,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 fn ms_time(ms: i64) -> String {
-    timestamp(time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
+    timestamp(
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    )
 }
 
 fn service_json(s: &Service) -> Value {
@@ -45,14 +50,23 @@ pub struct ServiceBody {
 }
 
 #[utoipa::path(get, path = "/api/v1/services", tag = "crisis", responses((status = 200, body = Object)))]
-pub async fn services(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn services(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let services = state.store.services().await?;
-    Ok(axum::Json(json!({"services": services.iter().map(service_json).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"services": services.iter().map(service_json).collect::<Vec<_>>()}),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/services", tag = "crisis", request_body = Object, responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create_service(State(state): State<AppState>, Caller(caller): Caller, Json(body): Json<ServiceBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+pub async fn create_service(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<ServiceBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     staff_only(&caller)?;
     let mut errors = FieldErrors::new();
     let slug = errors.check("slug", backline_domain::Slug::parse(&body.slug));
@@ -61,7 +75,10 @@ pub async fn create_service(State(state): State<AppState>, Caller(caller): Calle
     }
     errors.into_result()?;
     let slug = slug.map(|s| s.as_str().to_string()).unwrap_or_default();
-    let s = state.store.create_service(&slug, body.name.trim(), body.kind, body.group.trim()).await?;
+    let s = state
+        .store
+        .create_service(&slug, body.name.trim(), body.kind, body.group.trim())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(service_json(&s))))
 }
 
@@ -73,16 +90,27 @@ pub struct CustomersBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/services/{slug}/customers", tag = "crisis", params(("slug" = String, Path)), request_body = Object, responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn set_customers(State(state): State<AppState>, Caller(caller): Caller, Path(slug): Path<String>, Json(body): Json<CustomersBody>) -> ApiResult<StatusCode> {
+pub async fn set_customers(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(slug): Path<String>,
+    Json(body): Json<CustomersBody>,
+) -> ApiResult<StatusCode> {
     staff_only(&caller)?;
-    let service = state.store.service_by_slug(&slug).await.map_err(|_| ApiError::NotFound("service"))?;
+    let service = state
+        .store
+        .service_by_slug(&slug)
+        .await
+        .map_err(|_| ApiError::NotFound("service"))?;
     let mut errors = FieldErrors::new();
     let mut orgs = Vec::new();
     for org in &body.organizations {
         match state.store.org_by_slug(org.trim()).await {
             Ok(o) if o.kind == backline_domain::OrgKind::Customer => orgs.push(o.id),
             Ok(_) => errors.add("organizations", format!("{org} is not a customer")),
-            Err(StoreError::NotFound) => errors.add("organizations", format!("no organisation {org:?}")),
+            Err(StoreError::NotFound) => {
+                errors.add("organizations", format!("no organisation {org:?}"))
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -102,24 +130,41 @@ pub struct RosterBody {
 }
 
 #[utoipa::path(get, path = "/api/v1/roster", tag = "crisis", responses((status = 200, body = Object)))]
-pub async fn roster(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn roster(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let roster = state.store.roster().await?;
-    Ok(axum::Json(json!({"roster": roster.iter().map(|r| json!({"role": r.role, "name": r.name, "email": r.email, "phone": r.phone})).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"roster": roster.iter().map(|r| json!({"role": r.role, "name": r.name, "email": r.email, "phone": r.phone})).collect::<Vec<_>>()}),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/roster", tag = "crisis", request_body = Object, responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn set_roster(State(state): State<AppState>, Caller(caller): Caller, Json(body): Json<Vec<RosterBody>>) -> ApiResult<axum::Json<Value>> {
+pub async fn set_roster(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<Vec<RosterBody>>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let mut errors = FieldErrors::new();
     let mut entries = Vec::new();
     for (i, r) in body.into_iter().enumerate() {
-        let email = errors.check(&format!("{i}.email"), backline_domain::Email::parse(&r.email));
+        let email = errors.check(
+            &format!("{i}.email"),
+            backline_domain::Email::parse(&r.email),
+        );
         if r.name.trim().is_empty() {
             errors.add(&format!("{i}.name"), "is required");
         }
         if let Some(email) = email {
-            entries.push(RosterEntry { role: r.role, name: r.name.trim().into(), email: email.as_str().into(), phone: r.phone.trim().into() });
+            entries.push(RosterEntry {
+                role: r.role,
+                name: r.name.trim().into(),
+                email: email.as_str().into(),
+                phone: r.phone.trim().into(),
+            });
         }
     }
     errors.into_result()?;
@@ -183,14 +228,25 @@ async fn service_id(state: &AppState, slug: Option<&str>) -> ApiResult<Option<i6
 }
 
 #[utoipa::path(post, path = "/api/v1/signals/alertmanager", tag = "crisis", request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn alertmanager(State(state): State<AppState>, Caller(caller): Caller, Json(body): Json<AlertmanagerPayload>) -> ApiResult<axum::Json<Value>> {
+pub async fn alertmanager(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<AlertmanagerPayload>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     if body.version != "4" {
-        return Err(ApiError::bad_request("unsupported_version", format!("Alertmanager webhook version {:?}; this endpoint reads version 4", body.version)));
+        return Err(ApiError::bad_request(
+            "unsupported_version",
+            format!(
+                "Alertmanager webhook version {:?}; this endpoint reads version 4",
+                body.version
+            ),
+        ));
     }
     let mut signals = Vec::new();
     for alert in &body.alerts {
-        let service_label = label(&alert.labels, "service").or_else(|| label(&body.common_labels, "service"));
+        let service_label =
+            label(&alert.labels, "service").or_else(|| label(&body.common_labels, "service"));
         let service = service_id(&state, service_label.as_deref()).await?;
         let title = label(&alert.annotations, "summary")
             .or_else(|| label(&body.common_annotations, "summary"))
@@ -212,12 +268,18 @@ pub async fn alertmanager(State(state): State<AppState>, Caller(caller): Caller,
             title,
             detail: detail.to_string(),
             source: "alertmanager".into(),
-            status: if alert.status == "resolved" { "resolved".into() } else { "firing".into() },
+            status: if alert.status == "resolved" {
+                "resolved".into()
+            } else {
+                "firing".into()
+            },
             reported_by: Some(caller.id),
         });
     }
     let groups = crisis::record_signals(&state, signals).await?;
-    Ok(axum::Json(json!({"signals": groups.len(), "groups": groups.iter().map(|(g, new)| json!({"id": g, "new": new})).collect::<Vec<_>>()})))
+    Ok(axum::Json(
+        json!({"signals": groups.len(), "groups": groups.iter().map(|(g, new)| json!({"id": g, "new": new})).collect::<Vec<_>>()}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -234,7 +296,11 @@ pub struct SignalBody {
 
 /// A generic alert from monitoring (staff tokens), or a problem reported by anyone signed in.
 #[utoipa::path(post, path = "/api/v1/signals", tag = "crisis", request_body = Object, responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn signal(State(state): State<AppState>, Caller(caller): Caller, Json(body): Json<SignalBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+pub async fn signal(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<SignalBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let mut errors = FieldErrors::new();
     if body.title.trim().is_empty() || body.title.chars().count() > 200 {
         errors.add("title", "must be 1 to 200 characters");
@@ -248,7 +314,11 @@ pub async fn signal(State(state): State<AppState>, Caller(caller): Caller, Json(
         errors.add("service", "no such service");
     }
     errors.into_result()?;
-    let source = if caller.role.is_staff() { "monitoring" } else { "report" };
+    let source = if caller.role.is_staff() {
+        "monitoring"
+    } else {
+        "report"
+    };
     let signals = vec![NewSignal {
         service,
         group_key: match service {
@@ -263,11 +333,17 @@ pub async fn signal(State(state): State<AppState>, Caller(caller): Caller, Json(
     }];
     let groups = crisis::record_signals(&state, signals).await?;
     let (group, new) = groups[0];
-    Ok((StatusCode::CREATED, axum::Json(json!({"group": group, "new_group": new}))))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"group": group, "new_group": new})),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/signals", tag = "crisis", responses((status = 200, body = Object)))]
-pub async fn signal_groups(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn signal_groups(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let groups = state.store.signal_groups(false).await?;
     Ok(axum::Json(json!({"groups": groups.iter().map(|g| json!({
@@ -284,7 +360,12 @@ pub struct DismissBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/signals/{id}/dismiss", tag = "crisis", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn dismiss(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>, Json(body): Json<DismissBody>) -> ApiResult<axum::Json<Value>> {
+pub async fn dismiss(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<DismissBody>,
+) -> ApiResult<axum::Json<Value>> {
     let incident = crisis::dismiss(&state, &caller, id, &body.reason).await?;
     Ok(axum::Json(incident_json(&incident)))
 }
@@ -309,27 +390,52 @@ pub struct DeclareBody {
 
 impl DeclareBody {
     fn declaration(self) -> Declaration {
-        Declaration { title: self.title, services: self.services, impact: self.impact, nature: self.nature, eta: self.eta, next_update_at: self.next_update_at, message: self.message, signal_group: self.signal_group }
+        Declaration {
+            title: self.title,
+            services: self.services,
+            impact: self.impact,
+            nature: self.nature,
+            eta: self.eta,
+            next_update_at: self.next_update_at,
+            message: self.message,
+            signal_group: self.signal_group,
+        }
     }
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents", tag = "crisis", request_body = Object, responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn declare(State(state): State<AppState>, Caller(caller): Caller, Json(body): Json<DeclareBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+pub async fn declare(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<DeclareBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let incident = crisis::declare(&state, &caller, body.declaration(), false).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&incident))))
 }
 
 #[utoipa::path(post, path = "/api/v1/drills", tag = "crisis", request_body = Object, responses((status = 201, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn drill(State(state): State<AppState>, Caller(caller): Caller, Json(body): Json<DeclareBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+pub async fn drill(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Json(body): Json<DeclareBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let incident = crisis::declare(&state, &caller, body.declaration(), true).await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&incident))))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", responses((status = 200, body = Object)))]
-pub async fn incidents(State(state): State<AppState>, Caller(caller): Caller) -> ApiResult<axum::Json<Value>> {
+pub async fn incidents(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
-    let list = state.store.incidents(backline_store::now_millis() - 90 * 86_400_000, false).await?;
-    Ok(axum::Json(json!({"incidents": list.iter().map(incident_json).collect::<Vec<_>>()})))
+    let list = state
+        .store
+        .incidents(backline_store::now_millis() - 90 * 86_400_000, false)
+        .await?;
+    Ok(axum::Json(
+        json!({"incidents": list.iter().map(incident_json).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn found(state: &AppState, id: i64) -> ApiResult<Incident> {
@@ -340,7 +446,11 @@ async fn found(state: &AppState, id: i64) -> ApiResult<Incident> {
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "crisis", params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn incident(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn incident(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let incident = found(&state, id).await?;
     let events = state.store.incident_events(id).await?;
@@ -360,8 +470,24 @@ pub struct UpdateBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/updates", tag = "crisis", params(("id" = i64, Path)), request_body = Object, responses((status = 201, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn update(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>, Json(body): Json<UpdateBody>) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let incident = crisis::post_update(&state, &caller, id, UpdateInput { state: body.state, message: body.message, next_update_at: body.next_update_at, eta: body.eta }).await?;
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<UpdateBody>,
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
+    let incident = crisis::post_update(
+        &state,
+        &caller,
+        id,
+        UpdateInput {
+            state: body.state,
+            message: body.message,
+            next_update_at: body.next_update_at,
+            eta: body.eta,
+        },
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(incident_json(&incident))))
 }
 
@@ -372,23 +498,37 @@ pub struct LongBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/incidents/{id}/long-resolution", tag = "crisis", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = Object)))]
-pub async fn long_resolution(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>, Json(body): Json<LongBody>) -> ApiResult<axum::Json<Value>> {
+pub async fn long_resolution(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<LongBody>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     found(&state, id).await?;
-    state.store.set_long_resolution(id, body.long_resolution, caller.id).await?;
+    state
+        .store
+        .set_long_resolution(id, body.long_resolution, caller.id)
+        .await?;
     Ok(axum::Json(incident_json(&found(&state, id).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/notifications", tag = "crisis", params(("id" = i64, Path)), responses((status = 200, body = Object)))]
-pub async fn notifications(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn notifications(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     found(&state, id).await?;
     let list = state.store.notifications(id).await?;
-    Ok(axum::Json(json!({"notifications": list.iter().map(|n| json!({
+    Ok(axum::Json(
+        json!({"notifications": list.iter().map(|n| json!({
         "id": n.id, "recipient": n.recipient, "subject": n.subject, "kind": n.kind, "created_at": ms_time(n.created_at),
         "attempts": n.attempts, "sent_at": n.sent_at.map(ms_time), "failed_at": n.failed_at.map(ms_time), "last_error": n.last_error,
         "status": if n.sent_at.is_some() { "sent" } else if n.failed_at.is_some() { "failed" } else { "pending" },
-    })).collect::<Vec<_>>()})))
+    })).collect::<Vec<_>>()}),
+    ))
 }
 
 fn postmortem_json(pm: &Postmortem) -> Value {
@@ -398,10 +538,16 @@ fn postmortem_json(pm: &Postmortem) -> Value {
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/postmortem", tag = "crisis", params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn postmortem(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn postmortem(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     found(&state, id).await?;
-    let pm = state.store.postmortem(id).await?.ok_or(ApiError::NotFound("post-mortem (it opens when the incident is resolved)"))?;
+    let pm = state.store.postmortem(id).await?.ok_or(ApiError::NotFound(
+        "post-mortem (it opens when the incident is resolved)",
+    ))?;
     let events = state.store.incident_events(id).await?;
     let mut body = postmortem_json(&pm);
     body["timeline"] = json!(events.iter().map(|e| json!({"kind": e.kind, "state": e.state, "message": e.message, "by": e.actor, "at": ms_time(e.at)})).collect::<Vec<_>>());
@@ -434,23 +580,42 @@ pub struct PostmortemBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/incidents/{id}/postmortem", tag = "crisis", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn save_postmortem(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>, Json(body): Json<PostmortemBody>) -> ApiResult<axum::Json<Value>> {
+pub async fn save_postmortem(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<PostmortemBody>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     found(&state, id).await?;
     let mut errors = FieldErrors::new();
     for (i, item) in body.action_items.iter().enumerate() {
         if item.title.trim().is_empty() || item.owner.trim().is_empty() {
-            errors.add("action_items", format!("item {} needs a title and an owner", i + 1));
+            errors.add(
+                "action_items",
+                format!("item {} needs a title and an owner", i + 1),
+            );
         }
     }
     errors.into_result()?;
-    let current = state.store.postmortem(id).await?.ok_or(ApiError::Conflict { code: "not_resolved", message: "the post-mortem opens when the incident is resolved".into() })?;
+    let current = state
+        .store
+        .postmortem(id)
+        .await?
+        .ok_or(ApiError::Conflict {
+            code: "not_resolved",
+            message: "the post-mortem opens when the incident is resolved".into(),
+        })?;
     let pm = Postmortem {
         incident_id: id,
         summary: body.summary,
         root_cause: body.root_cause,
         category: body.category,
-        action_items: json!(body.action_items.iter().map(|a| json!({"title": a.title.trim(), "owner": a.owner.trim(), "due": a.due})).collect::<Vec<_>>()),
+        action_items: json!(body
+            .action_items
+            .iter()
+            .map(|a| json!({"title": a.title.trim(), "owner": a.owner.trim(), "due": a.due}))
+            .collect::<Vec<_>>()),
         internal_report: body.internal_report,
         customer_edition: body.customer_edition,
         due_at: current.due_at,
@@ -462,10 +627,18 @@ pub async fn save_postmortem(State(state): State<AppState>, Caller(caller): Call
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/postmortem/publish", tag = "crisis", params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn publish_postmortem(State(state): State<AppState>, Caller(caller): Caller, Path(id): Path<i64>) -> ApiResult<axum::Json<Value>> {
+pub async fn publish_postmortem(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Value>> {
     found(&state, id).await?;
     crisis::publish_postmortem(&state, &caller, id).await?;
-    let pm = state.store.postmortem(id).await?.ok_or(ApiError::NotFound("post-mortem"))?;
+    let pm = state
+        .store
+        .postmortem(id)
+        .await?
+        .ok_or(ApiError::NotFound("post-mortem"))?;
     Ok(axum::Json(postmortem_json(&pm)))
 }
 
@@ -477,18 +650,32 @@ pub struct TemplateBody {
 }
 
 #[utoipa::path(get, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = String, Path)), responses((status = 200, body = Object)))]
-pub async fn get_template(State(state): State<AppState>, Caller(caller): Caller, Path(kind): Path<String>) -> ApiResult<axum::Json<Value>> {
+pub async fn get_template(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(kind): Path<String>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let kind = TemplateKind::parse(&kind).map_err(|_| ApiError::NotFound("template"))?;
     let t = crisis::template(&state, kind).await?;
-    Ok(axum::Json(json!({"kind": kind, "subject": t.subject, "body": t.body, "variables": backline_domain::crisis::template_variables(kind)})))
+    Ok(axum::Json(
+        json!({"kind": kind, "subject": t.subject, "body": t.body, "variables": backline_domain::crisis::template_variables(kind)}),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = String, Path)), request_body = Object, responses((status = 200, body = Object), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn put_template(State(state): State<AppState>, Caller(caller): Caller, Path(kind): Path<String>, Json(body): Json<TemplateBody>) -> ApiResult<axum::Json<Value>> {
+pub async fn put_template(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(kind): Path<String>,
+    Json(body): Json<TemplateBody>,
+) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let kind_value = TemplateKind::parse(&kind).map_err(|_| ApiError::NotFound("template"))?;
-    let template = Template { subject: body.subject, body: body.body };
+    let template = Template {
+        subject: body.subject,
+        body: body.body,
+    };
     check_template(kind_value, &template)?;
     state.store.set_template(kind_value, &template).await?;
     get_template(State(state), Caller(caller), Path(kind)).await

@@ -132,5 +132,47 @@ pub fn router() -> Router<AppState> {
             axum::routing::post(partners::attempt),
         )
         .route("/deflections", get(knowledge::deflections))
+        .route(
+            "/services",
+            get(crisis::services).post(crisis::create_service),
+        )
+        .route(
+            "/services/{slug}/customers",
+            axum::routing::put(crisis::set_customers),
+        )
+        .route("/roster", get(crisis::roster).put(crisis::set_roster))
+        .route("/signals", get(crisis::signal_groups).post(crisis::signal))
+        .route(
+            "/signals/alertmanager",
+            axum::routing::post(crisis::alertmanager),
+        )
+        .route(
+            "/signals/{id}/dismiss",
+            axum::routing::post(crisis::dismiss),
+        )
+        .route("/incidents", get(crisis::incidents).post(crisis::declare))
+        .route("/drills", axum::routing::post(crisis::drill))
+        .route("/incidents/{id}", get(crisis::incident))
+        .route(
+            "/incidents/{id}/updates",
+            axum::routing::post(crisis::update),
+        )
+        .route(
+            "/incidents/{id}/long-resolution",
+            axum::routing::put(crisis::long_resolution),
+        )
+        .route("/incidents/{id}/notifications", get(crisis::notifications))
+        .route(
+            "/incidents/{id}/postmortem",
+            get(crisis::postmortem).put(crisis::save_postmortem),
+        )
+        .route(
+            "/incidents/{id}/postmortem/publish",
+            axum::routing::post(crisis::publish_postmortem),
+        )
+        .route(
+            "/templates/{kind}",
+            get(crisis::get_template).put(crisis::put_template),
+        )
         .fallback(|| async { ApiError::NotFound("endpoint") })
 }

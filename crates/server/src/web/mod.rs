@@ -2,10 +2,12 @@
 //! API (they call the same case operations); sessions are cookies holding a random token whose
 //! hash is stored, and every form carries the session's CSRF token.
 
+mod incidents;
 mod knowledge;
 mod pages;
 mod partners;
 mod session;
+mod status;
 
 pub use session::SESSION_COOKIE;
 
@@ -56,6 +58,29 @@ pub fn router() -> Router<AppState> {
             get(partners::test_page).post(partners::submit_test),
         )
         .route("/directory", get(partners::directory))
+        .route(
+            "/incidents",
+            get(incidents::console).post(incidents::declare),
+        )
+        .route("/incidents/roster", post(incidents::save_roster))
+        .route("/incidents/signals/{id}/dismiss", post(incidents::dismiss))
+        .route("/incidents/{id}", get(incidents::incident_page))
+        .route("/incidents/{id}/updates", post(incidents::update))
+        .route("/incidents/{id}/long", post(incidents::long_resolution))
+        .route(
+            "/incidents/{id}/postmortem",
+            post(incidents::save_postmortem),
+        )
+        .route(
+            "/incidents/{id}/postmortem/publish",
+            post(incidents::publish),
+        )
+        .route("/status", get(status::status_page))
+        .route("/status.json", get(status::status_json))
+        .route("/status.atom", get(status::status_atom))
+        .route("/status/subscribe", post(status::subscribe))
+        .route("/status/confirm/{token}", get(status::confirm))
+        .route("/status/unsubscribe/{token}", get(status::unsubscribe))
         .route("/articles/{id}", get(knowledge::article_page))
         .route(
             "/articles/{id}/edit",

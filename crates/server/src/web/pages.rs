@@ -37,6 +37,7 @@ pub(super) fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Marku
                             @if who.user.role.is_staff() {
                                 a href="/partners" { "Partners" }
                                 a href="/routing" { "Routing" }
+                                a href="/incidents" { "Incidents" }
                             }
                             @if who.user.role == Role::Partner {
                                 @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }

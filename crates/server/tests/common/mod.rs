@@ -53,6 +53,9 @@ pub struct Tokens {
 
 pub struct TestApp {
     pub base: String,
+    pub state: AppState,
+    /// Receives the application's email when started with `start_with_mail`.
+    pub mail: Option<backline_server::smtp_sink::SmtpSink>,
     pub client: reqwest::Client,
     pub store: Store,
     pub tokens: Tokens,
@@ -73,6 +76,15 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        Self::start_inner(backend, false).await
+    }
+
+    /// Like `start`, with the mail worker sending to an SMTP sink started for the test.
+    pub async fn start_with_mail(backend: Backend) -> TestApp {
+        Self::start_inner(backend, true).await
+    }
+
+    async fn start_inner(backend: Backend, mail: bool) -> TestApp {
         let (config, dir) = match backend {
             Backend::Sqlite => {
                 let (config, dir) = fresh_sqlite();
@@ -93,14 +105,27 @@ impl TestApp {
         let search = backline_server::indexer::start(store.clone(), None)
             .await
             .expect("start the indexer");
-        let state = AppState::new(store.clone(), false, search);
+        let state = AppState::new(store.clone(), false, search).with_public_url(&base);
+        let sink = if mail {
+            let sink = backline_server::smtp_sink::SmtpSink::start("127.0.0.1:0")
+                .await
+                .unwrap();
+            let target = backline_server::mail::SmtpTarget::parse(&sink.url()).unwrap();
+            backline_server::mail::start(store.clone(), Some(target), "ops@vendor.example".into());
+            Some(sink)
+        } else {
+            None
+        };
+        let serving = state.clone();
         tokio::spawn(async move {
-            axum::serve(listener, backline_server::app(state))
+            axum::serve(listener, backline_server::app(serving))
                 .await
                 .unwrap();
         });
         TestApp {
             base,
+            state,
+            mail: sink,
             client: reqwest::Client::new(),
             store,
             tokens,
@@ -223,6 +248,25 @@ impl TestApp {
                 return;
             }
             assert!(std::time::Instant::now() < deadline, "index did not settle");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the SMTP sink holds at least `n` messages (5 s at most) and returns them.
+    pub async fn mail_until(&self, n: usize) -> Vec<backline_server::smtp_sink::Received> {
+        let sink = self.mail.as_ref().expect("started with mail");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let got = sink.messages();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "expected {n} messages, got {}: {:?}",
+                got.len(),
+                got.iter().map(|m| (&m.to, m.subject())).collect::<Vec<_>>()
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
