@@ -55,6 +55,11 @@ struct Server {
 
 impl Server {
     async fn start(store: &[String]) -> Server {
+        Self::start_with(store, &[]).await
+    }
+
+    /// Like `start`, with more `serve` flags.
+    async fn start_with(store: &[String], extra: &[&str]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -72,6 +77,7 @@ impl Server {
                 &index.path().display().to_string(),
             ])
             .args(store)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -596,4 +602,193 @@ fn known_issue_bench_reads_any_gitbugs_style_project() {
         .output()
         .unwrap();
     assert!(failure_message(missing).contains("/nonexistent.csv"));
+}
+
+/// An admin token, a customer organisation with three users, and a service it uses.
+async fn provision_crisis(store: &[String], server: &Server) -> String {
+    provision(store);
+    ok_stdout(backline(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ops@vendor.example",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+        ],
+        store,
+    ));
+    for n in 1..=3 {
+        ok_stdout(backline(
+            &[
+                "user",
+                "add",
+                "--email",
+                &format!("user{n}@globex.example"),
+                "--name",
+                "G",
+                "--role",
+                "customer",
+                "--org",
+                "globex",
+            ],
+            store,
+        ));
+    }
+    let token = ok_stdout(backline(
+        &["token", "create", "--email", "ops@vendor.example"],
+        store,
+    ))
+    .trim()
+    .to_string();
+    let (status, _) = server
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/services",
+            Some(json!({"slug": "backup", "name": "Backup", "kind": "service"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = server
+        .call(
+            reqwest::Method::PUT,
+            &token,
+            "/api/v1/services/backup/customers",
+            Some(json!({"organizations": ["globex"]})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    token
+}
+
+fn incident_body() -> Value {
+    let next = (time::OffsetDateTime::now_utc() + time::Duration::minutes(30))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    json!({"title": "Backups delayed", "services": ["backup"], "impact": "major", "nature": "Jobs queue", "next_update_at": next})
+}
+
+async fn wait_for_mail(
+    sink: &backline_server::smtp_sink::SmtpSink,
+    n: usize,
+) -> Vec<backline_server::smtp_sink::Received> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while sink.messages().len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "expected {n} messages, got {}",
+            sink.messages().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Anything sent twice would arrive within the next moments.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    sink.messages()
+}
+
+#[tokio::test]
+async fn mail_in_the_outbox_survives_kill9_and_is_sent_once() {
+    let (_dir, store) = temp_store();
+    // No SMTP server yet: the alerts wait in the outbox.
+    let server = Server::start(&store).await;
+    let token = provision_crisis(&store, &server).await;
+    let (status, incident) = server
+        .call(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/incidents",
+            Some(incident_body()),
+        )
+        .await;
+    assert_eq!(status, 201, "{incident}");
+    let id = incident["id"].as_i64().unwrap();
+    let (_, log) = server
+        .call(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/v1/incidents/{id}/notifications"),
+            None,
+        )
+        .await;
+    assert!(log["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["status"] == "pending"));
+    server.kill9();
+
+    let sink = backline_server::smtp_sink::SmtpSink::start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let server = Server::start_with(&store, &["--smtp-url", &sink.url()]).await;
+    let got = wait_for_mail(&sink, 3).await;
+    let mut to: Vec<String> = got.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        vec![
+            "user1@globex.example",
+            "user2@globex.example",
+            "user3@globex.example"
+        ]
+    );
+    let (_, log) = server
+        .call(
+            reqwest::Method::GET,
+            &token,
+            &format!("/api/v1/incidents/{id}/notifications"),
+            None,
+        )
+        .await;
+    assert!(
+        log["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "sent"),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn two_nodes_send_each_message_once() {
+    let store = store_args(&fresh_postgres().await);
+    let sink = backline_server::smtp_sink::SmtpSink::start("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = sink.url();
+    let smtp = ["--smtp-url", url.as_str()];
+    let (a, b) = tokio::join!(
+        Server::start_with(&store, &smtp),
+        Server::start_with(&store, &smtp)
+    );
+    let token = provision_crisis(&store, &a).await;
+    // Five incidents, alternating nodes: 15 alerts, both nodes' workers competing for them.
+    for n in 0..5 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        let (status, _) = node
+            .call(
+                reqwest::Method::POST,
+                &token,
+                "/api/v1/incidents",
+                Some(incident_body()),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let got = wait_for_mail(&sink, 15).await;
+    assert_eq!(got.len(), 15, "each message exactly once");
+    let ids: std::collections::BTreeSet<String> = got
+        .iter()
+        .filter_map(|m| {
+            m.data
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(ids.len(), 15, "fifteen distinct outbox rows");
 }
