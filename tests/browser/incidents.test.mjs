@@ -14,6 +14,21 @@ async function serviceState(page, slug) {
   return page.locator(`[data-service=${slug}]`).getAttribute('data-state');
 }
 
+test('a customer reports an outage and the console shows the signal', async () => {
+  const customer = await signIn(env, 'gavin@hooli.example');
+  await customer.goto(`${env.base}/report`);
+  await customer.selectOption('#service', 'sync-relay');
+  await customer.fill('#report-title', 'Sync stopped for everyone in the office');
+  await Promise.all([customer.waitForLoadState('load'), customer.click('#report button[type=submit]')]);
+  assert.equal(await customer.locator('#reported').count(), 1);
+  await customer.context().close();
+
+  const agent = await signIn(env, 'ana@northwind.example');
+  await agent.goto(`${env.base}/incidents`);
+  assert.equal(await agent.locator('#signals .signal', { hasText: 'Sync stopped for everyone' }).count(), 1);
+  await agent.context().close();
+});
+
 test('operations declare an incident in the console and the status page changes', async () => {
   const anon = await (await env.browser.newContext()).newPage();
   assert.equal(await serviceState(anon, 'backup-eu'), 'operational');

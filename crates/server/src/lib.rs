@@ -104,8 +104,18 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         .search
         .pending
         .load(std::sync::atomic::Ordering::Relaxed) as f64;
+    let outbox = state
+        .store
+        .outbox_pending()
+        .await
+        .map_or(f64::NAN, |n| n as f64);
     let body = state.metrics.render(&[
         ("backline_cases", "Cases stored.", cases),
+        (
+            "backline_outbox_pending",
+            "Emails written but not yet accepted by the SMTP server.",
+            outbox,
+        ),
         (
             "backline_search_pending_changes",
             "Changes heard but not yet searchable on this node.",

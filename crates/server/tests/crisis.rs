@@ -329,6 +329,33 @@ async fn drills_reach_only_the_roster_and_stay_off_the_status_page(backend: Back
     let app = TestApp::start_with_mail(backend).await;
     let t = &app.tokens;
     setup(&app).await;
+    // Templates are editable; an unknown variable is refused and changes nothing.
+    let bad = app
+        .request(
+            Method::PUT,
+            Some(&t.admin),
+            "/api/v1/templates/alert",
+            Some(json!({"subject": "{{colour}}", "body": "x"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body["error"]["fields"]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("unknown variable"));
+    let good = app
+        .request(
+            Method::PUT,
+            Some(&t.admin),
+            "/api/v1/templates/alert",
+            Some(json!({"subject": "Heads up: {{title}}", "body": "{{nature}} on {{services}}"})),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    assert_eq!(
+        app.get(&t.agent, "/api/v1/templates/alert").await.body["subject"],
+        "Heads up: {{title}}"
+    );
     let drill = app
         .post(
             &t.agent,
@@ -348,7 +375,13 @@ async fn drills_reach_only_the_roster_and_stay_off_the_status_page(backend: Back
             "ops-lead@vendor.example"
         ]
     );
-    assert!(mail.iter().all(|m| m.subject().starts_with("[DRILL]")));
+    assert!(
+        mail.iter()
+            .all(|m| m.subject() == "[DRILL] Heads up: Saturday 2am drill"),
+        "{:?}",
+        mail.iter().map(|m| m.subject()).collect::<Vec<_>>()
+    );
+    assert!(mail[0].text().contains("Practice on Backup EU"));
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         app.mail.as_ref().unwrap().messages().len(),

@@ -136,7 +136,7 @@ pub async fn console(State(state): State<AppState>, who: WebUser) -> Response {
                                 p { button type="submit" { "Save roster" } }
                             }
                         }
-                        p { a href="/status" { "Public status page" } }
+                        p { a href="/status" { "Public status page" } " · " a href="/incidents/templates" { "Message templates" } " · " a href="/report" { "Report a problem" } }
                     }
                 }
                 script { (PreEscaped(CLOCK_SCRIPT)) }
@@ -496,6 +496,172 @@ pub async fn publish(
     }
     match crisis::publish_postmortem(&state, &who.user, id).await {
         Ok(()) => Redirect::to(&format!("/incidents/{id}")).into_response(),
+        Err(e) => error_page(Some(&who), e),
+    }
+}
+
+/// Every message template, editable, with the variables each may use.
+pub async fn templates(State(state): State<AppState>, who: WebUser) -> Response {
+    if let Err(e) = crisis::staff_only(&who.user) {
+        return error_page(Some(&who), e);
+    }
+    let mut all = Vec::new();
+    for kind in backline_domain::crisis::TemplateKind::ALL {
+        match crisis::template(&state, *kind).await {
+            Ok(t) => all.push((*kind, t)),
+            Err(e) => return error_page(Some(&who), e),
+        }
+    }
+    html_response(
+        StatusCode::OK,
+        page(
+            "Templates",
+            Some(&who),
+            html! {
+                p.num { a href="/incidents" { "← console" } }
+                h1 { "Message templates" }
+                @for (kind, t) in &all {
+                    form.card.template method="post" action=(format!("/incidents/templates/{}", kind.as_str())) data-template=(kind.as_str()) {
+                        input type="hidden" name="csrf" value=(who.csrf);
+                        h2 { (kind) }
+                        p.num { "Variables: " (backline_domain::crisis::template_variables(*kind).iter().map(|v| format!("{{{{{v}}}}}")).collect::<Vec<_>>().join(" ")) }
+                        label { "Subject" } input type="text" name="subject" value=(t.subject) style="width:100%";
+                        label { "Body" } textarea name="body" { (t.body) }
+                        p { button type="submit" { "Save" } }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TemplateForm {
+    csrf: String,
+    subject: String,
+    body: String,
+}
+
+pub async fn save_template(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(kind): Path<String>,
+    Form(form): Form<TemplateForm>,
+) -> Response {
+    if let Err(e) = who
+        .check_csrf(&form.csrf)
+        .and_then(|()| crisis::staff_only(&who.user))
+    {
+        return error_page(Some(&who), e);
+    }
+    let Ok(kind) = backline_domain::crisis::TemplateKind::parse(&kind) else {
+        return error_page(Some(&who), ApiError::NotFound("template"));
+    };
+    let template = backline_domain::crisis::Template {
+        subject: form.subject,
+        body: form.body,
+    };
+    if let Err(errors) = backline_domain::crisis::check_template(kind, &template) {
+        return error_page(Some(&who), ApiError::Validation(errors));
+    }
+    match state.store.set_template(kind, &template).await {
+        Ok(()) => Redirect::to("/incidents/templates").into_response(),
+        Err(e) => error_page(Some(&who), e.into()),
+    }
+}
+
+/// Anyone signed in can report a problem; it becomes a signal for the support team.
+pub async fn report_form(State(state): State<AppState>, who: WebUser) -> Response {
+    let services = match state.store.services().await {
+        Ok(s) => s,
+        Err(e) => return error_page(Some(&who), e.into()),
+    };
+    html_response(
+        StatusCode::OK,
+        page(
+            "Report a problem",
+            Some(&who),
+            html! {
+                h1 { "Report a service problem" }
+                p.num { "For something that looks like an outage (a service down or very slow). For anything else, open a case." }
+                form.card #report method="post" action="/report" {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    label for="service" { "Service" }
+                    select #service name="service" { option value="" { "I am not sure" } @for s in &services { option value=(s.slug) { (s.name) } } }
+                    label for="report-title" { "What is wrong" } input #report-title type="text" name="title" required style="width:100%";
+                    label for="report-detail" { "Details" } textarea #report-detail name="detail" {}
+                    p { button type="submit" { "Report" } }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    csrf: String,
+    #[serde(default)]
+    service: String,
+    title: String,
+    #[serde(default)]
+    detail: String,
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    who: WebUser,
+    Form(form): Form<ReportForm>,
+) -> Response {
+    if let Err(e) = who.check_csrf(&form.csrf) {
+        return error_page(Some(&who), e);
+    }
+    let title = form.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return error_page(
+            Some(&who),
+            ApiError::validation("title", "must be 1 to 200 characters"),
+        );
+    }
+    let service = match form.service.trim() {
+        "" => None,
+        slug => match state.store.service_by_slug(slug).await {
+            Ok(s) => Some(s.id),
+            Err(_) => {
+                return error_page(
+                    Some(&who),
+                    ApiError::validation("service", "no such service"),
+                )
+            }
+        },
+    };
+    let signal = backline_store::crisis::NewSignal {
+        service,
+        group_key: match service {
+            Some(id) => format!("service:{id}"),
+            None => format!("report:{}", title.to_lowercase()),
+        },
+        title: title.to_string(),
+        detail: form.detail.chars().take(10_000).collect(),
+        source: if who.user.role.is_staff() {
+            "staff".into()
+        } else {
+            "report".into()
+        },
+        status: "firing".into(),
+        reported_by: Some(who.user.id),
+    };
+    match crisis::record_signals(&state, vec![signal]).await {
+        Ok(_) => html_response(
+            StatusCode::OK,
+            page(
+                "Thank you",
+                Some(&who),
+                html! {
+                    h1 { "Thank you" }
+                    div.card #reported { "The support team has been alerted. Follow the " a href="/status" { "status page" } " for news." }
+                },
+            ),
+        ),
         Err(e) => error_page(Some(&who), e),
     }
 }

@@ -63,6 +63,15 @@ pub fn router() -> Router<AppState> {
             get(incidents::console).post(incidents::declare),
         )
         .route("/incidents/roster", post(incidents::save_roster))
+        .route("/incidents/templates", get(incidents::templates))
+        .route(
+            "/incidents/templates/{kind}",
+            post(incidents::save_template),
+        )
+        .route(
+            "/report",
+            get(incidents::report_form).post(incidents::report),
+        )
         .route("/incidents/signals/{id}/dismiss", post(incidents::dismiss))
         .route("/incidents/{id}", get(incidents::incident_page))
         .route("/incidents/{id}/updates", post(incidents::update))

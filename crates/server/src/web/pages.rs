@@ -43,6 +43,7 @@ pub(super) fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Marku
                                 @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }
                                 a href="/training" { "Training" }
                             }
+                            @if !who.user.role.is_staff() { a href="/report" { "Report an outage" } a href="/status" { "Status" } }
                         }
                         span.who {
                             (who.user.name) " · " (role_label(&who.user))
