@@ -95,6 +95,9 @@ enum Command {
         /// How people reach this installation, for links in email (default: http://LISTEN).
         #[arg(long, env = "BACKLINE_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Business days after resolution within which an incident's post-mortem is due.
+        #[arg(long, env = "BACKLINE_POSTMORTEM_BUSINESS_DAYS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=60))]
+        postmortem_business_days: u32,
     },
     /// Rebuild the search index from the database (stop the server that uses it first).
     Reindex {
@@ -251,6 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             smtp_url,
             mail_from,
             public_url,
+            postmortem_business_days,
         } => {
             let smtp = smtp_url
                 .as_deref()
@@ -273,8 +277,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let public_url = public_url.unwrap_or_else(|| {
                 format!("http://{}", listener.local_addr().map_or(listen, |a| a))
             });
-            let state = backline_server::AppState::new(db.clone(), secure_cookies, search)
+            let mut state = backline_server::AppState::new(db.clone(), secure_cookies, search)
                 .with_public_url(&public_url);
+            state.postmortem_business_days = postmortem_business_days;
             backline_server::mail::start(db.clone(), smtp, mail_from);
             backline_server::crisis_service::start_cadence(
                 state.clone(),

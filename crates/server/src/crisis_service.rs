@@ -15,7 +15,8 @@ use backline_store::{now_millis, StoreError, User};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Post-mortems are due this many business days after resolution.
+/// Post-mortems are due this many business days after resolution, unless configured
+/// (`--postmortem-business-days`).
 pub const POSTMORTEM_BUSINESS_DAYS: u32 = 3;
 const MAX_TITLE: usize = 200;
 
@@ -37,12 +38,12 @@ pub async fn template(state: &AppState, kind: TemplateKind) -> ApiResult<Templat
         .unwrap_or_else(|| default_template(kind)))
 }
 
-/// The end of the business day `POSTMORTEM_BUSINESS_DAYS` after `from_ms`.
-pub fn postmortem_due(from_ms: i64) -> i64 {
+/// The end of the business day `days` business days after `from_ms`.
+pub fn postmortem_due(from_ms: i64, days: u32) -> i64 {
     let from = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(from_ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .date();
-    let due = business_days_after(from, POSTMORTEM_BUSINESS_DAYS);
+    let due = business_days_after(from, days);
     let end = due.next_day().unwrap_or(due).midnight().assume_utc();
     (end.unix_timestamp_nanos() / 1_000_000) as i64 - 1
 }
@@ -387,7 +388,8 @@ pub async fn post_update(
                 next_update_at: after.next_update_at,
                 eta,
                 by: caller.id,
-                postmortem_due: resolved.then(|| postmortem_due(now_millis())),
+                postmortem_due: resolved
+                    .then(|| postmortem_due(now_millis(), state.postmortem_business_days)),
             },
             &mails_for(&recipients, &message, kind.as_str()),
         )
@@ -478,7 +480,7 @@ pub async fn dismiss(
                 public: false,
                 state: IncidentState::Resolved,
                 signal_group: Some(group),
-                postmortem_due: Some(postmortem_due(now_millis())),
+                postmortem_due: Some(postmortem_due(now_millis(), state.postmortem_business_days)),
             },
             &[],
         )

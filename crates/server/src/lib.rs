@@ -32,6 +32,8 @@ pub struct AppState {
     tokens: Arc<token_cache::TokenCache>,
     /// Where people reach this installation, for links in email (`--public-url`).
     pub public_url: String,
+    /// Business days after resolution within which a post-mortem is due.
+    pub postmortem_business_days: u32,
     /// Routing rules and partner agreements, cached for case creation.
     pub partners: Arc<partner_service::PartnerCache>,
     /// Add `Secure` to cookies; off only for plain-HTTP development and tests.
@@ -55,6 +57,7 @@ impl AppState {
             tokens: Arc::default(),
             partners: Arc::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            postmortem_business_days: crisis_service::POSTMORTEM_BUSINESS_DAYS,
             secure_cookies,
         }
     }
