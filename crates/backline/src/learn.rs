@@ -7,7 +7,7 @@
 
 use anyhow::bail;
 use backline_domain::query::DocType;
-use backline_search::{MatchInput, MatchWeights, SearchIndex, Visibility};
+use backline_search::{MatchWeights, SearchIndex, Visibility};
 use backline_store::{LinkTarget, Store};
 use std::collections::HashMap;
 
@@ -36,15 +36,10 @@ pub async fn run(store: &Store, min_examples: usize) -> anyhow::Result<serde_jso
                 }
                 LinkTarget::Case(c) => (DocType::Case, c.0),
             };
-            let input = MatchInput {
-                title: case.subject.clone(),
-                body: case.description.clone(),
-                created_at_ms: (case.created_at.unix_timestamp_nanos() / 1_000_000) as i64,
-                versions: Vec::new(),
-                exclude: Some((DocType::Case, case.id.0)),
-                articles_only: false,
-            };
-            examples.push((input, answer));
+            examples.push((
+                backline_server::knowledge_service::match_input_for(case),
+                answer,
+            ));
         }
     }
     if examples.len() < min_examples {

@@ -404,6 +404,34 @@ pub async fn post_update(
     Ok(state.store.incident(id).await?)
 }
 
+/// A signal sent by a person or a monitoring script through the API or the web: grouped by
+/// service, or by its title when it names none.
+pub fn reported_signal(
+    caller: &User,
+    service: Option<i64>,
+    title: &str,
+    detail: &str,
+    status: &str,
+) -> NewSignal {
+    NewSignal {
+        service,
+        group_key: match service {
+            Some(id) => format!("service:{id}"),
+            None => format!("report:{}", title.trim().to_lowercase()),
+        },
+        title: title.trim().into(),
+        detail: detail.chars().take(10_000).collect(),
+        source: if caller.role.is_staff() {
+            "staff"
+        } else {
+            "report"
+        }
+        .into(),
+        status: status.into(),
+        reported_by: Some(caller.id),
+    }
+}
+
 /// Records signals; a signal that opens a new group alerts the support and operations roster.
 pub async fn record_signals(
     state: &AppState,

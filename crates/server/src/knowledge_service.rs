@@ -198,15 +198,20 @@ pub async fn suggestions_for_case(
     limit: usize,
 ) -> ApiResult<Vec<Suggestion>> {
     let case = visible_case(&state.store, caller, case).await?;
-    let input = MatchInput {
+    suggest(state, caller, match_input_for(&case), limit).await
+}
+
+/// What the matcher looks for to answer a stored case: the same for the product and for
+/// `backline learn`, so learned weights fit what users get.
+pub fn match_input_for(case: &backline_store::CaseRecord) -> MatchInput {
+    MatchInput {
         title: case.subject.clone(),
         body: case.description.clone(),
         created_at_ms: (case.created_at.unix_timestamp_nanos() / 1_000_000) as i64,
         versions: Vec::new(),
         exclude: Some((DocType::Case, case.id.0)),
         articles_only: false,
-    };
-    suggest(state, caller, input, limit).await
+    }
 }
 
 /// Articles matching a case still being typed (self-service).

@@ -1,7 +1,7 @@
 //! The incident console: signals to qualify, declaring, updating with the clock to the next
 //! committed update, the roster, notifications, and the post-mortem editor.
 
-use super::pages::{error_page, html_response, page};
+use super::pages::{error_page, html_response, page, CsrfForm};
 use super::session::WebUser;
 use crate::crisis_service::{self as crisis, Declaration, UpdateInput};
 use crate::error::ApiError;
@@ -478,11 +478,6 @@ pub async fn save_postmortem(
         Ok(_) => Redirect::to(&format!("/incidents/{id}#postmortem")).into_response(),
         Err(e) => error_page(Some(&who), e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
 }
 
 pub async fn publish(

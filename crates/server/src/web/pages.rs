@@ -229,9 +229,10 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
     }
 }
 
+/// A form that carries nothing but its CSRF token.
 #[derive(Deserialize)]
 pub struct CsrfForm {
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn logout(
