@@ -97,6 +97,28 @@ pub fn incident_audience(
     out.into_iter().collect()
 }
 
+/// The affected customer organisations whose users the vendor may not contact (their
+/// partner's agreement says `never`): their partners are told instead, to carry the news.
+pub fn customers_told_through_partner(
+    services: &[i64],
+    usage: &[(OrgId, i64)],
+    users: &[Contact],
+) -> Vec<OrgId> {
+    let mut out: Vec<OrgId> = usage
+        .iter()
+        .filter(|(org, s)| {
+            services.contains(s)
+                && users
+                    .iter()
+                    .any(|u| u.org == Some(*org) && u.no_vendor_contact)
+        })
+        .map(|(org, _)| *org)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// What the clock says about an open incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Cadence {
@@ -330,6 +352,12 @@ mod tests {
             vec!["b@two"]
         );
         assert!(incident_audience(&[99], &usage, &users, &subscribers).is_empty());
+        // Org 3's users are kept away: its partner is told instead.
+        assert_eq!(
+            customers_told_through_partner(&[10], &usage, &users),
+            vec![OrgId(3)]
+        );
+        assert!(customers_told_through_partner(&[20], &usage, &users).is_empty());
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{
-    business_days_after, cadence, default_template, incident_audience, render, repeated_cause,
-    Contact, Impact, IncidentState, RosterRole, Template, TemplateKind,
+    business_days_after, cadence, customers_told_through_partner, default_template,
+    incident_audience, render, repeated_cause, Contact, Impact, IncidentState, RosterRole,
+    Template, TemplateKind,
 };
 use backline_domain::{FieldErrors, Role};
 use backline_store::crisis::{
@@ -123,7 +124,19 @@ async fn audience(
         })
         .collect();
     let subscribers = state.store.confirmed_subscribers().await?;
-    let emails = incident_audience(&ids, &usage, &contacts, &subscribers);
+    let mut emails = incident_audience(&ids, &usage, &contacts, &subscribers);
+    // Customers the vendor may not contact hear through their partner's technicians.
+    for customer in customers_told_through_partner(&ids, &usage, &contacts) {
+        if let Some(partner) = state.store.org(customer).await?.served_by {
+            for tech in state.store.list_users(Some(partner.id), false).await? {
+                if tech.role == Role::Partner {
+                    emails.push(tech.email.trim().to_lowercase());
+                }
+            }
+        }
+    }
+    emails.sort();
+    emails.dedup();
     let mut out = Vec::with_capacity(emails.len());
     for email in emails {
         let unsubscribe = state
