@@ -22,6 +22,16 @@ test('the relationship manager compares partners and reads a scorecard with aler
   assert.match(await page.locator('#agreement').textContent(), /Searched the knowledge base/);
   await page.screenshot({ path: join(ARTIFACTS, 'partner-page.png'), fullPage: true });
 
+  // Queues: the demo's tiered L2 and its vault swarm; a new one is added from the page.
+  await page.goto(`${env.base}/queues`);
+  assert.equal(await page.locator('[data-queue=l2] .badge').textContent(), 'tiered');
+  assert.equal(await page.locator('[data-queue=vault-swarm] .badge').textContent(), 'swarm');
+  await page.fill('#q-slug', 'night-shift');
+  await page.fill('#q-name', 'Night shift');
+  await page.selectOption('#q-model', 'swarm');
+  await Promise.all([page.waitForURL(/\/queues$/), page.click('#new-queue button[type=submit]')]);
+  assert.equal(await page.locator('[data-queue=night-shift]').count(), 1);
+
   // Tiered support: escalating a case asks for a reason and moves it up a tier.
   await page.goto(`${env.base}/cases?view=active`);
   await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.locator('table.cases tbody tr td:nth-child(2) a').first().click()]);

@@ -52,6 +52,11 @@ pub fn router() -> Router<AppState> {
             get(partners::routing_page).post(partners::add_rule),
         )
         .route("/routing/{id}", post(partners::change_rule))
+        .route(
+            "/queues",
+            get(partners::queues_page).post(partners::create_queue),
+        )
+        .route("/queues/{slug}/members", post(partners::set_member))
         .route("/training", get(partners::training))
         .route(
             "/training/{id}",

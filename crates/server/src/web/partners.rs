@@ -584,7 +584,7 @@ pub async fn routing_page(
             Some(&who),
             html! {
                 h1 { "Routing rules" }
-                p.num { "Rules run in order when a case is filed; the first that matches routes it, and the case records which one." }
+                p.num { "Rules run in order when a case is filed; the first that matches routes it, and the case records which one. " a href="/queues" { "Queues" } }
                 @for (i, r) in rules.iter().enumerate() {
                     form.card.rule method="post" action=(format!("/routing/{}", r.id)) data-rule=(r.id) {
                         input type="hidden" name="csrf" value=(who.csrf);
@@ -911,5 +911,146 @@ pub async fn swarm_case(
     {
         Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => error_page(Some(&who), e),
+    }
+}
+
+/// Queues, their support model and members with skills.
+pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> Response {
+    if let Err(e) = staff_only(&who.user) {
+        return error_page(Some(&who), e);
+    }
+    let loaded = async {
+        let mut queues = Vec::new();
+        for q in state.store.queues().await? {
+            let members = state.store.queue_members(q.id).await?;
+            queues.push((q, members));
+        }
+        Ok::<_, ApiError>((queues, state.store.list_users(None, true).await?))
+    };
+    let (queues, staff) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return error_page(Some(&who), e),
+    };
+    html_response(
+        StatusCode::OK,
+        page(
+            "Queues",
+            Some(&who),
+            html! {
+                h1 { "Queues" }
+                p.num { "Tiered queues escalate level by level with a reason; swarm queues keep the owner and ask colleagues with a skill. " a href="/routing" { "Routing rules" } " send cases here." }
+                @for (q, members) in &queues {
+                    div.card.queue data-queue=(q.slug) {
+                        h2 { (q.name) " " span.badge { (q.model) } " " span.num { (q.slug) } }
+                        ul { @for m in members { li { (m.user.name) " · " (m.active_cases) " active" @if !m.skills.is_empty() { " · skills: " (m.skills.join(", ")) } } } }
+                        form.filters method="post" action=(format!("/queues/{}/members", q.slug)) {
+                            input type="hidden" name="csrf" value=(who.csrf);
+                            select name="user" aria-label="Member" { @for u in &staff { option value=(u.id.0) { (u.name) } } }
+                            input type="text" name="skills" placeholder="skills, comma-separated" aria-label="Skills";
+                            button type="submit" { "Add or update member" }
+                        }
+                    }
+                }
+                form.card #new-queue method="post" action="/queues" {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    h2 { "New queue" }
+                    label for="q-slug" { "Slug" } input #q-slug type="text" name="slug" required;
+                    label for="q-name" { "Name" } input #q-name type="text" name="name" required;
+                    label for="q-model" { "Support model" }
+                    select #q-model name="model" { @for m in backline_domain::routing::SupportModel::ALL { option value=(m.as_str()) { (m) } } }
+                    p { button type="submit" { "Create queue" } }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct QueueForm {
+    csrf: String,
+    slug: String,
+    name: String,
+    model: String,
+}
+
+pub async fn create_queue(
+    State(state): State<AppState>,
+    who: WebUser,
+    Form(form): Form<QueueForm>,
+) -> Response {
+    if let Err(e) = who
+        .check_csrf(&form.csrf)
+        .and_then(|()| staff_only(&who.user))
+    {
+        return error_page(Some(&who), e);
+    }
+    let mut errors = backline_domain::FieldErrors::new();
+    let slug = errors.check("slug", backline_domain::Slug::parse(&form.slug));
+    let model = errors.check(
+        "model",
+        backline_domain::routing::SupportModel::parse(&form.model),
+    );
+    if form.name.trim().is_empty() {
+        errors.add("name", "is required");
+    }
+    let (Some(slug), Some(model), true) = (slug, model, errors.is_empty()) else {
+        return error_page(Some(&who), ApiError::Validation(errors));
+    };
+    match state
+        .store
+        .create_queue(slug.as_str(), form.name.trim(), model)
+        .await
+    {
+        Ok(_) => Redirect::to("/queues").into_response(),
+        Err(e) => error_page(Some(&who), e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    csrf: String,
+    user: i64,
+    #[serde(default)]
+    skills: String,
+}
+
+pub async fn set_member(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(slug): Path<String>,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    if let Err(e) = who
+        .check_csrf(&form.csrf)
+        .and_then(|()| staff_only(&who.user))
+    {
+        return error_page(Some(&who), e);
+    }
+    let queue = match state.store.queue_by_slug(&slug).await {
+        Ok(q) => q,
+        Err(_) => return error_page(Some(&who), ApiError::NotFound("queue")),
+    };
+    match state.store.user(backline_domain::UserId(form.user)).await {
+        Ok(u) if u.role.is_staff() => {}
+        _ => {
+            return error_page(
+                Some(&who),
+                ApiError::validation("user", "queue members are vendor staff"),
+            )
+        }
+    }
+    let skills: Vec<String> = form
+        .skills
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match state
+        .store
+        .set_queue_member(queue.id, backline_domain::UserId(form.user), &skills)
+        .await
+    {
+        Ok(()) => Redirect::to("/queues").into_response(),
+        Err(e) => error_page(Some(&who), e.into()),
     }
 }
