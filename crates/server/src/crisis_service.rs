@@ -123,7 +123,12 @@ async fn audience(
             no_vendor_contact: u.limits.no_vendor_contact,
         })
         .collect();
-    let subscribers = state.store.confirmed_subscribers().await?;
+    // (email, service, token) of every confirmed subscription, read once.
+    let subscriptions = state.store.confirmed_subscribers().await?;
+    let subscribers: Vec<(String, i64)> = subscriptions
+        .iter()
+        .map(|(e, s, _)| (e.clone(), *s))
+        .collect();
     let mut emails = incident_audience(&ids, &usage, &contacts, &subscribers);
     // Customers the vendor may not contact hear through their partner's technicians.
     for customer in customers_told_through_partner(&ids, &usage, &contacts) {
@@ -137,18 +142,18 @@ async fn audience(
     }
     emails.sort();
     emails.dedup();
-    let mut out = Vec::with_capacity(emails.len());
-    for email in emails {
-        let unsubscribe = state
-            .store
-            .subscriptions_of(&email)
-            .await?
-            .into_iter()
-            .find(|s| s.confirmed && ids.contains(&s.service))
-            .map(|s| format!("{}/status/unsubscribe/{}", state.public_url, s.token));
-        out.push((email, unsubscribe));
-    }
-    Ok(out)
+    Ok(emails
+        .into_iter()
+        .map(|email| {
+            let unsubscribe = subscriptions
+                .iter()
+                .find(|(e, service, _)| {
+                    e.trim().eq_ignore_ascii_case(&email) && ids.contains(service)
+                })
+                .map(|(_, _, token)| format!("{}/status/unsubscribe/{token}", state.public_url));
+            (email, unsubscribe)
+        })
+        .collect())
 }
 
 fn mails_for(recipients: &[(String, Option<String>)], message: &Template, kind: &str) -> Vec<Mail> {

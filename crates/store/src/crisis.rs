@@ -166,15 +166,6 @@ pub struct OutboxMail {
     pub attempts: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Subscription {
-    pub id: i64,
-    pub email: String,
-    pub service: i64,
-    pub token: String,
-    pub confirmed: bool,
-}
-
 fn service_from(row: &AnyRow, prefix: &str) -> Result<Service> {
     let col = |c: &str| format!("{prefix}{c}");
     Ok(Service {
@@ -367,15 +358,21 @@ impl Store {
         Ok(())
     }
 
-    /// Confirmed status-page subscriptions: (email, service).
-    pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, i64)>> {
+    /// Confirmed status-page subscriptions: (email, service, unsubscribe token).
+    pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, i64, String)>> {
         let rows = sqlx::query(
-            "SELECT email, service_id FROM status_subscriptions WHERE confirmed_at IS NOT NULL",
+            "SELECT email, service_id, token FROM status_subscriptions WHERE confirmed_at IS NOT NULL",
         )
         .fetch_all(&self.read)
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("email")?, r.try_get("service_id")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("email")?,
+                    r.try_get("service_id")?,
+                    r.try_get("token")?,
+                ))
+            })
             .collect()
     }
 
@@ -915,24 +912,6 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(done.rows_affected())
-    }
-
-    pub async fn subscriptions_of(&self, email: &str) -> Result<Vec<Subscription>> {
-        let rows = sqlx::query("SELECT id, email, service_id, token, confirmed_at FROM status_subscriptions WHERE email = $1 ORDER BY id")
-            .bind(email)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Subscription {
-                    id: r.try_get("id")?,
-                    email: r.try_get("email")?,
-                    service: r.try_get("service_id")?,
-                    token: r.try_get("token")?,
-                    confirmed: opt_i64(r, "confirmed_at")?.is_some(),
-                })
-            })
-            .collect()
     }
 
     /// Writes mails that belong to no other change (tests, drills' roster notes).
