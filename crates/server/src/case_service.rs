@@ -55,10 +55,12 @@ pub async fn create_case(
     };
     let tags = errors.check("tags", normalize_tags(&submission.tags));
 
-    let own = match &caller.org {
-        Some(org) => Some(store.org(org.id).await?.facts()),
+    // The filer's organisation, kept whole: routing reads it again when it is the partner.
+    let own_org = match &caller.org {
+        Some(org) => Some(store.org(org.id).await?),
         None => None,
     };
+    let own = own_org.as_ref().map(|o| o.facts());
     let target = match submission
         .on_behalf_of
         .as_deref()
@@ -107,6 +109,7 @@ pub async fn create_case(
         state,
         crate::partner_service::RoutingInput {
             caller,
+            caller_org: own_org.as_ref(),
             organization: parties.organization,
             partner: parties.partner,
             product: input.product.as_deref(),

@@ -86,6 +86,8 @@ pub async fn gate(
 /// What routing needs to know besides the case text.
 pub struct RoutingInput<'a> {
     pub caller: &'a User,
+    /// The caller's organisation if already loaded (saves reading it again).
+    pub caller_org: Option<&'a Org>,
     pub organization: OrgId,
     pub partner: Option<OrgId>,
     pub product: Option<&'a str>,
@@ -104,7 +106,10 @@ pub async fn route(
         return Ok(None);
     }
     let partner: Option<Org> = match input.partner {
-        Some(id) => Some(state.store.org(id).await?),
+        Some(id) => match input.caller_org.filter(|o| o.id == id) {
+            Some(org) => Some(org.clone()),
+            None => Some(state.store.org(id).await?),
+        },
         None => None,
     };
     let requester_org_kind = match &input.caller.org {
