@@ -227,8 +227,15 @@ pub async fn partner_scorecard(
 /// The relationship manager's alerts for a partner, over the last 90 days.
 pub async fn partner_alerts(store: &Store, partner: &Org) -> ApiResult<Vec<Alert>> {
     let now = backline_store::now_millis();
-    let rules = AlertRules::default();
     let recent = partner_scorecard(store, partner, now - 90 * DAY_MS, now + 1).await?;
+    alerts_for(store, partner, &recent).await
+}
+
+/// The alerts, given the partner's scorecard over the alert window (the last 90 days), for
+/// callers that computed it already.
+pub async fn alerts_for(store: &Store, partner: &Org, recent: &Scorecard) -> ApiResult<Vec<Alert>> {
+    let now = backline_store::now_millis();
+    let rules = AlertRules::default();
     // Each technician's longest-lasting valid certificate.
     let mut latest: HashMap<UserId, (String, i64)> = HashMap::new();
     for c in store.certificates_of_org(partner.id).await? {
@@ -244,7 +251,7 @@ pub async fn partner_alerts(store: &Store, partner: &Org) -> ApiResult<Vec<Alert
         .map(|(name, until)| (name, (until - now) / DAY_MS))
         .collect();
     expiring.sort();
-    Ok(alerts(&rules, &recent, &expiring))
+    Ok(alerts(&rules, recent, &expiring))
 }
 
 /// The statement of a period (`2026-10` or `2026-Q3`) for a partner.
@@ -459,4 +466,131 @@ pub fn start_alert_mail(state: AppState, every: Duration) {
             }
         }
     });
+}
+
+/// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;
+/// shared by the API and the routing page so both refuse the same rules.
+pub async fn save_rule(
+    state: &AppState,
+    caller: &User,
+    id: Option<i64>,
+    definition: &backline_domain::routing::RuleDefinition,
+) -> ApiResult<RoutingRule> {
+    staff_only(caller)?;
+    if let Some(slug) = &definition.actions.queue {
+        match state.store.queue_by_slug(slug).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::validation(
+                    "actions",
+                    format!("no queue {slug:?}"),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let saved = match id {
+        None => state.store.create_rule(definition).await?,
+        Some(id) => state
+            .store
+            .update_rule(id, definition)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ApiError::NotFound("rule"),
+                other => other.into(),
+            })?,
+    };
+    state.partners.forget();
+    Ok(saved)
+}
+
+/// Deletes a rule that never routed a case (one that did must be disabled instead).
+pub async fn delete_rule(state: &AppState, caller: &User, id: i64) -> ApiResult<()> {
+    staff_only(caller)?;
+    state.store.delete_rule(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::NotFound("rule"),
+        StoreError::Conflict(message) => ApiError::Conflict {
+            code: "rule_in_use",
+            message,
+        },
+        other => other.into(),
+    })?;
+    state.partners.forget();
+    Ok(())
+}
+
+pub async fn create_queue(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+    name: &str,
+    model: backline_domain::routing::SupportModel,
+) -> ApiResult<backline_store::Queue> {
+    staff_only(caller)?;
+    let mut errors = backline_domain::FieldErrors::new();
+    let slug = errors.check("slug", backline_domain::Slug::parse(slug));
+    if name.trim().is_empty() {
+        errors.add("name", "is required");
+    }
+    errors.into_result()?;
+    let slug = slug.map(|s| s.as_str().to_string()).unwrap_or_default();
+    Ok(state.store.create_queue(&slug, name.trim(), model).await?)
+}
+
+/// Adds a staff member to a queue, or replaces their skills (trimmed, lower-cased).
+pub async fn set_queue_member<'a>(
+    state: &AppState,
+    caller: &User,
+    queue: &str,
+    user: UserId,
+    skills: impl IntoIterator<Item = &'a str>,
+) -> ApiResult<()> {
+    staff_only(caller)?;
+    let queue = state
+        .store
+        .queue_by_slug(queue)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound("queue"),
+            other => other.into(),
+        })?;
+    let member = state.store.user(user).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::NotFound("user"),
+        other => other.into(),
+    })?;
+    if !member.role.is_staff() {
+        return Err(ApiError::validation(
+            "user",
+            "queue members are vendor staff",
+        ));
+    }
+    let skills: Vec<String> = skills
+        .into_iter()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    Ok(state
+        .store
+        .set_queue_member(queue.id, member.id, &skills)
+        .await?)
+}
+
+/// Records the support fees a partner collected in a period (`2026-10` or `2026-Q3`).
+pub async fn report_fees(
+    state: &AppState,
+    caller: &User,
+    partner: &Org,
+    period: &str,
+    fees: &str,
+) -> ApiResult<backline_store::FeeReport> {
+    let mut errors = backline_domain::FieldErrors::new();
+    errors.check("period", backline_domain::partner::parse_period(period));
+    let cents = errors.check("fees", backline_domain::partner::parse_money(fees));
+    errors.into_result()?;
+    let cents =
+        cents.ok_or_else(|| ApiError::Internal("validation passed without values".into()))?;
+    Ok(state
+        .store
+        .report_fees(partner.id, period.trim(), cents, caller.id)
+        .await?)
 }

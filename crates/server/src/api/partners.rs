@@ -393,23 +393,7 @@ pub async fn report_fees(
     Json(body): Json<FeeBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     let partner = readable_partner(&state, &caller, &slug).await?;
-    let mut errors = backline_domain::FieldErrors::new();
-    let period = errors.check(
-        "period",
-        backline_domain::partner::parse_period(&body.period)
-            .map(|_| body.period.trim().to_string()),
-    );
-    let cents = errors.check("fees", parse_money(&body.fees));
-    errors.into_result()?;
-    let (Some(period), Some(cents)) = (period, cents) else {
-        return Err(ApiError::Internal(
-            "validation passed without values".into(),
-        ));
-    };
-    let r = state
-        .store
-        .report_fees(partner.id, &period, cents, caller.id)
-        .await?;
+    let r = partners::report_fees(&state, &caller, &partner, &body.period, &body.fees).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(
@@ -543,22 +527,6 @@ pub async fn rules(
     ))
 }
 
-async fn check_queue_exists(state: &AppState, def: &RuleDefinition) -> ApiResult<()> {
-    if let Some(slug) = &def.actions.queue {
-        match state.store.queue_by_slug(slug).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(ApiError::validation(
-                    "actions",
-                    format!("no queue {slug:?}"),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
 #[utoipa::path(post, path = "/api/v1/routing/rules", tag = "routing", request_body = Object, responses((status = 201, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_rule(
     State(state): State<AppState>,
@@ -567,9 +535,7 @@ pub async fn create_rule(
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     staff_only(&caller)?;
     let def = body.definition()?;
-    check_queue_exists(&state, &def).await?;
-    let rule = state.store.create_rule(&def).await?;
-    state.partners.forget();
+    let rule = partners::save_rule(&state, &caller, None, &def).await?;
     Ok((StatusCode::CREATED, axum::Json(rule_json(&rule))))
 }
 
@@ -582,16 +548,7 @@ pub async fn update_rule(
 ) -> ApiResult<axum::Json<Value>> {
     staff_only(&caller)?;
     let def = body.definition()?;
-    check_queue_exists(&state, &def).await?;
-    let rule = state
-        .store
-        .update_rule(id, &def)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("rule"),
-            other => other.into(),
-        })?;
-    state.partners.forget();
+    let rule = partners::save_rule(&state, &caller, Some(id), &def).await?;
     Ok(axum::Json(rule_json(&rule)))
 }
 
@@ -601,16 +558,7 @@ pub async fn delete_rule(
     Caller(caller): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    staff_only(&caller)?;
-    state.store.delete_rule(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("rule"),
-        StoreError::Conflict(message) => ApiError::Conflict {
-            code: "rule_in_use",
-            message,
-        },
-        other => other.into(),
-    })?;
-    state.partners.forget();
+    partners::delete_rule(&state, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -736,18 +684,7 @@ pub async fn create_queue(
     Caller(caller): Caller,
     Json(body): Json<QueueBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    staff_only(&caller)?;
-    let mut errors = backline_domain::FieldErrors::new();
-    let slug = errors.check("slug", backline_domain::Slug::parse(&body.slug));
-    if body.name.trim().is_empty() {
-        errors.add("name", "is required");
-    }
-    errors.into_result()?;
-    let slug = slug.map(|s| s.as_str().to_string()).unwrap_or_default();
-    let q = state
-        .store
-        .create_queue(&slug, body.name.trim(), body.model)
-        .await?;
+    let q = partners::create_queue(&state, &caller, &body.slug, &body.name, body.model).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"slug": q.slug, "name": q.name, "model": q.model})),
@@ -768,33 +705,14 @@ pub async fn set_member(
     Path((slug, user)): Path<(String, i64)>,
     Json(body): Json<MemberBody>,
 ) -> ApiResult<StatusCode> {
-    staff_only(&caller)?;
-    let queue = state
-        .store
-        .queue_by_slug(&slug)
-        .await
-        .map_err(|_| ApiError::NotFound("queue"))?;
-    let member = state
-        .store
-        .user(UserId(user))
-        .await
-        .map_err(|_| ApiError::NotFound("user"))?;
-    if !member.role.is_staff() {
-        return Err(ApiError::validation(
-            "user",
-            "queue members are vendor staff",
-        ));
-    }
-    let skills: Vec<String> = body
-        .skills
-        .iter()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    state
-        .store
-        .set_queue_member(queue.id, member.id, &skills)
-        .await?;
+    partners::set_queue_member(
+        &state,
+        &caller,
+        &slug,
+        UserId(user),
+        body.skills.iter().map(String::as_str),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

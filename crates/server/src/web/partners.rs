@@ -143,7 +143,7 @@ pub async fn partner_page(
         let card =
             partners::partner_scorecard(&state.store, &partner, now - 90 * DAY_MS, now + 1).await?;
         let alerts = if staff {
-            partners::partner_alerts(&state.store, &partner).await?
+            partners::alerts_for(&state.store, &partner, &card).await?
         } else {
             Vec::new()
         };
@@ -297,23 +297,10 @@ pub async fn report_fees(
         Ok(p) => p,
         Err(e) => return error_page(Some(&who), e),
     };
-    let mut errors = backline_domain::FieldErrors::new();
-    errors.check(
-        "period",
-        backline_domain::partner::parse_period(&form.period),
-    );
-    let cents = errors.check("fees", backline_domain::partner::parse_money(&form.fees));
-    if let (true, Some(cents)) = (errors.is_empty(), cents) {
-        if let Err(e) = state
-            .store
-            .report_fees(partner.id, form.period.trim(), cents, who.user.id)
-            .await
-        {
-            return error_page(Some(&who), e.into());
-        }
-        return Redirect::to(&format!("/partners/{slug}#statements")).into_response();
+    match partners::report_fees(&state, &who.user, &partner, &form.period, &form.fees).await {
+        Ok(_) => Redirect::to(&format!("/partners/{slug}#statements")).into_response(),
+        Err(e) => error_page(Some(&who), e),
     }
-    error_page(Some(&who), ApiError::Validation(errors))
 }
 
 fn agreement_form(
@@ -643,14 +630,12 @@ pub async fn add_rule(
     {
         return error_page(Some(&who), e);
     }
-    match parse_rule(&form.definition) {
-        Ok(def) => match state.store.create_rule(&def).await {
-            Ok(_) => {
-                state.partners.forget();
-                Redirect::to("/routing").into_response()
-            }
-            Err(e) => error_page(Some(&who), e.into()),
-        },
+    let saved = match parse_rule(&form.definition) {
+        Ok(def) => partners::save_rule(&state, &who.user, None, &def).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Redirect::to("/routing").into_response(),
         Err(e) => error_page(Some(&who), e),
     }
 }
@@ -669,13 +654,7 @@ pub async fn change_rule(
     }
     let result: Result<(), ApiError> = async {
         match form.action.as_deref().unwrap_or("save") {
-            "delete" => state.store.delete_rule(id).await.map_err(|e| match e {
-                backline_store::StoreError::Conflict(message) => ApiError::Conflict {
-                    code: "rule_in_use",
-                    message,
-                },
-                other => other.into(),
-            }),
+            "delete" => partners::delete_rule(&state, &who.user, id).await,
             "up" => {
                 let mut ids: Vec<i64> = state
                     .store
@@ -691,12 +670,13 @@ pub async fn change_rule(
             }
             _ => {
                 let def = parse_rule(&form.definition)?;
-                state.store.update_rule(id, &def).await?;
+                partners::save_rule(&state, &who.user, Some(id), &def).await?;
                 Ok(())
             }
         }
     }
     .await;
+    // Reordering bypasses the shared save; the cache must still learn of it.
     state.partners.forget();
     match result {
         Ok(()) => Redirect::to("/routing").into_response(),
@@ -984,25 +964,13 @@ pub async fn create_queue(
     {
         return error_page(Some(&who), e);
     }
-    let mut errors = backline_domain::FieldErrors::new();
-    let slug = errors.check("slug", backline_domain::Slug::parse(&form.slug));
-    let model = errors.check(
-        "model",
-        backline_domain::routing::SupportModel::parse(&form.model),
-    );
-    if form.name.trim().is_empty() {
-        errors.add("name", "is required");
-    }
-    let (Some(slug), Some(model), true) = (slug, model, errors.is_empty()) else {
-        return error_page(Some(&who), ApiError::Validation(errors));
+    let created = match backline_domain::routing::SupportModel::parse(&form.model) {
+        Ok(model) => partners::create_queue(&state, &who.user, &form.slug, &form.name, model).await,
+        Err(e) => Err(ApiError::validation("model", e.0)),
     };
-    match state
-        .store
-        .create_queue(slug.as_str(), form.name.trim(), model)
-        .await
-    {
+    match created {
         Ok(_) => Redirect::to("/queues").into_response(),
-        Err(e) => error_page(Some(&who), e.into()),
+        Err(e) => error_page(Some(&who), e),
     }
 }
 
@@ -1026,31 +994,9 @@ pub async fn set_member(
     {
         return error_page(Some(&who), e);
     }
-    let queue = match state.store.queue_by_slug(&slug).await {
-        Ok(q) => q,
-        Err(_) => return error_page(Some(&who), ApiError::NotFound("queue")),
-    };
-    match state.store.user(backline_domain::UserId(form.user)).await {
-        Ok(u) if u.role.is_staff() => {}
-        _ => {
-            return error_page(
-                Some(&who),
-                ApiError::validation("user", "queue members are vendor staff"),
-            )
-        }
-    }
-    let skills: Vec<String> = form
-        .skills
-        .split(',')
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
-    match state
-        .store
-        .set_queue_member(queue.id, backline_domain::UserId(form.user), &skills)
-        .await
-    {
+    let user = backline_domain::UserId(form.user);
+    match partners::set_queue_member(&state, &who.user, &slug, user, form.skills.split(',')).await {
         Ok(()) => Redirect::to("/queues").into_response(),
-        Err(e) => error_page(Some(&who), e.into()),
+        Err(e) => error_page(Some(&who), e),
     }
 }
