@@ -104,6 +104,15 @@ fn user_ref(row: &AnyRow, prefix: &str) -> Result<UserRef> {
     })
 }
 
+fn rule_from_row(r: &AnyRow) -> Result<RoutingRule> {
+    Ok(RoutingRule {
+        id: r.try_get("id")?,
+        position: r.try_get("position")?,
+        definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
+            .map_err(corrupt)?,
+    })
+}
+
 fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -321,16 +330,16 @@ impl Store {
             sqlx::query("SELECT id, position, definition FROM routing_rules ORDER BY position, id")
                 .fetch_all(&self.read)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RoutingRule {
-                    id: r.try_get("id")?,
-                    position: r.try_get("position")?,
-                    definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
-                        .map_err(corrupt)?,
-                })
-            })
-            .collect()
+        rows.iter().map(rule_from_row).collect()
+    }
+
+    pub async fn routing_rule(&self, id: i64) -> Result<RoutingRule> {
+        let row = sqlx::query("SELECT id, position, definition FROM routing_rules WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        rule_from_row(&row)
     }
 
     /// Adds a rule at the end of the order.
@@ -345,11 +354,7 @@ impl Store {
         .fetch_one(&self.write)
         .await?;
         let id: i64 = row.try_get("id")?;
-        self.routing_rules()
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(StoreError::NotFound)
+        self.routing_rule(id).await
     }
 
     pub async fn update_rule(&self, id: i64, definition: &RuleDefinition) -> Result<RoutingRule> {
@@ -363,11 +368,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        self.routing_rules()
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(StoreError::NotFound)
+        self.routing_rule(id).await
     }
 
     /// Rules keep their history on the cases they routed; a rule that routed cases is

@@ -379,6 +379,38 @@ pub struct ArticleForm {
     source_case: Option<i64>,
 }
 
+impl ArticleForm {
+    /// The text, state and audience as submitted (state and audience left unset when blank).
+    fn parsed(
+        &self,
+    ) -> Result<(ArticleContent, Option<ArticleState>, Option<Audience>), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let state = parse_enum(
+            &mut errors,
+            "state",
+            self.state.as_deref(),
+            ArticleState::parse,
+        );
+        let audience = parse_enum(
+            &mut errors,
+            "audience",
+            self.audience.as_deref(),
+            Audience::parse,
+        );
+        errors.into_result()?;
+        let content = ArticleContent {
+            title: self.title.clone(),
+            issue: self.issue.clone(),
+            environment: self.environment.clone(),
+            resolution: self.resolution.clone(),
+            cause: self.cause.clone(),
+            products: split_list(&self.products),
+            versions: split_list(&self.versions),
+        };
+        Ok((content, state, audience))
+    }
+}
+
 fn split_list(text: &str) -> Vec<String> {
     text.split(',')
         .map(|s| s.trim().to_string())
@@ -481,41 +513,21 @@ pub async fn create_article(
     if let Err(e) = who.check_csrf(&form.csrf) {
         return error_page(Some(&who), e);
     }
-    let mut errors = FieldErrors::new();
-    let article_state = parse_enum(
-        &mut errors,
-        "state",
-        form.state.as_deref(),
-        ArticleState::parse,
-    );
-    let audience = parse_enum(
-        &mut errors,
-        "audience",
-        form.audience.as_deref(),
-        Audience::parse,
-    );
-    let result = if errors.is_empty() {
-        knowledge::create_article(
-            &state,
-            &who.user,
-            ArticleSubmission {
-                content: ArticleContent {
-                    title: form.title.clone(),
-                    issue: form.issue.clone(),
-                    environment: form.environment.clone(),
-                    resolution: form.resolution.clone(),
-                    cause: form.cause.clone(),
-                    products: split_list(&form.products),
-                    versions: split_list(&form.versions),
+    let result = match form.parsed() {
+        Ok((content, article_state, audience)) => {
+            knowledge::create_article(
+                &state,
+                &who.user,
+                ArticleSubmission {
+                    content,
+                    state: article_state,
+                    audience,
+                    source_case: form.source_case,
                 },
-                state: article_state,
-                audience,
-                source_case: form.source_case,
-            },
-        )
-        .await
-    } else {
-        Err(ApiError::Validation(errors))
+            )
+            .await
+        }
+        Err(errors) => Err(ApiError::Validation(errors)),
     };
     match result {
         Ok(article) => Redirect::to(&format!("/articles/{}", article.id.0)).into_response(),
@@ -580,39 +592,27 @@ pub async fn update_article(
     if let Err(e) = who.check_csrf(&form.csrf) {
         return error_page(Some(&who), e);
     }
-    let mut errors = FieldErrors::new();
-    let article_state = parse_enum(
-        &mut errors,
-        "state",
-        form.state.as_deref(),
-        ArticleState::parse,
-    );
-    let audience = parse_enum(
-        &mut errors,
-        "audience",
-        form.audience.as_deref(),
-        Audience::parse,
-    );
-    let result = if errors.is_empty() {
-        knowledge::update_article(
-            &state,
-            &who.user,
-            ArticleId(id),
-            ArticlePatch {
-                title: Some(form.title.clone()),
-                issue: Some(form.issue.clone()),
-                environment: Some(form.environment.clone()),
-                resolution: Some(form.resolution.clone()),
-                cause: Some(form.cause.clone()),
-                products: Some(split_list(&form.products)),
-                versions: Some(split_list(&form.versions)),
-                state: article_state,
-                audience,
-            },
-        )
-        .await
-    } else {
-        Err(ApiError::Validation(errors))
+    let result = match form.parsed() {
+        Ok((content, article_state, audience)) => {
+            knowledge::update_article(
+                &state,
+                &who.user,
+                ArticleId(id),
+                ArticlePatch {
+                    title: Some(content.title),
+                    issue: Some(content.issue),
+                    environment: Some(content.environment),
+                    resolution: Some(content.resolution),
+                    cause: Some(content.cause),
+                    products: Some(content.products),
+                    versions: Some(content.versions),
+                    state: article_state,
+                    audience,
+                },
+            )
+            .await
+        }
+        Err(errors) => Err(ApiError::Validation(errors)),
     };
     match result {
         Ok(_) => Redirect::to(&format!("/articles/{id}")).into_response(),
