@@ -190,7 +190,43 @@ async fn only_affected_customers_hear_the_alert_updates_and_end(backend: Backend
         .map(|n| n["recipient"].as_str().unwrap())
         .collect();
     assert_eq!(told, vec!["tech@acme.example"], "{}", log.body);
-    // Only staff run incidents.
+    // Only staff run incidents and see the crisis set-up.
+    for path in [
+        "/api/v1/services",
+        "/api/v1/roster",
+        "/api/v1/signals",
+        "/api/v1/templates/alert",
+        &format!("/api/v1/incidents/{id}/notifications"),
+    ] {
+        for token in [&t.globex, &t.acme] {
+            assert_eq!(
+                app.get(token, path).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+    }
+    assert_eq!(
+        app.post(
+            &t.acme,
+            "/api/v1/services",
+            json!({"slug": "x", "name": "X", "kind": "tool"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.post(&t.globex, "/api/v1/drills", json!({"title": "x", "services": ["vault"], "impact": "minor", "nature": "n", "next_update_at": in_minutes(10)})).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(
+            &t.globex,
+            &format!("/api/v1/incidents/{id}/postmortem/publish"),
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         app.get(&t.globex, "/api/v1/incidents").await.status,
         StatusCode::FORBIDDEN

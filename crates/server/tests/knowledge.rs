@@ -182,6 +182,33 @@ async fn article_edits_keep_every_revision(backend: Backend) {
             .status,
         StatusCode::NOT_FOUND
     );
+    // Deflection figures are the vendor's, and periods are checked.
+    assert_eq!(
+        app.get(&t.acme, "/api/v1/deflections").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let figures = app
+        .get(
+            &t.agent,
+            "/api/v1/deflections?from=2026-01-01&to=2026-02-01",
+        )
+        .await;
+    assert_eq!(figures.body["forms"], 0, "{}", figures.body);
+    assert_eq!(
+        app.get(
+            &t.agent,
+            "/api/v1/deflections?from=2026-02-01&to=2026-01-01"
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get(&t.agent, "/api/v1/deflections?from=yesterday")
+            .await
+            .code(),
+        "invalid_query"
+    );
     // The history is the vendor's; a customer reads only the current public text.
     assert_eq!(
         app.get(&t.globex, &format!("/api/v1/articles/{id}"))

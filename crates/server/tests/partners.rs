@@ -749,6 +749,41 @@ async fn partners_never_read_each_others_records(backend: Backend) {
     );
     let listed = app.get(&t.acme, "/api/v1/partners").await;
     assert_eq!(listed.body["partners"].as_array().unwrap().len(), 1);
+    // Queues, courses and rules are the vendor's to shape.
+    assert_eq!(
+        app.post(
+            &t.acme,
+            "/api/v1/queues",
+            json!({"slug": "q", "name": "Q", "model": "tiered"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&t.acme, "/api/v1/queues").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(
+            &t.acme,
+            "/api/v1/courses",
+            json!({"product": "p", "release": "1", "title": "t", "questions": [], "pass_mark": 50})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&t.globex, "/api/v1/courses").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&t.acme, "/api/v1/routing/test", json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // Customers are not partners.
     assert_eq!(
         app.get(&t.admin, "/api/v1/partners/globex").await.status,
