@@ -37,7 +37,7 @@ pub async fn run(store: &Store, min_examples: usize) -> anyhow::Result<serde_jso
                 LinkTarget::Case(c) => (DocType::Case, c.0),
             };
             examples.push((
-                backline_server::knowledge_service::match_input_for(case),
+                backline_server::knowledge::service::match_input_for(case),
                 answer,
             ));
         }

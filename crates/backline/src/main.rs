@@ -8,8 +8,8 @@ mod learn;
 
 use anyhow::{bail, Context};
 use backline_domain::{OrgKind, PartnerKind, Role, TechnicalLevel, Tier};
-use backline_server::api::orgs::CreateOrg;
-use backline_server::api::users::CreateUser;
+use backline_server::accounts::orgs::CreateOrg;
+use backline_server::accounts::users::CreateUser;
 use backline_server::error::ApiError;
 use backline_store::{Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
@@ -281,7 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_public_url(&public_url);
             state.postmortem_business_days = postmortem_business_days;
             backline_server::mail::start(db.clone(), smtp, mail_from);
-            backline_server::crisis_service::start_cadence(
+            backline_server::crisis::service::start_cadence(
                 state.clone(),
                 std::time::Duration::from_secs(15),
             );
@@ -333,7 +333,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let db = store.open().await?;
-            let org = backline_server::api::orgs::create_org(
+            let org = backline_server::accounts::orgs::create_org(
                 &db,
                 CreateOrg {
                     name,
@@ -382,7 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None
             };
             let db = store.open().await?;
-            let user = backline_server::api::users::create_user(
+            let user = backline_server::accounts::users::create_user(
                 &db,
                 CreateUser {
                     email,

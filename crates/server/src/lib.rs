@@ -1,20 +1,31 @@
 //! Backline's server: the JSON API, the web pages, health and metrics, over one `Store`.
 //!
-//! `app` builds the router once for the binary and for tests alike; `serve` runs it.
+//! One folder per feature (`accounts`, `cases`, `knowledge`, `partners`, `crisis`), each with
+//! its `service` (the rules: the only place that decides), `api` (JSON handlers and their
+//! typed bodies), `pages` (server-rendered pages) and its `router()`. The shared edges sit
+//! beside them: `auth`, `session`, `extract`, `error`, `layout`, `views`, `openapi`.
+//! Background work: `indexer`, `mail`. `app` builds the router once for the binary and for
+//! tests alike; `serve` runs it.
 
-pub mod api;
+pub mod accounts;
 pub mod auth;
-pub mod case_service;
-pub mod crisis_service;
+pub mod cases;
+pub mod crisis;
 pub mod error;
+pub mod extract;
 pub mod indexer;
-pub mod knowledge_service;
+pub mod knowledge;
+pub mod layout;
 pub mod mail;
 pub mod metrics;
-pub mod partner_service;
+pub mod openapi;
+pub mod partners;
+pub mod session;
 pub mod smtp_sink;
 mod token_cache;
-pub mod web;
+pub mod views;
+
+pub use session::SESSION_COOKIE;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -35,7 +46,7 @@ pub struct AppState {
     /// Business days after resolution within which a post-mortem is due.
     pub postmortem_business_days: u32,
     /// Routing rules and partner agreements, cached for case creation.
-    pub partners: Arc<partner_service::PartnerCache>,
+    pub partners: Arc<partners::service::PartnerCache>,
     /// Add `Secure` to cookies; off only for plain-HTTP development and tests.
     pub secure_cookies: bool,
     /// This node's search index and matcher weights, kept current by `indexer`.
@@ -57,7 +68,7 @@ impl AppState {
             tokens: Arc::default(),
             partners: Arc::default(),
             public_url: "http://127.0.0.1:8080".into(),
-            postmortem_business_days: crisis_service::POSTMORTEM_BUSINESS_DAYS,
+            postmortem_business_days: crisis::service::POSTMORTEM_BUSINESS_DAYS,
             secure_cookies,
         }
     }
@@ -67,8 +78,13 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
-        .nest("/api/v1", api::router())
-        .merge(web::router())
+        .merge(accounts::router())
+        .merge(cases::router())
+        .merge(knowledge::router())
+        .merge(partners::router())
+        .merge(crisis::router())
+        .merge(layout::router())
+        .merge(openapi::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

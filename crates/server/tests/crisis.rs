@@ -690,10 +690,10 @@ async fn the_clock_reminds_before_the_committed_update_and_flags_overdue(backend
         .await;
     let id = r.body["id"].as_i64().unwrap();
     // Five minutes before the committed update: the communications role is reminded, once.
-    backline_server::crisis_service::check_cadence(&app.state)
+    backline_server::crisis::service::check_cadence(&app.state)
         .await
         .unwrap();
-    backline_server::crisis_service::check_cadence(&app.state)
+    backline_server::crisis::service::check_cadence(&app.state)
         .await
         .unwrap();
     let mail = app.mail_until(2).await;
@@ -719,7 +719,7 @@ async fn the_clock_reminds_before_the_committed_update_and_flags_overdue(backend
         )
         .await
         .unwrap();
-    backline_server::crisis_service::check_cadence(&app.state)
+    backline_server::crisis::service::check_cadence(&app.state)
         .await
         .unwrap();
     let incident = app.get(&t.agent, &format!("/api/v1/incidents/{id}")).await;

@@ -1,10 +1,10 @@
 //! `/api/v1/articles`, `/api/v1/search`, suggestions, links and deflection figures.
 
-use super::extract::{Json, Path, Query};
-use super::views::timestamp;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::knowledge_service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::extract::{Json, Path, Query};
+use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::views::timestamp;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -29,7 +29,7 @@ pub struct ArticleView {
     pub audience: Audience,
     pub products: Vec<String>,
     pub versions: Vec<String>,
-    pub author: super::views::UserRefView,
+    pub author: crate::views::UserRefView,
     pub source_case: Option<i64>,
     pub revision: i64,
     pub reuse_count: i64,
@@ -69,7 +69,7 @@ pub struct ArticleList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevisionView {
     pub revision: i64,
-    pub editor: super::views::UserRefView,
+    pub editor: crate::views::UserRefView,
     /// The fields this revision changed.
     pub changed: Vec<String>,
     pub title: String,
@@ -522,7 +522,7 @@ pub struct LinkView {
     pub article_id: Option<i64>,
     pub linked_case_id: Option<i64>,
     pub title: String,
-    pub linked_by: super::views::UserRefView,
+    pub linked_by: crate::views::UserRefView,
     pub created_at: String,
 }
 

@@ -1,256 +1,20 @@
-//! The pages and form handlers.
+//! The case list, the new-case form and the case page, with their form handlers.
 
-use super::session::{clear_cookie, start_session, urlencode, WebUser};
-use crate::auth::{decoy_hash, verify_password};
-use crate::case_service::{self, CaseSubmission, CaseUpdate};
+use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::error::ApiError;
+use crate::layout::{
+    error_page, html_response, page, partner_badge, priority_badge, status_badge, when,
+};
+use crate::session::{urlencode, WebUser};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use backline_domain::{CaseId, CaseStatus, Channel, FieldErrors, Priority, Role, Tier, UserId};
-use backline_store::{CaseFilter, CaseRecord, Org, PartnerRef, StoreError, User};
-use maud::{html, Markup, DOCTYPE};
+use backline_store::{CaseFilter, CaseRecord, Org, User};
+use maud::{html, Markup};
 use serde::Deserialize;
-use time::OffsetDateTime;
-
-pub(super) fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Backline" }
-                link rel="stylesheet" href="/assets/app.css";
-            }
-            body {
-                header.top {
-                    a.brand href="/cases" { "Backline" }
-                    @if let Some(who) = who {
-                        nav {
-                            a href="/cases" { "Cases" }
-                            a href="/cases/new" { "New case" }
-                            a href="/articles" { "Knowledge" }
-                            a href="/search" { "Search" }
-                            @if who.user.role.is_staff() {
-                                a href="/partners" { "Partners" }
-                                a href="/routing" { "Routing" }
-                                a href="/incidents" { "Incidents" }
-                            }
-                            @if who.user.role == Role::Partner {
-                                @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }
-                                a href="/training" { "Training" }
-                            }
-                            @if !who.user.role.is_staff() { a href="/report" { "Report an outage" } a href="/status" { "Status" } }
-                        }
-                        span.who {
-                            (who.user.name) " · " (role_label(&who.user))
-                            form method="post" action="/logout" {
-                                input type="hidden" name="csrf" value=(who.csrf);
-                                button type="submit" { "Sign out" }
-                            }
-                        }
-                    }
-                }
-                main { (content) }
-            }
-        }
-    }
-}
-
-fn role_label(user: &User) -> String {
-    match (&user.role, &user.org) {
-        (Role::Admin, _) => "admin".into(),
-        (Role::Agent, _) => match user.tier {
-            Some(tier) => format!("agent, tier {}", tier.level()),
-            None => "agent".into(),
-        },
-        (_, Some(org)) => org.name.clone(),
-        (role, None) => role.to_string(),
-    }
-}
-
-pub(super) fn html_response(status: StatusCode, markup: Markup) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        markup.into_string(),
-    )
-        .into_response()
-}
-
-/// An API error shown as a page rather than JSON.
-pub(super) fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
-    let status = error.status();
-    let message = match &error {
-        ApiError::Internal(_) => {
-            "Something went wrong on our side; it has been logged.".to_string()
-        }
-        other => other.to_string(),
-    };
-    html_response(
-        status,
-        page(
-            "Error",
-            who,
-            html! {
-                h1 { "That did not work" }
-                div.error { (message) }
-                p { a href="/cases" { "Back to cases" } }
-            },
-        ),
-    )
-}
-
-pub(super) fn when(at: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
-
-/// The inline partner flag: name, kinds and technical level, on every row and case page.
-pub fn partner_badge(partner: Option<&PartnerRef>) -> Markup {
-    match partner {
-        None => html! { span.badge title="Served directly by the vendor" { "direct" } },
-        Some(p) => {
-            let kinds = p
-                .kinds
-                .as_slice()
-                .iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let level = p
-                .technical_level
-                .map(|l| format!(" · {l}"))
-                .unwrap_or_default();
-            html! {
-                span.badge.partner-badge data-partner=(p.slug) data-certified=(p.certified()) title=(format!("Partner: {}", p.name)) {
-                    (p.name) " " span.kinds { "(" (kinds) (level) ")" }
-                    @if p.certified() { " " span.certified title="Certified partner" { "✓ certified" } }
-                }
-            }
-        }
-    }
-}
-
-fn status_badge(status: CaseStatus) -> Markup {
-    html! { span class=(format!("badge status-{status}")) { (status.as_str().replace('_', " ")) } }
-}
-
-fn priority_badge(priority: Priority) -> Markup {
-    html! { span class=(format!("badge prio-{priority}")) { (priority) } }
-}
-
-/// The case list is home; it sends people who are not signed in to the sign-in page.
-pub async fn home() -> Redirect {
-    Redirect::to("/cases")
-}
-
-#[derive(Deserialize)]
-pub struct LoginQuery {
-    next: Option<String>,
-}
-
-fn login_page(error: Option<&str>, email: &str, next: &str) -> Markup {
-    page(
-        "Sign in",
-        None,
-        html! {
-            div.login.card {
-                h1 { "Sign in to Backline" }
-                @if let Some(error) = error { div.error role="alert" { (error) } }
-                form method="post" action="/login" {
-                    input type="hidden" name="next" value=(next);
-                    label for="email" { "Email" }
-                    input #email type="email" name="email" value=(email) required autofocus autocomplete="username";
-                    label for="password" { "Password" }
-                    input #password type="password" name="password" required autocomplete="current-password";
-                    p { button type="submit" { "Sign in" } }
-                }
-            }
-        },
-    )
-}
-
-pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
-    html_response(
-        StatusCode::OK,
-        login_page(None, "", query.next.as_deref().unwrap_or("/cases")),
-    )
-}
-
-#[derive(Deserialize)]
-pub struct LoginForm {
-    email: String,
-    password: String,
-    next: Option<String>,
-}
-
-/// Only same-site paths, so the sign-in form cannot bounce people to another site.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
-        {
-            path
-        }
-        _ => "/cases",
-    }
-}
-
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    let email = form.email.trim().to_lowercase();
-    let next = safe_next(form.next.as_deref()).to_string();
-    let found = state.store.user_with_password(&email).await;
-    let user = match found {
-        Ok((user, Some(hash))) if verify_password(&form.password, &hash) => user,
-        Ok(_) | Err(StoreError::NotFound) => {
-            if found.is_err() {
-                verify_password(&form.password, decoy_hash());
-            }
-            return html_response(
-                StatusCode::UNAUTHORIZED,
-                login_page(Some("Wrong email or password."), &email, &next),
-            );
-        }
-        Err(e) => return error_page(None, e.into()),
-    };
-    match start_session(&state, &user).await {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response(),
-        Err(e) => error_page(None, e),
-    }
-}
-
-/// A form that carries nothing but its CSRF token.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    pub(super) csrf: String,
-}
-
-pub async fn logout(
-    State(state): State<AppState>,
-    who: WebUser,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    if let Err(e) = state.store.delete_web_session(&who.token_hash).await {
-        return error_page(Some(&who), e.into());
-    }
-    match clear_cookie(&state) {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response(),
-        Err(e) => error_page(None, e),
-    }
-}
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -292,7 +56,7 @@ pub async fn case_list(
             ]
         }
     }
-    let (cases, next) = match case_service::list_cases(&state.store, &who.user, &filter).await {
+    let (cases, next) = match service::list_cases(&state.store, &who.user, &filter).await {
         Ok(found) => found,
         Err(e) => return error_page(Some(&who), e),
     };
@@ -420,7 +184,7 @@ fn new_case_page(
             div.case-layout {
             form.card #new-case method="post" action="/cases" {
                 input type="hidden" name="csrf" value=(who.csrf);
-                input #draft type="hidden" name="draft" value=(form.draft.clone().unwrap_or_else(super::knowledge::new_draft_token));
+                input #draft type="hidden" name="draft" value=(form.draft.clone().unwrap_or_else(crate::knowledge::pages::new_draft_token));
                 @if !orgs.is_empty() {
                     label for="on_behalf_of" { "For" }
                     select #on_behalf_of name="on_behalf_of" {
@@ -538,12 +302,12 @@ pub async fn create_case(
         tags: Vec::new(),
         channel: Some(Channel::Web),
     };
-    match case_service::create_case(&state, &who.user, submission).await {
+    match service::create_case(&state, &who.user, submission).await {
         Ok(case) => {
             if let Some(draft) = form
                 .draft
                 .as_deref()
-                .filter(|d| super::knowledge::valid_draft(d))
+                .filter(|d| crate::knowledge::pages::valid_draft(d))
             {
                 if let Err(e) = state.store.draft_filed(draft, who.user.id, case.id).await {
                     tracing::warn!(error = %e, "recording a filed draft failed");
@@ -577,11 +341,11 @@ pub async fn case_page(
     who: WebUser,
     Path(id): Path<i64>,
 ) -> Response {
-    let case = match case_service::visible_case(&state.store, &who.user, CaseId(id)).await {
+    let case = match service::visible_case(&state.store, &who.user, CaseId(id)).await {
         Ok(case) => case,
         Err(e) => return error_page(Some(&who), e),
     };
-    let comments = match case_service::comments(&state.store, &who.user, case.id).await {
+    let comments = match service::comments(&state.store, &who.user, case.id).await {
         Ok(comments) => comments,
         Err(e) => return error_page(Some(&who), e),
     };
@@ -594,17 +358,18 @@ pub async fn case_page(
     } else {
         Vec::new()
     };
-    let links = match crate::knowledge_service::links(&state, &who.user, case.id).await {
+    let links = match crate::knowledge::service::links(&state, &who.user, case.id).await {
         Ok(links) => links,
         Err(e) => return error_page(Some(&who), e),
     };
     // Suggestions come from the search index; if it fails the page still shows the case.
-    let suggestions = crate::knowledge_service::suggestions_for_case(&state, &who.user, case.id, 5)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "suggestions failed");
-            Vec::new()
-        });
+    let suggestions =
+        crate::knowledge::service::suggestions_for_case(&state, &who.user, case.id, 5)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "suggestions failed");
+                Vec::new()
+            });
     let queue = match &case.queue {
         Some(slug) => state.store.queue_by_slug(slug).await.ok(),
         None => None,
@@ -662,7 +427,7 @@ pub async fn case_page(
                         }
                     }
                     aside {
-                        (super::knowledge::case_knowledge_panel(&who, &case, &links, &suggestions))
+                        (crate::knowledge::pages::case_knowledge_panel(&who, &case, &links, &suggestions))
                         div.card {
                             dl.meta {
                                 dt { "Organisation" } dd { (case.organization.name) }
@@ -755,7 +520,7 @@ pub async fn add_comment(
         return error_page(Some(&who), e);
     }
     let public = form.internal.is_none();
-    match case_service::add_comment(&state.store, &who.user, CaseId(id), &form.body, public).await {
+    match service::add_comment(&state.store, &who.user, CaseId(id), &form.body, public).await {
         Ok(comment) => {
             Redirect::to(&format!("/cases/{id}#comment-{}", comment.id.0)).into_response()
         }
@@ -813,7 +578,7 @@ pub async fn update_case(
         })
     })();
     let result = match parsed {
-        Ok(update) => case_service::update_case(&state.store, &who.user, CaseId(id), update).await,
+        Ok(update) => service::update_case(&state.store, &who.user, CaseId(id), update).await,
         Err(e) => Err(e),
     };
     match result {

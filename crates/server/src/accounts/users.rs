@@ -1,11 +1,11 @@
 //! `/api/v1/users`: admins add people; everyone can read themselves and their colleagues.
 
-use super::extract::Json;
-use super::extract::{Path, Query};
 use super::orgs::require_admin;
 use super::views::{UserList, UserView};
 use crate::auth::{hash_password, Caller};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -2,9 +2,9 @@
 //! state, 90 days of history, and email subscriptions with confirmation and one-click
 //! unsubscribe. No sign-in; dry runs and internal incidents never appear.
 
-use super::pages::{html_response, page};
-use crate::crisis_service;
+use crate::crisis::service;
 use crate::error::ApiError;
+use crate::layout::{html_response, page};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -176,7 +176,7 @@ fn xml(text: &str) -> String {
 }
 
 fn rfc3339(ms: i64) -> String {
-    crate::api::views::timestamp(
+    crate::views::timestamp(
         time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
     )
@@ -237,7 +237,7 @@ pub async fn subscribe(State(state): State<AppState>, body: axum::body::Bytes) -
             _ => {}
         }
     }
-    match crisis_service::subscribe(&state, &form.email, &form.services).await {
+    match service::subscribe(&state, &form.email, &form.services).await {
         Ok(()) => html_response(
             StatusCode::OK,
             page(

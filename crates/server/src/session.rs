@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use backline_store::{StoreError, User};
+use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "backline_session";
 const SESSION_DAYS: i64 = 14;
@@ -111,4 +112,10 @@ pub fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A form that carries nothing but its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
 }

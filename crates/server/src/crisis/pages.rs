@@ -1,10 +1,11 @@
 //! The incident console: signals to qualify, declaring, updating with the clock to the next
 //! committed update, the roster, notifications, and the post-mortem editor.
 
-use super::pages::{error_page, html_response, page, CsrfForm};
-use super::session::WebUser;
-use crate::crisis_service::{self as crisis, Declaration, UpdateInput};
+use crate::crisis::service::{self as crisis, Declaration, UpdateInput};
 use crate::error::ApiError;
+use crate::layout::{error_page, html_response, page};
+use crate::session::CsrfForm;
+use crate::session::WebUser;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -1,12 +1,12 @@
 //! `/api/v1/partners`, `/api/v1/routing`, `/api/v1/queues`, `/api/v1/courses` and the case
 //! escalation endpoints: the partner program.
 
-use super::extract::{Json, Path, Query};
-use super::knowledge::parse_time;
-use super::views::{timestamp, OrgRefView, UserRefView};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::partner_service::{self as partners, readable_partner, staff_only};
+use crate::extract::{Json, Path, Query};
+use crate::knowledge::api::parse_time;
+use crate::partners::service::{self as partners, readable_partner, staff_only};
+use crate::views::{timestamp, OrgRefView, UserRefView};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -113,7 +113,7 @@ pub async fn profile(
 #[serde(deny_unknown_fields)]
 pub struct UpdatePartner {
     /// Email of a vendor staff member; `null` clears it.
-    #[serde(default, deserialize_with = "super::extract::double_option")]
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
     pub relationship_manager: Option<Option<String>>,
 }
 
@@ -723,15 +723,15 @@ pub struct EscalateBody {
 }
 
 /// Tiered support: move the case up one tier, with a reason, recorded as an event.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = "routing", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = super::views::CaseView), (status = 409, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = "routing", params(("id" = i64, Path)), request_body = Object, responses((status = 200, body = crate::cases::views::CaseView), (status = 409, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
     Json(body): Json<EscalateBody>,
-) -> ApiResult<axum::Json<super::views::CaseView>> {
+) -> ApiResult<axum::Json<crate::cases::views::CaseView>> {
     let updated = partners::escalate(&state, &caller, CaseId(id), &body.reason).await?;
-    Ok(axum::Json(super::views::CaseView::from(&updated)))
+    Ok(axum::Json(crate::cases::views::CaseView::from(&updated)))
 }
 
 #[derive(Deserialize)]

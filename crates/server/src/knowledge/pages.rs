@@ -1,10 +1,10 @@
 //! Knowledge pages: search, articles (read, write, history), the case page's suggestions and
 //! links, and the live suggestions of the new-case form with their deflection tracking.
 
-use super::pages::{error_page, html_response, page, when};
-use super::session::{urlencode, WebUser};
 use crate::error::ApiError;
-use crate::knowledge_service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::layout::{error_page, html_response, page, when};
+use crate::session::{urlencode, WebUser};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -163,7 +163,7 @@ pub async fn article_list(
             .deflection_counts(
                 now - 30 * 86_400_000,
                 now + 1,
-                now - crate::api::knowledge::ABANDONED_AFTER_MS,
+                now - crate::knowledge::api::ABANDONED_AFTER_MS,
             )
             .await
         {
@@ -474,7 +474,7 @@ pub async fn new_article_form(
     }
     let mut form = ArticleForm::default();
     if let Some(id) = query.from_case {
-        match crate::case_service::visible_case(&state.store, &who.user, CaseId(id)).await {
+        match crate::cases::service::visible_case(&state.store, &who.user, CaseId(id)).await {
             Ok(case) => {
                 form.title = case.subject;
                 form.issue = case.description;

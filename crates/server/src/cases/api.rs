@@ -1,10 +1,10 @@
 //! `/api/v1/cases`: cases, their comments and their audit trail.
 
-use super::extract::{double_option, Json, Path, Query};
 use super::views::{CaseList, CaseView, CommentList, CommentView, EventList, EventView};
 use crate::auth::Caller;
-use crate::case_service::{self, CaseSubmission, CaseUpdate};
+use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{double_option, Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -147,7 +147,7 @@ pub async fn list(
     Query(query): Query<CaseQuery>,
 ) -> ApiResult<axum::Json<CaseList>> {
     let filter = query.into_filter(caller.id)?;
-    let (cases, next) = case_service::list_cases(&state.store, &caller, &filter).await?;
+    let (cases, next) = service::list_cases(&state.store, &caller, &filter).await?;
     Ok(axum::Json(CaseList {
         cases: cases.iter().map(CaseView::from).collect(),
         next_cursor: next.map(|id| id.0.to_string()),
@@ -174,7 +174,7 @@ pub async fn create(
         tags: body.tags,
         channel: Some(Channel::Api),
     };
-    let case = case_service::create_case(&state, &caller, submission).await?;
+    let case = service::create_case(&state, &caller, submission).await?;
     Ok((StatusCode::CREATED, axum::Json(CaseView::from(&case))))
 }
 
@@ -185,7 +185,7 @@ pub async fn read(
     Caller(caller): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<CaseView>> {
-    let case = case_service::visible_case(&state.store, &caller, CaseId(id)).await?;
+    let case = service::visible_case(&state.store, &caller, CaseId(id)).await?;
     Ok(axum::Json(CaseView::from(&case)))
 }
 
@@ -205,7 +205,7 @@ pub async fn update(
         assignee: body.assignee.map(|a| a.map(UserId)),
         tags: body.tags,
     };
-    let case = case_service::update_case(&state.store, &caller, CaseId(id), update).await?;
+    let case = service::update_case(&state.store, &caller, CaseId(id), update).await?;
     Ok(axum::Json(CaseView::from(&case)))
 }
 
@@ -216,7 +216,7 @@ pub async fn comments(
     Caller(caller): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<CommentList>> {
-    let comments = case_service::comments(&state.store, &caller, CaseId(id)).await?;
+    let comments = service::comments(&state.store, &caller, CaseId(id)).await?;
     Ok(axum::Json(CommentList {
         comments: comments.iter().map(CommentView::from).collect(),
     }))
@@ -232,8 +232,7 @@ pub async fn add_comment(
     Json(body): Json<CreateComment>,
 ) -> ApiResult<(StatusCode, axum::Json<CommentView>)> {
     let comment =
-        case_service::add_comment(&state.store, &caller, CaseId(id), &body.body, body.public)
-            .await?;
+        service::add_comment(&state.store, &caller, CaseId(id), &body.body, body.public).await?;
     Ok((StatusCode::CREATED, axum::Json(CommentView::from(&comment))))
 }
 
@@ -244,7 +243,7 @@ pub async fn events(
     Caller(caller): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<EventList>> {
-    case_service::visible_case(&state.store, &caller, CaseId(id)).await?;
+    service::visible_case(&state.store, &caller, CaseId(id)).await?;
     // The trail names internal notes and staff moves; it is the vendor's own record.
     if !caller.role.is_staff() {
         return Err(ApiError::Forbidden(

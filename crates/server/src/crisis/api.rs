@@ -1,11 +1,11 @@
 //! `/api/v1/services`, `/roster`, `/signals`, `/incidents`, `/drills`, `/templates`: crisis
 //! management.
 
-use super::extract::{Json, Path};
-use super::views::timestamp;
 use crate::auth::Caller;
-use crate::crisis_service::{self as crisis, staff_only, Declaration, UpdateInput};
+use crate::crisis::service::{self as crisis, staff_only, Declaration, UpdateInput};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
+use crate::views::timestamp;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,11 +1,11 @@
 //! `/api/v1/organizations`: customers and partners. Admins manage them; others read their own
 //! (and a partner the customers it serves).
 
-use super::extract::{double_option, Json};
-use super::extract::{Path, Query};
 use super::views::{OrgList, OrgView};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{double_option, Json};
+use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -289,7 +289,7 @@ pub async fn escalate(
     id: backline_domain::CaseId,
     reason: &str,
 ) -> ApiResult<backline_store::CaseRecord> {
-    let case = crate::case_service::visible_case(&state.store, caller, id).await?;
+    let case = crate::cases::service::visible_case(&state.store, caller, id).await?;
     staff_only(caller)?;
     if reason.trim().is_empty() {
         return Err(ApiError::validation(
@@ -344,7 +344,7 @@ pub async fn swarm(
     skill: &str,
     message: &str,
 ) -> ApiResult<(backline_store::CaseRecord, Vec<backline_store::UserRef>)> {
-    let case = crate::case_service::visible_case(&state.store, caller, id).await?;
+    let case = crate::cases::service::visible_case(&state.store, caller, id).await?;
     staff_only(caller)?;
     let Some(slug) = &case.queue else {
         return Err(ApiError::Conflict {

@@ -1,13 +1,13 @@
 //! Partner-program pages: the partner page with its scorecard, the comparison, the agreement
 //! editor, routing rules (edit and try), training and tests, and the public directory.
 
-use super::pages::{error_page, html_response, page, when};
-use super::session::WebUser;
-use crate::api::partners::{
+use crate::error::ApiError;
+use crate::layout::{error_page, html_response, page, when};
+use crate::partners::api::{
     agreement_from_body, ranked_scorecards, take_test, AgreementBody, RuleBody,
 };
-use crate::error::ApiError;
-use crate::partner_service::{self as partners, readable_partner, staff_only};
+use crate::partners::service::{self as partners, readable_partner, staff_only};
+use crate::session::WebUser;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -615,7 +615,7 @@ pub struct RuleForm {
 }
 
 fn parse_rule(text: &str) -> Result<backline_domain::routing::RuleDefinition, ApiError> {
-    let body: RuleBody = crate::api::extract::parse(text.as_bytes())?;
+    let body: RuleBody = crate::extract::parse(text.as_bytes())?;
     body.definition()
 }
 

@@ -103,11 +103,11 @@ pub async fn create_case(
         ));
     };
     // The partner agreement's gate comes after field validation: nothing is stored either way.
-    let escalation = crate::partner_service::gate(state, caller, submission.escalation).await?;
+    let escalation = crate::partners::service::gate(state, caller, submission.escalation).await?;
     let channel = submission.channel.unwrap_or(Channel::Api);
-    let routed = crate::partner_service::route(
+    let routed = crate::partners::service::route(
         state,
-        crate::partner_service::RoutingInput {
+        crate::partners::service::RoutingInput {
             caller,
             caller_org: own_org.as_ref(),
             organization: parties.organization,

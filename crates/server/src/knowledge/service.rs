@@ -1,7 +1,7 @@
 //! Knowledge rules shared by the API and the web pages: who reads and writes articles, search
 //! within the caller's sight, known-issue suggestions and links.
 
-use crate::case_service::visible_case;
+use crate::cases::service::visible_case;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::knowledge::check_article_state;

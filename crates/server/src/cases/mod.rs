@@ -1,0 +1,29 @@
+//! Cases: filing, reading, changing and commenting, through the API and the pages.
+//! `service` decides; `api` and `pages` parse, call it and render.
+
+pub mod api;
+pub mod pages;
+pub mod service;
+pub mod views;
+
+use crate::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    let api = Router::new()
+        .route("/cases", get(api::list).post(api::create))
+        .route("/cases/{id}", get(api::read).patch(api::update))
+        .route(
+            "/cases/{id}/comments",
+            get(api::comments).post(api::add_comment),
+        )
+        .route("/cases/{id}/events", get(api::events));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/cases", get(pages::case_list).post(pages::create_case))
+        .route("/cases/new", get(pages::new_case_form))
+        .route("/cases/{id}", get(pages::case_page))
+        .route("/cases/{id}/comments", post(pages::add_comment))
+        .route("/cases/{id}/update", post(pages::update_case))
+}

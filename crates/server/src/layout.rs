@@ -1,0 +1,180 @@
+//! What every page shares: the frame with its navigation, HTML responses, the error page,
+//! dates, the partner and status badges, and the stylesheet and script they load.
+
+use crate::error::ApiError;
+use crate::session::WebUser;
+use crate::AppState;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use backline_domain::{CaseStatus, Priority, Role};
+use backline_store::{PartnerRef, User};
+use maud::{html, Markup, DOCTYPE};
+use time::OffsetDateTime;
+
+const STYLESHEET: &str = include_str!("assets/app.css");
+const SUGGEST_SCRIPT: &str = include_str!("assets/suggest.js");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assets/app.css", get(stylesheet))
+        .route("/assets/suggest.js", get(suggest_script))
+}
+
+async fn suggest_script() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SUGGEST_SCRIPT,
+    )
+}
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Backline" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/cases" { "Backline" }
+                    @if let Some(who) = who {
+                        nav {
+                            a href="/cases" { "Cases" }
+                            a href="/cases/new" { "New case" }
+                            a href="/articles" { "Knowledge" }
+                            a href="/search" { "Search" }
+                            @if who.user.role.is_staff() {
+                                a href="/partners" { "Partners" }
+                                a href="/routing" { "Routing" }
+                                a href="/incidents" { "Incidents" }
+                            }
+                            @if who.user.role == Role::Partner {
+                                @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }
+                                a href="/training" { "Training" }
+                            }
+                            @if !who.user.role.is_staff() { a href="/report" { "Report an outage" } a href="/status" { "Status" } }
+                        }
+                        span.who {
+                            (who.user.name) " · " (role_label(&who.user))
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main { (content) }
+            }
+        }
+    }
+}
+
+fn role_label(user: &User) -> String {
+    match (&user.role, &user.org) {
+        (Role::Admin, _) => "admin".into(),
+        (Role::Agent, _) => match user.tier {
+            Some(tier) => format!("agent, tier {}", tier.level()),
+            None => "agent".into(),
+        },
+        (_, Some(org)) => org.name.clone(),
+        (role, None) => role.to_string(),
+    }
+}
+
+pub fn html_response(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// An API error shown as a page rather than JSON.
+pub fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
+    let status = error.status();
+    let message = match &error {
+        ApiError::Internal(_) => {
+            "Something went wrong on our side; it has been logged.".to_string()
+        }
+        other => other.to_string(),
+    };
+    html_response(
+        status,
+        page(
+            "Error",
+            who,
+            html! {
+                h1 { "That did not work" }
+                div.error { (message) }
+                p { a href="/cases" { "Back to cases" } }
+            },
+        ),
+    )
+}
+
+pub fn when(at: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+/// The inline partner flag: name, kinds and technical level, on every row and case page.
+pub fn partner_badge(partner: Option<&PartnerRef>) -> Markup {
+    match partner {
+        None => html! { span.badge title="Served directly by the vendor" { "direct" } },
+        Some(p) => {
+            let kinds = p
+                .kinds
+                .as_slice()
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let level = p
+                .technical_level
+                .map(|l| format!(" · {l}"))
+                .unwrap_or_default();
+            html! {
+                span.badge.partner-badge data-partner=(p.slug) data-certified=(p.certified()) title=(format!("Partner: {}", p.name)) {
+                    (p.name) " " span.kinds { "(" (kinds) (level) ")" }
+                    @if p.certified() { " " span.certified title="Certified partner" { "✓ certified" } }
+                }
+            }
+        }
+    }
+}
+
+pub fn status_badge(status: CaseStatus) -> Markup {
+    html! { span class=(format!("badge status-{status}")) { (status.as_str().replace('_', " ")) } }
+}
+
+pub fn priority_badge(priority: Priority) -> Markup {
+    html! { span class=(format!("badge prio-{priority}")) { (priority) } }
+}
