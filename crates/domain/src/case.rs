@@ -140,11 +140,13 @@ impl NewCaseInput {
 pub fn check_comment_body(body: &str) -> Result<String, ParseError> {
     let body = body.trim();
     if body.is_empty() {
-        return Err(ParseError("is required".into()));
+        return Err(ParseError("Write a reply before sending.".into()));
     }
-    if body.chars().count() > MAX_COMMENT_CHARS {
+    let length = body.chars().count();
+    if length > MAX_COMMENT_CHARS {
         return Err(ParseError(format!(
-            "must be at most {MAX_COMMENT_CHARS} characters"
+            "This reply has {length} characters; a reply can hold at most {MAX_COMMENT_CHARS}. \
+             Shorten it, or split it over two replies."
         )));
     }
     Ok(body.to_string())

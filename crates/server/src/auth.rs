@@ -47,6 +47,28 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Checks `password` against `hash` (or, for an unknown person, against a decoy so the answer
+/// takes as long) on the blocking pool: argon2 costs tens of milliseconds of CPU by design,
+/// which on an async worker would stall every other request that worker serves.
+pub async fn password_matches(password: String, hash: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            verify_password(&password, decoy_hash());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// `hash_password` on the blocking pool, for request handlers (see `password_matches`).
+pub async fn hash_password_off_runtime(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(format!("hashing a password: {e}")))?
+}
+
 /// A password hash that matches nothing, verified when the email is unknown so that a
 /// sign-in takes as long for a missing user as for a wrong password.
 pub fn decoy_hash() -> &'static str {
@@ -98,5 +120,31 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         let user = state.tokens.user_for_token(&state.store, token).await?;
         Ok(Caller(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    /// On a single-threaded runtime, a check done inline would finish on its first poll and
+    /// hold the only thread meanwhile; on the blocking pool the first poll must yield.
+    #[tokio::test(flavor = "current_thread")]
+    async fn password_checks_leave_the_async_worker_free() {
+        let hash = hash_password("s3cret-enough").unwrap();
+        let mut check = pin!(password_matches("s3cret-enough".into(), Some(hash.clone())));
+        let mut context = Context::from_waker(Waker::noop());
+        assert!(check.as_mut().poll(&mut context).is_pending());
+        assert!(check.await);
+        assert!(!password_matches("wrong".into(), Some(hash)).await);
+        assert!(!password_matches("anything".into(), None).await);
+
+        let mut hashing = pin!(hash_password_off_runtime("another one".into()));
+        assert!(hashing.as_mut().poll(&mut context).is_pending());
+        let hashed = hashing.await.unwrap();
+        assert!(verify_password("another one", &hashed));
     }
 }

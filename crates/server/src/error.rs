@@ -158,3 +158,65 @@ impl From<FieldErrors> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An error on a page: rendered as an HTML page in the site's frame (with the person's
+/// navigation when known), never as JSON. Page handlers return `Result<Response, WebError>`
+/// and use `?`; `.or_page(&who)` keeps the navigation on the error page.
+pub struct WebError {
+    pub error: ApiError,
+    who: Option<Box<crate::session::WebUser>>,
+}
+
+impl std::fmt::Debug for WebError {
+    // The session (token hash, CSRF token) stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebError")
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl WebError {
+    pub fn new(error: ApiError) -> Self {
+        WebError { error, who: None }
+    }
+
+    pub fn for_user(mut self, who: &crate::session::WebUser) -> Self {
+        self.who = Some(Box::new(who.clone()));
+        self
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self.error {
+            tracing::error!(%detail, "internal error on a page");
+        }
+        crate::layout::error_page(self.who.as_deref(), self.error)
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(error: ApiError) -> Self {
+        WebError::new(error)
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(error: StoreError) -> Self {
+        WebError::new(error.into())
+    }
+}
+
+/// Turns any error the services give into a page error that keeps the person's navigation.
+pub trait OrPage<T> {
+    fn or_page(self, who: &crate::session::WebUser) -> Result<T, WebError>;
+}
+
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
+    fn or_page(self, who: &crate::session::WebUser) -> Result<T, WebError> {
+        self.map_err(|e| WebError::new(e.into()).for_user(who))
+    }
+}
+
+pub type PageResult = Result<Response, WebError>;

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backline_domain::{CaseStatus, Priority, Role};
+use backline_domain::{CaseStatus, FieldErrors, Priority, Role};
 use backline_store::{PartnerRef, User};
 use maud::{html, Markup, DOCTYPE};
 use time::OffsetDateTime;
@@ -177,4 +177,32 @@ pub fn status_badge(status: CaseStatus) -> Markup {
 
 pub fn priority_badge(priority: Priority) -> Markup {
     html! { span class=(format!("badge prio-{priority}")) { (priority) } }
+}
+
+/// A field's problem as a sentence beside the field ("say what customers experience" ->
+/// "Say what customers experience."), or nothing; several messages join into one line.
+pub fn field_error(errors: &FieldErrors, fields: &[&str]) -> Markup {
+    let messages: Vec<String> = fields
+        .iter()
+        .filter_map(|f| errors.0.get(*f))
+        .map(|m| sentence(m))
+        .collect();
+    if messages.is_empty() {
+        return html! {};
+    }
+    html! { div.field-error role="alert" { (messages.join(" ")) } }
+}
+
+/// Upper-cases the first letter and ends with a full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }

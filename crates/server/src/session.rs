@@ -1,19 +1,24 @@
-//! Web sessions: the cookie, the extractor that requires one, and the CSRF check.
+//! Web sessions: the cookie, the extractors that require one (`WebUser`, and `CsrfForm` for
+//! forms, which checks the session's CSRF token before the handler runs).
 
 use crate::auth::{hash_secret, new_secret};
 use crate::error::ApiError;
+use crate::error::WebError;
 use crate::AppState;
-use axum::extract::FromRequestParts;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use backline_store::{StoreError, User};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "backline_session";
 const SESSION_DAYS: i64 = 14;
 
 /// The signed-in person and the CSRF token their forms must send back.
+#[derive(Clone)]
 pub struct WebUser {
     pub user: User,
     pub csrf: String,
@@ -42,16 +47,24 @@ impl FromRequestParts<AppState> for WebUser {
             let next = parts.uri.path_and_query().map_or("/cases", |p| p.as_str());
             Redirect::to(&format!("/login?next={}", urlencode(next))).into_response()
         };
+        // A handler may ask twice (`WebUser` and `CsrfForm`); the session is read once.
+        if let Some(cached) = parts.extensions.get::<WebUser>() {
+            return Ok(cached.clone());
+        }
         let Some(token) = session_token(&parts.headers) else {
             return Err(to_login());
         };
         let token_hash = hash_secret(&token);
         match state.store.web_session(&token_hash).await {
-            Ok((user, csrf)) => Ok(WebUser {
-                user,
-                csrf,
-                token_hash,
-            }),
+            Ok((user, csrf)) => {
+                let who = WebUser {
+                    user,
+                    csrf,
+                    token_hash,
+                };
+                parts.extensions.insert(who.clone());
+                Ok(who)
+            }
             Err(StoreError::NotFound) => Err(to_login()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }
@@ -59,6 +72,15 @@ impl FromRequestParts<AppState> for WebUser {
 }
 
 impl WebUser {
+    /// Who is acting, for the visibility rules.
+    pub fn actor(&self) -> backline_domain::Actor {
+        self.user.actor()
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.user.role.is_staff()
+    }
+
     /// Constant-time comparison of a form's CSRF token with the session's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), ApiError> {
         let expected = self.csrf.as_bytes();
@@ -114,8 +136,49 @@ pub fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// A form that carries nothing but its CSRF token.
+/// A form body of type `T` from the signed-in person, accepted only with the session's CSRF
+/// token in its `csrf` field (checked before `T` is read). `T` itself need not name `csrf`.
+/// A refused token or an unreadable form is an error page; no session, the sign-in page.
+pub struct CsrfForm<T>(pub T);
+
 #[derive(Deserialize)]
-pub struct CsrfForm {
-    pub csrf: String,
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
 }
+
+impl<T> FromRequest<AppState> for CsrfForm<T>
+where
+    T: DeserializeOwned,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let who = WebUser::from_request_parts(&mut parts, state).await?;
+        let reject = |error: ApiError| WebError::new(error).for_user(&who).into_response();
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| {
+                reject(ApiError::bad_request(
+                    "unreadable_body",
+                    format!("The form could not be read: {}", e.body_text()),
+                ))
+            })?;
+        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
+            csrf: String::new(),
+        });
+        who.check_csrf(&field.csrf).map_err(reject)?;
+        let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
+            reject(ApiError::bad_request(
+                "invalid_form",
+                format!("The form was not filled in as expected ({e}). Go back and try again."),
+            ))
+        })?;
+        Ok(CsrfForm(form))
+    }
+}
+
+/// The form that carries nothing but its CSRF token (sign out, one-button actions).
+#[derive(Deserialize)]
+pub struct NoFields {}

@@ -1,9 +1,9 @@
 //! Signing in and out.
 
-use crate::auth::{decoy_hash, verify_password};
-use crate::layout::{error_page, html_response, page};
-use crate::session::CsrfForm;
-use crate::session::{clear_cookie, start_session, WebUser};
+use crate::auth::password_matches;
+use crate::error::{OrPage, PageResult};
+use crate::layout::{html_response, page};
+use crate::session::{clear_cookie, start_session, CsrfForm, NoFields, WebUser};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -70,42 +70,37 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> PageResult {
     let email = form.email.trim().to_lowercase();
     let next = safe_next(form.next.as_deref()).to_string();
-    let found = state.store.user_with_password(&email).await;
-    let user = match found {
-        Ok((user, Some(hash))) if verify_password(&form.password, &hash) => user,
-        Ok(_) | Err(StoreError::NotFound) => {
-            if found.is_err() {
-                verify_password(&form.password, decoy_hash());
-            }
-            return html_response(
+    let (user, hash) = match state.store.user_with_password(&email).await {
+        Ok((user, hash)) => (Some(user), hash),
+        Err(StoreError::NotFound) => (None, None),
+        Err(e) => return Err(e.into()),
+    };
+    let user = match user {
+        Some(user) if password_matches(form.password, hash).await => user,
+        _ => {
+            return Ok(html_response(
                 StatusCode::UNAUTHORIZED,
                 login_page(Some("Wrong email or password."), &email, &next),
-            );
+            ))
         }
-        Err(e) => return error_page(None, e.into()),
     };
-    match start_session(&state, &user).await {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response(),
-        Err(e) => error_page(None, e),
-    }
+    let cookie = start_session(&state, &user).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
 }
 
 pub async fn logout(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    if let Err(e) = state.store.delete_web_session(&who.token_hash).await {
-        return error_page(Some(&who), e.into());
-    }
-    match clear_cookie(&state) {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response(),
-        Err(e) => error_page(None, e),
-    }
+    _: CsrfForm<NoFields>,
+) -> PageResult {
+    state
+        .store
+        .delete_web_session(&who.token_hash)
+        .await
+        .or_page(&who)?;
+    let cookie = clear_cookie(&state)?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }

@@ -2,7 +2,7 @@
 
 use super::orgs::require_admin;
 use super::views::{UserList, UserView};
-use crate::auth::{hash_password, Caller};
+use crate::auth::{hash_password_off_runtime, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::extract::{Path, Query};
@@ -100,7 +100,10 @@ pub async fn create_user(
         errors.check("password", check_password(password));
     }
     errors.into_result()?;
-    let password_hash = body.password.as_deref().map(hash_password).transpose()?;
+    let password_hash = match &body.password {
+        Some(password) => Some(hash_password_off_runtime(password.clone()).await?),
+        None => None,
+    };
     let email = email.ok_or_else(|| ApiError::Internal("email validated".into()))?;
     Ok(store
         .create_user(&NewUser {

@@ -1,16 +1,13 @@
 //! The case list, the new-case form and the case page, with their form handlers.
 
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
-use crate::error::ApiError;
-use crate::layout::{
-    error_page, html_response, page, partner_badge, priority_badge, status_badge, when,
-};
-use crate::session::{urlencode, WebUser};
+use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::layout::{html_response, page, partner_badge, priority_badge, status_badge, when};
+use crate::session::{urlencode, CsrfForm, WebUser};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{IntoResponse, Redirect};
 use backline_domain::{CaseId, CaseStatus, Channel, FieldErrors, Priority, Role, Tier, UserId};
 use backline_store::{CaseFilter, CaseRecord, Org, User};
 use maud::{html, Markup};
@@ -34,7 +31,7 @@ pub async fn case_list(
     State(state): State<AppState>,
     who: WebUser,
     Query(query): Query<ListQuery>,
-) -> Response {
+) -> PageResult {
     let view = query.view.as_deref().unwrap_or("active");
     let staff = who.user.role.is_staff();
     let mut filter = CaseFilter {
@@ -56,13 +53,12 @@ pub async fn case_list(
             ]
         }
     }
-    let (cases, next) = match service::list_cases(&state.store, &who.user, &filter).await {
-        Ok(found) => found,
-        Err(e) => return error_page(Some(&who), e),
-    };
+    let (cases, next) = service::list_cases(&state.store, &who.user, &filter)
+        .await
+        .or_page(&who)?;
     let q = query.q.unwrap_or_default();
     let heading = if staff { "Cases" } else { "Your cases" };
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             heading,
@@ -100,7 +96,7 @@ pub async fn case_list(
                 }
             },
         ),
-    )
+    ))
 }
 
 fn case_row(case: &CaseRecord, staff: bool) -> Markup {
@@ -132,7 +128,6 @@ async fn fileable_orgs(state: &AppState, user: &User) -> Result<Vec<Org>, ApiErr
 
 #[derive(Deserialize, Default)]
 pub struct NewCaseForm {
-    csrf: String,
     /// Identifies this form for deflection counting (see `knowledge::live_suggestions`).
     draft: Option<String>,
     subject: String,
@@ -237,47 +232,44 @@ fn new_case_page(
     )
 }
 
-pub async fn new_case_form(State(state): State<AppState>, who: WebUser) -> Response {
-    let gate = match gate_for(&state, &who.user).await {
-        Ok(gate) => gate,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    match fileable_orgs(&state, &who.user).await {
-        Ok(orgs) => html_response(
-            StatusCode::OK,
-            new_case_page(
-                &who,
-                &orgs,
-                &gate,
-                &NewCaseForm::default(),
-                &FieldErrors::new(),
-            ),
+pub async fn new_case_form(State(state): State<AppState>, who: WebUser) -> PageResult {
+    let gate = gate_for(&state, &who.user).await.or_page(&who)?;
+    let orgs = fileable_orgs(&state, &who.user).await.or_page(&who)?;
+    Ok(html_response(
+        StatusCode::OK,
+        new_case_page(
+            &who,
+            &orgs,
+            &gate,
+            &NewCaseForm::default(),
+            &FieldErrors::new(),
         ),
-        Err(e) => error_page(Some(&who), e),
-    }
+    ))
 }
 
 pub async fn create_case(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<NewCaseForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<NewCaseForm>,
+) -> PageResult {
+    let gate = gate_for(&state, &who.user).await.or_page(&who)?;
     let priority = match form.priority.as_deref().map(Priority::parse).transpose() {
         Ok(p) => p,
-        Err(e) => return error_page(Some(&who), ApiError::validation("priority", e.0)),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.add("priority", e.0);
+            let orgs = fileable_orgs(&state, &who.user).await.or_page(&who)?;
+            return Ok(html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new_case_page(&who, &orgs, &gate, &form, &errors),
+            ));
+        }
     };
     // A customer files for its own organisation; the select is not shown to them.
     let on_behalf_of = if who.user.role == Role::Customer {
         None
     } else {
         form.on_behalf_of.clone()
-    };
-    let gate = match gate_for(&state, &who.user).await {
-        Ok(gate) => gate,
-        Err(e) => return error_page(Some(&who), e),
     };
     let checklist = gate
         .checklist
@@ -313,7 +305,7 @@ pub async fn create_case(
                     tracing::warn!(error = %e, "recording a filed draft failed");
                 }
             }
-            Redirect::to(&format!("/cases/{}", case.id.0)).into_response()
+            Ok(Redirect::to(&format!("/cases/{}", case.id.0)).into_response())
         }
         Err(e @ (ApiError::Validation(_) | ApiError::EscalationIncomplete(_))) => {
             let errors = match e {
@@ -324,15 +316,13 @@ pub async fn create_case(
                     errors
                 }
             };
-            match fileable_orgs(&state, &who.user).await {
-                Ok(orgs) => html_response(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    new_case_page(&who, &orgs, &gate, &form, &errors),
-                ),
-                Err(e) => error_page(Some(&who), e),
-            }
+            let orgs = fileable_orgs(&state, &who.user).await.or_page(&who)?;
+            Ok(html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new_case_page(&who, &orgs, &gate, &form, &errors),
+            ))
         }
-        Err(e) => error_page(Some(&who), e),
+        Err(e) => Err(WebError::new(e).for_user(&who)),
     }
 }
 
@@ -340,36 +330,54 @@ pub async fn case_page(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-) -> Response {
-    let case = match service::visible_case(&state.store, &who.user, CaseId(id)).await {
-        Ok(case) => case,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    let comments = match service::comments(&state.store, &who.user, case.id).await {
-        Ok(comments) => comments,
-        Err(e) => return error_page(Some(&who), e),
-    };
+) -> PageResult {
+    render_case_page(
+        &state,
+        &who,
+        CaseId(id),
+        &ReplyDraft::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A reply being written: kept when the reply is refused, so nothing typed is lost.
+#[derive(Default)]
+struct ReplyDraft {
+    body: String,
+    internal: bool,
+    error: Option<String>,
+}
+
+async fn render_case_page(
+    state: &AppState,
+    who: &WebUser,
+    id: CaseId,
+    reply: &ReplyDraft,
+    status: StatusCode,
+) -> PageResult {
+    let case = service::visible_case(&state.store, &who.user, id)
+        .await
+        .or_page(who)?;
+    let comments = service::comments(&state.store, &who.user, case.id)
+        .await
+        .or_page(who)?;
     let staff = who.user.role.is_staff();
     let agents = if staff {
-        match state.store.list_users(None, true).await {
-            Ok(users) => users,
-            Err(e) => return error_page(Some(&who), e.into()),
-        }
+        state.store.list_users(None, true).await.or_page(who)?
     } else {
         Vec::new()
     };
-    let links = match crate::knowledge::service::links(&state, &who.user, case.id).await {
-        Ok(links) => links,
-        Err(e) => return error_page(Some(&who), e),
-    };
+    let links = crate::knowledge::service::links(state, &who.user, case.id)
+        .await
+        .or_page(who)?;
     // Suggestions come from the search index; if it fails the page still shows the case.
-    let suggestions =
-        crate::knowledge::service::suggestions_for_case(&state, &who.user, case.id, 5)
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "suggestions failed");
-                Vec::new()
-            });
+    let suggestions = crate::knowledge::service::suggestions_for_case(state, &who.user, case.id, 5)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "suggestions failed");
+            Vec::new()
+        });
     let queue = match &case.queue {
         Some(slug) => state.store.queue_by_slug(slug).await.ok(),
         None => None,
@@ -377,11 +385,11 @@ pub async fn case_page(
     let swarm_queue =
         queue.as_ref().map(|q| q.model) == Some(backline_domain::routing::SupportModel::Swarm);
     let closed = case.status == CaseStatus::Closed;
-    html_response(
-        StatusCode::OK,
+    Ok(html_response(
+        status,
         page(
             &format!("#{} {}", case.id.0, case.subject),
-            Some(&who),
+            Some(who),
             html! {
                 h1 { span.num { "#" (case.id.0) } " " (case.subject) " " (status_badge(case.status)) " " (partner_badge(case.partner.as_ref())) }
                 div.case-layout {
@@ -418,16 +426,21 @@ pub async fn case_page(
                             form.card #reply method="post" action=(format!("/cases/{}/comments", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
                                 label for="body" { "Reply" }
-                                textarea #body name="body" required {}
+                                @if let Some(error) = &reply.error {
+                                    div.field-error #body-error role="alert" { (error) }
+                                    textarea #body name="body" required aria-invalid="true" aria-describedby="body-error" { (reply.body) }
+                                } @else {
+                                    textarea #body name="body" required { (reply.body) }
+                                }
                                 @if staff {
-                                    label { input type="checkbox" name="internal" value="1"; " Internal note (vendor staff only)" }
+                                    label { input type="checkbox" name="internal" value="1" checked[reply.internal]; " Internal note (vendor staff only)" }
                                 }
                                 p { button type="submit" { "Send" } }
                             }
                         }
                     }
                     aside {
-                        (crate::knowledge::pages::case_knowledge_panel(&who, &case, &links, &suggestions))
+                        (crate::knowledge::pages::case_knowledge_panel(who, &case, &links, &suggestions))
                         div.card {
                             dl.meta {
                                 dt { "Organisation" } dd { (case.organization.name) }
@@ -500,12 +513,12 @@ pub async fn case_page(
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct CommentForm {
-    csrf: String,
+    #[serde(default)]
     body: String,
     internal: Option<String>,
 }
@@ -514,23 +527,35 @@ pub async fn add_comment(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<CommentForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<CommentForm>,
+) -> PageResult {
     let public = form.internal.is_none();
     match service::add_comment(&state.store, &who.user, CaseId(id), &form.body, public).await {
         Ok(comment) => {
-            Redirect::to(&format!("/cases/{id}#comment-{}", comment.id.0)).into_response()
+            Ok(Redirect::to(&format!("/cases/{id}#comment-{}", comment.id.0)).into_response())
         }
-        Err(e) => error_page(Some(&who), e),
+        // A blank or oversized reply: the case page again, with the text as typed.
+        Err(ApiError::Validation(errors)) => {
+            let reply = ReplyDraft {
+                error: Some(errors.0.values().cloned().collect::<Vec<_>>().join(" ")),
+                body: form.body,
+                internal: !public,
+            };
+            render_case_page(
+                &state,
+                &who,
+                CaseId(id),
+                &reply,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
     }
 }
 
 #[derive(Deserialize)]
 pub struct UpdateForm {
-    csrf: String,
     status: Option<String>,
     priority: Option<String>,
     tier: Option<i64>,
@@ -541,11 +566,8 @@ pub async fn update_case(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<UpdateForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<UpdateForm>,
+) -> PageResult {
     let parsed = (|| -> Result<CaseUpdate, ApiError> {
         let mut errors = FieldErrors::new();
         let status = form
@@ -577,12 +599,9 @@ pub async fn update_case(
             tags: None,
         })
     })();
-    let result = match parsed {
-        Ok(update) => service::update_case(&state.store, &who.user, CaseId(id), update).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    let update = parsed.or_page(&who)?;
+    service::update_case(&state.store, &who.user, CaseId(id), update)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }

@@ -2,15 +2,13 @@
 //! committed update, the roster, notifications, and the post-mortem editor.
 
 use crate::crisis::service::{self as crisis, Declaration, UpdateInput};
-use crate::error::ApiError;
-use crate::layout::{error_page, html_response, page};
-use crate::session::CsrfForm;
-use crate::session::WebUser;
+use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::layout::{field_error, html_response, page};
+use crate::session::{CsrfForm, NoFields, WebUser};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::{Impact, IncidentState, RosterRole};
 use backline_store::crisis::{format_time, Postmortem, RosterEntry};
 use maud::{html, Markup, PreEscaped};
@@ -39,8 +37,14 @@ fn clock(due: Option<i64>) -> Markup {
     }
 }
 
+/// The moment `minutes` from now, as RFC 3339; `None` for anything but a whole number of
+/// minutes within a year either way (larger numbers would overflow the clock arithmetic).
 fn in_minutes(minutes: &str) -> Option<String> {
+    const YEAR_IN_MINUTES: i64 = 366 * 24 * 60;
     let m: i64 = minutes.trim().parse().ok()?;
+    if !(-YEAR_IN_MINUTES..=YEAR_IN_MINUTES).contains(&m) {
+        return None;
+    }
     let at = time::OffsetDateTime::now_utc() + time::Duration::minutes(m);
     Some(
         at.format(&time::format_description::well_known::Rfc3339)
@@ -48,10 +52,75 @@ fn in_minutes(minutes: &str) -> Option<String> {
     )
 }
 
-pub async fn console(State(state): State<AppState>, who: WebUser) -> Response {
-    if let Err(e) = crisis::staff_only(&who.user) {
-        return error_page(Some(&who), e);
+/// The declaration form as typed, with what is wrong with it; kept when a declaration is
+/// refused so nothing typed is lost.
+pub struct DeclarationDraft {
+    title: String,
+    services: Vec<String>,
+    impact: String,
+    nature: String,
+    message: String,
+    eta: String,
+    next_update: String,
+    dry_run: bool,
+    errors: backline_domain::FieldErrors,
+}
+
+impl Default for DeclarationDraft {
+    fn default() -> Self {
+        DeclarationDraft {
+            title: String::new(),
+            services: Vec::new(),
+            impact: Impact::Minor.as_str().into(),
+            nature: String::new(),
+            message: String::new(),
+            eta: String::new(),
+            next_update: "30".into(),
+            dry_run: false,
+            errors: backline_domain::FieldErrors::new(),
+        }
     }
+}
+
+impl DeclarationDraft {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut draft = DeclarationDraft {
+            impact: String::new(),
+            next_update: String::new(),
+            ..Default::default()
+        };
+        for (key, value) in pairs {
+            match key.as_str() {
+                "title" => draft.title = value,
+                "services" => draft.services.push(value),
+                "impact" => draft.impact = value,
+                "nature" => draft.nature = value,
+                "message" => draft.message = value,
+                "eta" => draft.eta = value,
+                "next_update" => draft.next_update = value,
+                "dry_run" => draft.dry_run = true,
+                _ => {}
+            }
+        }
+        draft
+    }
+
+    fn error(&self, fields: &[&str]) -> Option<Markup> {
+        Some(field_error(&self.errors, fields))
+    }
+}
+
+pub async fn console(State(state): State<AppState>, who: WebUser) -> PageResult {
+    render_console(&state, &who, &DeclarationDraft::default(), StatusCode::OK).await
+}
+
+async fn render_console(
+    state: &AppState,
+    who: &WebUser,
+    draft: &DeclarationDraft,
+    status: StatusCode,
+) -> PageResult {
+    crisis::staff_only(&who.user).or_page(who)?;
     let loaded = async {
         Ok::<_, ApiError>((
             state.store.signal_groups(true).await?,
@@ -63,15 +132,12 @@ pub async fn console(State(state): State<AppState>, who: WebUser) -> Response {
             state.store.roster().await?,
         ))
     };
-    let (signals, incidents, services, roster) = match loaded.await {
-        Ok(x) => x,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    html_response(
-        StatusCode::OK,
+    let (signals, incidents, services, roster) = loaded.await.or_page(who)?;
+    Ok(html_response(
+        status,
         page(
             "Incidents",
-            Some(&who),
+            Some(who),
             html! {
                 h1 { "Incident console" }
                 div.case-layout {
@@ -111,17 +177,25 @@ pub async fn console(State(state): State<AppState>, who: WebUser) -> Response {
                         form.card #declare method="post" action="/incidents" {
                             input type="hidden" name="csrf" value=(who.csrf);
                             h2 { "Declare an incident" }
-                            label for="title" { "Title" } input #title type="text" name="title" required style="width:100%";
+                            @if !draft.errors.is_empty() { div.error role="alert" { "Nothing was declared and nobody was alerted. Correct the fields marked below and declare again." } }
+                            label for="title" { "Title" } input #title type="text" name="title" value=(draft.title) required style="width:100%";
+                            (draft.error(&["title"]).unwrap_or_default())
                             fieldset { legend { "Affected services" }
-                                @for s in &services { label { input type="checkbox" name="services" value=(s.slug); " " (s.name) } }
+                                @for s in &services { label { input type="checkbox" name="services" value=(s.slug) checked[draft.services.contains(&s.slug)]; " " (s.name) } }
+                                (draft.error(&["services"]).unwrap_or_default())
                             }
                             label for="impact" { "Impact" }
-                            select #impact name="impact" { @for i in Impact::ALL { option value=(i.as_str()) { (i) } } }
-                            label for="nature" { "What customers experience" } input #nature type="text" name="nature" required style="width:100%";
-                            label for="message" { "First message" } textarea #message name="message" {}
-                            label for="eta" { "Likely resolution (optional)" } input #eta type="text" name="eta" placeholder="about two hours";
-                            label for="next_update" { "Next update in (minutes)" } input #next_update type="number" name="next_update" value="30" min="1" required;
-                            label { input #dry_run type="checkbox" name="dry_run" value="1"; " Drill: notify the roster only" }
+                            select #impact name="impact" { @for i in Impact::ALL { option value=(i.as_str()) selected[draft.impact == i.as_str()] { (i) } } }
+                            (draft.error(&["impact"]).unwrap_or_default())
+                            label for="nature" { "What customers experience" } input #nature type="text" name="nature" value=(draft.nature) required style="width:100%";
+                            (draft.error(&["nature"]).unwrap_or_default())
+                            label for="message" { "First message" } textarea #message name="message" { (draft.message) }
+                            (draft.error(&["message"]).unwrap_or_default())
+                            label for="eta" { "Likely resolution (optional)" } input #eta type="text" name="eta" value=(draft.eta) placeholder="about two hours";
+                            (draft.error(&["eta"]).unwrap_or_default())
+                            label for="next_update" { "Next update in (minutes)" } input #next_update type="number" name="next_update" value=(draft.next_update) min="1" required;
+                            (draft.error(&["next_update_at", "next_update"]).unwrap_or_default())
+                            label { input #dry_run type="checkbox" name="dry_run" value="1" checked[draft.dry_run]; " Drill: notify the roster only" }
                             p { button type="submit" { "Declare and alert affected customers" } }
                         }
                     }
@@ -143,46 +217,40 @@ pub async fn console(State(state): State<AppState>, who: WebUser) -> Response {
                 script { (PreEscaped(CLOCK_SCRIPT)) }
             },
         ),
-    )
+    ))
 }
 
+/// Declares from the console; a refused declaration shows the console again with the form as
+/// typed and each problem next to its field.
 pub async fn declare(
     State(state): State<AppState>,
     who: WebUser,
-    body: axum::body::Bytes,
-) -> Response {
-    let mut csrf = String::new();
-    let mut d = Declaration::default();
-    let mut next = String::new();
-    let mut dry_run = false;
-    for (k, v) in form_urlencoded::parse(&body) {
-        let v = v.into_owned();
-        match k.as_ref() {
-            "csrf" => csrf = v,
-            "title" => d.title = v,
-            "services" => d.services.push(v),
-            "impact" => d.impact = Impact::parse(&v).ok(),
-            "nature" => d.nature = v,
-            "message" => d.message = v,
-            "eta" => d.eta = Some(v),
-            "next_update" => next = v,
-            "dry_run" => dry_run = true,
-            _ => {}
+    // `services` repeats, so the form is read as pairs.
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> PageResult {
+    let mut draft = DeclarationDraft::from_pairs(pairs);
+    let declaration = Declaration {
+        title: draft.title.clone(),
+        services: draft.services.clone(),
+        impact: Impact::parse(&draft.impact).ok(),
+        nature: draft.nature.clone(),
+        message: draft.message.clone(),
+        eta: Some(draft.eta.clone()),
+        next_update_at: in_minutes(&draft.next_update),
+        signal_group: None,
+    };
+    match crisis::declare(&state, &who.user, declaration, draft.dry_run).await {
+        Ok(i) => Ok(Redirect::to(&format!("/incidents/{}", i.id)).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            draft.errors = errors;
+            render_console(&state, &who, &draft, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-    }
-    if let Err(e) = who.check_csrf(&csrf) {
-        return error_page(Some(&who), e);
-    }
-    d.next_update_at = in_minutes(&next);
-    match crisis::declare(&state, &who.user, d, dry_run).await {
-        Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
-        Err(e) => error_page(Some(&who), e),
+        Err(e) => Err(WebError::new(e).for_user(&who)),
     }
 }
 
 #[derive(Deserialize)]
 pub struct DismissForm {
-    csrf: String,
     reason: String,
 }
 
@@ -190,34 +258,25 @@ pub async fn dismiss(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<DismissForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    match crisis::dismiss(&state, &who.user, id, &form.reason).await {
-        Ok(i) => Redirect::to(&format!("/incidents/{}", i.id)).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    CsrfForm(form): CsrfForm<DismissForm>,
+) -> PageResult {
+    let i = crisis::dismiss(&state, &who.user, id, &form.reason)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/incidents/{}", i.id)).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct RosterForm {
-    csrf: String,
     lines: String,
 }
 
 pub async fn save_roster(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<RosterForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| crisis::staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<RosterForm>,
+) -> PageResult {
+    crisis::staff_only(&who.user).or_page(&who)?;
     let mut entries = Vec::new();
     let mut errors = backline_domain::FieldErrors::new();
     for (n, line) in form
@@ -247,22 +306,18 @@ pub async fn save_roster(
         }
     }
     if !errors.is_empty() {
-        return error_page(Some(&who), ApiError::Validation(errors));
+        return Err(WebError::new(ApiError::Validation(errors)).for_user(&who));
     }
-    match state.store.set_roster(&entries).await {
-        Ok(()) => Redirect::to("/incidents").into_response(),
-        Err(e) => error_page(Some(&who), e.into()),
-    }
+    state.store.set_roster(&entries).await.or_page(&who)?;
+    Ok(Redirect::to("/incidents").into_response())
 }
 
 pub async fn incident_page(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-) -> Response {
-    if let Err(e) = crisis::staff_only(&who.user) {
-        return error_page(Some(&who), e);
-    }
+) -> PageResult {
+    crisis::staff_only(&who.user).or_page(&who)?;
     let loaded = async {
         let incident = state.store.incident(id).await.map_err(|e| match e {
             backline_store::StoreError::NotFound => ApiError::NotFound("incident"),
@@ -275,12 +330,9 @@ pub async fn incident_page(
             state.store.postmortem(id).await?,
         ))
     };
-    let (i, events, notifications, pm) = match loaded.await {
-        Ok(x) => x,
-        Err(e) => return error_page(Some(&who), e),
-    };
+    let (i, events, notifications, pm) = loaded.await.or_page(&who)?;
     let sent = notifications.iter().filter(|n| n.sent_at.is_some()).count();
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             &i.title,
@@ -333,7 +385,7 @@ pub async fn incident_page(
                 script { (PreEscaped(CLOCK_SCRIPT)) }
             },
         ),
-    )
+    ))
 }
 
 fn postmortem_editor(who: &WebUser, id: i64, pm: &Postmortem) -> Markup {
@@ -362,7 +414,6 @@ fn postmortem_editor(who: &WebUser, id: i64, pm: &Postmortem) -> Markup {
 
 #[derive(Deserialize)]
 pub struct UpdateForm {
-    csrf: String,
     state: String,
     message: String,
     #[serde(default)]
@@ -375,11 +426,8 @@ pub async fn update(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<UpdateForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<UpdateForm>,
+) -> PageResult {
     let new_state = IncidentState::parse(&form.state).ok();
     let next = if new_state == Some(IncidentState::Resolved) {
         None
@@ -392,15 +440,14 @@ pub async fn update(
         next_update_at: next,
         eta: Some(form.eta).filter(|e| !e.trim().is_empty()),
     };
-    match crisis::post_update(&state, &who.user, id, input).await {
-        Ok(_) => Redirect::to(&format!("/incidents/{id}")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    crisis::post_update(&state, &who.user, id, input)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct LongForm {
-    csrf: String,
     long: String,
 }
 
@@ -408,27 +455,19 @@ pub async fn long_resolution(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<LongForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| crisis::staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
-    match state
+    CsrfForm(form): CsrfForm<LongForm>,
+) -> PageResult {
+    crisis::staff_only(&who.user).or_page(&who)?;
+    state
         .store
         .set_long_resolution(id, form.long == "1", who.user.id)
         .await
-    {
-        Ok(()) => Redirect::to(&format!("/incidents/{id}")).into_response(),
-        Err(e) => error_page(Some(&who), e.into()),
-    }
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct PostmortemForm {
-    csrf: String,
     #[serde(default)]
     summary: String,
     #[serde(default)]
@@ -447,15 +486,12 @@ pub async fn save_postmortem(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<PostmortemForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<PostmortemForm>,
+) -> PageResult {
     let current = match state.store.postmortem(id).await {
         Ok(Some(pm)) => pm,
-        Ok(None) => return error_page(Some(&who), ApiError::NotFound("post-mortem")),
-        Err(e) => return error_page(Some(&who), e.into()),
+        Ok(None) => return Err(WebError::new(ApiError::NotFound("post-mortem")).for_user(&who)),
+        Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
     };
     let items: Vec<serde_json::Value> = form
         .action_items
@@ -475,40 +511,35 @@ pub async fn save_postmortem(
         customer_edition: form.customer_edition,
         ..current
     };
-    match crisis::save_postmortem(&state, &who.user, pm).await {
-        Ok(_) => Redirect::to(&format!("/incidents/{id}#postmortem")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    crisis::save_postmortem(&state, &who.user, pm)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/incidents/{id}#postmortem")).into_response())
 }
 
 pub async fn publish(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    match crisis::publish_postmortem(&state, &who.user, id).await {
-        Ok(()) => Redirect::to(&format!("/incidents/{id}")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    _: CsrfForm<NoFields>,
+) -> PageResult {
+    crisis::publish_postmortem(&state, &who.user, id)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/incidents/{id}")).into_response())
 }
 
 /// Every message template, editable, with the variables each may use.
-pub async fn templates(State(state): State<AppState>, who: WebUser) -> Response {
-    if let Err(e) = crisis::staff_only(&who.user) {
-        return error_page(Some(&who), e);
-    }
+pub async fn templates(State(state): State<AppState>, who: WebUser) -> PageResult {
+    crisis::staff_only(&who.user).or_page(&who)?;
     let mut all = Vec::new();
     for kind in backline_domain::crisis::TemplateKind::ALL {
         match crisis::template(&state, *kind).await {
             Ok(t) => all.push((*kind, t)),
-            Err(e) => return error_page(Some(&who), e),
+            Err(e) => return Err(WebError::new(e).for_user(&who)),
         }
     }
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Templates",
@@ -528,12 +559,11 @@ pub async fn templates(State(state): State<AppState>, who: WebUser) -> Response 
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct TemplateForm {
-    csrf: String,
     subject: String,
     body: String,
 }
@@ -542,37 +572,31 @@ pub async fn save_template(
     State(state): State<AppState>,
     who: WebUser,
     Path(kind): Path<String>,
-    Form(form): Form<TemplateForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| crisis::staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<TemplateForm>,
+) -> PageResult {
+    crisis::staff_only(&who.user).or_page(&who)?;
     let Ok(kind) = backline_domain::crisis::TemplateKind::parse(&kind) else {
-        return error_page(Some(&who), ApiError::NotFound("template"));
+        return Err(WebError::new(ApiError::NotFound("template")).for_user(&who));
     };
     let template = backline_domain::crisis::Template {
         subject: form.subject,
         body: form.body,
     };
     if let Err(errors) = backline_domain::crisis::check_template(kind, &template) {
-        return error_page(Some(&who), ApiError::Validation(errors));
+        return Err(WebError::new(ApiError::Validation(errors)).for_user(&who));
     }
-    match state.store.set_template(kind, &template).await {
-        Ok(()) => Redirect::to("/incidents/templates").into_response(),
-        Err(e) => error_page(Some(&who), e.into()),
-    }
+    state
+        .store
+        .set_template(kind, &template)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to("/incidents/templates").into_response())
 }
 
 /// Anyone signed in can report a problem; it becomes a signal for the support team.
-pub async fn report_form(State(state): State<AppState>, who: WebUser) -> Response {
-    let services = match state.store.services().await {
-        Ok(s) => s,
-        Err(e) => return error_page(Some(&who), e.into()),
-    };
-    html_response(
+pub async fn report_form(State(state): State<AppState>, who: WebUser) -> PageResult {
+    let services = state.store.services().await.or_page(&who)?;
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Report a problem",
@@ -590,12 +614,11 @@ pub async fn report_form(State(state): State<AppState>, who: WebUser) -> Respons
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct ReportForm {
-    csrf: String,
     #[serde(default)]
     service: String,
     title: String,
@@ -606,16 +629,13 @@ pub struct ReportForm {
 pub async fn report(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<ReportForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<ReportForm>,
+) -> PageResult {
     let title = form.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
-        return error_page(
-            Some(&who),
-            ApiError::validation("title", "must be 1 to 200 characters"),
+        return Err(
+            WebError::new(ApiError::validation("title", "must be 1 to 200 characters"))
+                .for_user(&who),
         );
     }
     let service = match form.service.trim() {
@@ -623,10 +643,10 @@ pub async fn report(
         slug => match state.store.service_by_slug(slug).await {
             Ok(s) => Some(s.id),
             Err(_) => {
-                return error_page(
-                    Some(&who),
-                    ApiError::validation("service", "no such service"),
-                )
+                return Err(
+                    WebError::new(ApiError::validation("service", "no such service"))
+                        .for_user(&who),
+                );
             }
         },
     };
@@ -646,18 +666,18 @@ pub async fn report(
         status: "firing".into(),
         reported_by: Some(who.user.id),
     };
-    match crisis::record_signals(&state, vec![signal]).await {
-        Ok(_) => html_response(
-            StatusCode::OK,
-            page(
-                "Thank you",
-                Some(&who),
-                html! {
-                    h1 { "Thank you" }
-                    div.card #reported { "The support team has been alerted. Follow the " a href="/status" { "status page" } " for news." }
-                },
-            ),
+    crisis::record_signals(&state, vec![signal])
+        .await
+        .or_page(&who)?;
+    Ok(html_response(
+        StatusCode::OK,
+        page(
+            "Thank you",
+            Some(&who),
+            html! {
+                h1 { "Thank you" }
+                div.card #reported { "The support team has been alerted. Follow the " a href="/status" { "status page" } " for news." }
+            },
         ),
-        Err(e) => error_page(Some(&who), e),
-    }
+    ))
 }

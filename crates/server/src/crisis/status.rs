@@ -3,7 +3,7 @@
 //! unsubscribe. No sign-in; dry runs and internal incidents never appear.
 
 use crate::crisis::service;
-use crate::error::ApiError;
+use crate::error::{ApiError, WebError};
 use crate::layout::{html_response, page};
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -95,7 +95,7 @@ fn label(state: ComponentState) -> &'static str {
 pub async fn status_page(State(state): State<AppState>) -> Response {
     let board = match board(&state).await {
         Ok(b) => b,
-        Err(e) => return e.into_response(),
+        Err(e) => return WebError::from(e).into_response(),
     };
     let all_ok = board
         .services
@@ -261,7 +261,7 @@ pub async fn subscribe(State(state): State<AppState>, body: axum::body::Bytes) -
                 },
             ),
         ),
-        Err(e) => e.into_response(),
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
@@ -283,7 +283,7 @@ pub async fn confirm(State(state): State<AppState>, Path(token): Path<String>) -
                 html! { h1 { "This link is not valid any more" } p { a href="/status" { "Status page" } } },
             ),
         ),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => WebError::from(e).into_response(),
     }
 }
 
@@ -298,6 +298,6 @@ pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String
                 html! { h1 { "Unsubscribed" } div.card #unsubscribed { "You will get no more status email from this subscription." } },
             ),
         ),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => WebError::from(e).into_response(),
     }
 }

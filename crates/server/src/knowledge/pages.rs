@@ -1,15 +1,14 @@
 //! Knowledge pages: search, articles (read, write, history), the case page's suggestions and
 //! links, and the live suggestions of the new-case form with their deflection tracking.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, OrPage, PageResult, WebError};
 use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
-use crate::layout::{error_page, html_response, page, when};
-use crate::session::{urlencode, WebUser};
+use crate::layout::{html_response, page, when};
+use crate::session::{urlencode, CsrfForm, WebUser};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::response::{IntoResponse, Redirect};
 use backline_domain::query::DocType;
 use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors};
 use backline_search::{Sort, Suggestion};
@@ -43,7 +42,7 @@ pub async fn search_page(
     State(state): State<AppState>,
     who: WebUser,
     Query(form): Query<SearchForm>,
-) -> Response {
+) -> PageResult {
     let q = form.q.unwrap_or_default();
     let newest = form.sort.as_deref() == Some("newest");
     let (hits, error) = if q.trim().is_empty() {
@@ -59,12 +58,12 @@ pub async fn search_page(
                 };
                 match knowledge::search(&state, &who.user, parsed, sort, 50).await {
                     Ok(hits) => (hits, None),
-                    Err(e) => return error_page(Some(&who), e),
+                    Err(e) => return Err(WebError::new(e).for_user(&who)),
                 }
             }
         }
     };
-    html_response(
+    Ok(html_response(
         if error.is_some() {
             StatusCode::BAD_REQUEST
         } else {
@@ -98,7 +97,7 @@ pub async fn search_page(
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -111,7 +110,7 @@ pub async fn article_list(
     State(state): State<AppState>,
     who: WebUser,
     Query(query): Query<ArticleListQuery>,
-) -> Response {
+) -> PageResult {
     let q = query.q.unwrap_or_default();
     let wanted_state = query
         .state
@@ -130,21 +129,20 @@ pub async fn article_list(
         .await
         {
             Ok((articles, _)) => articles,
-            Err(e) => return error_page(Some(&who), e),
+            Err(e) => return Err(WebError::new(e).for_user(&who)),
         }
     } else {
         let mut parsed = match knowledge::parse_query(&q) {
             Ok(parsed) => parsed,
-            Err(e) => return error_page(Some(&who), e),
+            Err(e) => return Err(WebError::new(e).for_user(&who)),
         };
         parsed.clauses.push(backline_domain::query::Clause::Filter {
             field: backline_domain::query::FilterField::Type,
             value: "article".into(),
         });
-        let hits = match knowledge::search(&state, &who.user, parsed, Sort::Relevance, 100).await {
-            Ok(hits) => hits,
-            Err(e) => return error_page(Some(&who), e),
-        };
+        let hits = knowledge::search(&state, &who.user, parsed, Sort::Relevance, 100)
+            .await
+            .or_page(&who)?;
         let mut out = Vec::new();
         for hit in hits {
             if let Ok(a) = knowledge::readable_article(&state, &who.user, ArticleId(hit.id)).await {
@@ -168,12 +166,12 @@ pub async fn article_list(
             .await
         {
             Ok(counts) => Some(counts),
-            Err(e) => return error_page(Some(&who), e.into()),
+            Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
         }
     } else {
         None
     };
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Knowledge",
@@ -222,7 +220,7 @@ pub async fn article_list(
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -253,11 +251,10 @@ pub async fn article_page(
     who: WebUser,
     Path(id): Path<i64>,
     Query(query): Query<ArticleQuery>,
-) -> Response {
-    let article = match knowledge::readable_article(&state, &who.user, ArticleId(id)).await {
-        Ok(a) => a,
-        Err(e) => return error_page(Some(&who), e),
-    };
+) -> PageResult {
+    let article = knowledge::readable_article(&state, &who.user, ArticleId(id))
+        .await
+        .or_page(&who)?;
     if let Some(draft) = query.draft.as_deref().filter(|d| valid_draft(d)) {
         if let Err(e) = state
             .store
@@ -271,13 +268,13 @@ pub async fn article_page(
     let revisions = if staff {
         match state.store.article_revisions(article.id).await {
             Ok(r) => r,
-            Err(e) => return error_page(Some(&who), e.into()),
+            Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
         }
     } else {
         Vec::new()
     };
     let c = &article.content;
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             &c.title,
@@ -319,31 +316,32 @@ pub async fn article_page(
                 }
             },
         ),
-    )
+    ))
 }
 
 pub async fn revision_page(
     State(state): State<AppState>,
     who: WebUser,
     Path((id, number)): Path<(i64, i64)>,
-) -> Response {
+) -> PageResult {
     if let Err(e) = knowledge::readable_article(&state, &who.user, ArticleId(id)).await {
-        return error_page(Some(&who), e);
+        return Err(WebError::new(e).for_user(&who));
     }
     if !who.user.role.is_staff() {
-        return error_page(
-            Some(&who),
-            ApiError::Forbidden("revision history is for vendor staff".into()),
-        );
+        return Err(WebError::new(ApiError::Forbidden(
+            "revision history is for vendor staff".into(),
+        ))
+        .for_user(&who));
     }
-    let revisions = match state.store.article_revisions(ArticleId(id)).await {
-        Ok(r) => r,
-        Err(e) => return error_page(Some(&who), e.into()),
-    };
+    let revisions = state
+        .store
+        .article_revisions(ArticleId(id))
+        .await
+        .or_page(&who)?;
     let Some(r) = revisions.iter().find(|r| r.revision == number) else {
-        return error_page(Some(&who), ApiError::NotFound("revision"));
+        return Err(WebError::new(ApiError::NotFound("revision")).for_user(&who));
     };
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             &r.content.title,
@@ -355,12 +353,11 @@ pub async fn revision_page(
                 div.card.article { (article_body(&r.content)) }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize, Default)]
 pub struct ArticleForm {
-    csrf: String,
     title: String,
     #[serde(default)]
     issue: String,
@@ -465,12 +462,12 @@ pub async fn new_article_form(
     State(state): State<AppState>,
     who: WebUser,
     Query(query): Query<NewArticleQuery>,
-) -> Response {
+) -> PageResult {
     if !who.user.role.is_staff() {
-        return error_page(
-            Some(&who),
-            ApiError::Forbidden("writing articles is for vendor staff".into()),
-        );
+        return Err(WebError::new(ApiError::Forbidden(
+            "writing articles is for vendor staff".into(),
+        ))
+        .for_user(&who));
     }
     let mut form = ArticleForm::default();
     if let Some(id) = query.from_case {
@@ -481,17 +478,17 @@ pub async fn new_article_form(
                 form.products = case.product.unwrap_or_default();
                 form.source_case = Some(id);
             }
-            Err(e) => return error_page(Some(&who), e),
+            Err(e) => return Err(WebError::new(e).for_user(&who)),
         }
     }
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             "New article",
             Some(&who),
             html! { h1 { "New article" } (article_form(&who, "/articles", &form, &FieldErrors::new())) },
         ),
-    )
+    ))
 }
 
 fn parse_enum<T>(
@@ -508,11 +505,8 @@ fn parse_enum<T>(
 pub async fn create_article(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<ArticleForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<ArticleForm>,
+) -> PageResult {
     let result = match form.parsed() {
         Ok((content, article_state, audience)) => {
             knowledge::create_article(
@@ -529,7 +523,7 @@ pub async fn create_article(
         }
         Err(errors) => Err(ApiError::Validation(errors)),
     };
-    match result {
+    Ok(match result {
         Ok(article) => Redirect::to(&format!("/articles/{}", article.id.0)).into_response(),
         Err(ApiError::Validation(errors)) => html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -539,28 +533,26 @@ pub async fn create_article(
                 html! { h1 { "New article" } (article_form(&who, "/articles", &form, &errors)) },
             ),
         ),
-        Err(e) => error_page(Some(&who), e),
-    }
+        Err(e) => return Err(WebError::new(e).for_user(&who)),
+    })
 }
 
 pub async fn edit_article_form(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-) -> Response {
-    let article = match knowledge::readable_article(&state, &who.user, ArticleId(id)).await {
-        Ok(a) => a,
-        Err(e) => return error_page(Some(&who), e),
-    };
+) -> PageResult {
+    let article = knowledge::readable_article(&state, &who.user, ArticleId(id))
+        .await
+        .or_page(&who)?;
     if !who.user.role.is_staff() {
-        return error_page(
-            Some(&who),
-            ApiError::Forbidden("editing articles is for vendor staff".into()),
-        );
+        return Err(WebError::new(ApiError::Forbidden(
+            "editing articles is for vendor staff".into(),
+        ))
+        .for_user(&who));
     }
     let c = article.content;
     let form = ArticleForm {
-        csrf: String::new(),
         title: c.title,
         issue: c.issue,
         environment: c.environment,
@@ -573,25 +565,22 @@ pub async fn edit_article_form(
         source_case: None,
     };
     let action = format!("/articles/{id}/edit");
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Edit article",
             Some(&who),
             html! { h1 { "Edit article" } (article_form(&who, &action, &form, &FieldErrors::new())) },
         ),
-    )
+    ))
 }
 
 pub async fn update_article(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<ArticleForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<ArticleForm>,
+) -> PageResult {
     let result = match form.parsed() {
         Ok((content, article_state, audience)) => {
             knowledge::update_article(
@@ -614,7 +603,7 @@ pub async fn update_article(
         }
         Err(errors) => Err(ApiError::Validation(errors)),
     };
-    match result {
+    Ok(match result {
         Ok(_) => Redirect::to(&format!("/articles/{id}")).into_response(),
         Err(ApiError::Validation(errors)) => {
             let action = format!("/articles/{id}/edit");
@@ -627,8 +616,8 @@ pub async fn update_article(
                 ),
             )
         }
-        Err(e) => error_page(Some(&who), e),
-    }
+        Err(e) => return Err(WebError::new(e).for_user(&who)),
+    })
 }
 
 /// The case page's knowledge panel: classification, links, and suggestions to link.
@@ -696,7 +685,6 @@ pub fn case_knowledge_panel(
 
 #[derive(Deserialize)]
 pub struct LinkForm {
-    csrf: String,
     article_id: Option<i64>,
     case_id: Option<i64>,
 }
@@ -705,17 +693,16 @@ pub async fn link_case(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<LinkForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    match knowledge::link(&state, &who.user, CaseId(id), form.article_id, form.case_id).await {
-        Ok(_) | Err(ApiError::Conflict { .. }) => {
-            Redirect::to(&format!("/cases/{id}#knowledge")).into_response()
-        }
-        Err(e) => error_page(Some(&who), e),
-    }
+    CsrfForm(form): CsrfForm<LinkForm>,
+) -> PageResult {
+    Ok(
+        match knowledge::link(&state, &who.user, CaseId(id), form.article_id, form.case_id).await {
+            Ok(_) | Err(ApiError::Conflict { .. }) => {
+                Redirect::to(&format!("/cases/{id}#knowledge")).into_response()
+            }
+            Err(e) => return Err(WebError::new(e).for_user(&who)),
+        },
+    )
 }
 
 /// Draft tokens are made by the form page: 32 hex characters.
@@ -739,29 +726,34 @@ pub struct LiveQuery {
     description: String,
 }
 
+/// What the new-case form's script shows beside the form.
+#[derive(serde::Serialize)]
+pub struct LiveSuggestions {
+    suggestions: Vec<LiveSuggestion>,
+}
+
+#[derive(serde::Serialize)]
+pub struct LiveSuggestion {
+    id: i64,
+    title: String,
+    excerpt: String,
+    /// The article page, carrying the form's draft token so opening it counts.
+    href: String,
+}
+
 /// Articles matching the case being typed, as JSON for the form's script. Customers' and
 /// partners' drafts are counted for deflection.
 pub async fn live_suggestions(
     State(state): State<AppState>,
     who: WebUser,
     Query(query): Query<LiveQuery>,
-) -> Response {
+) -> Result<axum::Json<LiveSuggestions>, ApiError> {
     let text_len = query.subject.trim().len() + query.description.trim().len();
     let suggestions = if text_len < 3 {
         Vec::new()
     } else {
-        match knowledge::suggestions_for_text(
-            &state,
-            &who.user,
-            &query.subject,
-            &query.description,
-            5,
-        )
-        .await
-        {
-            Ok(s) => s,
-            Err(e) => return e.into_response(),
-        }
+        knowledge::suggestions_for_text(&state, &who.user, &query.subject, &query.description, 5)
+            .await?
     };
     let draft = query.draft.filter(|d| valid_draft(d));
     if let (Some(draft), false) = (&draft, who.user.role.is_staff()) {
@@ -775,15 +767,20 @@ pub async fn live_suggestions(
             }
         }
     }
-    let items: Vec<serde_json::Value> = suggestions
+    let suggestions = suggestions
         .iter()
         .map(|s| {
-            let mut link = format!("/articles/{}", s.id);
+            let mut href = format!("/articles/{}", s.id);
             if let Some(d) = &draft {
-                link.push_str(&format!("?draft={}", urlencode(d)));
+                href.push_str(&format!("?draft={}", urlencode(d)));
             }
-            serde_json::json!({"id": s.id, "title": s.title, "excerpt": s.excerpt, "href": link})
+            LiveSuggestion {
+                id: s.id,
+                title: s.title.clone(),
+                excerpt: s.excerpt.clone(),
+                href,
+            }
         })
         .collect();
-    axum::Json(serde_json::json!({"suggestions": items})).into_response()
+    Ok(axum::Json(LiveSuggestions { suggestions }))
 }

@@ -1,18 +1,17 @@
 //! Partner-program pages: the partner page with its scorecard, the comparison, the agreement
 //! editor, routing rules (edit and try), training and tests, and the public directory.
 
-use crate::error::ApiError;
-use crate::layout::{error_page, html_response, page, when};
+use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::layout::{field_error, html_response, page, sentence, when};
 use crate::partners::api::{
     agreement_from_body, ranked_scorecards, take_test, AgreementBody, RuleBody,
 };
 use crate::partners::service::{self as partners, readable_partner, staff_only};
-use crate::session::WebUser;
+use crate::session::{CsrfForm, WebUser};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use backline_domain::partner::{
     format_money, Agreement, FeeModel, Party, Scorecard, VendorContact,
 };
@@ -65,21 +64,18 @@ fn scorecard_view(card: &Scorecard) -> Markup {
     }
 }
 
-pub async fn partner_list(State(state): State<AppState>, who: WebUser) -> Response {
+pub async fn partner_list(State(state): State<AppState>, who: WebUser) -> PageResult {
     if who.user.role == Role::Partner {
         if let Some(org) = &who.user.org {
-            return Redirect::to(&format!("/partners/{}", org.slug)).into_response();
+            return Ok(Redirect::to(&format!("/partners/{}", org.slug)).into_response());
         }
     }
-    if let Err(e) = staff_only(&who.user) {
-        return error_page(Some(&who), e);
-    }
+    staff_only(&who.user).or_page(&who)?;
     let now = backline_store::now_millis();
-    let rows = match ranked_scorecards(&state, now - 90 * DAY_MS, now + 1).await {
-        Ok(rows) => rows,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    html_response(
+    let rows = ranked_scorecards(&state, now - 90 * DAY_MS, now + 1)
+        .await
+        .or_page(&who)?;
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Partners",
@@ -109,7 +105,7 @@ pub async fn partner_list(State(state): State<AppState>, who: WebUser) -> Respon
                 }
             },
         ),
-    )
+    ))
 }
 
 fn this_and_last_quarters(n: usize) -> Vec<String> {
@@ -132,11 +128,10 @@ pub async fn partner_page(
     State(state): State<AppState>,
     who: WebUser,
     Path(slug): Path<String>,
-) -> Response {
-    let partner = match readable_partner(&state, &who.user, &slug).await {
-        Ok(p) => p,
-        Err(e) => return error_page(Some(&who), e),
-    };
+) -> PageResult {
+    let partner = readable_partner(&state, &who.user, &slug)
+        .await
+        .or_page(&who)?;
     let staff = who.user.role.is_staff();
     let now = backline_store::now_millis();
     let loaded = async {
@@ -172,7 +167,7 @@ pub async fn partner_page(
     let (card, alerts, terms, customers, people, certificates, manager, fees, statements) =
         match loaded.await {
             Ok(all) => all,
-            Err(e) => return error_page(Some(&who), e),
+            Err(e) => return Err(WebError::new(e).for_user(&who)),
         };
     let kinds = partner
         .partner_kinds
@@ -181,7 +176,7 @@ pub async fn partner_page(
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             &partner.name,
@@ -269,7 +264,7 @@ pub async fn partner_page(
                 }
             },
         ),
-    )
+    ))
 }
 
 fn from_ms(ms: i64) -> time::OffsetDateTime {
@@ -279,7 +274,6 @@ fn from_ms(ms: i64) -> time::OffsetDateTime {
 
 #[derive(Deserialize)]
 pub struct FeeForm {
-    csrf: String,
     period: String,
     fees: String,
 }
@@ -288,55 +282,58 @@ pub async fn report_fees(
     State(state): State<AppState>,
     who: WebUser,
     Path(slug): Path<String>,
-    Form(form): Form<FeeForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    let partner = match readable_partner(&state, &who.user, &slug).await {
-        Ok(p) => p,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    match partners::report_fees(&state, &who.user, &partner, &form.period, &form.fees).await {
-        Ok(_) => Redirect::to(&format!("/partners/{slug}#statements")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    CsrfForm(form): CsrfForm<FeeForm>,
+) -> PageResult {
+    let partner = readable_partner(&state, &who.user, &slug)
+        .await
+        .or_page(&who)?;
+    partners::report_fees(&state, &who.user, &partner, &form.period, &form.fees)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/partners/{slug}#statements")).into_response())
 }
 
 fn agreement_form(
     who: &WebUser,
     slug: &str,
-    terms: &Agreement,
+    form: &AgreementForm,
     errors: &backline_domain::FieldErrors,
 ) -> Markup {
-    let party = |name: &str, current: Party| {
+    let party = |name: &str, current: &str| {
         html! {
-            select id=(name) name=(name) { @for p in Party::ALL { option value=(p.as_str()) selected[*p == current] { (p) } } }
+            select id=(name) name=(name) { @for p in Party::ALL { option value=(p.as_str()) selected[p.as_str() == current] { (p) } } }
+            (field_error(errors, &[name]))
         }
     };
     html! {
-        @if !errors.is_empty() { div.error role="alert" { (errors.summary()) } }
+        @if !errors.is_empty() { div.error role="alert" { "The agreement was not saved. Correct the fields marked below and save again." } }
         form.card #agreement-form method="post" action=(format!("/partners/{slug}/agreement")) {
             input type="hidden" name="csrf" value=(who.csrf);
-            label for="customer_owner" { "Who owns the customer" } (party("customer_owner", terms.customer_owner))
-            label for="billing_owner" { "Who bills" } (party("billing_owner", terms.billing_owner))
-            label for="updates_distributed_by" { "Who distributes updates" } (party("updates_distributed_by", terms.updates_distributed_by))
+            label for="customer_owner" { "Who owns the customer" } (party("customer_owner", &form.customer_owner))
+            label for="billing_owner" { "Who bills" } (party("billing_owner", &form.billing_owner))
+            label for="updates_distributed_by" { "Who distributes updates" } (party("updates_distributed_by", &form.updates_distributed_by))
             label for="vendor_direct_contact" { "Vendor contact with end customers" }
             select #vendor_direct_contact name="vendor_direct_contact" {
-                @for v in VendorContact::ALL { option value=(v.as_str()) selected[*v == terms.vendor_direct_contact] { (v.as_str().replace('_', " ")) } }
+                @for v in VendorContact::ALL { option value=(v.as_str()) selected[v.as_str() == form.vendor_direct_contact] { (v.as_str().replace('_', " ")) } }
             }
-            label { input type="checkbox" name="customers_see_vendor_kb" value="1" checked[terms.customers_see_vendor_kb]; " End customers see the vendor's knowledge base" }
-            label { input type="checkbox" name="vanilla_reproduction_required" value="1" checked[terms.vanilla_reproduction_required]; " Escalate only what reproduces on a vanilla product" }
+            (field_error(errors, &["vendor_direct_contact"]))
+            label { input type="checkbox" name="customers_see_vendor_kb" value="1" checked[form.customers_see_vendor_kb.is_some()]; " End customers see the vendor's knowledge base" }
+            label { input type="checkbox" name="vanilla_reproduction_required" value="1" checked[form.vanilla_reproduction_required.is_some()]; " Escalate only what reproduces on a vanilla product" }
             label for="troubleshooting_checklist" { "Troubleshooting checklist (one step per line)" }
-            textarea #troubleshooting_checklist name="troubleshooting_checklist" { (terms.troubleshooting_checklist.join("\n")) }
+            textarea #troubleshooting_checklist name="troubleshooting_checklist" { (form.troubleshooting_checklist) }
+            (field_error(errors, &["troubleshooting_checklist"]))
             label for="required_certified_technicians" { "Required certified technicians" }
-            input #required_certified_technicians type="number" min="0" name="required_certified_technicians" value=(terms.required_certified_technicians);
+            input #required_certified_technicians type="number" min="0" name="required_certified_technicians" value=(form.required_certified_technicians);
+            (field_error(errors, &["required_certified_technicians"]))
             label for="fee_model" { "Fees" }
-            select #fee_model name="fee_model" { @for f in FeeModel::ALL { option value=(f.as_str()) selected[*f == terms.fee_model] { (f) } } }
+            select #fee_model name="fee_model" { @for f in FeeModel::ALL { option value=(f.as_str()) selected[f.as_str() == form.fee_model] { (f) } } }
+            (field_error(errors, &["fee_model"]))
             label for="fee_percent" { "Percentage of reported fees" }
-            input #fee_percent type="text" name="fee_percent" value=(format!("{}", terms.fee_percent_bp as f64 / 100.0));
+            input #fee_percent type="text" name="fee_percent" value=(form.fee_percent);
+            (field_error(errors, &["fee_percent", "fee_percent_bp"]))
             label for="fixed_fee" { "Fixed fee per period" }
-            input #fixed_fee type="text" name="fixed_fee" value=(format_money(terms.fixed_fee_cents));
+            input #fixed_fee type="text" name="fixed_fee" value=(form.fixed_fee);
+            (field_error(errors, &["fixed_fee", "fixed_fee_cents"]))
             p { button type="submit" { "Save agreement" } }
         }
     }
@@ -346,34 +343,31 @@ pub async fn agreement_page(
     State(state): State<AppState>,
     who: WebUser,
     Path(slug): Path<String>,
-) -> Response {
-    let partner = match readable_partner(&state, &who.user, &slug).await {
-        Ok(p) => p,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    if let Err(e) = staff_only(&who.user) {
-        return error_page(Some(&who), e);
-    }
+) -> PageResult {
+    let partner = readable_partner(&state, &who.user, &slug)
+        .await
+        .or_page(&who)?;
+    staff_only(&who.user).or_page(&who)?;
     let terms = match state.store.agreement(partner.id).await {
         Ok(s) => s.terms,
-        Err(e) => return error_page(Some(&who), e.into()),
+        Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
     };
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Agreement",
             Some(&who),
             html! {
                 h1 { "Agreement with " (partner.name) }
-                (agreement_form(&who, &slug, &terms, &backline_domain::FieldErrors::new()))
+                (agreement_form(&who, &slug, &AgreementForm::from_terms(&terms), &backline_domain::FieldErrors::new()))
             },
         ),
-    )
+    ))
 }
 
-#[derive(Deserialize)]
+/// The agreement editor's fields as text, so a refused form shows what was typed.
+#[derive(Deserialize, Default)]
 pub struct AgreementForm {
-    csrf: String,
     customer_owner: String,
     billing_owner: String,
     updates_distributed_by: String,
@@ -391,22 +385,35 @@ pub struct AgreementForm {
     fixed_fee: String,
 }
 
+impl AgreementForm {
+    fn from_terms(terms: &Agreement) -> Self {
+        let checked = |on: bool| on.then(|| "1".to_string());
+        AgreementForm {
+            customer_owner: terms.customer_owner.as_str().into(),
+            billing_owner: terms.billing_owner.as_str().into(),
+            updates_distributed_by: terms.updates_distributed_by.as_str().into(),
+            vendor_direct_contact: terms.vendor_direct_contact.as_str().into(),
+            customers_see_vendor_kb: checked(terms.customers_see_vendor_kb),
+            vanilla_reproduction_required: checked(terms.vanilla_reproduction_required),
+            troubleshooting_checklist: terms.troubleshooting_checklist.join("\n"),
+            required_certified_technicians: terms.required_certified_technicians.to_string(),
+            fee_model: terms.fee_model.as_str().into(),
+            fee_percent: format!("{}", terms.fee_percent_bp as f64 / 100.0),
+            fixed_fee: format_money(terms.fixed_fee_cents),
+        }
+    }
+}
+
 pub async fn save_agreement(
     State(state): State<AppState>,
     who: WebUser,
     Path(slug): Path<String>,
-    Form(form): Form<AgreementForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    let partner = match readable_partner(&state, &who.user, &slug).await {
-        Ok(p) => p,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    if let Err(e) = staff_only(&who.user) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<AgreementForm>,
+) -> PageResult {
+    let partner = readable_partner(&state, &who.user, &slug)
+        .await
+        .or_page(&who)?;
+    staff_only(&who.user).or_page(&who)?;
     let mut errors = backline_domain::FieldErrors::new();
     let customer_owner = errors.check("customer_owner", Party::parse(&form.customer_owner));
     let billing_owner = errors.check("billing_owner", Party::parse(&form.billing_owner));
@@ -425,7 +432,10 @@ pub async fn save_agreement(
         .parse::<u32>()
         .unwrap_or_else(|_| {
             if !form.required_certified_technicians.trim().is_empty() {
-                errors.add("required_certified_technicians", "must be a whole number");
+                errors.add(
+                    "required_certified_technicians",
+                    "write the number of certified technicians as a whole number, such as 2",
+                );
             }
             0
         });
@@ -434,7 +444,10 @@ pub async fn save_agreement(
         text => match text.parse::<f64>() {
             Ok(v) => Some(v),
             Err(_) => {
-                errors.add("fee_percent", "must be a number");
+                errors.add(
+                    "fee_percent",
+                    "write the percentage as a number, such as 12.5",
+                );
                 None
             }
         },
@@ -473,7 +486,7 @@ pub async fn save_agreement(
         }),
         _ => Err(ApiError::Validation(errors)),
     };
-    match result {
+    Ok(match result {
         Ok(terms) => match state
             .store
             .set_agreement(partner.id, &terms, who.user.id)
@@ -483,29 +496,21 @@ pub async fn save_agreement(
                 state.partners.forget();
                 Redirect::to(&format!("/partners/{slug}")).into_response()
             }
-            Err(e) => error_page(Some(&who), e.into()),
+            Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
         },
-        Err(ApiError::Validation(errors)) => {
-            let current = state
-                .store
-                .agreement(partner.id)
-                .await
-                .map(|s| s.terms)
-                .unwrap_or_default();
-            html_response(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(
-                    "Agreement",
-                    Some(&who),
-                    html! {
-                        h1 { "Agreement with " (partner.name) }
-                        (agreement_form(&who, &slug, &current, &errors))
-                    },
-                ),
-            )
-        }
-        Err(e) => error_page(Some(&who), e),
-    }
+        Err(ApiError::Validation(errors)) => html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(
+                "Agreement",
+                Some(&who),
+                html! {
+                    h1 { "Agreement with " (partner.name) }
+                    (agreement_form(&who, &slug, &form, &errors))
+                },
+            ),
+        ),
+        Err(e) => return Err(WebError::new(e).for_user(&who)),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -530,14 +535,59 @@ pub async fn routing_page(
     State(state): State<AppState>,
     who: WebUser,
     Query(q): Query<RoutingQuery>,
-) -> Response {
-    if let Err(e) = staff_only(&who.user) {
-        return error_page(Some(&who), e);
+) -> PageResult {
+    render_routing(&state, &who, &q, None, StatusCode::OK).await
+}
+
+/// A rule as typed in the editor and why it was refused; shown again in its place.
+struct RuleDraft {
+    /// `None` for the new-rule form.
+    rule: Option<i64>,
+    text: String,
+    error: String,
+}
+
+impl RuleDraft {
+    fn for_rule(draft: Option<&RuleDraft>, rule: Option<i64>) -> Option<&RuleDraft> {
+        draft.filter(|d| d.rule == rule)
     }
-    let rules = match state.store.routing_rules().await {
-        Ok(r) => r,
-        Err(e) => return error_page(Some(&who), e.into()),
-    };
+}
+
+/// A refused rule's problem in words: the JSON error, or each field named.
+fn rule_problem(error: &ApiError) -> String {
+    match error {
+        ApiError::Validation(fields) => {
+            let list: Vec<String> = fields
+                .0
+                .iter()
+                .map(|(field, message)| {
+                    if field == "body" {
+                        sentence(message)
+                    } else {
+                        format!("{field}: {}", sentence(message))
+                    }
+                })
+                .collect();
+            format!("The rule was not saved. {}", list.join(" "))
+        }
+        ApiError::BadRequest { message, .. } => format!(
+            "The rule was not saved: {}. Check the quotes, commas and brackets.",
+            message.trim_end_matches('.')
+        ),
+        other => format!("The rule was not saved: {other}."),
+    }
+}
+
+async fn render_routing(
+    state: &AppState,
+    who: &WebUser,
+    q: &RoutingQuery,
+    draft: Option<&RuleDraft>,
+    status: StatusCode,
+) -> PageResult {
+    let who = who.clone();
+    staff_only(&who.user).or_page(&who)?;
+    let rules = state.store.routing_rules().await.or_page(&who)?;
     let tried = q.org_kind.as_ref().map(|kind| {
         let facts = RoutingFacts {
             requester_org_kind: OrgKind::parse(kind).unwrap_or(OrgKind::Customer),
@@ -564,8 +614,8 @@ pub async fn routing_page(
     let example = r#"{"name": "Urgent vault cases to L3", "match": "all",
  "conditions": [{"field": "product", "is": "vault"}, {"field": "priority", "any_of": ["urgent"]}],
  "actions": {"tier": 3}}"#;
-    html_response(
-        StatusCode::OK,
+    Ok(html_response(
+        status,
         page(
             "Routing",
             Some(&who),
@@ -576,14 +626,24 @@ pub async fn routing_page(
                     form.card.rule method="post" action=(format!("/routing/{}", r.id)) data-rule=(r.id) {
                         input type="hidden" name="csrf" value=(who.csrf);
                         h3 { (i + 1) ". " (r.definition.name) @if !r.definition.enabled { " " span.badge { "disabled" } } }
-                        textarea name="definition" aria-label=(format!("Rule {}", r.id)) { (serde_json::to_string_pretty(&serde_json::json!({"name": r.definition.name, "enabled": r.definition.enabled, "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})).unwrap_or_default()) }
+                        @if let Some(d) = RuleDraft::for_rule(draft, Some(r.id)) {
+                            div.field-error role="alert" id=(format!("rule-{}-error", r.id)) { (d.error) }
+                            textarea name="definition" aria-label=(format!("Rule {}", r.id)) aria-invalid="true" aria-describedby=(format!("rule-{}-error", r.id)) { (d.text) }
+                        } @else {
+                            textarea name="definition" aria-label=(format!("Rule {}", r.id)) { (serde_json::to_string_pretty(&serde_json::json!({"name": r.definition.name, "enabled": r.definition.enabled, "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})).unwrap_or_default()) }
+                        }
                         p { button type="submit" name="action" value="save" { "Save" } " " button type="submit" name="action" value="up" { "Move up" } " " button type="submit" name="action" value="delete" { "Delete" } }
                     }
                 }
                 form.card method="post" action="/routing" {
                     input type="hidden" name="csrf" value=(who.csrf);
                     h3 { "New rule" }
-                    textarea name="definition" aria-label="New rule" { (example) }
+                    @if let Some(d) = RuleDraft::for_rule(draft, None) {
+                        div.field-error role="alert" #new-rule-error { (d.error) }
+                        textarea name="definition" aria-label="New rule" aria-invalid="true" aria-describedby="new-rule-error" { (d.text) }
+                    } @else {
+                        textarea name="definition" aria-label="New rule" { (example) }
+                    }
                     p.num { "Conditions: org_kind, partner_kind, technical_level, certified, has_partner, product, priority, channel, words. Actions: tier, queue, priority, assign (round_robin, least_loaded), add_tags." }
                     p { button type="submit" { "Add rule" } }
                 }
@@ -604,12 +664,12 @@ pub async fn routing_page(
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct RuleForm {
-    csrf: String,
+    #[serde(default)]
     definition: String,
     action: Option<String>,
 }
@@ -622,21 +682,32 @@ fn parse_rule(text: &str) -> Result<backline_domain::routing::RuleDefinition, Ap
 pub async fn add_rule(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<RuleForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<RuleForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
     let saved = match parse_rule(&form.definition) {
         Ok(def) => partners::save_rule(&state, &who.user, None, &def).await,
         Err(e) => Err(e),
     };
     match saved {
-        Ok(_) => Redirect::to("/routing").into_response(),
-        Err(e) => error_page(Some(&who), e),
+        Ok(_) => Ok(Redirect::to("/routing").into_response()),
+        Err(e @ (ApiError::Validation(_) | ApiError::BadRequest { .. })) => {
+            let draft = RuleDraft {
+                rule: None,
+                text: form.definition,
+                error: rule_problem(&e),
+            };
+            let q = RoutingQuery::default();
+            render_routing(
+                &state,
+                &who,
+                &q,
+                Some(&draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
     }
 }
 
@@ -644,14 +715,9 @@ pub async fn change_rule(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<RuleForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<RuleForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
     let result: Result<(), ApiError> = async {
         match form.action.as_deref().unwrap_or("save") {
             "delete" => partners::delete_rule(&state, &who.user, id).await,
@@ -679,17 +745,33 @@ pub async fn change_rule(
     // Reordering bypasses the shared save; the cache must still learn of it.
     state.partners.forget();
     match result {
-        Ok(()) => Redirect::to("/routing").into_response(),
-        Err(e) => error_page(Some(&who), e),
+        Ok(()) => Ok(Redirect::to("/routing").into_response()),
+        Err(e @ (ApiError::Validation(_) | ApiError::BadRequest { .. })) => {
+            let draft = RuleDraft {
+                rule: Some(id),
+                text: form.definition,
+                error: rule_problem(&e),
+            };
+            let q = RoutingQuery::default();
+            render_routing(
+                &state,
+                &who,
+                &q,
+                Some(&draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
     }
 }
 
-pub async fn training(State(state): State<AppState>, who: WebUser) -> Response {
+pub async fn training(State(state): State<AppState>, who: WebUser) -> PageResult {
     if who.user.role == Role::Customer {
-        return error_page(
-            Some(&who),
-            ApiError::Forbidden("training is for partner technicians and staff".into()),
-        );
+        return Err(WebError::new(ApiError::Forbidden(
+            "training is for partner technicians and staff".into(),
+        ))
+        .for_user(&who));
     }
     let loaded = async {
         Ok::<_, ApiError>((
@@ -697,11 +779,8 @@ pub async fn training(State(state): State<AppState>, who: WebUser) -> Response {
             state.store.attempts_of_user(who.user.id).await?,
         ))
     };
-    let (courses, attempts) = match loaded.await {
-        Ok(x) => x,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    html_response(
+    let (courses, attempts) = loaded.await.or_page(&who)?;
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Training",
@@ -721,28 +800,28 @@ pub async fn training(State(state): State<AppState>, who: WebUser) -> Response {
                 }
             },
         ),
-    )
+    ))
 }
 
 pub async fn test_page(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-) -> Response {
+) -> PageResult {
     if who.user.role != Role::Partner {
-        return error_page(
-            Some(&who),
-            ApiError::Forbidden("tests are taken by partner technicians".into()),
-        );
+        return Err(WebError::new(ApiError::Forbidden(
+            "tests are taken by partner technicians".into(),
+        ))
+        .for_user(&who));
     }
     let course = match state.store.course(id).await {
         Ok(c) => c,
         Err(backline_store::StoreError::NotFound) => {
-            return error_page(Some(&who), ApiError::NotFound("course"))
+            return Err(WebError::new(ApiError::NotFound("course")).for_user(&who))
         }
-        Err(e) => return error_page(Some(&who), e.into()),
+        Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
     };
-    html_response(
+    Ok(html_response(
         StatusCode::OK,
         page(
             &course.title,
@@ -763,26 +842,23 @@ pub async fn test_page(
                 }
             },
         ),
-    )
+    ))
 }
 
 pub async fn submit_test(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<std::collections::HashMap<String, String>>,
-) -> Response {
-    if let Err(e) = who.check_csrf(form.get("csrf").map_or("", String::as_str)) {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
+) -> PageResult {
     let questions = match state.store.course(id).await {
         Ok(c) => c.questions.len(),
-        Err(_) => return error_page(Some(&who), ApiError::NotFound("course")),
+        Err(_) => return Err(WebError::new(ApiError::NotFound("course")).for_user(&who)),
     };
     let answers: Vec<Option<usize>> = (0..questions)
         .map(|i| form.get(&format!("q{i}")).and_then(|v| v.parse().ok()))
         .collect();
-    match take_test(&state, &who.user, id, &answers).await {
+    Ok(match take_test(&state, &who.user, id, &answers).await {
         Ok((attempt, course)) => {
             let partner = who
                 .user
@@ -807,8 +883,8 @@ pub async fn submit_test(
                 ),
             )
         }
-        Err(e) => error_page(Some(&who), e),
-    }
+        Err(e) => return Err(WebError::new(e).for_user(&who)),
+    })
 }
 
 /// The public directory of certified partners.
@@ -819,7 +895,7 @@ pub async fn directory(State(state): State<AppState>) -> Response {
         .await
     {
         Ok(p) => p,
-        Err(e) => return error_page(None, e.into()),
+        Err(e) => return WebError::from(e).into_response(),
     };
     html_response(
         StatusCode::OK,
@@ -844,7 +920,6 @@ pub async fn directory(State(state): State<AppState>) -> Response {
 
 #[derive(Deserialize)]
 pub struct EscalateForm {
-    csrf: String,
     reason: String,
 }
 
@@ -852,20 +927,16 @@ pub async fn escalate_case(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<EscalateForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    match partners::escalate(&state, &who.user, backline_domain::CaseId(id), &form.reason).await {
-        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    CsrfForm(form): CsrfForm<EscalateForm>,
+) -> PageResult {
+    partners::escalate(&state, &who.user, backline_domain::CaseId(id), &form.reason)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct SwarmForm {
-    csrf: String,
     skill: String,
     #[serde(default)]
     message: String,
@@ -875,12 +946,9 @@ pub async fn swarm_case(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    Form(form): Form<SwarmForm>,
-) -> Response {
-    if let Err(e) = who.check_csrf(&form.csrf) {
-        return error_page(Some(&who), e);
-    }
-    match partners::swarm(
+    CsrfForm(form): CsrfForm<SwarmForm>,
+) -> PageResult {
+    partners::swarm(
         &state,
         &who.user,
         backline_domain::CaseId(id),
@@ -888,17 +956,13 @@ pub async fn swarm_case(
         &form.message,
     )
     .await
-    {
-        Ok(_) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    .or_page(&who)?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
 /// Queues, their support model and members with skills.
-pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> Response {
-    if let Err(e) = staff_only(&who.user) {
-        return error_page(Some(&who), e);
-    }
+pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
     let loaded = async {
         let mut queues = Vec::new();
         for q in state.store.queues().await? {
@@ -907,11 +971,8 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> Respons
         }
         Ok::<_, ApiError>((queues, state.store.list_users(None, true).await?))
     };
-    let (queues, staff) = match loaded.await {
-        Ok(x) => x,
-        Err(e) => return error_page(Some(&who), e),
-    };
-    html_response(
+    let (queues, staff) = loaded.await.or_page(&who)?;
+    Ok(html_response(
         StatusCode::OK,
         page(
             "Queues",
@@ -942,12 +1003,11 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> Respons
                 }
             },
         ),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct QueueForm {
-    csrf: String,
     slug: String,
     name: String,
     model: String,
@@ -956,27 +1016,19 @@ pub struct QueueForm {
 pub async fn create_queue(
     State(state): State<AppState>,
     who: WebUser,
-    Form(form): Form<QueueForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<QueueForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
     let created = match backline_domain::routing::SupportModel::parse(&form.model) {
         Ok(model) => partners::create_queue(&state, &who.user, &form.slug, &form.name, model).await,
         Err(e) => Err(ApiError::validation("model", e.0)),
     };
-    match created {
-        Ok(_) => Redirect::to("/queues").into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    created.or_page(&who)?;
+    Ok(Redirect::to("/queues").into_response())
 }
 
 #[derive(Deserialize)]
 pub struct MemberForm {
-    csrf: String,
     user: i64,
     #[serde(default)]
     skills: String,
@@ -986,17 +1038,12 @@ pub async fn set_member(
     State(state): State<AppState>,
     who: WebUser,
     Path(slug): Path<String>,
-    Form(form): Form<MemberForm>,
-) -> Response {
-    if let Err(e) = who
-        .check_csrf(&form.csrf)
-        .and_then(|()| staff_only(&who.user))
-    {
-        return error_page(Some(&who), e);
-    }
+    CsrfForm(form): CsrfForm<MemberForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
     let user = backline_domain::UserId(form.user);
-    match partners::set_queue_member(&state, &who.user, &slug, user, form.skills.split(',')).await {
-        Ok(()) => Redirect::to("/queues").into_response(),
-        Err(e) => error_page(Some(&who), e),
-    }
+    partners::set_queue_member(&state, &who.user, &slug, user, form.skills.split(','))
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to("/queues").into_response())
 }

@@ -1,0 +1,360 @@
+//! The web pages as a browser uses them: sign in with the form, read the CSRF token from a
+//! page, post forms. A refused form comes back with what was typed and the problem beside the
+//! field, in words for people; nothing is stored.
+
+mod common;
+
+use common::{Backend, TestApp, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A signed-in browser: the session cookie and the CSRF token its forms carry.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+struct Page {
+    status: StatusCode,
+    content_type: String,
+    html: String,
+}
+
+impl Browser {
+    async fn sign_in(app: &TestApp, email: &str) -> Browser {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client
+            .post(format!("{}/login", app.base))
+            .form(&[("email", email), ("password", PASSWORD), ("next", "/cases")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email}"
+        );
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let mut browser = Browser {
+            client,
+            base: app.base.clone(),
+            cookie,
+            csrf: String::new(),
+        };
+        let page = browser.get("/cases/new").await;
+        browser.csrf = csrf_of(&page.html);
+        browser
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        Page::read(response).await
+    }
+
+    /// Posts a form; the session's CSRF token is added unless `fields` names `csrf`.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            form.push(("csrf", &self.csrf));
+        }
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        Page::read(response).await
+    }
+}
+
+impl Page {
+    async fn read(response: reqwest::Response) -> Page {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        Page {
+            status,
+            content_type,
+            html: response.text().await.unwrap(),
+        }
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF token")
+        + 19;
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+async fn a_refused_reply_keeps_what_was_typed(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let case = app
+        .file_case(
+            &app.tokens.agent,
+            json!({"subject": "Backups fail", "on_behalf_of": "initech"}),
+        )
+        .await;
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+
+    let blank = agent
+        .post(
+            &format!("/cases/{case}/comments"),
+            &[("body", "   "), ("internal", "1")],
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        blank.content_type.starts_with("text/html"),
+        "{}",
+        blank.content_type
+    );
+    assert!(
+        blank.html.contains("Write a reply before sending."),
+        "{}",
+        blank.html
+    );
+    assert!(!blank.html.contains("is required"));
+    // The internal-note box stays ticked, as it was sent.
+    assert!(blank.html.contains(r#"name="internal" value="1" checked"#));
+
+    let long = format!("{} the end of my long reply", "x".repeat(50_001));
+    let oversized = agent
+        .post(&format!("/cases/{case}/comments"), &[("body", &long)])
+        .await;
+    assert_eq!(oversized.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        oversized.html.contains("the end of my long reply"),
+        "the text is kept"
+    );
+    assert!(
+        oversized.html.contains("at most 50000"),
+        "the limit is named"
+    );
+    let comments = app
+        .get(&app.tokens.agent, &format!("/api/v1/cases/{case}/comments"))
+        .await;
+    assert_eq!(comments.body["comments"].as_array().unwrap().len(), 0);
+
+    let sent = agent
+        .post(
+            &format!("/cases/{case}/comments"),
+            &[("body", "Restart the agent, please.")],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+}
+
+async fn forms_without_the_session_token_are_refused_with_a_page(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let case = app
+        .file_case(
+            &app.tokens.agent,
+            json!({"subject": "Slow restore", "on_behalf_of": "initech"}),
+        )
+        .await;
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    for csrf in ["", "not-the-token"] {
+        let refused = agent
+            .post(
+                &format!("/cases/{case}/comments"),
+                &[("body", "hello"), ("csrf", csrf)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(refused.content_type.starts_with("text/html"));
+        assert!(refused.html.contains("reload the page"), "{}", refused.html);
+        // The error page keeps the person's navigation.
+        assert!(refused.html.contains("Sign out"));
+    }
+    let comments = app
+        .get(&app.tokens.agent, &format!("/api/v1/cases/{case}/comments"))
+        .await;
+    assert_eq!(comments.body["comments"].as_array().unwrap().len(), 0);
+    // Signing out needs the token too, and then ends the session.
+    assert_eq!(
+        agent.post("/logout", &[("csrf", "")]).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        agent.post("/logout", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(agent.get("/cases").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_refused_declaration_keeps_the_form(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let service = app
+        .post(
+            &app.tokens.admin,
+            "/api/v1/services",
+            json!({"slug": "backup", "name": "Backup", "kind": "service", "group": "cloud"}),
+        )
+        .await;
+    assert_eq!(service.status, StatusCode::CREATED, "{:?}", service.body);
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = agent
+        .post(
+            "/incidents",
+            &[
+                ("title", "Restores time out"),
+                ("impact", "major"),
+                ("nature", ""),
+                ("message", "We are looking into it"),
+                ("next_update", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.html.contains(r#"value="Restores time out""#),
+        "title kept"
+    );
+    assert!(page.html.contains("We are looking into it"), "message kept");
+    assert!(
+        page.html.contains(r#"value="major" selected"#),
+        "impact kept"
+    );
+    assert!(page.html.contains("Name at least one affected service."));
+    assert!(page.html.contains("Say what customers experience."));
+    assert!(page.html.contains("nobody was alerted"));
+    let incidents = app.get(&app.tokens.agent, "/api/v1/incidents").await;
+    assert_eq!(incidents.body["incidents"].as_array().unwrap().len(), 0);
+
+    // A number of minutes that would overflow the clock is a refusal, not a crash.
+    let huge = agent
+        .post(
+            "/incidents",
+            &[
+                ("title", "Restores time out"),
+                ("services", "backup"),
+                ("impact", "major"),
+                ("nature", "Restores fail"),
+                ("next_update", "9223372036854775807"),
+            ],
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        huge.html.contains(r#"value="backup" checked"#),
+        "services kept"
+    );
+
+    let declared = agent
+        .post(
+            "/incidents",
+            &[
+                ("title", "Restores time out"),
+                ("services", "backup"),
+                ("impact", "major"),
+                ("nature", "Restores fail"),
+                ("next_update", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::SEE_OTHER, "{}", declared.html);
+}
+
+async fn a_refused_routing_rule_keeps_the_text(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let agent = Browser::sign_in(&app, "admin@vendor.example").await;
+    let broken = r#"{"name": "Vault to L3", "conditions": [{"field": "product", "is": "vault"}"#;
+    let page = agent.post("/routing", &[("definition", broken)]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.html.contains("The rule was not saved"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html
+            .contains("{&quot;name&quot;: &quot;Vault to L3&quot;")
+            || page.html.contains(r#"{"name": "Vault to L3""#),
+        "the typed rule is shown again"
+    );
+    let unknown_field = r#"{"name": "Odd", "conditions": [{"field": "colour", "is": "red"}], "actions": {"tier": 2}}"#;
+    let page = agent
+        .post("/routing", &[("definition", unknown_field)])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("colour"), "{}", page.html);
+    let rules = app.get(&app.tokens.admin, "/api/v1/routing/rules").await;
+    assert_eq!(rules.body["rules"].as_array().unwrap().len(), 0);
+}
+
+async fn a_refused_agreement_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let before = app
+        .get(&app.tokens.admin, "/api/v1/partners/acme/agreement")
+        .await;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let page = admin
+        .post(
+            "/partners/acme/agreement",
+            &[
+                ("customer_owner", "partner"),
+                ("billing_owner", "partner"),
+                ("updates_distributed_by", "partner"),
+                ("vendor_direct_contact", "never"),
+                (
+                    "troubleshooting_checklist",
+                    "Collect the agent log\nCheck the quota",
+                ),
+                ("required_certified_technicians", "two"),
+                ("fee_model", "percentage"),
+                ("fee_percent", "twelve"),
+                ("fixed_fee", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.html.contains("Collect the agent log\nCheck the quota"),
+        "checklist kept"
+    );
+    assert!(page.html.contains(r#"value="twelve""#), "fee kept");
+    assert!(
+        page.html.contains(r#"value="never" selected"#),
+        "contact rule kept"
+    );
+    assert!(page
+        .html
+        .contains("Write the percentage as a number, such as 12.5."));
+    assert!(page.html.contains("as a whole number, such as 2."));
+    let after = app
+        .get(&app.tokens.admin, "/api/v1/partners/acme/agreement")
+        .await;
+    assert_eq!(before.body, after.body, "nothing stored");
+}
+
+on_both_backends!(
+    a_refused_reply_keeps_what_was_typed,
+    forms_without_the_session_token_are_refused_with_a_page,
+    a_refused_declaration_keeps_the_form,
+    a_refused_routing_rule_keeps_the_text,
+    a_refused_agreement_keeps_the_input,
+);
