@@ -22,7 +22,7 @@ pub const POSTMORTEM_BUSINESS_DAYS: u32 = 3;
 const MAX_TITLE: usize = 200;
 
 pub fn staff_only(caller: &User) -> ApiResult<()> {
-    if caller.role.is_staff() {
+    if caller.actor().can_manage_incidents() {
         Ok(())
     } else {
         Err(ApiError::Forbidden(

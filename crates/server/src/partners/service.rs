@@ -178,16 +178,14 @@ pub async fn readable_partner(state: &AppState, caller: &User, slug: &str) -> Ap
         Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound("partner")),
         Err(e) => return Err(e.into()),
     };
-    let allowed = caller.role.is_staff()
-        || (caller.role == Role::Partner && caller.org.as_ref().is_some_and(|o| o.id == org.id));
-    if !allowed {
+    if !caller.actor().can_read_partner_program(org.id) {
         return Err(ApiError::NotFound("partner"));
     }
     Ok(org)
 }
 
 pub fn staff_only(caller: &User) -> ApiResult<()> {
-    if caller.role.is_staff() {
+    if caller.actor().can_manage_partner_program() {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
