@@ -7,6 +7,7 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(transparent)]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
         pub struct $name(pub i64);
 
         impl std::fmt::Display for $name {
@@ -36,4 +37,28 @@ id_type!(
 id_type!(
     /// A knowledge article.
     ArticleId
+);
+id_type!(
+    /// A service customers use, shown on the status page.
+    ServiceId
+);
+id_type!(
+    /// An incident, formal or internal, or a drill.
+    IncidentId
+);
+id_type!(
+    /// A group of signals about one service, waiting to be qualified.
+    SignalGroupId
+);
+id_type!(
+    /// A support queue, tiered or swarming.
+    QueueId
+);
+id_type!(
+    /// A routing rule.
+    RuleId
+);
+id_type!(
+    /// A training course with its test.
+    CourseId
 );

@@ -4,6 +4,7 @@
 //! what a valid case looks like, how a partner is flagged) are tested without a database.
 
 pub mod case;
+pub mod clock;
 pub mod crisis;
 pub mod ids;
 pub mod knowledge;
@@ -16,7 +17,11 @@ pub mod validation;
 pub mod visibility;
 
 pub use case::{CaseStatus, Channel, NewCaseInput, Priority, Tier};
-pub use ids::{ArticleId, CaseId, CommentId, OrgId, UserId};
+pub use clock::{Span, Timestamp};
+pub use ids::{
+    ArticleId, CaseId, CommentId, CourseId, IncidentId, OrgId, QueueId, RuleId, ServiceId,
+    SignalGroupId, UserId,
+};
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};
