@@ -3,7 +3,8 @@
 //! One folder per feature (`accounts`, `cases`, `knowledge`, `partners`, `crisis`), each with
 //! its `service` (the rules: the only place that decides), `api` (JSON handlers and their
 //! typed bodies), `pages` (server-rendered pages) and its `router()`. The shared edges sit
-//! beside them: `auth`, `session`, `extract`, `error`, `layout`, `views`, `openapi`.
+//! beside them: `auth`, `session`, `extract`, `error`, `web` (the page handlers' edge),
+//! `layout`, `views`, `openapi`.
 //! Background work: `indexer`, `mail`. `app` builds the router once for the binary and for
 //! tests alike; `serve` runs it.
 
@@ -24,6 +25,7 @@ pub mod session;
 pub mod smtp_sink;
 mod token_cache;
 pub mod views;
+pub mod web;
 
 pub use session::SESSION_COOKIE;
 

@@ -3,16 +3,12 @@
 
 use crate::auth::{hash_secret, new_secret};
 use crate::error::ApiError;
-use crate::error::WebError;
 use crate::AppState;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use backline_store::{StoreError, User};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "backline_session";
 const SESSION_DAYS: i64 = 14;
@@ -135,50 +131,3 @@ pub fn urlencode(text: &str) -> String {
         })
         .collect()
 }
-
-/// A form body of type `T` from the signed-in person, accepted only with the session's CSRF
-/// token in its `csrf` field (checked before `T` is read). `T` itself need not name `csrf`.
-/// A refused token or an unreadable form is an error page; no session, the sign-in page.
-pub struct CsrfForm<T>(pub T);
-
-#[derive(Deserialize)]
-struct CsrfField {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl<T> FromRequest<AppState> for CsrfForm<T>
-where
-    T: DeserializeOwned,
-{
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let who = WebUser::from_request_parts(&mut parts, state).await?;
-        let reject = |error: ApiError| WebError::new(error).for_user(&who).into_response();
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|e| {
-                reject(ApiError::bad_request(
-                    "unreadable_body",
-                    format!("The form could not be read: {}", e.body_text()),
-                ))
-            })?;
-        let field: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or(CsrfField {
-            csrf: String::new(),
-        });
-        who.check_csrf(&field.csrf).map_err(reject)?;
-        let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
-            reject(ApiError::bad_request(
-                "invalid_form",
-                format!("The form was not filled in as expected ({e}). Go back and try again."),
-            ))
-        })?;
-        Ok(CsrfForm(form))
-    }
-}
-
-/// The form that carries nothing but its CSRF token (sign out, one-button actions).
-#[derive(Deserialize)]
-pub struct NoFields {}

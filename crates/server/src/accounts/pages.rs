@@ -1,9 +1,9 @@
 //! Signing in and out.
 
 use crate::auth::password_matches;
-use crate::error::{OrPage, PageResult};
 use crate::layout::{html_response, page};
-use crate::session::{clear_cookie, start_session, CsrfForm, NoFields, WebUser};
+use crate::session::{clear_cookie, start_session, WebUser};
+use crate::web::{CsrfForm, NoFields, OrPage, PageResult};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};

@@ -1,9 +1,10 @@
 //! The case list, the new-case form and the case page, with their form handlers.
 
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
-use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::error::ApiError;
 use crate::layout::{html_response, page, partner_badge, priority_badge, status_badge, when};
-use crate::session::{urlencode, CsrfForm, WebUser};
+use crate::session::{urlencode, WebUser};
+use crate::web::{CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

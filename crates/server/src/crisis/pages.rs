@@ -2,9 +2,10 @@
 //! committed update, the roster, notifications, and the post-mortem editor.
 
 use crate::crisis::service::{self as crisis, Declaration, UpdateInput};
-use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page};
-use crate::session::{CsrfForm, NoFields, WebUser};
+use crate::session::WebUser;
+use crate::web::{CsrfForm, NoFields, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

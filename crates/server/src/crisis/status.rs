@@ -3,8 +3,9 @@
 //! unsubscribe. No sign-in; dry runs and internal incidents never appear.
 
 use crate::crisis::service;
-use crate::error::{ApiError, WebError};
+use crate::error::ApiError;
 use crate::layout::{html_response, page};
+use crate::web::WebError;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};

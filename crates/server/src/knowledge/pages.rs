@@ -1,10 +1,11 @@
 //! Knowledge pages: search, articles (read, write, history), the case page's suggestions and
 //! links, and the live suggestions of the new-case form with their deflection tracking.
 
-use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::error::ApiError;
 use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
 use crate::layout::{html_response, page, when};
-use crate::session::{urlencode, CsrfForm, WebUser};
+use crate::session::{urlencode, WebUser};
+use crate::web::{CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -1,13 +1,14 @@
 //! Partner-program pages: the partner page with its scorecard, the comparison, the agreement
 //! editor, routing rules (edit and try), training and tests, and the public directory.
 
-use crate::error::{ApiError, OrPage, PageResult, WebError};
+use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page, sentence, when};
 use crate::partners::api::{
     agreement_from_body, ranked_scorecards, take_test, AgreementBody, RuleBody,
 };
 use crate::partners::service::{self as partners, readable_partner, staff_only};
-use crate::session::{CsrfForm, WebUser};
+use crate::session::WebUser;
+use crate::web::{CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
