@@ -95,7 +95,7 @@ impl Phase {
             .iter()
             .map(|d| d.as_secs_f64() * 1000.0)
             .collect();
-        percentile(&ms, p)
+        crate::stats::percentile(&ms, p)
     }
 
     fn per_second(&self) -> f64 {
@@ -305,14 +305,6 @@ async fn run_api(
         })
     );
     Ok(())
-}
-
-/// The `p` quantile (0 to 1) of `sorted` by nearest rank; 0 for no values.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn description(i: usize) -> String {

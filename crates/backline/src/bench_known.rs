@@ -160,7 +160,7 @@ impl Scores {
             / n;
         let mut times = self.times_ms.clone();
         times.sort_by(f64::total_cmp);
-        let pct = |p: f64| crate::bench::percentile(&times, p);
+        let pct = |p: f64| crate::stats::percentile(&times, p);
         let round = |x: f64| (x * 1000.0).round() / 1000.0;
         json!({
             "queries": self.queries, "weights": weights,

@@ -215,7 +215,7 @@ fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(f64::total_cmp);
-    let pct = |p: f64| crate::bench::percentile(&times, p);
+    let pct = |p: f64| crate::stats::percentile(&times, p);
     let round = |x: f64| (x * 100.0).round() / 100.0;
     println!(
         "{}",

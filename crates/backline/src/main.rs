@@ -5,6 +5,7 @@ mod bench_known;
 mod bench_search;
 mod demo;
 mod learn;
+mod stats;
 
 use anyhow::{bail, Context};
 use backline_domain::{OrgKind, PartnerKind, Role, TechnicalLevel, Tier};
