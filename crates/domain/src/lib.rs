@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crisis;
 pub mod ids;
 pub mod knowledge;
+pub mod mail;
 pub mod org;
 pub mod partner;
 pub mod query;
@@ -23,6 +24,9 @@ pub use ids::{
     SignalGroupId, UserId,
 };
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
+pub use mail::{
+    Attachment, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox, MessageId,
+};
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};
 pub use validation::{FieldErrors, ParseError};

@@ -1,0 +1,12 @@
+//! Conversations by email: the rules of mail intake and of the headers on mail we send, as
+//! pure functions over bytes and facts, so the SMTP listener, the IMAP poller and
+//! `backline mail deliver` share one pipeline and it can be tested on arbitrary input.
+
+mod inbound;
+mod message_id;
+
+pub use inbound::{
+    Attachment, DsnAction, DsnRecipient, HeaderField, InboundMessage, MailLimits, MailParseError,
+    Mailbox, Report, MAX_REFERENCES,
+};
+pub use message_id::{MailDomain, MessageId};
