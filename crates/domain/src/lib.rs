@@ -25,7 +25,8 @@ pub use ids::{
 };
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use mail::{
-    Attachment, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox, MessageId,
+    classify, Attachment, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox,
+    MessageId, MessageKind, OwnIdentity,
 };
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};

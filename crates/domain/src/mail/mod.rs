@@ -4,9 +4,11 @@
 
 mod inbound;
 mod message_id;
+mod noise;
 
 pub use inbound::{
     Attachment, DsnAction, DsnRecipient, HeaderField, InboundMessage, MailLimits, MailParseError,
     Mailbox, Report, MAX_REFERENCES,
 };
 pub use message_id::{MailDomain, MessageId};
+pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};
