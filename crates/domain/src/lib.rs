@@ -25,8 +25,9 @@ pub use ids::{
 };
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use mail::{
-    classify, Attachment, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox,
-    MessageId, MessageKind, OwnIdentity,
+    classify, find_case_token, sign_case_token, verify_case_token, Attachment, CaseToken,
+    CaseTokenSecret, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox, MessageId,
+    MessageKind, OwnIdentity,
 };
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};

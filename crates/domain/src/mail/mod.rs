@@ -5,6 +5,7 @@
 mod inbound;
 mod message_id;
 mod noise;
+mod token;
 
 pub use inbound::{
     Attachment, DsnAction, DsnRecipient, HeaderField, InboundMessage, MailLimits, MailParseError,
@@ -12,3 +13,7 @@ pub use inbound::{
 };
 pub use message_id::{MailDomain, MessageId};
 pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};
+pub use token::{
+    find_case_token, sign_case_token, verify_case_token, CaseToken, CaseTokenSecret,
+    SIGNATURE_CHARS,
+};
