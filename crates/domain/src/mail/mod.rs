@@ -5,6 +5,7 @@
 mod inbound;
 mod message_id;
 mod noise;
+mod sender;
 mod token;
 
 pub use inbound::{
@@ -13,6 +14,10 @@ pub use inbound::{
 };
 pub use message_id::{MailDomain, MessageId};
 pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};
+pub use sender::{
+    check_rate, resolve_sender, CreateReason, FilesFor, HoldReason, RateDecision, RateLimit,
+    SenderDecision, SenderFacts, UnknownSenderPolicy,
+};
 pub use token::{
     find_case_token, sign_case_token, verify_case_token, CaseToken, CaseTokenSecret,
     SIGNATURE_CHARS,
