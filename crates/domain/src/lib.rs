@@ -25,10 +25,10 @@ pub use ids::{
 };
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use mail::{
-    check_rate, classify, find_case_token, resolve_sender, sign_case_token, verify_case_token,
-    Attachment, CaseToken, CaseTokenSecret, InboundMessage, MailDomain, MailLimits, MailParseError,
-    Mailbox, MessageId, MessageKind, OwnIdentity, RateDecision, RateLimit, SenderDecision,
-    SenderFacts, UnknownSenderPolicy,
+    check_rate, classify, find_case_token, resolve_sender, sign_case_token, strip_quoted_reply,
+    verify_case_token, Attachment, CaseToken, CaseTokenSecret, InboundMessage, MailDomain,
+    MailLimits, MailParseError, Mailbox, MessageId, MessageKind, OwnIdentity, RateDecision,
+    RateLimit, ReplyText, SenderDecision, SenderFacts, UnknownSenderPolicy,
 };
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};

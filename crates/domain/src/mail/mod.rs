@@ -5,6 +5,7 @@
 mod inbound;
 mod message_id;
 mod noise;
+mod quoting;
 mod sender;
 mod token;
 
@@ -14,6 +15,7 @@ pub use inbound::{
 };
 pub use message_id::{MailDomain, MessageId};
 pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};
+pub use quoting::{strip_quoted_reply, Cut, ReplyText};
 pub use sender::{
     check_rate, resolve_sender, CreateReason, FilesFor, HoldReason, RateDecision, RateLimit,
     SenderDecision, SenderFacts, UnknownSenderPolicy,
