@@ -7,6 +7,7 @@ mod message_id;
 mod noise;
 mod quoting;
 mod sender;
+mod threading;
 mod token;
 
 pub use inbound::{
@@ -19,6 +20,9 @@ pub use quoting::{strip_quoted_reply, Cut, ReplyText};
 pub use sender::{
     check_rate, resolve_sender, CreateReason, FilesFor, HoldReason, RateDecision, RateLimit,
     SenderDecision, SenderFacts, UnknownSenderPolicy,
+};
+pub use threading::{
+    decide_thread, place_message, CaseFacts, JoinedBy, Placement, QuarantineReason, ThreadDecision,
 };
 pub use token::{
     find_case_token, sign_case_token, verify_case_token, CaseToken, CaseTokenSecret,
