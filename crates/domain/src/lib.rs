@@ -25,11 +25,12 @@ pub use ids::{
 };
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
 pub use mail::{
-    check_rate, classify, decide_thread, find_case_token, place_message, resolve_sender,
-    sign_case_token, strip_quoted_reply, verify_case_token, Attachment, CaseFacts, CaseToken,
-    CaseTokenSecret, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox, MessageId,
-    MessageKind, OwnIdentity, Placement, QuarantineReason, RateDecision, RateLimit, ReplyText,
-    SenderDecision, SenderFacts, ThreadDecision, UnknownSenderPolicy,
+    check_rate, classify, decide_thread, find_case_token, outgoing_headers, place_message,
+    resolve_sender, sign_case_token, strip_quoted_reply, verify_case_token, Attachment, CaseFacts,
+    CaseToken, CaseTokenSecret, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox,
+    MessageId, MessageKind, OutgoingHeaders, OutgoingKind, OutgoingMail, OwnIdentity, Placement,
+    QuarantineReason, RateDecision, RateLimit, ReplyText, SenderDecision, SenderFacts,
+    ThreadDecision, UnknownSenderPolicy,
 };
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};

@@ -5,6 +5,7 @@
 mod inbound;
 mod message_id;
 mod noise;
+mod outgoing;
 mod quoting;
 mod sender;
 mod threading;
@@ -16,6 +17,10 @@ pub use inbound::{
 };
 pub use message_id::{MailDomain, MessageId};
 pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};
+pub use outgoing::{
+    outgoing_headers, OutgoingHeaders, OutgoingKind, OutgoingMail, UnsubscribeLink,
+    MAX_OUTGOING_REFERENCES,
+};
 pub use quoting::{strip_quoted_reply, Cut, ReplyText};
 pub use sender::{
     check_rate, resolve_sender, CreateReason, FilesFor, HoldReason, RateDecision, RateLimit,
