@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crisis;
 pub mod ids;
 pub mod knowledge;
+pub mod mail;
 pub mod org;
 pub mod partner;
 pub mod query;
@@ -23,6 +24,14 @@ pub use ids::{
     SignalGroupId, UserId,
 };
 pub use knowledge::{ArticleContent, ArticleState, Audience, Classification};
+pub use mail::{
+    check_rate, classify, decide_thread, find_case_token, outgoing_headers, place_message,
+    resolve_sender, sign_case_token, strip_quoted_reply, verify_case_token, Attachment, CaseFacts,
+    CaseToken, CaseTokenSecret, InboundMessage, MailDomain, MailLimits, MailParseError, Mailbox,
+    MessageId, MessageKind, OutgoingHeaders, OutgoingKind, OutgoingMail, OwnIdentity, Placement,
+    QuarantineReason, RateDecision, RateLimit, ReplyText, SenderDecision, SenderFacts,
+    ThreadDecision, UnknownSenderPolicy,
+};
 pub use org::{OrgKind, PartnerKind, PartnerKinds, Slug, TechnicalLevel};
 pub use user::{Email, Role};
 pub use validation::{FieldErrors, ParseError};

@@ -54,6 +54,16 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The part before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map_or("", |(local, _)| local)
+    }
+
+    /// The part after the `@`: what an organisation owns when it owns a mail domain.
+    pub fn domain(&self) -> &str {
+        self.0.split_once('@').map_or("", |(_, domain)| domain)
+    }
 }
 
 impl std::fmt::Display for Email {
@@ -96,6 +106,13 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn emails_split_into_local_part_and_domain() {
+        let email = Email::parse("Support+7@Help.Example.com").unwrap();
+        assert_eq!(email.local_part(), "support+7");
+        assert_eq!(email.domain(), "help.example.com");
     }
 
     #[test]
