@@ -21,15 +21,7 @@ use std::time::Duration;
 pub const POSTMORTEM_BUSINESS_DAYS: u32 = 3;
 const MAX_TITLE: usize = 200;
 
-pub fn staff_only(caller: &User) -> ApiResult<()> {
-    if caller.role.is_staff() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "crisis management is for vendor staff".into(),
-        ))
-    }
-}
+pub use crate::auth::staff_only;
 
 pub async fn template(state: &AppState, kind: TemplateKind) -> ApiResult<Template> {
     Ok(state

@@ -186,15 +186,7 @@ pub async fn readable_partner(state: &AppState, caller: &User, slug: &str) -> Ap
     Ok(org)
 }
 
-pub fn staff_only(caller: &User) -> ApiResult<()> {
-    if caller.role.is_staff() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only vendor staff can change this".into(),
-        ))
-    }
-}
+pub use crate::auth::staff_only;
 
 /// A partner's scorecard for [from, to).
 pub async fn partner_scorecard(
