@@ -14,6 +14,9 @@ use backline_store::{
 
 /// Results per page of search, at most.
 pub const MAX_RESULTS: usize = 100;
+/// A new-case form is abandoned after this long without activity; one that opened a
+/// suggestion and was abandoned counts as deflected.
+pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1000;
 
 fn staff_only(caller: &User, what: &str) -> ApiResult<()> {
     if caller.role.is_staff() {

@@ -3,18 +3,18 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_time;
 use crate::extract::{Json, Path, Query};
-use crate::knowledge::api::parse_time;
-use crate::partners::service::{self as partners, readable_partner, staff_only};
+use crate::partners::service::{
+    self as partners, agreement_from_body, ranked_scorecards, readable_partner, staff_only,
+    take_test, AgreementBody, RuleBody,
+};
 use crate::views::{timestamp, OrgRefView, UserRefView};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use backline_domain::partner::{
-    check_questions, format_money, parse_money, score_attempt, Agreement, Alert, FeeModel, Party,
-    Question, Scorecard, VendorContact,
-};
+use backline_domain::partner::{check_questions, format_money, Agreement, Alert, Question};
 use backline_domain::routing::{first_match, RoutingFacts, RuleDefinition, SupportModel};
 use backline_domain::{CaseId, Channel, OrgKind, Priority, Role, UserId};
 use backline_store::{NewCourse, Org, StoreError};
@@ -145,32 +145,6 @@ pub async fn update(
     profile(State(state), Caller(caller), Path(slug)).await
 }
 
-/// The agreement as the API shows it: money in currency units, percent as a number.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgreementBody {
-    pub customer_owner: Party,
-    pub billing_owner: Party,
-    #[serde(default)]
-    pub troubleshooting_checklist: Vec<String>,
-    pub vanilla_reproduction_required: bool,
-    pub customers_see_vendor_kb: bool,
-    pub vendor_direct_contact: VendorContact,
-    pub updates_distributed_by: Party,
-    #[serde(default)]
-    pub required_certified_technicians: u32,
-    #[serde(default = "no_fee")]
-    pub fee_model: FeeModel,
-    /// For `percentage`: e.g. 15 or 12.5.
-    pub fee_percent: Option<f64>,
-    /// For `fixed`: the fee per period, e.g. "2500.00".
-    pub fixed_fee: Option<String>,
-}
-
-fn no_fee() -> FeeModel {
-    FeeModel::None
-}
-
 fn agreement_json(terms: &Agreement, stored: &backline_store::StoredAgreement) -> Value {
     json!({
         "customer_owner": terms.customer_owner, "billing_owner": terms.billing_owner,
@@ -197,37 +171,6 @@ pub async fn agreement(
     let partner = readable_partner(&state, &caller, &slug).await?;
     let stored = state.store.agreement(partner.id).await?;
     Ok(axum::Json(agreement_json(&stored.terms, &stored)))
-}
-
-pub fn agreement_from_body(body: AgreementBody) -> ApiResult<Agreement> {
-    let mut errors = backline_domain::FieldErrors::new();
-    let fee_percent_bp = match body.fee_percent {
-        Some(p) if p.is_finite() => (p * 100.0).round() as i64,
-        Some(_) => {
-            errors.add("fee_percent", "must be a number");
-            0
-        }
-        None => 0,
-    };
-    let fixed_fee_cents = match body.fixed_fee.as_deref() {
-        Some(text) => errors.check("fixed_fee", parse_money(text)).unwrap_or(0),
-        None => 0,
-    };
-    errors.into_result()?;
-    Ok(Agreement {
-        customer_owner: body.customer_owner,
-        billing_owner: body.billing_owner,
-        troubleshooting_checklist: body.troubleshooting_checklist,
-        vanilla_reproduction_required: body.vanilla_reproduction_required,
-        customers_see_vendor_kb: body.customers_see_vendor_kb,
-        vendor_direct_contact: body.vendor_direct_contact,
-        updates_distributed_by: body.updates_distributed_by,
-        required_certified_technicians: body.required_certified_technicians,
-        fee_model: body.fee_model,
-        fee_percent_bp,
-        fixed_fee_cents,
-    }
-    .checked()?)
 }
 
 #[utoipa::path(put, path = "/api/v1/partners/{slug}/agreement", tag = "partners", params(("slug" = String, Path, description = "The partner's slug")), request_body = Object, responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -329,35 +272,6 @@ pub async fn compare(
         "from": timestamp(from_ms(from)), "to": timestamp(from_ms(to)),
         "partners": rows.iter().map(|(o, c)| json!({"partner": summary(o), "scorecard": c})).collect::<Vec<_>>(),
     })))
-}
-
-pub async fn ranked_scorecards(
-    state: &AppState,
-    from: i64,
-    to: i64,
-) -> ApiResult<Vec<(Org, Scorecard)>> {
-    let mut rows = Vec::new();
-    for partner in state
-        .store
-        .list_orgs(Some(OrgKind::Partner), None, None)
-        .await?
-    {
-        let card = partners::partner_scorecard(&state.store, &partner, from, to).await?;
-        rows.push((partner, card));
-    }
-    rows.sort_by(|(a, x), (b, y)| {
-        let key = |c: &Scorecard| {
-            (
-                c.invalid_escalation_share.unwrap_or(0.0),
-                c.escalations_per_end_customer.unwrap_or(0.0),
-            )
-        };
-        key(x)
-            .partial_cmp(&key(y))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.slug.cmp(&b.slug))
-    });
-    Ok(rows)
 }
 
 #[derive(Deserialize)]
@@ -481,38 +395,6 @@ pub async fn statements(
 fn rule_json(r: &backline_store::RoutingRule) -> Value {
     json!({"id": r.id, "position": r.position, "name": r.definition.name, "enabled": r.definition.enabled,
            "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RuleBody {
-    pub name: String,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    #[serde(rename = "match", default = "all")]
-    pub match_mode: backline_domain::routing::MatchMode,
-    pub conditions: Vec<backline_domain::routing::Condition>,
-    pub actions: backline_domain::routing::Actions,
-}
-
-fn yes() -> bool {
-    true
-}
-fn all() -> backline_domain::routing::MatchMode {
-    backline_domain::routing::MatchMode::All
-}
-
-impl RuleBody {
-    pub fn definition(self) -> ApiResult<RuleDefinition> {
-        Ok(RuleDefinition {
-            name: self.name,
-            enabled: self.enabled,
-            match_mode: self.match_mode,
-            conditions: self.conditions,
-            actions: self.actions,
-        }
-        .checked()?)
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/routing/rules", tag = "routing", responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -864,42 +746,4 @@ pub async fn attempt(
             "certificate_expires_at": outcome.passed.then(|| timestamp(from_ms(outcome.at.unix_timestamp() * 1000 + course.validity_days * DAY_MS))),
         })),
     ))
-}
-
-/// Shared by the API and the web page.
-pub async fn take_test(
-    state: &AppState,
-    caller: &backline_store::User,
-    course: i64,
-    answers: &[Option<usize>],
-) -> ApiResult<(backline_store::Attempt, backline_store::Course)> {
-    if caller.role != Role::Partner {
-        return Err(ApiError::Forbidden(
-            "tests are taken by partner technicians".into(),
-        ));
-    }
-    let course = state.store.course(course).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("course"),
-        other => other.into(),
-    })?;
-    if answers.len() > course.questions.len() {
-        return Err(ApiError::validation(
-            "answers",
-            format!("the test has {} questions", course.questions.len()),
-        ));
-    }
-    let correct: Vec<usize> = course.questions.iter().map(|q| q.correct).collect();
-    let (score, passed) = score_attempt(&correct, answers, course.pass_mark);
-    let attempt = state
-        .store
-        .record_attempt(
-            &course,
-            caller.id,
-            caller.org.as_ref().map(|o| o.id),
-            answers,
-            score,
-            passed,
-        )
-        .await?;
-    Ok((attempt, course))
 }
