@@ -527,9 +527,14 @@ pub async fn create_queue(
     if name.trim().is_empty() {
         errors.add("name", "is required");
     }
-    errors.into_result()?;
-    let slug = slug.map(|s| s.as_str().to_string()).unwrap_or_default();
-    Ok(state.store.create_queue(&slug, name.trim(), model).await?)
+    match slug {
+        Some(slug) if errors.is_empty() => Ok(state
+            .store
+            .create_queue(slug.as_str(), name.trim(), model)
+            .await?),
+        // A slug that did not parse recorded its error, so `errors` is never empty here.
+        _ => Err(errors.into()),
+    }
 }
 
 /// Adds a staff member to a queue, or replaces their skills (trimmed, lower-cased).
@@ -579,11 +584,12 @@ pub async fn report_fees(
     fees: &str,
 ) -> ApiResult<backline_store::FeeReport> {
     let mut errors = backline_domain::FieldErrors::new();
-    errors.check("period", backline_domain::partner::parse_period(period));
+    let period_ok = errors.check("period", backline_domain::partner::parse_period(period));
     let cents = errors.check("fees", backline_domain::partner::parse_money(fees));
-    errors.into_result()?;
-    let cents =
-        cents.ok_or_else(|| ApiError::Internal("validation passed without values".into()))?;
+    // Each `None` recorded its error, so `errors` names every problem here.
+    let (Some(_), Some(cents)) = (period_ok, cents) else {
+        return Err(errors.into());
+    };
     Ok(state
         .store
         .report_fees(partner.id, period.trim(), cents, caller.id)
