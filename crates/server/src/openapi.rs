@@ -1,9 +1,10 @@
 //! The OpenAPI document of `/api/v1`, generated from the handlers' annotations in each
 //! feature's `api` module, and the API's answer for paths it does not have.
 
+use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, crisis, knowledge, AppState};
+use crate::{accounts, cases, knowledge, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -26,11 +27,12 @@ use utoipa::OpenApi;
         routing::test_rules, routing::queues, routing::create_queue, routing::set_member, routing::escalate,
         routing::swarm,
         training::courses, training::create_course, training::attempt,
-        crisis::api::services, crisis::api::create_service, crisis::api::set_customers, crisis::api::roster, crisis::api::set_roster,
-        crisis::api::alertmanager, crisis::api::signal, crisis::api::signal_groups, crisis::api::dismiss, crisis::api::declare,
-        crisis::api::drill, crisis::api::incidents, crisis::api::incident, crisis::api::update, crisis::api::long_resolution,
-        crisis::api::notifications, crisis::api::postmortem, crisis::api::save_postmortem, crisis::api::publish_postmortem,
-        crisis::api::get_template, crisis::api::put_template,
+        setup::services, setup::create_service, setup::set_customers, setup::roster, setup::set_roster,
+        setup::get_template, setup::put_template,
+        signals::alertmanager, signals::signal, signals::signal_groups, signals::dismiss,
+        incidents::declare, incidents::drill, incidents::incidents, incidents::incident, incidents::update,
+        incidents::long_resolution, incidents::notifications, incidents::postmortem, incidents::save_postmortem,
+        incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"))
