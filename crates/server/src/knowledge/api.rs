@@ -133,20 +133,6 @@ pub struct CreateArticle {
     pub source_case: Option<i64>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateArticle {
-    pub title: Option<String>,
-    pub issue: Option<String>,
-    pub environment: Option<String>,
-    pub resolution: Option<String>,
-    pub cause: Option<String>,
-    pub state: Option<ArticleState>,
-    pub audience: Option<Audience>,
-    pub products: Option<Vec<String>>,
-    pub versions: Option<Vec<String>>,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleQuery {
@@ -291,32 +277,16 @@ pub async fn read_article(
     Ok(axum::Json(ArticleView::from(&article)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)), request_body = UpdateArticle,
+#[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)), request_body = ArticlePatch,
     responses((status = 200, body = ArticleView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_article(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
-    Json(body): Json<UpdateArticle>,
+    Json(patch): Json<ArticlePatch>,
 ) -> ApiResult<axum::Json<ArticleView>> {
-    let article = knowledge::update_article(
-        &state,
-        &caller,
-        ArticleId(id),
-        ArticlePatch {
-            title: body.title,
-            issue: body.issue,
-            environment: body.environment,
-            resolution: body.resolution,
-            cause: body.cause,
-            products: body.products,
-            versions: body.versions,
-            state: body.state,
-            audience: body.audience,
-        },
-    )
-    .await?;
+    let article = knowledge::update_article(&state, &caller, ArticleId(id), patch).await?;
     Ok(axum::Json(ArticleView::from(&article)))
 }
 

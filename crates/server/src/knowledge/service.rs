@@ -86,8 +86,11 @@ pub async fn create_article(
     Ok(article)
 }
 
-/// Fields to change; `None` leaves a field as it is.
-#[derive(Debug, Default)]
+/// Fields to change; a field left out stays as it is.
+// The API's body, and what the edit form fills in.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateArticle)]
 pub struct ArticlePatch {
     pub title: Option<String>,
     pub issue: Option<String>,
