@@ -23,6 +23,11 @@ string_enum!(
 );
 
 string_enum!(
+    /// Whether a monitoring signal reports a problem or its end.
+    SignalStatus { Firing => "firing", Resolved => "resolved" }
+);
+
+string_enum!(
     /// A service as the status page shows it.
     ComponentState {
         Operational => "operational", DegradedPerformance => "degraded_performance",
@@ -210,7 +215,8 @@ pub fn template_variables(kind: TemplateKind) -> &'static [&'static str] {
 }
 
 /// A subject and body with `{{name}}` placeholders.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Template {
     pub subject: String,
     pub body: String,

@@ -140,18 +140,42 @@ impl RuleDefinition {
     }
 }
 
-/// What routing knows about a new case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What routing knows about a new case. A field left out takes its default: a customer's
+/// normal-priority case from the web, with no partner.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct RoutingFacts {
+    /// Whether the requester's organisation is a customer or a partner.
     pub requester_org_kind: OrgKind,
+    /// The kinds of the case's partner.
     pub partner_kinds: Vec<PartnerKind>,
+    /// The partner's level (for direct customers, the customer's).
     pub technical_level: Option<TechnicalLevel>,
+    /// The case's partner is certified.
     pub certified: bool,
+    /// A partner is involved.
     pub has_partner: bool,
     pub product: Option<String>,
     pub priority: Priority,
     pub channel: Channel,
+    /// The subject and description.
     pub text: String,
+}
+
+impl Default for RoutingFacts {
+    fn default() -> Self {
+        RoutingFacts {
+            requester_org_kind: OrgKind::Customer,
+            partner_kinds: Vec::new(),
+            technical_level: None,
+            certified: false,
+            has_partner: false,
+            product: None,
+            priority: Priority::Normal,
+            channel: Channel::Web,
+            text: String::new(),
+        }
+    }
 }
 
 impl Condition {

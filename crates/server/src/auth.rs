@@ -9,6 +9,7 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use backline_domain::Actor;
 use backline_store::{StoreError, User};
 use base64::Engine;
 use rand::RngCore;
@@ -90,6 +91,48 @@ pub async fn issue_api_token(
 
 /// The caller of an API request, authenticated by `Authorization: Bearer TOKEN`.
 pub struct Caller(pub User);
+
+impl Caller {
+    /// The caller as the visibility rules see it.
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+}
+
+/// A caller who must be vendor staff: authenticated like [`Caller`], then refused with 403
+/// (as [`staff_only`]) before the handler reads anything else. For endpoints whose first rule
+/// is the role; those that answer 404 for what the caller cannot see take `Caller` and check
+/// the role after.
+pub struct Staff(pub User);
+
+impl Staff {
+    /// The caller as the visibility rules see it.
+    pub fn actor(&self) -> Actor {
+        self.0.actor()
+    }
+}
+
+/// Refuses everyone but vendor staff (admins and agents).
+pub fn staff_only(user: &User) -> Result<(), ApiError> {
+    if user.role.is_staff() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("only vendor staff can do this".into()))
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        staff_only(&user)?;
+        Ok(Staff(user))
+    }
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;

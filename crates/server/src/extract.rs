@@ -131,6 +131,54 @@ where
     }
 }
 
+/// A time in a query string: an RFC 3339 time, or a date (`2026-11-01`, midnight UTC), as Unix
+/// milliseconds. A bad value is a 400 `invalid_query` naming `field`.
+pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
+    let text = text.trim();
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .or_else(|_| {
+            time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map(|d| d.midnight().assume_utc())
+        })
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!(
+                    "{field}: expected a date like 2026-11-01 or an RFC 3339 time, not {text:?}"
+                ),
+            )
+        })?;
+    Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// The period `[from, to)` of a report in Unix milliseconds, from the optional `from` and `to`
+/// of a query string: `to` defaults to `default_to`, `from` to `default_span_ms` before `to`.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_to: i64,
+    default_span_ms: i64,
+) -> Result<(i64, i64), ApiError> {
+    let to = to
+        .map(|t| parse_time("to", t))
+        .transpose()?
+        .unwrap_or(default_to);
+    let from = from
+        .map(|t| parse_time("from", t))
+        .transpose()?
+        .unwrap_or(to - default_span_ms);
+    if from >= to {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "from: must be before to",
+        ));
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,10 @@
 //! The OpenAPI document of `/api/v1`, generated from the handlers' annotations in each
 //! feature's `api` module, and the API's answer for paths it does not have.
 
+use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
-use crate::{accounts, cases, crisis, knowledge, partners, AppState};
+use crate::partners::api::{program, routing, training};
+use crate::{accounts, cases, knowledge, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -18,17 +20,19 @@ use utoipa::OpenApi;
         knowledge::api::list_articles, knowledge::api::create_article, knowledge::api::read_article,
         knowledge::api::update_article, knowledge::api::revisions, knowledge::api::revision, knowledge::api::search,
         knowledge::api::suggestions, knowledge::api::create_link, knowledge::api::list_links, knowledge::api::deflections,
-        partners::api::list, partners::api::directory, partners::api::profile, partners::api::update, partners::api::agreement,
-        partners::api::put_agreement, partners::api::scorecard, partners::api::alerts, partners::api::compare, partners::api::fees,
-        partners::api::report_fees, partners::api::statements, partners::api::rules, partners::api::create_rule,
-        partners::api::update_rule, partners::api::delete_rule, partners::api::order_rules, partners::api::test_rules,
-        partners::api::queues, partners::api::create_queue, partners::api::set_member, partners::api::escalate,
-        partners::api::swarm, partners::api::courses, partners::api::create_course, partners::api::attempt,
-        crisis::api::services, crisis::api::create_service, crisis::api::set_customers, crisis::api::roster, crisis::api::set_roster,
-        crisis::api::alertmanager, crisis::api::signal, crisis::api::signal_groups, crisis::api::dismiss, crisis::api::declare,
-        crisis::api::drill, crisis::api::incidents, crisis::api::incident, crisis::api::update, crisis::api::long_resolution,
-        crisis::api::notifications, crisis::api::postmortem, crisis::api::save_postmortem, crisis::api::publish_postmortem,
-        crisis::api::get_template, crisis::api::put_template,
+        program::list, program::directory, program::profile, program::update, program::agreement,
+        program::put_agreement, program::scorecard, program::alerts, program::compare, program::fees,
+        program::report_fees, program::statements,
+        routing::rules, routing::create_rule, routing::update_rule, routing::delete_rule, routing::order_rules,
+        routing::test_rules, routing::queues, routing::create_queue, routing::set_member, routing::escalate,
+        routing::swarm,
+        training::courses, training::create_course, training::attempt,
+        setup::services, setup::create_service, setup::set_customers, setup::roster, setup::set_roster,
+        setup::get_template, setup::put_template,
+        signals::alertmanager, signals::signal, signals::signal_groups, signals::dismiss,
+        incidents::declare, incidents::drill, incidents::incidents, incidents::incident, incidents::update,
+        incidents::long_resolution, incidents::notifications, incidents::postmortem, incidents::save_postmortem,
+        incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"))

@@ -17,6 +17,14 @@ pub fn timestamp(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// [`timestamp`] of a time stored as Unix milliseconds.
+pub fn timestamp_ms(ms: i64) -> String {
+    timestamp(
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+    )
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgRefView {
     pub id: i64,

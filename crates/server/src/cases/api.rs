@@ -4,11 +4,11 @@ use super::views::{CaseList, CaseView, CommentList, CommentView, EventList, Even
 use crate::auth::Caller;
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{double_option, Json, Path, Query};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use backline_domain::{CaseId, CaseStatus, Channel, Priority, Tier, UserId};
+use backline_domain::{CaseId, CaseStatus, Channel, Priority, UserId};
 use backline_store::CaseFilter;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -31,20 +31,6 @@ pub struct CreateCase {
     pub checklist: std::collections::BTreeMap<String, String>,
     /// Partners whose agreement requires it: the problem reproduces on a vanilla product.
     pub reproduced_on_vanilla: Option<bool>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateCase {
-    pub status: Option<CaseStatus>,
-    pub priority: Option<Priority>,
-    pub tier: Option<Tier>,
-    /// A staff user's id; `null` unassigns.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
-    pub assignee: Option<Option<i64>>,
-    /// Replaces the tags.
-    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -189,22 +175,15 @@ pub async fn read(
     Ok(axum::Json(CaseView::from(&case)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)), request_body = UpdateCase,
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)), request_body = CaseUpdate,
     responses((status = 200, body = CaseView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
-    Json(body): Json<UpdateCase>,
+    Json(update): Json<CaseUpdate>,
 ) -> ApiResult<axum::Json<CaseView>> {
-    let update = CaseUpdate {
-        status: body.status,
-        priority: body.priority,
-        tier: body.tier,
-        assignee: body.assignee.map(|a| a.map(UserId)),
-        tags: body.tags,
-    };
     let case = service::update_case(&state.store, &caller, CaseId(id), update).await?;
     Ok(axum::Json(CaseView::from(&case)))
 }

@@ -178,13 +178,20 @@ pub async fn visible_case(store: &Store, caller: &User, id: CaseId) -> ApiResult
     Ok(case)
 }
 
-/// A change to a case as submitted.
-#[derive(Debug, Default)]
+/// Fields to change; a field left out stays as it is.
+// The API's body, and what the case page's form fills in.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateCase)]
 pub struct CaseUpdate {
     pub status: Option<CaseStatus>,
     pub priority: Option<Priority>,
     pub tier: Option<Tier>,
+    /// A staff user's id; `null` unassigns.
+    #[serde(default, deserialize_with = "crate::extract::double_option")]
+    #[schema(value_type = Option<i64>)]
     pub assignee: Option<Option<UserId>>,
+    /// Replaces the tags.
     pub tags: Option<Vec<String>>,
 }
 

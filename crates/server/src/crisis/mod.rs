@@ -5,6 +5,7 @@ pub mod api;
 pub mod pages;
 pub mod service;
 pub mod status;
+pub mod views;
 
 use crate::AppState;
 use axum::routing::{get, post, put};
@@ -12,29 +13,47 @@ use axum::Router;
 
 pub fn router() -> Router<AppState> {
     let api = Router::new()
-        .route("/services", get(api::services).post(api::create_service))
-        .route("/services/{slug}/customers", put(api::set_customers))
-        .route("/roster", get(api::roster).put(api::set_roster))
-        .route("/signals", get(api::signal_groups).post(api::signal))
-        .route("/signals/alertmanager", post(api::alertmanager))
-        .route("/signals/{id}/dismiss", post(api::dismiss))
-        .route("/incidents", get(api::incidents).post(api::declare))
-        .route("/drills", post(api::drill))
-        .route("/incidents/{id}", get(api::incident))
-        .route("/incidents/{id}/updates", post(api::update))
-        .route("/incidents/{id}/long-resolution", put(api::long_resolution))
-        .route("/incidents/{id}/notifications", get(api::notifications))
+        .route(
+            "/services",
+            get(api::setup::services).post(api::setup::create_service),
+        )
+        .route("/services/{slug}/customers", put(api::setup::set_customers))
+        .route(
+            "/roster",
+            get(api::setup::roster).put(api::setup::set_roster),
+        )
+        .route(
+            "/signals",
+            get(api::signals::signal_groups).post(api::signals::signal),
+        )
+        .route("/signals/alertmanager", post(api::signals::alertmanager))
+        .route("/signals/{id}/dismiss", post(api::signals::dismiss))
+        .route(
+            "/incidents",
+            get(api::incidents::incidents).post(api::incidents::declare),
+        )
+        .route("/drills", post(api::incidents::drill))
+        .route("/incidents/{id}", get(api::incidents::incident))
+        .route("/incidents/{id}/updates", post(api::incidents::update))
+        .route(
+            "/incidents/{id}/long-resolution",
+            put(api::incidents::long_resolution),
+        )
+        .route(
+            "/incidents/{id}/notifications",
+            get(api::incidents::notifications),
+        )
         .route(
             "/incidents/{id}/postmortem",
-            get(api::postmortem).put(api::save_postmortem),
+            get(api::incidents::postmortem).put(api::incidents::save_postmortem),
         )
         .route(
             "/incidents/{id}/postmortem/publish",
-            post(api::publish_postmortem),
+            post(api::incidents::publish_postmortem),
         )
         .route(
             "/templates/{kind}",
-            get(api::get_template).put(api::put_template),
+            get(api::setup::get_template).put(api::setup::put_template),
         );
     Router::new()
         .nest("/api/v1", api)

@@ -13,23 +13,17 @@ use backline_store::crisis::{
     format_time, Incident, IncidentUpdate, Mail, NewIncident, NewSignal, Postmortem, Service,
 };
 use backline_store::{now_millis, StoreError, User};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 /// Post-mortems are due this many business days after resolution, unless configured
 /// (`--postmortem-business-days`).
 pub const POSTMORTEM_BUSINESS_DAYS: u32 = 3;
 const MAX_TITLE: usize = 200;
 
-pub fn staff_only(caller: &User) -> ApiResult<()> {
-    if caller.actor().can_manage_incidents() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "crisis management is for vendor staff".into(),
-        ))
-    }
-}
+pub use crate::auth::staff_only;
 
 pub async fn template(state: &AppState, kind: TemplateKind) -> ApiResult<Template> {
     Ok(state
@@ -241,15 +235,27 @@ fn next_update(text: Option<&str>, required: bool, errors: &mut FieldErrors) -> 
     }
 }
 
-#[derive(Debug, Default)]
+/// An incident to declare. Every field is checked and every problem named at once.
+// The API's body, and what the console's form fills in.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Declaration {
+    /// 1 to 200 characters.
     pub title: String,
+    /// Slugs of the affected services.
     pub services: Vec<String>,
+    /// Required: `minor`, `major` or `critical`.
     pub impact: Option<Impact>,
+    /// What customers experience.
     pub nature: String,
+    /// Likely resolution: an RFC 3339 time or words ("about two hours").
     pub eta: Option<String>,
+    /// Required: when the next update will be sent (RFC 3339, in the future).
     pub next_update_at: Option<String>,
+    /// The first message to the people affected.
+    #[serde(default)]
     pub message: String,
+    /// The signal group this declaration qualifies.
     pub signal_group: Option<i64>,
 }
 
@@ -334,11 +340,20 @@ pub async fn declare(
     Ok(state.store.incident(id).await?)
 }
 
-#[derive(Debug, Default)]
+/// An update for an incident's audience. Every field is checked and every problem named at
+/// once.
+// The API's body, and what the incident page's form fills in.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateInput {
+    /// Required: where the incident stands now; `resolved` ends it.
     pub state: Option<IncidentState>,
+    /// What changed, for the people affected.
+    #[serde(default)]
     pub message: String,
+    /// Required unless resolving: when the next update will be sent (RFC 3339, in the future).
     pub next_update_at: Option<String>,
+    /// A new likely resolution: an RFC 3339 time or words.
     pub eta: Option<String>,
 }
 
@@ -616,8 +631,11 @@ pub async fn subscribe(state: &AppState, email: &str, services: &[String]) -> Ap
     let mut errors = FieldErrors::new();
     let email = errors.check("email", backline_domain::Email::parse(email));
     let found = services_by_slug(state, services, &mut errors).await?;
-    errors.into_result()?;
-    let email = email.map(|e| e.as_str().to_string()).unwrap_or_default();
+    let email = match email {
+        Some(email) if errors.is_empty() => email.as_str().to_string(),
+        // An email that did not parse recorded its error, so `errors` is never empty here.
+        _ => return Err(errors.into()),
+    };
     let token = crate::auth::new_secret("sub_");
     let base = &state.public_url;
     let vars = BTreeMap::from([

@@ -2,9 +2,9 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{period, Json, Path, Query};
 use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
-use crate::views::timestamp;
+use crate::views::{timestamp, timestamp_ms};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -131,20 +131,6 @@ pub struct CreateArticle {
     pub versions: Vec<String>,
     /// The case this article is written from; that case is linked and classified `new`.
     pub source_case: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateArticle {
-    pub title: Option<String>,
-    pub issue: Option<String>,
-    pub environment: Option<String>,
-    pub resolution: Option<String>,
-    pub cause: Option<String>,
-    pub state: Option<ArticleState>,
-    pub audience: Option<Audience>,
-    pub products: Option<Vec<String>>,
-    pub versions: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -291,32 +277,16 @@ pub async fn read_article(
     Ok(axum::Json(ArticleView::from(&article)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)), request_body = UpdateArticle,
+#[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)), request_body = ArticlePatch,
     responses((status = 200, body = ArticleView), (status = 403, body = crate::error::ErrorBody),
               (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_article(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
-    Json(body): Json<UpdateArticle>,
+    Json(patch): Json<ArticlePatch>,
 ) -> ApiResult<axum::Json<ArticleView>> {
-    let article = knowledge::update_article(
-        &state,
-        &caller,
-        ArticleId(id),
-        ArticlePatch {
-            title: body.title,
-            issue: body.issue,
-            environment: body.environment,
-            resolution: body.resolution,
-            cause: body.cause,
-            products: body.products,
-            versions: body.versions,
-            state: body.state,
-            audience: body.audience,
-        },
-    )
-    .await?;
+    let article = knowledge::update_article(&state, &caller, ArticleId(id), patch).await?;
     Ok(axum::Json(ArticleView::from(&article)))
 }
 
@@ -398,7 +368,7 @@ impl From<&Hit> for HitView {
             case_id: h.case_id,
             title: h.title.clone(),
             excerpt: h.excerpt.clone(),
-            created_at: timestamp(from_ms(h.created_at_ms)),
+            created_at: timestamp_ms(h.created_at_ms),
             score: h.score,
             href: href(h.kind, h.id, h.case_id),
         }
@@ -411,11 +381,6 @@ fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
         DocType::Comment => format!("/api/v1/cases/{}/comments", case_id.unwrap_or_default()),
         DocType::Article => format!("/api/v1/articles/{id}"),
     }
-}
-
-fn from_ms(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -599,27 +564,6 @@ pub struct DeflectionView {
     pub deflection_rate: Option<f64>,
 }
 
-/// A form is abandoned after this long without activity.
-pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1000;
-
-pub fn parse_time(field: &str, text: &str) -> ApiResult<i64> {
-    let text = text.trim();
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .or_else(|_| {
-            time::Date::parse(
-                text,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map(|d| d.midnight().assume_utc())
-        })
-        .map_err(|_| {
-            invalid_query(format!(
-                "{field}: expected a date like 2026-11-01 or an RFC 3339 time, not {text:?}"
-            ))
-        })?;
-    Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 #[utoipa::path(get, path = "/api/v1/deflections", tag = "knowledge", params(PeriodParams),
     responses((status = 200, body = DeflectionView), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn deflections(
@@ -633,28 +577,19 @@ pub async fn deflections(
         ));
     }
     let now = backline_store::now_millis();
-    let to = params
-        .to
-        .as_deref()
-        .map(|t| parse_time("to", t))
-        .transpose()?
-        .unwrap_or(now);
-    let from = params
-        .from
-        .as_deref()
-        .map(|t| parse_time("from", t))
-        .transpose()?
-        .unwrap_or(to - 30 * 86_400_000);
-    if from >= to {
-        return Err(invalid_query("from: must be before to".into()));
-    }
+    let (from, to) = period(
+        params.from.as_deref(),
+        params.to.as_deref(),
+        now,
+        30 * 86_400_000,
+    )?;
     let counts = state
         .store
-        .deflection_counts(from, to, now - ABANDONED_AFTER_MS)
+        .deflection_counts(from, to, now - knowledge::ABANDONED_AFTER_MS)
         .await?;
     Ok(axum::Json(DeflectionView {
-        from: timestamp(from_ms(from)),
-        to: timestamp(from_ms(to)),
+        from: timestamp_ms(from),
+        to: timestamp_ms(to),
         forms: counts.forms,
         shown_suggestions: counts.shown_suggestions,
         opened_suggestion: counts.opened,

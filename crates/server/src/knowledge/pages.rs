@@ -162,7 +162,7 @@ pub async fn article_list(
             .deflection_counts(
                 now - 30 * 86_400_000,
                 now + 1,
-                now - crate::knowledge::api::ABANDONED_AFTER_MS,
+                now - crate::knowledge::service::ABANDONED_AFTER_MS,
             )
             .await
         {

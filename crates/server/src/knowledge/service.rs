@@ -14,6 +14,9 @@ use backline_store::{
 
 /// Results per page of search, at most.
 pub const MAX_RESULTS: usize = 100;
+/// A new-case form is abandoned after this long without activity; one that opened a
+/// suggestion and was abandoned counts as deflected.
+pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1000;
 
 fn staff_only(caller: &User, what: &str) -> ApiResult<()> {
     if caller.role.is_staff() {
@@ -83,8 +86,11 @@ pub async fn create_article(
     Ok(article)
 }
 
-/// Fields to change; `None` leaves a field as it is.
-#[derive(Debug, Default)]
+/// Fields to change; a field left out stays as it is.
+// The API's body, and what the edit form fills in.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = UpdateArticle)]
 pub struct ArticlePatch {
     pub title: Option<String>,
     pub issue: Option<String>,

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod pages;
 pub mod service;
+pub mod views;
 
 use crate::AppState;
 use axum::routing::{get, post, put};
@@ -11,34 +12,49 @@ use axum::Router;
 
 pub fn router() -> Router<AppState> {
     let api = Router::new()
-        .route("/partners", get(api::list))
-        .route("/partners/{slug}", get(api::profile).patch(api::update))
+        .route("/partners", get(api::program::list))
+        .route(
+            "/partners/{slug}",
+            get(api::program::profile).patch(api::program::update),
+        )
         .route(
             "/partners/{slug}/agreement",
-            get(api::agreement).put(api::put_agreement),
+            get(api::program::agreement).put(api::program::put_agreement),
         )
-        .route("/partners/{slug}/scorecard", get(api::scorecard))
-        .route("/partners/{slug}/alerts", get(api::alerts))
+        .route("/partners/{slug}/scorecard", get(api::program::scorecard))
+        .route("/partners/{slug}/alerts", get(api::program::alerts))
         .route(
             "/partners/{slug}/fees",
-            get(api::fees).post(api::report_fees),
+            get(api::program::fees).post(api::program::report_fees),
         )
-        .route("/partners/{slug}/statements", get(api::statements))
-        .route("/partner-comparison", get(api::compare))
-        .route("/directory", get(api::directory))
-        .route("/routing/rules", get(api::rules).post(api::create_rule))
+        .route("/partners/{slug}/statements", get(api::program::statements))
+        .route("/partner-comparison", get(api::program::compare))
+        .route("/directory", get(api::program::directory))
+        .route(
+            "/routing/rules",
+            get(api::routing::rules).post(api::routing::create_rule),
+        )
         .route(
             "/routing/rules/{id}",
-            put(api::update_rule).delete(api::delete_rule),
+            put(api::routing::update_rule).delete(api::routing::delete_rule),
         )
-        .route("/routing/order", post(api::order_rules))
-        .route("/routing/test", post(api::test_rules))
-        .route("/queues", get(api::queues).post(api::create_queue))
-        .route("/queues/{slug}/members/{user}", put(api::set_member))
-        .route("/cases/{id}/escalate", post(api::escalate))
-        .route("/cases/{id}/swarm", post(api::swarm))
-        .route("/courses", get(api::courses).post(api::create_course))
-        .route("/courses/{id}/attempts", post(api::attempt));
+        .route("/routing/order", post(api::routing::order_rules))
+        .route("/routing/test", post(api::routing::test_rules))
+        .route(
+            "/queues",
+            get(api::routing::queues).post(api::routing::create_queue),
+        )
+        .route(
+            "/queues/{slug}/members/{user}",
+            put(api::routing::set_member),
+        )
+        .route("/cases/{id}/escalate", post(api::routing::escalate))
+        .route("/cases/{id}/swarm", post(api::routing::swarm))
+        .route(
+            "/courses",
+            get(api::training::courses).post(api::training::create_course),
+        )
+        .route("/courses/{id}/attempts", post(api::training::attempt));
     Router::new()
         .nest("/api/v1", api)
         .route("/cases/{id}/escalate", post(pages::escalate_case))

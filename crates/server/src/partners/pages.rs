@@ -3,10 +3,10 @@
 
 use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page, sentence, when};
-use crate::partners::api::{
-    agreement_from_body, ranked_scorecards, take_test, AgreementBody, RuleBody,
+use crate::partners::service::{
+    self as partners, agreement_from_body, ranked_scorecards, readable_partner, staff_only,
+    take_test, AgreementBody, RuleBody,
 };
-use crate::partners::service::{self as partners, readable_partner, staff_only};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;

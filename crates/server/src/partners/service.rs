@@ -5,12 +5,15 @@
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::partner::{
-    alerts, check_escalation, scorecard, statement, Agreement, Alert, AlertRules,
-    EscalationStatement, Scorecard, Statement,
+    alerts, check_escalation, parse_money, score_attempt, scorecard, statement, Agreement, Alert,
+    AlertRules, EscalationStatement, FeeModel, Party, Scorecard, Statement, VendorContact,
 };
-use backline_domain::routing::{first_match, pick_assignee, RoutingFacts};
-use backline_domain::{Channel, OrgId, OrgKind, Priority, Role, Tier, UserId};
-use backline_store::{Org, Routing, RoutingRule, Store, StoreError, User};
+use backline_domain::routing::{
+    first_match, pick_assignee, Actions, Condition, MatchMode, RoutingFacts, RuleDefinition,
+};
+use backline_domain::{Channel, FieldErrors, OrgId, OrgKind, Priority, Role, Tier, UserId};
+use backline_store::{Attempt, Course, Org, Routing, RoutingRule, Store, StoreError, User};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -184,15 +187,7 @@ pub async fn readable_partner(state: &AppState, caller: &User, slug: &str) -> Ap
     Ok(org)
 }
 
-pub fn staff_only(caller: &User) -> ApiResult<()> {
-    if caller.actor().can_manage_partner_program() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only vendor staff can change this".into(),
-        ))
-    }
-}
+pub use crate::auth::staff_only;
 
 /// A partner's scorecard for [from, to).
 pub async fn partner_scorecard(
@@ -530,9 +525,14 @@ pub async fn create_queue(
     if name.trim().is_empty() {
         errors.add("name", "is required");
     }
-    errors.into_result()?;
-    let slug = slug.map(|s| s.as_str().to_string()).unwrap_or_default();
-    Ok(state.store.create_queue(&slug, name.trim(), model).await?)
+    match slug {
+        Some(slug) if errors.is_empty() => Ok(state
+            .store
+            .create_queue(slug.as_str(), name.trim(), model)
+            .await?),
+        // A slug that did not parse recorded its error, so `errors` is never empty here.
+        _ => Err(errors.into()),
+    }
 }
 
 /// Adds a staff member to a queue, or replaces their skills (trimmed, lower-cased).
@@ -582,13 +582,202 @@ pub async fn report_fees(
     fees: &str,
 ) -> ApiResult<backline_store::FeeReport> {
     let mut errors = backline_domain::FieldErrors::new();
-    errors.check("period", backline_domain::partner::parse_period(period));
+    let period_ok = errors.check("period", backline_domain::partner::parse_period(period));
     let cents = errors.check("fees", backline_domain::partner::parse_money(fees));
-    errors.into_result()?;
-    let cents =
-        cents.ok_or_else(|| ApiError::Internal("validation passed without values".into()))?;
+    // Each `None` recorded its error, so `errors` names every problem here.
+    let (Some(_), Some(cents)) = (period_ok, cents) else {
+        return Err(errors.into());
+    };
     Ok(state
         .store
         .report_fees(partner.id, period.trim(), cents, caller.id)
         .await?)
+}
+
+/// Every partner's scorecard for `[from, to)`, ranked by the share of invalid escalations
+/// (lowest first), then by escalations per end customer, then by slug.
+pub async fn ranked_scorecards(
+    state: &AppState,
+    from: i64,
+    to: i64,
+) -> ApiResult<Vec<(Org, Scorecard)>> {
+    let mut rows = Vec::new();
+    for partner in state
+        .store
+        .list_orgs(Some(OrgKind::Partner), None, None)
+        .await?
+    {
+        let card = partner_scorecard(&state.store, &partner, from, to).await?;
+        rows.push((partner, card));
+    }
+    rows.sort_by(|(a, x), (b, y)| {
+        let key = |c: &Scorecard| {
+            (
+                c.invalid_escalation_share.unwrap_or(0.0),
+                c.escalations_per_end_customer.unwrap_or(0.0),
+            )
+        };
+        key(x)
+            .partial_cmp(&key(y))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.slug.cmp(&b.slug))
+    });
+    Ok(rows)
+}
+
+/// A partner technician takes a course's test: scored, recorded, and on a pass a certificate
+/// is issued (and the partner's certification recomputed) in the same transaction.
+pub async fn take_test(
+    state: &AppState,
+    caller: &User,
+    course: i64,
+    answers: &[Option<usize>],
+) -> ApiResult<(Attempt, Course)> {
+    if caller.role != Role::Partner {
+        return Err(ApiError::Forbidden(
+            "tests are taken by partner technicians".into(),
+        ));
+    }
+    let course = state.store.course(course).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::NotFound("course"),
+        other => other.into(),
+    })?;
+    if answers.len() > course.questions.len() {
+        return Err(ApiError::validation(
+            "answers",
+            format!("the test has {} questions", course.questions.len()),
+        ));
+    }
+    let correct: Vec<usize> = course.questions.iter().map(|q| q.correct).collect();
+    let (score, passed) = score_attempt(&correct, answers, course.pass_mark);
+    let attempt = state
+        .store
+        .record_attempt(
+            &course,
+            caller.id,
+            caller.org.as_ref().map(|o| o.id),
+            answers,
+            score,
+            passed,
+        )
+        .await?;
+    Ok((attempt, course))
+}
+
+/// The agreement's terms: money in currency units, the percentage as a number.
+// The API's body, and what the agreement page builds from its form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementBody {
+    pub customer_owner: Party,
+    pub billing_owner: Party,
+    /// Steps the partner must have taken before escalating, in order.
+    #[serde(default)]
+    pub troubleshooting_checklist: Vec<String>,
+    pub vanilla_reproduction_required: bool,
+    pub customers_see_vendor_kb: bool,
+    pub vendor_direct_contact: VendorContact,
+    pub updates_distributed_by: Party,
+    #[serde(default)]
+    pub required_certified_technicians: u32,
+    /// Defaults to `none`.
+    #[serde(default = "no_fee")]
+    pub fee_model: FeeModel,
+    /// For `percentage`: e.g. 15 or 12.5.
+    pub fee_percent: Option<f64>,
+    /// For `fixed`: the fee per period, e.g. "2500.00".
+    pub fixed_fee: Option<String>,
+}
+
+fn no_fee() -> FeeModel {
+    FeeModel::None
+}
+
+impl TryFrom<AgreementBody> for Agreement {
+    type Error = FieldErrors;
+
+    /// Converts money to cents and the percentage to basis points, then checks the terms,
+    /// naming every field that is wrong.
+    fn try_from(body: AgreementBody) -> Result<Agreement, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let fee_percent_bp = match body.fee_percent {
+            Some(p) if p.is_finite() => (p * 100.0).round() as i64,
+            Some(_) => {
+                errors.add("fee_percent", "must be a number");
+                0
+            }
+            None => 0,
+        };
+        let fixed_fee_cents = match body.fixed_fee.as_deref() {
+            Some(text) => errors.check("fixed_fee", parse_money(text)).unwrap_or(0),
+            None => 0,
+        };
+        errors.into_result()?;
+        Agreement {
+            customer_owner: body.customer_owner,
+            billing_owner: body.billing_owner,
+            troubleshooting_checklist: body.troubleshooting_checklist,
+            vanilla_reproduction_required: body.vanilla_reproduction_required,
+            customers_see_vendor_kb: body.customers_see_vendor_kb,
+            vendor_direct_contact: body.vendor_direct_contact,
+            updates_distributed_by: body.updates_distributed_by,
+            required_certified_technicians: body.required_certified_technicians,
+            fee_model: body.fee_model,
+            fee_percent_bp,
+            fixed_fee_cents,
+        }
+        .checked()
+    }
+}
+
+/// `Agreement::try_from` under the name the agreement page calls.
+pub fn agreement_from_body(body: AgreementBody) -> ApiResult<Agreement> {
+    Ok(Agreement::try_from(body)?)
+}
+
+/// A routing rule: conditions over the case and who filed it, and what to do when they hold.
+// The API's body and the routing page's text area: `match` where the stored definition says
+// `match_mode`, and defaults for `enabled` and `match`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleBody {
+    pub name: String,
+    /// Defaults to `true`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Whether every condition must hold (`all`, the default) or one is enough (`any`).
+    #[serde(rename = "match", default = "all")]
+    pub match_mode: MatchMode,
+    pub conditions: Vec<Condition>,
+    pub actions: Actions,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn all() -> MatchMode {
+    MatchMode::All
+}
+
+impl TryFrom<RuleBody> for RuleDefinition {
+    type Error = FieldErrors;
+
+    fn try_from(body: RuleBody) -> Result<RuleDefinition, FieldErrors> {
+        RuleDefinition {
+            name: body.name,
+            enabled: body.enabled,
+            match_mode: body.match_mode,
+            conditions: body.conditions,
+            actions: body.actions,
+        }
+        .checked()
+    }
+}
+
+impl RuleBody {
+    /// `RuleDefinition::try_from` under the name the routing page calls.
+    pub fn definition(self) -> ApiResult<RuleDefinition> {
+        Ok(RuleDefinition::try_from(self)?)
+    }
 }

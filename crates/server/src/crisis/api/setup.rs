@@ -1,0 +1,205 @@
+//! `/api/v1/services`, `/api/v1/roster` and `/api/v1/templates`: what is set up before a
+//! crisis (the services and who uses them, who does what, what messages say).
+
+use crate::auth::Staff;
+use crate::crisis::service as crisis;
+use crate::crisis::views::{Roster, RosterEntryView, ServiceList, ServiceView, TemplateView};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use backline_domain::crisis::{check_template, RosterRole, ServiceKind, Template, TemplateKind};
+use backline_domain::{Email, FieldErrors, Slug};
+use backline_store::crisis::RosterEntry;
+use backline_store::StoreError;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBody {
+    pub slug: String,
+    pub name: String,
+    pub kind: ServiceKind,
+    /// A heading to group the service under on the status page.
+    #[serde(default)]
+    pub group: String,
+}
+
+/// Staff only: the catalogue of services incidents can affect.
+#[utoipa::path(get, path = "/api/v1/services", tag = "crisis",
+    responses((status = 200, body = ServiceList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn services(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> ApiResult<axum::Json<ServiceList>> {
+    let services = state.store.services().await?;
+    Ok(axum::Json(ServiceList {
+        services: services.iter().map(ServiceView::from).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/services", tag = "crisis", request_body = ServiceBody,
+    responses((status = 201, body = ServiceView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_service(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Json(body): Json<ServiceBody>,
+) -> ApiResult<(StatusCode, axum::Json<ServiceView>)> {
+    let mut errors = FieldErrors::new();
+    let slug = errors.check("slug", Slug::parse(&body.slug));
+    if body.name.trim().is_empty() {
+        errors.add("name", "is required");
+    }
+    let slug = match slug {
+        Some(slug) if errors.is_empty() => slug,
+        // A slug that did not parse recorded its error, so `errors` is never empty here.
+        _ => return Err(errors.into()),
+    };
+    let service = state
+        .store
+        .create_service(
+            slug.as_str(),
+            body.name.trim(),
+            body.kind,
+            body.group.trim(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(ServiceView::from(&service))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersBody {
+    /// Slugs of the customer organisations that use the service; replaces the list.
+    pub organizations: Vec<String>,
+}
+
+/// Staff only: which customers use a service, so an incident on it tells them.
+#[utoipa::path(put, path = "/api/v1/services/{slug}/customers", tag = "crisis", params(("slug" = String, Path)), request_body = CustomersBody,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_customers(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(slug): Path<String>,
+    Json(body): Json<CustomersBody>,
+) -> ApiResult<StatusCode> {
+    let service = state
+        .store
+        .service_by_slug(&slug)
+        .await
+        .map_err(|_| ApiError::NotFound("service"))?;
+    let mut errors = FieldErrors::new();
+    let mut orgs = Vec::new();
+    for org in &body.organizations {
+        match state.store.org_by_slug(org.trim()).await {
+            Ok(o) if o.kind == backline_domain::OrgKind::Customer => orgs.push(o.id),
+            Ok(_) => errors.add("organizations", format!("{org} is not a customer")),
+            Err(StoreError::NotFound) => {
+                errors.add("organizations", format!("no organisation {org:?}"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    errors.into_result()?;
+    state.store.set_service_customers(service.id, &orgs).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RosterBody {
+    pub role: RosterRole,
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// The roster as sent, emails checked and text trimmed; errors name the entry (`0.email`).
+fn roster_entries(body: Vec<RosterBody>) -> Result<Vec<RosterEntry>, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut entries = Vec::new();
+    for (i, r) in body.into_iter().enumerate() {
+        let email = errors.check(&format!("{i}.email"), Email::parse(&r.email));
+        if r.name.trim().is_empty() {
+            errors.add(&format!("{i}.name"), "is required");
+        }
+        if let Some(email) = email {
+            entries.push(RosterEntry {
+                role: r.role,
+                name: r.name.trim().into(),
+                email: email.as_str().into(),
+                phone: r.phone.trim().into(),
+            });
+        }
+    }
+    errors.into_result()?;
+    Ok(entries)
+}
+
+async fn read_roster(state: &AppState) -> ApiResult<Roster> {
+    let roster = state.store.roster().await?;
+    Ok(Roster {
+        roster: roster.iter().map(RosterEntryView::from).collect(),
+    })
+}
+
+/// Staff only: who does what in a crisis.
+#[utoipa::path(get, path = "/api/v1/roster", tag = "crisis",
+    responses((status = 200, body = Roster), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn roster(State(state): State<AppState>, _staff: Staff) -> ApiResult<axum::Json<Roster>> {
+    Ok(axum::Json(read_roster(&state).await?))
+}
+
+/// Staff only: replaces the roster.
+#[utoipa::path(put, path = "/api/v1/roster", tag = "crisis", request_body = Vec<RosterBody>,
+    responses((status = 200, body = Roster), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_roster(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Json(body): Json<Vec<RosterBody>>,
+) -> ApiResult<axum::Json<Roster>> {
+    state.store.set_roster(&roster_entries(body)?).await?;
+    Ok(axum::Json(read_roster(&state).await?))
+}
+
+/// The kind named in a template path; an unknown kind is a missing template.
+fn template_kind(kind: &str) -> ApiResult<TemplateKind> {
+    TemplateKind::parse(kind).map_err(|_| ApiError::NotFound("template"))
+}
+
+/// Staff only: the template of a kind of message (the built-in one until edited).
+#[utoipa::path(get, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = TemplateKind, Path)),
+    responses((status = 200, body = TemplateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn get_template(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(kind): Path<String>,
+) -> ApiResult<axum::Json<TemplateView>> {
+    let kind = template_kind(&kind)?;
+    let template = crisis::template(&state, kind).await?;
+    Ok(axum::Json(TemplateView::from((kind, &template))))
+}
+
+/// Staff only: replaces a template; it may use only its kind's `{{variables}}`.
+#[utoipa::path(put, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = TemplateKind, Path)), request_body = Template,
+    responses((status = 200, body = TemplateView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_template(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(kind): Path<String>,
+    Json(template): Json<Template>,
+) -> ApiResult<axum::Json<TemplateView>> {
+    let kind = template_kind(&kind)?;
+    check_template(kind, &template)?;
+    state.store.set_template(kind, &template).await?;
+    let saved = crisis::template(&state, kind).await?;
+    Ok(axum::Json(TemplateView::from((kind, &saved))))
+}

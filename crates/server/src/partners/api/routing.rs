@@ -1,0 +1,252 @@
+//! `/api/v1/routing`, `/api/v1/queues` and the case escalation endpoints: routing rules,
+//! queues and their members, tiered escalation and swarming.
+
+use crate::auth::{Caller, Staff};
+use crate::cases::views::CaseView;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Json, Path};
+use crate::partners::service::{self as partners, RuleBody};
+use crate::partners::views::{
+    QueueList, QueueView, QueueWithMembers, RouteTestResult, RuleList, RuleView, SwarmView,
+};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use backline_domain::routing::{first_match, RoutingFacts, RuleDefinition, SupportModel};
+use backline_domain::{CaseId, UserId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+async fn rule_list(state: &AppState) -> ApiResult<RuleList> {
+    let rules = state.store.routing_rules().await?;
+    Ok(RuleList {
+        rules: rules.iter().map(RuleView::from).collect(),
+    })
+}
+
+/// Staff only: the rules in the order they are tried.
+#[utoipa::path(get, path = "/api/v1/routing/rules", tag = "routing",
+    responses((status = 200, body = RuleList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn rules(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> ApiResult<axum::Json<RuleList>> {
+    Ok(axum::Json(rule_list(&state).await?))
+}
+
+/// Staff only: adds a rule at the end of the order.
+#[utoipa::path(post, path = "/api/v1/routing/rules", tag = "routing", request_body = RuleBody,
+    responses((status = 201, body = RuleView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_rule(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Json(body): Json<RuleBody>,
+) -> ApiResult<(StatusCode, axum::Json<RuleView>)> {
+    let definition = RuleDefinition::try_from(body)?;
+    let rule = partners::save_rule(&state, &staff, None, &definition).await?;
+    Ok((StatusCode::CREATED, axum::Json(RuleView::from(&rule))))
+}
+
+/// Staff only: replaces a rule, keeping its place in the order.
+#[utoipa::path(put, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)), request_body = RuleBody,
+    responses((status = 200, body = RuleView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_rule(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<i64>,
+    Json(body): Json<RuleBody>,
+) -> ApiResult<axum::Json<RuleView>> {
+    let definition = RuleDefinition::try_from(body)?;
+    let rule = partners::save_rule(&state, &staff, Some(id), &definition).await?;
+    Ok(axum::Json(RuleView::from(&rule)))
+}
+
+/// Staff only: deletes a rule that never routed a case (one that did must be disabled).
+#[utoipa::path(delete, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    partners::delete_rule(&state, &staff, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBody {
+    /// Every rule's id, exactly once, in the new order.
+    pub ids: Vec<i64>,
+}
+
+/// Staff only: puts the rules in a new order.
+#[utoipa::path(post, path = "/api/v1/routing/order", tag = "routing", request_body = OrderBody,
+    responses((status = 200, body = RuleList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn order_rules(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Json(body): Json<OrderBody>,
+) -> ApiResult<axum::Json<RuleList>> {
+    let existing: std::collections::BTreeSet<i64> = state
+        .store
+        .routing_rules()
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let given: std::collections::BTreeSet<i64> = body.ids.iter().copied().collect();
+    if given != existing || given.len() != body.ids.len() {
+        return Err(ApiError::validation(
+            "ids",
+            "list every rule id exactly once",
+        ));
+    }
+    state.store.reorder_rules(&body.ids).await?;
+    state.partners.forget();
+    Ok(axum::Json(rule_list(&state).await?))
+}
+
+/// Staff only: which rule would route a case like this one, without filing anything.
+#[utoipa::path(post, path = "/api/v1/routing/test", tag = "routing", request_body = RoutingFacts,
+    responses((status = 200, body = RouteTestResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn test_rules(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Json(facts): Json<RoutingFacts>,
+) -> ApiResult<axum::Json<RouteTestResult>> {
+    let rules = state.store.routing_rules().await?;
+    let pairs: Vec<(i64, RuleDefinition)> =
+        rules.iter().map(|r| (r.id, r.definition.clone())).collect();
+    Ok(axum::Json(match first_match(&pairs, &facts) {
+        Some((id, rule)) => RouteTestResult {
+            matched: true,
+            rule_id: Some(id),
+            rule: Some(rule.name.clone()),
+            actions: Some(rule.actions.clone()),
+        },
+        None => RouteTestResult {
+            matched: false,
+            rule_id: None,
+            rule: None,
+            actions: None,
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueBody {
+    pub slug: String,
+    pub name: String,
+    pub model: SupportModel,
+}
+
+/// Staff only: the queues with their members and how busy each is.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "routing",
+    responses((status = 200, body = QueueList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn queues(
+    State(state): State<AppState>,
+    _staff: Staff,
+) -> ApiResult<axum::Json<QueueList>> {
+    let mut queues = Vec::new();
+    for q in state.store.queues().await? {
+        let members = state.store.queue_members(q.id).await?;
+        queues.push(QueueWithMembers::from((&q, members.as_slice())));
+    }
+    Ok(axum::Json(QueueList { queues }))
+}
+
+#[utoipa::path(post, path = "/api/v1/queues", tag = "routing", request_body = QueueBody,
+    responses((status = 201, body = QueueView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_queue(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Json(body): Json<QueueBody>,
+) -> ApiResult<(StatusCode, axum::Json<QueueView>)> {
+    let queue = partners::create_queue(&state, &staff, &body.slug, &body.name, body.model).await?;
+    Ok((StatusCode::CREATED, axum::Json(QueueView::from(&queue))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    /// Replaces the member's skills (trimmed, lower-cased).
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+/// Staff only: adds a staff member to a queue, or replaces their skills.
+#[utoipa::path(put, path = "/api/v1/queues/{slug}/members/{user}", tag = "routing",
+    params(("slug" = String, Path), ("user" = i64, Path)), request_body = MemberBody,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_member(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path((slug, user)): Path<(String, i64)>,
+    Json(body): Json<MemberBody>,
+) -> ApiResult<StatusCode> {
+    partners::set_queue_member(
+        &state,
+        &staff,
+        &slug,
+        UserId(user),
+        body.skills.iter().map(String::as_str),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateBody {
+    /// Why the case needs the next tier.
+    pub reason: String,
+}
+
+/// Tiered support: move the case up one tier, with a reason, recorded as an event.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = "routing", params(("id" = i64, Path)), request_body = EscalateBody,
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<EscalateBody>,
+) -> ApiResult<axum::Json<CaseView>> {
+    // The service answers 404 for a case the caller cannot see before checking the role.
+    let updated = partners::escalate(&state, &caller, CaseId(id), &body.reason).await?;
+    Ok(axum::Json(CaseView::from(&updated)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwarmBody {
+    /// The skill to ask for; the queue's members who have it are asked.
+    pub skill: String,
+    pub message: String,
+}
+
+/// Swarming: the owner asks the queue's members with a skill for help; ownership stays.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/swarm", tag = "routing", params(("id" = i64, Path)), request_body = SwarmBody,
+    responses((status = 200, body = SwarmView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn swarm(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<SwarmBody>,
+) -> ApiResult<axum::Json<SwarmView>> {
+    let (case, helpers) =
+        partners::swarm(&state, &caller, CaseId(id), &body.skill, &body.message).await?;
+    Ok(axum::Json(SwarmView::from((&case, helpers.as_slice()))))
+}
