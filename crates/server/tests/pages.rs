@@ -351,7 +351,47 @@ async fn a_refused_agreement_keeps_the_input(backend: Backend) {
     assert_eq!(before.body, after.body, "nothing stored");
 }
 
+async fn a_refused_outage_report_keeps_the_text(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let customer = Browser::sign_in(&app, "user@initech.example").await;
+    let page = customer
+        .post(
+            "/report",
+            &[
+                ("service", ""),
+                ("title", " "),
+                ("detail", "Down since 9:00, all sites"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.html.contains("Down since 9:00, all sites"),
+        "details kept"
+    );
+    assert!(page.html.contains("Say in a few words what is wrong."));
+    let page = customer
+        .post(
+            "/report",
+            &[("service", "no-such"), ("title", "Portal down")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains(r#"value="Portal down""#));
+    let groups = app.get(&app.tokens.agent, "/api/v1/signals").await;
+    assert_eq!(
+        groups.body["groups"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        groups.body
+    );
+    let sent = customer.post("/report", &[("title", "Portal down")]).await;
+    assert_eq!(sent.status, StatusCode::OK);
+    assert!(sent.html.contains("The support team has been alerted"));
+}
+
 on_both_backends!(
+    a_refused_outage_report_keeps_the_text,
     a_refused_reply_keeps_what_was_typed,
     forms_without_the_session_token_are_refused_with_a_page,
     a_refused_declaration_keeps_the_form,

@@ -437,32 +437,85 @@ pub async fn post_update(
     Ok(state.store.incident(id).await?)
 }
 
-/// A signal sent by a person or a monitoring script through the API or the web: grouped by
-/// service, or by its title when it names none.
-pub fn reported_signal(
+/// A suspected problem reported by a person, or an alert posted by monitoring.
+#[derive(Debug, Clone)]
+pub struct ProblemReport {
+    /// The service's slug, when the reporter knows it.
+    pub service: Option<String>,
+    pub title: String,
+    pub detail: String,
+    pub status: backline_domain::crisis::SignalStatus,
+}
+
+/// Where a report came from, which is recorded as its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportedThrough {
+    /// `POST /api/v1/signals`: staff tokens are the monitoring system's.
+    Api,
+    /// The "Report a problem" page.
+    Page,
+}
+
+const MAX_SIGNAL_TITLE: usize = 200;
+
+/// Records a reported problem as a signal (grouped by service, or by title when the service is
+/// unknown), naming every field that is wrong before anything is stored. Returns the group and
+/// whether the report opened it.
+pub async fn report_problem(
+    state: &AppState,
     caller: &User,
-    service: Option<i64>,
-    title: &str,
-    detail: &str,
-    status: &str,
-) -> NewSignal {
-    NewSignal {
+    report: ProblemReport,
+    through: ReportedThrough,
+) -> ApiResult<(i64, bool)> {
+    let mut errors = FieldErrors::new();
+    let title = report.title.trim();
+    if title.is_empty() {
+        errors.add("title", "say in a few words what is wrong");
+    } else if title.chars().count() > MAX_SIGNAL_TITLE {
+        errors.add(
+            "title",
+            format!("keep the summary within {MAX_SIGNAL_TITLE} characters; put the rest in the details"),
+        );
+    }
+    let service = match report
+        .service
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(slug) => match state.store.service_by_slug(slug).await {
+            Ok(s) => Some(s.id),
+            Err(StoreError::NotFound) => {
+                errors.add("service", format!("there is no service {slug:?}"));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    errors.into_result()?;
+    let source = match (caller.actor().is_staff(), through) {
+        (true, ReportedThrough::Api) => "monitoring",
+        (true, ReportedThrough::Page) => "staff",
+        (false, _) => "report",
+    };
+    let signal = NewSignal {
         service,
         group_key: match service {
             Some(id) => format!("service:{id}"),
-            None => format!("report:{}", title.trim().to_lowercase()),
+            None => format!("report:{}", title.to_lowercase()),
         },
-        title: title.trim().into(),
-        detail: detail.chars().take(10_000).collect(),
-        source: if caller.role.is_staff() {
-            "staff"
-        } else {
-            "report"
-        }
-        .into(),
-        status: status.into(),
+        title: title.into(),
+        detail: report.detail.chars().take(10_000).collect(),
+        source: source.into(),
+        status: report.status.as_str().into(),
         reported_by: Some(caller.id),
-    }
+    };
+    let groups = record_signals(state, vec![signal]).await?;
+    groups
+        .first()
+        .copied()
+        .ok_or_else(|| ApiError::Internal("recording a signal returned no group".into()))
 }
 
 /// Records signals; a signal that opens a new group alerts the support and operations roster.

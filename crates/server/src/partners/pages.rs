@@ -4,8 +4,8 @@
 use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page, sentence, when};
 use crate::partners::service::{
-    self as partners, agreement_from_body, ranked_scorecards, readable_partner, staff_only,
-    take_test, AgreementBody, RuleBody,
+    self as partners, ranked_scorecards, readable_partner, staff_only, take_test, AgreementBody,
+    RuleBody,
 };
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult, WebError};
@@ -387,6 +387,83 @@ pub struct AgreementForm {
 }
 
 impl AgreementForm {
+    /// The terms the form describes, or every field that is wrong, in words for people.
+    fn parse(&self) -> Result<Agreement, backline_domain::FieldErrors> {
+        let mut errors = backline_domain::FieldErrors::new();
+        let customer_owner = errors.check("customer_owner", Party::parse(&self.customer_owner));
+        let billing_owner = errors.check("billing_owner", Party::parse(&self.billing_owner));
+        let updates_distributed_by = errors.check(
+            "updates_distributed_by",
+            Party::parse(&self.updates_distributed_by),
+        );
+        let vendor_direct_contact = errors.check(
+            "vendor_direct_contact",
+            VendorContact::parse(&self.vendor_direct_contact),
+        );
+        let fee_model = errors.check("fee_model", FeeModel::parse(&self.fee_model));
+        let required = self.required_certified_technicians.trim();
+        let required_certified_technicians = if required.is_empty() {
+            0
+        } else {
+            required.parse::<u32>().unwrap_or_else(|_| {
+                errors.add(
+                    "required_certified_technicians",
+                    "write the number of certified technicians as a whole number, such as 2",
+                );
+                0
+            })
+        };
+        let fee_percent = match self.fee_percent.trim() {
+            "" => None,
+            text => text
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .or_else(|| {
+                    errors.add(
+                        "fee_percent",
+                        "write the percentage as a number, such as 12.5",
+                    );
+                    None
+                }),
+        };
+        let (
+            Some(customer_owner),
+            Some(billing_owner),
+            Some(updates_distributed_by),
+            Some(vendor_direct_contact),
+            Some(fee_model),
+            true,
+        ) = (
+            customer_owner,
+            billing_owner,
+            updates_distributed_by,
+            vendor_direct_contact,
+            fee_model,
+            errors.is_empty(),
+        )
+        else {
+            return Err(errors);
+        };
+        Agreement::try_from(AgreementBody {
+            customer_owner,
+            billing_owner,
+            troubleshooting_checklist: self
+                .troubleshooting_checklist
+                .lines()
+                .map(str::to_string)
+                .collect(),
+            vanilla_reproduction_required: self.vanilla_reproduction_required.is_some(),
+            customers_see_vendor_kb: self.customers_see_vendor_kb.is_some(),
+            vendor_direct_contact,
+            updates_distributed_by,
+            required_certified_technicians,
+            fee_model,
+            fee_percent,
+            fixed_fee: Some(self.fixed_fee.trim().to_string()).filter(|f| !f.is_empty()),
+        })
+    }
+
     fn from_terms(terms: &Agreement) -> Self {
         let checked = |on: bool| on.then(|| "1".to_string());
         AgreementForm {
@@ -415,91 +492,17 @@ pub async fn save_agreement(
         .await
         .or_page(&who)?;
     staff_only(&who.user).or_page(&who)?;
-    let mut errors = backline_domain::FieldErrors::new();
-    let customer_owner = errors.check("customer_owner", Party::parse(&form.customer_owner));
-    let billing_owner = errors.check("billing_owner", Party::parse(&form.billing_owner));
-    let updates = errors.check(
-        "updates_distributed_by",
-        Party::parse(&form.updates_distributed_by),
-    );
-    let contact = errors.check(
-        "vendor_direct_contact",
-        VendorContact::parse(&form.vendor_direct_contact),
-    );
-    let fee_model = errors.check("fee_model", FeeModel::parse(&form.fee_model));
-    let required = form
-        .required_certified_technicians
-        .trim()
-        .parse::<u32>()
-        .unwrap_or_else(|_| {
-            if !form.required_certified_technicians.trim().is_empty() {
-                errors.add(
-                    "required_certified_technicians",
-                    "write the number of certified technicians as a whole number, such as 2",
-                );
-            }
-            0
-        });
-    let fee_percent = match form.fee_percent.trim() {
-        "" => None,
-        text => match text.parse::<f64>() {
-            Ok(v) => Some(v),
-            Err(_) => {
-                errors.add(
-                    "fee_percent",
-                    "write the percentage as a number, such as 12.5",
-                );
-                None
-            }
-        },
-    };
-    let result = match (
-        errors.is_empty(),
-        customer_owner,
-        billing_owner,
-        updates,
-        contact,
-        fee_model,
-    ) {
-        (
-            true,
-            Some(customer_owner),
-            Some(billing_owner),
-            Some(updates_distributed_by),
-            Some(vendor_direct_contact),
-            Some(fee_model),
-        ) => agreement_from_body(AgreementBody {
-            customer_owner,
-            billing_owner,
-            troubleshooting_checklist: form
-                .troubleshooting_checklist
-                .lines()
-                .map(str::to_string)
-                .collect(),
-            vanilla_reproduction_required: form.vanilla_reproduction_required.is_some(),
-            customers_see_vendor_kb: form.customers_see_vendor_kb.is_some(),
-            vendor_direct_contact,
-            updates_distributed_by,
-            required_certified_technicians: required,
-            fee_model,
-            fee_percent,
-            fixed_fee: Some(form.fixed_fee.trim().to_string()).filter(|f| !f.is_empty()),
-        }),
-        _ => Err(ApiError::Validation(errors)),
-    };
-    Ok(match result {
-        Ok(terms) => match state
-            .store
-            .set_agreement(partner.id, &terms, who.user.id)
-            .await
-        {
-            Ok(_) => {
-                state.partners.forget();
-                Redirect::to(&format!("/partners/{slug}")).into_response()
-            }
-            Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
-        },
-        Err(ApiError::Validation(errors)) => html_response(
+    match form.parse() {
+        Ok(terms) => {
+            state
+                .store
+                .set_agreement(partner.id, &terms, who.user.id)
+                .await
+                .or_page(&who)?;
+            state.partners.forget();
+            Ok(Redirect::to(&format!("/partners/{slug}")).into_response())
+        }
+        Err(errors) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
             page(
                 "Agreement",
@@ -509,9 +512,8 @@ pub async fn save_agreement(
                     (agreement_form(&who, &slug, &form, &errors))
                 },
             ),
-        ),
-        Err(e) => return Err(WebError::new(e).for_user(&who)),
-    })
+        )),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -730,11 +730,6 @@ impl TryFrom<AgreementBody> for Agreement {
     }
 }
 
-/// `Agreement::try_from` under the name the agreement page calls.
-pub fn agreement_from_body(body: AgreementBody) -> ApiResult<Agreement> {
-    Ok(Agreement::try_from(body)?)
-}
-
 /// A routing rule: conditions over the case and who filed it, and what to do when they hold.
 // The API's body and the routing page's text area: `match` where the stored definition says
 // `match_mode`, and defaults for `enabled` and `match`.

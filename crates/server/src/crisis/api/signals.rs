@@ -12,7 +12,6 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::crisis::SignalStatus;
-use backline_domain::FieldErrors;
 use backline_store::crisis::NewSignal;
 use backline_store::StoreError;
 use serde::Deserialize;
@@ -168,44 +167,18 @@ pub async fn signal(
     Caller(caller): Caller,
     Json(body): Json<SignalBody>,
 ) -> ApiResult<(StatusCode, axum::Json<SignalReceipt>)> {
-    let mut errors = FieldErrors::new();
-    if body.title.trim().is_empty() || body.title.chars().count() > 200 {
-        errors.add("title", "must be 1 to 200 characters");
-    }
     let status = match body.status.as_deref() {
-        None => Some(SignalStatus::Firing),
-        Some(text) => errors.check("status", SignalStatus::parse(text)),
+        None => SignalStatus::Firing,
+        Some(text) => SignalStatus::parse(text).map_err(|e| ApiError::validation("status", e.0))?,
     };
-    let service = service_id(&state, body.service.as_deref()).await?;
-    if body.service.is_some() && service.is_none() {
-        errors.add("service", "no such service");
-    }
-    let status = match status {
-        Some(status) if errors.is_empty() => status,
-        // A status that did not parse recorded its error, so `errors` is never empty here.
-        _ => return Err(errors.into()),
+    let report = crisis::ProblemReport {
+        service: body.service,
+        title: body.title,
+        detail: body.detail,
+        status,
     };
-    let source = if caller.role.is_staff() {
-        "monitoring"
-    } else {
-        "report"
-    };
-    let signals = vec![NewSignal {
-        service,
-        group_key: match service {
-            Some(id) => format!("service:{id}"),
-            None => format!("report:{}", body.title.trim().to_lowercase()),
-        },
-        title: body.title.trim().into(),
-        detail: body.detail.chars().take(10_000).collect(),
-        source: source.into(),
-        status: status.as_str().into(),
-        reported_by: Some(caller.id),
-    }];
-    let groups = crisis::record_signals(&state, signals).await?;
-    let &(group, new_group) = groups
-        .first()
-        .ok_or_else(|| ApiError::Internal("recording a signal returned no group".into()))?;
+    let (group, new_group) =
+        crisis::report_problem(&state, &caller, report, crisis::ReportedThrough::Api).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(SignalReceipt { group, new_group }),
