@@ -8,7 +8,7 @@ use backline_domain::partner::{
     alerts, check_escalation, scorecard, statement, Agreement, Alert, AlertRules,
     EscalationStatement, Scorecard, Statement,
 };
-use backline_domain::routing::{first_match, pick_assignee, RoutingFacts};
+use backline_domain::routing::{first_match, RoutingFacts};
 use backline_domain::{Channel, OrgId, OrgKind, Priority, Role, Tier, UserId};
 use backline_store::{Org, Routing, RoutingRule, Store, StoreError, User};
 use std::collections::HashMap;
@@ -143,23 +143,14 @@ pub async fn route(
         rule_id,
         rule_name: rule.name.clone(),
         queue_id: None,
-        assignee: None,
+        assign: None,
     };
     if let Some(slug) = &rule.actions.queue {
         match state.store.queue_by_slug(slug).await {
             Ok(queue) => {
                 routing.queue_id = Some(queue.id);
-                if let Some(how) = rule.actions.assign {
-                    let members = state.store.queue_members(queue.id).await?;
-                    let candidates: Vec<(UserId, i64, Option<i64>)> = members
-                        .iter()
-                        .map(|m| (m.user.id, m.active_cases, m.last_assigned_at))
-                        .collect();
-                    routing.assignee = pick_assignee(how, &candidates);
-                    if let Some(user) = routing.assignee {
-                        state.store.mark_assigned(queue.id, user).await?;
-                    }
-                }
+                // The store picks the member whose turn it is in the case's own transaction.
+                routing.assign = rule.actions.assign;
             }
             Err(StoreError::NotFound) => {
                 tracing::warn!(rule = rule_id, queue = %slug, "routing rule names a missing queue");

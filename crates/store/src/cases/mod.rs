@@ -11,10 +11,12 @@ pub(crate) use events::record_event;
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
 use crate::models::{from_millis, stored};
+use crate::partners::take_turn;
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{
     now_millis, Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef,
 };
+use backline_domain::routing::Assignment;
 use backline_domain::{
     CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority,
     TechnicalLevel, Tier, UserId,
@@ -37,7 +39,7 @@ pub struct NewCase {
     pub requester: UserId,
     /// When the case was opened, in Unix milliseconds; `None` for now. Importers set it.
     pub created_at: Option<i64>,
-    /// Set by routing: the queue, the rule that routed it, and a picked assignee.
+    /// Set by routing: the rule that routed it, the queue, and how to pick an assignee there.
     pub routing: Option<Routing>,
     /// A partner's escalation statement (checklist answers, vanilla reproduction).
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
@@ -49,7 +51,9 @@ pub struct Routing {
     pub rule_id: i64,
     pub rule_name: String,
     pub queue_id: Option<i64>,
-    pub assignee: Option<UserId>,
+    /// How to pick the assignee among the queue's members. The pick happens in the case's
+    /// transaction (see `take_turn`), not before it.
+    pub assign: Option<Assignment>,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -178,9 +182,22 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
     }
 }
 
-/// Inserts a case and its `created` event inside the caller's transaction.
-pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -> Result<CaseId> {
+/// Inserts a case and its `created` event inside the caller's transaction, with the assignee
+/// whose turn it is in the queue routing sent it to.
+pub(crate) async fn insert_case(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    case: &NewCase,
+) -> Result<CaseId> {
     let now = case.created_at.unwrap_or_else(now_millis);
+    let assignee = match &case.routing {
+        Some(Routing {
+            queue_id: Some(queue),
+            assign: Some(how),
+            ..
+        }) => take_turn(tx, backend, *queue, *how, now).await?,
+        _ => None,
+    };
     let row: AnyRow = sqlx::query(
         "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
          organization_id, requester_id, partner_id, created_at, updated_at, queue_id, \
@@ -201,7 +218,7 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
     .bind(now)
     .bind(case.routing.as_ref().and_then(|r| r.queue_id))
     .bind(case.routing.as_ref().map(|r| r.rule_id))
-    .bind(case.routing.as_ref().and_then(|r| r.assignee).map(|a| a.0))
+    .bind(assignee.map(|a| a.0))
     .bind(case.escalation.as_ref().map(|e| json!(e).to_string()))
     .fetch_one(&mut **tx)
     .await?;
@@ -214,7 +231,7 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
     record_event(tx, id, Some(case.requester), "created", data, now).await?;
     if let Some(r) = &case.routing {
         let data = json!({"rule_id": r.rule_id, "rule": r.rule_name, "queue_id": r.queue_id,
-                          "assignee_id": r.assignee});
+                          "assignee_id": assignee});
         record_event(tx, id, None, "routed", data, now).await?;
     }
     Ok(id)
@@ -226,7 +243,7 @@ impl Store {
             Some(batcher) => batcher.create(case.clone()).await?,
             None => {
                 let mut tx = self.write.begin().await?;
-                let id = insert_case(&mut tx, case).await?;
+                let id = insert_case(&mut tx, self.backend, case).await?;
                 announce_in(&mut tx, self.backend, Change::Case(id)).await?;
                 tx.commit().await?;
                 id

@@ -8,6 +8,7 @@ mod scorecards;
 mod training;
 
 pub use agreements::StoredAgreement;
+pub(crate) use queues::take_turn;
 pub use queues::{Queue, QueueMember};
 pub use routing::RoutingRule;
 pub use scorecards::FeeReport;

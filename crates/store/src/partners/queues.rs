@@ -3,12 +3,12 @@
 use super::{corrupt, user_ref};
 use crate::models::stored;
 use crate::sql::opt_i64;
-use crate::{now_millis, Result, Store, StoreError, UserRef};
-use backline_domain::routing::SupportModel;
+use crate::{now_millis, Backend, Result, Store, StoreError, UserRef};
+use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
 use backline_domain::UserId;
 use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queue {
@@ -115,16 +115,60 @@ impl Store {
             })
             .collect()
     }
+}
 
-    pub async fn mark_assigned(&self, queue: i64, user: UserId) -> Result<()> {
-        sqlx::query(
-            "UPDATE queue_members SET last_assigned_at = $1 WHERE queue_id = $2 AND user_id = $3",
-        )
-        .bind(now_millis())
-        .bind(queue)
-        .bind(user.0)
-        .execute(&self.write)
-        .await?;
-        Ok(())
+/// Picks the member whose turn it is in `queue` and records the turn, inside the transaction
+/// that files the case: a case refused later rolls the turn back with it, and filings that
+/// run at the same time take turns one after the other instead of reading the same one.
+pub(crate) async fn take_turn(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    queue: i64,
+    how: Assignment,
+    now: i64,
+) -> Result<Option<UserId>> {
+    if backend == Backend::Postgres {
+        // Concurrent filings to this queue wait here until the one ahead commits, then read
+        // the turn it took. NO KEY UPDATE leaves cases that merely reference the queue (a
+        // foreign key check) unblocked. SQLite has one writer, which serialises filings.
+        sqlx::query("SELECT id FROM queues WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(queue)
+            .fetch_optional(&mut **tx)
+            .await?;
     }
+    let rows = sqlx::query(
+        "SELECT m.user_id, m.last_assigned_at, \
+         (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = m.user_id \
+          AND c.status NOT IN ('solved', 'closed')) AS active \
+         FROM queue_members m WHERE m.queue_id = $1 ORDER BY m.user_id",
+    )
+    .bind(queue)
+    .fetch_all(&mut **tx)
+    .await?;
+    let candidates = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                UserId(r.try_get("user_id")?),
+                r.try_get::<i64, _>("active")?,
+                opt_i64(r, "last_assigned_at")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let Some(user) = pick_assignee(how, &candidates) else {
+        return Ok(None);
+    };
+    // The turn must sort after every earlier one, even when two land in the same millisecond
+    // (one SQLite batch) or another node's clock runs ahead.
+    let latest = candidates.iter().filter_map(|c| c.2).max();
+    let stamp = latest.map_or(now, |latest| now.max(latest + 1));
+    sqlx::query(
+        "UPDATE queue_members SET last_assigned_at = $1 WHERE queue_id = $2 AND user_id = $3",
+    )
+    .bind(stamp)
+    .bind(queue)
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(user))
 }
