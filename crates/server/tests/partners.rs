@@ -18,6 +18,7 @@ on_both_backends!(
     partners_never_read_each_others_records,
     a_refused_case_leaves_the_round_robin_where_it_was,
     concurrent_filings_take_round_robin_turns,
+    escalating_moves_the_case_to_the_queue_of_the_next_tier,
 );
 
 fn agreement(extra: Value) -> Value {
@@ -954,4 +955,117 @@ async fn concurrent_filings_take_round_robin_turns(backend: Backend) {
     let mut assigned = filings.join_all().await;
     assigned.sort();
     assert_eq!(assigned, members);
+}
+
+async fn escalating_moves_the_case_to_the_queue_of_the_next_tier(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    for (slug, tier) in [("l2", 2), ("l3", 3)] {
+        let queue = app
+            .post(
+                &t.admin,
+                "/api/v1/queues",
+                json!({"slug": slug, "name": slug, "model": "tiered", "tier": tier}),
+            )
+            .await;
+        assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
+        assert_eq!(queue.body["tier"], tier);
+    }
+    // One queue per tier, and swarms serve none.
+    let twice = app
+        .post(
+            &t.admin,
+            "/api/v1/queues",
+            json!({"slug": "l3b", "name": "l3b", "model": "tiered", "tier": 3}),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    let swarm = app
+        .post(
+            &t.admin,
+            "/api/v1/queues",
+            json!({"slug": "sw", "name": "sw", "model": "swarm", "tier": 2}),
+        )
+        .await;
+    assert_eq!(
+        swarm.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        swarm.body
+    );
+    let listed = app.get(&t.admin, "/api/v1/queues").await;
+    assert_eq!(listed.body["queues"][0]["tier"], 2, "{}", listed.body);
+
+    app.post(
+        &t.admin,
+        "/api/v1/routing/rules",
+        json!({"name": "Databases to tier 2",
+        "conditions": [{"field": "words", "any_of": ["database"]}],
+        "actions": {"tier": 2, "queue": "l2"}}),
+    )
+    .await;
+    let case = app
+        .post(
+            &t.globex,
+            "/api/v1/cases",
+            json!({"subject": "database is corrupt"}),
+        )
+        .await;
+    assert_eq!(
+        (case.body["tier"].as_i64(), case.body["queue"].as_str()),
+        (Some(2), Some("l2"))
+    );
+    let id = case.body["id"].as_i64().unwrap();
+
+    let up = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/cases/{id}/escalate"),
+            json!({"reason": "needs the storage engine team"}),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+    assert_eq!(
+        (up.body["tier"].as_i64(), up.body["queue"].as_str()),
+        (Some(3), Some("l3"))
+    );
+    let events = app
+        .get(&t.agent, &format!("/api/v1/cases/{id}/events"))
+        .await;
+    let events = events.body["events"].as_array().unwrap();
+    let escalated = events.iter().find(|e| e["kind"] == "escalated").unwrap();
+    assert_eq!(
+        (&escalated["data"]["from"], &escalated["data"]["to"]),
+        (&json!(2), &json!(3))
+    );
+    assert_eq!(
+        (
+            &escalated["data"]["from_queue"],
+            &escalated["data"]["to_queue"]
+        ),
+        (&json!("l2"), &json!("l3"))
+    );
+    assert_eq!(escalated["data"]["reason"], "needs the storage engine team");
+    assert!(
+        events.iter().any(|e| e["kind"] == "queue_changed"),
+        "every changed field has its event: {events:?}"
+    );
+
+    // A case in no queue joins the queue of each tier it is escalated to.
+    let other = app
+        .file_case(&t.globex, json!({"subject": "slow login"}))
+        .await;
+    let mut queues = Vec::new();
+    for _ in 0..2 {
+        let up = app
+            .post(
+                &t.agent,
+                &format!("/api/v1/cases/{other}/escalate"),
+                json!({"reason": "up"}),
+            )
+            .await;
+        assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+        queues.push((up.body["tier"].clone(), up.body["queue"].clone()));
+    }
+    assert_eq!(queues, [(json!(2), json!("l2")), (json!(3), json!("l3"))]);
 }

@@ -661,6 +661,8 @@ pub struct QueueBody {
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
+    /// Tiered queues only: the tier the queue serves; escalating a case to it moves it here.
+    pub tier: Option<backline_domain::Tier>,
 }
 
 #[utoipa::path(get, path = "/api/v1/queues", tag = "routing", responses((status = 200, body = Object), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
@@ -672,7 +674,7 @@ pub async fn queues(
     let mut out = Vec::new();
     for q in state.store.queues().await? {
         let members = state.store.queue_members(q.id).await?;
-        out.push(json!({"slug": q.slug, "name": q.name, "model": q.model,
+        out.push(json!({"slug": q.slug, "name": q.name, "model": q.model, "tier": q.tier,
             "members": members.iter().map(|m| json!({"user": UserRefView::from(&m.user), "skills": m.skills, "active_cases": m.active_cases})).collect::<Vec<_>>()}));
     }
     Ok(axum::Json(json!({ "queues": out })))
@@ -684,10 +686,13 @@ pub async fn create_queue(
     Caller(caller): Caller,
     Json(body): Json<QueueBody>,
 ) -> ApiResult<(StatusCode, axum::Json<Value>)> {
-    let q = partners::create_queue(&state, &caller, &body.slug, &body.name, body.model).await?;
+    let q = partners::create_tiered_queue(
+        &state, &caller, &body.slug, &body.name, body.model, body.tier,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({"slug": q.slug, "name": q.name, "model": q.model})),
+        axum::Json(json!({"slug": q.slug, "name": q.name, "model": q.model, "tier": q.tier})),
     ))
 }
 

@@ -8,7 +8,7 @@ use backline_domain::partner::{
     alerts, check_escalation, scorecard, statement, Agreement, Alert, AlertRules,
     EscalationStatement, Scorecard, Statement,
 };
-use backline_domain::routing::{first_match, RoutingFacts};
+use backline_domain::routing::{first_match, queue_after_escalation, RoutingFacts, SupportModel};
 use backline_domain::{Channel, OrgId, OrgKind, Priority, Role, Tier, UserId};
 use backline_store::{Org, Routing, RoutingRule, Store, StoreError, User};
 use std::collections::HashMap;
@@ -273,7 +273,8 @@ pub fn next_tier(tier: Tier) -> Option<Tier> {
     Tier::new(tier.level() + 1).ok()
 }
 
-/// Tiered support: moves the case up one tier with a reason, recorded as an `escalated` event.
+/// Tiered support: moves the case up one tier with a reason, and into the queue that serves
+/// that tier, recorded as an `escalated` event (with both queues) in the same transaction.
 pub async fn escalate(
     state: &AppState,
     caller: &User,
@@ -288,14 +289,18 @@ pub async fn escalate(
             "say why the case needs the next tier",
         ));
     }
-    if let Some(slug) = &case.queue {
-        let queue = state.store.queue_by_slug(slug).await?;
-        if queue.model == backline_domain::routing::SupportModel::Swarm {
-            return Err(ApiError::Conflict {
-                code: "swarm_queue",
-                message: format!("queue {slug} swarms rather than escalates: ask for help instead"),
-            });
-        }
+    let current = match &case.queue {
+        Some(slug) => Some(state.store.queue_by_slug(slug).await?),
+        None => None,
+    };
+    if let Some(queue) = current.as_ref().filter(|q| q.model == SupportModel::Swarm) {
+        return Err(ApiError::Conflict {
+            code: "swarm_queue",
+            message: format!(
+                "queue {} swarms rather than escalates: ask for help instead",
+                queue.slug
+            ),
+        });
     }
     let Some(next) = next_tier(case.tier) else {
         return Err(ApiError::Conflict {
@@ -303,24 +308,28 @@ pub async fn escalate(
             message: "the case is already at tier 3".into(),
         });
     };
+    let serving_next = state.store.queue_for_tier(next).await?;
+    let to = queue_after_escalation(
+        current.as_ref().map(|q| (q, q.tier)),
+        next,
+        serving_next.as_ref(),
+    );
+    let slug = |q: Option<&backline_store::Queue>| q.map(|q| q.slug.clone());
+    let event = serde_json::json!({
+        "from": case.tier, "to": next, "reason": reason.trim(),
+        "from_queue": slug(current.as_ref()), "to_queue": slug(to),
+    });
     let updated = state
         .store
         .update_case(
             case.id,
             &backline_store::CaseChanges {
                 tier: Some(next),
+                queue: Some(to.map(|q| q.id)),
+                event: Some(("escalated", event)),
                 ..Default::default()
             },
             caller.id,
-        )
-        .await?;
-    state
-        .store
-        .record_case_event(
-            case.id,
-            caller.id,
-            "escalated",
-            serde_json::json!({"from": case.tier, "to": next, "reason": reason.trim()}),
         )
         .await?;
     Ok(updated)
@@ -344,7 +353,7 @@ pub async fn swarm(
         });
     };
     let queue = state.store.queue_by_slug(slug).await?;
-    if queue.model != backline_domain::routing::SupportModel::Swarm {
+    if queue.model != SupportModel::Swarm {
         return Err(ApiError::Conflict {
             code: "tiered_queue",
             message: format!("queue {slug} is tiered: escalate instead"),
@@ -515,7 +524,20 @@ pub async fn create_queue(
     caller: &User,
     slug: &str,
     name: &str,
-    model: backline_domain::routing::SupportModel,
+    model: SupportModel,
+) -> ApiResult<backline_store::Queue> {
+    create_tiered_queue(state, caller, slug, name, model, None).await
+}
+
+/// Creates a queue; a tiered queue may serve a tier (one queue per tier), which escalations
+/// to that tier move cases into.
+pub async fn create_tiered_queue(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+    name: &str,
+    model: SupportModel,
+    tier: Option<Tier>,
 ) -> ApiResult<backline_store::Queue> {
     staff_only(caller)?;
     let mut errors = backline_domain::FieldErrors::new();
@@ -523,9 +545,15 @@ pub async fn create_queue(
     if name.trim().is_empty() {
         errors.add("name", "is required");
     }
+    if tier.is_some() && model == SupportModel::Swarm {
+        errors.add("tier", "swarm queues serve no tier: only tiered queues do");
+    }
     errors.into_result()?;
     let slug = slug.map(|s| s.as_str().to_string()).unwrap_or_default();
-    Ok(state.store.create_queue(&slug, name.trim(), model).await?)
+    Ok(state
+        .store
+        .create_queue(&slug, name.trim(), model, tier)
+        .await?)
 }
 
 /// Adds a staff member to a queue, or replaces their skills (trimmed, lower-cased).

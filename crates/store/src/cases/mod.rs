@@ -64,6 +64,11 @@ pub struct CaseChanges {
     pub tier: Option<Tier>,
     pub assignee: Option<Option<UserId>>,
     pub tags: Option<Vec<String>>,
+    /// The queue (by id); `Some(None)` takes the case out of every queue.
+    pub queue: Option<Option<i64>>,
+    /// An event that says why, written after the field events in the same transaction (an
+    /// escalation and its reason). It is only written when some field changes.
+    pub event: Option<(&'static str, serde_json::Value)>,
     /// When the change happened, in Unix milliseconds; `None` for now. Importers set it.
     pub at: Option<i64>,
 }
@@ -351,7 +356,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let row = sqlx::query(&format!(
-            "SELECT status, priority, tier, assignee_id, tags FROM cases WHERE id = $1{lock}"
+            "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
         ))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -361,6 +366,7 @@ impl Store {
         let priority = stored(Priority::parse, &row.try_get::<String, _>("priority")?)?;
         let tier: i64 = row.try_get("tier")?;
         let assignee = opt_i64(&row, "assignee_id")?.map(UserId);
+        let queue = opt_i64(&row, "queue_id")?;
         let tags: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("tags")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
@@ -380,6 +386,9 @@ impl Store {
         if let Some(to) = changes.tags.as_ref().filter(|t| **t != tags) {
             events.push(("tags_changed", json!({"from": tags, "to": to})));
         }
+        if let Some(to) = changes.queue.filter(|q| *q != queue) {
+            events.push(("queue_changed", json!({"from": queue, "to": to})));
+        }
         if events.is_empty() {
             tx.rollback().await?;
             return self.case(id).await;
@@ -389,7 +398,7 @@ impl Store {
         let solved_at_sql = solved_at_assignment(status, new_status, "$7");
         sqlx::query(&format!(
             "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
-             updated_at = $7, {solved_at_sql} WHERE id = $6"
+             updated_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
         ))
         .bind(new_status.as_str())
         .bind(changes.priority.unwrap_or(priority).as_str())
@@ -398,8 +407,12 @@ impl Store {
         .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
         .bind(id.0)
         .bind(now)
+        .bind(changes.queue.unwrap_or(queue))
         .execute(&mut *tx)
         .await?;
+        if let Some((kind, data)) = &changes.event {
+            events.push((kind, data.clone()));
+        }
         for (kind, data) in events {
             record_event(&mut tx, id, Some(actor), kind, data, now).await?;
         }

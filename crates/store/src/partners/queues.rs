@@ -5,7 +5,7 @@ use crate::models::stored;
 use crate::sql::opt_i64;
 use crate::{now_millis, Backend, Result, Store, StoreError, UserRef};
 use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
-use backline_domain::UserId;
+use backline_domain::{Tier, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -16,6 +16,8 @@ pub struct Queue {
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
+    /// The tier a tiered queue serves: cases escalated to that tier move here.
+    pub tier: Option<Tier>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,15 +30,32 @@ pub struct QueueMember {
 }
 
 impl Store {
-    pub async fn create_queue(&self, slug: &str, name: &str, model: SupportModel) -> Result<Queue> {
-        sqlx::query("INSERT INTO queues (slug, name, model, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(slug)
-            .bind(name)
-            .bind(model.as_str())
-            .bind(now_millis())
-            .execute(&self.write)
-            .await
-            .map_err(StoreError::unique("a queue with this slug already exists"))?;
+    pub async fn create_queue(
+        &self,
+        slug: &str,
+        name: &str,
+        model: SupportModel,
+        tier: Option<Tier>,
+    ) -> Result<Queue> {
+        sqlx::query(
+            "INSERT INTO queues (slug, name, model, tier, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(model.as_str())
+        .bind(tier.map(Tier::level))
+        .bind(now_millis())
+        .execute(&self.write)
+        .await
+        .map_err(|e| match &e {
+            // Both backends name the violated column or index in the message.
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() && db.message().contains("tier") =>
+            {
+                StoreError::Conflict("another queue already serves this tier".into())
+            }
+            _ => StoreError::unique("a queue with this slug already exists")(e),
+        })?;
         self.queue_by_slug(slug).await
     }
 
@@ -46,11 +65,23 @@ impl Store {
             slug: row.try_get("slug")?,
             name: row.try_get("name")?,
             model: stored(SupportModel::parse, &row.try_get::<String, _>("model")?)?,
+            tier: opt_i64(row, "tier")?
+                .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
+                .transpose()?,
         })
     }
 
+    /// The queue that serves `tier`, if one does.
+    pub async fn queue_for_tier(&self, tier: Tier) -> Result<Option<Queue>> {
+        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE tier = $1")
+            .bind(tier.level())
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(Self::queue_from_row).transpose()
+    }
+
     pub async fn queue_by_slug(&self, slug: &str) -> Result<Queue> {
-        let row = sqlx::query("SELECT id, slug, name, model FROM queues WHERE slug = $1")
+        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE slug = $1")
             .bind(slug)
             .fetch_optional(&self.read)
             .await?
@@ -59,7 +90,7 @@ impl Store {
     }
 
     pub async fn queue(&self, id: i64) -> Result<Queue> {
-        let row = sqlx::query("SELECT id, slug, name, model FROM queues WHERE id = $1")
+        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
@@ -68,7 +99,7 @@ impl Store {
     }
 
     pub async fn queues(&self) -> Result<Vec<Queue>> {
-        let rows = sqlx::query("SELECT id, slug, name, model FROM queues ORDER BY slug")
+        let rows = sqlx::query("SELECT id, slug, name, model, tier FROM queues ORDER BY slug")
             .fetch_all(&self.read)
             .await?;
         rows.iter().map(Self::queue_from_row).collect()
