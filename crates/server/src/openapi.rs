@@ -24,7 +24,7 @@ use utoipa::OpenApi;
         partners::api::update_rule, partners::api::delete_rule, partners::api::order_rules, partners::api::test_rules,
         partners::api::queues, partners::api::create_queue, partners::api::set_member, partners::api::escalate,
         partners::api::swarm, partners::api::courses, partners::api::create_course, partners::api::attempt,
-        crisis::api::services, crisis::api::create_service, crisis::api::set_customers, crisis::api::roster, crisis::api::set_roster,
+        crisis::api::services, crisis::api::create_service, crisis::api::set_customers, crisis::api::customers, crisis::api::roster, crisis::api::set_roster,
         crisis::api::alertmanager, crisis::api::signal, crisis::api::signal_groups, crisis::api::dismiss, crisis::api::declare,
         crisis::api::drill, crisis::api::incidents, crisis::api::incident, crisis::api::update, crisis::api::long_resolution,
         crisis::api::notifications, crisis::api::postmortem, crisis::api::save_postmortem, crisis::api::publish_postmortem,

@@ -13,7 +13,10 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/services", get(api::services).post(api::create_service))
-        .route("/services/{slug}/customers", put(api::set_customers))
+        .route(
+            "/services/{slug}/customers",
+            get(api::customers).put(api::set_customers),
+        )
         .route("/roster", get(api::roster).put(api::set_roster))
         .route("/signals", get(api::signal_groups).post(api::signal))
         .route("/signals/alertmanager", post(api::alertmanager))

@@ -8,11 +8,11 @@ use backline_domain::crisis::{
     incident_audience, render, repeated_cause, Contact, Impact, IncidentState, RosterRole,
     Template, TemplateKind,
 };
-use backline_domain::{FieldErrors, Role};
+use backline_domain::{FieldErrors, OrgKind, Role};
 use backline_store::crisis::{
     format_time, Incident, IncidentUpdate, Mail, NewIncident, NewSignal, Postmortem, Service,
 };
-use backline_store::{now_millis, StoreError, User};
+use backline_store::{now_millis, OrgRef, StoreError, User};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -172,6 +172,70 @@ fn mails_for(recipients: &[(String, Option<String>)], message: &Template, kind: 
             kind: kind.to_string(),
         })
         .collect()
+}
+
+/// The service named by `slug`: a 404 only when there is none; a failing store stays a 500.
+pub async fn service_by_slug(state: &AppState, slug: &str) -> ApiResult<Service> {
+    state
+        .store
+        .service_by_slug(slug.trim())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound("service"),
+            other => other.into(),
+        })
+}
+
+/// The customer organisations that use a service (staff only).
+pub async fn service_customers(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+) -> ApiResult<(Service, Vec<OrgRef>)> {
+    staff_only(caller)?;
+    let service = service_by_slug(state, slug).await?;
+    let customers = state.store.service_customers(service.id).await?;
+    Ok((service, customers))
+}
+
+/// Replaces the customer organisations that use a service. One 422 names every slug that
+/// matches no organisation and every organisation that is not a customer; nothing changes.
+pub async fn set_service_customers(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+    organizations: &[String],
+) -> ApiResult<()> {
+    staff_only(caller)?;
+    let service = service_by_slug(state, slug).await?;
+    let (mut ids, mut unknown, mut not_customers) = (Vec::new(), Vec::new(), Vec::new());
+    for org in organizations.iter().map(|o| o.trim()) {
+        match state.store.org_by_slug(org).await {
+            Ok(o) if o.kind == OrgKind::Customer => {
+                if !ids.contains(&o.id) {
+                    ids.push(o.id);
+                }
+            }
+            Ok(_) => not_customers.push(format!("{org:?}")),
+            Err(StoreError::NotFound) => unknown.push(format!("{org:?}")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut problems = Vec::new();
+    if !unknown.is_empty() {
+        problems.push(format!(
+            "no organisation has the slug {}",
+            unknown.join(", ")
+        ));
+    }
+    if !not_customers.is_empty() {
+        problems.push(format!("not customers: {}", not_customers.join(", ")));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation("organizations", problems.join("; ")));
+    }
+    state.store.set_service_customers(service.id, &ids).await?;
+    Ok(())
 }
 
 async fn services_by_slug(

@@ -1,7 +1,7 @@
 //! Services (products, regions) and the customer organisations that use them.
 
 use crate::models::stored;
-use crate::{now_millis, Result, Store, StoreError};
+use crate::{now_millis, OrgRef, Result, Store, StoreError};
 use backline_domain::crisis::ServiceKind;
 use backline_domain::OrgId;
 use sqlx::any::AnyRow;
@@ -96,4 +96,37 @@ impl Store {
             .map(|r| Ok((OrgId(r.try_get("org_id")?), r.try_get("service_id")?)))
             .collect()
     }
+
+    /// The customer organisations that use a service, by slug.
+    pub async fn service_customers(&self, service: i64) -> Result<Vec<OrgRef>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.slug, o.name FROM service_usage su \
+             JOIN organizations o ON o.id = su.org_id WHERE su.service_id = $1 ORDER BY o.slug",
+        )
+        .bind(service)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(org_ref).collect()
+    }
+
+    /// Every service's customer organisations at once: (service, organisation), by slug.
+    pub async fn customers_by_service(&self) -> Result<Vec<(i64, OrgRef)>> {
+        let rows = sqlx::query(
+            "SELECT su.service_id, o.id, o.slug, o.name FROM service_usage su \
+             JOIN organizations o ON o.id = su.org_id ORDER BY su.service_id, o.slug",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("service_id")?, org_ref(r)?)))
+            .collect()
+    }
+}
+
+fn org_ref(row: &AnyRow) -> Result<OrgRef> {
+    Ok(OrgRef {
+        id: OrgId(row.try_get("id")?),
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+    })
 }
