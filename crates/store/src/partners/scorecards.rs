@@ -112,18 +112,15 @@ impl Store {
 
     /// (end customers served, technicians) of a partner.
     pub async fn partner_headcount(&self, partner: OrgId) -> Result<(u64, u32)> {
-        let customers: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM organizations WHERE served_by_id = $1")
-                .bind(partner.0)
-                .fetch_one(&self.read)
-                .await?
-                .try_get("n")?;
-        let techs: i64 =
-            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE org_id = $1 AND role = 'partner'")
-                .bind(partner.0)
-                .fetch_one(&self.read)
-                .await?
-                .try_get("n")?;
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM organizations WHERE served_by_id = $1) AS customers, \
+             (SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'partner') AS techs",
+        )
+        .bind(partner.0)
+        .fetch_one(&self.read)
+        .await?;
+        let customers: i64 = row.try_get("customers")?;
+        let techs: i64 = row.try_get("techs")?;
         Ok((customers as u64, techs as u32))
     }
 }
