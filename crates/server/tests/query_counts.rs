@@ -1,5 +1,5 @@
 //! Reads whose number of queries must not grow with the rows they show: the partner page's
-//! data. Each is run inside a span, and every statement sqlx runs
+//! data and an incident's audience. Each is run inside a span, and every statement sqlx runs
 //! inside it is counted, on a fixture with few rows and one with many; both counts must be
 //! the same small number.
 //!
@@ -10,8 +10,9 @@
 
 mod common;
 
-use backline_domain::partner::{Agreement, Question};
+use backline_domain::partner::{Agreement, Question, VendorContact};
 use backline_domain::{OrgId, OrgKind, PartnerKinds, Priority, Role, Tier, UserId};
+use backline_server::AppState;
 use backline_store::{NewCase, NewCourse, NewOrg, NewUser, Org, Store};
 use common::{Backend, TestApp};
 use std::collections::HashMap;
@@ -26,7 +27,10 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
-on_both_backends!(the_partner_page_reads_a_fixed_number_of_queries,);
+on_both_backends!(
+    the_partner_page_reads_a_fixed_number_of_queries,
+    an_incident_audience_reads_a_fixed_number_of_queries,
+);
 
 /// The name of the spans whose statements are counted.
 const SPAN: &str = "count_queries";
@@ -326,6 +330,153 @@ async fn the_partner_page_reads_a_fixed_number_of_queries(backend: Backend) {
     assert!(
         large_queries.len() <= 7,
         "agreement, escalations, fee reports, certificates, customers, people, manager: \
+         {large_queries:#?}"
+    );
+}
+
+/// A service used by `direct` customers the vendor contacts and `relayed` customers it may
+/// not (their partner's agreement says never), each with two users. Returns the number of
+/// distinct people who should hear: the direct customers' users and the partners' technicians.
+async fn service_with(
+    app: &TestApp,
+    slug: &str,
+    direct: usize,
+    relayed: usize,
+    admin: UserId,
+) -> (backline_store::crisis::Service, usize) {
+    let store = &app.store;
+    let service = store
+        .create_service(
+            slug,
+            slug,
+            backline_domain::crisis::ServiceKind::Service,
+            "cloud",
+        )
+        .await
+        .unwrap();
+    let never = Agreement {
+        vendor_direct_contact: VendorContact::Never,
+        ..Agreement::default()
+    };
+    let mut customers = Vec::new();
+    let mut expected = 0;
+    for i in 0..direct {
+        let customer = org(
+            store,
+            &format!("{slug}-direct-{i}"),
+            OrgKind::Customer,
+            None,
+        )
+        .await;
+        for u in 0..2 {
+            user(
+                store,
+                &format!("u{u}@{slug}-direct-{i}.example"),
+                Role::Customer,
+                Some(customer.id),
+            )
+            .await;
+            expected += 1;
+        }
+        customers.push(customer.id);
+    }
+    // Every three relayed customers share a partner with two technicians.
+    let mut partner = None;
+    for i in 0..relayed {
+        if i % 3 == 0 {
+            let p = org(
+                store,
+                &format!("{slug}-partner-{i}"),
+                OrgKind::Partner,
+                None,
+            )
+            .await;
+            store.set_agreement(p.id, &never, admin).await.unwrap();
+            for t in 0..2 {
+                user(
+                    store,
+                    &format!("t{t}@{slug}-partner-{i}.example"),
+                    Role::Partner,
+                    Some(p.id),
+                )
+                .await;
+                expected += 1;
+            }
+            partner = Some(p.id);
+        }
+        let customer = org(
+            store,
+            &format!("{slug}-relayed-{i}"),
+            OrgKind::Customer,
+            partner,
+        )
+        .await;
+        for u in 0..2 {
+            user(
+                store,
+                &format!("u{u}@{slug}-relayed-{i}.example"),
+                Role::Customer,
+                Some(customer.id),
+            )
+            .await;
+        }
+        customers.push(customer.id);
+    }
+    store
+        .set_service_customers(service.id, &customers)
+        .await
+        .unwrap();
+    (service, expected)
+}
+
+async fn an_incident_audience_reads_a_fixed_number_of_queries(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app
+        .store
+        .user_by_email("admin@vendor.example")
+        .await
+        .unwrap()
+        .id;
+    let (few, few_expected) = service_with(&app, "few", 1, 1, admin).await;
+    let (many, many_expected) = service_with(&app, "many", 18, 12, admin).await;
+    // One confirmed status subscriber per service.
+    for service in [&few, &many] {
+        let token = format!("token-{}", service.slug);
+        let confirm = backline_store::crisis::Mail {
+            recipient: format!("watcher@{}.example", service.slug),
+            subject: "confirm".into(),
+            body: String::new(),
+            kind: "confirm".into(),
+        };
+        app.store
+            .subscribe(&confirm.recipient, &[(service.id, token.clone())], &confirm)
+            .await
+            .unwrap();
+        app.store.confirm_subscription(&token).await.unwrap();
+    }
+
+    let state: &AppState = &app.state;
+    let audience = |service: backline_store::crisis::Service| async move {
+        backline_server::crisis::service::audience(state, &[service], false)
+            .await
+            .unwrap()
+    };
+    audience(few.clone()).await;
+    audience(many.clone()).await;
+    let (small, small_queries) = counting(audience(few)).await;
+    let (large, large_queries) = counting(audience(many)).await;
+
+    assert_eq!(small.len(), few_expected + 1, "{small:?}");
+    assert_eq!(large.len(), many_expected + 1, "{large:?}");
+    assert!(large.iter().all(|(email, _)| !email.contains("-relayed-")));
+    assert_eq!(
+        small_queries.len(),
+        large_queries.len(),
+        "few rows: {small_queries:#?}\nmany rows: {large_queries:#?}"
+    );
+    assert!(
+        large_queries.len() <= 4,
+        "usage, affected customers' users, subscriptions, relaying partners' technicians: \
          {large_queries:#?}"
     );
 }

@@ -8,7 +8,7 @@ use backline_domain::crisis::{
     incident_audience, render, repeated_cause, Contact, Impact, IncidentState, RosterRole,
     Template, TemplateKind,
 };
-use backline_domain::{FieldErrors, OrgKind, Role};
+use backline_domain::{FieldErrors, OrgKind};
 use backline_store::crisis::{
     format_time, Incident, IncidentUpdate, Mail, NewIncident, NewSignal, Postmortem, Service,
 };
@@ -94,7 +94,8 @@ fn incident_vars(
 /// Who hears about an incident: for a drill, the roster only; otherwise the users of the
 /// customers that use an affected service (as their agreements allow) and the service's
 /// confirmed status subscribers, each with a one-click unsubscribe link where it applies.
-async fn audience(
+/// A fixed number of queries, however many customers and partners are involved.
+pub async fn audience(
     state: &AppState,
     services: &[Service],
     dry_run: bool,
@@ -111,12 +112,12 @@ async fn audience(
     }
     let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
     let usage = state.store.service_usage().await?;
+    // Only the users of the affected customers, in one query.
     let contacts: Vec<Contact> = state
         .store
-        .list_users(None, false)
+        .customer_users_of_services(&ids)
         .await?
         .into_iter()
-        .filter(|u| u.role == Role::Customer)
         .map(|u| Contact {
             email: u.email.clone(),
             org: u.org.as_ref().map(|o| o.id),
@@ -130,15 +131,11 @@ async fn audience(
         .map(|(e, s, _)| (e.clone(), *s))
         .collect();
     let mut emails = incident_audience(&ids, &usage, &contacts, &subscribers);
-    // Customers the vendor may not contact hear through their partner's technicians.
-    for customer in customers_told_through_partner(&ids, &usage, &contacts) {
-        if let Some(partner) = state.store.org(customer).await?.served_by {
-            for tech in state.store.list_users(Some(partner.id), false).await? {
-                if tech.role == Role::Partner {
-                    emails.push(tech.email.trim().to_lowercase());
-                }
-            }
-        }
+    // Customers the vendor may not contact hear through their partners' technicians, read
+    // for all those customers at once.
+    let relayed = customers_told_through_partner(&ids, &usage, &contacts);
+    for tech in state.store.technicians_serving(&relayed).await? {
+        emails.push(tech.email.trim().to_lowercase());
     }
     emails.sort();
     emails.dedup();
