@@ -666,10 +666,10 @@ async fn partner_program(
     }
 
     let l2 = store
-        .create_queue("l2", "Level 2", SupportModel::Tiered)
+        .create_queue("l2", "Level 2", SupportModel::Tiered, Some(Tier::L2))
         .await?;
     let swarm = store
-        .create_queue("vault-swarm", "Vault swarm", SupportModel::Swarm)
+        .create_queue("vault-swarm", "Vault swarm", SupportModel::Swarm, None)
         .await?;
     for (agent, tier) in agents {
         match tier {

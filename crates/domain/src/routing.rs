@@ -250,6 +250,23 @@ pub fn pick_assignee<U: Copy>(how: Assignment, candidates: &[(U, i64, Option<i64
     }
 }
 
+/// The queue a case is in after escalating to tier `next`. `current` is its queue and the
+/// tier that queue serves, `serving_next` the queue that serves `next`, if any. The case
+/// follows the ladder to `serving_next`; without one, it leaves a queue serving a lower tier
+/// (whose members no longer work it) and stays in a queue that serves no tier or a higher one.
+pub fn queue_after_escalation<Q: Copy>(
+    current: Option<(Q, Option<Tier>)>,
+    next: Tier,
+    serving_next: Option<Q>,
+) -> Option<Q> {
+    match (serving_next, current) {
+        (Some(queue), _) => Some(queue),
+        (None, Some((queue, None))) => Some(queue),
+        (None, Some((queue, Some(tier)))) if tier >= next => Some(queue),
+        (None, _) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +405,33 @@ mod tests {
             Some("dara")
         );
         assert_eq!(pick_assignee::<&str>(Assignment::RoundRobin, &[]), None);
+    }
+
+    #[test]
+    fn escalation_follows_the_ladder_of_tiered_queues() {
+        // The next tier's queue wins wherever the case was.
+        assert_eq!(
+            queue_after_escalation(Some((2, Some(Tier::L2))), Tier::L3, Some(3)),
+            Some(3)
+        );
+        assert_eq!(
+            queue_after_escalation::<i32>(None, Tier::L2, Some(2)),
+            Some(2)
+        );
+        // No queue serves the next tier: a lower tier's queue lets go of the case...
+        assert_eq!(
+            queue_after_escalation(Some((2, Some(Tier::L2))), Tier::L3, None),
+            None
+        );
+        // ...a queue outside the ladder, or above the new tier, keeps it.
+        assert_eq!(
+            queue_after_escalation(Some((7, None)), Tier::L3, None),
+            Some(7)
+        );
+        assert_eq!(
+            queue_after_escalation(Some((3, Some(Tier::L3))), Tier::L2, None),
+            Some(3)
+        );
+        assert_eq!(queue_after_escalation::<i32>(None, Tier::L2, None), None);
     }
 }

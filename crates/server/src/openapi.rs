@@ -27,7 +27,7 @@ use utoipa::OpenApi;
         routing::test_rules, routing::queues, routing::create_queue, routing::set_member, routing::escalate,
         routing::swarm,
         training::courses, training::create_course, training::attempt,
-        setup::services, setup::create_service, setup::set_customers, setup::roster, setup::set_roster,
+        setup::services, setup::create_service, setup::set_customers, setup::customers, setup::roster, setup::set_roster,
         setup::get_template, setup::put_template,
         signals::alertmanager, signals::signal, signals::signal_groups, signals::dismiss,
         incidents::declare, incidents::drill, incidents::incidents, incidents::incident, incidents::update,

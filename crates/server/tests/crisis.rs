@@ -16,6 +16,9 @@ on_both_backends!(
     post_mortems_are_due_flag_repeated_causes_and_reach_customers,
     the_status_page_follows_incidents_and_subscriptions_confirm_and_unsubscribe,
     the_clock_reminds_before_the_committed_update_and_flags_overdue,
+    service_customers_name_what_is_wrong_and_list_for_staff,
+    the_console_shows_each_services_customers,
+    a_store_failure_setting_customers_is_not_a_404,
 );
 
 fn in_minutes(m: i64) -> String {
@@ -746,5 +749,150 @@ async fn the_clock_reminds_before_the_committed_update_and_flags_overdue(backend
             .await
             .body["overdue"],
         false
+    );
+}
+
+async fn put_customers(app: &TestApp, service: &str, orgs: Value) -> common::Reply {
+    app.request(
+        Method::PUT,
+        Some(&app.tokens.admin),
+        &format!("/api/v1/services/{service}/customers"),
+        Some(json!({ "organizations": orgs })),
+    )
+    .await
+}
+
+async fn service_customers_name_what_is_wrong_and_list_for_staff(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    setup(&app).await;
+
+    // A missing service is a 404, for reading and writing alike.
+    let missing = put_customers(&app, "nope", json!(["globex"])).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+    assert_eq!(
+        app.get(&t.admin, "/api/v1/services/nope/customers")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Every unknown slug, and every organisation that is not a customer, is named.
+    let unknown = put_customers(&app, "vault", json!(["globex", "ghost", "phantom", "acme"])).await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    let message = unknown.body["error"]["fields"]["organizations"]
+        .as_str()
+        .unwrap();
+    for name in ["ghost", "phantom", "acme"] {
+        assert!(message.contains(name), "{name} not named in {message:?}");
+    }
+    assert!(!message.contains("globex"), "{message}");
+
+    // Nothing changed; then a good list replaces the customers.
+    let read = app.get(&t.admin, "/api/v1/services/vault/customers").await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["service"], "vault");
+    let slugs = |body: &Value| -> Vec<String> {
+        body["organizations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["slug"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(slugs(&read.body), ["initech"]);
+    let set = put_customers(&app, "vault", json!(["umbrella", "initech"])).await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.body);
+    let read = app.get(&t.agent, "/api/v1/services/vault/customers").await;
+    assert_eq!(slugs(&read.body), ["initech", "umbrella"]);
+    assert_eq!(read.body["organizations"][0]["name"], "INITECH");
+
+    // Staff only: customers and partners are refused.
+    for token in [&t.globex, &t.acme] {
+        let refused = app.get(token, "/api/v1/services/vault/customers").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    }
+
+    // Documented, with its typed answer.
+    let doc = app
+        .request(Method::GET, None, "/api/v1/openapi.json", None)
+        .await;
+    assert!(doc.body["paths"]["/api/v1/services/{slug}/customers"]["get"].is_object());
+    assert!(
+        doc.body["components"]["schemas"]["ServiceCustomers"]["properties"]["organizations"]
+            .is_object()
+    );
+}
+
+/// The page at `path` as `email` sees it, signed in with a web session.
+async fn page_as(app: &TestApp, email: &str, path: &str) -> (StatusCode, String) {
+    let user = app.store.user_by_email(email).await.unwrap();
+    let cookie = backline_server::session::start_session(&app.state, &user)
+        .await
+        .unwrap();
+    let cookie = cookie
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let reply = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (reply.status(), reply.text().await.unwrap())
+}
+
+async fn the_console_shows_each_services_customers(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    setup(&app).await;
+    put_customers(&app, "vault", json!(["initech", "umbrella"])).await;
+    let (status, html) = page_as(&app, "agent@vendor.example", "/incidents").await;
+    assert_eq!(status, StatusCode::OK);
+    let customers_of = |slug: &str| -> String {
+        let start = html
+            .find(&format!("data-service-customers=\"{slug}\""))
+            .unwrap_or_else(|| panic!("no customers of {slug} on the console"));
+        let end = html[start..].find("</li>").unwrap() + start;
+        html[start..end].to_string()
+    };
+    let vault = customers_of("vault");
+    assert!(
+        vault.contains("INITECH") && vault.contains("UMBRELLA"),
+        "{vault}"
+    );
+    assert!(!vault.contains("GLOBEX"), "{vault}");
+    let backup = customers_of("backup-eu");
+    assert!(
+        backup.contains("GLOBEX") && !backup.contains("INITECH"),
+        "{backup}"
+    );
+}
+
+async fn a_store_failure_setting_customers_is_not_a_404(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    setup(&app).await;
+    // The services table disappears under the running server: a fault, not a missing service.
+    backline_store::testing::execute_raw(
+        &app.store,
+        "ALTER TABLE services RENAME TO services_gone",
+    )
+    .await
+    .unwrap();
+    let reply = put_customers(&app, "vault", json!(["initech"])).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        reply.body
     );
 }

@@ -16,6 +16,9 @@ on_both_backends!(
     a_scripted_quarter_gives_the_expected_scorecard_statement_and_alerts,
     tiered_queues_escalate_and_swarm_queues_ask_for_help,
     partners_never_read_each_others_records,
+    a_refused_case_leaves_the_round_robin_where_it_was,
+    concurrent_filings_take_round_robin_turns,
+    escalating_moves_the_case_to_the_queue_of_the_next_tier,
 );
 
 fn agreement(extra: Value) -> Value {
@@ -789,4 +792,280 @@ async fn partners_never_read_each_others_records(backend: Backend) {
         app.get(&t.admin, "/api/v1/partners/globex").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// A queue `slug` whose members are `members`, and a rule sending cases that mention `word`
+/// there round robin. Returns the rule's id.
+async fn round_robin_queue(app: &TestApp, slug: &str, members: &[i64], word: &str) -> i64 {
+    let t = &app.tokens;
+    let queue = app
+        .post(
+            &t.admin,
+            "/api/v1/queues",
+            json!({"slug": slug, "name": slug, "model": "tiered"}),
+        )
+        .await;
+    assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
+    for member in members {
+        let added = app
+            .request(
+                reqwest::Method::PUT,
+                Some(&t.admin),
+                &format!("/api/v1/queues/{slug}/members/{member}"),
+                Some(json!({"skills": []})),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
+    }
+    let rule = app
+        .post(
+            &t.admin,
+            "/api/v1/routing/rules",
+            json!({"name": format!("{word} to {slug}"),
+            "conditions": [{"field": "words", "any_of": [word]}],
+            "actions": {"queue": slug, "assign": "round_robin"}}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.body);
+    rule.body["id"].as_i64().unwrap()
+}
+
+/// Each member's last assignment in the queue: the round robin's position.
+async fn turns(app: &TestApp, slug: &str) -> Vec<(i64, Option<i64>)> {
+    let queue = app.store.queue_by_slug(slug).await.unwrap();
+    app.store
+        .queue_members(queue.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.user.id.0, m.last_assigned_at))
+        .collect()
+}
+
+async fn a_refused_case_leaves_the_round_robin_where_it_was(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let admin_id = app.get(&t.admin, "/api/v1/users/me").await.body["id"]
+        .as_i64()
+        .unwrap();
+    round_robin_queue(&app, "rr", &[admin_id, app.agent_id], "printer").await;
+    let scanner_rule =
+        round_robin_queue(&app, "rr-scan", &[admin_id, app.agent_id], "scanner").await;
+    put_agreement(
+        &app,
+        "acme",
+        json!({"troubleshooting_checklist": ["Restarted the spooler"]}),
+    )
+    .await;
+
+    // The first turn goes to the member never assigned, in member order: the admin.
+    let first = app
+        .post(
+            &t.globex,
+            "/api/v1/cases",
+            json!({"subject": "printer jams"}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(first.body["assignee"]["id"], admin_id);
+    let after_first = turns(&app, "rr").await;
+    let before = app.case_count().await;
+
+    // Refused by the escalation gate: no turn taken.
+    let gated = app
+        .post(
+            &t.acme,
+            "/api/v1/cases",
+            json!({"subject": "printer jams", "on_behalf_of": "globex"}),
+        )
+        .await;
+    assert_eq!(gated.code(), "escalation_incomplete", "{}", gated.body);
+    assert_eq!(turns(&app, "rr").await, after_first);
+
+    // Refused by the database after routing: another node deleted the scanner rule, which this
+    // node still has cached, so the case cannot record the rule that routed it. The turn
+    // picked for it must not count either.
+    let scan_turns = turns(&app, "rr-scan").await;
+    app.store.delete_rule(scanner_rule).await.unwrap();
+    let refused = app
+        .post(
+            &t.globex,
+            "/api/v1/cases",
+            json!({"subject": "scanner is offline"}),
+        )
+        .await;
+    assert_ne!(refused.status, StatusCode::CREATED, "{}", refused.body);
+    assert_eq!(app.case_count().await, before, "refusals store nothing");
+    assert_eq!(turns(&app, "rr-scan").await, scan_turns);
+    assert_eq!(turns(&app, "rr").await, after_first);
+
+    // The next case takes the next turn.
+    let second = app
+        .post(
+            &t.globex,
+            "/api/v1/cases",
+            json!({"subject": "printer jams again"}),
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(second.body["assignee"]["id"], app.agent_id);
+}
+
+async fn concurrent_filings_take_round_robin_turns(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let mut members = Vec::new();
+    for i in 0..6 {
+        let user = app
+            .store
+            .create_user(&backline_store::NewUser {
+                email: format!("rr{i}@vendor.example"),
+                name: format!("rr{i}"),
+                role: backline_domain::Role::Agent,
+                org: None,
+                tier: None,
+                password_hash: None,
+            })
+            .await
+            .unwrap();
+        members.push(user.id.0);
+    }
+    round_robin_queue(&app, "rr", &members, "printer").await;
+
+    // As many filings at once as there are members: each member gets exactly one.
+    let mut filings = tokio::task::JoinSet::new();
+    for i in 0..members.len() {
+        let (client, base, token) = (
+            app.client.clone(),
+            app.base.clone(),
+            app.tokens.globex.clone(),
+        );
+        filings.spawn(async move {
+            let reply = client
+                .post(format!("{base}/api/v1/cases"))
+                .bearer_auth(token)
+                .json(&json!({"subject": format!("printer {i} is on fire")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), StatusCode::CREATED);
+            let body: Value = reply.json().await.unwrap();
+            body["assignee"]["id"].as_i64().unwrap()
+        });
+    }
+    let mut assigned = filings.join_all().await;
+    assigned.sort();
+    assert_eq!(assigned, members);
+}
+
+async fn escalating_moves_the_case_to_the_queue_of_the_next_tier(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    for (slug, tier) in [("l2", 2), ("l3", 3)] {
+        let queue = app
+            .post(
+                &t.admin,
+                "/api/v1/queues",
+                json!({"slug": slug, "name": slug, "model": "tiered", "tier": tier}),
+            )
+            .await;
+        assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
+        assert_eq!(queue.body["tier"], tier);
+    }
+    // One queue per tier, and swarms serve none.
+    let twice = app
+        .post(
+            &t.admin,
+            "/api/v1/queues",
+            json!({"slug": "l3b", "name": "l3b", "model": "tiered", "tier": 3}),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    let swarm = app
+        .post(
+            &t.admin,
+            "/api/v1/queues",
+            json!({"slug": "sw", "name": "sw", "model": "swarm", "tier": 2}),
+        )
+        .await;
+    assert_eq!(
+        swarm.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        swarm.body
+    );
+    let listed = app.get(&t.admin, "/api/v1/queues").await;
+    assert_eq!(listed.body["queues"][0]["tier"], 2, "{}", listed.body);
+
+    app.post(
+        &t.admin,
+        "/api/v1/routing/rules",
+        json!({"name": "Databases to tier 2",
+        "conditions": [{"field": "words", "any_of": ["database"]}],
+        "actions": {"tier": 2, "queue": "l2"}}),
+    )
+    .await;
+    let case = app
+        .post(
+            &t.globex,
+            "/api/v1/cases",
+            json!({"subject": "database is corrupt"}),
+        )
+        .await;
+    assert_eq!(
+        (case.body["tier"].as_i64(), case.body["queue"].as_str()),
+        (Some(2), Some("l2"))
+    );
+    let id = case.body["id"].as_i64().unwrap();
+
+    let up = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/cases/{id}/escalate"),
+            json!({"reason": "needs the storage engine team"}),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+    assert_eq!(
+        (up.body["tier"].as_i64(), up.body["queue"].as_str()),
+        (Some(3), Some("l3"))
+    );
+    let events = app
+        .get(&t.agent, &format!("/api/v1/cases/{id}/events"))
+        .await;
+    let events = events.body["events"].as_array().unwrap();
+    let escalated = events.iter().find(|e| e["kind"] == "escalated").unwrap();
+    assert_eq!(
+        (&escalated["data"]["from"], &escalated["data"]["to"]),
+        (&json!(2), &json!(3))
+    );
+    assert_eq!(
+        (
+            &escalated["data"]["from_queue"],
+            &escalated["data"]["to_queue"]
+        ),
+        (&json!("l2"), &json!("l3"))
+    );
+    assert_eq!(escalated["data"]["reason"], "needs the storage engine team");
+    assert!(
+        events.iter().any(|e| e["kind"] == "queue_changed"),
+        "every changed field has its event: {events:?}"
+    );
+
+    // A case in no queue joins the queue of each tier it is escalated to.
+    let other = app
+        .file_case(&t.globex, json!({"subject": "slow login"}))
+        .await;
+    let mut queues = Vec::new();
+    for _ in 0..2 {
+        let up = app
+            .post(
+                &t.agent,
+                &format!("/api/v1/cases/{other}/escalate"),
+                json!({"reason": "up"}),
+            )
+            .await;
+        assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+        queues.push((up.body["tier"].clone(), up.body["queue"].clone()));
+    }
+    assert_eq!(queues, [(json!(2), json!("l2")), (json!(3), json!("l3"))]);
 }

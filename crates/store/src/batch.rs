@@ -3,10 +3,11 @@
 //! SQLite has one writer; committing each new case on its own makes the commit, not the work,
 //! the limit. The batcher takes every creation waiting at that moment and writes them in one
 //! transaction. A batch that fails is replayed one case per transaction, so one bad row never
-//! fails the others and every caller gets its own answer.
+//! fails the others and every caller gets its own answer. Queue turns taken by the cases of a
+//! failed batch roll back with it and are taken again in the replay.
 
 use crate::cases::insert_case;
-use crate::Change;
+use crate::{Backend, Change};
 use crate::{NewCase, Result, StoreError};
 use backline_domain::CaseId;
 use sqlx::AnyPool;
@@ -86,7 +87,7 @@ async fn write_all(pool: &AnyPool, batch: &[Request]) -> Result<Vec<CaseId>> {
     let mut tx = pool.begin().await?;
     let mut ids = Vec::with_capacity(batch.len());
     for (case, _) in batch {
-        ids.push(insert_case(&mut tx, case).await?);
+        ids.push(insert_case(&mut tx, Backend::Sqlite, case).await?);
     }
     tx.commit().await?;
     Ok(ids)
@@ -94,7 +95,7 @@ async fn write_all(pool: &AnyPool, batch: &[Request]) -> Result<Vec<CaseId>> {
 
 async fn write_one(pool: &AnyPool, case: &NewCase) -> Result<CaseId> {
     let mut tx = pool.begin().await?;
-    let id = insert_case(&mut tx, case).await?;
+    let id = insert_case(&mut tx, Backend::Sqlite, case).await?;
     tx.commit().await?;
     Ok(id)
 }

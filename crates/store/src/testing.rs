@@ -39,6 +39,13 @@ pub async fn fresh_postgres() -> StoreConfig {
     }
 }
 
+/// Runs a statement on the store's database outside any store method, for tests that need to
+/// break something underneath a running server (drop or rename a table, say).
+pub async fn execute_raw(store: &crate::Store, sql: &str) -> crate::Result<()> {
+    sqlx::query(sql).execute(&store.write).await?;
+    Ok(())
+}
+
 /// A SQLite store in a temporary folder that lives as long as the returned guard.
 pub fn fresh_sqlite() -> (StoreConfig, tempfile_guard::TempDir) {
     let dir = tempfile_guard::TempDir::new();

@@ -2,7 +2,7 @@
 //! computed by the caller.
 
 use crate::models::{from_millis, stored};
-use crate::sql::opt_i64;
+use crate::sql::{opt_i64, Arg, Sql};
 use crate::{now_millis, OrgRef, Result, Store, StoreError, User};
 use backline_domain::{OrgId, Role, Tier, UserId};
 use sqlx::any::AnyRow;
@@ -207,5 +207,47 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// The users of the customer organisations that use any of `services`, with the limits
+    /// their partner's agreement sets (who hears about an incident on those services).
+    pub async fn customer_users_of_services(&self, services: &[i64]) -> Result<Vec<User>> {
+        if services.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} WHERE u.role = 'customer' AND u.org_id IN \
+             (SELECT su.org_id FROM service_usage su WHERE su.service_id IN ("
+        ));
+        in_list(&mut sql, services);
+        sql.push(")) ORDER BY u.email");
+        let rows = sql.query().fetch_all(&self.read).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// The technicians of the partners that serve any of `customers`.
+    pub async fn technicians_serving(&self, customers: &[OrgId]) -> Result<Vec<User>> {
+        if customers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {USER_COLUMNS} WHERE u.role = 'partner' AND u.org_id IN \
+             (SELECT c.served_by_id FROM organizations c WHERE c.id IN ("
+        ));
+        let ids: Vec<i64> = customers.iter().map(|c| c.0).collect();
+        in_list(&mut sql, &ids);
+        sql.push(")) ORDER BY u.email");
+        let rows = sql.query().fetch_all(&self.read).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+}
+
+/// Appends `$1, $2, ...` bound to `ids` (not empty) to an `IN (` list.
+fn in_list(sql: &mut Sql, ids: &[i64]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Arg::Int(*id));
     }
 }

@@ -238,7 +238,7 @@ pub async fn update_case(
         tier: update.tier,
         assignee: update.assignee,
         tags,
-        at: None,
+        ..Default::default()
     };
     Ok(store.update_case(id, &changes, caller.id).await?)
 }

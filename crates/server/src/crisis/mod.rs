@@ -17,7 +17,10 @@ pub fn router() -> Router<AppState> {
             "/services",
             get(api::setup::services).post(api::setup::create_service),
         )
-        .route("/services/{slug}/customers", put(api::setup::set_customers))
+        .route(
+            "/services/{slug}/customers",
+            get(api::setup::customers).put(api::setup::set_customers),
+        )
         .route(
             "/roster",
             get(api::setup::roster).put(api::setup::set_roster),

@@ -132,9 +132,10 @@ async fn render_console(
                 .await?,
             state.store.services().await?,
             state.store.roster().await?,
+            state.store.customers_by_service().await?,
         ))
     };
-    let (signals, incidents, services, roster) = loaded.await.or_page(who)?;
+    let (signals, incidents, services, roster, customers) = loaded.await.or_page(who)?;
     Ok(html_response(
         status,
         page(
@@ -202,6 +203,18 @@ async fn render_console(
                         }
                     }
                     aside {
+                        div.card #service-customers {
+                            h2 { "Who uses what" }
+                            ul {
+                                @for s in &services {
+                                    @let names: Vec<&str> = customers.iter().filter(|(id, _)| *id == s.id).map(|(_, o)| o.name.as_str()).collect();
+                                    li data-service-customers=(s.slug) {
+                                        strong { (s.name) } ": "
+                                        @if names.is_empty() { span.num { "no customers" } } @else { (names.join(", ")) }
+                                    }
+                                }
+                            }
+                        }
                         div.card #roster {
                             h2 { "Roster" }
                             ul { @for r in &roster { li { strong { (r.role.as_str().replace('_', " ")) } ": " (r.name) " <" (r.email) ">" @if !r.phone.is_empty() { " · " (r.phone) } } } }

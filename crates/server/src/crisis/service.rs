@@ -8,11 +8,11 @@ use backline_domain::crisis::{
     incident_audience, render, repeated_cause, Contact, Impact, IncidentState, RosterRole,
     Template, TemplateKind,
 };
-use backline_domain::{FieldErrors, Role};
+use backline_domain::{FieldErrors, OrgKind};
 use backline_store::crisis::{
     format_time, Incident, IncidentUpdate, Mail, NewIncident, NewSignal, Postmortem, Service,
 };
-use backline_store::{now_millis, StoreError, User};
+use backline_store::{now_millis, OrgRef, StoreError, User};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -88,7 +88,8 @@ fn incident_vars(
 /// Who hears about an incident: for a drill, the roster only; otherwise the users of the
 /// customers that use an affected service (as their agreements allow) and the service's
 /// confirmed status subscribers, each with a one-click unsubscribe link where it applies.
-async fn audience(
+/// A fixed number of queries, however many customers and partners are involved.
+pub async fn audience(
     state: &AppState,
     services: &[Service],
     dry_run: bool,
@@ -105,12 +106,12 @@ async fn audience(
     }
     let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
     let usage = state.store.service_usage().await?;
+    // Only the users of the affected customers, in one query.
     let contacts: Vec<Contact> = state
         .store
-        .list_users(None, false)
+        .customer_users_of_services(&ids)
         .await?
         .into_iter()
-        .filter(|u| u.role == Role::Customer)
         .map(|u| Contact {
             email: u.email.clone(),
             org: u.org.as_ref().map(|o| o.id),
@@ -124,15 +125,11 @@ async fn audience(
         .map(|(e, s, _)| (e.clone(), *s))
         .collect();
     let mut emails = incident_audience(&ids, &usage, &contacts, &subscribers);
-    // Customers the vendor may not contact hear through their partner's technicians.
-    for customer in customers_told_through_partner(&ids, &usage, &contacts) {
-        if let Some(partner) = state.store.org(customer).await?.served_by {
-            for tech in state.store.list_users(Some(partner.id), false).await? {
-                if tech.role == Role::Partner {
-                    emails.push(tech.email.trim().to_lowercase());
-                }
-            }
-        }
+    // Customers the vendor may not contact hear through their partners' technicians, read
+    // for all those customers at once.
+    let relayed = customers_told_through_partner(&ids, &usage, &contacts);
+    for tech in state.store.technicians_serving(&relayed).await? {
+        emails.push(tech.email.trim().to_lowercase());
     }
     emails.sort();
     emails.dedup();
@@ -166,6 +163,70 @@ fn mails_for(recipients: &[(String, Option<String>)], message: &Template, kind: 
             kind: kind.to_string(),
         })
         .collect()
+}
+
+/// The service named by `slug`: a 404 only when there is none; a failing store stays a 500.
+pub async fn service_by_slug(state: &AppState, slug: &str) -> ApiResult<Service> {
+    state
+        .store
+        .service_by_slug(slug.trim())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound("service"),
+            other => other.into(),
+        })
+}
+
+/// The customer organisations that use a service (staff only).
+pub async fn service_customers(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+) -> ApiResult<(Service, Vec<OrgRef>)> {
+    staff_only(caller)?;
+    let service = service_by_slug(state, slug).await?;
+    let customers = state.store.service_customers(service.id).await?;
+    Ok((service, customers))
+}
+
+/// Replaces the customer organisations that use a service. One 422 names every slug that
+/// matches no organisation and every organisation that is not a customer; nothing changes.
+pub async fn set_service_customers(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+    organizations: &[String],
+) -> ApiResult<()> {
+    staff_only(caller)?;
+    let service = service_by_slug(state, slug).await?;
+    let (mut ids, mut unknown, mut not_customers) = (Vec::new(), Vec::new(), Vec::new());
+    for org in organizations.iter().map(|o| o.trim()) {
+        match state.store.org_by_slug(org).await {
+            Ok(o) if o.kind == OrgKind::Customer => {
+                if !ids.contains(&o.id) {
+                    ids.push(o.id);
+                }
+            }
+            Ok(_) => not_customers.push(format!("{org:?}")),
+            Err(StoreError::NotFound) => unknown.push(format!("{org:?}")),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut problems = Vec::new();
+    if !unknown.is_empty() {
+        problems.push(format!(
+            "no organisation has the slug {}",
+            unknown.join(", ")
+        ));
+    }
+    if !not_customers.is_empty() {
+        problems.push(format!("not customers: {}", not_customers.join(", ")));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation("organizations", problems.join("; ")));
+    }
+    state.store.set_service_customers(service.id, &ids).await?;
+    Ok(())
 }
 
 async fn services_by_slug(

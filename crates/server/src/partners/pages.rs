@@ -109,22 +109,6 @@ pub async fn partner_list(State(state): State<AppState>, who: WebUser) -> PageRe
     ))
 }
 
-fn this_and_last_quarters(n: usize) -> Vec<String> {
-    let now = time::OffsetDateTime::now_utc();
-    let (mut year, mut q) = (now.year(), (u8::from(now.month()) - 1) / 3 + 1);
-    let mut out = Vec::new();
-    for _ in 0..n {
-        out.push(format!("{year}-Q{q}"));
-        if q == 1 {
-            year -= 1;
-            q = 4;
-        } else {
-            q -= 1;
-        }
-    }
-    out
-}
-
 pub async fn partner_page(
     State(state): State<AppState>,
     who: WebUser,
@@ -135,41 +119,22 @@ pub async fn partner_page(
         .or_page(&who)?;
     let staff = who.user.role.is_staff();
     let now = backline_store::now_millis();
-    let loaded = async {
-        let card =
-            partners::partner_scorecard(&state.store, &partner, now - 90 * DAY_MS, now + 1).await?;
-        let alerts = if staff {
-            partners::alerts_for(&state.store, &partner, &card).await?
-        } else {
-            Vec::new()
-        };
-        let terms = state.store.agreement(partner.id).await?.terms;
-        let customers = state.store.list_orgs(None, Some(partner.id), None).await?;
-        let people = state.store.list_users(Some(partner.id), false).await?;
-        let certificates = state.store.certificates_of_org(partner.id).await?;
-        let manager = state.store.relationship_manager(partner.id).await?;
-        let fees = state.store.fee_reports(partner.id).await?;
-        let mut statements = Vec::new();
-        for period in this_and_last_quarters(4) {
-            statements.push(partners::partner_statement(&state.store, &partner, &period).await?);
-        }
-        Ok::<_, ApiError>((
-            card,
-            alerts,
-            terms,
-            customers,
-            people,
-            certificates,
-            manager,
-            fees,
-            statements,
-        ))
-    };
-    let (card, alerts, terms, customers, people, certificates, manager, fees, statements) =
-        match loaded.await {
-            Ok(all) => all,
-            Err(e) => return Err(WebError::new(e).for_user(&who)),
-        };
+    let overview = partners::partner_overview(&state.store, &partner, now)
+        .await
+        .or_page(&who)?;
+    let partners::PartnerOverview {
+        scorecard: card,
+        alerts,
+        terms,
+        customers,
+        people,
+        certificates,
+        manager,
+        fees,
+        statements,
+    } = overview;
+    // Alerts are for the relationship manager: staff only.
+    let alerts = if staff { alerts } else { Vec::new() };
     let kinds = partner
         .partner_kinds
         .as_slice()

@@ -6,13 +6,17 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::partner::{
     alerts, check_escalation, parse_money, score_attempt, scorecard, statement, Agreement, Alert,
-    AlertRules, EscalationStatement, FeeModel, Party, Scorecard, Statement, VendorContact,
+    AlertRules, EscalationFacts, EscalationStatement, FeeModel, Party, Scorecard, Statement,
+    VendorContact,
 };
 use backline_domain::routing::{
-    first_match, pick_assignee, Actions, Condition, MatchMode, RoutingFacts, RuleDefinition,
+    first_match, queue_after_escalation, Actions, Condition, MatchMode, RoutingFacts,
+    RuleDefinition, SupportModel,
 };
 use backline_domain::{Channel, FieldErrors, OrgId, OrgKind, Priority, Role, Tier, UserId};
-use backline_store::{Attempt, Course, Org, Routing, RoutingRule, Store, StoreError, User};
+use backline_store::{
+    Attempt, Certificate, Course, FeeReport, Org, Routing, RoutingRule, Store, StoreError, User,
+};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -146,23 +150,14 @@ pub async fn route(
         rule_id,
         rule_name: rule.name.clone(),
         queue_id: None,
-        assignee: None,
+        assign: None,
     };
     if let Some(slug) = &rule.actions.queue {
         match state.store.queue_by_slug(slug).await {
             Ok(queue) => {
                 routing.queue_id = Some(queue.id);
-                if let Some(how) = rule.actions.assign {
-                    let members = state.store.queue_members(queue.id).await?;
-                    let candidates: Vec<(UserId, i64, Option<i64>)> = members
-                        .iter()
-                        .map(|m| (m.user.id, m.active_cases, m.last_assigned_at))
-                        .collect();
-                    routing.assignee = pick_assignee(how, &candidates);
-                    if let Some(user) = routing.assignee {
-                        state.store.mark_assigned(queue.id, user).await?;
-                    }
-                }
+                // The store picks the member whose turn it is in the case's own transaction.
+                routing.assign = rule.actions.assign;
             }
             Err(StoreError::NotFound) => {
                 tracing::warn!(rule = rule_id, queue = %slug, "routing rule names a missing queue");
@@ -196,78 +191,233 @@ pub async fn partner_scorecard(
     from_ms: i64,
     to_ms: i64,
 ) -> ApiResult<Scorecard> {
+    let now = backline_store::now_millis();
+    Ok(load_scorecard(store, partner, from_ms, to_ms, now).await?.0)
+}
+
+/// The scorecard for [from, to) and the certificates it counted.
+async fn load_scorecard(
+    store: &Store,
+    partner: &Org,
+    from_ms: i64,
+    to_ms: i64,
+    now: i64,
+) -> ApiResult<(Scorecard, Vec<Certificate>)> {
     let escalations = store.escalations(partner.id, from_ms, to_ms).await?;
     let (customers, technicians) = store.partner_headcount(partner.id).await?;
     let terms = store.agreement(partner.id).await?.terms;
-    let now = backline_store::now_millis();
-    let certified = store
-        .certificates_of_org(partner.id)
-        .await?
-        .iter()
-        .filter(|c| c.expires_at > now)
-        .map(|c| c.user.id)
-        .collect::<std::collections::HashSet<_>>()
-        .len() as u32;
-    Ok(scorecard(
+    let certificates = store.certificates_of_org(partner.id).await?;
+    let card = scorecard_from(
         &escalations,
         customers,
         technicians,
-        certified,
-        terms.required_certified_technicians,
-    ))
+        &certificates,
+        &terms,
+        now,
+    );
+    Ok((card, certificates))
 }
 
 /// The relationship manager's alerts for a partner, over the last 90 days.
 pub async fn partner_alerts(store: &Store, partner: &Org) -> ApiResult<Vec<Alert>> {
     let now = backline_store::now_millis();
-    let recent = partner_scorecard(store, partner, now - 90 * DAY_MS, now + 1).await?;
-    alerts_for(store, partner, &recent).await
+    let (recent, certificates) =
+        load_scorecard(store, partner, now - 90 * DAY_MS, now + 1, now).await?;
+    Ok(alerts_from(&recent, &certificates, now))
 }
 
-/// The alerts, given the partner's scorecard over the alert window (the last 90 days), for
-/// callers that computed it already.
-pub async fn alerts_for(store: &Store, partner: &Org, recent: &Scorecard) -> ApiResult<Vec<Alert>> {
-    let now = backline_store::now_millis();
-    let rules = AlertRules::default();
+fn scorecard_from(
+    escalations: &[EscalationFacts],
+    customers: u64,
+    technicians: u32,
+    certificates: &[Certificate],
+    terms: &Agreement,
+    now: i64,
+) -> Scorecard {
+    let certified = certificates
+        .iter()
+        .filter(|c| c.expires_at > now)
+        .map(|c| c.user.id)
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u32;
+    scorecard(
+        escalations,
+        customers,
+        technicians,
+        certified,
+        terms.required_certified_technicians,
+    )
+}
+
+/// The alerts, given the scorecard over the alert window (the last 90 days).
+fn alerts_from(recent: &Scorecard, certificates: &[Certificate], now: i64) -> Vec<Alert> {
     // Each technician's longest-lasting valid certificate.
     let mut latest: HashMap<UserId, (String, i64)> = HashMap::new();
-    for c in store.certificates_of_org(partner.id).await? {
-        if c.expires_at > now {
-            let entry = latest
-                .entry(c.user.id)
-                .or_insert((c.user.name.clone(), c.expires_at));
-            entry.1 = entry.1.max(c.expires_at);
-        }
+    for c in certificates.iter().filter(|c| c.expires_at > now) {
+        let entry = latest
+            .entry(c.user.id)
+            .or_insert((c.user.name.clone(), c.expires_at));
+        entry.1 = entry.1.max(c.expires_at);
     }
     let mut expiring: Vec<(String, i64)> = latest
         .into_values()
         .map(|(name, until)| (name, (until - now) / DAY_MS))
         .collect();
     expiring.sort();
-    Ok(alerts(&rules, recent, &expiring))
+    alerts(&AlertRules::default(), recent, &expiring)
 }
 
-/// The statement of a period (`2026-10` or `2026-Q3`) for a partner.
-pub async fn partner_statement(
-    store: &Store,
-    partner: &Org,
-    period: &str,
-) -> ApiResult<(String, Statement)> {
+/// A period (`2026-10` or `2026-Q3`) as [start, end) in Unix milliseconds.
+fn period_window(period: &str) -> ApiResult<(i64, i64)> {
     let (start, end) = backline_domain::partner::parse_period(period)
         .map_err(|e| ApiError::bad_request("invalid_query", format!("period: {e}")))?;
     let ms = |d: time::Date| (d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let escalations = store.escalations(partner.id, ms(start), ms(end)).await?;
-    let reported = store
-        .fee_reports(partner.id)
-        .await?
-        .into_iter()
-        .find(|r| r.period == period.trim())
+    Ok((ms(start), ms(end)))
+}
+
+/// The statement of a period from facts already read: the latest fee report of the period
+/// counts (`fees` are newest first).
+fn statement_from(
+    terms: &Agreement,
+    fees: &[FeeReport],
+    escalations: &[EscalationFacts],
+    period: &str,
+    (start, end): (i64, i64),
+) -> (String, Statement) {
+    let period = period.trim();
+    let reported = fees
+        .iter()
+        .find(|r| r.period == period)
         .map(|r| r.fees_cents);
+    let count = escalations
+        .iter()
+        .filter(|e| (start..end).contains(&e.opened_ms))
+        .count();
+    (period.to_string(), statement(terms, reported, count as u64))
+}
+
+/// The statements of several periods (`2026-10` or `2026-Q3`) for a partner, reading its
+/// escalations (once, over the span of all periods), fee reports and agreement once.
+pub async fn partner_statements(
+    store: &Store,
+    partner: &Org,
+    periods: &[&str],
+) -> ApiResult<Vec<(String, Statement)>> {
+    let windows = periods
+        .iter()
+        .map(|p| period_window(p))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let (Some(from), Some(to)) = (
+        windows.iter().map(|w| w.0).min(),
+        windows.iter().map(|w| w.1).max(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let escalations = store.escalations(partner.id, from, to).await?;
+    let fees = store.fee_reports(partner.id).await?;
     let terms = store.agreement(partner.id).await?.terms;
-    Ok((
-        period.trim().to_string(),
-        statement(&terms, reported, escalations.len() as u64),
-    ))
+    Ok(periods
+        .iter()
+        .zip(windows)
+        .map(|(period, window)| statement_from(&terms, &fees, &escalations, period, window))
+        .collect())
+}
+
+/// Everything the partner page shows about a partner.
+pub struct PartnerOverview {
+    /// Over the last 90 days (the alert window).
+    pub scorecard: Scorecard,
+    /// The relationship manager's alerts (the page shows them to staff only).
+    pub alerts: Vec<Alert>,
+    pub terms: Agreement,
+    /// The partner and the end customers it serves.
+    pub customers: Vec<Org>,
+    /// The partner's people.
+    pub people: Vec<User>,
+    /// Its people's certificates, newest first, expired ones too.
+    pub certificates: Vec<Certificate>,
+    pub manager: Option<backline_store::UserRef>,
+    /// Every fee report, newest first.
+    pub fees: Vec<FeeReport>,
+    /// This quarter's statement and the three before, newest first.
+    pub statements: Vec<(String, Statement)>,
+}
+
+/// The partner page's data, each kind read once, so the number of queries stays the same
+/// however many customers, escalations or reports the partner has: the escalations once over
+/// the widest window (the scorecard's 90 days and the four quarters), filtered in memory for
+/// each figure; the headcount from the customer and people lists the page shows anyway.
+pub async fn partner_overview(
+    store: &Store,
+    partner: &Org,
+    now: i64,
+) -> ApiResult<PartnerOverview> {
+    let periods = this_and_last_quarters(now, 4);
+    let windows = periods
+        .iter()
+        .map(|p| period_window(p))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let recent = (now - 90 * DAY_MS, now + 1);
+    let from = windows.iter().map(|w| w.0).fold(recent.0, i64::min);
+    let to = windows.iter().map(|w| w.1).fold(recent.1, i64::max);
+    let escalations = store.escalations(partner.id, from, to).await?;
+    let terms = store.agreement(partner.id).await?.terms;
+    let fees = store.fee_reports(partner.id).await?;
+    let certificates = store.certificates_of_org(partner.id).await?;
+    let customers = store.list_orgs(None, Some(partner.id), None).await?;
+    let people = store.list_users(Some(partner.id), false).await?;
+    let manager = store.relationship_manager(partner.id).await?;
+
+    let served = customers.iter().filter(|c| c.id != partner.id).count() as u64;
+    let technicians = people.iter().filter(|u| u.role == Role::Partner).count() as u32;
+    let last_90_days: Vec<EscalationFacts> = escalations
+        .iter()
+        .filter(|e| (recent.0..recent.1).contains(&e.opened_ms))
+        .cloned()
+        .collect();
+    let scorecard = scorecard_from(
+        &last_90_days,
+        served,
+        technicians,
+        &certificates,
+        &terms,
+        now,
+    );
+    let alerts = alerts_from(&scorecard, &certificates, now);
+    let statements = periods
+        .iter()
+        .zip(windows)
+        .map(|(period, window)| statement_from(&terms, &fees, &escalations, period, window))
+        .collect();
+    Ok(PartnerOverview {
+        scorecard,
+        alerts,
+        terms,
+        customers,
+        people,
+        certificates,
+        manager,
+        fees,
+        statements,
+    })
+}
+
+/// `n` quarters as `2026-Q3`, the one holding `now_ms` first.
+pub fn this_and_last_quarters(now_ms: i64, n: usize) -> Vec<String> {
+    let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let (mut year, mut q) = (now.year(), (u8::from(now.month()) - 1) / 3 + 1);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(format!("{year}-Q{q}"));
+        if q == 1 {
+            year -= 1;
+            q = 4;
+        } else {
+            q -= 1;
+        }
+    }
+    out
 }
 
 /// Tier after escalating once more (at most 3).
@@ -275,7 +425,8 @@ pub fn next_tier(tier: Tier) -> Option<Tier> {
     Tier::new(tier.level() + 1).ok()
 }
 
-/// Tiered support: moves the case up one tier with a reason, recorded as an `escalated` event.
+/// Tiered support: moves the case up one tier with a reason, and into the queue that serves
+/// that tier, recorded as an `escalated` event (with both queues) in the same transaction.
 pub async fn escalate(
     state: &AppState,
     caller: &User,
@@ -290,14 +441,18 @@ pub async fn escalate(
             "say why the case needs the next tier",
         ));
     }
-    if let Some(slug) = &case.queue {
-        let queue = state.store.queue_by_slug(slug).await?;
-        if queue.model == backline_domain::routing::SupportModel::Swarm {
-            return Err(ApiError::Conflict {
-                code: "swarm_queue",
-                message: format!("queue {slug} swarms rather than escalates: ask for help instead"),
-            });
-        }
+    let current = match &case.queue {
+        Some(slug) => Some(state.store.queue_by_slug(slug).await?),
+        None => None,
+    };
+    if let Some(queue) = current.as_ref().filter(|q| q.model == SupportModel::Swarm) {
+        return Err(ApiError::Conflict {
+            code: "swarm_queue",
+            message: format!(
+                "queue {} swarms rather than escalates: ask for help instead",
+                queue.slug
+            ),
+        });
     }
     let Some(next) = next_tier(case.tier) else {
         return Err(ApiError::Conflict {
@@ -305,24 +460,28 @@ pub async fn escalate(
             message: "the case is already at tier 3".into(),
         });
     };
+    let serving_next = state.store.queue_for_tier(next).await?;
+    let to = queue_after_escalation(
+        current.as_ref().map(|q| (q, q.tier)),
+        next,
+        serving_next.as_ref(),
+    );
+    let slug = |q: Option<&backline_store::Queue>| q.map(|q| q.slug.clone());
+    let event = serde_json::json!({
+        "from": case.tier, "to": next, "reason": reason.trim(),
+        "from_queue": slug(current.as_ref()), "to_queue": slug(to),
+    });
     let updated = state
         .store
         .update_case(
             case.id,
             &backline_store::CaseChanges {
                 tier: Some(next),
+                queue: Some(to.map(|q| q.id)),
+                event: Some(("escalated", event)),
                 ..Default::default()
             },
             caller.id,
-        )
-        .await?;
-    state
-        .store
-        .record_case_event(
-            case.id,
-            caller.id,
-            "escalated",
-            serde_json::json!({"from": case.tier, "to": next, "reason": reason.trim()}),
         )
         .await?;
     Ok(updated)
@@ -346,7 +505,7 @@ pub async fn swarm(
         });
     };
     let queue = state.store.queue_by_slug(slug).await?;
-    if queue.model != backline_domain::routing::SupportModel::Swarm {
+    if queue.model != SupportModel::Swarm {
         return Err(ApiError::Conflict {
             code: "tiered_queue",
             message: format!("queue {slug} is tiered: escalate instead"),
@@ -517,7 +676,20 @@ pub async fn create_queue(
     caller: &User,
     slug: &str,
     name: &str,
-    model: backline_domain::routing::SupportModel,
+    model: SupportModel,
+) -> ApiResult<backline_store::Queue> {
+    create_tiered_queue(state, caller, slug, name, model, None).await
+}
+
+/// Creates a queue; a tiered queue may serve a tier (one queue per tier), which escalations
+/// to that tier move cases into.
+pub async fn create_tiered_queue(
+    state: &AppState,
+    caller: &User,
+    slug: &str,
+    name: &str,
+    model: SupportModel,
+    tier: Option<Tier>,
 ) -> ApiResult<backline_store::Queue> {
     staff_only(caller)?;
     let mut errors = backline_domain::FieldErrors::new();
@@ -525,10 +697,13 @@ pub async fn create_queue(
     if name.trim().is_empty() {
         errors.add("name", "is required");
     }
+    if tier.is_some() && model == SupportModel::Swarm {
+        errors.add("tier", "swarm queues serve no tier: only tiered queues do");
+    }
     match slug {
         Some(slug) if errors.is_empty() => Ok(state
             .store
-            .create_queue(slug.as_str(), name.trim(), model)
+            .create_queue(slug.as_str(), name.trim(), model, tier)
             .await?),
         // A slug that did not parse recorded its error, so `errors` is never empty here.
         _ => Err(errors.into()),

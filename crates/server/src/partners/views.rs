@@ -393,6 +393,8 @@ pub struct QueueView {
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
+    /// The tier a tiered queue serves; none for swarms.
+    pub tier: Option<backline_domain::Tier>,
 }
 
 impl From<&Queue> for QueueView {
@@ -401,6 +403,7 @@ impl From<&Queue> for QueueView {
             slug: q.slug.clone(),
             name: q.name.clone(),
             model: q.model,
+            tier: q.tier,
         }
     }
 }
@@ -428,6 +431,8 @@ pub struct QueueWithMembers {
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
+    /// The tier a tiered queue serves; none for swarms.
+    pub tier: Option<backline_domain::Tier>,
     pub members: Vec<MemberView>,
 }
 
@@ -437,6 +442,7 @@ impl From<(&Queue, &[QueueMember])> for QueueWithMembers {
             slug: q.slug.clone(),
             name: q.name.clone(),
             model: q.model,
+            tier: q.tier,
             members: members.iter().map(MemberView::from).collect(),
         }
     }

@@ -12,8 +12,7 @@ use axum::http::StatusCode;
 use backline_domain::crisis::{check_template, RosterRole, ServiceKind, Template, TemplateKind};
 use backline_domain::{Email, FieldErrors, Slug};
 use backline_store::crisis::RosterEntry;
-use backline_store::StoreError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -83,30 +82,40 @@ pub struct CustomersBody {
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_customers(
     State(state): State<AppState>,
-    _staff: Staff,
+    Staff(staff): Staff,
     Path(slug): Path<String>,
     Json(body): Json<CustomersBody>,
 ) -> ApiResult<StatusCode> {
-    let service = state
-        .store
-        .service_by_slug(&slug)
-        .await
-        .map_err(|_| ApiError::NotFound("service"))?;
-    let mut errors = FieldErrors::new();
-    let mut orgs = Vec::new();
-    for org in &body.organizations {
-        match state.store.org_by_slug(org.trim()).await {
-            Ok(o) if o.kind == backline_domain::OrgKind::Customer => orgs.push(o.id),
-            Ok(_) => errors.add("organizations", format!("{org} is not a customer")),
-            Err(StoreError::NotFound) => {
-                errors.add("organizations", format!("no organisation {org:?}"))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    errors.into_result()?;
-    state.store.set_service_customers(service.id, &orgs).await?;
+    crisis::set_service_customers(&state, &staff, &slug, &body.organizations).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The customer organisations that use a service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceCustomers {
+    /// The service's slug.
+    pub service: String,
+    /// In slug order.
+    pub organizations: Vec<crate::views::OrgRefView>,
+}
+
+/// Staff only: who uses the service, and so hears about its incidents.
+#[utoipa::path(get, path = "/api/v1/services/{slug}/customers", tag = "crisis", params(("slug" = String, Path)),
+    responses((status = 200, body = ServiceCustomers), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn customers(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<ServiceCustomers>> {
+    let (service, customers) = crisis::service_customers(&state, &staff, &slug).await?;
+    Ok(axum::Json(ServiceCustomers {
+        service: service.slug,
+        organizations: customers
+            .iter()
+            .map(crate::views::OrgRefView::from)
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

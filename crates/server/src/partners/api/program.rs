@@ -336,16 +336,14 @@ pub async fn statements(
     Query(q): Query<StatementQuery>,
 ) -> ApiResult<Response> {
     let partner = readable_partner(&state, &caller, &slug).await?;
-    let mut rows = Vec::new();
-    for period in q
+    let periods: Vec<&str> = q
         .periods
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .take(40)
-    {
-        rows.push(partners::partner_statement(&state.store, &partner, period).await?);
-    }
+        .collect();
+    let rows = partners::partner_statements(&state.store, &partner, &periods).await?;
     match q.format.as_deref().unwrap_or("json") {
         "csv" => Ok((
             [

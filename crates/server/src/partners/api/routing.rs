@@ -145,6 +145,9 @@ pub struct QueueBody {
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
+    /// Tiered queues only: the tier the queue serves; escalating a case to it moves it here.
+    #[serde(default)]
+    pub tier: Option<backline_domain::Tier>,
 }
 
 /// Staff only: the queues with their members and how busy each is.
@@ -170,7 +173,10 @@ pub async fn create_queue(
     Staff(staff): Staff,
     Json(body): Json<QueueBody>,
 ) -> ApiResult<(StatusCode, axum::Json<QueueView>)> {
-    let queue = partners::create_queue(&state, &staff, &body.slug, &body.name, body.model).await?;
+    let queue = partners::create_tiered_queue(
+        &state, &staff, &body.slug, &body.name, body.model, body.tier,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(QueueView::from(&queue))))
 }
 

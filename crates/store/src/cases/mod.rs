@@ -1,17 +1,25 @@
 //! Cases, their comments and their audit trail. Every change to a case and its event are
 //! written in one transaction, so the trail can never disagree with the case.
 
+mod comments;
+mod events;
+mod indexing;
+
+pub use comments::NewComment;
+pub(crate) use events::record_event;
+
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
 use crate::models::{from_millis, stored};
+use crate::partners::take_turn;
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{
-    now_millis, Backend, CaseEvent, CaseRecord, Change, Comment, OrgRef, PartnerRef, Result, Store,
-    StoreError, UserRef,
+    now_millis, Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef,
 };
+use backline_domain::routing::Assignment;
 use backline_domain::{
-    CaseId, CaseScope, CaseStatus, Channel, Classification, CommentId, OrgId, PartnerKinds,
-    Priority, Role, TechnicalLevel, Tier, UserId,
+    CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority,
+    TechnicalLevel, Tier, UserId,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -31,7 +39,7 @@ pub struct NewCase {
     pub requester: UserId,
     /// When the case was opened, in Unix milliseconds; `None` for now. Importers set it.
     pub created_at: Option<i64>,
-    /// Set by routing: the queue, the rule that routed it, and a picked assignee.
+    /// Set by routing: the rule that routed it, the queue, and how to pick an assignee there.
     pub routing: Option<Routing>,
     /// A partner's escalation statement (checklist answers, vanilla reproduction).
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
@@ -43,7 +51,9 @@ pub struct Routing {
     pub rule_id: i64,
     pub rule_name: String,
     pub queue_id: Option<i64>,
-    pub assignee: Option<UserId>,
+    /// How to pick the assignee among the queue's members. The pick happens in the case's
+    /// transaction (see `take_turn`), not before it.
+    pub assign: Option<Assignment>,
 }
 
 /// Fields to change; `None` leaves a field as it is.
@@ -54,20 +64,12 @@ pub struct CaseChanges {
     pub tier: Option<Tier>,
     pub assignee: Option<Option<UserId>>,
     pub tags: Option<Vec<String>>,
+    /// The queue (by id); `Some(None)` takes the case out of every queue.
+    pub queue: Option<Option<i64>>,
+    /// An event that says why, written after the field events in the same transaction (an
+    /// escalation and its reason). It is only written when some field changes.
+    pub event: Option<(&'static str, serde_json::Value)>,
     /// When the change happened, in Unix milliseconds; `None` for now. Importers set it.
-    pub at: Option<i64>,
-}
-
-/// A reply or internal note to add.
-#[derive(Debug, Clone)]
-pub struct NewComment {
-    pub case: CaseId,
-    pub author: UserId,
-    pub body: String,
-    pub public: bool,
-    /// A status change the comment brings about (from, to), written in the same transaction.
-    pub status_after: Option<(CaseStatus, CaseStatus)>,
-    /// `None` for now; importers set it.
     pub at: Option<i64>,
 }
 
@@ -100,26 +102,6 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      LEFT JOIN users a ON a.id = c.assignee_id \
      LEFT JOIN organizations p ON p.id = c.partner_id \
      LEFT JOIN queues q ON q.id = c.queue_id";
-
-const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.created_at, \
-     u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
-     FROM comments m JOIN users u ON u.id = m.author_id";
-
-fn comment_from_row(row: &AnyRow) -> Result<Comment> {
-    Ok(Comment {
-        id: CommentId(row.try_get("id")?),
-        case_id: CaseId(row.try_get("case_id")?),
-        author: UserRef {
-            id: UserId(row.try_get("u_id")?),
-            name: row.try_get("u_name")?,
-            email: row.try_get("u_email")?,
-        },
-        author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
-        body: row.try_get("body")?,
-        public: row.try_get::<i64, _>("public")? != 0,
-        created_at: from_millis(row.try_get("created_at")?),
-    })
-}
 
 fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
     let assignee = match opt_i64(row, "a_id")? {
@@ -205,28 +187,22 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
     }
 }
 
-pub(crate) async fn record_event(
+/// Inserts a case and its `created` event inside the caller's transaction, with the assignee
+/// whose turn it is in the queue routing sent it to.
+pub(crate) async fn insert_case(
     tx: &mut Transaction<'_, Any>,
-    case: CaseId,
-    actor: Option<UserId>,
-    kind: &str,
-    data: serde_json::Value,
-    at: i64,
-) -> Result<()> {
-    sqlx::query("INSERT INTO case_events (case_id, actor_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(case.0)
-        .bind(actor.map(|a| a.0))
-        .bind(kind)
-        .bind(data.to_string())
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Inserts a case and its `created` event inside the caller's transaction.
-pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -> Result<CaseId> {
+    backend: Backend,
+    case: &NewCase,
+) -> Result<CaseId> {
     let now = case.created_at.unwrap_or_else(now_millis);
+    let assignee = match &case.routing {
+        Some(Routing {
+            queue_id: Some(queue),
+            assign: Some(how),
+            ..
+        }) => take_turn(tx, backend, *queue, *how, now).await?,
+        _ => None,
+    };
     let row: AnyRow = sqlx::query(
         "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
          organization_id, requester_id, partner_id, created_at, updated_at, queue_id, \
@@ -247,7 +223,7 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
     .bind(now)
     .bind(case.routing.as_ref().and_then(|r| r.queue_id))
     .bind(case.routing.as_ref().map(|r| r.rule_id))
-    .bind(case.routing.as_ref().and_then(|r| r.assignee).map(|a| a.0))
+    .bind(assignee.map(|a| a.0))
     .bind(case.escalation.as_ref().map(|e| json!(e).to_string()))
     .fetch_one(&mut **tx)
     .await?;
@@ -260,7 +236,7 @@ pub(crate) async fn insert_case(tx: &mut Transaction<'_, Any>, case: &NewCase) -
     record_event(tx, id, Some(case.requester), "created", data, now).await?;
     if let Some(r) = &case.routing {
         let data = json!({"rule_id": r.rule_id, "rule": r.rule_name, "queue_id": r.queue_id,
-                          "assignee_id": r.assignee});
+                          "assignee_id": assignee});
         record_event(tx, id, None, "routed", data, now).await?;
     }
     Ok(id)
@@ -272,7 +248,7 @@ impl Store {
             Some(batcher) => batcher.create(case.clone()).await?,
             None => {
                 let mut tx = self.write.begin().await?;
-                let id = insert_case(&mut tx, case).await?;
+                let id = insert_case(&mut tx, self.backend, case).await?;
                 announce_in(&mut tx, self.backend, Change::Case(id)).await?;
                 tx.commit().await?;
                 id
@@ -380,7 +356,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let row = sqlx::query(&format!(
-            "SELECT status, priority, tier, assignee_id, tags FROM cases WHERE id = $1{lock}"
+            "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
         ))
         .bind(id.0)
         .fetch_optional(&mut *tx)
@@ -390,6 +366,7 @@ impl Store {
         let priority = stored(Priority::parse, &row.try_get::<String, _>("priority")?)?;
         let tier: i64 = row.try_get("tier")?;
         let assignee = opt_i64(&row, "assignee_id")?.map(UserId);
+        let queue = opt_i64(&row, "queue_id")?;
         let tags: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("tags")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
@@ -409,6 +386,9 @@ impl Store {
         if let Some(to) = changes.tags.as_ref().filter(|t| **t != tags) {
             events.push(("tags_changed", json!({"from": tags, "to": to})));
         }
+        if let Some(to) = changes.queue.filter(|q| *q != queue) {
+            events.push(("queue_changed", json!({"from": queue, "to": to})));
+        }
         if events.is_empty() {
             tx.rollback().await?;
             return self.case(id).await;
@@ -418,7 +398,7 @@ impl Store {
         let solved_at_sql = solved_at_assignment(status, new_status, "$7");
         sqlx::query(&format!(
             "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
-             updated_at = $7, {solved_at_sql} WHERE id = $6"
+             updated_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
         ))
         .bind(new_status.as_str())
         .bind(changes.priority.unwrap_or(priority).as_str())
@@ -427,8 +407,12 @@ impl Store {
         .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
         .bind(id.0)
         .bind(now)
+        .bind(changes.queue.unwrap_or(queue))
         .execute(&mut *tx)
         .await?;
+        if let Some((kind, data)) = &changes.event {
+            events.push((kind, data.clone()));
+        }
         for (kind, data) in events {
             record_event(&mut tx, id, Some(actor), kind, data, now).await?;
         }
@@ -439,193 +423,6 @@ impl Store {
         tx.commit().await?;
         self.announce(&[Change::Case(id)]);
         self.case(id).await
-    }
-
-    /// Adds a reply or internal note, and the status change it brings, in one transaction.
-    pub async fn add_comment(&self, comment: &NewComment) -> Result<Comment> {
-        let now = comment.at.unwrap_or_else(now_millis);
-        let case = comment.case;
-        let author = comment.author;
-        let mut tx = self.write.begin().await?;
-        let row: AnyRow = sqlx::query(
-            "INSERT INTO comments (case_id, author_id, body, public, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(case.0)
-        .bind(author.0)
-        .bind(&comment.body)
-        .bind(i64::from(comment.public))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let comment_id: i64 = row.try_get("id")?;
-        record_event(
-            &mut tx,
-            case,
-            Some(author),
-            "comment_added",
-            json!({"comment_id": comment_id, "public": comment.public}),
-            now,
-        )
-        .await?;
-        match comment.status_after {
-            Some((from, to)) if from != to => {
-                let solved_at_sql = solved_at_assignment(from, to, "$2");
-                sqlx::query(&format!(
-                    "UPDATE cases SET status = $1, updated_at = $2, {solved_at_sql} WHERE id = $3"
-                ))
-                .bind(to.as_str())
-                .bind(now)
-                .bind(case.0)
-                .execute(&mut *tx)
-                .await?;
-                record_event(
-                    &mut tx,
-                    case,
-                    Some(author),
-                    "status_changed",
-                    json!({"from": from, "to": to}),
-                    now,
-                )
-                .await?;
-                if from.is_active() && !to.is_active() {
-                    classify_in(&mut tx, case, Some(author), now).await?;
-                }
-            }
-            _ => {
-                sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(case.0)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        announce_in(&mut tx, self.backend, Change::Case(case)).await?;
-        tx.commit().await?;
-        self.announce(&[Change::Case(case)]);
-        self.comment(CommentId(comment_id)).await
-    }
-
-    /// Records an event on a case that changes none of its fields (a swarm request, say).
-    pub async fn record_case_event(
-        &self,
-        case: CaseId,
-        actor: UserId,
-        kind: &str,
-        data: serde_json::Value,
-    ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        record_event(&mut tx, case, Some(actor), kind, data, now_millis()).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Cases by id with all their comments (internal notes included), in no particular order;
-    /// missing ids are skipped. For the search indexer, which reads in batches.
-    pub async fn cases_with_comments(
-        &self,
-        ids: &[CaseId],
-    ) -> Result<Vec<(CaseRecord, Vec<Comment>)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let in_list = |sql: &mut Sql| {
-                for (i, id) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.bind(Arg::Int(id.0));
-                }
-                sql.push(")");
-            };
-            let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} WHERE c.id IN ("));
-            in_list(&mut sql);
-            let cases = sql.query().fetch_all(&self.read).await?;
-            let mut sql = Sql::new(&format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id IN ("));
-            in_list(&mut sql);
-            sql.push(" ORDER BY m.id");
-            let mut comments: std::collections::HashMap<CaseId, Vec<Comment>> =
-                std::collections::HashMap::new();
-            for row in sql.query().fetch_all(&self.read).await? {
-                let comment = comment_from_row(&row)?;
-                comments.entry(comment.case_id).or_default().push(comment);
-            }
-            for row in &cases {
-                let case = case_from_row(row)?;
-                let case_comments = comments.remove(&case.id).unwrap_or_default();
-                out.push((case, case_comments));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Case ids after `after`, in id order, at most `limit` (for a full reindex).
-    pub async fn case_ids_after(&self, after: CaseId, limit: i64) -> Result<Vec<CaseId>> {
-        let rows = sqlx::query("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after.0)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(|r| Ok(CaseId(r.try_get("id")?))).collect()
-    }
-
-    /// The case's comments, oldest first; internal notes only when asked for.
-    pub async fn comments(&self, case: CaseId, include_internal: bool) -> Result<Vec<Comment>> {
-        let filter = if include_internal {
-            ""
-        } else {
-            " AND m.public = $2"
-        };
-        let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
-        let mut query = sqlx::query(&text).bind(case.0);
-        if !include_internal {
-            query = query.bind(1_i64);
-        }
-        let rows = query.fetch_all(&self.read).await?;
-        rows.iter().map(comment_from_row).collect()
-    }
-
-    /// One comment by id.
-    pub async fn comment(&self, id: CommentId) -> Result<Comment> {
-        let row = sqlx::query(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        comment_from_row(&row)
-    }
-
-    /// The case's audit trail, oldest first.
-    pub async fn case_events(&self, case: CaseId) -> Result<Vec<CaseEvent>> {
-        let rows = sqlx::query(
-            "SELECT e.id, e.case_id, e.kind, e.data, e.created_at, \
-             u.id AS u_id, u.name AS u_name, u.email AS u_email \
-             FROM case_events e LEFT JOIN users u ON u.id = e.actor_id \
-             WHERE e.case_id = $1 ORDER BY e.id",
-        )
-        .bind(case.0)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let actor = match opt_i64(row, "u_id")? {
-                    Some(id) => Some(UserRef {
-                        id: UserId(id),
-                        name: row.try_get("u_name")?,
-                        email: row.try_get("u_email")?,
-                    }),
-                    None => None,
-                };
-                Ok(CaseEvent {
-                    id: row.try_get("id")?,
-                    case_id: CaseId(row.try_get("case_id")?),
-                    actor,
-                    kind: row.try_get("kind")?,
-                    data: serde_json::from_str(&row.try_get::<String, _>("data")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    created_at: from_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
     }
 }
 

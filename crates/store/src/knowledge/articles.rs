@@ -1,17 +1,18 @@
-//! Knowledge articles with their full revision history, links from cases to what answered
-//! them, the classification of solved cases, self-service deflection, and stored settings.
+//! KCS articles and their full revision history: every edit is a revision row naming the
+//! fields it changed, written in the edit's transaction.
 
+use super::classification::classify_in;
+use super::links::insert_link;
 use crate::cases::record_event;
 use crate::changes::announce_in;
 use crate::models::{from_millis, stored};
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{
-    now_millis, Article, ArticleRevision, Backend, CaseLink, Change, DeflectionCounts, LinkTarget,
-    Result, Store, StoreError, UserRef,
+    now_millis, Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError,
+    UserRef,
 };
-use backline_domain::knowledge::{classify, LinkedArticle, LinkedCase};
 use backline_domain::{
-    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, Role, UserId,
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, UserId,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -70,7 +71,7 @@ fn content_from_row(row: &AnyRow) -> Result<ArticleContent> {
     })
 }
 
-fn user_ref(row: &AnyRow) -> Result<UserRef> {
+pub(super) fn user_ref(row: &AnyRow) -> Result<UserRef> {
     Ok(UserRef {
         id: UserId(row.try_get("u_id")?),
         name: row.try_get("u_name")?,
@@ -125,83 +126,6 @@ async fn insert_revision(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Works out and stores the classification of a case that is being solved, inside the
-/// transaction that solves it, and records it as an event.
-pub(crate) async fn classify_in(
-    tx: &mut Transaction<'_, Any>,
-    case: CaseId,
-    actor: Option<UserId>,
-    at: i64,
-) -> Result<()> {
-    let row = sqlx::query(
-        "SELECT c.created_at, u.role FROM cases c JOIN users u ON u.id = c.requester_id \
-         WHERE c.id = $1",
-    )
-    .bind(case.0)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(StoreError::NotFound)?;
-    let opened: i64 = row.try_get("created_at")?;
-    let filed_by_partner =
-        stored(Role::parse, &row.try_get::<String, _>("role")?)? == Role::Partner;
-    let links = sqlx::query(
-        "SELECT l.article_id, l.linked_case_id, a.source_case_id, lc.solved_at \
-         FROM case_links l LEFT JOIN articles a ON a.id = l.article_id \
-         LEFT JOIN cases lc ON lc.id = l.linked_case_id WHERE l.case_id = $1",
-    )
-    .bind(case.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut articles = Vec::new();
-    let mut cases = Vec::new();
-    for link in &links {
-        if let Some(article) = opt_i64(link, "article_id")? {
-            // The article as it stood when the case was opened: its last revision by then.
-            let then = sqlx::query(
-                "SELECT state, audience FROM article_revisions \
-                 WHERE article_id = $1 AND created_at <= $2 ORDER BY revision DESC LIMIT 1",
-            )
-            .bind(article)
-            .bind(opened)
-            .fetch_optional(&mut **tx)
-            .await?;
-            let at_case_open = match then {
-                Some(r) => Some((
-                    stored(ArticleState::parse, &r.try_get::<String, _>("state")?)?,
-                    stored(Audience::parse, &r.try_get::<String, _>("audience")?)?,
-                )),
-                None => None,
-            };
-            articles.push(LinkedArticle {
-                id: ArticleId(article),
-                at_case_open,
-                created_from_this_case: opt_i64(link, "source_case_id")? == Some(case.0),
-            });
-        } else if let Some(linked) = opt_i64(link, "linked_case_id")? {
-            let solved_at = opt_i64(link, "solved_at")?;
-            cases.push(LinkedCase {
-                id: CaseId(linked),
-                solved_before_open: solved_at.is_some_and(|s| s <= opened),
-            });
-        }
-    }
-    let classification = classify(filed_by_partner, &articles, &cases);
-    sqlx::query("UPDATE cases SET classification = $1 WHERE id = $2")
-        .bind(classification.as_str())
-        .bind(case.0)
-        .execute(&mut **tx)
-        .await?;
-    record_event(
-        tx,
-        case,
-        actor,
-        "classified",
-        json!({"classification": classification}),
-        at,
-    )
-    .await
 }
 
 impl Store {
@@ -451,243 +375,4 @@ impl Store {
             })
             .collect()
     }
-
-    /// Links a case to an article or an earlier case that answers it. Linking an article
-    /// counts as a reuse; a case already solved is classified again.
-    pub async fn link_case(
-        &self,
-        case: CaseId,
-        target: LinkTarget,
-        by: UserId,
-        at: Option<i64>,
-    ) -> Result<CaseLink> {
-        let now = at.unwrap_or_else(now_millis);
-        let mut tx = self.write.begin().await?;
-        let status = sqlx::query("SELECT status FROM cases WHERE id = $1")
-            .bind(case.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let status = stored(CaseStatus::parse, &status.try_get::<String, _>("status")?)?;
-        let id = insert_link(&mut tx, case, target, by, now).await?;
-        let mut changes = vec![Change::Case(case)];
-        let data = match target {
-            LinkTarget::Article(article) => {
-                sqlx::query("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = $1")
-                    .bind(article.0)
-                    .execute(&mut *tx)
-                    .await?;
-                changes.push(Change::Article(article));
-                json!({"article_id": article})
-            }
-            LinkTarget::Case(other) => json!({"case_id": other}),
-        };
-        record_event(&mut tx, case, Some(by), "linked", data, now).await?;
-        if !status.is_active() {
-            classify_in(&mut tx, case, Some(by), now).await?;
-        }
-        for change in &changes {
-            announce_in(&mut tx, self.backend, *change).await?;
-        }
-        tx.commit().await?;
-        self.announce(&changes);
-        self.case_links(case)
-            .await?
-            .into_iter()
-            .find(|l| l.id == id)
-            .ok_or(StoreError::NotFound)
-    }
-
-    /// What a case is linked to, oldest link first.
-    pub async fn case_links(&self, case: CaseId) -> Result<Vec<CaseLink>> {
-        let rows = sqlx::query(
-            "SELECT l.id, l.case_id, l.article_id, l.linked_case_id, l.created_at, \
-             a.title AS a_title, lc.subject AS c_title, \
-             u.id AS u_id, u.name AS u_name, u.email AS u_email \
-             FROM case_links l JOIN users u ON u.id = l.linked_by \
-             LEFT JOIN articles a ON a.id = l.article_id \
-             LEFT JOIN cases lc ON lc.id = l.linked_case_id \
-             WHERE l.case_id = $1 ORDER BY l.id",
-        )
-        .bind(case.0)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let (target, title) = match opt_i64(row, "article_id")? {
-                    Some(a) => (LinkTarget::Article(ArticleId(a)), row.try_get("a_title")?),
-                    None => (
-                        LinkTarget::Case(CaseId(row.try_get("linked_case_id")?)),
-                        row.try_get("c_title")?,
-                    ),
-                };
-                Ok(CaseLink {
-                    id: row.try_get("id")?,
-                    case_id: CaseId(row.try_get("case_id")?),
-                    target,
-                    title,
-                    linked_by: user_ref(row)?,
-                    created_at: from_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
-    }
-
-    /// Every link between two cases or a case and an article: the organisation's own answers,
-    /// from which the matcher learns.
-    pub async fn all_links(&self) -> Result<Vec<(CaseId, LinkTarget)>> {
-        let rows = sqlx::query("SELECT case_id, article_id, linked_case_id FROM case_links")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let case = CaseId(row.try_get("case_id")?);
-                Ok(match opt_i64(row, "article_id")? {
-                    Some(a) => (case, LinkTarget::Article(ArticleId(a))),
-                    None => (
-                        case,
-                        LinkTarget::Case(CaseId(row.try_get("linked_case_id")?)),
-                    ),
-                })
-            })
-            .collect()
-    }
-
-    /// Records that a new-case form showed `shown` suggestions (creating the draft on first
-    /// sight). Drafts belong to one user; another user's token is ignored.
-    pub async fn draft_shown(&self, token: &str, user: UserId, shown: i64) -> Result<()> {
-        let now = now_millis();
-        sqlx::query(
-            "INSERT INTO deflection_drafts (token, user_id, started_at, suggestions_shown, \
-             updated_at) VALUES ($1, $2, $3, 0, $3) ON CONFLICT (token) DO NOTHING",
-        )
-        .bind(token)
-        .bind(user.0)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        sqlx::query(
-            "UPDATE deflection_drafts SET suggestions_shown = suggestions_shown + $1, \
-             updated_at = $2 WHERE token = $3 AND user_id = $4",
-        )
-        .bind(shown)
-        .bind(now)
-        .bind(token)
-        .bind(user.0)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// Records that the form's user opened a suggested article (the first one counts).
-    pub async fn draft_opened(&self, token: &str, user: UserId, article: ArticleId) -> Result<()> {
-        let now = now_millis();
-        sqlx::query(
-            "UPDATE deflection_drafts SET opened_article_id = COALESCE(opened_article_id, $1), \
-             opened_at = COALESCE(opened_at, $2), updated_at = $2 \
-             WHERE token = $3 AND user_id = $4",
-        )
-        .bind(article.0)
-        .bind(now)
-        .bind(token)
-        .bind(user.0)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// Records that the form was submitted as `case`.
-    pub async fn draft_filed(&self, token: &str, user: UserId, case: CaseId) -> Result<()> {
-        sqlx::query(
-            "UPDATE deflection_drafts SET case_id = $1, updated_at = $2 \
-             WHERE token = $3 AND user_id = $4",
-        )
-        .bind(case.0)
-        .bind(now_millis())
-        .bind(token)
-        .bind(user.0)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// Self-service figures for forms started in [from, to). A form counts as deflected once
-    /// it opened a suggestion, filed nothing, and has been left alone since `abandoned_before`.
-    pub async fn deflection_counts(
-        &self,
-        from_ms: i64,
-        to_ms: i64,
-        abandoned_before_ms: i64,
-    ) -> Result<DeflectionCounts> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS forms, \
-             COALESCE(SUM(CASE WHEN suggestions_shown > 0 THEN 1 ELSE 0 END), 0) AS shown, \
-             COALESCE(SUM(CASE WHEN opened_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS opened, \
-             COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND case_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS filed, \
-             COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND case_id IS NULL AND updated_at < $3 THEN 1 ELSE 0 END), 0) AS deflected \
-             FROM deflection_drafts WHERE started_at >= $1 AND started_at < $2",
-        )
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(abandoned_before_ms)
-        .fetch_one(&self.read)
-        .await?;
-        Ok(DeflectionCounts {
-            forms: row.try_get("forms")?,
-            shown_suggestions: row.try_get("shown")?,
-            opened: row.try_get("opened")?,
-            filed_after_opening: row.try_get("filed")?,
-            deflected: row.try_get("deflected")?,
-        })
-    }
-
-    pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get("value")?),
-            None => None,
-        })
-    }
-
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(now_millis())
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-}
-
-async fn insert_link(
-    tx: &mut Transaction<'_, Any>,
-    case: CaseId,
-    target: LinkTarget,
-    by: UserId,
-    at: i64,
-) -> Result<i64> {
-    let (article, linked_case) = match target {
-        LinkTarget::Article(a) => (Some(a.0), None),
-        LinkTarget::Case(c) => (None, Some(c.0)),
-    };
-    let row = sqlx::query(
-        "INSERT INTO case_links (case_id, article_id, linked_case_id, linked_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(case.0)
-    .bind(article)
-    .bind(linked_case)
-    .bind(by.0)
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(StoreError::unique("the case is already linked to it"))?;
-    Ok(row.try_get("id")?)
 }

@@ -1,0 +1,137 @@
+//! Replies and internal notes, and the status change a comment brings about.
+
+use super::{record_event, solved_at_assignment};
+use crate::changes::announce_in;
+use crate::knowledge::classify_in;
+use crate::models::{from_millis, stored};
+use crate::{now_millis, Change, Comment, Result, Store, StoreError, UserRef};
+use backline_domain::{CaseId, CaseStatus, CommentId, Role, UserId};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A reply or internal note to add.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub case: CaseId,
+    pub author: UserId,
+    pub body: String,
+    pub public: bool,
+    /// A status change the comment brings about (from, to), written in the same transaction.
+    pub status_after: Option<(CaseStatus, CaseStatus)>,
+    /// `None` for now; importers set it.
+    pub at: Option<i64>,
+}
+
+pub(super) const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.created_at, \
+     u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
+     FROM comments m JOIN users u ON u.id = m.author_id";
+
+pub(super) fn comment_from_row(row: &AnyRow) -> Result<Comment> {
+    Ok(Comment {
+        id: CommentId(row.try_get("id")?),
+        case_id: CaseId(row.try_get("case_id")?),
+        author: UserRef {
+            id: UserId(row.try_get("u_id")?),
+            name: row.try_get("u_name")?,
+            email: row.try_get("u_email")?,
+        },
+        author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
+        body: row.try_get("body")?,
+        public: row.try_get::<i64, _>("public")? != 0,
+        created_at: from_millis(row.try_get("created_at")?),
+    })
+}
+
+impl Store {
+    /// Adds a reply or internal note, and the status change it brings, in one transaction.
+    pub async fn add_comment(&self, comment: &NewComment) -> Result<Comment> {
+        let now = comment.at.unwrap_or_else(now_millis);
+        let case = comment.case;
+        let author = comment.author;
+        let mut tx = self.write.begin().await?;
+        let row: AnyRow = sqlx::query(
+            "INSERT INTO comments (case_id, author_id, body, public, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(case.0)
+        .bind(author.0)
+        .bind(&comment.body)
+        .bind(i64::from(comment.public))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let comment_id: i64 = row.try_get("id")?;
+        record_event(
+            &mut tx,
+            case,
+            Some(author),
+            "comment_added",
+            json!({"comment_id": comment_id, "public": comment.public}),
+            now,
+        )
+        .await?;
+        match comment.status_after {
+            Some((from, to)) if from != to => {
+                let solved_at_sql = solved_at_assignment(from, to, "$2");
+                sqlx::query(&format!(
+                    "UPDATE cases SET status = $1, updated_at = $2, {solved_at_sql} WHERE id = $3"
+                ))
+                .bind(to.as_str())
+                .bind(now)
+                .bind(case.0)
+                .execute(&mut *tx)
+                .await?;
+                record_event(
+                    &mut tx,
+                    case,
+                    Some(author),
+                    "status_changed",
+                    json!({"from": from, "to": to}),
+                    now,
+                )
+                .await?;
+                if from.is_active() && !to.is_active() {
+                    classify_in(&mut tx, case, Some(author), now).await?;
+                }
+            }
+            _ => {
+                sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(case.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        announce_in(&mut tx, self.backend, Change::Case(case)).await?;
+        tx.commit().await?;
+        self.announce(&[Change::Case(case)]);
+        self.comment(CommentId(comment_id)).await
+    }
+
+    /// The case's comments, oldest first; internal notes only when asked for.
+    pub async fn comments(&self, case: CaseId, include_internal: bool) -> Result<Vec<Comment>> {
+        let filter = if include_internal {
+            ""
+        } else {
+            " AND m.public = $2"
+        };
+        let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
+        let mut query = sqlx::query(&text).bind(case.0);
+        if !include_internal {
+            query = query.bind(1_i64);
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        rows.iter().map(comment_from_row).collect()
+    }
+
+    /// One comment by id.
+    pub async fn comment(&self, id: CommentId) -> Result<Comment> {
+        let row = sqlx::query(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        comment_from_row(&row)
+    }
+}

@@ -1,0 +1,367 @@
+//! Incidents, the services they affect, and their timeline of updates and cadence findings.
+
+use super::outbox::{insert_mails, Mail};
+use super::postmortems::ensure_postmortem;
+use super::services::{service_from, Service};
+use crate::models::stored;
+use crate::sql::opt_i64;
+use crate::{now_millis, Result, Store, StoreError};
+use backline_domain::crisis::{Impact, IncidentState};
+use backline_domain::UserId;
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentEvent {
+    pub kind: String,
+    pub state: Option<IncidentState>,
+    pub message: String,
+    pub data: serde_json::Value,
+    pub actor: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: i64,
+    pub title: String,
+    pub impact: Impact,
+    pub nature: String,
+    pub state: IncidentState,
+    pub eta: String,
+    pub next_update_at: Option<i64>,
+    pub last_update_at: i64,
+    pub long_resolution: bool,
+    pub overdue: bool,
+    pub hourly_breach: bool,
+    pub reminded_for: Option<i64>,
+    pub dry_run: bool,
+    /// Dismissed signals become internal incidents: never on the status page or in mail.
+    pub public: bool,
+    pub declared_at: i64,
+    pub resolved_at: Option<i64>,
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub title: String,
+    pub impact: Impact,
+    pub nature: String,
+    pub eta: String,
+    pub next_update_at: Option<i64>,
+    pub message: String,
+    pub services: Vec<i64>,
+    pub declared_by: UserId,
+    pub dry_run: bool,
+    pub public: bool,
+    pub state: IncidentState,
+    /// The signal group this qualifies, if any.
+    pub signal_group: Option<i64>,
+    /// For incidents created resolved (dismissed signals): when the post-mortem is due.
+    pub postmortem_due: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentUpdate {
+    pub state: IncidentState,
+    pub message: String,
+    pub next_update_at: Option<i64>,
+    pub eta: Option<String>,
+    pub by: UserId,
+    /// When resolving: the post-mortem's due time.
+    pub postmortem_due: Option<i64>,
+}
+
+/// One entry of an incident's timeline.
+pub(super) struct Entry<'a> {
+    pub kind: &'a str,
+    pub state: Option<IncidentState>,
+    pub message: &'a str,
+    pub data: serde_json::Value,
+    pub actor: Option<UserId>,
+}
+
+pub(super) async fn incident_event(
+    tx: &mut Transaction<'_, Any>,
+    incident: i64,
+    e: Entry<'_>,
+    at: i64,
+) -> Result<()> {
+    let Entry {
+        kind,
+        state,
+        message,
+        data,
+        actor,
+    } = e;
+    sqlx::query(
+        "INSERT INTO incident_events (incident_id, kind, state, message, data, actor_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(incident)
+    .bind(kind)
+    .bind(state.map(|s| s.as_str()))
+    .bind(message)
+    .bind(data.to_string())
+    .bind(actor.map(|a| a.0))
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates an incident with its first message (and the mails it sends), in one transaction.
+    pub async fn declare_incident(&self, new: &NewIncident, mails: &[Mail]) -> Result<i64> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let resolved_at = (new.state == IncidentState::Resolved).then_some(now);
+        let row = sqlx::query(
+            "INSERT INTO incidents (title, impact, nature, state, eta, next_update_at, last_update_at, \
+             dry_run, public, declared_by, declared_at, resolved_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $11) RETURNING id",
+        )
+        .bind(&new.title)
+        .bind(new.impact.as_str())
+        .bind(&new.nature)
+        .bind(new.state.as_str())
+        .bind(&new.eta)
+        .bind(new.next_update_at)
+        .bind(now)
+        .bind(i64::from(new.dry_run))
+        .bind(i64::from(new.public))
+        .bind(new.declared_by.0)
+        .bind(resolved_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        for service in &new.services {
+            sqlx::query("INSERT INTO incident_services (incident_id, service_id) VALUES ($1, $2)")
+                .bind(id)
+                .bind(service)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let kind = if new.public { "declared" } else { "dismissed" };
+        incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at,
+                   "dry_run": new.dry_run, "recipients": mails.len()}), actor: Some(new.declared_by) }, now)
+        .await?;
+        if let Some(group) = new.signal_group {
+            let state = if new.public { "declared" } else { "dismissed" };
+            sqlx::query("UPDATE signal_groups SET state = $1, incident_id = $2 WHERE id = $3")
+                .bind(state)
+                .bind(id)
+                .bind(group)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(due) = new.postmortem_due {
+            ensure_postmortem(&mut tx, id, due, now).await?;
+        }
+        insert_mails(&mut tx, mails, Some(id), now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    fn incident_from(row: &AnyRow) -> Result<Incident> {
+        Ok(Incident {
+            id: row.try_get("id")?,
+            title: row.try_get("title")?,
+            impact: stored(Impact::parse, &row.try_get::<String, _>("impact")?)?,
+            nature: row.try_get("nature")?,
+            state: stored(IncidentState::parse, &row.try_get::<String, _>("state")?)?,
+            eta: row.try_get("eta")?,
+            next_update_at: opt_i64(row, "next_update_at")?,
+            last_update_at: row.try_get("last_update_at")?,
+            long_resolution: row.try_get::<i64, _>("long_resolution")? != 0,
+            overdue: row.try_get::<i64, _>("overdue")? != 0,
+            hourly_breach: row.try_get::<i64, _>("hourly_breach")? != 0,
+            reminded_for: opt_i64(row, "reminded_for")?,
+            dry_run: row.try_get::<i64, _>("dry_run")? != 0,
+            public: row.try_get::<i64, _>("public")? != 0,
+            declared_at: row.try_get("declared_at")?,
+            resolved_at: opt_i64(row, "resolved_at")?,
+            services: Vec::new(),
+        })
+    }
+
+    async fn with_services(&self, mut incidents: Vec<Incident>) -> Result<Vec<Incident>> {
+        for incident in &mut incidents {
+            let rows = sqlx::query(
+                "SELECT s.id, s.slug, s.name, s.kind, s.group_name FROM incident_services i \
+                 JOIN services s ON s.id = i.service_id WHERE i.incident_id = $1 ORDER BY s.name",
+            )
+            .bind(incident.id)
+            .fetch_all(&self.read)
+            .await?;
+            incident.services = rows
+                .iter()
+                .map(|r| service_from(r, ""))
+                .collect::<Result<_>>()?;
+        }
+        Ok(incidents)
+    }
+
+    pub async fn incident(&self, id: i64) -> Result<Incident> {
+        let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let incident = Self::incident_from(&row)?;
+        Ok(self.with_services(vec![incident]).await?.remove(0))
+    }
+
+    /// Incidents declared since `since_ms`, newest first; `open_only` keeps unresolved ones.
+    pub async fn incidents(&self, since_ms: i64, open_only: bool) -> Result<Vec<Incident>> {
+        let filter = if open_only {
+            " AND state <> 'resolved'"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM incidents WHERE declared_at >= $1{filter} ORDER BY declared_at DESC, id DESC"
+        ))
+        .bind(since_ms)
+        .fetch_all(&self.read)
+        .await?;
+        let list = rows
+            .iter()
+            .map(Self::incident_from)
+            .collect::<Result<Vec<_>>>()?;
+        self.with_services(list).await
+    }
+
+    pub async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.kind, e.state, e.message, e.data, e.created_at, u.name AS u_name \
+             FROM incident_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.incident_id = $1 ORDER BY e.id",
+        )
+        .bind(id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IncidentEvent {
+                    kind: r.try_get("kind")?,
+                    state: r
+                        .try_get::<Option<String>, _>("state")?
+                        .map(|s| stored(IncidentState::parse, &s))
+                        .transpose()?,
+                    message: r.try_get("message")?,
+                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)
+                        .unwrap_or_default(),
+                    actor: r.try_get("u_name")?,
+                    at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Posts an update (and its mails) in one transaction; resolving closes the incident and
+    /// opens its post-mortem.
+    pub async fn add_incident_update(
+        &self,
+        id: i64,
+        update: &IncidentUpdate,
+        mails: &[Mail],
+    ) -> Result<()> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let resolved = update.state == IncidentState::Resolved;
+        let done = sqlx::query(
+            "UPDATE incidents SET state = $1, next_update_at = $2, last_update_at = $3, overdue = 0, \
+             hourly_breach = 0, eta = COALESCE($4, eta), resolved_at = $5 WHERE id = $6 AND state <> 'resolved'",
+        )
+        .bind(update.state.as_str())
+        .bind(update.next_update_at)
+        .bind(now)
+        .bind(update.eta.as_deref())
+        .bind(resolved.then_some(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "the incident is already resolved".into(),
+            ));
+        }
+        incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at, "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
+        .await?;
+        if let (true, Some(due)) = (resolved, update.postmortem_due) {
+            ensure_postmortem(&mut tx, id, due, now).await?;
+        }
+        insert_mails(&mut tx, mails, Some(id), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_long_resolution(&self, id: i64, long: bool, by: UserId) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE incidents SET long_resolution = $1 WHERE id = $2")
+            .bind(i64::from(long))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        incident_event(
+            &mut tx,
+            id,
+            Entry {
+                kind: "long_resolution",
+                state: None,
+                message: "",
+                data: json!({"long_resolution": long}),
+                actor: Some(by),
+            },
+            now_millis(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a cadence finding once: `reminded` (with its mails) for a committed time,
+    /// `overdue` or `hourly` when first noticed.
+    pub async fn mark_cadence(
+        &self,
+        id: i64,
+        what: &str,
+        next_update_at: Option<i64>,
+        mails: &[Mail],
+    ) -> Result<bool> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let sql = match what {
+            "reminded" => "UPDATE incidents SET reminded_for = $2 WHERE id = $1 AND (reminded_for IS NULL OR reminded_for <> $2)",
+            "overdue" => "UPDATE incidents SET overdue = 1 WHERE id = $1 AND overdue = 0 AND $2 = $2",
+            _ => "UPDATE incidents SET hourly_breach = 1 WHERE id = $1 AND hourly_breach = 0 AND $2 = $2",
+        };
+        let done = sqlx::query(sql)
+            .bind(id)
+            .bind(next_update_at.unwrap_or(0))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        incident_event(
+            &mut tx,
+            id,
+            Entry {
+                kind: what,
+                state: None,
+                message: "",
+                data: json!({"next_update_at": next_update_at}),
+                actor: None,
+            },
+            now,
+        )
+        .await?;
+        insert_mails(&mut tx, mails, Some(id), now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,36 @@
+//! Crisis management storage: services and who uses them, the roster, signals, incidents and
+//! their timeline, post-mortems, templates, status subscriptions, and the mail outbox.
+//!
+//! Every email is an `outbox` row written in the transaction of the change that causes it;
+//! the mail worker claims due rows for a while (so one node sends each), and marks them sent.
+
+mod incidents;
+mod outbox;
+mod postmortems;
+mod roster;
+mod services;
+mod signals;
+mod subscriptions;
+mod templates;
+
+pub use incidents::{Incident, IncidentEvent, IncidentUpdate, NewIncident};
+pub use outbox::{Mail, Notification, OutboxMail};
+pub use postmortems::Postmortem;
+pub use roster::RosterEntry;
+pub use services::Service;
+pub use signals::{NewSignal, SignalGroup};
+
+use crate::models::from_millis;
+
+/// When a time is shown in messages: `2026-11-23 15:30 UTC`.
+pub fn format_time(ms: i64) -> String {
+    let at = from_millis(ms);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}

@@ -1,0 +1,166 @@
+//! The mail outbox: every email is a row written in the transaction of the change that causes
+//! it; the mail worker claims due rows for a while (so one node sends each), and marks them
+//! sent or failed.
+
+use crate::sql::opt_i64;
+use crate::{now_millis, Backend, Result, Store};
+use sqlx::{Any, Row, Transaction};
+
+/// An email to write to the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// What it is: `alert`, `update`, `resolved`, `postmortem`, `signal`, `reminder`, `confirm`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub kind: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+pub(super) async fn insert_mails(
+    tx: &mut Transaction<'_, Any>,
+    mails: &[Mail],
+    incident: Option<i64>,
+    at: i64,
+) -> Result<()> {
+    for mail in mails {
+        sqlx::query(
+            "INSERT INTO outbox (recipient, subject, body, kind, incident_id, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&mail.recipient)
+        .bind(&mail.subject)
+        .bind(&mail.body)
+        .bind(&mail.kind)
+        .bind(incident)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Writes mails that belong to no other change (tests, drills' roster notes).
+    pub async fn enqueue_mails(&self, mails: &[Mail], incident: Option<i64>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        insert_mails(&mut tx, mails, incident, now_millis()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` due mails for `lease_ms`: no other node takes them meanwhile.
+    pub async fn claim_mails(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxMail>> {
+        let now = now_millis();
+        let pick = "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+                    AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3";
+        let skip = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
+             RETURNING id, recipient, subject, body, attempts"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxMail {
+                    id: r.try_get("id")?,
+                    recipient: r.try_get("recipient")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn mail_sent(&self, id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2",
+        )
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// A failed attempt: retry at `retry_at`, or give up when `None`.
+    pub async fn mail_failed(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
+        let now = now_millis();
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             failed_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END WHERE id = $4",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(now)
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn notifications(&self, incident: i64) -> Result<Vec<Notification>> {
+        let rows = sqlx::query(
+            "SELECT id, recipient, subject, kind, created_at, attempts, sent_at, failed_at, last_error \
+             FROM outbox WHERE incident_id = $1 ORDER BY id",
+        )
+        .bind(incident)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Notification {
+                    id: r.try_get("id")?,
+                    recipient: r.try_get("recipient")?,
+                    subject: r.try_get("subject")?,
+                    kind: r.try_get("kind")?,
+                    created_at: r.try_get("created_at")?,
+                    attempts: r.try_get("attempts")?,
+                    sent_at: opt_i64(r, "sent_at")?,
+                    failed_at: opt_i64(r, "failed_at")?,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Mails waiting to be sent (for `/metrics`).
+    pub async fn outbox_pending(&self) -> Result<i64> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&self.read)
+        .await?
+        .try_get("n")?)
+    }
+}

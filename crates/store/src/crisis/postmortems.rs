@@ -1,0 +1,154 @@
+//! Post-mortems: opened when an incident resolves, edited, published to its audience.
+
+use super::incidents::{incident_event, Entry};
+use super::outbox::{insert_mails, Mail};
+use crate::sql::opt_i64;
+use crate::{now_millis, Result, Store, StoreError};
+use backline_domain::UserId;
+use serde_json::json;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Postmortem {
+    pub incident_id: i64,
+    pub summary: String,
+    pub root_cause: String,
+    pub category: String,
+    pub action_items: serde_json::Value,
+    pub internal_report: String,
+    pub customer_edition: String,
+    pub due_at: i64,
+    pub executive_review: bool,
+    pub published_at: Option<i64>,
+}
+
+pub(super) async fn ensure_postmortem(
+    tx: &mut Transaction<'_, Any>,
+    incident: i64,
+    due: i64,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO postmortems (incident_id, due_at, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (incident_id) DO NOTHING",
+    )
+    .bind(incident)
+    .bind(due)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn postmortem(&self, incident: i64) -> Result<Option<Postmortem>> {
+        let row = sqlx::query("SELECT * FROM postmortems WHERE incident_id = $1")
+            .bind(incident)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| {
+            Ok(Postmortem {
+                incident_id: r.try_get("incident_id")?,
+                summary: r.try_get("summary")?,
+                root_cause: r.try_get("root_cause")?,
+                category: r.try_get("category")?,
+                action_items: serde_json::from_str(&r.try_get::<String, _>("action_items")?)
+                    .unwrap_or_default(),
+                internal_report: r.try_get("internal_report")?,
+                customer_edition: r.try_get("customer_edition")?,
+                due_at: r.try_get("due_at")?,
+                executive_review: r.try_get::<i64, _>("executive_review")? != 0,
+                published_at: opt_i64(&r, "published_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn save_postmortem(&self, pm: &Postmortem, by: UserId) -> Result<()> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE postmortems SET summary = $1, root_cause = $2, category = $3, action_items = $4, \
+             internal_report = $5, customer_edition = $6, executive_review = $7, updated_at = $8 WHERE incident_id = $9",
+        )
+        .bind(&pm.summary)
+        .bind(&pm.root_cause)
+        .bind(pm.category.trim().to_lowercase())
+        .bind(pm.action_items.to_string())
+        .bind(&pm.internal_report)
+        .bind(&pm.customer_edition)
+        .bind(i64::from(pm.executive_review))
+        .bind(now)
+        .bind(pm.incident_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        incident_event(
+            &mut tx,
+            pm.incident_id,
+            Entry {
+                kind: "postmortem_saved",
+                state: None,
+                message: "",
+                data: json!({"category": pm.category, "executive_review": pm.executive_review}),
+                actor: Some(by),
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn publish_postmortem(
+        &self,
+        incident: i64,
+        by: UserId,
+        mails: &[Mail],
+    ) -> Result<()> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE postmortems SET published_at = $1 WHERE incident_id = $2 AND published_at IS NULL")
+            .bind(now)
+            .bind(incident)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "the post-mortem is already published, or there is none".into(),
+            ));
+        }
+        incident_event(
+            &mut tx,
+            incident,
+            Entry {
+                kind: "postmortem_published",
+                state: None,
+                message: "",
+                data: json!({"recipients": mails.len()}),
+                actor: Some(by),
+            },
+            now,
+        )
+        .await?;
+        insert_mails(&mut tx, mails, Some(incident), now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Root-cause categories of other incidents, with when those incidents were declared.
+    pub async fn cause_history(&self, except: i64) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT p.category, i.declared_at FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
+             WHERE p.category <> '' AND p.incident_id <> $1",
+        )
+        .bind(except)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("category")?, r.try_get("declared_at")?)))
+            .collect()
+    }
+}

@@ -1,0 +1,137 @@
+//! Signals (alerts and reports) gathered into groups waiting to be qualified.
+
+use super::outbox::{insert_mails, Mail};
+use super::services::{service_from, Service};
+use crate::sql::opt_i64;
+use crate::{now_millis, Backend, Result, Store};
+use backline_domain::UserId;
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalGroup {
+    pub id: i64,
+    pub service: Option<Service>,
+    pub group_key: String,
+    pub title: String,
+    pub state: String,
+    pub signals: i64,
+    pub firing: i64,
+    pub first_at: i64,
+    pub last_at: i64,
+    pub incident_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSignal {
+    pub service: Option<i64>,
+    pub group_key: String,
+    pub title: String,
+    pub detail: String,
+    pub source: String,
+    /// `firing` or `resolved`.
+    pub status: String,
+    pub reported_by: Option<UserId>,
+}
+
+impl Store {
+    /// Records a signal, gathering it into the open group with the same key. A new group
+    /// alerts the support team: `alert_if_new` is written to the outbox in the same
+    /// transaction, only then. Returns the group and whether it is new.
+    pub async fn record_signal(
+        &self,
+        signal: &NewSignal,
+        alert_if_new: &[Mail],
+    ) -> Result<(i64, bool)> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let open = sqlx::query(&format!(
+            "SELECT id FROM signal_groups WHERE group_key = $1 AND state = 'open' ORDER BY id DESC LIMIT 1{lock}"
+        ))
+        .bind(&signal.group_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let firing = i64::from(signal.status == "firing");
+        let (group, created) = match open {
+            Some(row) => {
+                let id: i64 = row.try_get("id")?;
+                sqlx::query("UPDATE signal_groups SET signals = signals + 1, firing = firing + $1, last_at = $2 WHERE id = $3")
+                    .bind(firing)
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                (id, false)
+            }
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO signal_groups (service_id, group_key, title, state, signals, firing, first_at, last_at) \
+                     VALUES ($1, $2, $3, 'open', 1, $4, $5, $5) RETURNING id",
+                )
+                .bind(signal.service)
+                .bind(&signal.group_key)
+                .bind(&signal.title)
+                .bind(firing)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                (row.try_get::<i64, _>("id")?, true)
+            }
+        };
+        sqlx::query(
+            "INSERT INTO signals (group_id, source, status, title, detail, reported_by, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(group)
+        .bind(&signal.source)
+        .bind(&signal.status)
+        .bind(&signal.title)
+        .bind(&signal.detail)
+        .bind(signal.reported_by.map(|u| u.0))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if created {
+            insert_mails(&mut tx, alert_if_new, None, now).await?;
+        }
+        tx.commit().await?;
+        Ok((group, created))
+    }
+
+    pub async fn signal_groups(&self, open_only: bool) -> Result<Vec<SignalGroup>> {
+        let filter = if open_only {
+            "WHERE g.state = 'open'"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT g.*, s.id AS s_id, s.slug AS s_slug, s.name AS s_name, s.kind AS s_kind, s.group_name AS s_group_name \
+             FROM signal_groups g LEFT JOIN services s ON s.id = g.service_id {filter} ORDER BY g.last_at DESC LIMIT 200"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SignalGroup {
+                    id: r.try_get("id")?,
+                    service: match opt_i64(r, "s_id")? {
+                        Some(_) => Some(service_from(r, "s_")?),
+                        None => None,
+                    },
+                    group_key: r.try_get("group_key")?,
+                    title: r.try_get("title")?,
+                    state: r.try_get("state")?,
+                    signals: r.try_get("signals")?,
+                    firing: r.try_get("firing")?,
+                    first_at: r.try_get("first_at")?,
+                    last_at: r.try_get("last_at")?,
+                    incident_id: opt_i64(r, "incident_id")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,205 @@
+//! Queues, their support model, and their members with skills.
+
+use super::{corrupt, user_ref};
+use crate::models::stored;
+use crate::sql::opt_i64;
+use crate::{now_millis, Backend, Result, Store, StoreError, UserRef};
+use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
+use backline_domain::{Tier, UserId};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub model: SupportModel,
+    /// The tier a tiered queue serves: cases escalated to that tier move here.
+    pub tier: Option<Tier>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueMember {
+    pub user: UserRef,
+    pub skills: Vec<String>,
+    /// Cases assigned to them that are not solved or closed.
+    pub active_cases: i64,
+    pub last_assigned_at: Option<i64>,
+}
+
+impl Store {
+    pub async fn create_queue(
+        &self,
+        slug: &str,
+        name: &str,
+        model: SupportModel,
+        tier: Option<Tier>,
+    ) -> Result<Queue> {
+        sqlx::query(
+            "INSERT INTO queues (slug, name, model, tier, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(slug)
+        .bind(name)
+        .bind(model.as_str())
+        .bind(tier.map(Tier::level))
+        .bind(now_millis())
+        .execute(&self.write)
+        .await
+        .map_err(|e| match &e {
+            // Both backends name the violated column or index in the message.
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() && db.message().contains("tier") =>
+            {
+                StoreError::Conflict("another queue already serves this tier".into())
+            }
+            _ => StoreError::unique("a queue with this slug already exists")(e),
+        })?;
+        self.queue_by_slug(slug).await
+    }
+
+    fn queue_from_row(row: &AnyRow) -> Result<Queue> {
+        Ok(Queue {
+            id: row.try_get("id")?,
+            slug: row.try_get("slug")?,
+            name: row.try_get("name")?,
+            model: stored(SupportModel::parse, &row.try_get::<String, _>("model")?)?,
+            tier: opt_i64(row, "tier")?
+                .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
+                .transpose()?,
+        })
+    }
+
+    /// The queue that serves `tier`, if one does.
+    pub async fn queue_for_tier(&self, tier: Tier) -> Result<Option<Queue>> {
+        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE tier = $1")
+            .bind(tier.level())
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(Self::queue_from_row).transpose()
+    }
+
+    pub async fn queue_by_slug(&self, slug: &str) -> Result<Queue> {
+        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Self::queue_from_row(&row)
+    }
+
+    pub async fn queue(&self, id: i64) -> Result<Queue> {
+        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Self::queue_from_row(&row)
+    }
+
+    pub async fn queues(&self) -> Result<Vec<Queue>> {
+        let rows = sqlx::query("SELECT id, slug, name, model, tier FROM queues ORDER BY slug")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(Self::queue_from_row).collect()
+    }
+
+    /// Adds a member (or replaces their skills).
+    pub async fn set_queue_member(
+        &self,
+        queue: i64,
+        user: UserId,
+        skills: &[String],
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO queue_members (queue_id, user_id, skills) VALUES ($1, $2, $3) \
+             ON CONFLICT (queue_id, user_id) DO UPDATE SET skills = excluded.skills",
+        )
+        .bind(queue)
+        .bind(user.0)
+        .bind(json!(skills).to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn queue_members(&self, queue: i64) -> Result<Vec<QueueMember>> {
+        let rows = sqlx::query(
+            "SELECT m.skills, m.last_assigned_at, u.id AS u_id, u.name AS u_name, u.email AS u_email, \
+             (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id \
+              AND c.status NOT IN ('solved', 'closed')) AS active \
+             FROM queue_members m JOIN users u ON u.id = m.user_id WHERE m.queue_id = $1 ORDER BY u.id",
+        )
+        .bind(queue)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QueueMember {
+                    user: user_ref(r, "u")?,
+                    skills: serde_json::from_str(&r.try_get::<String, _>("skills")?)
+                        .map_err(corrupt)?,
+                    active_cases: r.try_get("active")?,
+                    last_assigned_at: opt_i64(r, "last_assigned_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Picks the member whose turn it is in `queue` and records the turn, inside the transaction
+/// that files the case: a case refused later rolls the turn back with it, and filings that
+/// run at the same time take turns one after the other instead of reading the same one.
+pub(crate) async fn take_turn(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    queue: i64,
+    how: Assignment,
+    now: i64,
+) -> Result<Option<UserId>> {
+    if backend == Backend::Postgres {
+        // Concurrent filings to this queue wait here until the one ahead commits, then read
+        // the turn it took. NO KEY UPDATE leaves cases that merely reference the queue (a
+        // foreign key check) unblocked. SQLite has one writer, which serialises filings.
+        sqlx::query("SELECT id FROM queues WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(queue)
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    let rows = sqlx::query(
+        "SELECT m.user_id, m.last_assigned_at, \
+         (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = m.user_id \
+          AND c.status NOT IN ('solved', 'closed')) AS active \
+         FROM queue_members m WHERE m.queue_id = $1 ORDER BY m.user_id",
+    )
+    .bind(queue)
+    .fetch_all(&mut **tx)
+    .await?;
+    let candidates = rows
+        .iter()
+        .map(|r| {
+            Ok((
+                UserId(r.try_get("user_id")?),
+                r.try_get::<i64, _>("active")?,
+                opt_i64(r, "last_assigned_at")?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let Some(user) = pick_assignee(how, &candidates) else {
+        return Ok(None);
+    };
+    // The turn must sort after every earlier one, even when two land in the same millisecond
+    // (one SQLite batch) or another node's clock runs ahead.
+    let latest = candidates.iter().filter_map(|c| c.2).max();
+    let stamp = latest.map_or(now, |latest| now.max(latest + 1));
+    sqlx::query(
+        "UPDATE queue_members SET last_assigned_at = $1 WHERE queue_id = $2 AND user_id = $3",
+    )
+    .bind(stamp)
+    .bind(queue)
+    .bind(user.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(user))
+}

@@ -1,0 +1,248 @@
+//! Courses and their tests, attempts, certificates, and the partner certification they add up to.
+
+use super::{corrupt, user_ref};
+use crate::models::from_millis;
+use crate::{now_millis, Result, Store, StoreError, UserRef};
+use backline_domain::partner::{Agreement, Question};
+use backline_domain::{OrgId, UserId};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Course {
+    pub id: i64,
+    pub product: String,
+    pub release: String,
+    pub title: String,
+    pub material: String,
+    pub questions: Vec<Question>,
+    pub pass_mark: u32,
+    pub validity_days: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCourse {
+    pub product: String,
+    pub release: String,
+    pub title: String,
+    pub material: String,
+    pub questions: Vec<Question>,
+    pub pass_mark: u32,
+    pub validity_days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub id: i64,
+    pub course_id: i64,
+    pub user_id: UserId,
+    pub score: u32,
+    pub passed: bool,
+    pub at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Certificate {
+    pub user: UserRef,
+    pub course_id: i64,
+    pub course_title: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// The moment until which `partner` stays certified with the certificates it holds now, and
+/// its agreement's required number.
+pub(super) async fn refresh_certification(
+    tx: &mut Transaction<'_, Any>,
+    partner: OrgId,
+) -> Result<()> {
+    let terms = sqlx::query("SELECT terms FROM partner_agreements WHERE partner_id = $1")
+        .bind(partner.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let required = match terms {
+        Some(r) => {
+            serde_json::from_str::<Agreement>(&r.try_get::<String, _>("terms")?)
+                .map_err(corrupt)?
+                .required_certified_technicians
+        }
+        None => Agreement::default().required_certified_technicians,
+    };
+    let rows = sqlx::query(
+        "SELECT MAX(ce.expires_at) AS until FROM certificates ce JOIN users u ON u.id = ce.user_id \
+         WHERE u.org_id = $1 AND u.role = 'partner' AND ce.expires_at > $2 GROUP BY ce.user_id",
+    )
+    .bind(partner.0)
+    .bind(now_millis())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut expiries = rows
+        .iter()
+        .map(|r| r.try_get::<i64, _>("until"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let until = backline_domain::partner::certified_until(&mut expiries, required);
+    sqlx::query("UPDATE organizations SET certified_until = $1 WHERE id = $2")
+        .bind(until)
+        .bind(partner.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn create_course(&self, course: &NewCourse) -> Result<Course> {
+        let row = sqlx::query(
+            "INSERT INTO courses (product, product_release, title, material, questions, pass_mark, \
+             validity_days, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&course.product)
+        .bind(&course.release)
+        .bind(&course.title)
+        .bind(&course.material)
+        .bind(json!(course.questions).to_string())
+        .bind(i64::from(course.pass_mark))
+        .bind(course.validity_days)
+        .bind(now_millis())
+        .fetch_one(&self.write)
+        .await?;
+        self.course(row.try_get("id")?).await
+    }
+
+    fn course_from_row(r: &AnyRow) -> Result<Course> {
+        Ok(Course {
+            id: r.try_get("id")?,
+            product: r.try_get("product")?,
+            release: r.try_get("product_release")?,
+            title: r.try_get("title")?,
+            material: r.try_get("material")?,
+            questions: serde_json::from_str(&r.try_get::<String, _>("questions")?)
+                .map_err(corrupt)?,
+            pass_mark: r.try_get::<i64, _>("pass_mark")? as u32,
+            validity_days: r.try_get("validity_days")?,
+        })
+    }
+
+    pub async fn course(&self, id: i64) -> Result<Course> {
+        let row = sqlx::query("SELECT * FROM courses WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Self::course_from_row(&row)
+    }
+
+    pub async fn courses(&self) -> Result<Vec<Course>> {
+        let rows = sqlx::query("SELECT * FROM courses ORDER BY product, product_release, id")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(Self::course_from_row).collect()
+    }
+
+    /// Records an attempt; a pass issues a certificate valid for the course's validity and
+    /// brings the technician's partner's certification up to date, in one transaction.
+    pub async fn record_attempt(
+        &self,
+        course: &Course,
+        user: UserId,
+        partner: Option<OrgId>,
+        answers: &[Option<usize>],
+        score: u32,
+        passed: bool,
+    ) -> Result<Attempt> {
+        let now = now_millis();
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO test_attempts (course_id, user_id, answers, score, passed, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(course.id)
+        .bind(user.0)
+        .bind(json!(answers).to_string())
+        .bind(i64::from(score))
+        .bind(i64::from(passed))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        if passed {
+            sqlx::query(
+                "INSERT INTO certificates (user_id, course_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(user.0)
+            .bind(course.id)
+            .bind(now)
+            .bind(now + course.validity_days * DAY_MS)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(partner) = partner {
+                refresh_certification(&mut tx, partner).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Attempt {
+            id,
+            course_id: course.id,
+            user_id: user,
+            score,
+            passed,
+            at: from_millis(now),
+        })
+    }
+
+    /// Re-derives a partner's certification (certificates also lapse with time).
+    pub async fn refresh_certification(&self, partner: OrgId) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        refresh_certification(&mut tx, partner).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The certificates held by an organisation's people, newest first (expired ones too).
+    pub async fn certificates_of_org(&self, org: OrgId) -> Result<Vec<Certificate>> {
+        let rows = sqlx::query(
+            "SELECT ce.course_id, ce.issued_at, ce.expires_at, co.title, \
+             u.id AS u_id, u.name AS u_name, u.email AS u_email \
+             FROM certificates ce JOIN users u ON u.id = ce.user_id JOIN courses co ON co.id = ce.course_id \
+             WHERE u.org_id = $1 ORDER BY ce.issued_at DESC, ce.id DESC",
+        )
+        .bind(org.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Certificate {
+                    user: user_ref(r, "u")?,
+                    course_id: r.try_get("course_id")?,
+                    course_title: r.try_get("title")?,
+                    issued_at: r.try_get("issued_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn attempts_of_user(&self, user: UserId) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query(
+            "SELECT id, course_id, user_id, score, passed, created_at FROM test_attempts \
+             WHERE user_id = $1 ORDER BY id DESC",
+        )
+        .bind(user.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attempt {
+                    id: r.try_get("id")?,
+                    course_id: r.try_get("course_id")?,
+                    user_id: UserId(r.try_get("user_id")?),
+                    score: r.try_get::<i64, _>("score")? as u32,
+                    passed: r.try_get::<i64, _>("passed")? != 0,
+                    at: from_millis(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+}
