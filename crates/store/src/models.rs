@@ -224,3 +224,13 @@ pub struct DeflectionCounts {
     /// Opened a suggestion and left without filing: the case that did not happen.
     pub deflected: i64,
 }
+
+/// A person as joined into another row, from its `u_id`, `u_name` and `u_email` columns.
+pub(crate) fn user_ref(row: &sqlx::any::AnyRow) -> crate::Result<UserRef> {
+    use sqlx::Row;
+    Ok(UserRef {
+        id: UserId(row.try_get("u_id")?),
+        name: row.try_get("u_name")?,
+        email: row.try_get("u_email")?,
+    })
+}

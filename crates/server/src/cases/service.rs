@@ -288,3 +288,129 @@ pub async fn list_cases(
         .list_cases(filter, caller.actor().case_scope())
         .await?)
 }
+
+/// Tier after escalating once more (at most 3).
+pub fn next_tier(tier: Tier) -> Option<Tier> {
+    Tier::new(tier.level() + 1).ok()
+}
+
+/// Tiered support: moves the case up one tier with a reason, and into the queue that serves
+/// that tier, recorded as an `escalated` event (with both queues) in the same transaction.
+pub async fn escalate(
+    state: &crate::AppState,
+    caller: &User,
+    id: backline_domain::CaseId,
+    reason: &str,
+) -> ApiResult<backline_store::CaseRecord> {
+    let case = visible_case(&state.store, caller, id).await?;
+    crate::auth::staff_only(caller)?;
+    if reason.trim().is_empty() {
+        return Err(ApiError::validation(
+            "reason",
+            "say why the case needs the next tier",
+        ));
+    }
+    let current = match &case.queue {
+        Some(slug) => Some(state.store.queue_by_slug(slug).await?),
+        None => None,
+    };
+    if let Some(queue) = current
+        .as_ref()
+        .filter(|q| q.model == backline_domain::routing::SupportModel::Swarm)
+    {
+        return Err(ApiError::Conflict {
+            code: "swarm_queue",
+            message: format!(
+                "queue {} swarms rather than escalates: ask for help instead",
+                queue.slug
+            ),
+        });
+    }
+    let Some(next) = next_tier(case.tier) else {
+        return Err(ApiError::Conflict {
+            code: "top_tier",
+            message: "the case is already at tier 3".into(),
+        });
+    };
+    let serving_next = state.store.queue_for_tier(next).await?;
+    let to = backline_domain::routing::queue_after_escalation(
+        current.as_ref().map(|q| (q, q.tier)),
+        next,
+        serving_next.as_ref(),
+    );
+    let slug = |q: Option<&backline_store::Queue>| q.map(|q| q.slug.clone());
+    let event = serde_json::json!({
+        "from": case.tier, "to": next, "reason": reason.trim(),
+        "from_queue": slug(current.as_ref()), "to_queue": slug(to),
+    });
+    let updated = state
+        .store
+        .update_case(
+            case.id,
+            &backline_store::CaseChanges {
+                tier: Some(next),
+                queue: Some(to.map(|q| q.id)),
+                event: Some(("escalated", event)),
+                ..Default::default()
+            },
+            caller.id,
+        )
+        .await?;
+    Ok(updated)
+}
+
+/// Swarming: asks the queue's members with `skill` for help, recorded as a `swarm_requested`
+/// event; the owner stays the owner. Returns the case and who was asked.
+pub async fn swarm(
+    state: &crate::AppState,
+    caller: &User,
+    id: backline_domain::CaseId,
+    skill: &str,
+    message: &str,
+) -> ApiResult<(backline_store::CaseRecord, Vec<backline_store::UserRef>)> {
+    let case = visible_case(&state.store, caller, id).await?;
+    crate::auth::staff_only(caller)?;
+    let Some(slug) = &case.queue else {
+        return Err(ApiError::Conflict {
+            code: "no_queue",
+            message: "the case is in no queue to swarm in".into(),
+        });
+    };
+    let queue = state.store.queue_by_slug(slug).await?;
+    if queue.model != backline_domain::routing::SupportModel::Swarm {
+        return Err(ApiError::Conflict {
+            code: "tiered_queue",
+            message: format!("queue {slug} is tiered: escalate instead"),
+        });
+    }
+    let skill = skill.trim().to_lowercase();
+    let owner = case.assignee.as_ref().map(|a| a.id);
+    let helpers: Vec<backline_store::UserRef> = state
+        .store
+        .queue_members(queue.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.skills.contains(&skill) && Some(m.user.id) != owner)
+        .map(|m| m.user)
+        .collect();
+    if helpers.is_empty() {
+        return Err(ApiError::validation(
+            "skill",
+            format!("nobody in {slug} has the skill {skill:?}"),
+        ));
+    }
+    let asked: Vec<serde_json::Value> = helpers
+        .iter()
+        .map(|u| serde_json::json!({"id": u.id, "name": u.name}))
+        .collect();
+    state
+        .store
+        .record_case_event(
+            case.id,
+            caller.id,
+            "swarm_requested",
+            serde_json::json!({"skill": skill, "message": message.trim(), "asked": asked}),
+        )
+        .await?;
+    Ok((case, helpers))
+}

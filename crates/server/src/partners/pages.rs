@@ -897,7 +897,7 @@ pub async fn escalate_case(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<EscalateForm>,
 ) -> PageResult {
-    partners::escalate(&state, &who.user, backline_domain::CaseId(id), &form.reason)
+    crate::cases::service::escalate(&state, &who.user, backline_domain::CaseId(id), &form.reason)
         .await
         .or_page(&who)?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
@@ -916,7 +916,7 @@ pub async fn swarm_case(
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<SwarmForm>,
 ) -> PageResult {
-    partners::swarm(
+    crate::cases::service::swarm(
         &state,
         &who.user,
         backline_domain::CaseId(id),

@@ -3,6 +3,7 @@
 use super::outbox::{insert_mails, Mail};
 use super::postmortems::ensure_postmortem;
 use super::services::{service_from, Service};
+use super::timeline::{incident_event, Entry};
 use crate::models::stored;
 use crate::sql::opt_i64;
 use crate::{now_millis, Result, Store, StoreError};
@@ -10,7 +11,7 @@ use backline_domain::crisis::{Impact, IncidentState};
 use backline_domain::UserId;
 use serde_json::json;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentEvent {
@@ -72,44 +73,6 @@ pub struct IncidentUpdate {
     pub by: UserId,
     /// When resolving: the post-mortem's due time.
     pub postmortem_due: Option<i64>,
-}
-
-/// One entry of an incident's timeline.
-pub(super) struct Entry<'a> {
-    pub kind: &'a str,
-    pub state: Option<IncidentState>,
-    pub message: &'a str,
-    pub data: serde_json::Value,
-    pub actor: Option<UserId>,
-}
-
-pub(super) async fn incident_event(
-    tx: &mut Transaction<'_, Any>,
-    incident: i64,
-    e: Entry<'_>,
-    at: i64,
-) -> Result<()> {
-    let Entry {
-        kind,
-        state,
-        message,
-        data,
-        actor,
-    } = e;
-    sqlx::query(
-        "INSERT INTO incident_events (incident_id, kind, state, message, data, actor_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(incident)
-    .bind(kind)
-    .bind(state.map(|s| s.as_str()))
-    .bind(message)
-    .bind(data.to_string())
-    .bind(actor.map(|a| a.0))
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 impl Store {

@@ -12,6 +12,7 @@ mod services;
 mod signals;
 mod subscriptions;
 mod templates;
+mod timeline;
 
 pub use incidents::{Incident, IncidentEvent, IncidentUpdate, NewIncident};
 pub use outbox::{Mail, Notification, OutboxMail};

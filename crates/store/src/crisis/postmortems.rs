@@ -1,7 +1,7 @@
 //! Post-mortems: opened when an incident resolves, edited, published to its audience.
 
-use super::incidents::{incident_event, Entry};
 use super::outbox::{insert_mails, Mail};
+use super::timeline::{incident_event, Entry};
 use crate::sql::opt_i64;
 use crate::{now_millis, Result, Store, StoreError};
 use backline_domain::UserId;

@@ -5,11 +5,11 @@ use super::classification::classify_in;
 use super::links::insert_link;
 use crate::cases::record_event;
 use crate::changes::announce_in;
+use crate::models::user_ref;
 use crate::models::{from_millis, stored};
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{
     now_millis, Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError,
-    UserRef,
 };
 use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, UserId,
@@ -68,14 +68,6 @@ fn content_from_row(row: &AnyRow) -> Result<ArticleContent> {
         cause: row.try_get("cause")?,
         products: json_list(&row.try_get::<String, _>("products")?)?,
         versions: json_list(&row.try_get::<String, _>("versions")?)?,
-    })
-}
-
-pub(super) fn user_ref(row: &AnyRow) -> Result<UserRef> {
-    Ok(UserRef {
-        id: UserId(row.try_get("u_id")?),
-        name: row.try_get("u_name")?,
-        email: row.try_get("u_email")?,
     })
 }
 

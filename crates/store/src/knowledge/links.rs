@@ -1,9 +1,9 @@
 //! Links from a case to the article or earlier case that answered it.
 
-use super::articles::user_ref;
 use super::classification::classify_in;
 use crate::cases::record_event;
 use crate::changes::announce_in;
+use crate::models::user_ref;
 use crate::models::{from_millis, stored};
 use crate::sql::opt_i64;
 use crate::{now_millis, CaseLink, Change, LinkTarget, Result, Store, StoreError};

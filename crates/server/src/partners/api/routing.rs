@@ -229,7 +229,8 @@ pub async fn escalate(
     Json(body): Json<EscalateBody>,
 ) -> ApiResult<axum::Json<CaseView>> {
     // The service answers 404 for a case the caller cannot see before checking the role.
-    let updated = partners::escalate(&state, &caller, CaseId(id), &body.reason).await?;
+    let updated =
+        crate::cases::service::escalate(&state, &caller, CaseId(id), &body.reason).await?;
     Ok(axum::Json(CaseView::from(&updated)))
 }
 
@@ -253,6 +254,7 @@ pub async fn swarm(
     Json(body): Json<SwarmBody>,
 ) -> ApiResult<axum::Json<SwarmView>> {
     let (case, helpers) =
-        partners::swarm(&state, &caller, CaseId(id), &body.skill, &body.message).await?;
+        crate::cases::service::swarm(&state, &caller, CaseId(id), &body.skill, &body.message)
+            .await?;
     Ok(axum::Json(SwarmView::from((&case, helpers.as_slice()))))
 }
