@@ -1,6 +1,7 @@
 //! Crisis management rules: who hears about an incident, the cadence of updates, post-mortem
 //! due dates, repeated causes, and the message templates.
 
+use crate::clock::{Span, Timestamp};
 use crate::{string_enum, FieldErrors, OrgId};
 use std::collections::BTreeMap;
 
@@ -135,29 +136,33 @@ pub struct Cadence {
     pub hourly_rule_broken: bool,
 }
 
-pub const REMIND_BEFORE_MS: i64 = 10 * 60 * 1000;
-pub const HOUR_MS: i64 = 60 * 60 * 1000;
+/// How long before a committed update the communications role is reminded.
+pub const REMIND_BEFORE: Span = Span::from_millis(10 * 60 * 1000);
+/// Customers hear from an incident at least this often, unless a long resolution is marked.
+pub const UPDATE_AT_LEAST_EVERY: Span = Span::HOUR;
+/// A root cause seen again within this window puts the post-mortem up for executive review.
+pub const REPEATED_CAUSE_WINDOW: Span = Span::from_millis(90 * 86_400_000);
 
-/// Judges an open incident at `now`. `last_update_ms` is the last message sent (the alert
-/// counts as the first); `long_resolution` marks a known, longer resolution path.
+/// Judges an open incident at `now`. `last_update` is the last message sent (the alert counts
+/// as the first); `long_resolution` marks a known, longer resolution path.
 pub fn cadence(
-    now: i64,
+    now: Timestamp,
     state: IncidentState,
-    next_update_ms: Option<i64>,
-    last_update_ms: i64,
+    next_update: Option<Timestamp>,
+    last_update: Timestamp,
     long_resolution: bool,
 ) -> Cadence {
     if state == IncidentState::Resolved {
         return Cadence::default();
     }
-    let (remind, overdue) = match next_update_ms {
-        Some(next) => (now >= next - REMIND_BEFORE_MS && now < next, now >= next),
+    let (remind, overdue) = match next_update {
+        Some(next) => (now >= next.minus(REMIND_BEFORE) && now < next, now >= next),
         None => (false, false),
     };
     Cadence {
         remind,
         overdue,
-        hourly_rule_broken: !long_resolution && now - last_update_ms > HOUR_MS,
+        hourly_rule_broken: !long_resolution && now.since(last_update) > UPDATE_AT_LEAST_EVERY,
     }
 }
 
@@ -177,12 +182,14 @@ pub fn business_days_after(from: time::Date, n: u32) -> time::Date {
     day
 }
 
-/// Whether a root-cause category was already seen within 90 days before `now` (ms).
-pub fn repeated_cause(category: &str, history: &[(String, i64)], now: i64) -> bool {
+/// Whether a root-cause category was already seen within the window before `now`.
+pub fn repeated_cause(category: &str, history: &[(String, Timestamp)], now: Timestamp) -> bool {
     let category = category.trim().to_lowercase();
     !category.is_empty()
         && history.iter().any(|(c, at)| {
-            c.trim().to_lowercase() == category && now - at <= 90 * 24 * HOUR_MS && *at <= now
+            c.trim().to_lowercase() == category
+                && now.since(*at) <= REPEATED_CAUSE_WINDOW
+                && *at <= now
         })
 }
 
@@ -366,6 +373,23 @@ mod tests {
         assert!(customers_told_through_partner(&[20], &usage, &users).is_empty());
     }
 
+    /// The cadence rule with times written as minutes-from-zero, as the cases below are.
+    fn cadence(
+        now: i64,
+        state: IncidentState,
+        next: Option<i64>,
+        last: i64,
+        long: bool,
+    ) -> Cadence {
+        super::cadence(
+            Timestamp::from_millis(now),
+            state,
+            next.map(Timestamp::from_millis),
+            Timestamp::from_millis(last),
+            long,
+        )
+    }
+
     #[test]
     fn the_clock_reminds_then_flags_overdue_and_the_hourly_rule() {
         let next = 60 * MIN;
@@ -432,16 +456,16 @@ mod tests {
 
     #[test]
     fn a_cause_seen_twice_in_ninety_days_is_repeated() {
-        let day = 24 * HOUR_MS;
+        let day = |n: i64| Timestamp::EPOCH.plus(Span::DAY.times(n));
         let history = [
-            ("Capacity".to_string(), 10 * day),
-            ("network".to_string(), 50 * day),
+            ("Capacity".to_string(), day(10)),
+            ("network".to_string(), day(50)),
         ];
-        assert!(repeated_cause("capacity ", &history, 95 * day));
+        assert!(repeated_cause("capacity ", &history, day(95)));
         // 101 days later it no longer counts.
-        assert!(!repeated_cause("capacity", &history, 101 * day));
-        assert!(!repeated_cause("deploy", &history, 60 * day));
-        assert!(!repeated_cause("", &history, 60 * day));
+        assert!(!repeated_cause("capacity", &history, day(101)));
+        assert!(!repeated_cause("deploy", &history, day(60)));
+        assert!(!repeated_cause("", &history, day(60)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Money is kept in integer cents and percentages in basis points (1 % = 100), so sums and
 //! statements are exact.
 
+use crate::clock::{Span, Timestamp};
 use crate::{string_enum, Classification, FieldErrors, Priority};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -356,9 +357,9 @@ pub fn resolution_target_hours(priority: Priority) -> i64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EscalationFacts {
     pub priority: Priority,
-    pub opened_ms: i64,
+    pub opened: Timestamp,
     /// When it was solved; `None` while open.
-    pub solved_ms: Option<i64>,
+    pub solved: Option<Timestamp>,
     pub classification: Option<Classification>,
     pub reproduced_on_vanilla: Option<bool>,
 }
@@ -398,10 +399,7 @@ pub fn scorecard(
     required_certified_technicians: u32,
 ) -> Scorecard {
     let total = escalations.len() as u64;
-    let solved: Vec<&EscalationFacts> = escalations
-        .iter()
-        .filter(|e| e.solved_ms.is_some())
-        .collect();
+    let solved: Vec<&EscalationFacts> = escalations.iter().filter(|e| e.solved.is_some()).collect();
     let solved_n = solved.len() as u64;
     let count = |c: Classification| {
         solved
@@ -411,7 +409,7 @@ pub fn scorecard(
     };
     let mut hours: Vec<f64> = solved
         .iter()
-        .filter_map(|e| e.solved_ms.map(|s| (s - e.opened_ms) as f64 / 3_600_000.0))
+        .filter_map(|e| e.solved.map(|s| s.since(e.opened).as_hours_f64()))
         .collect();
     hours.sort_by(|a, b| a.total_cmp(b));
     let median = match hours.len() {
@@ -422,8 +420,10 @@ pub fn scorecard(
     let within = solved
         .iter()
         .filter(|e| {
-            e.solved_ms
-                .is_some_and(|s| s - e.opened_ms <= resolution_target_hours(e.priority) * 3_600_000)
+            e.solved.is_some_and(|s| {
+                Span::hours(resolution_target_hours(e.priority))
+                    .is_some_and(|target| s.since(e.opened) <= target)
+            })
         })
         .count() as u64;
     Scorecard {
@@ -675,8 +675,8 @@ mod tests {
         let e =
             |priority, hours: Option<i64>, c: Option<Classification>, vanilla| EscalationFacts {
                 priority,
-                opened_ms: 0,
-                solved_ms: hours.map(|h| h * HOUR),
+                opened: Timestamp::EPOCH,
+                solved: hours.map(|h| Timestamp::from_millis(h * HOUR)),
                 classification: c,
                 reproduced_on_vanilla: vanilla,
             };

@@ -135,14 +135,15 @@ where
 /// milliseconds. A bad value is a 400 `invalid_query` naming `field`.
 pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
     let text = text.trim();
-    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .or_else(|_| {
-            time::Date::parse(
-                text,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map(|d| d.midnight().assume_utc())
-        })
+    let date = || {
+        time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(backline_domain::Timestamp::start_of)
+    };
+    let at = backline_domain::Timestamp::parse(text)
+        .or_else(|_| date())
         .map_err(|_| {
             ApiError::bad_request(
                 "invalid_query",
@@ -151,7 +152,7 @@ pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
                 ),
             )
         })?;
-    Ok((at.unix_timestamp_nanos() / 1_000_000) as i64)
+    Ok(at.as_millis())
 }
 
 /// The period `[from, to)` of a report in Unix milliseconds, from the optional `from` and `to`

@@ -306,7 +306,7 @@ pub fn article_doc(article: &Article) -> IndexDoc {
 }
 
 fn millis(at: time::OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
+    backline_domain::Timestamp::from(at).as_millis()
 }
 
 /// Rebuilds `index` from the database: everything is dropped and re-read. Returns the number

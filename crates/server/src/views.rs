@@ -1,7 +1,7 @@
 //! The JSON shapes of the API, rendered from storage rows. Kept apart from the rows so the
 //! database can change without changing what clients see.
 
-use backline_domain::{PartnerKind, TechnicalLevel};
+use backline_domain::{PartnerKind, TechnicalLevel, Timestamp};
 use backline_store::{OrgRef, PartnerRef, UserRef};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -9,20 +9,12 @@ use utoipa::ToSchema;
 
 /// RFC 3339 in UTC with milliseconds, always the same width so clients can sort as text.
 pub fn timestamp(at: OffsetDateTime) -> String {
-    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    at.to_offset(time::UtcOffset::UTC)
-        .format(FORMAT)
-        .unwrap_or_default()
+    Timestamp::from(at).to_rfc3339()
 }
 
 /// [`timestamp`] of a time stored as Unix milliseconds.
 pub fn timestamp_ms(ms: i64) -> String {
-    timestamp(
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH),
-    )
+    Timestamp::from_millis(ms).to_rfc3339()
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -225,6 +225,5 @@ fn spawn_checkpointer(pool: AnyPool) {
 
 /// Milliseconds since the Unix epoch, the form every time is stored in.
 pub fn now_millis() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    (now.unix_timestamp_nanos() / 1_000_000) as i64
+    backline_domain::Timestamp::now().as_millis()
 }

@@ -146,8 +146,7 @@ pub struct CaseEvent {
 }
 
 pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    backline_domain::Timestamp::from_millis(ms).to_offset()
 }
 
 /// Parses a stored enum value; a failure means the database holds something the code never

@@ -8,7 +8,7 @@ use backline_domain::crisis::{
     incident_audience, render, repeated_cause, Contact, Impact, IncidentState, RosterRole,
     Template, TemplateKind,
 };
-use backline_domain::{FieldErrors, OrgKind};
+use backline_domain::{FieldErrors, OrgKind, Timestamp};
 use backline_store::crisis::{
     format_time, Incident, IncidentUpdate, Mail, NewIncident, NewSignal, Postmortem, Service,
 };
@@ -672,7 +672,11 @@ pub async fn save_postmortem(
     staff_only(caller)?;
     let incident = state.store.incident(pm.incident_id).await?;
     let history = state.store.cause_history(pm.incident_id).await?;
-    pm.executive_review = repeated_cause(&pm.category, &history, incident.declared_at);
+    pm.executive_review = repeated_cause(
+        &pm.category,
+        &history,
+        Timestamp::from_millis(incident.declared_at),
+    );
     state
         .store
         .save_postmortem(&pm, caller.id)
@@ -807,10 +811,10 @@ pub async fn check_cadence(state: &AppState) -> ApiResult<()> {
         .collect();
     for incident in open.iter().filter(|i| i.public) {
         let c = cadence(
-            now,
+            Timestamp::from_millis(now),
             incident.state,
-            incident.next_update_at,
-            incident.last_update_at,
+            incident.next_update_at.map(Timestamp::from_millis),
+            Timestamp::from_millis(incident.last_update_at),
             incident.long_resolution,
         );
         if c.remind && incident.reminded_for != incident.next_update_at {

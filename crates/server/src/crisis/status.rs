@@ -11,11 +11,13 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backline_domain::crisis::{ComponentState, Impact};
+use backline_domain::Span;
 use backline_store::crisis::{format_time, Incident, IncidentEvent, Service};
 use maud::html;
 use serde_json::json;
 
-const DAY_MS: i64 = 86_400_000;
+/// A day in milliseconds, as stored.
+const DAY_MS: i64 = Span::DAY.as_millis();
 
 struct Board {
     services: Vec<(Service, ComponentState)>,

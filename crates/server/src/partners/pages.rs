@@ -17,11 +17,14 @@ use backline_domain::partner::{
     format_money, Agreement, FeeModel, Party, Scorecard, VendorContact,
 };
 use backline_domain::routing::RoutingFacts;
+use backline_domain::Span;
+use backline_domain::Timestamp;
 use backline_domain::{Channel, OrgKind, Priority, Role};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-const DAY_MS: i64 = 86_400_000;
+/// A day in milliseconds, as stored.
+const DAY_MS: i64 = Span::DAY.as_millis();
 
 fn percent(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.0}%", v * 100.0))
@@ -221,7 +224,7 @@ pub async fn partner_page(
                                     li data-technician=(u.email) {
                                         (u.name)
                                         @if valid.is_empty() { span.num { " · not certified" } }
-                                        @for c in valid { " · " span.badge { (c.course_title) " until " (when(from_ms(c.expires_at))) } }
+                                        @for c in valid { " · " span.badge { (c.course_title) " until " (when(Timestamp::from_millis(c.expires_at).to_offset())) } }
                                     }
                                 }
                             }
@@ -231,11 +234,6 @@ pub async fn partner_page(
             },
         ),
     ))
-}
-
-fn from_ms(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 #[derive(Deserialize)]

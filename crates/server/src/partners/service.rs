@@ -12,6 +12,7 @@ use backline_domain::partner::{
 use backline_domain::routing::{
     first_match, Actions, Condition, MatchMode, RoutingFacts, RuleDefinition, SupportModel,
 };
+use backline_domain::Span;
 use backline_domain::{Channel, FieldErrors, OrgId, OrgKind, Priority, Role, Tier, UserId};
 use backline_store::{
     Attempt, Certificate, Course, FeeReport, Org, Routing, RoutingRule, Store, StoreError, User,
@@ -24,7 +25,8 @@ use std::time::{Duration, Instant};
 /// How long a node trusts its copy of rules and agreements; writes on this node refresh at
 /// once, other nodes' writes show within this time.
 const CACHE_TTL: Duration = Duration::from_secs(5);
-const DAY_MS: i64 = 86_400_000;
+/// A day in milliseconds, as stored.
+const DAY_MS: i64 = Span::DAY.as_millis();
 
 #[derive(Default)]
 pub struct PartnerCache {
@@ -290,7 +292,7 @@ fn statement_from(
         .map(|r| r.fees_cents);
     let count = escalations
         .iter()
-        .filter(|e| (start..end).contains(&e.opened_ms))
+        .filter(|e| (start..end).contains(&e.opened.as_millis()))
         .count();
     (period.to_string(), statement(terms, reported, count as u64))
 }
@@ -371,7 +373,7 @@ pub async fn partner_overview(
     let technicians = people.iter().filter(|u| u.role == Role::Partner).count() as u32;
     let last_90_days: Vec<EscalationFacts> = escalations
         .iter()
-        .filter(|e| (recent.0..recent.1).contains(&e.opened_ms))
+        .filter(|e| (recent.0..recent.1).contains(&e.opened.as_millis()))
         .cloned()
         .collect();
     let scorecard = scorecard_from(

@@ -139,7 +139,11 @@ impl Store {
     }
 
     /// Root-cause categories of other incidents, with when those incidents were declared.
-    pub async fn cause_history(&self, except: i64) -> Result<Vec<(String, i64)>> {
+    /// Root-cause categories of other incidents, with when each was declared.
+    pub async fn cause_history(
+        &self,
+        except: i64,
+    ) -> Result<Vec<(String, backline_domain::Timestamp)>> {
         let rows = sqlx::query(
             "SELECT p.category, i.declared_at FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
              WHERE p.category <> '' AND p.incident_id <> $1",

@@ -2,7 +2,6 @@
 
 use super::{corrupt, user_ref};
 use crate::models::{from_millis, stored};
-use crate::sql::opt_i64;
 use crate::{now_millis, Result, Store, StoreError, UserRef};
 use backline_domain::partner::EscalationFacts;
 use backline_domain::{CaseStatus, Classification, OrgId, Priority, UserId};
@@ -94,11 +93,11 @@ impl Store {
                     .transpose()?;
                 Ok(EscalationFacts {
                     priority: stored(Priority::parse, &r.try_get::<String, _>("priority")?)?,
-                    opened_ms: r.try_get("created_at")?,
-                    solved_ms: if status.is_active() {
+                    opened: r.try_get("created_at")?,
+                    solved: if status.is_active() {
                         None
                     } else {
-                        opt_i64(r, "solved_at")?
+                        r.try_get("solved_at")?
                     },
                     classification: r
                         .try_get::<Option<String>, _>("classification")?

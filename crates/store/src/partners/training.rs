@@ -4,12 +4,14 @@ use super::{corrupt, user_ref};
 use crate::models::from_millis;
 use crate::{now_millis, Result, Store, StoreError, UserRef};
 use backline_domain::partner::{Agreement, Question};
+use backline_domain::Span;
 use backline_domain::{OrgId, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-const DAY_MS: i64 = 86_400_000;
+/// A day in milliseconds, as stored.
+const DAY_MS: i64 = Span::DAY.as_millis();
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Course {

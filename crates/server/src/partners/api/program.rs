@@ -17,11 +17,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backline_domain::partner::{format_money, Agreement, Statement};
 use backline_domain::OrgKind;
+use backline_domain::Span;
 use backline_store::{Org, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-const DAY_MS: i64 = 86_400_000;
+/// A day in milliseconds, as stored.
+const DAY_MS: i64 = Span::DAY.as_millis();
 
 /// Partners the caller may see: staff all, a technician its own.
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners",

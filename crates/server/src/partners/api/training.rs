@@ -10,12 +10,14 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::partner::{check_questions, Question};
+use backline_domain::Span;
 use backline_domain::{FieldErrors, Role};
 use backline_store::NewCourse;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-const DAY_MS: i64 = 86_400_000;
+/// A day in milliseconds, as stored.
+const DAY_MS: i64 = Span::DAY.as_millis();
 
 /// Partner technicians see the questions; staff see the right answers too.
 #[utoipa::path(get, path = "/api/v1/courses", tag = "training",
