@@ -390,7 +390,41 @@ async fn a_refused_outage_report_keeps_the_text(backend: Backend) {
     assert!(sent.html.contains("The support team has been alerted"));
 }
 
+async fn the_queues_page_sets_the_tier_a_queue_serves(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let created = admin
+        .post(
+            "/queues",
+            &[
+                ("slug", "l3"),
+                ("name", "Level 3"),
+                ("model", "tiered"),
+                ("tier", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let queues = app.get(&app.tokens.admin, "/api/v1/queues").await;
+    assert_eq!(queues.body["queues"][0]["tier"], 3, "{}", queues.body);
+    assert!(admin.get("/queues").await.html.contains("serves L3"));
+    let refused = admin
+        .post(
+            "/queues",
+            &[
+                ("slug", "l9"),
+                ("name", "Level 9"),
+                ("model", "tiered"),
+                ("tier", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("choose a tier from 1 to 3"));
+}
+
 on_both_backends!(
+    the_queues_page_sets_the_tier_a_queue_serves,
     a_refused_outage_report_keeps_the_text,
     a_refused_reply_keeps_what_was_typed,
     forms_without_the_session_token_are_refused_with_a_page,

@@ -948,7 +948,7 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
                 p.num { "Tiered queues escalate level by level with a reason; swarm queues keep the owner and ask colleagues with a skill. " a href="/routing" { "Routing rules" } " send cases here." }
                 @for (q, members) in &queues {
                     div.card.queue data-queue=(q.slug) {
-                        h2 { (q.name) " " span.badge { (q.model) } " " span.num { (q.slug) } }
+                        h2 { (q.name) " " span.badge { (q.model) } @if let Some(tier) = q.tier { " " span.badge { "serves L" (tier.level()) } } " " span.num { (q.slug) } }
                         ul { @for m in members { li { (m.user.name) " · " (m.active_cases) " active" @if !m.skills.is_empty() { " · skills: " (m.skills.join(", ")) } } } }
                         form.filters method="post" action=(format!("/queues/{}/members", q.slug)) {
                             input type="hidden" name="csrf" value=(who.csrf);
@@ -965,6 +965,8 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
                     label for="q-name" { "Name" } input #q-name type="text" name="name" required;
                     label for="q-model" { "Support model" }
                     select #q-model name="model" { @for m in backline_domain::routing::SupportModel::ALL { option value=(m.as_str()) { (m) } } }
+                    label for="q-tier" { "Tier it serves (tiered queues; escalations to that tier move here)" }
+                    select #q-tier name="tier" { option value="" { "none" } @for t in 1..=3 { option value=(t) { "L" (t) } } }
                     p { button type="submit" { "Create queue" } }
                 }
             },
@@ -977,6 +979,8 @@ pub struct QueueForm {
     slug: String,
     name: String,
     model: String,
+    #[serde(default)]
+    tier: String,
 }
 
 pub async fn create_queue(
@@ -985,9 +989,24 @@ pub async fn create_queue(
     CsrfForm(form): CsrfForm<QueueForm>,
 ) -> PageResult {
     staff_only(&who.user).or_page(&who)?;
-    let created = match backline_domain::routing::SupportModel::parse(&form.model) {
-        Ok(model) => partners::create_queue(&state, &who.user, &form.slug, &form.name, model).await,
-        Err(e) => Err(ApiError::validation("model", e.0)),
+    let tier = match form.tier.trim() {
+        "" => Ok(None),
+        t => t
+            .parse::<i64>()
+            .ok()
+            .and_then(|t| backline_domain::Tier::new(t).ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::validation("tier", "choose a tier from 1 to 3, or none")),
+    };
+    let created = match (
+        backline_domain::routing::SupportModel::parse(&form.model),
+        tier,
+    ) {
+        (Ok(model), Ok(tier)) => {
+            partners::create_queue(&state, &who.user, &form.slug, &form.name, model, tier).await
+        }
+        (Err(e), _) => Err(ApiError::validation("model", e.0)),
+        (_, Err(e)) => Err(e),
     };
     created.or_page(&who)?;
     Ok(Redirect::to("/queues").into_response())

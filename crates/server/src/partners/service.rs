@@ -549,19 +549,9 @@ pub async fn delete_rule(state: &AppState, caller: &User, id: i64) -> ApiResult<
     Ok(())
 }
 
-pub async fn create_queue(
-    state: &AppState,
-    caller: &User,
-    slug: &str,
-    name: &str,
-    model: SupportModel,
-) -> ApiResult<backline_store::Queue> {
-    create_tiered_queue(state, caller, slug, name, model, None).await
-}
-
 /// Creates a queue; a tiered queue may serve a tier (one queue per tier), which escalations
 /// to that tier move cases into.
-pub async fn create_tiered_queue(
+pub async fn create_queue(
     state: &AppState,
     caller: &User,
     slug: &str,

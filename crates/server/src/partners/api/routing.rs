@@ -173,7 +173,7 @@ pub async fn create_queue(
     Staff(staff): Staff,
     Json(body): Json<QueueBody>,
 ) -> ApiResult<(StatusCode, axum::Json<QueueView>)> {
-    let queue = partners::create_tiered_queue(
+    let queue = partners::create_queue(
         &state, &staff, &body.slug, &body.name, body.model, body.tier,
     )
     .await?;
