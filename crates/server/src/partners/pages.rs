@@ -948,7 +948,7 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
                 p.num { "Tiered queues escalate level by level with a reason; swarm queues keep the owner and ask colleagues with a skill. " a href="/routing" { "Routing rules" } " send cases here." }
                 @for (q, members) in &queues {
                     div.card.queue data-queue=(q.slug) {
-                        h2 { (q.name) " " span.badge { (q.model) } @if let Some(tier) = q.tier { " " span.badge { "serves L" (tier.level()) } } " " span.num { (q.slug) } }
+                        h2 { (q.name) " " span.badge { (q.model) } @if let Some(tier) = q.tier { " " span.num.queue-tier { "serves L" (tier.level()) } } " " span.num { (q.slug) } }
                         ul { @for m in members { li { (m.user.name) " · " (m.active_cases) " active" @if !m.skills.is_empty() { " · skills: " (m.skills.join(", ")) } } } }
                         form.filters method="post" action=(format!("/queues/{}/members", q.slug)) {
                             input type="hidden" name="csrf" value=(who.csrf);
