@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// How far back to re-read after a restart or a missed notification: longer than any
 /// transaction takes between stamping `updated_at` and committing.
@@ -60,8 +61,12 @@ struct Batch {
 }
 
 /// Opens (or creates) the index in `dir`, or in memory when `None`, and starts following the
-/// store. Returns once the index is open; catching up continues in the background.
-pub async fn start(store: Store, dir: Option<PathBuf>) -> anyhow::Result<SearchState> {
+/// store. Returns once the index is open; catching up continues in the background, in the
+/// returned task (aborting it stops the writer thread too).
+pub async fn start(
+    store: Store,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<(SearchState, JoinHandle<()>)> {
     let (opened_tx, opened_rx) =
         std::sync::mpsc::sync_channel::<anyhow::Result<Arc<SearchIndex>>>(1);
     let (batches_tx, batches_rx) = std::sync::mpsc::channel::<Batch>();
@@ -106,8 +111,8 @@ pub async fn start(store: Store, dir: Option<PathBuf>) -> anyhow::Result<SearchS
         pending: Arc::default(),
     };
     let listener = store.listen().await?;
-    tokio::spawn(follow(store, index, listener, batches_tx, state.clone()));
-    Ok(state)
+    let task = tokio::spawn(follow(store, index, listener, batches_tx, state.clone()));
+    Ok((state, task))
 }
 
 /// Stores learned weights where every node picks them up.

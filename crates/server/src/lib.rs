@@ -4,10 +4,12 @@
 //! its `service` (the rules: the only place that decides), `api` (JSON handlers and their
 //! typed bodies), `pages` (server-rendered pages) and its `router()`. The shared edges sit
 //! beside them: `auth`, `session`, `extract`, `error`, `layout`, `views`, `openapi`.
-//! Background work: `indexer`, `mail`. `app` builds the router once for the binary and for
-//! tests alike; `serve` runs it.
+//! Background work: `indexer`, `mail`, the incident clock and partner alert mail.
+//! `application::Application::build` opens the index, starts every background job and binds
+//! the listener, once for the binary and for tests alike; `app` builds the router.
 
 pub mod accounts;
+pub mod application;
 pub mod auth;
 pub mod cases;
 pub mod crisis;
@@ -142,33 +144,4 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         ),
     ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
-}
-
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -10,6 +10,7 @@ use backline_store::Store;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 const BATCH: i64 = 20;
 const LEASE_MS: i64 = 60_000;
@@ -47,13 +48,14 @@ impl SmtpTarget {
     }
 }
 
-/// Starts the worker. Without a target, mail waits in the outbox (and `/metrics` says so).
-pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
+/// Starts the worker. Without a target, mail waits in the outbox (and `/metrics` says so) and
+/// no task is started.
+pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<JoinHandle<()>> {
     let Some(target) = target else {
         tracing::warn!("no --smtp-url: outgoing email waits in the outbox");
-        return;
+        return None;
     };
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let transport: AsyncSmtpTransport<Tokio1Executor> =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&target.host)
                 .port(target.port)
@@ -72,7 +74,7 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-    });
+    }))
 }
 
 async fn send_one(

@@ -454,8 +454,9 @@ pub async fn mail_partner_alerts(state: &AppState) -> ApiResult<usize> {
     Ok(sent)
 }
 
-/// Checks partner alerts every `every` (hourly in production).
-pub fn start_alert_mail(state: AppState, every: Duration) {
+/// Checks partner alerts at once, then every `every` (hourly in production). The first check
+/// runs at start so that a node restarted more often than `every` still checks.
+pub fn start_alert_mail(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -465,7 +466,7 @@ pub fn start_alert_mail(state: AppState, every: Duration) {
                 tracing::warn!(error = %e, "partner alert mail failed");
             }
         }
-    });
+    })
 }
 
 /// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;
