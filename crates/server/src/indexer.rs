@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 /// How far back to re-read after a restart or a missed notification: longer than any
 /// transaction takes between stamping `updated_at` and committing.
@@ -88,10 +89,22 @@ pub async fn start(
             };
             let _ = opened_tx.send(Ok(index.clone()));
             while let Ok(batch) = batches_rx.recv() {
+                let _span = tracing::info_span!(
+                    "index_commit",
+                    docs = batch.docs.len(),
+                    watermark = batch.watermark
+                )
+                .entered();
+                let started = std::time::Instant::now();
                 let result = index
                     .upsert(&batch.docs)
                     .and_then(|()| index.commit(batch.watermark))
                     .map_err(|e| e.to_string());
+                tracing::debug!(
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    ok = result.is_ok(),
+                    "index commit"
+                );
                 let _ = batch.done.send(result);
             }
         })?;
@@ -111,7 +124,10 @@ pub async fn start(
         pending: Arc::default(),
     };
     let listener = store.listen().await?;
-    let task = tokio::spawn(follow(store, index, listener, batches_tx, state.clone()));
+    let task = tokio::spawn(
+        follow(store, index, listener, batches_tx, state.clone())
+            .instrument(tracing::info_span!("indexer")),
+    );
     Ok((state, task))
 }
 

@@ -25,6 +25,7 @@ pub mod partners;
 pub mod session;
 pub mod smtp_sink;
 mod token_cache;
+pub mod trace;
 pub mod views;
 
 pub use session::SESSION_COOKIE;
@@ -91,6 +92,8 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        // Outermost, so everything below (metrics included) runs inside the request's span.
+        .layer(axum::middleware::from_fn(trace::request_span))
         .with_state(state)
 }
 

@@ -11,6 +11,7 @@ use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 const BATCH: i64 = 20;
 const LEASE_MS: i64 = 60_000;
@@ -64,9 +65,19 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<J
         loop {
             match store.claim_mails(BATCH, LEASE_MS).await {
                 Ok(batch) if !batch.is_empty() => {
-                    for mail in batch {
-                        send_one(&store, &transport, &from, mail).await;
+                    let span = tracing::info_span!("mail_batch", mails = batch.len());
+                    async {
+                        let started = std::time::Instant::now();
+                        for mail in batch {
+                            send_one(&store, &transport, &from, mail).await;
+                        }
+                        tracing::debug!(
+                            ms = started.elapsed().as_secs_f64() * 1000.0,
+                            "mail batch done"
+                        );
                     }
+                    .instrument(span)
+                    .await;
                     continue;
                 }
                 Ok(_) => {}

@@ -655,8 +655,10 @@ pub fn start_cadence(state: AppState, every: Duration) -> tokio::task::JoinHandl
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = check_cadence(&state).await {
-                tracing::warn!(error = %e, "incident cadence check failed");
+            let span = tracing::info_span!("cadence_check");
+            let result = tracing::Instrument::instrument(check_cadence(&state), span.clone()).await;
+            if let Err(e) = result {
+                span.in_scope(|| tracing::warn!(error = %e, "incident cadence check failed"));
             }
         }
     })

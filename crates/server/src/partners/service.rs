@@ -462,9 +462,13 @@ pub fn start_alert_mail(state: AppState, every: Duration) -> tokio::task::JoinHa
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = mail_partner_alerts(&state).await {
-                tracing::warn!(error = %e, "partner alert mail failed");
-            }
+            let span = tracing::info_span!("partner_alert_check");
+            let result =
+                tracing::Instrument::instrument(mail_partner_alerts(&state), span.clone()).await;
+            span.in_scope(|| match result {
+                Ok(sent) => tracing::debug!(sent, "partner alerts checked"),
+                Err(e) => tracing::warn!(error = %e, "partner alert mail failed"),
+            });
         }
     })
 }
