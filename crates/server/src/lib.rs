@@ -36,7 +36,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use backline_store::Store;
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// Shared by every request: the store and in-process caches and counters.
 #[derive(Clone)]
@@ -97,25 +99,36 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// 200 when the database answers, 503 otherwise, so a load balancer can take a node out.
+/// What `/healthz` says.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable` (the database does not answer).
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// This node's search index: `indexing` while it catches up after start, then `ready`.
+    pub search: indexer::IndexProgress,
+}
+
+/// 200 when the database answers, 503 otherwise, so a load balancer can take a node out. A
+/// node whose index is still catching up stays in (search falls back to the database), but
+/// says so, for whoever needs complete search results (tests, deploy scripts).
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(
-                serde_json::json!({"status": "ok", "database": state.store.backend().as_str()}),
-            ),
-        ),
+    let (code, status) = match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(
-                    serde_json::json!({"status": "unavailable", "database": state.store.backend().as_str()}),
-                ),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
         }
-    }
+    };
+    (
+        code,
+        axum::Json(Health {
+            status: status.into(),
+            database: state.store.backend().as_str().into(),
+            search: state.search().progress(),
+        }),
+    )
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
@@ -144,6 +157,11 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
             "backline_search_pending_changes",
             "Changes heard but not yet searchable on this node.",
             pending,
+        ),
+        (
+            "backline_search_ready",
+            "1 once this node's search index has caught up with the database after start.",
+            if state.search.is_ready() { 1.0 } else { 0.0 },
         ),
     ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)

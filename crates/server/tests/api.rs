@@ -805,6 +805,13 @@ async fn health_metrics_and_openapi_are_served(backend: Backend) {
         .await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["status"], "ok");
+    let search = &health.body["search"];
+    assert!(
+        search["state"] == "indexing" || search["state"] == "ready",
+        "{}",
+        health.body
+    );
+    assert!(search["indexed"].as_u64().unwrap() <= search["total"].as_u64().unwrap());
     app.file_case(&app.tokens.globex, json!({"subject": "count me"}))
         .await;
     let metrics = app

@@ -46,6 +46,7 @@ pub async fn search_page(
 ) -> Response {
     let q = form.q.unwrap_or_default();
     let newest = form.sort.as_deref() == Some("newest");
+    let indexing = !state.search().is_ready();
     let (hits, error) = if q.trim().is_empty() {
         (Vec::new(), None)
     } else {
@@ -58,7 +59,7 @@ pub async fn search_page(
                     Sort::Relevance
                 };
                 match knowledge::search(&state, &who.user, parsed, sort, 50).await {
-                    Ok(hits) => (hits, None),
+                    Ok(found) => (found.hits, None),
                     Err(e) => return error_page(Some(&who), e),
                 }
             }
@@ -85,6 +86,11 @@ pub async fn search_page(
                     button type="submit" { "Search" }
                 }
                 p.num { "Filters: status: priority: partner: org: product: type:case|comment|article state: audience: tag: — quote phrases." }
+                @if indexing {
+                    p.card #search-indexing role="status" {
+                        "The search index is still catching up after a restart: results below come from a plainer search of case subjects and descriptions and article text, newest first, and comments are not searched yet."
+                    }
+                }
                 @if let Some(error) = &error { div.error role="alert" { (error) } }
                 @if !q.trim().is_empty() && hits.is_empty() && error.is_none() { p.card.empty { "Nothing found." } }
                 ol.results {
@@ -142,7 +148,7 @@ pub async fn article_list(
             value: "article".into(),
         });
         let hits = match knowledge::search(&state, &who.user, parsed, Sort::Relevance, 100).await {
-            Ok(hits) => hits,
+            Ok(found) => found.hits,
             Err(e) => return error_page(Some(&who), e),
         };
         let mut out = Vec::new();

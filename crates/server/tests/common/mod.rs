@@ -242,6 +242,7 @@ impl TestApp {
         path: &str,
         found: impl Fn(&Value) -> bool,
     ) -> Value {
+        self.search_ready().await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             let reply = self.get(token, path).await;
@@ -256,8 +257,27 @@ impl TestApp {
         }
     }
 
-    /// Waits until the index has applied every change it heard.
+    /// Waits until `/healthz` says the search index has caught up with what the database held
+    /// at start (10 s at most) and returns what it said.
+    pub async fn search_ready(&self) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let health = self.request(Method::GET, None, "/healthz", None).await;
+            if health.body["search"]["state"] == "ready" {
+                return health.body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "search index not ready: {}",
+                health.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the index has caught up after start and applied every change it heard.
     pub async fn settle_index(&self) {
+        self.search_ready().await;
         // A change is heard a moment after its commit (a broadcast, or a NOTIFY).
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
