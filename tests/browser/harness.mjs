@@ -22,17 +22,24 @@ function freePort() {
   });
 }
 
-async function waitHealthy(base, child) {
+// Healthy and with its search index caught up with the demo data: until then searches and
+// suggestions cannot find everything (a busy machine made the suggestion tests fail).
+async function waitReady(base, child) {
   const deadline = Date.now() + 60_000;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`backline exited with ${child.exitCode}`);
     try {
       const reply = await fetch(`${base}/healthz`);
-      if (reply.ok) return;
+      if (reply.ok) {
+        const health = await reply.json();
+        if (health.search?.state === 'ready') return;
+        last = JSON.stringify(health);
+      }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('backline did not become healthy');
+  throw new Error(`backline did not become ready: ${last}`);
 }
 
 /** A server with demo data (Secure cookies left on, as in production) and a browser. */
@@ -45,7 +52,7 @@ export async function start() {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, BACKLINE_DATABASE_URL: '' },
   });
-  await waitHealthy(base, child);
+  await waitReady(base, child);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

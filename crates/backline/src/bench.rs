@@ -39,10 +39,11 @@ pub enum BenchCommand {
     },
     /// Known-issue matching quality on a GitBugs-format project (reports and duplicate pairs).
     KnownIssues {
-        /// Reports CSV (Summary, Issue id, Created, Affects Version/s, Description).
+        /// Reports CSV: Summary, Issue id, and if present Created (`30/Sep/21 17:20` or
+        /// `2020-01-02 17:14:21+00:00`), Affects Version/s, Description.
         #[arg(long)]
         reports: PathBuf,
-        /// Pairs CSV (Issue id, Duplicate id).
+        /// Pairs CSV: an issue id and its duplicate (or, on one row, its duplicate group).
         #[arg(long)]
         pairs: PathBuf,
         /// Also learn weights from the pairs, judged by k-fold cross-validation (0: skip).

@@ -1,5 +1,6 @@
 //! `backline bench known-issues`: how well the known-issue matcher finds a report's known
-//! duplicate, on any project in the GitBugs CSV format.
+//! duplicate, on any project in the GitBugs CSV format, from a Jira tracker or a Bugzilla one
+//! (see `read_reports` and `read_pairs` for the differences).
 //!
 //! Every report is loaded as a solved case; each report of a duplicate pair is then used as a
 //! new case, and the rank of its partner among the suggestions is recorded. The ranking is the
@@ -17,43 +18,77 @@ pub struct Report {
     pub id: i64,
     pub summary: String,
     pub description: String,
+    /// 0 when the report has no readable `Created` (the matcher then leaves recency out).
     pub created_at_ms: i64,
     pub versions: Vec<String>,
 }
 
-/// Reads a GitBugs reports file: columns `Summary`, `Issue id`, `Created` (`30/Sep/21 17:20`),
-/// `Affects Version/s` and `Description`, in any order.
-pub fn read_reports(path: &Path) -> anyhow::Result<Vec<Report>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
+/// A reports file as read, with what could not be read in it.
+pub struct Reports {
+    pub reports: Vec<Report>,
+    /// Optional columns the file does not have (`Affects Version/s` in Bugzilla projects).
+    pub missing_columns: Vec<&'static str>,
+    /// Reports whose `Created` is empty or in no known form: record number (1 is the first
+    /// after the header), issue id and the text.
+    pub undated: Vec<(usize, i64, String)>,
+}
+
+/// Reads a GitBugs reports file, from a Jira tracker (Hadoop, Spark...: `Created` like
+/// `30/Sep/21 17:20`, with `Affects Version/s`) or a Bugzilla tracker (Firefox, SeaMonkey...:
+/// `Created` like `2020-01-02 17:14:21+00:00`, no versions). Columns in any order; `Summary`
+/// and `Issue id` are required, `Created`, `Description` and `Affects Version/s` optional.
+pub fn read_reports(path: &Path) -> anyhow::Result<Reports> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    read_reports_from(file).with_context(|| format!("reading {}", path.display()))
+}
+
+fn read_reports_from(input: impl std::io::Read) -> anyhow::Result<Reports> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers()?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .with_context(|| format!("{} has no column {name:?}", path.display()))
+    let find = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let required = |name: &str| find(name).with_context(|| format!("no column {name:?}"));
+    let (summary, id) = (required("Summary")?, required("Issue id")?);
+    let mut missing_columns = Vec::new();
+    let mut optional = |name: &'static str| {
+        let found = find(name);
+        if found.is_none() {
+            missing_columns.push(name);
+        }
+        found
     };
-    let (summary, id, created, versions, description) = (
-        column("Summary")?,
-        column("Issue id")?,
-        column("Created")?,
-        column("Affects Version/s")?,
-        column("Description")?,
+    let (created, versions, description) = (
+        optional("Created"),
+        optional("Affects Version/s"),
+        optional("Description"),
     );
     let mut reports = Vec::new();
+    let mut undated = Vec::new();
     for (line, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{} record {}", path.display(), line + 1))?;
-        let field = |i: usize| record.get(i).unwrap_or_default().to_string();
-        let Ok(report_id) = field(id).trim().parse::<i64>() else {
+        let record = record.with_context(|| format!("record {}", line + 1))?;
+        let field = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let Ok(report_id) = field(Some(id)).trim().parse::<i64>() else {
             continue;
+        };
+        let created_text = field(created);
+        let created_at_ms = match parse_created(&created_text) {
+            Some(ms) => ms,
+            None => {
+                // Without the column every report is undated; that is said once, below.
+                if created.is_some() {
+                    undated.push((line + 1, report_id, created_text));
+                }
+                0
+            }
         };
         reports.push(Report {
             id: report_id,
-            summary: field(summary),
+            summary: field(Some(summary)),
             description: field(description),
-            created_at_ms: parse_created(&field(created)).unwrap_or(0),
+            created_at_ms,
             versions: field(versions)
                 .split(',')
                 .map(|v| v.trim().to_string())
@@ -62,14 +97,24 @@ pub fn read_reports(path: &Path) -> anyhow::Result<Vec<Report>> {
         });
     }
     if reports.is_empty() {
-        bail!("{} holds no reports", path.display());
+        bail!("no reports");
     }
-    Ok(reports)
+    Ok(Reports {
+        reports,
+        missing_columns,
+        undated,
+    })
 }
 
-/// `30/Sep/21 17:20` -> Unix milliseconds (UTC).
+/// `Created` in either GitBugs form, as Unix milliseconds (UTC).
 fn parse_created(text: &str) -> Option<i64> {
-    let parts: Vec<&str> = text.trim().split(['/', ' ', ':']).collect();
+    let text = text.trim();
+    parse_jira_date(text).or_else(|| parse_iso_date(text))
+}
+
+/// Jira's `30/Sep/21 17:20` (UTC; two-digit years are 20xx).
+fn parse_jira_date(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.split(['/', ' ', ':']).collect();
     let [day, month, year, hour, minute] = parts.as_slice() else {
         return None;
     };
@@ -93,18 +138,100 @@ fn parse_created(text: &str) -> Option<i64> {
     Some(at.unix_timestamp() * 1000)
 }
 
+/// Bugzilla's `2020-01-02 17:14:21+00:00`, and the ISO 8601 variants around it: `T` for the
+/// space, fractions of a second, `Z`, `+hhmm` or no offset (taken as UTC).
+fn parse_iso_date(text: &str) -> Option<i64> {
+    let (date, rest) = text.split_once([' ', 'T'])?;
+    let mut ymd = date.split('-');
+    let (year, month, day) = (ymd.next()?, ymd.next()?, ymd.next()?);
+    if ymd.next().is_some() || year.len() != 4 {
+        return None;
+    }
+    let date = time::Date::from_calendar_date(
+        year.parse().ok()?,
+        time::Month::try_from(month.parse::<u8>().ok()?).ok()?,
+        day.parse().ok()?,
+    )
+    .ok()?;
+    let rest = rest.trim();
+    // The clock ends where the offset starts.
+    let (clock, offset) = match rest.find(['+', '-', 'Z', 'z']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let mut hms = clock.trim().split(':');
+    let (hour, minute) = (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
+    let (second, millis) = match hms.next() {
+        Some(s) => match s.split_once('.') {
+            Some((whole, fraction)) => {
+                let digits: String = fraction.chars().take(3).collect();
+                let scale = 10_u32.pow(3 - digits.len() as u32);
+                (whole.parse().ok()?, digits.parse::<u32>().ok()? * scale)
+            }
+            None => (s.parse().ok()?, 0),
+        },
+        None => (0, 0),
+    };
+    if hms.next().is_some() {
+        return None;
+    }
+    let offset_seconds = match offset.trim() {
+        "" | "Z" | "z" => 0,
+        signed => {
+            let (sign, digits) = signed.split_at(1);
+            let digits = digits.replace(':', "");
+            if digits.len() != 4 {
+                return None;
+            }
+            let hours: i64 = digits[..2].parse().ok()?;
+            let minutes: i64 = digits[2..].parse().ok()?;
+            let seconds = hours * 3600 + minutes * 60;
+            if sign == "-" {
+                -seconds
+            } else {
+                seconds
+            }
+        }
+    };
+    let at = date.with_hms(hour, minute, second).ok()?.assume_utc();
+    Some(at.unix_timestamp() * 1000 + i64::from(millis) - offset_seconds * 1000)
+}
+
+/// Reads duplicate pairs. Jira projects give one pair a row (`Issue id,Duplicate id`);
+/// Bugzilla projects give a report and its whole duplicate group on one row
+/// (`1616551,"1284028, 1648584, 1692784"`), which becomes one pair per member of the group,
+/// each with the row's report. A first row that starts with no id is a header; anything else
+/// that is not an id is an error, not a pair silently lost.
 pub fn read_pairs(path: &Path) -> anyhow::Result<Vec<(i64, i64)>> {
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    read_pairs_from(file).with_context(|| format!("reading {}", path.display()))
+}
+
+fn read_pairs_from(input: impl std::io::Read) -> anyhow::Result<Vec<(i64, i64)>> {
     let mut reader = csv::ReaderBuilder::new()
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
     let mut pairs = Vec::new();
-    for record in reader.records() {
-        let record = record?;
-        let (Some(a), Some(b)) = (record.get(0), record.get(1)) else {
-            continue;
+    for (line, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("record {}", line + 1))?;
+        let first = record.get(0).unwrap_or_default().trim();
+        let a = match first.parse::<i64>() {
+            Ok(a) => a,
+            Err(_) if line == 0 => continue,
+            Err(_) => bail!("record {}: {first:?} is not an issue id", line + 1),
         };
-        if let (Ok(a), Ok(b)) = (a.trim().parse(), b.trim().parse()) {
-            pairs.push((a, b));
+        for field in record.iter().skip(1) {
+            let members = field
+                .split([',', ';', ' ', '\t', '\n', '\r'])
+                .map(|m| m.trim_matches(['[', ']', '"', '\'']))
+                .filter(|m| !m.is_empty());
+            for member in members {
+                let b = member.parse::<i64>().with_context(|| {
+                    format!("record {}: {member:?} is not an issue id", line + 1)
+                })?;
+                pairs.push((a, b));
+            }
         }
     }
     Ok(pairs)
@@ -202,7 +329,36 @@ pub fn run(
     learn_folds: usize,
     weights: MatchWeights,
 ) -> anyhow::Result<()> {
-    let reports = read_reports(reports_path)?;
+    let Reports {
+        reports,
+        missing_columns,
+        undated,
+    } = read_reports(reports_path)?;
+    for column in &missing_columns {
+        eprintln!(
+            "{} has no {column:?} column{}",
+            reports_path.display(),
+            match *column {
+                "Created" => ": recency is left out",
+                "Affects Version/s" => ": shared versions are left out",
+                _ => "",
+            }
+        );
+    }
+    if !undated.is_empty() {
+        let examples: Vec<String> = undated
+            .iter()
+            .take(3)
+            .map(|(record, id, text)| format!("record {record} (issue {id}): {text:?}"))
+            .collect();
+        eprintln!(
+            "{} of {} reports have no readable Created date, so no recency: {}{}",
+            undated.len(),
+            reports.len(),
+            examples.join(", "),
+            if undated.len() > 3 { ", ..." } else { "" }
+        );
+    }
     let pairs = read_pairs(pairs_path)?;
     let by_id: HashMap<i64, &Report> = reports.iter().map(|r| (r.id, r)).collect();
     let started = Instant::now();
@@ -273,8 +429,122 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gitbugs_dates_parse() {
+    fn gitbugs_dates_parse_in_both_forms() {
         assert_eq!(parse_created("30/Sep/21 17:20"), Some(1_633_022_400_000));
-        assert_eq!(parse_created("garbage"), None);
+        // 2020-01-02T17:14:21Z
+        assert_eq!(
+            parse_created("2020-01-02 17:14:21+00:00"),
+            Some(1_577_985_261_000)
+        );
+        assert_eq!(
+            parse_created("2020-01-02T17:14:21Z"),
+            Some(1_577_985_261_000)
+        );
+        assert_eq!(
+            parse_created("2020-01-02 19:14:21.250+02:00"),
+            Some(1_577_985_261_250)
+        );
+        assert_eq!(
+            parse_created("2020-01-02 12:14:21-0500"),
+            Some(1_577_985_261_000)
+        );
+        assert_eq!(parse_created("2020-01-02 17:14"), Some(1_577_985_240_000));
+        for bad in [
+            "garbage",
+            "",
+            "2020-13-02 17:14:21+00:00",
+            "2020-01-02",
+            "31/Feb/21 10:00",
+        ] {
+            assert_eq!(parse_created(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn jira_reports_keep_versions_and_dates() {
+        let csv = "Summary,Issue id,Status,Priority,Resolution,Created,Resolved,Affects Version/s,Description\n\
+                   Disk full on namenode,101,Resolved,Major,Fixed,30/Sep/21 17:20,01/Oct/21 09:00,\"2.9.2, 3.3.1\",\"The namenode\nstops\"\n\
+                   Not a report,abc,Open,Minor,,30/Sep/21 17:20,,,\n";
+        let read = read_reports_from(csv.as_bytes()).unwrap();
+        assert!(read.missing_columns.is_empty());
+        assert!(read.undated.is_empty());
+        assert_eq!(read.reports.len(), 1);
+        let r = &read.reports[0];
+        assert_eq!((r.id, r.summary.as_str()), (101, "Disk full on namenode"));
+        assert_eq!(r.description, "The namenode\nstops");
+        assert_eq!(r.versions, vec!["2.9.2", "3.3.1"]);
+        assert_eq!(r.created_at_ms, 1_633_022_400_000);
+    }
+
+    #[test]
+    fn bugzilla_reports_need_no_versions_and_report_bad_dates() {
+        let csv = "Summary,Issue id,Status,Priority,Resolution,Created,Resolved,Description\n\
+                   Tab strip flickers,1606681,RESOLVED,--,FIXED,2020-01-02 17:14:21+00:00,2020-11-01 20:04:54+00:00,\"Port the fix\"\n\
+                   Editor loses backgrounds,1606979,UNCONFIRMED,--,,yesterday,,Pages lose their background\n\
+                   No date at all,1607002,NEW,P5,,,,\n";
+        let read = read_reports_from(csv.as_bytes()).unwrap();
+        assert_eq!(read.missing_columns, vec!["Affects Version/s"]);
+        assert_eq!(read.reports.len(), 3);
+        assert_eq!(read.reports[0].created_at_ms, 1_577_985_261_000);
+        assert!(read.reports[0].versions.is_empty());
+        assert_eq!(
+            read.undated,
+            vec![
+                (2, 1606979, "yesterday".to_string()),
+                (3, 1607002, String::new())
+            ]
+        );
+    }
+
+    #[test]
+    fn only_summary_and_id_are_required() {
+        let read = read_reports_from("Issue id,Summary\n7,Crash on start\n".as_bytes()).unwrap();
+        assert_eq!(
+            read.missing_columns,
+            vec!["Created", "Affects Version/s", "Description"]
+        );
+        // Without the column, dates are missing as a whole (said once), not per report.
+        assert!(read.undated.is_empty());
+        assert_eq!(read.reports[0].created_at_ms, 0);
+        let error = read_reports_from("Issue id,Title\n7,Crash\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("\"Summary\""), "{error}");
+    }
+
+    #[test]
+    fn pairs_one_a_row_and_groups_on_one_row() {
+        // Hadoop's own file has one group row among its pairs; it once cost two pairs.
+        let jira = "Issue id,Duplicate id\n13478269,13478452\n13438913,\"13547000, 13396667\"\n";
+        assert_eq!(
+            read_pairs_from(jira.as_bytes()).unwrap(),
+            vec![
+                (13478269, 13478452),
+                (13438913, 13547000),
+                (13438913, 13396667)
+            ]
+        );
+        let bugzilla = "Issue id,Duplicates\n\
+                        1616551,\"1284028, 1648584, 1692784\"\n\
+                        1600000,1600001\n\
+                        1700000,\n";
+        assert_eq!(
+            read_pairs_from(bugzilla.as_bytes()).unwrap(),
+            vec![
+                (1616551, 1284028),
+                (1616551, 1648584),
+                (1616551, 1692784),
+                (1600000, 1600001)
+            ]
+        );
+        // No header is fine too; what is not an id after the first row is an error.
+        assert_eq!(read_pairs_from("5,6\n".as_bytes()).unwrap(), vec![(5, 6)]);
+        for (bad, word) in [("1,\"2, x\"\n", "x"), ("1,2\n\"3, 4\",5\n", "3, 4")] {
+            let error = read_pairs_from(bad.as_bytes()).err().unwrap();
+            assert!(
+                format!("{error:#}").contains(&format!("{word:?} is not an issue id")),
+                "{error:#}"
+            );
+        }
     }
 }

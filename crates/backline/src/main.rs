@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use backline_domain::{OrgKind, PartnerKind, Role, TechnicalLevel, Tier};
 use backline_server::accounts::orgs::CreateOrg;
 use backline_server::accounts::users::CreateUser;
+use backline_server::application::{Application, Config as ServerConfig};
 use backline_server::error::ApiError;
 use backline_store::{Store, StoreConfig};
 use clap::{Args, Parser, Subcommand};
@@ -268,25 +269,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 demo::fill(&db, &mut std::io::stderr()).await?;
             }
             let index_dir = index_dir.unwrap_or_else(|| store.data.join("search"));
-            let search = backline_server::indexer::start(db.clone(), Some(index_dir.clone()))
-                .await
-                .with_context(|| format!("opening the search index in {}", index_dir.display()))?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("listening on {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, database = db.backend().as_str(), "backline is serving");
-            let public_url = public_url.unwrap_or_else(|| {
-                format!("http://{}", listener.local_addr().map_or(listen, |a| a))
-            });
-            let mut state = backline_server::AppState::new(db.clone(), secure_cookies, search)
-                .with_public_url(&public_url);
-            state.postmortem_business_days = postmortem_business_days;
-            backline_server::mail::start(db.clone(), smtp, mail_from);
-            backline_server::crisis::service::start_cadence(
-                state.clone(),
-                std::time::Duration::from_secs(15),
-            );
-            backline_server::serve(listener, state).await?;
+            let app = Application::build(ServerConfig {
+                listen,
+                index_dir: Some(index_dir),
+                smtp,
+                mail_from,
+                public_url,
+                secure_cookies,
+                postmortem_business_days,
+                ..ServerConfig::new(db.clone())
+            })
+            .await?;
+            tracing::info!(address = %app.address(), database = db.backend().as_str(), "backline is serving");
+            app.run_until_stopped().await?;
             db.close().await;
         }
         Command::Reindex { store, index_dir } => {

@@ -83,14 +83,22 @@ impl Server {
             .spawn()
             .expect("start backline serve");
         let base = format!("http://127.0.0.1:{port}");
+        // Healthy, and its search index caught up with the store: searches in the tests
+        // then come from the index, not from the stand-in database search.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(reply) = reqwest::get(format!("{base}/healthz")).await {
                 if reply.status().is_success() {
-                    break;
+                    let health: Value = reply.json().await.unwrap_or(Value::Null);
+                    if health["search"]["state"] == "ready" {
+                        break;
+                    }
                 }
             }
-            assert!(Instant::now() < deadline, "server did not become healthy");
+            assert!(
+                Instant::now() < deadline,
+                "server did not become healthy and ready"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Server {

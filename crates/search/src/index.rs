@@ -320,7 +320,7 @@ pub(crate) fn version_hash(version: &str) -> i64 {
 }
 
 /// The first ~240 characters, cut at a word boundary, for result lists.
-fn excerpt(body: &str) -> String {
+pub fn excerpt(body: &str) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= 240 {
         return flat;

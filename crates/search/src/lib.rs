@@ -13,7 +13,7 @@ pub mod matcher;
 mod search;
 
 pub use error::SearchError;
-pub use index::{IndexDoc, SearchIndex};
+pub use index::{excerpt, IndexDoc, SearchIndex};
 pub use matcher::{MatchInput, MatchWeights, Suggestion};
 pub use search::{Hit, Sort, Visibility};
 

@@ -10,17 +10,26 @@
 //!
 //! The writer thread runs at a lower CPU priority than request handling: when the machine is
 //! saturated, answering requests wins and the index catches up afterwards.
+//!
+//! Until the catch-up read at start is committed the index is not ready (`SearchState::
+//! progress`): a new or stale index would answer searches with nothing, as if nothing matched.
+//! `/healthz` reports the progress and search falls back to the database meanwhile.
 
 use crate::AppState;
 use backline_domain::query::DocType;
 use backline_domain::{ArticleId, CaseId};
 use backline_search::{IndexDoc, MatchWeights, SearchIndex};
 use backline_store::{now_millis, Article, CaseRecord, Change, Comment, Heard, Store};
+use serde::Serialize;
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+use utoipa::ToSchema;
 
 /// How far back to re-read after a restart or a missed notification: longer than any
 /// transaction takes between stamping `updated_at` and committing.
@@ -44,13 +53,67 @@ pub struct SearchState {
     pub index: Arc<SearchIndex>,
     pub weights: Arc<RwLock<MatchWeights>>,
     /// Changes heard but not yet searchable, including those being written (for `/metrics`).
-    pub pending: Arc<std::sync::atomic::AtomicUsize>,
+    pub pending: Arc<AtomicUsize>,
+    /// How far the catch-up at start has come.
+    progress: Arc<Progress>,
 }
 
 impl SearchState {
     pub fn weights(&self) -> MatchWeights {
         *self.weights.read().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Whether the index has caught up with the database as it was when this node started.
+    pub fn progress(&self) -> IndexProgress {
+        let p = &self.progress;
+        IndexProgress {
+            state: if p.ready.load(Ordering::Acquire) {
+                IndexState::Ready
+            } else {
+                IndexState::Indexing
+            },
+            indexed: p.indexed.load(Ordering::Relaxed),
+            total: p.total.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.progress.ready.load(Ordering::Acquire)
+    }
+}
+
+#[derive(Default)]
+struct Progress {
+    ready: AtomicBool,
+    indexed: AtomicU64,
+    total: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexState {
+    /// Catching up with what the database held at start; searches may miss things.
+    Indexing,
+    /// Everything the database held at start is searchable; later changes follow within a
+    /// second or so.
+    Ready,
+}
+
+/// The search index's catch-up at start, in cases and articles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct IndexProgress {
+    pub state: IndexState,
+    /// Cases and articles of the start-up catch-up already searchable.
+    pub indexed: u64,
+    /// Cases and articles the start-up catch-up has to index (0 until it has counted them).
+    pub total: u64,
+}
+
+/// The batch the writer thread is committing: its outcome, watermark and changes.
+struct InFlight {
+    done: oneshot::Receiver<Result<(), String>>,
+    mark: i64,
+    changes: Vec<Change>,
 }
 
 struct Batch {
@@ -60,8 +123,12 @@ struct Batch {
 }
 
 /// Opens (or creates) the index in `dir`, or in memory when `None`, and starts following the
-/// store. Returns once the index is open; catching up continues in the background.
-pub async fn start(store: Store, dir: Option<PathBuf>) -> anyhow::Result<SearchState> {
+/// store. Returns once the index is open; catching up continues in the background, in the
+/// returned task (aborting it stops the writer thread too).
+pub async fn start(
+    store: Store,
+    dir: Option<PathBuf>,
+) -> anyhow::Result<(SearchState, JoinHandle<()>)> {
     let (opened_tx, opened_rx) =
         std::sync::mpsc::sync_channel::<anyhow::Result<Arc<SearchIndex>>>(1);
     let (batches_tx, batches_rx) = std::sync::mpsc::channel::<Batch>();
@@ -83,10 +150,22 @@ pub async fn start(store: Store, dir: Option<PathBuf>) -> anyhow::Result<SearchS
             };
             let _ = opened_tx.send(Ok(index.clone()));
             while let Ok(batch) = batches_rx.recv() {
+                let _span = tracing::info_span!(
+                    "index_commit",
+                    docs = batch.docs.len(),
+                    watermark = batch.watermark
+                )
+                .entered();
+                let started = std::time::Instant::now();
                 let result = index
                     .upsert(&batch.docs)
                     .and_then(|()| index.commit(batch.watermark))
                     .map_err(|e| e.to_string());
+                tracing::debug!(
+                    ms = started.elapsed().as_secs_f64() * 1000.0,
+                    ok = result.is_ok(),
+                    "index commit"
+                );
                 let _ = batch.done.send(result);
             }
         })?;
@@ -104,10 +183,14 @@ pub async fn start(store: Store, dir: Option<PathBuf>) -> anyhow::Result<SearchS
         index: index.clone(),
         weights: Arc::new(RwLock::new(weights)),
         pending: Arc::default(),
+        progress: Arc::default(),
     };
     let listener = store.listen().await?;
-    tokio::spawn(follow(store, index, listener, batches_tx, state.clone()));
-    Ok(state)
+    let task = tokio::spawn(
+        follow(store, index, listener, batches_tx, state.clone())
+            .instrument(tracing::info_span!("indexer")),
+    );
+    Ok((state, task))
 }
 
 /// Stores learned weights where every node picks them up.
@@ -140,8 +223,9 @@ async fn follow(
     let mut watermark = index.watermark();
     // A new index (watermark 0) reads everything.
     let mut catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0));
-    let mut in_flight: Option<(oneshot::Receiver<Result<(), String>>, i64)> = None;
-    let mut in_flight_count = 0;
+    let mut in_flight: Option<InFlight> = None;
+    // What the first catch-up found and is not searchable yet; `None` until it has been read.
+    let mut startup: Option<HashSet<Change>> = None;
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut weights_tick = tokio::time::interval(Duration::from_secs(60));
@@ -151,6 +235,17 @@ async fn follow(
             match store.changed_since(since).await {
                 Ok(changes) => {
                     tracing::info!(changes = changes.len(), since, "search index catching up");
+                    if startup.is_none() {
+                        let set: HashSet<Change> = changes.iter().copied().collect();
+                        state
+                            .progress
+                            .total
+                            .store(set.len() as u64, Ordering::Relaxed);
+                        if set.is_empty() {
+                            mark_ready(&state);
+                        }
+                        startup = Some(set);
+                    }
                     pending.extend(changes);
                 }
                 Err(e) => {
@@ -161,21 +256,35 @@ async fn follow(
                 }
             }
         }
-        state.pending.store(
-            pending.len() + in_flight_count,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        let in_flight_count = in_flight.as_ref().map_or(0, |f| f.changes.len());
+        state
+            .pending
+            .store(pending.len() + in_flight_count, Ordering::Relaxed);
         tokio::select! {
             heard = listener.next() => match heard {
                 Some(Heard::Changed(change)) => { pending.insert(change); }
                 Some(Heard::Lost) => catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0)),
                 None => return,
             },
-            done = async { (&mut in_flight.as_mut().expect("guarded").0).await }, if in_flight.is_some() => {
-                let (_, batch_mark) = in_flight.take().expect("guarded");
-                in_flight_count = 0;
+            done = async { (&mut in_flight.as_mut().expect("guarded").done).await }, if in_flight.is_some() => {
+                let InFlight { mark: batch_mark, changes: written, .. } = in_flight.take().expect("guarded");
                 match done {
-                    Ok(Ok(())) => watermark = batch_mark,
+                    Ok(Ok(())) => {
+                        watermark = batch_mark;
+                        if let Some(left) = startup.as_mut().filter(|left| !left.is_empty()) {
+                            let before = left.len();
+                            for change in &written {
+                                left.remove(change);
+                            }
+                            state
+                                .progress
+                                .indexed
+                                .fetch_add((before - left.len()) as u64, Ordering::Relaxed);
+                            if left.is_empty() {
+                                mark_ready(&state);
+                            }
+                        }
+                    }
                     Ok(Err(e)) => {
                         tracing::error!(error = %e, "search index write failed; re-reading");
                         catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0));
@@ -202,8 +311,7 @@ async fn follow(
                         if batches.send(Batch { docs, watermark: mark, done }).is_err() {
                             return;
                         }
-                        in_flight = Some((done_rx, mark));
-                        in_flight_count = take.len();
+                        in_flight = Some(InFlight { done: done_rx, mark, changes: take });
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "reading changes for search failed; retrying");
@@ -219,6 +327,15 @@ async fn follow(
                 }
             },
         }
+    }
+}
+
+fn mark_ready(state: &SearchState) {
+    if !state.progress.ready.swap(true, Ordering::AcqRel) {
+        tracing::info!(
+            indexed = state.progress.indexed.load(Ordering::Relaxed),
+            "search index ready"
+        );
     }
 }
 

@@ -5,10 +5,12 @@
 //! typed bodies), `pages` (server-rendered pages) and its `router()`. The shared edges sit
 //! beside them: `auth`, `session`, `extract`, `error`, `web` (the page handlers' edge),
 //! `layout`, `views`, `openapi`.
-//! Background work: `indexer`, `mail`. `app` builds the router once for the binary and for
-//! tests alike; `serve` runs it.
+//! Background work: `indexer`, `mail`, the incident clock and partner alert mail.
+//! `application::Application::build` opens the index, starts every background job and binds
+//! the listener, once for the binary and for tests alike; `app` builds the router.
 
 pub mod accounts;
+pub mod application;
 pub mod auth;
 pub mod cases;
 pub mod crisis;
@@ -24,6 +26,7 @@ pub mod partners;
 pub mod session;
 pub mod smtp_sink;
 mod token_cache;
+pub mod trace;
 pub mod views;
 pub mod web;
 
@@ -35,7 +38,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use backline_store::Store;
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 /// Shared by every request: the store and in-process caches and counters.
 #[derive(Clone)]
@@ -91,28 +96,41 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        // Outermost, so everything below (metrics included) runs inside the request's span.
+        .layer(axum::middleware::from_fn(trace::request_span))
         .with_state(state)
 }
 
-/// 200 when the database answers, 503 otherwise, so a load balancer can take a node out.
+/// What `/healthz` says.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `unavailable` (the database does not answer).
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// This node's search index: `indexing` while it catches up after start, then `ready`.
+    pub search: indexer::IndexProgress,
+}
+
+/// 200 when the database answers, 503 otherwise, so a load balancer can take a node out. A
+/// node whose index is still catching up stays in (search falls back to the database), but
+/// says so, for whoever needs complete search results (tests, deploy scripts).
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(
-                serde_json::json!({"status": "ok", "database": state.store.backend().as_str()}),
-            ),
-        ),
+    let (code, status) = match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(
-                    serde_json::json!({"status": "unavailable", "database": state.store.backend().as_str()}),
-                ),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
         }
-    }
+    };
+    (
+        code,
+        axum::Json(Health {
+            status: status.into(),
+            database: state.store.backend().as_str().into(),
+            search: state.search().progress(),
+        }),
+    )
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
@@ -142,35 +160,11 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
             "Changes heard but not yet searchable on this node.",
             pending,
         ),
+        (
+            "backline_search_ready",
+            "1 once this node's search index has caught up with the database after start.",
+            if state.search.is_ready() { 1.0 } else { 0.0 },
+        ),
     ]);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
-}
-
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

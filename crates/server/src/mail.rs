@@ -10,6 +10,8 @@ use backline_store::Store;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 const BATCH: i64 = 20;
 const LEASE_MS: i64 = 60_000;
@@ -47,13 +49,14 @@ impl SmtpTarget {
     }
 }
 
-/// Starts the worker. Without a target, mail waits in the outbox (and `/metrics` says so).
-pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
+/// Starts the worker. Without a target, mail waits in the outbox (and `/metrics` says so) and
+/// no task is started.
+pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<JoinHandle<()>> {
     let Some(target) = target else {
         tracing::warn!("no --smtp-url: outgoing email waits in the outbox");
-        return;
+        return None;
     };
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let transport: AsyncSmtpTransport<Tokio1Executor> =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&target.host)
                 .port(target.port)
@@ -62,9 +65,19 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
         loop {
             match store.claim_mails(BATCH, LEASE_MS).await {
                 Ok(batch) if !batch.is_empty() => {
-                    for mail in batch {
-                        send_one(&store, &transport, &from, mail).await;
+                    let span = tracing::info_span!("mail_batch", mails = batch.len());
+                    async {
+                        let started = std::time::Instant::now();
+                        for mail in batch {
+                            send_one(&store, &transport, &from, mail).await;
+                        }
+                        tracing::debug!(
+                            ms = started.elapsed().as_secs_f64() * 1000.0,
+                            "mail batch done"
+                        );
                     }
+                    .instrument(span)
+                    .await;
                     continue;
                 }
                 Ok(_) => {}
@@ -72,7 +85,7 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-    });
+    }))
 }
 
 async fn send_one(

@@ -115,6 +115,5 @@ pub async fn track(State(state): State<crate::AppState>, request: Request, next:
     state
         .metrics
         .observe(&method, &route, response.status().as_u16(), elapsed);
-    tracing::debug!(%method, %route, status = response.status().as_u16(), ms = elapsed * 1000.0, "request");
     response
 }

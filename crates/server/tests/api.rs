@@ -17,6 +17,7 @@ on_both_backends!(
     changes_are_audited_and_bounded_by_role,
     organisations_and_users_are_administered_by_admins,
     health_metrics_and_openapi_are_served,
+    every_response_carries_a_request_id,
 );
 
 async fn partner_files_for_its_customer_and_is_flagged_everywhere(backend: Backend) {
@@ -804,6 +805,13 @@ async fn health_metrics_and_openapi_are_served(backend: Backend) {
         .await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["status"], "ok");
+    let search = &health.body["search"];
+    assert!(
+        search["state"] == "indexing" || search["state"] == "ready",
+        "{}",
+        health.body
+    );
+    assert!(search["indexed"].as_u64().unwrap() <= search["total"].as_u64().unwrap());
     app.file_case(&app.tokens.globex, json!({"subject": "count me"}))
         .await;
     let metrics = app
@@ -834,4 +842,42 @@ async fn health_metrics_and_openapi_are_served(backend: Backend) {
         );
     }
     assert!(doc.body["components"]["schemas"]["CaseView"]["properties"]["partner"].is_object());
+}
+
+async fn every_response_carries_a_request_id(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let get = |id: Option<&'static str>, path: &'static str| {
+        let mut request = app.client.get(format!("{}{path}", app.base));
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        async move {
+            let reply = request.send().await.unwrap();
+            let status = reply.status();
+            let id = reply
+                .headers()
+                .get("x-request-id")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, id)
+        }
+    };
+    // None given: one is made, fresh for each request, on every kind of answer.
+    let (status, first) = get(None, "/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let first = first.expect("an X-Request-Id");
+    assert_eq!(first.len(), 32, "{first}");
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()), "{first}");
+    let (_, second) = get(None, "/healthz").await;
+    assert_ne!(Some(first), second);
+    for path in ["/api/v1/cases", "/no/such/page"] {
+        let (status, id) = get(None, path).await;
+        assert!(status.is_client_error());
+        assert!(id.is_some(), "{path} answered without an id");
+    }
+    // A sane one is kept, so a proxy's id follows the request; anything else is replaced.
+    let (_, echoed) = get(Some("lb-7f3a.2024:abc"), "/api/v1/cases").await;
+    assert_eq!(echoed.as_deref(), Some("lb-7f3a.2024:abc"));
+    let (_, replaced) = get(Some("<script>alert(1)</script>"), "/healthz").await;
+    let replaced = replaced.unwrap();
+    assert_eq!(replaced.len(), 32, "{replaced}");
 }

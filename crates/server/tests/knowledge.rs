@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, TestApp};
+use common::{Backend, Options, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -13,6 +13,7 @@ on_both_backends!(
     search_finds_only_what_the_caller_may_see,
     suggestions_rank_known_answers_within_the_callers_sight,
     solved_cases_are_classified_from_their_links,
+    a_catching_up_index_says_so_and_search_answers_from_the_database,
 );
 
 fn ids(list: &Value, key: &str) -> Vec<i64> {
@@ -680,5 +681,249 @@ async fn solved_cases_are_classified_from_their_links(backend: Backend) {
             .await
             .body["classification"],
         Value::Null
+    );
+}
+
+/// Filler cases written before the server starts: more than two index batches (1,000 each,
+/// at most one a second while busy), so the catch-up takes two seconds at least.
+const FILLER_CASES: usize = 2_100;
+
+/// Ids of what `a_catching_up_index...` writes before the server starts.
+#[derive(Default, Clone, Copy)]
+struct Written {
+    globex_zebra: i64,
+    umbrella_zebra: i64,
+    public_article: i64,
+    internal_article: i64,
+}
+
+/// A server started over a store that already holds cases and articles, with an empty index:
+/// `/healthz` reports the catch-up until everything is in, and meanwhile search answers from
+/// the database under the same visibility rules, marked incomplete, instead of "nothing".
+async fn a_catching_up_index_says_so_and_search_answers_from_the_database(backend: Backend) {
+    use backline_domain::{ArticleContent, ArticleState, Audience, Channel, Priority, Tier};
+    use backline_store::{NewArticle, NewCase, Store};
+    let written = std::sync::Arc::new(std::sync::Mutex::new(Written::default()));
+    let out = written.clone();
+    let prepare =
+        move |store: Store| -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+            Box::pin(async move {
+                let globex = store.org_by_slug("globex").await.unwrap();
+                let umbrella = store.org_by_slug("umbrella").await.unwrap();
+                let acme = store.org_by_slug("acme").await.unwrap();
+                let other = store.org_by_slug("other").await.unwrap();
+                let globex_user = store.user_by_email("user@globex.example").await.unwrap();
+                let umbrella_tech = store.user_by_email("tech@other.example").await.unwrap();
+                let agent = store.user_by_email("agent@vendor.example").await.unwrap();
+                let case = |subject: String,
+                            org: &backline_store::Org,
+                            partner: &backline_store::Org,
+                            requester: &backline_store::User| NewCase {
+                    subject,
+                    description: "Seen since the last update.".into(),
+                    priority: Priority::Normal,
+                    product: Some("Backup".into()),
+                    channel: Channel::Api,
+                    tier: Tier::L1,
+                    tags: Vec::new(),
+                    organization: org.id,
+                    partner: Some(partner.id),
+                    requester: requester.id,
+                    created_at: None,
+                    routing: None,
+                    escalation: None,
+                };
+                let mut tasks = tokio::task::JoinSet::new();
+                for i in 0..FILLER_CASES {
+                    let store = store.clone();
+                    let new = case(
+                        format!("Tape drive offline {i}"),
+                        &globex,
+                        &acme,
+                        &globex_user,
+                    );
+                    tasks.spawn(async move { store.create_case(&new).await.unwrap() });
+                    if tasks.len() >= 64 {
+                        tasks.join_next().await.unwrap().unwrap();
+                    }
+                }
+                while let Some(done) = tasks.join_next().await {
+                    done.unwrap();
+                }
+                let globex_zebra = store
+                    .create_case(&case(
+                        "Zebra printer jams".into(),
+                        &globex,
+                        &acme,
+                        &globex_user,
+                    ))
+                    .await
+                    .unwrap()
+                    .id
+                    .0;
+                let umbrella_zebra = store
+                    .create_case(&case(
+                        "Zebra printer jams too".into(),
+                        &umbrella,
+                        &other,
+                        &umbrella_tech,
+                    ))
+                    .await
+                    .unwrap()
+                    .id
+                    .0;
+                let article = |title: &str, audience: Audience| NewArticle {
+                    content: ArticleContent {
+                        title: title.into(),
+                        issue: "The printer stops mid-page".into(),
+                        resolution: "Recalibrate the sensor".into(),
+                        ..ArticleContent::default()
+                    },
+                    state: ArticleState::Validated,
+                    audience,
+                    author: agent.id,
+                    source_case: None,
+                    at: None,
+                };
+                let public_article = store
+                    .create_article(&article("Zebra printer calibration", Audience::Public))
+                    .await
+                    .unwrap()
+                    .id
+                    .0;
+                let internal_article = store
+                    .create_article(&article("Zebra printer internals", Audience::Internal))
+                    .await
+                    .unwrap()
+                    .id
+                    .0;
+                *out.lock().unwrap() = Written {
+                    globex_zebra,
+                    umbrella_zebra,
+                    public_article,
+                    internal_article,
+                };
+            })
+        };
+    let app = TestApp::start_with(
+        backend,
+        Options {
+            before_start: Some(Box::new(prepare)),
+            ..Options::default()
+        },
+    )
+    .await;
+    let w = *written.lock().unwrap();
+    let total = (FILLER_CASES + 4) as u64;
+
+    let health = app
+        .request(reqwest::Method::GET, None, "/healthz", None)
+        .await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(
+        health.body["search"]["state"], "indexing",
+        "{}",
+        health.body
+    );
+
+    // While it catches up, the acme technician's search is answered from the database: its own
+    // customer's case and the public article, not the other partner's case nor the internal
+    // article, and the answer says it may be incomplete.
+    let results = |body: &Value| -> Vec<(String, i64)> {
+        let mut hits: Vec<(String, i64)> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["type"].as_str().unwrap().to_string(),
+                    r["id"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        hits.sort();
+        hits
+    };
+    let during = app
+        .get(&app.tokens.acme, "/api/v1/search?q=zebra%20printer")
+        .await;
+    assert_eq!(during.status, StatusCode::OK, "{}", during.body);
+    assert_eq!(during.body["complete"], false, "{}", during.body);
+    assert_eq!(
+        results(&during.body),
+        vec![
+            ("article".to_string(), w.public_article),
+            ("case".to_string(), w.globex_zebra)
+        ]
+    );
+    let articles = app
+        .get(&app.tokens.acme, "/api/v1/search?q=zebra%20type:article")
+        .await;
+    assert_eq!(
+        results(&articles.body),
+        vec![("article".to_string(), w.public_article)]
+    );
+    let staff = app
+        .get(&app.tokens.agent, "/api/v1/search?q=%22printer%20jams%22")
+        .await;
+    assert_eq!(
+        results(&staff.body),
+        vec![
+            ("case".to_string(), w.globex_zebra),
+            ("case".to_string(), w.umbrella_zebra)
+        ]
+    );
+    let staff_articles = app
+        .get(&app.tokens.agent, "/api/v1/search?q=zebra%20type:article")
+        .await;
+    assert_eq!(
+        results(&staff_articles.body),
+        vec![
+            ("article".to_string(), w.public_article),
+            ("article".to_string(), w.internal_article)
+        ]
+    );
+    // Still indexing after those searches, so they really ran during the catch-up.
+    let still = app
+        .request(reqwest::Method::GET, None, "/healthz", None)
+        .await;
+    assert_eq!(still.body["search"]["state"], "indexing", "{}", still.body);
+
+    // Progress only grows, up to everything the store held.
+    let mut last = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let health = app
+            .request(reqwest::Method::GET, None, "/healthz", None)
+            .await;
+        let search = &health.body["search"];
+        let indexed = search["indexed"].as_u64().unwrap();
+        assert!(indexed >= last, "progress went back: {}", health.body);
+        last = indexed;
+        if search["state"] == "ready" {
+            assert_eq!((indexed, search["total"].as_u64().unwrap()), (total, total));
+            break;
+        }
+        let counted = search["total"].as_u64().unwrap();
+        assert!(counted == 0 || counted == total, "{}", health.body);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never ready: {}",
+            health.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Ready: the index answers, completely, under the same rules.
+    let after = app
+        .get(&app.tokens.acme, "/api/v1/search?q=zebra%20printer")
+        .await;
+    assert_eq!(after.body["complete"], true, "{}", after.body);
+    assert_eq!(
+        results(&after.body),
+        vec![
+            ("article".to_string(), w.public_article),
+            ("case".to_string(), w.globex_zebra)
+        ]
     );
 }

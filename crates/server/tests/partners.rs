@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Backend, TestApp};
+use common::{Backend, Options, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -19,6 +19,7 @@ on_both_backends!(
     a_refused_case_leaves_the_round_robin_where_it_was,
     concurrent_filings_take_round_robin_turns,
     escalating_moves_the_case_to_the_queue_of_the_next_tier,
+    the_relationship_manager_is_mailed_new_partner_alerts,
 );
 
 fn agreement(extra: Value) -> Value {
@@ -1068,4 +1069,68 @@ async fn escalating_moves_the_case_to_the_queue_of_the_next_tier(backend: Backen
         queues.push((up.body["tier"].clone(), up.body["queue"].clone()));
     }
     assert_eq!(queues, [(json!(2), json!("l2")), (json!(3), json!("l3"))]);
+}
+
+/// The alert check is one of the jobs `Application::build` starts (it once was never started,
+/// so no relationship manager ever heard of an alert). Checked every 100 ms here instead of
+/// hourly; the mail goes through the outbox and the mail worker to a real SMTP sink.
+async fn the_relationship_manager_is_mailed_new_partner_alerts(backend: Backend) {
+    let app = TestApp::start_with(
+        backend,
+        Options {
+            mail: true,
+            partner_alerts_every: Some(std::time::Duration::from_millis(100)),
+            ..Options::default()
+        },
+    )
+    .await;
+    // One certified technician required and none certified: `certified_below_minimum`.
+    put_agreement(&app, "acme", json!({"required_certified_technicians": 1})).await;
+    let reply = app
+        .patch(
+            &app.tokens.admin,
+            "/api/v1/partners/acme",
+            json!({"relationship_manager": "agent@vendor.example"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    let mail = app.mail_until(1).await;
+    let alert = mail
+        .iter()
+        .find(|m| m.subject() == "Partner alert: ACME")
+        .expect("an alert mail");
+    assert_eq!(alert.to, vec!["agent@vendor.example"]);
+    assert!(
+        alert.data.contains("0 certified technicians, 1 required"),
+        "{}",
+        alert.data
+    );
+    assert!(alert.data.contains("/partners/acme"), "{}", alert.data);
+
+    // Once the alert is recorded as sent, later checks do not repeat it.
+    let acme = app.store.org_by_slug("acme").await.unwrap();
+    let key = format!("partner_alerts:{}", acme.id);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.store.setting(&key).await.unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alert never recorded as sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = backline_server::partners::service::mail_partner_alerts(&app.state)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert!(
+        app.mail
+            .as_ref()
+            .unwrap()
+            .messages()
+            .iter()
+            .filter(|m| m.subject() == "Partner alert: ACME")
+            .count()
+            == 1
+    );
 }

@@ -784,17 +784,20 @@ pub async fn subscribe(state: &AppState, email: &str, services: &[String]) -> Ap
 
 /// Watches the clock of every open incident: reminds the communications role before a
 /// committed update, flags overdue updates and the hourly rule.
-pub fn start_cadence(state: AppState, every: Duration) {
+/// The first check runs at once, then one every `every`.
+pub fn start_cadence(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = check_cadence(&state).await {
-                tracing::warn!(error = %e, "incident cadence check failed");
+            let span = tracing::info_span!("cadence_check");
+            let result = tracing::Instrument::instrument(check_cadence(&state), span.clone()).await;
+            if let Err(e) = result {
+                span.in_scope(|| tracing::warn!(error = %e, "incident cadence check failed"));
             }
         }
-    });
+    })
 }
 
 pub async fn check_cadence(state: &AppState) -> ApiResult<()> {

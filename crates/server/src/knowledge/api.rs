@@ -200,7 +200,9 @@ pub async fn list_articles(
                 value: s.as_str().into(),
             });
         }
-        let hits = knowledge::search(&state, &caller, parsed, Sort::Relevance, limit).await?;
+        let hits = knowledge::search(&state, &caller, parsed, Sort::Relevance, limit)
+            .await?
+            .hits;
         let mut articles = Vec::with_capacity(hits.len());
         for hit in hits {
             // Read from the database so the answer is current even if the index lags.
@@ -387,6 +389,11 @@ fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
 pub struct SearchResults {
     pub query: String,
     pub results: Vec<HitView>,
+    /// `false` while this node's search index is still catching up after a start (`/healthz`
+    /// shows its progress): the results then come from a plainer database search (every word
+    /// in a case's subject or description or an article's title or text, newest first,
+    /// comments not searched), so something may be missing.
+    pub complete: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "knowledge", params(SearchParams),
@@ -407,10 +414,11 @@ pub async fn search(
         }
     };
     let limit = limit_of(params.limit.or(Some(20)), knowledge::MAX_RESULTS)?;
-    let hits = knowledge::search(&state, &caller, parsed.clone(), sort, limit).await?;
+    let found = knowledge::search(&state, &caller, parsed.clone(), sort, limit).await?;
     Ok(axum::Json(SearchResults {
         query: parsed.to_string(),
-        results: hits.iter().map(HitView::from).collect(),
+        results: found.hits.iter().map(HitView::from).collect(),
+        complete: found.complete,
     }))
 }
 
@@ -446,6 +454,9 @@ impl From<&Suggestion> for SuggestionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionList {
     pub suggestions: Vec<SuggestionView>,
+    /// `false` while this node's search index is still catching up after a start (`/healthz`
+    /// shows its progress): answers it has not read yet cannot be suggested.
+    pub complete: bool,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -465,9 +476,12 @@ pub async fn suggestions(
     Query(params): Query<SuggestionParams>,
 ) -> ApiResult<axum::Json<SuggestionList>> {
     let limit = limit_of(params.limit.or(Some(10)), 50)?;
+    // Read before suggesting: if the index turns ready meanwhile, this errs on "incomplete".
+    let complete = state.search().is_ready();
     let suggestions = knowledge::suggestions_for_case(&state, &caller, CaseId(id), limit).await?;
     Ok(axum::Json(SuggestionList {
         suggestions: suggestions.iter().map(SuggestionView::from).collect(),
+        complete,
     }))
 }
 

@@ -46,6 +46,7 @@ pub async fn search_page(
 ) -> PageResult {
     let q = form.q.unwrap_or_default();
     let newest = form.sort.as_deref() == Some("newest");
+    let indexing = !state.search().is_ready();
     let (hits, error) = if q.trim().is_empty() {
         (Vec::new(), None)
     } else {
@@ -58,7 +59,7 @@ pub async fn search_page(
                     Sort::Relevance
                 };
                 match knowledge::search(&state, &who.user, parsed, sort, 50).await {
-                    Ok(hits) => (hits, None),
+                    Ok(found) => (found.hits, None),
                     Err(e) => return Err(WebError::new(e).for_user(&who)),
                 }
             }
@@ -85,6 +86,11 @@ pub async fn search_page(
                     button type="submit" { "Search" }
                 }
                 p.num { "Filters: status: priority: partner: org: product: type:case|comment|article state: audience: tag: — quote phrases." }
+                @if indexing {
+                    p.card #search-indexing role="status" {
+                        "The search index is still catching up after a restart: results below come from a plainer search of case subjects and descriptions and article text, newest first, and comments are not searched yet."
+                    }
+                }
                 @if let Some(error) = &error { div.error role="alert" { (error) } }
                 @if !q.trim().is_empty() && hits.is_empty() && error.is_none() { p.card.empty { "Nothing found." } }
                 ol.results {
@@ -143,7 +149,8 @@ pub async fn article_list(
         });
         let hits = knowledge::search(&state, &who.user, parsed, Sort::Relevance, 100)
             .await
-            .or_page(&who)?;
+            .or_page(&who)?
+            .hits;
         let mut out = Vec::new();
         for hit in hits {
             if let Ok(a) = knowledge::readable_article(&state, &who.user, ArticleId(hit.id)).await {

@@ -5,11 +5,14 @@ use crate::cases::service::visible_case;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::knowledge::check_article_state;
-use backline_domain::query::{DocType, SearchQuery};
-use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors};
+use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
+use backline_domain::{
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, FieldErrors, Priority,
+};
 use backline_search::{Hit, MatchInput, Sort, Suggestion, Visibility};
 use backline_store::{
-    Article, ArticleEdit, ArticleFilter, CaseLink, LinkTarget, NewArticle, StoreError, User,
+    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, LinkTarget, NewArticle, StoreError,
+    User,
 };
 
 /// Results per page of search, at most.
@@ -179,6 +182,16 @@ pub fn parse_query(q: &str) -> ApiResult<SearchQuery> {
     SearchQuery::parse(q).map_err(|e| ApiError::bad_request("invalid_query", format!("q: {e}")))
 }
 
+/// What a search found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hits: Vec<Hit>,
+    /// False while this node's index is catching up after start. The hits then come from the
+    /// database (`search_database`): every word in a case's subject or description or an
+    /// article's title or text, newest first, no comments.
+    pub complete: bool,
+}
+
 /// Search across cases, comments and articles, only within what the caller may see.
 pub async fn search(
     state: &AppState,
@@ -186,14 +199,211 @@ pub async fn search(
     query: SearchQuery,
     sort: Sort,
     limit: usize,
-) -> ApiResult<Vec<Hit>> {
+) -> ApiResult<Found> {
+    let limit = limit.clamp(1, MAX_RESULTS);
+    if !state.search().is_ready() {
+        // An index still catching up would answer "nothing found" for what it has not read
+        // yet; the database has it all, if with plainer matching.
+        let hits = search_database(state, caller, &query, limit).await?;
+        return Ok(Found {
+            hits,
+            complete: false,
+        });
+    }
     let index = state.search().index.clone();
     let visibility = Visibility::for_actor(&caller.actor());
-    let limit = limit.clamp(1, MAX_RESULTS);
     let hits = tokio::task::spawn_blocking(move || index.search(&query, &visibility, sort, limit))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
+    Ok(Found {
+        hits,
+        complete: true,
+    })
+}
+
+/// Pages of this many rows are read while searching the database.
+const DATABASE_PAGE: usize = 200;
+/// At most this many cases (newest first) are looked at per database search; it only stands in
+/// while the index catches up, and must not turn into a scan of millions.
+const DATABASE_CASES_SCANNED: usize = 5_000;
+
+/// The search the database can do: every word and phrase of `query` must appear, ignoring
+/// case, in a case's subject or description or an article's title or text; filters mean what
+/// they mean to the index; visibility is the same (cases through the caller's SQL scope,
+/// articles through the article rules). Newest first, as there is no ranking.
+pub async fn search_database(
+    state: &AppState,
+    caller: &User,
+    query: &SearchQuery,
+    limit: usize,
+) -> ApiResult<Vec<Hit>> {
+    let values = |field: FilterField| -> Vec<String> {
+        query
+            .filters(field)
+            .map(|v| v.trim().to_lowercase())
+            .collect()
+    };
+    let types: Vec<DocType> = values(FilterField::Type)
+        .iter()
+        .filter_map(|t| DocType::parse(t).ok())
+        .collect();
+    let wants = |kind: DocType| types.is_empty() || types.contains(&kind);
+    let needles: Vec<String> = query
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            Clause::Word(w) | Clause::Phrase(w) => Some(flatten(w)),
+            Clause::Filter { .. } => None,
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    let matches = |text: &str| {
+        let text = flatten(text);
+        needles.iter().all(|n| text.contains(n.as_str()))
+    };
+    let (statuses, priorities, orgs, partners, tags) = (
+        values(FilterField::Status),
+        values(FilterField::Priority),
+        values(FilterField::Org),
+        values(FilterField::Partner),
+        values(FilterField::Tag),
+    );
+    let (products, states, audiences) = (
+        values(FilterField::Product),
+        values(FilterField::State),
+        values(FilterField::Audience),
+    );
+    let one = |list: &[String]| (list.len() == 1).then(|| list[0].clone());
+    let mut hits = Vec::new();
+
+    // Cases carry no state or audience, so such filters leave them out, as in the index.
+    if wants(DocType::Case) && states.is_empty() && audiences.is_empty() {
+        let mut filter = CaseFilter {
+            statuses: statuses
+                .iter()
+                .filter_map(|s| CaseStatus::parse(s).ok())
+                .collect(),
+            priority: one(&priorities).and_then(|p| Priority::parse(&p).ok()),
+            organization_slug: one(&orgs),
+            partner_slug: one(&partners),
+            text: (!needles.is_empty()).then(|| needles.join(" ")),
+            limit: DATABASE_PAGE,
+            ..CaseFilter::default()
+        };
+        let mut scanned = 0;
+        let mut found = 0;
+        while scanned < DATABASE_CASES_SCANNED && found < limit {
+            let (page, next) =
+                crate::cases::service::list_cases(&state.store, caller, &filter).await?;
+            scanned += page.len();
+            for case in page {
+                let fits = (priorities.is_empty()
+                    || priorities.iter().any(|p| p == case.priority.as_str()))
+                    && (orgs.is_empty() || orgs.contains(&case.organization.slug.to_lowercase()))
+                    && (partners.is_empty()
+                        || case
+                            .partner
+                            .as_ref()
+                            .is_some_and(|p| partners.contains(&p.slug.to_lowercase())))
+                    && (products.is_empty()
+                        || case
+                            .product
+                            .as_ref()
+                            .is_some_and(|p| products.contains(&p.trim().to_lowercase())))
+                    && (tags.is_empty()
+                        || case.tags.iter().any(|t| tags.contains(&t.to_lowercase())))
+                    && matches(&format!("{}\n{}", case.subject, case.description));
+                if fits {
+                    found += 1;
+                    hits.push(Hit {
+                        kind: DocType::Case,
+                        id: case.id.0,
+                        case_id: Some(case.id.0),
+                        title: case.subject.clone(),
+                        excerpt: backline_search::excerpt(&case.description),
+                        created_at_ms: millis(case.created_at),
+                        score: 0.0,
+                    });
+                }
+            }
+            match next {
+                Some(before) => filter.before = Some(before),
+                None => break,
+            }
+        }
+    }
+
+    // Articles carry none of the case fields, so case filters leave them out.
+    let case_filters = [&statuses, &priorities, &orgs, &partners, &tags];
+    if wants(DocType::Article) && case_filters.iter().all(|f| f.is_empty()) {
+        let states: Vec<ArticleState> = states
+            .iter()
+            .filter_map(|s| ArticleState::parse(s).ok())
+            .collect();
+        let audiences: Vec<Audience> = audiences
+            .iter()
+            .filter_map(|a| Audience::parse(a).ok())
+            .collect();
+        let mut before = None;
+        let mut found = 0;
+        // A knowledge base is small beside the cases: read all of it the caller may see.
+        loop {
+            let (page, next) = list_articles(
+                state,
+                caller,
+                states.clone(),
+                audiences.clone(),
+                one(&products),
+                before,
+                DATABASE_PAGE,
+            )
+            .await?;
+            for article in page {
+                let fits = (products.is_empty()
+                    || article
+                        .content
+                        .products
+                        .iter()
+                        .any(|p| products.contains(&p.trim().to_lowercase())))
+                    && matches(&format!(
+                        "{}\n{}",
+                        article.content.title,
+                        article.content.body()
+                    ));
+                if fits {
+                    found += 1;
+                    hits.push(Hit {
+                        kind: DocType::Article,
+                        id: article.id.0,
+                        case_id: None,
+                        title: article.content.title.clone(),
+                        excerpt: backline_search::excerpt(&article.content.body()),
+                        created_at_ms: millis(article.created_at),
+                        score: 0.0,
+                    });
+                }
+            }
+            match next {
+                Some(next) if found < limit => before = Some(next),
+                _ => break,
+            }
+        }
+    }
+    hits.sort_by_key(|hit| std::cmp::Reverse(hit.created_at_ms));
+    hits.truncate(limit);
     Ok(hits)
+}
+
+/// Lower case, runs of white space as one space: how the database search compares text.
+fn flatten(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn millis(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// The articles and solved cases most likely to answer a case the caller can see.
@@ -213,7 +423,7 @@ pub fn match_input_for(case: &backline_store::CaseRecord) -> MatchInput {
     MatchInput {
         title: case.subject.clone(),
         body: case.description.clone(),
-        created_at_ms: (case.created_at.unix_timestamp_nanos() / 1_000_000) as i64,
+        created_at_ms: millis(case.created_at),
         versions: Vec::new(),
         exclude: Some((DocType::Case, case.id.0)),
         articles_only: false,

@@ -484,18 +484,23 @@ pub async fn mail_partner_alerts(state: &AppState) -> ApiResult<usize> {
     Ok(sent)
 }
 
-/// Checks partner alerts every `every` (hourly in production).
-pub fn start_alert_mail(state: AppState, every: Duration) {
+/// Checks partner alerts at once, then every `every` (hourly in production). The first check
+/// runs at start so that a node restarted more often than `every` still checks.
+pub fn start_alert_mail(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = mail_partner_alerts(&state).await {
-                tracing::warn!(error = %e, "partner alert mail failed");
-            }
+            let span = tracing::info_span!("partner_alert_check");
+            let result =
+                tracing::Instrument::instrument(mail_partner_alerts(&state), span.clone()).await;
+            span.in_scope(|| match result {
+                Ok(sent) => tracing::debug!(sent, "partner alerts checked"),
+                Err(e) => tracing::warn!(error = %e, "partner alert mail failed"),
+            });
         }
-    });
+    })
 }
 
 /// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;

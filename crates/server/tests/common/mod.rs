@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use backline_domain::{OrgKind, PartnerKind, PartnerKinds, Role, TechnicalLevel};
+use backline_server::application::{Application, Config as ServerConfig};
 use backline_server::{auth, AppState};
 use backline_store::testing::{fresh_postgres, fresh_sqlite, tempfile_guard::TempDir};
 use backline_store::{NewOrg, NewUser, Store};
@@ -63,6 +64,22 @@ pub struct TestApp {
     _dir: Option<TempDir>,
 }
 
+/// Writes to the store after the fixture is seeded and before the server starts.
+pub type BeforeStart = Box<
+    dyn FnOnce(Store) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send,
+>;
+
+/// How a test server differs from the default.
+#[derive(Default)]
+pub struct Options {
+    /// Send mail to an SMTP sink started for the test (`TestApp::mail`).
+    pub mail: bool,
+    /// Check partner alerts this often instead of hourly.
+    pub partner_alerts_every: Option<std::time::Duration>,
+    /// Writes to the store before the server (and its index) starts.
+    pub before_start: Option<BeforeStart>,
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
@@ -76,15 +93,24 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
-        Self::start_inner(backend, false).await
+        Self::start_with(backend, Options::default()).await
     }
 
     /// Like `start`, with the mail worker sending to an SMTP sink started for the test.
     pub async fn start_with_mail(backend: Backend) -> TestApp {
-        Self::start_inner(backend, true).await
+        Self::start_with(
+            backend,
+            Options {
+                mail: true,
+                ..Options::default()
+            },
+        )
+        .await
     }
 
-    async fn start_inner(backend: Backend, mail: bool) -> TestApp {
+    /// A fresh store with the fixture, then a server built the way `backline serve` builds
+    /// one (`Application::build`: index, background jobs, listener).
+    pub async fn start_with(backend: Backend, options: Options) -> TestApp {
         let (config, dir) = match backend {
             Backend::Sqlite => {
                 let (config, dir) = fresh_sqlite();
@@ -94,33 +120,39 @@ impl TestApp {
         };
         let store = Store::open(&config).await.expect("open store");
         let tokens = seed(&store).await;
+        if let Some(prepare) = options.before_start {
+            prepare(store.clone()).await;
+        }
         let agent_id = store
             .user_by_email("agent@vendor.example")
             .await
             .unwrap()
             .id
             .0;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let search = backline_server::indexer::start(store.clone(), None)
-            .await
-            .expect("start the indexer");
-        let state = AppState::new(store.clone(), false, search).with_public_url(&base);
-        let sink = if mail {
-            let sink = backline_server::smtp_sink::SmtpSink::start("127.0.0.1:0")
-                .await
-                .unwrap();
-            let target = backline_server::mail::SmtpTarget::parse(&sink.url()).unwrap();
-            backline_server::mail::start(store.clone(), Some(target), "ops@vendor.example".into());
-            Some(sink)
+        let sink = if options.mail {
+            Some(
+                backline_server::smtp_sink::SmtpSink::start("127.0.0.1:0")
+                    .await
+                    .unwrap(),
+            )
         } else {
             None
         };
-        let serving = state.clone();
+        let mut server = ServerConfig::new(store.clone());
+        server.listen = "127.0.0.1:0".parse().unwrap();
+        server.secure_cookies = false;
+        server.mail_from = "ops@vendor.example".into();
+        server.smtp = sink
+            .as_ref()
+            .map(|s| backline_server::mail::SmtpTarget::parse(&s.url()).unwrap());
+        if let Some(every) = options.partner_alerts_every {
+            server.partner_alerts_every = every;
+        }
+        let app = Application::build(server).await.expect("build the server");
+        let base = app.base_url();
+        let state = app.state().clone();
         tokio::spawn(async move {
-            axum::serve(listener, backline_server::app(serving))
-                .await
-                .unwrap();
+            app.run_until(std::future::pending()).await.unwrap();
         });
         TestApp {
             base,
@@ -210,6 +242,7 @@ impl TestApp {
         path: &str,
         found: impl Fn(&Value) -> bool,
     ) -> Value {
+        self.search_ready().await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         loop {
             let reply = self.get(token, path).await;
@@ -224,8 +257,27 @@ impl TestApp {
         }
     }
 
-    /// Waits until the index has applied every change it heard.
+    /// Waits until `/healthz` says the search index has caught up with what the database held
+    /// at start (10 s at most) and returns what it said.
+    pub async fn search_ready(&self) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let health = self.request(Method::GET, None, "/healthz", None).await;
+            if health.body["search"]["state"] == "ready" {
+                return health.body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "search index not ready: {}",
+                health.body
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the index has caught up after start and applied every change it heard.
     pub async fn settle_index(&self) {
+        self.search_ready().await;
         // A change is heard a moment after its commit (a broadcast, or a NOTIFY).
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
