@@ -1,0 +1,120 @@
+//! Queues, their support model and tier, and their members with skills.
+
+use crate::error::ApiError;
+use crate::layout::{html_response, page};
+use crate::partners::service::{self as partners, staff_only};
+use crate::session::WebUser;
+use crate::web::{CsrfForm, OrPage, PageResult};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use maud::html;
+use serde::Deserialize;
+
+/// Queues, their support model and members with skills.
+pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    let loaded = async {
+        let mut queues = Vec::new();
+        for q in state.store.queues().await? {
+            let members = state.store.queue_members(q.id).await?;
+            queues.push((q, members));
+        }
+        Ok::<_, ApiError>((queues, state.store.list_users(None, true).await?))
+    };
+    let (queues, staff) = loaded.await.or_page(&who)?;
+    Ok(html_response(
+        StatusCode::OK,
+        page(
+            "Queues",
+            Some(&who),
+            html! {
+                h1 { "Queues" }
+                p.num { "Tiered queues escalate level by level with a reason; swarm queues keep the owner and ask colleagues with a skill. " a href="/routing" { "Routing rules" } " send cases here." }
+                @for (q, members) in &queues {
+                    div.card.queue data-queue=(q.slug) {
+                        h2 { (q.name) " " span.badge { (q.model) } @if let Some(tier) = q.tier { " " span.num.queue-tier { "serves L" (tier.level()) } } " " span.num { (q.slug) } }
+                        ul { @for m in members { li { (m.user.name) " · " (m.active_cases) " active" @if !m.skills.is_empty() { " · skills: " (m.skills.join(", ")) } } } }
+                        form.filters method="post" action=(format!("/queues/{}/members", q.slug)) {
+                            input type="hidden" name="csrf" value=(who.csrf);
+                            select name="user" aria-label="Member" { @for u in &staff { option value=(u.id.0) { (u.name) } } }
+                            input type="text" name="skills" placeholder="skills, comma-separated" aria-label="Skills";
+                            button type="submit" { "Add or update member" }
+                        }
+                    }
+                }
+                form.card #new-queue method="post" action="/queues" {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    h2 { "New queue" }
+                    label for="q-slug" { "Slug" } input #q-slug type="text" name="slug" required;
+                    label for="q-name" { "Name" } input #q-name type="text" name="name" required;
+                    label for="q-model" { "Support model" }
+                    select #q-model name="model" { @for m in backline_domain::routing::SupportModel::ALL { option value=(m.as_str()) { (m) } } }
+                    label for="q-tier" { "Tier it serves (tiered queues; escalations to that tier move here)" }
+                    select #q-tier name="tier" { option value="" { "none" } @for t in 1..=3 { option value=(t) { "L" (t) } } }
+                    p { button type="submit" { "Create queue" } }
+                }
+            },
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct QueueForm {
+    slug: String,
+    name: String,
+    model: String,
+    #[serde(default)]
+    tier: String,
+}
+
+pub async fn create_queue(
+    State(state): State<AppState>,
+    who: WebUser,
+    CsrfForm(form): CsrfForm<QueueForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    let tier = match form.tier.trim() {
+        "" => Ok(None),
+        t => t
+            .parse::<i64>()
+            .ok()
+            .and_then(|t| backline_domain::Tier::new(t).ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::validation("tier", "choose a tier from 1 to 3, or none")),
+    };
+    let created = match (
+        backline_domain::routing::SupportModel::parse(&form.model),
+        tier,
+    ) {
+        (Ok(model), Ok(tier)) => {
+            partners::create_queue(&state, &who.user, &form.slug, &form.name, model, tier).await
+        }
+        (Err(e), _) => Err(ApiError::validation("model", e.0)),
+        (_, Err(e)) => Err(e),
+    };
+    created.or_page(&who)?;
+    Ok(Redirect::to("/queues").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    user: i64,
+    #[serde(default)]
+    skills: String,
+}
+
+pub async fn set_member(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<MemberForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    let user = backline_domain::UserId(form.user);
+    partners::set_queue_member(&state, &who.user, &slug, user, form.skills.split(','))
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to("/queues").into_response())
+}

@@ -1,0 +1,268 @@
+//! Routing rules: edit them in order, and try them on a made-up case.
+
+use crate::error::ApiError;
+use crate::layout::{html_response, page, sentence};
+use crate::partners::service::{self as partners, staff_only, RuleBody};
+use crate::session::WebUser;
+use crate::web::{CsrfForm, OrPage, PageResult, WebError};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use backline_domain::routing::RoutingFacts;
+use backline_domain::{Channel, OrgKind, Priority};
+use maud::html;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct RoutingQuery {
+    #[serde(default)]
+    org_kind: Option<String>,
+    #[serde(default)]
+    certified: Option<String>,
+    #[serde(default)]
+    has_partner: Option<String>,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    product: Option<String>,
+}
+
+pub async fn routing_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(q): Query<RoutingQuery>,
+) -> PageResult {
+    render_routing(&state, &who, &q, None, StatusCode::OK).await
+}
+
+/// A rule as typed in the editor and why it was refused; shown again in its place.
+struct RuleDraft {
+    /// `None` for the new-rule form.
+    rule: Option<i64>,
+    text: String,
+    error: String,
+}
+
+impl RuleDraft {
+    fn for_rule(draft: Option<&RuleDraft>, rule: Option<i64>) -> Option<&RuleDraft> {
+        draft.filter(|d| d.rule == rule)
+    }
+}
+
+/// A refused rule's problem in words: the JSON error, or each field named.
+fn rule_problem(error: &ApiError) -> String {
+    match error {
+        ApiError::Validation(fields) => {
+            let list: Vec<String> = fields
+                .0
+                .iter()
+                .map(|(field, message)| {
+                    if field == "body" {
+                        sentence(message)
+                    } else {
+                        format!("{field}: {}", sentence(message))
+                    }
+                })
+                .collect();
+            format!("The rule was not saved. {}", list.join(" "))
+        }
+        ApiError::BadRequest { message, .. } => format!(
+            "The rule was not saved: {}. Check the quotes, commas and brackets.",
+            message.trim_end_matches('.')
+        ),
+        other => format!("The rule was not saved: {other}."),
+    }
+}
+
+async fn render_routing(
+    state: &AppState,
+    who: &WebUser,
+    q: &RoutingQuery,
+    draft: Option<&RuleDraft>,
+    status: StatusCode,
+) -> PageResult {
+    let who = who.clone();
+    staff_only(&who.user).or_page(&who)?;
+    let rules = state.store.routing_rules().await.or_page(&who)?;
+    let tried = q.org_kind.as_ref().map(|kind| {
+        let facts = RoutingFacts {
+            requester_org_kind: OrgKind::parse(kind).unwrap_or(OrgKind::Customer),
+            partner_kinds: Vec::new(),
+            technical_level: None,
+            certified: q.certified.is_some(),
+            has_partner: q.has_partner.is_some(),
+            product: q.product.clone().filter(|p| !p.trim().is_empty()),
+            priority: q
+                .priority
+                .as_deref()
+                .and_then(|p| Priority::parse(p).ok())
+                .unwrap_or(Priority::Normal),
+            channel: q
+                .channel
+                .as_deref()
+                .and_then(|c| Channel::parse(c).ok())
+                .unwrap_or(Channel::Web),
+            text: q.text.clone().unwrap_or_default(),
+        };
+        let pairs: Vec<_> = rules.iter().map(|r| (r.id, r.definition.clone())).collect();
+        backline_domain::routing::first_match(&pairs, &facts).map(|(id, r)| (id, r.name.clone()))
+    });
+    let example = r#"{"name": "Urgent vault cases to L3", "match": "all",
+ "conditions": [{"field": "product", "is": "vault"}, {"field": "priority", "any_of": ["urgent"]}],
+ "actions": {"tier": 3}}"#;
+    Ok(html_response(
+        status,
+        page(
+            "Routing",
+            Some(&who),
+            html! {
+                h1 { "Routing rules" }
+                p.num { "Rules run in order when a case is filed; the first that matches routes it, and the case records which one. " a href="/queues" { "Queues" } }
+                @for (i, r) in rules.iter().enumerate() {
+                    form.card.rule method="post" action=(format!("/routing/{}", r.id)) data-rule=(r.id) {
+                        input type="hidden" name="csrf" value=(who.csrf);
+                        h3 { (i + 1) ". " (r.definition.name) @if !r.definition.enabled { " " span.badge { "disabled" } } }
+                        @if let Some(d) = RuleDraft::for_rule(draft, Some(r.id)) {
+                            div.field-error role="alert" id=(format!("rule-{}-error", r.id)) { (d.error) }
+                            textarea name="definition" aria-label=(format!("Rule {}", r.id)) aria-invalid="true" aria-describedby=(format!("rule-{}-error", r.id)) { (d.text) }
+                        } @else {
+                            textarea name="definition" aria-label=(format!("Rule {}", r.id)) { (serde_json::to_string_pretty(&serde_json::json!({"name": r.definition.name, "enabled": r.definition.enabled, "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})).unwrap_or_default()) }
+                        }
+                        p { button type="submit" name="action" value="save" { "Save" } " " button type="submit" name="action" value="up" { "Move up" } " " button type="submit" name="action" value="delete" { "Delete" } }
+                    }
+                }
+                form.card method="post" action="/routing" {
+                    input type="hidden" name="csrf" value=(who.csrf);
+                    h3 { "New rule" }
+                    @if let Some(d) = RuleDraft::for_rule(draft, None) {
+                        div.field-error role="alert" #new-rule-error { (d.error) }
+                        textarea name="definition" aria-label="New rule" aria-invalid="true" aria-describedby="new-rule-error" { (d.text) }
+                    } @else {
+                        textarea name="definition" aria-label="New rule" { (example) }
+                    }
+                    p.num { "Conditions: org_kind, partner_kind, technical_level, certified, has_partner, product, priority, channel, words. Actions: tier, queue, priority, assign (round_robin, least_loaded), add_tags." }
+                    p { button type="submit" { "Add rule" } }
+                }
+                form.card #route-test method="get" action="/routing" {
+                    h3 { "Try the rules" }
+                    label for="t-kind" { "Filed by" }
+                    select #t-kind name="org_kind" { option value="customer" { "a customer" } option value="partner" selected[q.org_kind.as_deref() == Some("partner")] { "a partner" } }
+                    label { input type="checkbox" name="has_partner" value="1" checked[q.has_partner.is_some()]; " A partner is involved" }
+                    label { input type="checkbox" name="certified" value="1" checked[q.certified.is_some()]; " The partner is certified" }
+                    label for="t-priority" { "Priority" }
+                    select #t-priority name="priority" { @for p in Priority::ALL { option value=(p.as_str()) selected[q.priority.as_deref() == Some(p.as_str())] { (p) } } }
+                    label for="t-product" { "Product" } input #t-product type="text" name="product" value=(q.product.clone().unwrap_or_default());
+                    label for="t-text" { "Text" } input #t-text type="text" name="text" value=(q.text.clone().unwrap_or_default()) style="width:100%";
+                    p { button type="submit" { "Try" } }
+                    @if let Some(result) = &tried {
+                        p #route-result { @match result { Some((id, name)) => { "Rule " (id) " matches: " strong { (name) } }, None => { "No rule matches: the case stays at tier 1, unassigned." } } }
+                    }
+                }
+            },
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RuleForm {
+    #[serde(default)]
+    definition: String,
+    action: Option<String>,
+}
+
+fn parse_rule(text: &str) -> Result<backline_domain::routing::RuleDefinition, ApiError> {
+    let body: RuleBody = crate::extract::parse(text.as_bytes())?;
+    body.definition()
+}
+
+pub async fn add_rule(
+    State(state): State<AppState>,
+    who: WebUser,
+    CsrfForm(form): CsrfForm<RuleForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    let saved = match parse_rule(&form.definition) {
+        Ok(def) => partners::save_rule(&state, &who.user, None, &def).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to("/routing").into_response()),
+        Err(e @ (ApiError::Validation(_) | ApiError::BadRequest { .. })) => {
+            let draft = RuleDraft {
+                rule: None,
+                text: form.definition,
+                error: rule_problem(&e),
+            };
+            let q = RoutingQuery::default();
+            render_routing(
+                &state,
+                &who,
+                &q,
+                Some(&draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
+}
+
+pub async fn change_rule(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<RuleForm>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    let result: Result<(), ApiError> = async {
+        match form.action.as_deref().unwrap_or("save") {
+            "delete" => partners::delete_rule(&state, &who.user, id).await,
+            "up" => {
+                let mut ids: Vec<i64> = state
+                    .store
+                    .routing_rules()
+                    .await?
+                    .iter()
+                    .map(|r| r.id)
+                    .collect();
+                if let Some(i) = ids.iter().position(|r| *r == id).filter(|i| *i > 0) {
+                    ids.swap(i, i - 1);
+                }
+                Ok(state.store.reorder_rules(&ids).await?)
+            }
+            _ => {
+                let def = parse_rule(&form.definition)?;
+                partners::save_rule(&state, &who.user, Some(id), &def).await?;
+                Ok(())
+            }
+        }
+    }
+    .await;
+    // Reordering bypasses the shared save; the cache must still learn of it.
+    state.partners.forget();
+    match result {
+        Ok(()) => Ok(Redirect::to("/routing").into_response()),
+        Err(e @ (ApiError::Validation(_) | ApiError::BadRequest { .. })) => {
+            let draft = RuleDraft {
+                rule: Some(id),
+                text: form.definition,
+                error: rule_problem(&e),
+            };
+            let q = RoutingQuery::default();
+            render_routing(
+                &state,
+                &who,
+                &q,
+                Some(&draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
+}
