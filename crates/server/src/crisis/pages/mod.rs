@@ -1,0 +1,53 @@
+//! The incident console: signals to qualify, declaring, updating with the clock to the next
+//! committed update, the roster, notifications, and the post-mortem editor.
+
+mod console;
+mod incident;
+mod report;
+mod templates;
+
+pub use console::*;
+pub use incident::*;
+pub use report::*;
+pub use templates::*;
+
+use backline_store::crisis::format_time;
+use maud::{html, Markup};
+
+/// Counts down to each `.clock[data-due]` every second (no framework; the page works without).
+const CLOCK_SCRIPT: &str = r#"
+(function () {
+  function tick() {
+    for (const el of document.querySelectorAll('.clock[data-due]')) {
+      const left = Math.round((Number(el.dataset.due) - Date.now()) / 1000);
+      const abs = Math.abs(left), m = Math.floor(abs / 60), s = abs % 60;
+      el.textContent = (left < 0 ? 'overdue by ' : 'in ') + m + ' min ' + String(s).padStart(2, '0') + ' s';
+      el.classList.toggle('late', left < 0);
+    }
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
+"#;
+
+fn clock(due: Option<i64>) -> Markup {
+    match due {
+        Some(ms) => html! { span.clock data-due=(ms) { (format_time(ms)) } },
+        None => html! { span.num { "no update committed" } },
+    }
+}
+
+/// The moment `minutes` from now, as RFC 3339; `None` for anything but a whole number of
+/// minutes within a year either way (larger numbers would overflow the clock arithmetic).
+fn in_minutes(minutes: &str) -> Option<String> {
+    const YEAR_IN_MINUTES: i64 = 366 * 24 * 60;
+    let m: i64 = minutes.trim().parse().ok()?;
+    if !(-YEAR_IN_MINUTES..=YEAR_IN_MINUTES).contains(&m) {
+        return None;
+    }
+    let at = time::OffsetDateTime::now_utc() + time::Duration::minutes(m);
+    Some(
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    )
+}
