@@ -2,7 +2,7 @@
 //! due dates, repeated causes, and the message templates.
 
 use crate::clock::{Span, Timestamp};
-use crate::{string_enum, FieldErrors, OrgId};
+use crate::{string_enum, FieldErrors, OrgId, ServiceId};
 use std::collections::BTreeMap;
 
 string_enum!(
@@ -77,10 +77,10 @@ pub struct Contact {
 /// use one of them (unless their partner's agreement keeps the vendor away), and status-page
 /// subscribers of one of them. Each address once, in a stable order.
 pub fn incident_audience(
-    services: &[i64],
-    usage: &[(OrgId, i64)],
+    services: &[ServiceId],
+    usage: &[(OrgId, ServiceId)],
     users: &[Contact],
-    subscribers: &[(String, i64)],
+    subscribers: &[(String, ServiceId)],
 ) -> Vec<String> {
     let affected: std::collections::BTreeSet<OrgId> = usage
         .iter()
@@ -106,8 +106,8 @@ pub fn incident_audience(
 /// The affected customer organisations whose users the vendor may not contact (their
 /// partner's agreement says `never`): their partners are told instead, to carry the news.
 pub fn customers_told_through_partner(
-    services: &[i64],
-    usage: &[(OrgId, i64)],
+    services: &[ServiceId],
+    usage: &[(OrgId, ServiceId)],
     users: &[Contact],
 ) -> Vec<OrgId> {
     let mut out: Vec<OrgId> = usage
@@ -333,7 +333,8 @@ mod tests {
 
     #[test]
     fn only_users_of_affected_customers_and_subscribers_hear() {
-        let usage = [(OrgId(1), 10), (OrgId(2), 20), (OrgId(3), 10)];
+        let (s10, s20) = (ServiceId(10), ServiceId(20));
+        let usage = [(OrgId(1), s10), (OrgId(2), s20), (OrgId(3), s10)];
         let user = |email: &str, org: i64, never: bool| Contact {
             email: email.into(),
             org: Some(OrgId(org)),
@@ -350,27 +351,27 @@ mod tests {
             },
         ];
         let subscribers = [
-            ("Fan@Example".to_string(), 10),
-            ("other@example".to_string(), 30),
-            ("a@one".to_string(), 10),
+            ("Fan@Example".to_string(), s10),
+            ("other@example".to_string(), ServiceId(30)),
+            ("a@one".to_string(), s10),
         ];
         // Service 10: org 1 (a@one) and org 3 (kept away by its partner), plus one subscriber;
         // a@one subscribed too but hears once.
         assert_eq!(
-            incident_audience(&[10], &usage, &users, &subscribers),
+            incident_audience(&[s10], &usage, &users, &subscribers),
             vec!["a@one", "fan@example"]
         );
         assert_eq!(
-            incident_audience(&[20], &usage, &users, &subscribers),
+            incident_audience(&[s20], &usage, &users, &subscribers),
             vec!["b@two"]
         );
-        assert!(incident_audience(&[99], &usage, &users, &subscribers).is_empty());
+        assert!(incident_audience(&[ServiceId(99)], &usage, &users, &subscribers).is_empty());
         // Org 3's users are kept away: its partner is told instead.
         assert_eq!(
-            customers_told_through_partner(&[10], &usage, &users),
+            customers_told_through_partner(&[s10], &usage, &users),
             vec![OrgId(3)]
         );
-        assert!(customers_told_through_partner(&[20], &usage, &users).is_empty());
+        assert!(customers_told_through_partner(&[s20], &usage, &users).is_empty());
     }
 
     /// The cadence rule with times written as minutes-from-zero, as the cases below are.

@@ -709,7 +709,7 @@ async fn the_clock_reminds_before_the_committed_update_and_flags_overdue(backend
     // The committed time passes (simulated by storing an update due a minute ago): overdue.
     app.store
         .add_incident_update(
-            id,
+            backline_domain::IncidentId(id),
             &backline_store::crisis::IncidentUpdate {
                 state: backline_domain::crisis::IncidentState::Identified,
                 message: "late".into(),

@@ -211,7 +211,10 @@ impl Store {
 
     /// The users of the customer organisations that use any of `services`, with the limits
     /// their partner's agreement sets (who hears about an incident on those services).
-    pub async fn customer_users_of_services(&self, services: &[i64]) -> Result<Vec<User>> {
+    pub async fn customer_users_of_services(
+        &self,
+        services: &[backline_domain::ServiceId],
+    ) -> Result<Vec<User>> {
         if services.is_empty() {
             return Ok(Vec::new());
         }
@@ -219,7 +222,8 @@ impl Store {
             "SELECT {USER_COLUMNS} WHERE u.role = 'customer' AND u.org_id IN \
              (SELECT su.org_id FROM service_usage su WHERE su.service_id IN ("
         ));
-        in_list(&mut sql, services);
+        let ids: Vec<i64> = services.iter().map(|s| s.0).collect();
+        in_list(&mut sql, &ids);
         sql.push(")) ORDER BY u.email");
         let rows = sql.query().fetch_all(&self.read).await?;
         rows.iter().map(user_from_row).collect()

@@ -100,7 +100,7 @@ pub struct SignalGroupView {
     pub first_at: String,
     pub last_at: String,
     /// The incident declared from the group, or the internal one a dismissal opened.
-    pub incident_id: Option<i64>,
+    pub incident_id: Option<backline_domain::IncidentId>,
 }
 
 impl From<&SignalGroup> for SignalGroupView {
@@ -126,7 +126,7 @@ pub struct SignalGroupList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncidentView {
-    pub id: i64,
+    pub id: backline_domain::IncidentId,
     pub title: String,
     pub impact: Impact,
     /// What customers experience.

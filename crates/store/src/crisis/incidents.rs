@@ -9,6 +9,7 @@ use crate::sql::opt_i64;
 use crate::{now_millis, Result, Store, StoreError};
 use backline_domain::crisis::{Impact, IncidentState};
 use backline_domain::UserId;
+use backline_domain::{IncidentId, ServiceId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -25,7 +26,7 @@ pub struct IncidentEvent {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incident {
-    pub id: i64,
+    pub id: backline_domain::IncidentId,
     pub title: String,
     pub impact: Impact,
     pub nature: String,
@@ -53,7 +54,7 @@ pub struct NewIncident {
     pub eta: String,
     pub next_update_at: Option<i64>,
     pub message: String,
-    pub services: Vec<i64>,
+    pub services: Vec<ServiceId>,
     pub declared_by: UserId,
     pub dry_run: bool,
     pub public: bool,
@@ -77,7 +78,7 @@ pub struct IncidentUpdate {
 
 impl Store {
     /// Creates an incident with its first message (and the mails it sends), in one transaction.
-    pub async fn declare_incident(&self, new: &NewIncident, mails: &[Mail]) -> Result<i64> {
+    pub async fn declare_incident(&self, new: &NewIncident, mails: &[Mail]) -> Result<IncidentId> {
         let now = now_millis();
         let mut tx = self.write.begin().await?;
         let resolved_at = (new.state == IncidentState::Resolved).then_some(now);
@@ -99,7 +100,7 @@ impl Store {
         .bind(resolved_at)
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
+        let id: IncidentId = row.try_get("id")?;
         for service in &new.services {
             sqlx::query("INSERT INTO incident_services (incident_id, service_id) VALUES ($1, $2)")
                 .bind(id)
@@ -167,7 +168,7 @@ impl Store {
         Ok(incidents)
     }
 
-    pub async fn incident(&self, id: i64) -> Result<Incident> {
+    pub async fn incident(&self, id: IncidentId) -> Result<Incident> {
         let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
@@ -197,7 +198,7 @@ impl Store {
         self.with_services(list).await
     }
 
-    pub async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>> {
+    pub async fn incident_events(&self, id: IncidentId) -> Result<Vec<IncidentEvent>> {
         let rows = sqlx::query(
             "SELECT e.kind, e.state, e.message, e.data, e.created_at, u.name AS u_name \
              FROM incident_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.incident_id = $1 ORDER BY e.id",
@@ -227,7 +228,7 @@ impl Store {
     /// opens its post-mortem.
     pub async fn add_incident_update(
         &self,
-        id: i64,
+        id: IncidentId,
         update: &IncidentUpdate,
         mails: &[Mail],
     ) -> Result<()> {
@@ -261,7 +262,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_long_resolution(&self, id: i64, long: bool, by: UserId) -> Result<()> {
+    pub async fn set_long_resolution(&self, id: IncidentId, long: bool, by: UserId) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE incidents SET long_resolution = $1 WHERE id = $2")
             .bind(i64::from(long))
@@ -289,7 +290,7 @@ impl Store {
     /// `overdue` or `hourly` when first noticed.
     pub async fn mark_cadence(
         &self,
-        id: i64,
+        id: IncidentId,
         what: &str,
         next_update_at: Option<i64>,
         mails: &[Mail],

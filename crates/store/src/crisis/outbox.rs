@@ -4,6 +4,7 @@
 
 use crate::sql::opt_i64;
 use crate::{now_millis, Backend, Result, Store};
+use backline_domain::IncidentId;
 use sqlx::{Any, Row, Transaction};
 
 /// An email to write to the outbox.
@@ -41,7 +42,7 @@ pub struct OutboxMail {
 pub(super) async fn insert_mails(
     tx: &mut Transaction<'_, Any>,
     mails: &[Mail],
-    incident: Option<i64>,
+    incident: Option<IncidentId>,
     at: i64,
 ) -> Result<()> {
     for mail in mails {
@@ -63,7 +64,7 @@ pub(super) async fn insert_mails(
 
 impl Store {
     /// Writes mails that belong to no other change (tests, drills' roster notes).
-    pub async fn enqueue_mails(&self, mails: &[Mail], incident: Option<i64>) -> Result<()> {
+    pub async fn enqueue_mails(&self, mails: &[Mail], incident: Option<IncidentId>) -> Result<()> {
         let mut tx = self.write.begin().await?;
         insert_mails(&mut tx, mails, incident, now_millis()).await?;
         tx.commit().await?;
@@ -129,7 +130,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn notifications(&self, incident: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications(&self, incident: IncidentId) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
             "SELECT id, recipient, subject, kind, created_at, attempts, sent_at, failed_at, last_error \
              FROM outbox WHERE incident_id = $1 ORDER BY id",

@@ -4,13 +4,14 @@ use super::outbox::{insert_mails, Mail};
 use super::timeline::{incident_event, Entry};
 use crate::sql::opt_i64;
 use crate::{now_millis, Result, Store, StoreError};
+use backline_domain::IncidentId;
 use backline_domain::UserId;
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Postmortem {
-    pub incident_id: i64,
+    pub incident_id: IncidentId,
     pub summary: String,
     pub root_cause: String,
     pub category: String,
@@ -24,7 +25,7 @@ pub struct Postmortem {
 
 pub(super) async fn ensure_postmortem(
     tx: &mut Transaction<'_, Any>,
-    incident: i64,
+    incident: IncidentId,
     due: i64,
     at: i64,
 ) -> Result<()> {
@@ -41,7 +42,7 @@ pub(super) async fn ensure_postmortem(
 }
 
 impl Store {
-    pub async fn postmortem(&self, incident: i64) -> Result<Option<Postmortem>> {
+    pub async fn postmortem(&self, incident: IncidentId) -> Result<Option<Postmortem>> {
         let row = sqlx::query("SELECT * FROM postmortems WHERE incident_id = $1")
             .bind(incident)
             .fetch_optional(&self.read)
@@ -104,7 +105,7 @@ impl Store {
 
     pub async fn publish_postmortem(
         &self,
-        incident: i64,
+        incident: IncidentId,
         by: UserId,
         mails: &[Mail],
     ) -> Result<()> {
@@ -142,7 +143,7 @@ impl Store {
     /// Root-cause categories of other incidents, with when each was declared.
     pub async fn cause_history(
         &self,
-        except: i64,
+        except: IncidentId,
     ) -> Result<Vec<(String, backline_domain::Timestamp)>> {
         let rows = sqlx::query(
             "SELECT p.category, i.declared_at FROM postmortems p JOIN incidents i ON i.id = p.incident_id \

@@ -4,12 +4,13 @@ use crate::models::stored;
 use crate::{now_millis, OrgRef, Result, Store, StoreError};
 use backline_domain::crisis::ServiceKind;
 use backline_domain::OrgId;
+use backline_domain::ServiceId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
-    pub id: i64,
+    pub id: backline_domain::ServiceId,
     pub slug: String,
     pub name: String,
     pub kind: ServiceKind,
@@ -70,7 +71,7 @@ impl Store {
     }
 
     /// Replaces the customer organisations that use a service.
-    pub async fn set_service_customers(&self, service: i64, orgs: &[OrgId]) -> Result<()> {
+    pub async fn set_service_customers(&self, service: ServiceId, orgs: &[OrgId]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM service_usage WHERE service_id = $1")
             .bind(service)
@@ -88,7 +89,7 @@ impl Store {
     }
 
     /// (organisation, service) pairs: who uses what.
-    pub async fn service_usage(&self) -> Result<Vec<(OrgId, i64)>> {
+    pub async fn service_usage(&self) -> Result<Vec<(OrgId, ServiceId)>> {
         let rows = sqlx::query("SELECT org_id, service_id FROM service_usage")
             .fetch_all(&self.read)
             .await?;
@@ -98,7 +99,7 @@ impl Store {
     }
 
     /// The customer organisations that use a service, by slug.
-    pub async fn service_customers(&self, service: i64) -> Result<Vec<OrgRef>> {
+    pub async fn service_customers(&self, service: ServiceId) -> Result<Vec<OrgRef>> {
         let rows = sqlx::query(
             "SELECT o.id, o.slug, o.name FROM service_usage su \
              JOIN organizations o ON o.id = su.org_id WHERE su.service_id = $1 ORDER BY o.slug",
@@ -110,7 +111,7 @@ impl Store {
     }
 
     /// Every service's customer organisations at once: (service, organisation), by slug.
-    pub async fn customers_by_service(&self) -> Result<Vec<(i64, OrgRef)>> {
+    pub async fn customers_by_service(&self) -> Result<Vec<(ServiceId, OrgRef)>> {
         let rows = sqlx::query(
             "SELECT su.service_id, o.id, o.slug, o.name FROM service_usage su \
              JOIN organizations o ON o.id = su.org_id ORDER BY su.service_id, o.slug",

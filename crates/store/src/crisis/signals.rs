@@ -5,6 +5,7 @@ use super::services::{service_from, Service};
 use crate::sql::opt_i64;
 use crate::{now_millis, Backend, Result, Store};
 use backline_domain::UserId;
+use backline_domain::{IncidentId, ServiceId};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -18,12 +19,12 @@ pub struct SignalGroup {
     pub firing: i64,
     pub first_at: i64,
     pub last_at: i64,
-    pub incident_id: Option<i64>,
+    pub incident_id: Option<IncidentId>,
 }
 
 #[derive(Debug, Clone)]
 pub struct NewSignal {
-    pub service: Option<i64>,
+    pub service: Option<ServiceId>,
     pub group_key: String,
     pub title: String,
     pub detail: String,
@@ -129,7 +130,7 @@ impl Store {
                     firing: r.try_get("firing")?,
                     first_at: r.try_get("first_at")?,
                     last_at: r.try_get("last_at")?,
-                    incident_id: opt_i64(r, "incident_id")?,
+                    incident_id: r.try_get("incident_id")?,
                 })
             })
             .collect()

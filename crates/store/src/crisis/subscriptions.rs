@@ -2,11 +2,12 @@
 
 use super::outbox::{insert_mails, Mail};
 use crate::{now_millis, Result, Store};
+use backline_domain::ServiceId;
 use sqlx::Row;
 
 impl Store {
     /// Confirmed status-page subscriptions: (email, service, unsubscribe token).
-    pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, i64, String)>> {
+    pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, ServiceId, String)>> {
         let rows = sqlx::query(
             "SELECT email, service_id, token FROM status_subscriptions WHERE confirmed_at IS NOT NULL",
         )
@@ -28,7 +29,7 @@ impl Store {
     pub async fn subscribe(
         &self,
         email: &str,
-        rows: &[(i64, String)],
+        rows: &[(ServiceId, String)],
         confirmation: &Mail,
     ) -> Result<()> {
         let now = now_millis();

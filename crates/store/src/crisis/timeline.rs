@@ -3,7 +3,7 @@
 
 use crate::Result;
 use backline_domain::crisis::IncidentState;
-use backline_domain::UserId;
+use backline_domain::{IncidentId, UserId};
 use sqlx::{Any, Transaction};
 
 /// One entry of an incident's timeline.
@@ -17,7 +17,7 @@ pub(super) struct Entry<'a> {
 
 pub(super) async fn incident_event(
     tx: &mut Transaction<'_, Any>,
-    incident: i64,
+    incident: IncidentId,
     e: Entry<'_>,
     at: i64,
 ) -> Result<()> {

@@ -13,6 +13,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::FieldErrors;
+use backline_domain::IncidentId;
 use backline_store::crisis::{Incident, Postmortem};
 use backline_store::StoreError;
 use serde::Deserialize;
@@ -66,7 +67,7 @@ pub async fn incidents(
     }))
 }
 
-async fn found(state: &AppState, id: i64) -> ApiResult<Incident> {
+async fn found(state: &AppState, id: IncidentId) -> ApiResult<Incident> {
     state.store.incident(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::NotFound("incident"),
         other => other.into(),
@@ -80,7 +81,7 @@ async fn found(state: &AppState, id: i64) -> ApiResult<Incident> {
 pub async fn incident(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> ApiResult<axum::Json<IncidentDetail>> {
     let incident = found(&state, id).await?;
     let events = state.store.incident_events(id).await?;
@@ -99,7 +100,7 @@ pub async fn incident(
 pub async fn update(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Json(input): Json<UpdateInput>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentView>)> {
     let incident = crisis::post_update(&state, &staff, id, input).await?;
@@ -122,7 +123,7 @@ pub struct LongBody {
 pub async fn long_resolution(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Json(body): Json<LongBody>,
 ) -> ApiResult<axum::Json<IncidentView>> {
     found(&state, id).await?;
@@ -140,7 +141,7 @@ pub async fn long_resolution(
 pub async fn notifications(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> ApiResult<axum::Json<NotificationList>> {
     found(&state, id).await?;
     let list = state.store.notifications(id).await?;
@@ -156,7 +157,7 @@ pub async fn notifications(
 pub async fn postmortem(
     State(state): State<AppState>,
     _staff: Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> ApiResult<axum::Json<PostmortemDetail>> {
     found(&state, id).await?;
     let pm = state.store.postmortem(id).await?.ok_or(ApiError::NotFound(
@@ -220,7 +221,7 @@ impl PostmortemBody {
 pub async fn save_postmortem(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     Json(body): Json<PostmortemBody>,
 ) -> ApiResult<axum::Json<PostmortemView>> {
     found(&state, id).await?;
@@ -255,7 +256,7 @@ pub async fn save_postmortem(
 pub async fn publish_postmortem(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> ApiResult<axum::Json<PostmortemView>> {
     // A missing incident is a 404 whoever asks; the service then checks the role.
     found(&state, id).await?;

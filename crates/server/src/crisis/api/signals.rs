@@ -71,7 +71,10 @@ fn label(map: &serde_json::Map<String, Value>, key: &str) -> Option<String> {
     map.get(key).and_then(|v| v.as_str()).map(str::to_string)
 }
 
-async fn service_id(state: &AppState, slug: Option<&str>) -> ApiResult<Option<i64>> {
+async fn service_id(
+    state: &AppState,
+    slug: Option<&str>,
+) -> ApiResult<Option<backline_domain::ServiceId>> {
     match slug {
         Some(slug) => match state.store.service_by_slug(slug.trim()).await {
             Ok(s) => Ok(Some(s.id)),

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::IncidentState;
+use backline_domain::IncidentId;
 use backline_store::crisis::{format_time, Postmortem};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 pub async fn incident_page(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
 ) -> PageResult {
     crisis::staff_only(&who.user).or_page(&who)?;
     let loaded = async {
@@ -91,7 +92,7 @@ pub async fn incident_page(
     ))
 }
 
-fn postmortem_editor(who: &WebUser, id: i64, pm: &Postmortem) -> Markup {
+fn postmortem_editor(who: &WebUser, id: IncidentId, pm: &Postmortem) -> Markup {
     let items = pm.action_items.as_array().cloned().unwrap_or_default();
     html! {
         form.card #postmortem method="post" action=(format!("/incidents/{id}/postmortem")) {
@@ -128,7 +129,7 @@ pub struct UpdateForm {
 pub async fn update(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     CsrfForm(form): CsrfForm<UpdateForm>,
 ) -> PageResult {
     let new_state = IncidentState::parse(&form.state).ok();
@@ -157,7 +158,7 @@ pub struct LongForm {
 pub async fn long_resolution(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     CsrfForm(form): CsrfForm<LongForm>,
 ) -> PageResult {
     crisis::staff_only(&who.user).or_page(&who)?;
@@ -188,7 +189,7 @@ pub struct PostmortemForm {
 pub async fn save_postmortem(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     CsrfForm(form): CsrfForm<PostmortemForm>,
 ) -> PageResult {
     let current = match state.store.postmortem(id).await {
@@ -223,7 +224,7 @@ pub async fn save_postmortem(
 pub async fn publish(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<IncidentId>,
     _: CsrfForm<NoFields>,
 ) -> PageResult {
     crisis::publish_postmortem(&state, &who.user, id)

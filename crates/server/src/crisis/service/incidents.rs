@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, TemplateKind};
 use backline_domain::FieldErrors;
+use backline_domain::IncidentId;
 use backline_store::crisis::{Incident, IncidentUpdate, NewIncident};
 use backline_store::{now_millis, StoreError, User};
 use serde::Deserialize;
@@ -60,7 +61,8 @@ pub async fn declare(
     let next = next_update(d.next_update_at.as_deref(), true, &mut errors);
     errors.into_result()?;
     let draft = Incident {
-        id: 0,
+        // Not stored yet: the id is only for rendering the alert.
+        id: IncidentId(0),
         title: title.clone(),
         impact,
         nature: d.nature.trim().to_string(),
@@ -137,7 +139,7 @@ pub struct UpdateInput {
 pub async fn post_update(
     state: &AppState,
     caller: &User,
-    id: i64,
+    id: IncidentId,
     input: UpdateInput,
 ) -> ApiResult<Incident> {
     staff_only(caller)?;

@@ -19,7 +19,7 @@ use backline_domain::crisis::{
     business_days_after, customers_told_through_partner, default_template, incident_audience,
     Contact, Template, TemplateKind,
 };
-use backline_domain::{FieldErrors, OrgKind};
+use backline_domain::{FieldErrors, OrgKind, ServiceId};
 use backline_store::crisis::{format_time, Incident, Mail, Service};
 use backline_store::{now_millis, OrgRef, StoreError, User};
 use std::collections::BTreeMap;
@@ -110,7 +110,7 @@ pub async fn audience(
         emails.dedup();
         return Ok(emails.into_iter().map(|e| (e, None)).collect());
     }
-    let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
+    let ids: Vec<ServiceId> = services.iter().map(|s| s.id).collect();
     let usage = state.store.service_usage().await?;
     // Only the users of the affected customers, in one query.
     let contacts: Vec<Contact> = state
@@ -126,7 +126,7 @@ pub async fn audience(
         .collect();
     // (email, service, token) of every confirmed subscription, read once.
     let subscriptions = state.store.confirmed_subscribers().await?;
-    let subscribers: Vec<(String, i64)> = subscriptions
+    let subscribers: Vec<(String, ServiceId)> = subscriptions
         .iter()
         .map(|(e, s, _)| (e.clone(), *s))
         .collect();

@@ -4,6 +4,7 @@ use super::*;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, repeated_cause, TemplateKind};
+use backline_domain::IncidentId;
 use backline_domain::Timestamp;
 use backline_store::crisis::Postmortem;
 use backline_store::{StoreError, User};
@@ -42,7 +43,7 @@ pub async fn save_postmortem(
 }
 
 /// Sends the customer edition to the incident's audience.
-pub async fn publish_postmortem(state: &AppState, caller: &User, id: i64) -> ApiResult<()> {
+pub async fn publish_postmortem(state: &AppState, caller: &User, id: IncidentId) -> ApiResult<()> {
     staff_only(caller)?;
     let incident = state.store.incident(id).await?;
     let pm = state

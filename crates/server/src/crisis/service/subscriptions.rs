@@ -29,7 +29,8 @@ pub async fn subscribe(state: &AppState, email: &str, services: &[String]) -> Ap
         ),
     ]);
     let message = render(&template(state, TemplateKind::Confirm).await?, &vars);
-    let rows: Vec<(i64, String)> = found.iter().map(|s| (s.id, token.clone())).collect();
+    let rows: Vec<(backline_domain::ServiceId, String)> =
+        found.iter().map(|s| (s.id, token.clone())).collect();
     state
         .store
         .subscribe(
