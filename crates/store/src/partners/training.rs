@@ -4,14 +4,11 @@ use super::{corrupt, user_ref};
 use crate::models::from_millis;
 use crate::{now_millis, Result, Store, StoreError, UserRef};
 use backline_domain::partner::{Agreement, Question};
-use backline_domain::Span;
 use backline_domain::{OrgId, UserId};
+use backline_domain::{Span, Timestamp};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-
-/// A day in milliseconds, as stored.
-const DAY_MS: i64 = Span::DAY.as_millis();
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Course {
@@ -23,6 +20,13 @@ pub struct Course {
     pub questions: Vec<Question>,
     pub pass_mark: u32,
     pub validity_days: i64,
+}
+
+impl Course {
+    /// When a certificate issued at `issued` for this course lapses.
+    pub fn certificate_expires_at(&self, issued: Timestamp) -> Timestamp {
+        issued.plus(Span::DAY.times(self.validity_days))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -176,7 +180,7 @@ impl Store {
             .bind(user.0)
             .bind(course.id)
             .bind(now)
-            .bind(now + course.validity_days * DAY_MS)
+            .bind(course.certificate_expires_at(Timestamp::from_millis(now)))
             .execute(&mut *tx)
             .await?;
             if let Some(partner) = partner {

@@ -17,13 +17,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backline_domain::partner::{format_money, Agreement, Statement};
 use backline_domain::OrgKind;
-use backline_domain::Span;
 use backline_store::{Org, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-
-/// A day in milliseconds, as stored.
-const DAY_MS: i64 = Span::DAY.as_millis();
 
 /// Partners the caller may see: staff all, a technician its own.
 #[utoipa::path(get, path = "/api/v1/partners", tag = "partners",
@@ -180,7 +176,7 @@ impl PeriodQuery {
             self.from.as_deref(),
             self.to.as_deref(),
             backline_store::now_millis() + 1,
-            90 * DAY_MS,
+            partners::RECENT_WINDOW.as_millis(),
         )
     }
 }

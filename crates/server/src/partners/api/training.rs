@@ -5,19 +5,15 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path};
 use crate::partners::service::take_test;
 use crate::partners::views::{AttemptView, CourseList, CourseView};
-use crate::views::timestamp_ms;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::partner::{check_questions, Question};
-use backline_domain::Span;
+use backline_domain::Timestamp;
 use backline_domain::{FieldErrors, Role};
 use backline_store::NewCourse;
 use serde::Deserialize;
 use utoipa::ToSchema;
-
-/// A day in milliseconds, as stored.
-const DAY_MS: i64 = Span::DAY.as_millis();
 
 /// Partner technicians see the questions; staff see the right answers too.
 #[utoipa::path(get, path = "/api/v1/courses", tag = "training",
@@ -134,7 +130,6 @@ pub async fn attempt(
     Json(body): Json<AttemptBody>,
 ) -> ApiResult<(StatusCode, axum::Json<AttemptView>)> {
     let (outcome, course) = take_test(&state, &caller, id, &body.answers).await?;
-    let issued_ms = outcome.at.unix_timestamp() * 1000;
     Ok((
         StatusCode::CREATED,
         axum::Json(AttemptView {
@@ -142,9 +137,11 @@ pub async fn attempt(
             score: outcome.score,
             passed: outcome.passed,
             pass_mark: course.pass_mark,
-            certificate_expires_at: outcome
-                .passed
-                .then(|| timestamp_ms(issued_ms + course.validity_days * DAY_MS)),
+            certificate_expires_at: outcome.passed.then(|| {
+                course
+                    .certificate_expires_at(Timestamp::from(outcome.at))
+                    .to_rfc3339()
+            }),
         }),
     ))
 }

@@ -16,11 +16,7 @@ pub use routing::*;
 pub use training::*;
 
 use backline_domain::partner::Scorecard;
-use backline_domain::Span;
 use maud::{html, Markup};
-
-/// A day in milliseconds, as stored.
-pub(super) const DAY_MS: i64 = Span::DAY.as_millis();
 
 pub(super) fn percent(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.0}%", v * 100.0))

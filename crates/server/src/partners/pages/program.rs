@@ -27,9 +27,8 @@ pub async fn partner_list(State(state): State<AppState>, who: WebUser) -> PageRe
     }
     staff_only(&who.user).or_page(&who)?;
     let now = backline_store::now_millis();
-    let rows = ranked_scorecards(&state, now - 90 * DAY_MS, now + 1)
-        .await
-        .or_page(&who)?;
+    let (from, to) = partners::recent_window(now);
+    let rows = ranked_scorecards(&state, from, to).await.or_page(&who)?;
     Ok(html_response(
         StatusCode::OK,
         page(

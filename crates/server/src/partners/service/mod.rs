@@ -28,8 +28,14 @@ use std::time::{Duration, Instant};
 /// How long a node trusts its copy of rules and agreements; writes on this node refresh at
 /// once, other nodes' writes show within this time.
 const CACHE_TTL: Duration = Duration::from_secs(5);
-/// A day in milliseconds, as stored.
-const DAY_MS: i64 = Span::DAY.as_millis();
+/// The window the relationship manager's alerts, the comparison and the partner page's recent
+/// scorecard look at, unless a period is asked for.
+pub const RECENT_WINDOW: Span = Span::DAY.times(90);
+
+/// `[from, to)` in Unix ms for the recent window ending at `now`, `now` included.
+pub fn recent_window(now: i64) -> (i64, i64) {
+    (now - RECENT_WINDOW.as_millis(), now + 1)
+}
 
 #[derive(Default)]
 pub struct PartnerCache {

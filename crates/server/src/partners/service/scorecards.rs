@@ -49,8 +49,8 @@ async fn load_scorecard(
 /// The relationship manager's alerts for a partner, over the last 90 days.
 pub async fn partner_alerts(store: &Store, partner: &Org) -> ApiResult<Vec<Alert>> {
     let now = backline_store::now_millis();
-    let (recent, certificates) =
-        load_scorecard(store, partner, now - 90 * DAY_MS, now + 1, now).await?;
+    let recent = recent_window(now);
+    let (recent, certificates) = load_scorecard(store, partner, recent.0, recent.1, now).await?;
     Ok(alerts_from(&recent, &certificates, now))
 }
 
@@ -89,7 +89,7 @@ fn alerts_from(recent: &Scorecard, certificates: &[Certificate], now: i64) -> Ve
     }
     let mut expiring: Vec<(String, i64)> = latest
         .into_values()
-        .map(|(name, until)| (name, (until - now) / DAY_MS))
+        .map(|(name, until)| (name, (until - now) / Span::DAY.as_millis()))
         .collect();
     expiring.sort();
     alerts(&AlertRules::default(), recent, &expiring)
@@ -185,7 +185,7 @@ pub async fn partner_overview(
         .iter()
         .map(|p| period_window(p))
         .collect::<ApiResult<Vec<_>>>()?;
-    let recent = (now - 90 * DAY_MS, now + 1);
+    let recent = recent_window(now);
     let from = windows.iter().map(|w| w.0).fold(recent.0, i64::min);
     let to = windows.iter().map(|w| w.1).fold(recent.1, i64::max);
     let escalations = store.escalations(partner.id, from, to).await?;
