@@ -98,25 +98,6 @@ impl Actor {
         }
     }
 
-    /// Whether the actor may change the partner program (agreements, rules, queues, courses,
-    /// fees) or see across partners (comparison, alerts): vendor staff only.
-    pub fn can_manage_partner_program(&self) -> bool {
-        self.is_staff()
-    }
-
-    /// Whether the actor may work incidents: signals, declarations, updates, post-mortems,
-    /// the roster, templates and who was notified. Vendor staff only; everyone else reads
-    /// the public status page and may report a problem.
-    pub fn can_manage_incidents(&self) -> bool {
-        self.is_staff()
-    }
-
-    /// Whether the actor may report a suspected outage (a signal for the support team):
-    /// anyone signed in.
-    pub fn can_report_outage(&self) -> bool {
-        true
-    }
-
     /// Whether the actor may read this organisation's record: staff any; others their own,
     /// and a partner also the customers it serves.
     pub fn can_see_org(&self, org: OrgId, served_by: Option<OrgId>) -> bool {
@@ -224,19 +205,6 @@ mod tests {
         assert!(!actor(Role::Partner, None).can_read_partner_program(acme));
         // A customer served by the partner still may not read its program.
         assert!(!actor(Role::Customer, Some(OrgId(7))).can_read_partner_program(acme));
-        assert!(actor(Role::Agent, None).can_manage_partner_program());
-        assert!(!actor(Role::Partner, Some(OrgId(7))).can_manage_partner_program());
-    }
-
-    #[test]
-    fn incidents_are_worked_by_staff_and_reported_by_anyone() {
-        assert!(actor(Role::Admin, None).can_manage_incidents());
-        assert!(actor(Role::Agent, None).can_manage_incidents());
-        assert!(!actor(Role::Partner, Some(OrgId(7))).can_manage_incidents());
-        assert!(!actor(Role::Customer, Some(OrgId(3))).can_manage_incidents());
-        for role in [Role::Admin, Role::Agent, Role::Partner, Role::Customer] {
-            assert!(actor(role, Some(OrgId(3))).can_report_outage());
-        }
     }
 
     use super::*;

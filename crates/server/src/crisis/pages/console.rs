@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::{Impact, IncidentState, RosterRole};
 use backline_store::crisis::{format_time, RosterEntry};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, PreEscaped};
 use serde::Deserialize;
 
 /// The declaration form as typed, with what is wrong with it; kept when a declaration is
@@ -67,10 +67,6 @@ impl DeclarationDraft {
             }
         }
         draft
-    }
-
-    fn error(&self, fields: &[&str]) -> Option<Markup> {
-        Some(field_error(&self.errors, fields))
     }
 }
 
@@ -144,22 +140,22 @@ async fn render_console(
                             h2 { "Declare an incident" }
                             @if !draft.errors.is_empty() { div.error role="alert" { "Nothing was declared and nobody was alerted. Correct the fields marked below and declare again." } }
                             label for="title" { "Title" } input #title type="text" name="title" value=(draft.title) required style="width:100%";
-                            (draft.error(&["title"]).unwrap_or_default())
+                            (field_error(&draft.errors, &["title"]))
                             fieldset { legend { "Affected services" }
                                 @for s in &services { label { input type="checkbox" name="services" value=(s.slug) checked[draft.services.contains(&s.slug)]; " " (s.name) } }
-                                (draft.error(&["services"]).unwrap_or_default())
+                                (field_error(&draft.errors, &["services"]))
                             }
                             label for="impact" { "Impact" }
                             select #impact name="impact" { @for i in Impact::ALL { option value=(i.as_str()) selected[draft.impact == i.as_str()] { (i) } } }
-                            (draft.error(&["impact"]).unwrap_or_default())
+                            (field_error(&draft.errors, &["impact"]))
                             label for="nature" { "What customers experience" } input #nature type="text" name="nature" value=(draft.nature) required style="width:100%";
-                            (draft.error(&["nature"]).unwrap_or_default())
+                            (field_error(&draft.errors, &["nature"]))
                             label for="message" { "First message" } textarea #message name="message" { (draft.message) }
-                            (draft.error(&["message"]).unwrap_or_default())
+                            (field_error(&draft.errors, &["message"]))
                             label for="eta" { "Likely resolution (optional)" } input #eta type="text" name="eta" value=(draft.eta) placeholder="about two hours";
-                            (draft.error(&["eta"]).unwrap_or_default())
+                            (field_error(&draft.errors, &["eta"]))
                             label for="next_update" { "Next update in (minutes)" } input #next_update type="number" name="next_update" value=(draft.next_update) min="1" required;
-                            (draft.error(&["next_update_at", "next_update"]).unwrap_or_default())
+                            (field_error(&draft.errors, &["next_update_at", "next_update"]))
                             label { input #dry_run type="checkbox" name="dry_run" value="1" checked[draft.dry_run]; " Drill: notify the roster only" }
                             p { button type="submit" { "Declare and alert affected customers" } }
                         }

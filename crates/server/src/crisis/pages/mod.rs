@@ -11,6 +11,7 @@ pub use incident::*;
 pub use report::*;
 pub use templates::*;
 
+use backline_domain::{Span, Timestamp};
 use backline_store::crisis::format_time;
 use maud::{html, Markup};
 
@@ -45,9 +46,6 @@ fn in_minutes(minutes: &str) -> Option<String> {
     if !(-YEAR_IN_MINUTES..=YEAR_IN_MINUTES).contains(&m) {
         return None;
     }
-    let at = time::OffsetDateTime::now_utc() + time::Duration::minutes(m);
-    Some(
-        at.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-    )
+    let at = Timestamp::now().checked_plus(Span::minutes(m)?)?;
+    Some(at.to_rfc3339())
 }

@@ -86,9 +86,8 @@ async fn render_routing(
     draft: Option<&RuleDraft>,
     status: StatusCode,
 ) -> PageResult {
-    let who = who.clone();
-    staff_only(&who.user).or_page(&who)?;
-    let rules = state.store.routing_rules().await.or_page(&who)?;
+    staff_only(&who.user).or_page(who)?;
+    let rules = state.store.routing_rules().await.or_page(who)?;
     let tried = q.org_kind.as_ref().map(|kind| {
         let facts = RoutingFacts {
             requester_org_kind: OrgKind::parse(kind).unwrap_or(OrgKind::Customer),
@@ -119,7 +118,7 @@ async fn render_routing(
         status,
         page(
             "Routing",
-            Some(&who),
+            Some(who),
             html! {
                 h1 { "Routing rules" }
                 p.num { "Rules run in order when a case is filed; the first that matches routes it, and the case records which one. " a href="/queues" { "Queues" } }
