@@ -48,7 +48,11 @@ string_enum!(
     /// The messages the system sends, each from an editable template.
     TemplateKind {
         Alert => "alert", Update => "update", Resolved => "resolved", Postmortem => "postmortem",
-        Signal => "signal", Reminder => "reminder", Confirm => "confirm"
+        Signal => "signal", Reminder => "reminder", Confirm => "confirm",
+        CaseAcknowledgement => "case_acknowledgement", CaseReply => "case_reply",
+        CaseSolved => "case_solved", CaseAssigned => "case_assigned",
+        CaseEscalated => "case_escalated", SwarmRequest => "swarm_request",
+        Mention => "mention", CustomerReplied => "customer_replied"
     }
 );
 
@@ -218,6 +222,17 @@ pub fn template_variables(kind: TemplateKind) -> &'static [&'static str] {
         TemplateKind::Signal => &["service", "title", "detail", "count", "console_url"],
         TemplateKind::Reminder => &["title", "next_update", "console_url"],
         TemplateKind::Confirm => &["services", "confirm_url", "unsubscribe_url"],
+        // Case mail: the reply text is the only free text, and it is always public.
+        TemplateKind::CaseAcknowledgement | TemplateKind::CaseSolved => {
+            &["case", "subject", "requester", "case_url", "description"]
+        }
+        TemplateKind::CaseReply | TemplateKind::CustomerReplied => {
+            &["case", "subject", "author", "reply", "case_url"]
+        }
+        TemplateKind::CaseAssigned
+        | TemplateKind::CaseEscalated
+        | TemplateKind::SwarmRequest
+        | TemplateKind::Mention => &["case", "subject", "actor", "detail", "case_url"],
     }
 }
 
@@ -316,6 +331,38 @@ pub fn default_template(kind: TemplateKind) -> Template {
         TemplateKind::Confirm => (
             "Confirm your status subscription",
             "Confirm that you want email about {{services}}: {{confirm_url}}\n\nNot you? Ignore this message. Unsubscribe at any time: {{unsubscribe_url}}",
+        ),
+        TemplateKind::CaseAcknowledgement => (
+            "We received your request: {{subject}}",
+            "Hello {{requester}},\n\nWe have opened case {{case}} for your request and will answer as soon as we can. To add anything, reply to this message.\n\nFollow the case: {{case_url}}",
+        ),
+        TemplateKind::CaseReply => (
+            "{{subject}}",
+            "{{author}} wrote:\n\n{{reply}}\n\nReply to this message to answer, or see the case: {{case_url}}",
+        ),
+        TemplateKind::CaseSolved => (
+            "Solved: {{subject}}",
+            "Hello {{requester}},\n\nWe have marked case {{case}} as solved. If the problem is still there, reply to this message and the case opens again.\n\nSee the case: {{case_url}}",
+        ),
+        TemplateKind::CaseAssigned => (
+            "Assigned to you: {{subject}}",
+            "{{actor}} assigned case {{case}} to you.\n\n{{detail}}\n\n{{case_url}}",
+        ),
+        TemplateKind::CaseEscalated => (
+            "Escalated to your queue: {{subject}}",
+            "{{actor}} escalated case {{case}} to your queue.\n\n{{detail}}\n\n{{case_url}}",
+        ),
+        TemplateKind::SwarmRequest => (
+            "Your help is asked on: {{subject}}",
+            "{{actor}} asks for your help on case {{case}}.\n\n{{detail}}\n\n{{case_url}}",
+        ),
+        TemplateKind::Mention => (
+            "You were mentioned on: {{subject}}",
+            "{{actor}} mentioned you in an internal note on case {{case}}:\n\n{{detail}}\n\n{{case_url}}",
+        ),
+        TemplateKind::CustomerReplied => (
+            "New reply: {{subject}}",
+            "{{author}} replied on case {{case}}:\n\n{{reply}}\n\n{{case_url}}",
         ),
     };
     Template {

@@ -21,8 +21,10 @@
 mod inbound;
 mod message_id;
 mod noise;
+mod notify;
 mod outgoing;
 mod quoting;
+mod records;
 mod sender;
 mod threading;
 mod token;
@@ -33,11 +35,15 @@ pub use inbound::{
 };
 pub use message_id::{MailDomain, MessageId};
 pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};
+pub use notify::{
+    find_mentions, notices, CaseAudience, CaseHappening, Notice, NotificationKind, Person,
+};
 pub use outgoing::{
     outgoing_headers, OutgoingHeaders, OutgoingKind, OutgoingMail, UnsubscribeLink,
     MAX_OUTGOING_REFERENCES,
 };
 pub use quoting::{strip_quoted_reply, Cut, ReplyText};
+pub use records::{InboundState, MailSource};
 pub use sender::{
     check_rate, resolve_sender, CreateReason, FilesFor, HoldReason, RateDecision, RateLimit,
     SenderDecision, SenderFacts, UnknownSenderPolicy,

@@ -1,0 +1,406 @@
+//! Who hears of what happens on a case, by email.
+//!
+//! The customer side (acknowledgement, public replies, solved) goes to the requester, the
+//! people copied on the case and the organisation's followers, and to the serving partner's
+//! technicians; where the partner's agreement rules out vendor contact, to those technicians
+//! only. Vendor staff hear of what is addressed to them: an assignment, an escalation into
+//! their queue, a swarm request that names them, a mention in an internal note, and a reply
+//! on a case assigned to them. Nobody hears of their own action; an address that bounced or
+//! a person who turned a kind of mail off gets none; an internal note reaches staff only.
+
+use crate::crisis::TemplateKind;
+use crate::{string_enum, Email, Role, UserId};
+
+string_enum!(
+    /// The kinds of mail a person can turn off, each on its own: `case_updates`
+    /// (acknowledgements, public replies and solved notices on one's cases), `my_cases` (staff:
+    /// a case assigned to me, escalated to my queue, or a reply on my case) and `requests`
+    /// (staff: swarm requests and mentions in internal notes).
+    NotificationKind {
+        CaseUpdates => "case_updates",
+        MyCases => "my_cases",
+        Requests => "requests"
+    }
+);
+
+/// What happened, as the notifier reads it from a case's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseHappening {
+    Created,
+    /// A public comment; the requester's side and the assignee hear of it.
+    PublicReply,
+    /// An internal note, with the staff it mentions.
+    InternalNote {
+        mentioned: Vec<UserId>,
+    },
+    Solved,
+    Assigned {
+        to: UserId,
+    },
+    /// Escalated into a queue, with its members.
+    Escalated {
+        queue_members: Vec<UserId>,
+    },
+    SwarmRequested {
+        named: Vec<UserId>,
+    },
+}
+
+/// A user who may receive mail about the case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub user: UserId,
+    pub email: Email,
+    pub role: Role,
+    pub opted_out: Vec<NotificationKind>,
+}
+
+/// Everyone connected to the case, looked up by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseAudience {
+    pub requester: Person,
+    /// Addresses copied on the case's mail (people we may not know as users).
+    pub cc: Vec<Email>,
+    /// The organisation's followers.
+    pub followers: Vec<Person>,
+    /// The technicians of the partner serving the case, if any.
+    pub partner_technicians: Vec<Person>,
+    /// The partner's agreement says `vendor_direct_contact: never`.
+    pub no_vendor_contact: bool,
+    pub assignee: Option<Person>,
+    /// Staff the happening may name (queue members, swarm helpers, mentioned people).
+    pub staff: Vec<Person>,
+    /// Addresses that bounced.
+    pub bounced: Vec<Email>,
+}
+
+/// One mail to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub to: Email,
+    pub user: Option<UserId>,
+    pub template: TemplateKind,
+}
+
+/// The mails a happening causes. `actor` is who did it (`None` for the system).
+pub fn notices(
+    happening: &CaseHappening,
+    audience: &CaseAudience,
+    actor: Option<UserId>,
+) -> Vec<Notice> {
+    // The acknowledgement is the one mail about one's own action: it confirms the filing.
+    let actor = match happening {
+        CaseHappening::Created => None,
+        _ => actor,
+    };
+    let mut out: Vec<Notice> = Vec::new();
+    let mut push =
+        |person: Option<&Person>, email: &Email, template: TemplateKind, kind: NotificationKind| {
+            if person.is_some_and(|p| Some(p.user) == actor || p.opted_out.contains(&kind))
+                || audience.bounced.contains(email)
+                || out.iter().any(|n| &n.to == email)
+            {
+                return;
+            }
+            out.push(Notice {
+                to: email.clone(),
+                user: person.map(|p| p.user),
+                template,
+            });
+        };
+    let customer_side =
+        |template: TemplateKind,
+         push: &mut dyn FnMut(Option<&Person>, &Email, TemplateKind, NotificationKind)| {
+            for p in &audience.partner_technicians {
+                push(Some(p), &p.email, template, NotificationKind::CaseUpdates);
+            }
+            if audience.no_vendor_contact {
+                return;
+            }
+            // Staff who filed a case on a customer's behalf need no acknowledgement from themselves.
+            if !audience.requester.role.is_staff() {
+                let r = &audience.requester;
+                push(Some(r), &r.email, template, NotificationKind::CaseUpdates);
+            }
+            for email in &audience.cc {
+                push(None, email, template, NotificationKind::CaseUpdates);
+            }
+            for p in &audience.followers {
+                push(Some(p), &p.email, template, NotificationKind::CaseUpdates);
+            }
+        };
+    let staff = |id: &UserId| {
+        audience
+            .staff
+            .iter()
+            .find(|p| p.user == *id && p.role.is_staff())
+    };
+    match happening {
+        CaseHappening::Created => customer_side(TemplateKind::CaseAcknowledgement, &mut push),
+        CaseHappening::Solved => customer_side(TemplateKind::CaseSolved, &mut push),
+        CaseHappening::PublicReply => {
+            if let Some(a) = audience.assignee.as_ref().filter(|a| a.role.is_staff()) {
+                push(
+                    Some(a),
+                    &a.email,
+                    TemplateKind::CustomerReplied,
+                    NotificationKind::MyCases,
+                );
+            }
+            customer_side(TemplateKind::CaseReply, &mut push);
+        }
+        CaseHappening::InternalNote { mentioned } => {
+            for p in mentioned.iter().filter_map(staff) {
+                push(
+                    Some(p),
+                    &p.email,
+                    TemplateKind::Mention,
+                    NotificationKind::Requests,
+                );
+            }
+        }
+        CaseHappening::Assigned { to } => {
+            if let Some(p) = staff(to) {
+                push(
+                    Some(p),
+                    &p.email,
+                    TemplateKind::CaseAssigned,
+                    NotificationKind::MyCases,
+                );
+            }
+        }
+        CaseHappening::Escalated { queue_members } => {
+            for p in queue_members.iter().filter_map(staff) {
+                push(
+                    Some(p),
+                    &p.email,
+                    TemplateKind::CaseEscalated,
+                    NotificationKind::MyCases,
+                );
+            }
+        }
+        CaseHappening::SwarmRequested { named } => {
+            for p in named.iter().filter_map(staff) {
+                push(
+                    Some(p),
+                    &p.email,
+                    TemplateKind::SwarmRequest,
+                    NotificationKind::Requests,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The staff an internal note mentions: `@` followed by a staff member's address, or by the
+/// part of it before the `@` (`@sam` for sam@vendor.example) when only one has that part.
+pub fn find_mentions(body: &str, staff: &[Person]) -> Vec<UserId> {
+    let mut found = Vec::new();
+    for (at, _) in body.match_indices('@') {
+        // An address in the text (`ann@acme.test`) is not a mention: the `@` must start a word.
+        if body[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '.')
+        {
+            continue;
+        }
+        let word: String = body[at + 1..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@'))
+            .collect::<String>()
+            .trim_end_matches(['.', '-'])
+            .to_lowercase();
+        if word.is_empty() {
+            continue;
+        }
+        let by_address = staff.iter().find(|p| p.email.as_str() == word);
+        let by_local: Vec<&Person> = staff
+            .iter()
+            .filter(|p| p.email.as_str().split('@').next() == Some(word.as_str()))
+            .collect();
+        let hit = by_address.or(match by_local.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        });
+        if let Some(p) = hit.filter(|p| p.role.is_staff()) {
+            if !found.contains(&p.user) {
+                found.push(p.user);
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: i64, email: &str, role: Role) -> Person {
+        Person {
+            user: UserId(id),
+            email: Email::parse(email).unwrap(),
+            role,
+            opted_out: vec![],
+        }
+    }
+
+    fn audience() -> CaseAudience {
+        CaseAudience {
+            requester: person(1, "ann@acme.test", Role::Customer),
+            cc: vec![Email::parse("boss@acme.test").unwrap()],
+            followers: vec![person(2, "lead@acme.test", Role::Customer)],
+            partner_technicians: vec![person(3, "tech@partner.test", Role::Partner)],
+            no_vendor_contact: false,
+            assignee: Some(person(4, "sam@vendor.test", Role::Agent)),
+            staff: vec![
+                person(4, "sam@vendor.test", Role::Agent),
+                person(5, "kim@vendor.test", Role::Agent),
+                person(6, "kim@other.test", Role::Admin),
+            ],
+            bounced: vec![],
+        }
+    }
+
+    fn to(notices: &[Notice]) -> Vec<&str> {
+        notices.iter().map(|n| n.to.as_str()).collect()
+    }
+
+    #[test]
+    fn the_customer_side_hears_of_a_new_case_a_reply_and_the_solution() {
+        let a = audience();
+        let created = notices(&CaseHappening::Created, &a, Some(UserId(1)));
+        assert_eq!(
+            to(&created),
+            [
+                "tech@partner.test",
+                "ann@acme.test",
+                "boss@acme.test",
+                "lead@acme.test"
+            ]
+        );
+        assert!(created
+            .iter()
+            .all(|n| n.template == TemplateKind::CaseAcknowledgement));
+        // The agent's reply: everyone on the customer side; the agent hears nothing of it.
+        let reply = notices(&CaseHappening::PublicReply, &a, Some(UserId(4)));
+        assert_eq!(
+            to(&reply),
+            [
+                "tech@partner.test",
+                "ann@acme.test",
+                "boss@acme.test",
+                "lead@acme.test"
+            ]
+        );
+        // The customer's reply: the assignee hears, the customer does not hear of their own.
+        let reply = notices(&CaseHappening::PublicReply, &a, Some(UserId(1)));
+        assert_eq!(
+            to(&reply),
+            [
+                "sam@vendor.test",
+                "tech@partner.test",
+                "boss@acme.test",
+                "lead@acme.test"
+            ]
+        );
+        assert_eq!(reply[0].template, TemplateKind::CustomerReplied);
+        let solved = notices(&CaseHappening::Solved, &a, Some(UserId(4)));
+        assert_eq!(solved.len(), 4);
+        assert!(solved
+            .iter()
+            .all(|n| n.template == TemplateKind::CaseSolved));
+    }
+
+    #[test]
+    fn where_the_partner_carries_the_conversation_only_its_technicians_hear() {
+        let a = CaseAudience {
+            no_vendor_contact: true,
+            ..audience()
+        };
+        for happening in [
+            CaseHappening::Created,
+            CaseHappening::PublicReply,
+            CaseHappening::Solved,
+        ] {
+            let got = notices(&happening, &a, Some(UserId(9)));
+            let customers: Vec<_> = to(&got)
+                .into_iter()
+                .filter(|e| e.ends_with("acme.test"))
+                .collect();
+            assert!(customers.is_empty(), "{happening:?}: {customers:?}");
+            assert!(to(&got).contains(&"tech@partner.test"));
+        }
+    }
+
+    #[test]
+    fn opt_outs_bounces_and_duplicates_are_respected() {
+        let mut a = audience();
+        a.followers[0].opted_out.push(NotificationKind::CaseUpdates);
+        a.bounced.push(Email::parse("boss@acme.test").unwrap());
+        a.cc.push(Email::parse("ann@acme.test").unwrap());
+        let got = notices(&CaseHappening::Created, &a, None);
+        assert_eq!(to(&got), ["tech@partner.test", "ann@acme.test"]);
+    }
+
+    #[test]
+    fn an_internal_note_reaches_mentioned_staff_only() {
+        let mut a = audience();
+        // A customer's name in the staff list (it should never be) still gets nothing.
+        a.staff.push(person(1, "ann@acme.test", Role::Customer));
+        let happening = CaseHappening::InternalNote {
+            mentioned: vec![UserId(5), UserId(1)],
+        };
+        let got = notices(&happening, &a, Some(UserId(4)));
+        assert_eq!(to(&got), ["kim@vendor.test"]);
+        assert_eq!(got[0].template, TemplateKind::Mention);
+    }
+
+    #[test]
+    fn staff_hear_of_assignment_escalation_and_swarm_requests_addressed_to_them() {
+        let a = audience();
+        let got = notices(
+            &CaseHappening::Assigned { to: UserId(5) },
+            &a,
+            Some(UserId(4)),
+        );
+        assert_eq!(to(&got), ["kim@vendor.test"]);
+        // Assigning oneself sends nothing.
+        assert!(notices(
+            &CaseHappening::Assigned { to: UserId(4) },
+            &a,
+            Some(UserId(4))
+        )
+        .is_empty());
+        let got = notices(
+            &CaseHappening::Escalated {
+                queue_members: vec![UserId(4), UserId(5), UserId(6)],
+            },
+            &a,
+            Some(UserId(5)),
+        );
+        assert_eq!(to(&got), ["sam@vendor.test", "kim@other.test"]);
+        let got = notices(
+            &CaseHappening::SwarmRequested {
+                named: vec![UserId(6)],
+            },
+            &a,
+            Some(UserId(4)),
+        );
+        assert_eq!(got[0].template, TemplateKind::SwarmRequest);
+        let mut off = audience();
+        off.staff[1].opted_out.push(NotificationKind::MyCases);
+        assert!(notices(&CaseHappening::Assigned { to: UserId(5) }, &off, None).is_empty());
+    }
+
+    #[test]
+    fn mentions_are_found_by_address_or_unambiguous_name() {
+        let staff = audience().staff;
+        assert_eq!(find_mentions("@sam please look", &staff), [UserId(4)]);
+        assert_eq!(find_mentions("cc @kim@other.test.", &staff), [UserId(6)]);
+        // `kim` names two people: ambiguous, nobody; an address in the text is no mention.
+        assert!(find_mentions("@kim and mail ann@sam", &staff).is_empty());
+        assert_eq!(find_mentions("@sam, @SAM!", &staff), [UserId(4)]);
+    }
+}
