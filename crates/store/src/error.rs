@@ -8,6 +8,12 @@ pub enum StoreError {
     /// A uniqueness rule was broken, e.g. a slug or email already taken.
     #[error("{0}")]
     Conflict(String),
+    /// The request names something it may not use (an attachment of someone else's, say).
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("stored data is inconsistent: {0}")]

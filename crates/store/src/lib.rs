@@ -12,6 +12,7 @@ mod changes;
 pub mod crisis;
 mod error;
 mod knowledge;
+pub mod mail;
 mod models;
 mod orgs;
 mod partners;
@@ -19,7 +20,7 @@ mod sql;
 pub mod testing;
 mod users;
 
-pub use cases::{CaseChanges, CaseFilter, NewCase, NewComment, Routing};
+pub use cases::{CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, NewCase, NewComment, Routing};
 pub use changes::{Change, ChangeListener, Heard};
 pub use error::StoreError;
 pub use knowledge::{ArticleEdit, ArticleFilter, NewArticle};

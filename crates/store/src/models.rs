@@ -118,6 +118,8 @@ pub struct CaseRecord {
     /// The queue routing sent it to, and the rule that did.
     pub queue: Option<String>,
     pub routed_by_rule: Option<i64>,
+    /// The received message that opened it, when it came by email.
+    pub mail_id: Option<i64>,
     /// What the partner stated when escalating.
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
     /// Set when the case is solved (see `backline_domain::knowledge::classify`).
@@ -132,6 +134,10 @@ pub struct Comment {
     pub author_role: Role,
     pub body: String,
     pub public: bool,
+    /// How it was written: on the web, through the API, or by email.
+    pub channel: Channel,
+    /// The received message it came in, when it came by email.
+    pub mail_id: Option<i64>,
     pub created_at: OffsetDateTime,
 }
 

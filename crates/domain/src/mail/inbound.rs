@@ -502,7 +502,7 @@ fn content_type_of<'x>(part: &impl MimeHeaders<'x>) -> String {
 
 /// A download name that cannot climb out of a folder or break a header: the last path
 /// component, without control characters or leading dots, at most 200 characters.
-fn safe_file_name(given: Option<&str>, index: usize, content_type: &str) -> String {
+pub fn safe_file_name(given: Option<&str>, index: usize, content_type: &str) -> String {
     let name: String = given
         .and_then(|n| n.rsplit(['/', '\\']).next())
         .unwrap_or("")

@@ -30,8 +30,8 @@ mod threading;
 mod token;
 
 pub use inbound::{
-    Attachment, DsnAction, DsnRecipient, HeaderField, InboundMessage, MailLimits, MailParseError,
-    Mailbox, Report, MAX_REFERENCES,
+    safe_file_name, Attachment, DsnAction, DsnRecipient, HeaderField, InboundMessage, MailLimits,
+    MailParseError, Mailbox, Report, MAX_REFERENCES,
 };
 pub use message_id::{MailDomain, MessageId};
 pub use noise::{classify, AutoReason, Bounce, BounceReason, MessageKind, OwnIdentity, OwnReason};

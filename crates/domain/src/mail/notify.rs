@@ -93,42 +93,11 @@ pub fn notices(
         CaseHappening::Created => None,
         _ => actor,
     };
-    let mut out: Vec<Notice> = Vec::new();
-    let mut push =
-        |person: Option<&Person>, email: &Email, template: TemplateKind, kind: NotificationKind| {
-            if person.is_some_and(|p| Some(p.user) == actor || p.opted_out.contains(&kind))
-                || audience.bounced.contains(email)
-                || out.iter().any(|n| &n.to == email)
-            {
-                return;
-            }
-            out.push(Notice {
-                to: email.clone(),
-                user: person.map(|p| p.user),
-                template,
-            });
-        };
-    let customer_side =
-        |template: TemplateKind,
-         push: &mut dyn FnMut(Option<&Person>, &Email, TemplateKind, NotificationKind)| {
-            for p in &audience.partner_technicians {
-                push(Some(p), &p.email, template, NotificationKind::CaseUpdates);
-            }
-            if audience.no_vendor_contact {
-                return;
-            }
-            // Staff who filed a case on a customer's behalf need no acknowledgement from themselves.
-            if !audience.requester.role.is_staff() {
-                let r = &audience.requester;
-                push(Some(r), &r.email, template, NotificationKind::CaseUpdates);
-            }
-            for email in &audience.cc {
-                push(None, email, template, NotificationKind::CaseUpdates);
-            }
-            for p in &audience.followers {
-                push(Some(p), &p.email, template, NotificationKind::CaseUpdates);
-            }
-        };
+    let mut out = Recipients {
+        audience,
+        actor,
+        notices: Vec::new(),
+    };
     let staff = |id: &UserId| {
         audience
             .staff
@@ -136,61 +105,85 @@ pub fn notices(
             .find(|p| p.user == *id && p.role.is_staff())
     };
     match happening {
-        CaseHappening::Created => customer_side(TemplateKind::CaseAcknowledgement, &mut push),
-        CaseHappening::Solved => customer_side(TemplateKind::CaseSolved, &mut push),
+        CaseHappening::Created => out.customer_side(TemplateKind::CaseAcknowledgement),
+        CaseHappening::Solved => out.customer_side(TemplateKind::CaseSolved),
         CaseHappening::PublicReply => {
             if let Some(a) = audience.assignee.as_ref().filter(|a| a.role.is_staff()) {
-                push(
-                    Some(a),
-                    &a.email,
-                    TemplateKind::CustomerReplied,
-                    NotificationKind::MyCases,
-                );
+                out.person(a, TemplateKind::CustomerReplied, NotificationKind::MyCases);
             }
-            customer_side(TemplateKind::CaseReply, &mut push);
+            out.customer_side(TemplateKind::CaseReply);
         }
         CaseHappening::InternalNote { mentioned } => {
             for p in mentioned.iter().filter_map(staff) {
-                push(
-                    Some(p),
-                    &p.email,
-                    TemplateKind::Mention,
-                    NotificationKind::Requests,
-                );
+                out.person(p, TemplateKind::Mention, NotificationKind::Requests);
             }
         }
         CaseHappening::Assigned { to } => {
             if let Some(p) = staff(to) {
-                push(
-                    Some(p),
-                    &p.email,
-                    TemplateKind::CaseAssigned,
-                    NotificationKind::MyCases,
-                );
+                out.person(p, TemplateKind::CaseAssigned, NotificationKind::MyCases);
             }
         }
         CaseHappening::Escalated { queue_members } => {
             for p in queue_members.iter().filter_map(staff) {
-                push(
-                    Some(p),
-                    &p.email,
-                    TemplateKind::CaseEscalated,
-                    NotificationKind::MyCases,
-                );
+                out.person(p, TemplateKind::CaseEscalated, NotificationKind::MyCases);
             }
         }
         CaseHappening::SwarmRequested { named } => {
             for p in named.iter().filter_map(staff) {
-                push(
-                    Some(p),
-                    &p.email,
-                    TemplateKind::SwarmRequest,
-                    NotificationKind::Requests,
-                );
+                out.person(p, TemplateKind::SwarmRequest, NotificationKind::Requests);
             }
         }
     }
-    out
+    out.notices
+}
+
+/// Collects notices, each address once, skipping the actor, opt-outs and bounced addresses.
+struct Recipients<'a> {
+    audience: &'a CaseAudience,
+    actor: Option<UserId>,
+    notices: Vec<Notice>,
+}
+
+impl Recipients<'_> {
+    fn person(&mut self, p: &Person, template: TemplateKind, kind: NotificationKind) {
+        if Some(p.user) == self.actor || p.opted_out.contains(&kind) {
+            return;
+        }
+        self.address(&p.email, Some(p.user), template);
+    }
+
+    fn address(&mut self, email: &Email, user: Option<UserId>, template: TemplateKind) {
+        if self.audience.bounced.contains(email) || self.notices.iter().any(|n| &n.to == email) {
+            return;
+        }
+        self.notices.push(Notice {
+            to: email.clone(),
+            user,
+            template,
+        });
+    }
+
+    /// The customer side: the serving partner's technicians, and unless the partner carries
+    /// the conversation, the requester, the people copied and the followers.
+    fn customer_side(&mut self, template: TemplateKind) {
+        let a = self.audience;
+        for p in &a.partner_technicians {
+            self.person(p, template, NotificationKind::CaseUpdates);
+        }
+        if a.no_vendor_contact {
+            return;
+        }
+        // Staff who filed a case on a customer's behalf need no acknowledgement from themselves.
+        if !a.requester.role.is_staff() {
+            self.person(&a.requester, template, NotificationKind::CaseUpdates);
+        }
+        for email in &a.cc {
+            self.address(email, None, template);
+        }
+        for p in &a.followers {
+            self.person(p, template, NotificationKind::CaseUpdates);
+        }
+    }
 }
 
 /// The staff an internal note mentions: `@` followed by a staff member's address, or by the

@@ -5,7 +5,7 @@ use crate::changes::announce_in;
 use crate::knowledge::classify_in;
 use crate::models::{from_millis, stored};
 use crate::{now_millis, Change, Comment, Result, Store, StoreError, UserRef};
-use backline_domain::{CaseId, CaseStatus, CommentId, Role, UserId};
+use backline_domain::{CaseId, CaseStatus, Channel, CommentId, Role, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -23,7 +23,21 @@ pub struct NewComment {
     pub at: Option<i64>,
 }
 
-pub(super) const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.created_at, \
+/// How a comment came, and what came with it.
+#[derive(Debug, Clone, Default)]
+pub struct CommentOrigin {
+    /// `None`: the web.
+    pub channel: Option<Channel>,
+    /// The received message it came in.
+    pub mail_id: Option<i64>,
+    /// Files whose content is already stored.
+    pub files: Vec<crate::mail::NewAttachment>,
+    /// The author's own earlier uploads to this case, now referenced by the comment.
+    pub uploads: Vec<i64>,
+}
+
+pub(super) const COMMENT_COLUMNS: &str =
+    "m.id, m.case_id, m.body, m.public, m.created_at, m.channel, m.mail_id, \
      u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
      FROM comments m JOIN users u ON u.id = m.author_id";
 
@@ -39,6 +53,8 @@ pub(super) fn comment_from_row(row: &AnyRow) -> Result<Comment> {
         author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
         body: row.try_get("body")?,
         public: row.try_get::<i64, _>("public")? != 0,
+        channel: stored(Channel::parse, &row.try_get::<String, _>("channel")?)?,
+        mail_id: crate::sql::opt_i64(row, "mail_id")?,
         created_at: from_millis(row.try_get("created_at")?),
     })
 }
@@ -46,22 +62,47 @@ pub(super) fn comment_from_row(row: &AnyRow) -> Result<Comment> {
 impl Store {
     /// Adds a reply or internal note, and the status change it brings, in one transaction.
     pub async fn add_comment(&self, comment: &NewComment) -> Result<Comment> {
+        self.add_comment_with(comment, &CommentOrigin::default())
+            .await
+    }
+
+    /// Adds a comment with what came with it, all in one transaction: its files, the
+    /// uploads it references, and the received message it came in (which is marked placed;
+    /// if another node placed it first, nothing is written).
+    pub async fn add_comment_with(
+        &self,
+        comment: &NewComment,
+        origin: &CommentOrigin,
+    ) -> Result<Comment> {
         let now = comment.at.unwrap_or_else(now_millis);
         let case = comment.case;
         let author = comment.author;
         let mut tx = self.write.begin().await?;
         let row: AnyRow = sqlx::query(
-            "INSERT INTO comments (case_id, author_id, body, public, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO comments (case_id, author_id, body, public, created_at, channel, mail_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(case.0)
         .bind(author.0)
         .bind(&comment.body)
         .bind(i64::from(comment.public))
         .bind(now)
+        .bind(origin.channel.unwrap_or(Channel::Web).as_str())
+        .bind(origin.mail_id)
         .fetch_one(&mut *tx)
         .await?;
         let comment_id: i64 = row.try_get("id")?;
+        let to = crate::mail::AttachTo {
+            case,
+            comment: Some(CommentId(comment_id)),
+            uploader: Some(author),
+            public: comment.public,
+            at: now,
+        };
+        crate::mail::attach_in(&mut tx, &to, &origin.files, &origin.uploads).await?;
+        if let Some(mail) = origin.mail_id {
+            crate::mail::mark_placed(&mut tx, mail, case, Some(CommentId(comment_id)), now).await?;
+        }
         record_event(
             &mut tx,
             case,

@@ -5,7 +5,7 @@ mod comments;
 mod events;
 mod indexing;
 
-pub use comments::NewComment;
+pub use comments::{CommentOrigin, NewComment};
 pub(crate) use events::record_event;
 
 use crate::changes::announce_in;
@@ -43,6 +43,15 @@ pub struct NewCase {
     pub routing: Option<Routing>,
     /// A partner's escalation statement (checklist answers, vanilla reproduction).
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
+}
+
+/// What came with a case besides its fields: the message that opened it, the files that
+/// came with that message, and the people it copied.
+#[derive(Debug, Clone, Default)]
+pub struct CaseOrigin {
+    pub mail_id: Option<i64>,
+    pub files: Vec<crate::mail::NewAttachment>,
+    pub cc: Vec<String>,
 }
 
 /// Where routing sent a new case.
@@ -95,7 +104,7 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      a.id AS a_id, a.name AS a_name, a.email AS a_email, \
      p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.partner_kinds AS p_kinds, \
      p.technical_level AS p_level, p.certified_until AS p_certified_until, \
-     c.queue_id, c.routed_by_rule_id, c.escalation, q.slug AS q_slug \
+     c.queue_id, c.routed_by_rule_id, c.escalation, c.mail_id, q.slug AS q_slug \
      FROM cases c \
      JOIN organizations o ON o.id = c.organization_id \
      JOIN users r ON r.id = c.requester_id \
@@ -160,6 +169,7 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         solved_at: opt_i64(row, "solved_at")?.map(from_millis),
         queue: row.try_get("q_slug")?,
         routed_by_rule: opt_i64(row, "routed_by_rule_id")?,
+        mail_id: opt_i64(row, "mail_id")?,
         escalation: row
             .try_get::<Option<String>, _>("escalation")?
             .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -254,6 +264,39 @@ impl Store {
                 id
             }
         };
+        self.case(id).await
+    }
+
+    /// Creates a case with what came with it, in one transaction: if the message it came in
+    /// was placed already (by another node), nothing is written.
+    pub async fn create_case_with(
+        &self,
+        case: &NewCase,
+        origin: &CaseOrigin,
+    ) -> Result<CaseRecord> {
+        let mut tx = self.write.begin().await?;
+        let id = insert_case(&mut tx, self.backend, case).await?;
+        let at = case.created_at.unwrap_or_else(now_millis);
+        let to = crate::mail::AttachTo {
+            case: id,
+            comment: None,
+            uploader: Some(case.requester),
+            public: true,
+            at,
+        };
+        crate::mail::attach_in(&mut tx, &to, &origin.files, &[]).await?;
+        crate::mail::add_cc_in(&mut tx, id, &origin.cc).await?;
+        if let Some(mail) = origin.mail_id {
+            sqlx::query("UPDATE cases SET mail_id = $1 WHERE id = $2")
+                .bind(mail)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            crate::mail::mark_placed(&mut tx, mail, id, None, at).await?;
+        }
+        announce_in(&mut tx, self.backend, Change::Case(id)).await?;
+        tx.commit().await?;
+        self.announce(&[Change::Case(id)]);
         self.case(id).await
     }
 

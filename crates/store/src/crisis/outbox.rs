@@ -37,6 +37,10 @@ pub struct OutboxMail {
     pub subject: String,
     pub body: String,
     pub attempts: i64,
+    /// What it is (see [`Mail::kind`]; case mail carries the domain's `OutgoingKind`).
+    pub kind: String,
+    /// The case it is about: it then carries the case's threading headers.
+    pub case_id: Option<backline_domain::CaseId>,
 }
 
 pub(super) async fn insert_mails(
@@ -83,7 +87,7 @@ impl Store {
         };
         let rows = sqlx::query(&format!(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
-             RETURNING id, recipient, subject, body, attempts"
+             RETURNING id, recipient, subject, body, attempts, kind, case_id"
         ))
         .bind(now + lease_ms)
         .bind(now)
@@ -98,6 +102,8 @@ impl Store {
                     subject: r.try_get("subject")?,
                     body: r.try_get("body")?,
                     attempts: r.try_get("attempts")?,
+                    kind: r.try_get("kind")?,
+                    case_id: opt_i64(r, "case_id")?.map(backline_domain::CaseId),
                 })
             })
             .collect()

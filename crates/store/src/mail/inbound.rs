@@ -1,0 +1,348 @@
+//! Received mail: stored raw first (the SMTP listener answers 250 only after this commit),
+//! then claimed by the intake worker, placed, and marked with what became of it.
+
+use crate::{now_millis, Backend, Result, Store, StoreError};
+use backline_domain::mail::{InboundState, MailSource};
+use backline_domain::{CaseId, CommentId, Timestamp};
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
+
+/// A message claimed for placing.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub id: i64,
+    pub source: MailSource,
+    pub raw: Vec<u8>,
+    /// Envelope recipients (RCPT TO), as the listener took them.
+    pub envelope_to: Vec<String>,
+    pub attempts: i64,
+}
+
+/// A received message as the `/mail` page lists it (without its bytes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundSummary {
+    pub id: i64,
+    pub source: MailSource,
+    pub state: InboundState,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub size: i64,
+    pub received_at: Timestamp,
+    pub reason: Option<String>,
+    pub case_id: Option<CaseId>,
+    pub comment_id: Option<CommentId>,
+    pub attempts: i64,
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: i64,
+    source: String,
+    state: String,
+    sender: Option<String>,
+    subject: Option<String>,
+    size: i64,
+    received_at: i64,
+    reason: Option<String>,
+    case_id: Option<i64>,
+    comment_id: Option<i64>,
+    attempts: i64,
+}
+
+impl TryFrom<SummaryRow> for InboundSummary {
+    type Error = StoreError;
+    fn try_from(r: SummaryRow) -> Result<Self> {
+        Ok(InboundSummary {
+            id: r.id,
+            source: MailSource::parse(&r.source).map_err(|e| StoreError::Corrupt(e.0))?,
+            state: InboundState::parse(&r.state).map_err(|e| StoreError::Corrupt(e.0))?,
+            sender: r.sender,
+            subject: r.subject,
+            size: r.size,
+            received_at: Timestamp::from_millis(r.received_at),
+            reason: r.reason,
+            case_id: r.case_id.map(CaseId),
+            comment_id: r.comment_id.map(CommentId),
+            attempts: r.attempts,
+        })
+    }
+}
+
+const SUMMARY_COLUMNS: &str = "id, source, state, sender, subject, size, received_at, reason, \
+     case_id, comment_id, attempts";
+
+/// What became of a message that is not placed on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Noise(String),
+    Duplicate { of: i64 },
+    Quarantined(String),
+}
+
+impl Store {
+    /// Stores a message as it arrived and commits: from here on it cannot be lost.
+    pub async fn receive_mail(
+        &self,
+        source: MailSource,
+        envelope_from: Option<&str>,
+        envelope_to: &[String],
+        raw: &[u8],
+    ) -> Result<i64> {
+        let row: AnyRow = sqlx::query(
+            "INSERT INTO inbound_mail (source, envelope_from, envelope_to, raw, size, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(source.as_str())
+        .bind(envelope_from)
+        .bind(envelope_to.join(","))
+        .bind(raw)
+        .bind(raw.len() as i64)
+        .bind(now_millis())
+        .fetch_one(&self.write)
+        .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Claims up to `limit` pending messages for `lease_ms` (one node places each), oldest
+    /// first. A message whose placing failed `max_attempts` times is quarantined instead, so
+    /// one that always fails never blocks the rest.
+    pub async fn claim_inbound(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+        max_attempts: i64,
+    ) -> Result<Vec<ReceivedMail>> {
+        let now = now_millis();
+        sqlx::query(
+            "UPDATE inbound_mail SET state = 'quarantined', reason = $1, processed_at = $2 \
+             WHERE state = 'pending' AND attempts >= $3 AND (claimed_until IS NULL OR claimed_until < $2)",
+        )
+        .bind("placing this message failed repeatedly; see the server log")
+        .bind(now)
+        .bind(max_attempts)
+        .execute(&self.write)
+        .await?;
+        let skip = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE inbound_mail SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
+             SELECT id FROM inbound_mail WHERE state = 'pending' \
+             AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3{skip}) \
+             RETURNING id, source, raw, envelope_to, attempts"
+        ))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.write)
+        .await?;
+        let mut mails = rows
+            .iter()
+            .map(|r| {
+                let to: String = r.try_get("envelope_to")?;
+                Ok(ReceivedMail {
+                    id: r.try_get("id")?,
+                    source: MailSource::parse(&r.try_get::<String, _>("source")?)
+                        .map_err(|e| StoreError::Corrupt(e.0))?,
+                    raw: r.try_get("raw")?,
+                    envelope_to: to
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        mails.sort_by_key(|m| m.id);
+        Ok(mails)
+    }
+
+    /// Records who sent a message and its key once it is parsed. `Ok(Some(other))` when
+    /// another message already holds the key: this one is a duplicate of it.
+    pub async fn identify_inbound(
+        &self,
+        id: i64,
+        dedup_key: &str,
+        sender: &str,
+        subject: &str,
+    ) -> Result<Option<i64>> {
+        let holder = sqlx::query("SELECT id FROM inbound_mail WHERE dedup_key = $1 AND id <> $2")
+            .bind(dedup_key)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        if let Some(row) = holder {
+            return Ok(Some(row.try_get("id")?));
+        }
+        let result = sqlx::query(
+            "UPDATE inbound_mail SET dedup_key = $1, sender = $2, subject = $3 WHERE id = $4",
+        )
+        .bind(dedup_key)
+        .bind(sender)
+        .bind(subject)
+        .bind(id)
+        .execute(&self.write)
+        .await;
+        match result {
+            Ok(_) => Ok(None),
+            // Another node placed the same message a moment ago.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                let row = sqlx::query("SELECT id FROM inbound_mail WHERE dedup_key = $1")
+                    .bind(dedup_key)
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok(Some(row.try_get("id")?))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// When the sender's earlier messages arrived, since `since` (for the rate limit).
+    pub async fn mail_times_from(
+        &self,
+        sender: &str,
+        since: Timestamp,
+        except: i64,
+    ) -> Result<Vec<Timestamp>> {
+        let rows = sqlx::query(
+            "SELECT received_at FROM inbound_mail WHERE sender = $1 AND received_at >= $2 \
+             AND id <> $3 AND state IN ('placed', 'pending') ORDER BY received_at",
+        )
+        .bind(sender)
+        .bind(since.as_millis())
+        .bind(except)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(Timestamp::from_millis(r.try_get("received_at")?)))
+            .collect()
+    }
+
+    /// Marks a message as noise, a duplicate or quarantined.
+    pub async fn finish_inbound(&self, id: i64, outcome: &Outcome) -> Result<()> {
+        let (state, reason) = match outcome {
+            Outcome::Noise(why) => (InboundState::Noise, why.clone()),
+            Outcome::Duplicate { of } => (
+                InboundState::Duplicate,
+                format!("the same message arrived before (message {of})"),
+            ),
+            Outcome::Quarantined(why) => (InboundState::Quarantined, why.clone()),
+        };
+        sqlx::query(
+            "UPDATE inbound_mail SET state = $1, reason = $2, processed_at = $3, claimed_until = NULL \
+             WHERE id = $4",
+        )
+        .bind(state.as_str())
+        .bind(reason)
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Received messages, newest first, optionally of one state.
+    pub async fn inbound_mails(
+        &self,
+        state: Option<InboundState>,
+        limit: i64,
+    ) -> Result<Vec<InboundSummary>> {
+        // '' stands for every state.
+        let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM inbound_mail WHERE ($1 = '' OR state = $1) \
+             ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(state.map_or("", InboundState::as_str))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(InboundSummary::try_from).collect()
+    }
+
+    pub async fn inbound_mail(&self, id: i64) -> Result<InboundSummary> {
+        let row: SummaryRow = sqlx::query_as(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM inbound_mail WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        row.try_into()
+    }
+
+    /// The message's bytes, as received.
+    pub async fn inbound_raw(&self, id: i64) -> Result<Vec<u8>> {
+        let row = sqlx::query("SELECT raw FROM inbound_mail WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("raw")?)
+    }
+
+    /// Puts a quarantined message back in line (after the reason was dealt with: the sender
+    /// added as a user, a domain given to an organisation). Only quarantined messages move.
+    pub async fn requeue_inbound(&self, id: i64) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE inbound_mail SET state = 'pending', reason = NULL, attempts = 0, claimed_until = NULL \
+             WHERE id = $1 AND state = 'quarantined'",
+        )
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            self.inbound_mail(id).await?;
+            return Err(StoreError::Conflict(
+                "only a quarantined message can be run again".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// How many messages wait, by state (for `/metrics` and the `/mail` page).
+    pub async fn inbound_counts(&self) -> Result<Vec<(InboundState, i64)>> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM inbound_mail GROUP BY state")
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    InboundState::parse(&r.try_get::<String, _>("state")?)
+                        .map_err(|e| StoreError::Corrupt(e.0))?,
+                    r.try_get("n")?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Inside a case's or comment's transaction: marks the message placed, if it is still pending
+/// (two nodes never both place it: the second finds it placed and rolls back) or waits in
+/// quarantine (an admin turning it into a case).
+pub(crate) async fn mark_placed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    mail_id: i64,
+    case: CaseId,
+    comment: Option<CommentId>,
+    at: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE inbound_mail SET state = 'placed', case_id = $1, comment_id = $2, processed_at = $3, \
+         claimed_until = NULL, reason = NULL WHERE id = $4 AND state IN ('pending', 'quarantined')",
+    )
+    .bind(case.0)
+    .bind(comment.map(|c| c.0))
+    .bind(at)
+    .bind(mail_id)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "message {mail_id} was placed already"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! Conversations by email: received mail, attachments, who is copied on or follows a case,
+//! what people turned off, addresses that bounced, the notifier's place in the case events,
+//! mailboxes to poll, and the mail channel's settings.
+
+mod attachments;
+mod inbound;
+mod mailboxes;
+mod notifier;
+
+pub(crate) use attachments::{attach_in, AttachTo};
+pub use attachments::{AttachmentRecord, BlobFuture, BlobStore, NewAttachment};
+pub(crate) use inbound::mark_placed;
+pub use inbound::{InboundSummary, Outcome, ReceivedMail};
+pub use mailboxes::Mailbox;
+pub use notifier::{CaseMail, NotifierEvent};
+
+use crate::{now_millis, Result, Store, StoreError};
+use backline_domain::mail::NotificationKind;
+use backline_domain::{CaseId, OrgId, UserId};
+use sqlx::{Any, Row, Transaction};
+
+/// Inside a case's transaction: remembers addresses copied on its mail.
+pub(crate) async fn add_cc_in(
+    tx: &mut Transaction<'_, Any>,
+    case: CaseId,
+    emails: &[String],
+) -> Result<()> {
+    for email in emails {
+        sqlx::query("INSERT INTO case_cc (case_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(case.0)
+            .bind(email)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Replaces the mail domains an organisation owns. A domain another organisation owns is
+    /// refused, naming it.
+    pub async fn set_org_domains(&self, org: OrgId, domains: &[String]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM org_domains WHERE org_id = $1")
+            .bind(org.0)
+            .execute(&mut *tx)
+            .await?;
+        for domain in domains {
+            sqlx::query("INSERT INTO org_domains (domain, org_id) VALUES ($1, $2)")
+                .bind(domain)
+                .bind(org.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(
+                        format!("{domain} already belongs to another organisation"),
+                    ),
+                    _ => StoreError::Database(e),
+                })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn org_domains(&self, org: OrgId) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT domain FROM org_domains WHERE org_id = $1 ORDER BY domain")
+            .bind(org.0)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("domain")?)).collect()
+    }
+
+    /// The organisation that owns a mail domain, if one does.
+    pub async fn org_for_domain(&self, domain: &str) -> Result<Option<OrgId>> {
+        let row = sqlx::query("SELECT org_id FROM org_domains WHERE domain = $1")
+            .bind(domain.to_lowercase())
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| Ok(OrgId(r.try_get("org_id")?))).transpose()
+    }
+
+    pub async fn mail_setting(&self, name: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT value FROM mail_settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| Ok(r.try_get("value")?)).transpose()
+    }
+
+    pub async fn set_mail_setting(&self, name: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mail_settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The setting's value, first writing `initial()` if there is none; with several nodes
+    /// starting together, all end up with the one value that was written first.
+    pub async fn mail_setting_or_init(
+        &self,
+        name: &str,
+        initial: impl FnOnce() -> String,
+    ) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO mail_settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(name)
+        .bind(initial())
+        .execute(&self.write)
+        .await?;
+        self.mail_setting(name)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("mail setting {name} vanished")))
+    }
+
+    /// Addresses copied on the case's mail.
+    pub async fn case_cc(&self, case: CaseId) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT email FROM case_cc WHERE case_id = $1 ORDER BY email")
+            .bind(case.0)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("email")?)).collect()
+    }
+
+    /// Adds or removes a follower of an organisation's cases.
+    pub async fn set_following(&self, org: OrgId, user: UserId, follow: bool) -> Result<()> {
+        let sql = if follow {
+            "INSERT INTO org_followers (org_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM org_followers WHERE org_id = $1 AND user_id = $2"
+        };
+        sqlx::query(sql)
+            .bind(org.0)
+            .bind(user.0)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn followers(&self, org: OrgId) -> Result<Vec<UserId>> {
+        let rows =
+            sqlx::query("SELECT user_id FROM org_followers WHERE org_id = $1 ORDER BY user_id")
+                .bind(org.0)
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| Ok(UserId(r.try_get("user_id")?)))
+            .collect()
+    }
+
+    /// What the user turned off.
+    pub async fn optouts(&self, user: UserId) -> Result<Vec<NotificationKind>> {
+        let rows =
+            sqlx::query("SELECT kind FROM notification_optouts WHERE user_id = $1 ORDER BY kind")
+                .bind(user.0)
+                .fetch_all(&self.read)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                NotificationKind::parse(&r.try_get::<String, _>("kind")?)
+                    .map_err(|e| StoreError::Corrupt(e.0))
+            })
+            .collect()
+    }
+
+    /// Replaces what the user turned off.
+    pub async fn set_optouts(&self, user: UserId, kinds: &[NotificationKind]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query("DELETE FROM notification_optouts WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        for kind in kinds {
+            sqlx::query("INSERT INTO notification_optouts (user_id, kind) VALUES ($1, $2)")
+                .bind(user.0)
+                .bind(kind.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that mail to `email` bounced: no more goes there until they write again.
+    pub async fn record_bounce(&self, email: &str, reason: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO mail_bounces (email, reason, bounced_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (email) DO UPDATE SET reason = excluded.reason, bounced_at = excluded.bounced_at",
+        )
+        .bind(email.to_lowercase())
+        .bind(reason)
+        .bind(now_millis())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// A person who writes in again is reachable again.
+    pub async fn clear_bounce(&self, email: &str) -> Result<()> {
+        sqlx::query("DELETE FROM mail_bounces WHERE email = $1")
+            .bind(email.to_lowercase())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// The bounce recorded for an address, if any: (reason, when).
+    pub async fn bounce(&self, email: &str) -> Result<Option<(String, i64)>> {
+        let row = sqlx::query("SELECT reason, bounced_at FROM mail_bounces WHERE email = $1")
+            .bind(email.to_lowercase())
+            .fetch_optional(&self.read)
+            .await?;
+        row.map(|r| Ok((r.try_get("reason")?, r.try_get("bounced_at")?)))
+            .transpose()
+    }
+}
