@@ -94,6 +94,17 @@ enum Command {
             default_value = "support@backline.localhost"
         )]
         mail_from: String,
+        /// Take mail in over SMTP at this address (e.g. 0.0.0.0:25, or 127.0.0.1:2525 behind
+        /// an MTA). Mail for the --smtp-domain domains only.
+        #[arg(long, env = "BACKLINE_SMTP_LISTEN")]
+        smtp_listen: Option<SocketAddr>,
+        /// A domain the SMTP listener takes mail for (repeat, or separate with commas;
+        /// default: the domain of --mail-from).
+        #[arg(long, env = "BACKLINE_SMTP_DOMAINS", value_delimiter = ',')]
+        smtp_domain: Vec<String>,
+        /// The largest file on a comment, in MB (mail and uploads alike).
+        #[arg(long, env = "BACKLINE_MAX_ATTACHMENT_MB", default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=500))]
+        max_attachment_mb: u32,
         /// How people reach this installation, for links in email (default: http://LISTEN).
         #[arg(long, env = "BACKLINE_PUBLIC_URL")]
         public_url: Option<String>,
@@ -136,6 +147,16 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Mail coming in through another mail server.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+    /// IMAP mailboxes Backline reads mail from.
+    Mailbox {
+        #[command(subcommand)]
+        command: MailboxCommand,
     },
     /// Measure performance; prints figures, asserts nothing.
     Bench {
@@ -202,6 +223,53 @@ enum TokenCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Store one message read from standard input (for an MTA's pipe). It is placed by the
+    /// running server. Exits 0 once it is stored, 75 (try again later) if it could not be.
+    Deliver {
+        #[command(flatten)]
+        store: StoreFlags,
+        /// The envelope sender, if the MTA passes it.
+        #[arg(long)]
+        from: Option<String>,
+        /// The envelope recipient(s), if the MTA passes them.
+        #[arg(long, value_delimiter = ',')]
+        to: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailboxCommand {
+    /// Add a mailbox to read: imaps://user@host/INBOX (imap:// only on a trusted network).
+    Add {
+        #[command(flatten)]
+        store: StoreFlags,
+        #[arg(long)]
+        imap_url: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the mailboxes and how far each has been read.
+    List {
+        #[command(flatten)]
+        store: StoreFlags,
+    },
+    /// Stop reading a mailbox.
+    Remove {
+        #[command(flatten)]
+        store: StoreFlags,
+        id: i64,
+    },
+}
+
+/// sysexits' EX_TEMPFAIL: an MTA keeps the message and tries again later.
+const EXIT_TRY_AGAIN: i32 = 75;
+/// The most `mail deliver` reads from standard input (a message over the intake limit is
+/// still stored, and quarantined with its size; anything larger is refused here).
+const MAX_PIPED_BYTES: u64 = 200 * 1024 * 1024;
+
 fn parse_with<T: Clone + Send + Sync + 'static>(
     parse: fn(&str) -> Result<T, backline_domain::ParseError>,
 ) -> impl Fn(&str) -> Result<T, String> + Clone {
@@ -255,6 +323,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             index_dir,
             smtp_url,
             mail_from,
+            smtp_listen,
+            smtp_domain,
+            max_attachment_mb,
             public_url,
             postmortem_business_days,
         } => {
@@ -274,6 +345,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 index_dir: Some(index_dir),
                 smtp,
                 mail_from,
+                smtp_listen,
+                smtp_domains: smtp_domain,
+                max_attachment_bytes: max_attachment_mb as usize * 1024 * 1024,
                 public_url,
                 secure_cookies,
                 postmortem_business_days,
@@ -411,7 +485,108 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let token = backline_server::auth::issue_api_token(&db, &user).await?;
             println!("{token}");
         }
+        Command::Mail {
+            command: MailCommand::Deliver { store, from, to },
+        } => {
+            use std::io::Read;
+            let mut raw = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_PIPED_BYTES + 1)
+                .read_to_end(&mut raw)
+                .context("reading the message from standard input")?;
+            if raw.len() as u64 > MAX_PIPED_BYTES {
+                anyhow::bail!("the message is larger than {MAX_PIPED_BYTES} bytes; refused");
+            }
+            let stored = async {
+                let db = store.open().await?;
+                let id = db
+                    .receive_mail(
+                        backline_domain::mail::MailSource::Pipe,
+                        from.as_deref(),
+                        &to,
+                        &raw,
+                    )
+                    .await?;
+                db.close().await;
+                anyhow::Ok(id)
+            }
+            .await;
+            match stored {
+                Ok(id) => println!("stored as message {id}"),
+                Err(e) => {
+                    eprintln!("error: the message could not be stored, try again later: {e:#}");
+                    std::process::exit(EXIT_TRY_AGAIN);
+                }
+            }
+        }
+        Command::Mailbox { command } => mailbox(command).await?,
         Command::Bench { command } => bench::run(command).await?,
+    }
+    Ok(())
+}
+
+async fn mailbox(command: MailboxCommand) -> anyhow::Result<()> {
+    match command {
+        MailboxCommand::Add {
+            store,
+            imap_url,
+            password_stdin,
+        } => {
+            let url = backline_server::mail::imap::ImapUrl::parse(&imap_url)
+                .map_err(|e| anyhow::anyhow!("--imap-url: {e}"))?;
+            if !password_stdin {
+                anyhow::bail!(
+                    "give the mailbox's password on standard input with --password-stdin"
+                );
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            if password.is_empty() {
+                anyhow::bail!("the password on standard input is empty");
+            }
+            let db = store.open().await?;
+            let added = db.add_mailbox(imap_url.trim(), password).await?;
+            println!(
+                "added mailbox {} ({} as {}); running servers start reading it within a minute",
+                added.id, url.mailbox, url.user
+            );
+            db.close().await;
+        }
+        MailboxCommand::List { store } => {
+            let db = store.open().await?;
+            for b in db.mailboxes().await? {
+                let polled = b
+                    .polled_at
+                    .map(|ms| backline_domain::Timestamp::from_millis(ms).to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{}\t{}\tread up to UID {}\tlast looked {}{}",
+                    b.id,
+                    b.url,
+                    b.last_uid,
+                    polled,
+                    b.last_error
+                        .map(|e| format!("\tproblem: {e}"))
+                        .unwrap_or_default()
+                );
+            }
+            db.close().await;
+        }
+        MailboxCommand::Remove { store, id } => {
+            let db = store.open().await?;
+            db.remove_mailbox(id).await.map_err(|e| match e {
+                backline_store::StoreError::NotFound => {
+                    anyhow::anyhow!("no mailbox has the id {id}")
+                }
+                other => other.into(),
+            })?;
+            println!("removed mailbox {id}");
+            db.close().await;
+        }
     }
     Ok(())
 }

@@ -4,8 +4,11 @@
 //! Background jobs, all started in `Application::build` and stopped when the `Application`
 //! (or the future running it) is dropped:
 //! - the indexer, which keeps this node's search index in step with the database (`indexer`);
-//! - the mail worker, which sends the outbox (`mail`; without an SMTP target there is none and
-//!   mail waits in the outbox);
+//! - the mail sender, which sends the outbox (`mail::sending`; without an SMTP target there is
+//!   none and mail waits in the outbox);
+//! - mail intake, which places received mail (`mail::intake`), the SMTP listener when asked
+//!   for (`mail::smtp`), and the IMAP poller (`mail::imap`);
+//! - the case notifier, which turns case events into mail (`mail::notifier`);
 //! - the incident clock (`crisis::service::start_cadence`);
 //! - partner alert mail to relationship managers (`partners::service::start_alert_mail`).
 //!
@@ -13,7 +16,8 @@
 //! (`demo`, `reindex`, `learn` write too), so `Store::open` starts it and closing the store
 //! ends it.
 
-use crate::mail::SmtpTarget;
+use crate::mail::smtp::SmtpPolicy;
+use crate::mail::{MailContext, SmtpTarget};
 use crate::AppState;
 use anyhow::Context;
 use axum::Router;
@@ -35,8 +39,18 @@ pub struct Config {
     pub index_dir: Option<PathBuf>,
     /// Where outgoing email goes; `None` leaves it in the outbox.
     pub smtp: Option<SmtpTarget>,
-    /// The sender of outgoing email.
+    /// The sender of outgoing email, and the address replies come back to.
     pub mail_from: String,
+    /// Where the SMTP listener takes mail in; `None`: no listener.
+    pub smtp_listen: Option<SocketAddr>,
+    /// The domains the SMTP listener takes mail for (default: the domain of `mail_from`).
+    pub smtp_domains: Vec<String>,
+    /// The largest file attached to a comment, in bytes.
+    pub max_attachment_bytes: usize,
+    /// How often the case notifier looks for new events.
+    pub notify_every: Duration,
+    /// How often IMAP mailboxes are polled (where the server offers no IDLE).
+    pub imap_poll_every: Duration,
     /// How people reach this installation, for links in email; `None` means
     /// `http://` and the address actually bound.
     pub public_url: Option<String>,
@@ -58,6 +72,11 @@ impl Config {
             index_dir: None,
             smtp: None,
             mail_from: "support@backline.localhost".into(),
+            smtp_listen: None,
+            smtp_domains: Vec::new(),
+            max_attachment_bytes: crate::mail::DEFAULT_MAX_ATTACHMENT_BYTES,
+            notify_every: Duration::from_millis(500),
+            imap_poll_every: Duration::from_secs(30),
             public_url: None,
             secure_cookies: true,
             postmortem_business_days: crate::crisis::service::POSTMORTEM_BUSINESS_DAYS,
@@ -72,6 +91,7 @@ pub struct Application {
     state: AppState,
     listener: TcpListener,
     address: SocketAddr,
+    smtp_address: Option<SocketAddr>,
     jobs: Jobs,
 }
 
@@ -103,15 +123,49 @@ impl Application {
         let public_url = config
             .public_url
             .unwrap_or_else(|| format!("http://{address}"));
+        let mail = MailContext::load(&store, &config.mail_from, config.max_attachment_bytes)
+            .await
+            .context("setting up mail")?;
         let mut state = AppState::new(store.clone(), config.secure_cookies, search)
-            .with_public_url(&public_url);
+            .with_public_url(&public_url)
+            .with_mail(mail);
         state.postmortem_business_days = config.postmortem_business_days;
         let mut jobs = vec![indexer];
-        jobs.extend(crate::mail::start(
+        jobs.extend(crate::mail::sending::start(
             store.clone(),
             config.smtp,
-            config.mail_from,
+            state.mail.clone(),
         ));
+        jobs.push(crate::mail::intake::start(state.clone()));
+        jobs.push(crate::mail::notifier::start(
+            state.clone(),
+            config.notify_every,
+        ));
+        jobs.push(crate::mail::imap::start(
+            state.clone(),
+            config.imap_poll_every,
+        ));
+        let smtp_address = match config.smtp_listen {
+            Some(at) => {
+                let domains = if config.smtp_domains.is_empty() {
+                    vec![state.mail.reply_mailbox.domain().to_string()]
+                } else {
+                    config
+                        .smtp_domains
+                        .iter()
+                        .map(|d| d.trim().to_lowercase())
+                        .collect()
+                };
+                let policy = SmtpPolicy {
+                    domains,
+                    hostname: state.mail.identity.message_id_domain.as_str().to_string(),
+                };
+                let (bound, task) = crate::mail::smtp::start(state.clone(), at, policy).await?;
+                jobs.push(task);
+                Some(bound)
+            }
+            None => None,
+        };
         jobs.push(crate::crisis::service::start_cadence(
             state.clone(),
             config.cadence_every,
@@ -124,6 +178,7 @@ impl Application {
             state,
             listener,
             address,
+            smtp_address,
             jobs: Jobs(jobs),
         })
     }
@@ -131,6 +186,11 @@ impl Application {
     /// The address actually bound.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The address the SMTP listener bound, if it runs.
+    pub fn smtp_address(&self) -> Option<SocketAddr> {
+        self.smtp_address
     }
 
     /// `http://` and the address bound, for clients on this machine.

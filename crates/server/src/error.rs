@@ -140,6 +140,7 @@ impl From<StoreError> for ApiError {
                 code: "conflict",
                 message,
             },
+            StoreError::Invalid { field, message } => ApiError::validation(field, message),
             other => ApiError::Internal(other.to_string()),
         }
     }

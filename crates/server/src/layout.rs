@@ -15,14 +15,16 @@ use time::OffsetDateTime;
 
 const STYLESHEET: &str = include_str!("assets/app.css");
 const SUGGEST_SCRIPT: &str = include_str!("assets/suggest.js");
+const ATTACH_SCRIPT: &str = include_str!("assets/attach.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/app.css", get(stylesheet))
-        .route("/assets/suggest.js", get(suggest_script))
+        .route("/assets/suggest.js", get(|| script(SUGGEST_SCRIPT)))
+        .route("/assets/attach.js", get(|| script(ATTACH_SCRIPT)))
 }
 
-async fn suggest_script() -> impl axum::response::IntoResponse {
+async fn script(text: &'static str) -> impl axum::response::IntoResponse {
     (
         [
             (
@@ -31,7 +33,7 @@ async fn suggest_script() -> impl axum::response::IntoResponse {
             ),
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        SUGGEST_SCRIPT,
+        text,
     )
 }
 
@@ -68,6 +70,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                                 a href="/partners" { "Partners" }
                                 a href="/routing" { "Routing" }
                                 a href="/incidents" { "Incidents" }
+                                a href="/mail" { "Mail" }
                             }
                             @if who.user.role == Role::Partner {
                                 @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }

@@ -58,6 +58,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// This node's search index and matcher weights, kept current by `indexer`.
     search: indexer::SearchState,
+    /// Who we are in mail, and intake's limits.
+    pub mail: Arc<mail::MailContext>,
 }
 
 impl AppState {
@@ -77,7 +79,13 @@ impl AppState {
             public_url: "http://127.0.0.1:8080".into(),
             postmortem_business_days: crisis::service::POSTMORTEM_BUSINESS_DAYS,
             secure_cookies,
+            mail: Arc::new(mail::MailContext::ephemeral()),
         }
+    }
+
+    pub fn with_mail(mut self, mail: mail::MailContext) -> Self {
+        self.mail = Arc::new(mail);
+        self
     }
 }
 
@@ -90,6 +98,7 @@ pub fn app(state: AppState) -> Router {
         .merge(knowledge::router())
         .merge(partners::router())
         .merge(crisis::router())
+        .merge(mail::router())
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn_with_state(

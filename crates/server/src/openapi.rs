@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, knowledge, AppState};
+use crate::{accounts, cases, knowledge, mail, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -17,6 +17,10 @@ use utoipa::OpenApi;
         accounts::users::list, accounts::users::create, accounts::users::me, accounts::users::read,
         cases::api::list, cases::api::create, cases::api::read, cases::api::update,
         cases::api::comments, cases::api::add_comment, cases::api::events,
+        cases::attachments::upload, cases::attachments::list, cases::attachments::download,
+        mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case,
+        mail::api::settings, mail::api::put_settings, mail::api::domains, mail::api::put_domains,
+        mail::api::follow, mail::api::unfollow, mail::api::my_notifications, mail::api::put_my_notifications,
         knowledge::api::list_articles, knowledge::api::create_article, knowledge::api::read_article,
         knowledge::api::update_article, knowledge::api::revisions, knowledge::api::revision, knowledge::api::search,
         knowledge::api::suggestions, knowledge::api::create_link, knowledge::api::list_links, knowledge::api::deflections,
@@ -35,7 +39,7 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"))
 )]
 pub struct ApiDoc;
 

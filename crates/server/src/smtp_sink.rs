@@ -43,6 +43,30 @@ impl Received {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// A header's value, unfolded; `None` if the message has none.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\n\n").next().unwrap_or("");
+        let mut value: Option<String> = None;
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some(v) = value.as_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+                continue;
+            }
+            if value.is_some() {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':') {
+                if n.eq_ignore_ascii_case(name) {
+                    value = Some(v.trim().to_string());
+                }
+            }
+        }
+        value
+    }
+
     pub fn subject(&self) -> String {
         self.data
             .lines()

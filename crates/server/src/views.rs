@@ -75,3 +75,30 @@ impl From<&UserRef> for UserRefView {
         }
     }
 }
+
+/// A size for people: `812 bytes`, `40 KB`, `3.2 MB` (1 KB = 1024 bytes, as file managers
+/// count).
+pub fn human_size(bytes: i64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes.max(0) as f64;
+    if b < KB {
+        format!("{bytes} bytes")
+    } else if b < KB * KB {
+        format!("{:.0} KB", b / KB)
+    } else if b < KB * KB * 10.0 {
+        format!("{:.1} MB", b / KB / KB)
+    } else {
+        format!("{:.0} MB", b / KB / KB)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(super::human_size(812), "812 bytes");
+        assert_eq!(super::human_size(40 * 1024), "40 KB");
+        assert_eq!(super::human_size(3_355_443), "3.2 MB");
+        assert_eq!(super::human_size(25 * 1024 * 1024), "25 MB");
+    }
+}

@@ -120,3 +120,79 @@ where
 /// The form that carries nothing but its CSRF token (sign out, one-button actions).
 #[derive(Deserialize)]
 pub struct NoFields {}
+
+/// A file sent with a form.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// As the browser named it (not yet made safe).
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+/// A `multipart/form-data` form (one with files) from the signed-in person, accepted only
+/// with the session's CSRF token in its `csrf` field. Text fields by name, files in order;
+/// an empty file input (no file chosen) yields no file.
+pub struct CsrfMultipart {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<UploadedFile>,
+}
+
+impl FromRequest<AppState> for CsrfMultipart {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let who = WebUser::from_request_parts(&mut parts, state).await?;
+        let reject = |error: ApiError| WebError::new(error).for_user(&who).into_response();
+        let mut multipart =
+            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|e| {
+                    reject(ApiError::bad_request(
+                        "unreadable_body",
+                        format!("The form could not be read: {}", e.body_text()),
+                    ))
+                })?;
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            reject(ApiError::bad_request(
+                "unreadable_body",
+                format!(
+                    "The form could not be read ({}). If you attached files, each may be at most {}.",
+                    e.body_text(),
+                    crate::views::human_size(state.mail.max_attachment_bytes as i64)
+                ),
+            ))
+        };
+        let mut form = CsrfMultipart {
+            fields: Default::default(),
+            files: Vec::new(),
+        };
+        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let content_type = field
+                        .content_type()
+                        .unwrap_or("application/octet-stream")
+                        .to_string();
+                    let bytes = field.bytes().await.map_err(unreadable)?;
+                    if !file_name.is_empty() || !bytes.is_empty() {
+                        form.files.push(UploadedFile {
+                            file_name,
+                            content_type,
+                            bytes,
+                        });
+                    }
+                }
+                None => {
+                    let text = field.text().await.map_err(unreadable)?;
+                    form.fields.insert(name, text);
+                }
+            }
+        }
+        let csrf = form.fields.get("csrf").map(String::as_str).unwrap_or("");
+        who.check_csrf(csrf).map_err(reject)?;
+        Ok(form)
+    }
+}

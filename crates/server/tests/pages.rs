@@ -86,6 +86,38 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Posts a `multipart/form-data` form (as a form with a file input is sent), with files
+    /// as (field, file name, bytes); the CSRF token is added unless `fields` names it.
+    async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        if !fields.iter().any(|(k, _)| *k == "csrf") {
+            form = form.text("csrf", self.csrf.clone());
+        }
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (field, name, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+            form = form.part(field.to_string(), part);
+        }
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        Page::read(response).await
+    }
+}
+
 impl Page {
     async fn read(response: reqwest::Response) -> Page {
         let status = response.status();
@@ -121,9 +153,10 @@ async fn a_refused_reply_keeps_what_was_typed(backend: Backend) {
     let agent = Browser::sign_in(&app, "agent@vendor.example").await;
 
     let blank = agent
-        .post(
+        .post_multipart(
             &format!("/cases/{case}/comments"),
             &[("body", "   "), ("internal", "1")],
+            &[],
         )
         .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -143,7 +176,7 @@ async fn a_refused_reply_keeps_what_was_typed(backend: Backend) {
 
     let long = format!("{} the end of my long reply", "x".repeat(50_001));
     let oversized = agent
-        .post(&format!("/cases/{case}/comments"), &[("body", &long)])
+        .post_multipart(&format!("/cases/{case}/comments"), &[("body", &long)], &[])
         .await;
     assert_eq!(oversized.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -159,13 +192,38 @@ async fn a_refused_reply_keeps_what_was_typed(backend: Backend) {
         .await;
     assert_eq!(comments.body["comments"].as_array().unwrap().len(), 0);
 
+    // A file too large for the limit: refused before anything is stored, the text kept and
+    // the person told to attach again.
+    let too_big = agent
+        .post_multipart(
+            &format!("/cases/{case}/comments"),
+            &[("body", "Here is the dump.")],
+            &[("files", "core.bin", vec![0; 30 * 1024 * 1024])],
+        )
+        .await;
+    assert_eq!(too_big.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_big.html.contains("Here is the dump."));
+    assert!(
+        too_big.html.contains("each file may be at most 25 MB"),
+        "{}",
+        too_big.html
+    );
+    assert!(too_big.html.contains("attach them again"));
+
     let sent = agent
-        .post(
+        .post_multipart(
             &format!("/cases/{case}/comments"),
             &[("body", "Restart the agent, please.")],
+            &[("files", "steps.txt", b"1. stop\n2. start\n".to_vec())],
         )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let page = agent.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.html.contains("steps.txt"),
+        "the file is listed with its reply"
+    );
+    assert!(page.html.contains("on the web"));
 }
 
 async fn forms_without_the_session_token_are_refused_with_a_page(backend: Backend) {
@@ -179,9 +237,10 @@ async fn forms_without_the_session_token_are_refused_with_a_page(backend: Backen
     let agent = Browser::sign_in(&app, "agent@vendor.example").await;
     for csrf in ["", "not-the-token"] {
         let refused = agent
-            .post(
+            .post_multipart(
                 &format!("/cases/{case}/comments"),
                 &[("body", "hello"), ("csrf", csrf)],
+                &[("files", "x.txt", b"x".to_vec())],
             )
             .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -424,6 +483,7 @@ async fn the_queues_page_sets_the_tier_a_queue_serves(backend: Backend) {
 }
 
 on_both_backends!(
+    the_mail_page_shows_the_quarantine_to_staff_only,
     the_queues_page_sets_the_tier_a_queue_serves,
     a_refused_outage_report_keeps_the_text,
     a_refused_reply_keeps_what_was_typed,
@@ -432,3 +492,52 @@ on_both_backends!(
     a_refused_routing_rule_keeps_the_text,
     a_refused_agreement_keeps_the_input,
 );
+
+async fn the_mail_page_shows_the_quarantine_to_staff_only(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let raw = b"From: Someone <someone@nowhere.example>\r\nSubject: Who do I ask?\r\nMessage-ID: <q1@nowhere.example>\r\n\r\nHello there.\r\n";
+    let id = app
+        .store
+        .receive_mail(backline_domain::mail::MailSource::Pipe, None, &[], raw)
+        .await
+        .unwrap();
+    app.state.mail.wake();
+    app.mail_settled().await;
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let inbox = agent.get("/mail").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.html.contains("Who do I ask?"), "{}", inbox.html);
+    assert!(inbox.html.contains("not a user"), "the reason is shown");
+    let message = agent.get(&format!("/mail/{id}")).await;
+    assert!(
+        message
+            .html
+            .contains("Message-ID: &lt;q1@nowhere.example&gt;"),
+        "{}",
+        message.html
+    );
+    // Filing it without choosing a customer: the page again, saying what to do.
+    let unchosen = agent
+        .post(&format!("/mail/{id}/case"), &[("organization", "")])
+        .await;
+    assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unchosen.html.contains("Choose the customer"));
+    let filed = agent
+        .post(&format!("/mail/{id}/case"), &[("organization", "initech")])
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.html);
+    // Customers and partners see none of it, and no link to it.
+    let customer = Browser::sign_in(&app, "user@initech.example").await;
+    assert_eq!(customer.get("/mail").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        customer.get(&format!("/mail/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!customer
+        .get("/cases")
+        .await
+        .html
+        .contains(r#"href="/mail""#));
+    let partner = Browser::sign_in(&app, "tech@acme.example").await;
+    assert_eq!(partner.get("/mail").await.status, StatusCode::FORBIDDEN);
+}

@@ -144,7 +144,11 @@ pub async fn create_org(store: &Store, body: CreateOrg) -> ApiResult<backline_st
 }
 
 /// The organisation if the caller may see it, else 404.
-async fn visible_org(store: &Store, caller: &User, slug: &str) -> ApiResult<backline_store::Org> {
+pub async fn visible_org(
+    store: &Store,
+    caller: &User,
+    slug: &str,
+) -> ApiResult<backline_store::Org> {
     let org = store.org_by_slug(slug).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::NotFound("organization"),
         other => other.into(),

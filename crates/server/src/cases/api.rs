@@ -40,6 +40,9 @@ pub struct CreateComment {
     /// `false` writes an internal note (vendor staff only). Defaults to a public reply.
     #[serde(default = "default_public")]
     pub public: bool,
+    /// Ids of files uploaded to this case beforehand (`POST /api/v1/cases/{id}/attachments`).
+    #[serde(default)]
+    pub attachments: Vec<i64>,
 }
 
 fn default_public() -> bool {
@@ -196,8 +199,15 @@ pub async fn comments(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<CommentList>> {
     let comments = service::comments(&state.store, &caller, CaseId(id)).await?;
+    let files = state
+        .store
+        .case_attachments(CaseId(id), caller.role.is_staff())
+        .await?;
     Ok(axum::Json(CommentList {
-        comments: comments.iter().map(CommentView::from).collect(),
+        comments: comments
+            .iter()
+            .map(|c| CommentView::with_files(c, &files))
+            .collect(),
     }))
 }
 
@@ -210,9 +220,28 @@ pub async fn add_comment(
     Path(id): Path<i64>,
     Json(body): Json<CreateComment>,
 ) -> ApiResult<(StatusCode, axum::Json<CommentView>)> {
-    let comment =
-        service::add_comment(&state.store, &caller, CaseId(id), &body.body, body.public).await?;
-    Ok((StatusCode::CREATED, axum::Json(CommentView::from(&comment))))
+    let origin = backline_store::CommentOrigin {
+        channel: Some(backline_domain::Channel::Api),
+        uploads: body.attachments,
+        ..Default::default()
+    };
+    let comment = service::add_comment(
+        &state.store,
+        &caller,
+        CaseId(id),
+        &body.body,
+        body.public,
+        &origin,
+    )
+    .await?;
+    let files = state
+        .store
+        .case_attachments(CaseId(id), caller.role.is_staff())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CommentView::with_files(&comment, &files)),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases", params(("id" = i64, Path)),

@@ -4,7 +4,7 @@ use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::error::ApiError;
 use crate::layout::{html_response, page, partner_badge, priority_badge, status_badge, when};
 use crate::session::{urlencode, WebUser};
-use crate::web::{CsrfForm, OrPage, PageResult, WebError};
+use crate::web::{CsrfForm, CsrfMultipart, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -348,6 +348,8 @@ struct ReplyDraft {
     body: String,
     internal: bool,
     error: Option<String>,
+    /// Files came with the refused reply; a browser cannot be handed them back.
+    had_files: bool,
 }
 
 async fn render_case_page(
@@ -361,6 +363,11 @@ async fn render_case_page(
         .await
         .or_page(who)?;
     let comments = service::comments(&state.store, &who.user, case.id)
+        .await
+        .or_page(who)?;
+    let files = state
+        .store
+        .case_attachments(case.id, who.user.role.is_staff())
         .await
         .or_page(who)?;
     let staff = who.user.role.is_staff();
@@ -396,8 +403,12 @@ async fn render_case_page(
                 div.case-layout {
                     div {
                         div.card {
-                            div.by.num { (case.requester.name) " · " (when(case.created_at)) }
+                            div.by.num {
+                                (case.requester.name) " · " (when(case.created_at)) " · " (channel_label(case.channel))
+                                @if let (true, Some(mail)) = (staff, case.mail_id) { " · " a href=(format!("/mail/{mail}")) { "email headers" } }
+                            }
                             div.description { (case.description) }
+                            (file_list(&files, None))
                         }
                         @if let Some(e) = &case.escalation {
                             @if !e.checklist.is_empty() || e.reproduced_on_vanilla.is_some() {
@@ -415,16 +426,19 @@ async fn render_case_page(
                         @for c in &comments {
                             div.comment.internal[!c.public] id=(format!("comment-{}", c.id.0)) {
                                 div.by {
-                                    strong { (c.author.name) } " · " (when(c.created_at))
+                                    strong { (c.author.name) } " · " (when(c.created_at)) " · " (channel_label(c.channel))
+                                    @if c.author_role == backline_domain::Role::Partner { " · " span.badge.partner { "partner" } }
                                     @if !c.public { " · " span.badge { "internal note" } }
+                                    @if let (true, Some(mail)) = (staff, c.mail_id) { " · " a href=(format!("/mail/{mail}")) { "email headers" } }
                                 }
                                 div.body { (c.body) }
+                                (file_list(&files, Some(c.id)))
                             }
                         }
                         @if closed {
                             p.num { "This case is closed." }
                         } @else {
-                            form.card #reply method="post" action=(format!("/cases/{}/comments", case.id.0)) {
+                            form.card #reply method="post" enctype="multipart/form-data" action=(format!("/cases/{}/comments", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
                                 label for="body" { "Reply" }
                                 @if let Some(error) = &reply.error {
@@ -433,10 +447,20 @@ async fn render_case_page(
                                 } @else {
                                     textarea #body name="body" required { (reply.body) }
                                 }
+                                div.drop #drop {
+                                    label for="files" { "Attach files" }
+                                    input #files type="file" name="files" multiple;
+                                    p.num #drop-hint { "Drop files here or choose them; each may be at most " (crate::views::human_size(state.mail.max_attachment_bytes as i64)) "." }
+                                    ul.num #chosen {}
+                                }
+                                @if reply.had_files {
+                                    p.field-error role="alert" { "Your files were not kept: attach them again." }
+                                }
                                 @if staff {
                                     label { input type="checkbox" name="internal" value="1" checked[reply.internal]; " Internal note (vendor staff only)" }
                                 }
                                 p { button type="submit" { "Send" } }
+                                script src="/assets/attach.js" defer data-limit=(state.mail.max_attachment_bytes) {}
                             }
                         }
                     }
@@ -517,41 +541,107 @@ async fn render_case_page(
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CommentForm {
-    #[serde(default)]
-    body: String,
-    internal: Option<String>,
-}
-
 pub async fn add_comment(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<CommentForm>,
+    form: CsrfMultipart,
 ) -> PageResult {
-    let public = form.internal.is_none();
-    match service::add_comment(&state.store, &who.user, CaseId(id), &form.body, public).await {
+    let body = form.fields.get("body").cloned().unwrap_or_default();
+    let public = !form.fields.contains_key("internal");
+    let had_files = !form.files.is_empty();
+    let refused = |state: AppState, who: WebUser, message: String, body: String| async move {
+        let reply = ReplyDraft {
+            error: Some(message),
+            body,
+            internal: !public,
+            had_files,
+        };
+        render_case_page(
+            &state,
+            &who,
+            CaseId(id),
+            &reply,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    };
+    let mut files = Vec::new();
+    for file in &form.files {
+        if let Err(ApiError::Validation(errors)) =
+            super::attachments::check_size(&state, &file.file_name, file.bytes.len())
+        {
+            let message = errors.0.values().cloned().collect::<Vec<_>>().join(" ");
+            return refused(state.clone(), who.clone(), message, body).await;
+        }
+    }
+    // Content first (by hash, harmless if the reply is then refused), rows with the reply.
+    for file in &form.files {
+        files.push(
+            super::attachments::store_file(
+                &state.store,
+                &file.file_name,
+                &file.content_type,
+                &file.bytes,
+            )
+            .await
+            .or_page(&who)?,
+        );
+    }
+    let origin = backline_store::CommentOrigin {
+        channel: Some(backline_domain::Channel::Web),
+        files,
+        ..Default::default()
+    };
+    match service::add_comment(&state.store, &who.user, CaseId(id), &body, public, &origin).await {
         Ok(comment) => {
             Ok(Redirect::to(&format!("/cases/{id}#comment-{}", comment.id.0)).into_response())
         }
         // A blank or oversized reply: the case page again, with the text as typed.
         Err(ApiError::Validation(errors)) => {
-            let reply = ReplyDraft {
-                error: Some(errors.0.values().cloned().collect::<Vec<_>>().join(" ")),
-                body: form.body,
-                internal: !public,
-            };
-            render_case_page(
-                &state,
-                &who,
-                CaseId(id),
-                &reply,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            let message = errors.0.values().cloned().collect::<Vec<_>>().join(" ");
+            refused(state.clone(), who.clone(), message, body).await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
+}
+
+/// How a case or comment came, in words.
+fn channel_label(channel: backline_domain::Channel) -> &'static str {
+    use backline_domain::Channel;
+    match channel {
+        Channel::Web => "on the web",
+        Channel::Api => "through the API",
+        Channel::Email => "by email",
+        Channel::Community => "from the community",
+        Channel::Monitoring => "from monitoring",
+    }
+}
+
+/// The files of one comment (or, for `None`, those that came with the case itself).
+fn file_list(
+    files: &[backline_store::mail::AttachmentRecord],
+    comment: Option<backline_domain::CommentId>,
+) -> Markup {
+    let mine: Vec<_> = files
+        .iter()
+        .filter(|f| f.comment_id == comment && !f.pending)
+        .collect();
+    html! {
+        @if !mine.is_empty() {
+            ul.files {
+                @for f in mine {
+                    li {
+                        a href=(format!("/attachments/{}", f.id)) download=(f.file_name) { (f.file_name) }
+                        span.num { " " (crate::views::human_size(f.size)) }
+                        @if f.content_type.starts_with("image/") && f.content_type != "image/svg+xml" {
+                            br;
+                            img.preview src=(format!("/attachments/{}?inline=true", f.id)) alt=(f.file_name) loading="lazy";
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use backline_domain::{
     Priority, Role, Tier, UserId,
 };
 use backline_store::{
-    CaseChanges, CaseFilter, CaseRecord, Comment, NewCase, NewComment, Store, StoreError, User,
+    CaseChanges, CaseFilter, CaseOrigin, CaseRecord, Comment, CommentOrigin, NewCase, NewComment,
+    Store, StoreError, User,
 };
 
 /// A case as submitted, before validation.
@@ -33,6 +34,17 @@ pub async fn create_case(
     state: &crate::AppState,
     caller: &User,
     submission: CaseSubmission,
+) -> ApiResult<CaseRecord> {
+    create_case_from(state, caller, submission, CaseOrigin::default()).await
+}
+
+/// Creates a case with what came with it (the message that opened it, its files, the
+/// people it copied), under the same rules as any other.
+pub async fn create_case_from(
+    state: &crate::AppState,
+    caller: &User,
+    submission: CaseSubmission,
+    origin: CaseOrigin,
 ) -> ApiResult<CaseRecord> {
     let store = &state.store;
     if caller.limits.no_vendor_contact {
@@ -130,23 +142,28 @@ pub async fn create_case(
         }
         routing
     });
-    let record = store
-        .create_case(&NewCase {
-            subject: input.subject,
-            description: input.description,
-            priority,
-            product: input.product,
-            channel,
-            tier,
-            tags,
-            organization: parties.organization,
-            partner: parties.partner,
-            requester: caller.id,
-            created_at: None,
-            routing,
-            escalation,
-        })
-        .await?;
+    let case = NewCase {
+        subject: input.subject,
+        description: input.description,
+        priority,
+        product: input.product,
+        channel,
+        tier,
+        tags,
+        organization: parties.organization,
+        partner: parties.partner,
+        requester: caller.id,
+        created_at: None,
+        routing,
+        escalation,
+    };
+    // A plain case goes through the store's group commit; one with attachments or a message
+    // to mark placed needs its own transaction.
+    let record = if origin.mail_id.is_none() && origin.files.is_empty() && origin.cc.is_empty() {
+        store.create_case(&case).await?
+    } else {
+        store.create_case_with(&case, &origin).await?
+    };
     Ok(record)
 }
 
@@ -249,6 +266,7 @@ pub async fn add_comment(
     id: CaseId,
     body: &str,
     public: bool,
+    origin: &CommentOrigin,
 ) -> ApiResult<Comment> {
     let case = visible_case(store, caller, id).await?;
     if !public && !caller.role.is_staff() {
@@ -270,7 +288,7 @@ pub async fn add_comment(
         status_after: next,
         at: None,
     };
-    Ok(store.add_comment(&comment).await?)
+    Ok(store.add_comment_with(&comment, origin).await?)
 }
 
 /// The comments the caller may read: internal notes for vendor staff only.

@@ -83,11 +83,16 @@ pub struct CommentView {
     pub body: String,
     /// `false` for an internal note, which only vendor staff ever see.
     pub public: bool,
+    /// How it was written: `web`, `api` or `email`.
+    pub channel: backline_domain::Channel,
+    /// Its files (an internal note's are as internal as the note).
+    pub attachments: Vec<super::attachments::AttachmentView>,
     pub created_at: String,
 }
 
-impl From<&Comment> for CommentView {
-    fn from(c: &Comment) -> Self {
+impl CommentView {
+    /// The comment with its files, picked from the case's `files`.
+    pub fn with_files(c: &Comment, files: &[backline_store::mail::AttachmentRecord]) -> Self {
         CommentView {
             id: c.id.0,
             case_id: c.case_id.0,
@@ -95,6 +100,12 @@ impl From<&Comment> for CommentView {
             author_role: c.author_role,
             body: c.body.clone(),
             public: c.public,
+            channel: c.channel,
+            attachments: files
+                .iter()
+                .filter(|f| f.comment_id == Some(c.id))
+                .map(super::attachments::AttachmentView::from)
+                .collect(),
             created_at: timestamp(c.created_at),
         }
     }

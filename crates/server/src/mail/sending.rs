@@ -5,10 +5,14 @@
 //! SMTP server accepts it. A node that dies mid-send leaves its claim to lapse and the message
 //! is sent after that by whichever node is running.
 
+use super::MailContext;
+use backline_domain::mail::{outgoing_headers, OutgoingKind, OutgoingMail};
+use backline_domain::{sign_case_token, MessageId};
 use backline_store::crisis::OutboxMail;
 use backline_store::Store;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -51,7 +55,11 @@ impl SmtpTarget {
 
 /// Starts the worker. Without a target, mail waits in the outbox (and `/metrics` says so) and
 /// no task is started.
-pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<JoinHandle<()>> {
+pub fn start(
+    store: Store,
+    target: Option<SmtpTarget>,
+    mail: Arc<MailContext>,
+) -> Option<JoinHandle<()>> {
     let Some(target) = target else {
         tracing::warn!("no --smtp-url: outgoing email waits in the outbox");
         return None;
@@ -68,8 +76,8 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<J
                     let span = tracing::info_span!("mail_batch", mails = batch.len());
                     async {
                         let started = std::time::Instant::now();
-                        for mail in batch {
-                            send_one(&store, &transport, &from, mail).await;
+                        for outgoing in batch {
+                            send_one(&store, &transport, &mail, outgoing).await;
                         }
                         tracing::debug!(
                             ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -88,51 +96,98 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<J
     }))
 }
 
+/// The message for one outbox row: case mail carries the case's threading headers and its
+/// signed token (so the answer finds its case); every message carries a stable Message-ID and
+/// the headers that keep auto-responders from answering.
+pub async fn build_message(
+    store: &Store,
+    mail: &MailContext,
+    outgoing: &OutboxMail,
+) -> Result<Message, String> {
+    let own_id = MessageId::for_outbox(outgoing.id, &mail.identity.message_id_domain);
+    let kind = OutgoingKind::parse(&outgoing.kind).unwrap_or(OutgoingKind::AgentNotification);
+    let (thread, token) = match outgoing.case_id {
+        Some(case) => {
+            let (received, sent) = store
+                .case_thread(case, &outgoing.recipient, outgoing.id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let thread: Vec<MessageId> = received
+                .iter()
+                .filter_map(|k| MessageId::parse(k).ok())
+                .chain(
+                    sent.iter()
+                        .map(|id| MessageId::for_outbox(*id, &mail.identity.message_id_domain)),
+                )
+                .collect();
+            (thread, Some(sign_case_token(&mail.secret, case)))
+        }
+        None => (Vec::new(), None),
+    };
+    let headers = outgoing_headers(&OutgoingMail {
+        kind,
+        message_id: &own_id,
+        thread: &thread,
+        token: token.as_ref(),
+        reply_mailbox: &mail.reply_mailbox,
+        subject: &outgoing.subject,
+        unsubscribe: None,
+    })
+    .map_err(|e| e.0)?;
+    let from: lettre::message::Mailbox = mail
+        .from
+        .parse()
+        .map_err(|e| format!("the sender address {:?}: {e}", mail.from))?;
+    let to: lettre::message::Mailbox = outgoing
+        .recipient
+        .parse()
+        .map_err(|e| format!("bad recipient: {e}"))?;
+    let mut builder = Message::builder().from(from).to(to);
+    for (name, value) in headers.fields() {
+        builder = match name {
+            "Message-ID" => builder.message_id(Some(value)),
+            "Subject" => builder.subject(value),
+            "In-Reply-To" => builder.in_reply_to(value),
+            "References" => builder.references(value),
+            "Reply-To" => builder.reply_to(value.parse().map_err(|e| format!("reply-to: {e}"))?),
+            other => builder.raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str(other),
+                value,
+            )),
+        };
+    }
+    builder
+        .header(ContentType::TEXT_PLAIN)
+        .body(outgoing.body.clone())
+        .map_err(|e| format!("unbuildable: {e}"))
+}
+
 async fn send_one(
     store: &Store,
     transport: &AsyncSmtpTransport<Tokio1Executor>,
-    from: &str,
-    mail: OutboxMail,
+    mail: &MailContext,
+    outgoing: OutboxMail,
 ) {
-    let message = Message::builder()
-        .from(
-            from.parse()
-                .unwrap_or_else(|_| "backline@localhost".parse().expect("static address")),
-        )
-        .to(match mail.recipient.parse() {
-            Ok(to) => to,
-            Err(e) => {
-                let _ = store
-                    .mail_failed(mail.id, &format!("bad recipient: {e}"), None)
-                    .await;
-                return;
-            }
-        })
-        .subject(&mail.subject)
-        // A stable id: a receiver that sees the same message twice can tell.
-        .message_id(Some(format!("<outbox-{}@backline>", mail.id)))
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.body.clone());
-    let message = match message {
+    let message = match build_message(store, mail, &outgoing).await {
         Ok(m) => m,
         Err(e) => {
-            let _ = store
-                .mail_failed(mail.id, &format!("unbuildable: {e}"), None)
-                .await;
+            let _ = store.mail_failed(outgoing.id, &e, None).await;
             return;
         }
     };
     match transport.send(message).await {
         Ok(_) => {
-            if let Err(e) = store.mail_sent(mail.id).await {
-                tracing::error!(error = %e, id = mail.id, "mail sent but not marked; it may be sent again");
+            if let Err(e) = store.mail_sent(outgoing.id).await {
+                tracing::error!(error = %e, id = outgoing.id, "mail sent but not marked; it may be sent again");
             }
         }
         Err(e) => {
-            let retry_at = (mail.attempts < MAX_ATTEMPTS)
-                .then(|| backline_store::now_millis() + backoff_ms(mail.attempts));
-            tracing::warn!(error = %e, id = mail.id, attempts = mail.attempts, "sending mail failed");
-            let _ = store.mail_failed(mail.id, &e.to_string(), retry_at).await;
+            let retry_at = (outgoing.attempts < MAX_ATTEMPTS)
+                .then(|| backline_store::now_millis() + backoff_ms(outgoing.attempts));
+            tracing::warn!(error = %e, id = outgoing.id, attempts = outgoing.attempts, "sending mail failed");
+            let _ = store
+                .mail_failed(outgoing.id, &e.to_string(), retry_at)
+                .await;
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct TestApp {
     pub store: Store,
     pub tokens: Tokens,
     pub agent_id: i64,
+    /// Where the SMTP listener takes mail, when started with `smtp_listen`.
+    pub smtp: Option<std::net::SocketAddr>,
     _dir: Option<TempDir>,
 }
 
@@ -78,6 +80,10 @@ pub struct Options {
     pub partner_alerts_every: Option<std::time::Duration>,
     /// Writes to the store before the server (and its index) starts.
     pub before_start: Option<BeforeStart>,
+    /// Take mail in over SMTP on a free port (`TestApp::smtp`).
+    pub smtp_listen: bool,
+    /// The largest attachment, if not the default.
+    pub max_attachment_bytes: Option<usize>,
 }
 
 pub struct Reply {
@@ -148,8 +154,16 @@ impl TestApp {
         if let Some(every) = options.partner_alerts_every {
             server.partner_alerts_every = every;
         }
+        if options.smtp_listen {
+            server.smtp_listen = Some("127.0.0.1:0".parse().unwrap());
+        }
+        if let Some(max) = options.max_attachment_bytes {
+            server.max_attachment_bytes = max;
+        }
+        server.notify_every = std::time::Duration::from_millis(100);
         let app = Application::build(server).await.expect("build the server");
         let base = app.base_url();
+        let smtp = app.smtp_address();
         let state = app.state().clone();
         tokio::spawn(async move {
             app.run_until(std::future::pending()).await.unwrap();
@@ -162,6 +176,7 @@ impl TestApp {
             store,
             tokens,
             agent_id,
+            smtp,
             _dir: dir,
         }
     }
@@ -323,6 +338,44 @@ impl TestApp {
         }
     }
 
+    /// Sends a raw message to the SMTP listener, as a mail server would; returns the final
+    /// reply to DATA.
+    pub async fn send_mail(&self, from: &str, to: &[&str], raw: &[u8]) -> String {
+        let addr = self.smtp.expect("started with smtp_listen");
+        smtp_send(addr, from, to, raw).await
+    }
+
+    /// Polls `check` until it gives `Some` (20 s at most: mail is placed and the notifier runs
+    /// in the background, later on a busy machine).
+    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(found) = check().await {
+                return found;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until no received message is pending any more, and returns them all.
+    pub async fn mail_settled(&self) -> Vec<backline_store::mail::InboundSummary> {
+        self.until("received mail to be placed", || async {
+            let all = self.store.inbound_mails(None, 10_000).await.unwrap();
+            all.iter()
+                .all(|m| m.state != backline_domain::mail::InboundState::Pending)
+                .then_some(all)
+        })
+        .await
+    }
+
     /// Number of cases stored, read straight from the store.
     pub async fn case_count(&self) -> i64 {
         self.store.count_cases().await.unwrap()
@@ -391,4 +444,61 @@ async fn seed(store: &Store) -> Tokens {
         globex: token_for("user@globex.example", Role::Customer, Some(globex.id)).await,
         initech: token_for("user@initech.example", Role::Customer, Some(initech.id)).await,
     }
+}
+
+/// A plain SMTP client (RFC 5321), speaking to `addr` as a mail server would: returns the
+/// reply to the end of DATA (`250 ...` when the message was taken).
+pub async fn smtp_send(addr: std::net::SocketAddr, from: &str, to: &[&str], raw: &[u8]) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect to SMTP");
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    async fn reply(lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            lines.read_line(&mut line).await.unwrap();
+            all.push_str(&line);
+            // A multi-line reply goes on while the fourth character is '-'.
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+    reply(&mut lines).await;
+    let mut command = async |text: String| {
+        write.write_all(text.as_bytes()).await.unwrap();
+        text
+    };
+    command("EHLO test.example\r\n".into()).await;
+    reply(&mut lines).await;
+    command(format!("MAIL FROM:<{from}>\r\n")).await;
+    let r = reply(&mut lines).await;
+    assert!(r.starts_with("250"), "MAIL FROM: {r}");
+    for rcpt in to {
+        command(format!("RCPT TO:<{rcpt}>\r\n")).await;
+        let r = reply(&mut lines).await;
+        assert!(r.starts_with("250"), "RCPT TO {rcpt}: {r}");
+    }
+    command("DATA\r\n".into()).await;
+    let r = reply(&mut lines).await;
+    assert!(r.starts_with("354"), "DATA: {r}");
+    // Dot-stuffing, and CRLF line ends as SMTP requires.
+    let mut data = Vec::with_capacity(raw.len() + 1024);
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first() == Some(&b'.') {
+            data.push(b'.');
+        }
+        data.extend_from_slice(line);
+        data.extend_from_slice(b"\r\n");
+    }
+    data.extend_from_slice(b".\r\n");
+    write.write_all(&data).await.unwrap();
+    let done = reply(&mut lines).await;
+    write.write_all(b"QUIT\r\n").await.unwrap();
+    done
 }
