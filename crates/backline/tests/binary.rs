@@ -800,3 +800,203 @@ async fn two_nodes_send_each_message_once() {
         .collect();
     assert_eq!(ids.len(), 15, "fifteen distinct outbox rows");
 }
+
+/// Sends `count` messages in one SMTP session with Python's smtplib, as another mail server
+/// would; returns once the last was answered 250.
+fn smtp_send_with_python(port: u16, count: usize, subject_prefix: &str) {
+    let script = format!(
+        "import smtplib\n\
+         s = smtplib.SMTP('127.0.0.1', {port}, timeout=30)\n\
+         for n in range({count}):\n\
+         \x20   msg = ('From: user@globex.example\\r\\nTo: support@vendor.example\\r\\n'\n\
+         \x20          'Subject: {subject_prefix} %d\\r\\nMessage-ID: <k%d@globex.example>\\r\\n\\r\\nPlease help.\\r\\n' % (n, n))\n\
+         \x20   refused = s.sendmail('user@globex.example', ['support@vendor.example'], msg)\n\
+         \x20   assert not refused, refused\n\
+         s.quit()\n"
+    );
+    let output = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("run python3");
+    assert!(
+        output.status.success(),
+        "smtplib: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn mail_answered_250_survives_kill9(store: Vec<String>) {
+    let token = provision(&store);
+    let mut child = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "user@globex.example",
+            "--name",
+            "Gus",
+            "--role",
+            "customer",
+            "--org",
+            "globex",
+        ])
+        .args(&store)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let smtp_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let smtp = format!("127.0.0.1:{smtp_port}");
+    let flags = [
+        "--smtp-listen",
+        &smtp,
+        "--mail-from",
+        "support@vendor.example",
+    ];
+    let server = Server::start_with(&store, &flags).await;
+    // Fifteen messages (below the per-sender limit of twenty in ten minutes), and the node dies
+    // the moment the last is answered: whatever intake had not placed yet is placed after the
+    // restart.
+    smtp_send_with_python(smtp_port, 15, "Crash test");
+    server.kill9();
+    let server = Server::start_with(&store, &flags).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, list) = server
+            .call(
+                reqwest::Method::GET,
+                &token,
+                "/api/v1/cases?limit=100",
+                None,
+            )
+            .await;
+        let found = list["cases"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .filter(|c| {
+                        c["subject"]
+                            .as_str()
+                            .unwrap_or("")
+                            .starts_with("Crash test")
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        if found == 15 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{found} of 15 messages became cases after the crash"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // An MTA's pipe: `mail deliver` stores the message for the running server to place.
+    let mut deliver = Command::new(BIN)
+        .args(["mail", "deliver"])
+        .args(&store)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    deliver
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"From: user@globex.example\r\nSubject: Piped in\r\n\r\nBy pipe.\r\n")
+        .unwrap();
+    let output = deliver.wait_with_output().unwrap();
+    assert!(ok_stdout(output).starts_with("stored as message"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, list) = server
+            .call(
+                reqwest::Method::GET,
+                &token,
+                "/api/v1/cases?limit=100",
+                None,
+            )
+            .await;
+        if list["cases"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["subject"] == "Piped in"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the piped message did not become a case"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn sqlite_mail_answered_250_survives_kill9() {
+    let (_dir, store) = temp_store();
+    mail_answered_250_survives_kill9(store).await;
+}
+
+#[tokio::test]
+async fn postgres_mail_answered_250_survives_kill9() {
+    mail_answered_250_survives_kill9(store_args(&fresh_postgres().await)).await;
+}
+
+#[test]
+fn mailbox_commands_check_what_they_are_given() {
+    let (_dir, store) = temp_store();
+    let refused = failure_message(backline(
+        &[
+            "mailbox",
+            "add",
+            "--imap-url",
+            "pop3://x@y/INBOX",
+            "--password-stdin",
+        ],
+        &store,
+    ));
+    assert!(refused.contains("imaps://user@host/INBOX"), "{refused}");
+    let no_password = failure_message(backline(
+        &[
+            "mailbox",
+            "add",
+            "--imap-url",
+            "imaps://help@mail.example/INBOX",
+        ],
+        &store,
+    ));
+    assert!(no_password.contains("--password-stdin"), "{no_password}");
+    let mut child = Command::new(BIN)
+        .args([
+            "mailbox",
+            "add",
+            "--imap-url",
+            "imaps://help%40example.com@mail.example/INBOX",
+            "--password-stdin",
+        ])
+        .args(&store)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    let added = ok_stdout(child.wait_with_output().unwrap());
+    assert!(added.contains("INBOX as help@example.com"), "{added}");
+    let listed = ok_stdout(backline(&["mailbox", "list"], &store));
+    assert!(
+        listed.contains("imaps://help%40example.com@mail.example/INBOX"),
+        "{listed}"
+    );
+    assert!(!listed.contains("s3cret"), "the password is never printed");
+    let missing = failure_message(backline(&["mailbox", "remove", "99"], &store));
+    assert!(missing.contains("no mailbox has the id 99"), "{missing}");
+    ok_stdout(backline(&["mailbox", "remove", "1"], &store));
+}

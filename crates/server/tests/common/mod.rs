@@ -84,6 +84,8 @@ pub struct Options {
     pub smtp_listen: bool,
     /// The largest attachment, if not the default.
     pub max_attachment_bytes: Option<usize>,
+    /// How often IMAP mailboxes are looked at, if not the default.
+    pub imap_poll_every: Option<std::time::Duration>,
 }
 
 pub struct Reply {
@@ -159,6 +161,9 @@ impl TestApp {
         }
         if let Some(max) = options.max_attachment_bytes {
             server.max_attachment_bytes = max;
+        }
+        if let Some(every) = options.imap_poll_every {
+            server.imap_poll_every = every;
         }
         server.notify_every = std::time::Duration::from_millis(100);
         let app = Application::build(server).await.expect("build the server");
