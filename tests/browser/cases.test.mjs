@@ -131,3 +131,48 @@ test('signing out ends the session', async () => {
   await page.context().close();
   assert.ok(PASSWORD);
 });
+
+test('a customer drops a file on a reply, downloads it, and another customer gets 404', async () => {
+  const page = await signIn(env, 'gina@globex.example');
+  // A new case of her own, so the reply form is there.
+  await page.goto(`${env.base}/cases/new`);
+  await page.fill('#subject', 'Export fails with a log');
+  await page.fill('#description', 'The export stops at 80 %.');
+  await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.click('#new-case button[type=submit]')]);
+  const caseUrl = page.url();
+
+  // Dropping a file on the box adds it to the form and shows its size before sending.
+  const content = 'line 1: export started\nline 2: export failed at 80 %\n';
+  await page.evaluate((text) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], 'export.log', { type: 'text/plain' }));
+    const drop = document.getElementById('drop');
+    drop.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    drop.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, content);
+  await page.waitForSelector('#chosen li');
+  assert.match(await page.textContent('#chosen'), /export\.log \(\d+ bytes\)/);
+  await page.fill('#body', 'Here is the log.');
+  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[type=submit]')]);
+  const link = page.locator('.comment ul.files a', { hasText: 'export.log' });
+  assert.equal(await link.count(), 1);
+  await page.screenshot({ path: join(ARTIFACTS, 'case-page-attachment.png'), fullPage: true });
+
+  // She downloads exactly what she sent, as a download.
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  assert.equal(download.suggestedFilename(), 'export.log');
+  const stream = await download.createReadStream();
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.equal(Buffer.concat(chunks).toString(), content);
+  const href = await link.getAttribute('href');
+  await page.context().close();
+
+  // A customer of another organisation gets the same 404 as for a file that does not exist.
+  const other = await signIn(env, 'gavin@hooli.example');
+  const response = await other.goto(`${env.base}${href}`);
+  assert.equal(response.status(), 404);
+  const caseResponse = await other.goto(caseUrl);
+  assert.equal(caseResponse.status(), 404);
+  await other.context().close();
+});

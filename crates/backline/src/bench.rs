@@ -37,6 +37,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         clients: usize,
     },
+    /// Mail through the SMTP listener into cases: messages/s, 250-to-visible latency, and
+    /// how long a large message holds up the ones behind it.
+    Mail {
+        /// Benchmark PostgreSQL at this URL (use an empty database); SQLite in a temporary
+        /// folder otherwise.
+        #[arg(long, env = "BACKLINE_BENCH_DATABASE_URL")]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 5_000)]
+        messages: usize,
+        /// Bytes of text per message.
+        #[arg(long, default_value_t = 20_000)]
+        size: usize,
+        /// Concurrent SMTP sessions.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Size of the large message sent at the end, in MB (0: none).
+        #[arg(long, default_value_t = 30)]
+        huge_mb: usize,
+    },
     /// Known-issue matching quality on a GitBugs-format project (reports and duplicate pairs).
     KnownIssues {
         /// Reports CSV: Summary, Issue id, and if present Created (`30/Sep/21 17:20` or
@@ -68,6 +87,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             reads,
             clients,
         } => api(database_url, preload, cases, reads, clients.max(1)).await,
+        BenchCommand::Mail {
+            database_url,
+            messages,
+            size,
+            clients,
+            huge_mb,
+        } => crate::bench_mail::run(database_url, messages, size, clients, huge_mb).await,
         BenchCommand::KnownIssues {
             reports,
             pairs,

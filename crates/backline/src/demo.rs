@@ -592,6 +592,15 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     crisis_setup(store, &agents).await?;
+    // The demo's history is not news: nobody is mailed about it.
+    store.notifications_caught_up().await?;
+    // Mail from the demo customers' domains finds its organisation.
+    for (slug, ..) in CUSTOMERS {
+        let org = store.org_by_slug(slug).await?;
+        store
+            .set_org_domains(org.id, &[format!("{slug}.example")])
+            .await?;
+    }
     writeln!(
         out,
         "Demo data created: {} partners, {} customers, {} agents, {CASES} cases, {} articles.",

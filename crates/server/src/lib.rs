@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod partners;
 pub mod session;
+pub mod smtp_client;
 pub mod smtp_sink;
 mod token_cache;
 pub mod trace;

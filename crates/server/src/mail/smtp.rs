@@ -59,6 +59,7 @@ pub async fn start(
                     continue;
                 }
             };
+            let _ = socket.set_nodelay(true);
             let state = state.clone();
             let policy = policy.clone();
             tokio::spawn(async move {
@@ -208,9 +209,10 @@ where
     }
 }
 
+/// One reply, in one write: split in two, Nagle's algorithm and the client's delayed ACK
+/// would hold every reply back by tens of milliseconds.
 async fn reply<W: AsyncWrite + Unpin>(writer: &mut W, text: &str) -> std::io::Result<()> {
-    writer.write_all(text.as_bytes()).await?;
-    writer.write_all(b"\r\n").await?;
+    writer.write_all(format!("{text}\r\n").as_bytes()).await?;
     writer.flush().await
 }
 

@@ -451,59 +451,13 @@ async fn seed(store: &Store) -> Tokens {
     }
 }
 
-/// A plain SMTP client (RFC 5321), speaking to `addr` as a mail server would: returns the
-/// reply to the end of DATA (`250 ...` when the message was taken).
+/// Sends one message to the SMTP server at `addr` in a session of its own; returns the reply
+/// to the end of DATA (`250 ...` when the message was taken).
 pub async fn smtp_send(addr: std::net::SocketAddr, from: &str, to: &[&str], raw: &[u8]) -> String {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let stream = tokio::net::TcpStream::connect(addr)
+    let mut session = backline_server::smtp_client::SmtpSession::connect(addr)
         .await
         .expect("connect to SMTP");
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read);
-    async fn reply(lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> String {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            lines.read_line(&mut line).await.unwrap();
-            all.push_str(&line);
-            // A multi-line reply goes on while the fourth character is '-'.
-            if line.len() < 4 || line.as_bytes()[3] != b'-' {
-                return all;
-            }
-        }
-    }
-    reply(&mut lines).await;
-    let mut command = async |text: String| {
-        write.write_all(text.as_bytes()).await.unwrap();
-        text
-    };
-    command("EHLO test.example\r\n".into()).await;
-    reply(&mut lines).await;
-    command(format!("MAIL FROM:<{from}>\r\n")).await;
-    let r = reply(&mut lines).await;
-    assert!(r.starts_with("250"), "MAIL FROM: {r}");
-    for rcpt in to {
-        command(format!("RCPT TO:<{rcpt}>\r\n")).await;
-        let r = reply(&mut lines).await;
-        assert!(r.starts_with("250"), "RCPT TO {rcpt}: {r}");
-    }
-    command("DATA\r\n".into()).await;
-    let r = reply(&mut lines).await;
-    assert!(r.starts_with("354"), "DATA: {r}");
-    // Dot-stuffing, and CRLF line ends as SMTP requires.
-    let mut data = Vec::with_capacity(raw.len() + 1024);
-    for line in raw.split_inclusive(|b| *b == b'\n') {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.first() == Some(&b'.') {
-            data.push(b'.');
-        }
-        data.extend_from_slice(line);
-        data.extend_from_slice(b"\r\n");
-    }
-    data.extend_from_slice(b".\r\n");
-    write.write_all(&data).await.unwrap();
-    let done = reply(&mut lines).await;
-    write.write_all(b"QUIT\r\n").await.unwrap();
-    done
+    let reply = session.send(from, to, raw).await.expect("send over SMTP");
+    let _ = session.quit().await;
+    reply
 }

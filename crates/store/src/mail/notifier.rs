@@ -65,6 +65,18 @@ impl Store {
         Ok((cursor, events))
     }
 
+    /// Moves the notifier past every event so far, announcing none of them (imported or demo
+    /// history is not news).
+    pub async fn notifications_caught_up(&self) -> Result<()> {
+        sqlx::query(
+            "UPDATE notifier_cursor SET last_event_id = \
+             (SELECT COALESCE(MAX(id), 0) FROM case_events) WHERE name = 'case_events'",
+        )
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// Writes `mails` and moves the notifier from `from` to `to` in one transaction. `false`
     /// when another node moved it first: nothing is written, and the caller reads again.
     pub async fn write_notifications(
