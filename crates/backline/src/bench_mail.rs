@@ -75,7 +75,7 @@ async fn measure(
         })
         .await?;
     store
-        .set_org_domains(customer.id, &[domain.clone()])
+        .set_org_domains(customer.id, std::slice::from_ref(&domain))
         .await?;
     let mut server = ServerConfig::new(store.clone());
     server.listen = "127.0.0.1:0".parse()?;
