@@ -5,6 +5,7 @@
 //! SMTP server accepts it. A node that dies mid-send leaves its claim to lapse and the message
 //! is sent after that by whichever node is running.
 
+use backline_domain::{Span, Timestamp};
 use backline_store::crisis::OutboxMail;
 use backline_store::Store;
 use lettre::message::header::ContentType;
@@ -14,7 +15,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 const BATCH: i64 = 20;
-const LEASE_MS: i64 = 60_000;
+const LEASE: Span = Span::MINUTE;
 const MAX_ATTEMPTS: i64 = 8;
 
 /// Where mail goes: `smtp://host:port` (plain SMTP, as to a local relay).
@@ -63,7 +64,7 @@ pub fn start(store: Store, target: Option<SmtpTarget>, from: String) -> Option<J
                 .timeout(Some(Duration::from_secs(20)))
                 .build();
         loop {
-            match store.claim_mails(BATCH, LEASE_MS).await {
+            match store.claim_mails(BATCH, LEASE).await {
                 Ok(batch) if !batch.is_empty() => {
                     let span = tracing::info_span!("mail_batch", mails = batch.len());
                     async {
@@ -130,7 +131,7 @@ async fn send_one(
         }
         Err(e) => {
             let retry_at = (mail.attempts < MAX_ATTEMPTS)
-                .then(|| backline_store::now_millis() + backoff_ms(mail.attempts));
+                .then(|| Timestamp::now().plus(backoff(mail.attempts)));
             tracing::warn!(error = %e, id = mail.id, attempts = mail.attempts, "sending mail failed");
             let _ = store.mail_failed(mail.id, &e.to_string(), retry_at).await;
         }
@@ -138,8 +139,8 @@ async fn send_one(
 }
 
 /// 1 s, 2 s, 4 s... at most 5 minutes between attempts.
-pub fn backoff_ms(attempts: i64) -> i64 {
-    (1_000_i64 << attempts.clamp(0, 20)).min(300_000)
+pub fn backoff(attempts: i64) -> Span {
+    Span::from_millis((1_000_i64 << attempts.clamp(0, 20)).min(300_000))
 }
 
 #[cfg(test)]
@@ -163,8 +164,8 @@ mod tests {
 
     #[test]
     fn retries_back_off_up_to_five_minutes() {
-        assert_eq!(backoff_ms(0), 1_000);
-        assert_eq!(backoff_ms(3), 8_000);
-        assert_eq!(backoff_ms(12), 300_000);
+        assert_eq!(backoff(0), Span::SECOND);
+        assert_eq!(backoff(3), Span::from_millis(8_000));
+        assert_eq!(backoff(12), Span::minutes(5).unwrap());
     }
 }

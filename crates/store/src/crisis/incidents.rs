@@ -5,11 +5,9 @@ use super::postmortems::ensure_postmortem;
 use super::services::{service_from, Service};
 use super::timeline::{incident_event, Entry};
 use crate::models::stored;
-use crate::sql::opt_i64;
-use crate::{now_millis, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use backline_domain::crisis::{Impact, IncidentState};
-use backline_domain::UserId;
-use backline_domain::{IncidentId, ServiceId};
+use backline_domain::{IncidentId, ServiceId, Timestamp, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -21,7 +19,7 @@ pub struct IncidentEvent {
     pub message: String,
     pub data: serde_json::Value,
     pub actor: Option<String>,
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,17 +30,18 @@ pub struct Incident {
     pub nature: String,
     pub state: IncidentState,
     pub eta: String,
-    pub next_update_at: Option<i64>,
-    pub last_update_at: i64,
+    pub next_update_at: Option<Timestamp>,
+    pub last_update_at: Timestamp,
     pub long_resolution: bool,
     pub overdue: bool,
     pub hourly_breach: bool,
-    pub reminded_for: Option<i64>,
+    /// The committed update time a reminder was last sent for.
+    pub reminded_for: Option<Timestamp>,
     pub dry_run: bool,
     /// Dismissed signals become internal incidents: never on the status page or in mail.
     pub public: bool,
-    pub declared_at: i64,
-    pub resolved_at: Option<i64>,
+    pub declared_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
     pub services: Vec<Service>,
 }
 
@@ -52,7 +51,7 @@ pub struct NewIncident {
     pub impact: Impact,
     pub nature: String,
     pub eta: String,
-    pub next_update_at: Option<i64>,
+    pub next_update_at: Option<Timestamp>,
     pub message: String,
     pub services: Vec<ServiceId>,
     pub declared_by: UserId,
@@ -62,24 +61,24 @@ pub struct NewIncident {
     /// The signal group this qualifies, if any.
     pub signal_group: Option<i64>,
     /// For incidents created resolved (dismissed signals): when the post-mortem is due.
-    pub postmortem_due: Option<i64>,
+    pub postmortem_due: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
 pub struct IncidentUpdate {
     pub state: IncidentState,
     pub message: String,
-    pub next_update_at: Option<i64>,
+    pub next_update_at: Option<Timestamp>,
     pub eta: Option<String>,
     pub by: UserId,
     /// When resolving: the post-mortem's due time.
-    pub postmortem_due: Option<i64>,
+    pub postmortem_due: Option<Timestamp>,
 }
 
 impl Store {
     /// Creates an incident with its first message (and the mails it sends), in one transaction.
     pub async fn declare_incident(&self, new: &NewIncident, mails: &[Mail]) -> Result<IncidentId> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let resolved_at = (new.state == IncidentState::Resolved).then_some(now);
         let row = sqlx::query(
@@ -109,7 +108,7 @@ impl Store {
                 .await?;
         }
         let kind = if new.public { "declared" } else { "dismissed" };
-        incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at,
+        incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at.map(Timestamp::as_millis),
                    "dry_run": new.dry_run, "recipients": mails.len()}), actor: Some(new.declared_by) }, now)
         .await?;
         if let Some(group) = new.signal_group {
@@ -137,16 +136,16 @@ impl Store {
             nature: row.try_get("nature")?,
             state: stored(IncidentState::parse, &row.try_get::<String, _>("state")?)?,
             eta: row.try_get("eta")?,
-            next_update_at: opt_i64(row, "next_update_at")?,
+            next_update_at: row.try_get("next_update_at")?,
             last_update_at: row.try_get("last_update_at")?,
             long_resolution: row.try_get::<i64, _>("long_resolution")? != 0,
             overdue: row.try_get::<i64, _>("overdue")? != 0,
             hourly_breach: row.try_get::<i64, _>("hourly_breach")? != 0,
-            reminded_for: opt_i64(row, "reminded_for")?,
+            reminded_for: row.try_get("reminded_for")?,
             dry_run: row.try_get::<i64, _>("dry_run")? != 0,
             public: row.try_get::<i64, _>("public")? != 0,
             declared_at: row.try_get("declared_at")?,
-            resolved_at: opt_i64(row, "resolved_at")?,
+            resolved_at: row.try_get("resolved_at")?,
             services: Vec::new(),
         })
     }
@@ -178,8 +177,8 @@ impl Store {
         Ok(self.with_services(vec![incident]).await?.remove(0))
     }
 
-    /// Incidents declared since `since_ms`, newest first; `open_only` keeps unresolved ones.
-    pub async fn incidents(&self, since_ms: i64, open_only: bool) -> Result<Vec<Incident>> {
+    /// Incidents declared since `since`, newest first; `open_only` keeps unresolved ones.
+    pub async fn incidents(&self, since: Timestamp, open_only: bool) -> Result<Vec<Incident>> {
         let filter = if open_only {
             " AND state <> 'resolved'"
         } else {
@@ -188,7 +187,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT * FROM incidents WHERE declared_at >= $1{filter} ORDER BY declared_at DESC, id DESC"
         ))
-        .bind(since_ms)
+        .bind(since)
         .fetch_all(&self.read)
         .await?;
         let list = rows
@@ -232,7 +231,7 @@ impl Store {
         update: &IncidentUpdate,
         mails: &[Mail],
     ) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let resolved = update.state == IncidentState::Resolved;
         let done = sqlx::query(
@@ -252,7 +251,7 @@ impl Store {
                 "the incident is already resolved".into(),
             ));
         }
-        incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at, "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
+        incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at.map(Timestamp::as_millis), "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
         .await?;
         if let (true, Some(due)) = (resolved, update.postmortem_due) {
             ensure_postmortem(&mut tx, id, due, now).await?;
@@ -279,7 +278,7 @@ impl Store {
                 data: json!({"long_resolution": long}),
                 actor: Some(by),
             },
-            now_millis(),
+            Timestamp::now(),
         )
         .await?;
         tx.commit().await?;
@@ -292,10 +291,10 @@ impl Store {
         &self,
         id: IncidentId,
         what: &str,
-        next_update_at: Option<i64>,
+        next_update_at: Option<Timestamp>,
         mails: &[Mail],
     ) -> Result<bool> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let sql = match what {
             "reminded" => "UPDATE incidents SET reminded_for = $2 WHERE id = $1 AND (reminded_for IS NULL OR reminded_for <> $2)",
@@ -304,7 +303,7 @@ impl Store {
         };
         let done = sqlx::query(sql)
             .bind(id)
-            .bind(next_update_at.unwrap_or(0))
+            .bind(next_update_at.unwrap_or(Timestamp::EPOCH))
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -318,7 +317,7 @@ impl Store {
                 kind: what,
                 state: None,
                 message: "",
-                data: json!({"next_update_at": next_update_at}),
+                data: json!({"next_update_at": next_update_at.map(Timestamp::as_millis)}),
                 actor: None,
             },
             now,

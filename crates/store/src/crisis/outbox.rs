@@ -2,9 +2,8 @@
 //! it; the mail worker claims due rows for a while (so one node sends each), and marks them
 //! sent or failed.
 
-use crate::sql::opt_i64;
-use crate::{now_millis, Backend, Result, Store};
-use backline_domain::IncidentId;
+use crate::{Backend, Result, Store};
+use backline_domain::{IncidentId, Span, Timestamp};
 use sqlx::{Any, Row, Transaction};
 
 /// An email to write to the outbox.
@@ -23,10 +22,10 @@ pub struct Notification {
     pub recipient: String,
     pub subject: String,
     pub kind: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     pub attempts: i64,
-    pub sent_at: Option<i64>,
-    pub failed_at: Option<i64>,
+    pub sent_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
     pub last_error: Option<String>,
 }
 
@@ -43,7 +42,7 @@ pub(super) async fn insert_mails(
     tx: &mut Transaction<'_, Any>,
     mails: &[Mail],
     incident: Option<IncidentId>,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     for mail in mails {
         sqlx::query(
@@ -66,14 +65,14 @@ impl Store {
     /// Writes mails that belong to no other change (tests, drills' roster notes).
     pub async fn enqueue_mails(&self, mails: &[Mail], incident: Option<IncidentId>) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        insert_mails(&mut tx, mails, incident, now_millis()).await?;
+        insert_mails(&mut tx, mails, incident, Timestamp::now()).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Claims up to `limit` due mails for `lease_ms`: no other node takes them meanwhile.
-    pub async fn claim_mails(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxMail>> {
-        let now = now_millis();
+    /// Claims up to `limit` due mails for `lease`: no other node takes them meanwhile.
+    pub async fn claim_mails(&self, limit: i64, lease: Span) -> Result<Vec<OutboxMail>> {
+        let now = Timestamp::now();
         let pick = "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
                     AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3";
         let skip = if self.backend == Backend::Postgres {
@@ -85,7 +84,7 @@ impl Store {
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
              RETURNING id, recipient, subject, body, attempts"
         ))
-        .bind(now + lease_ms)
+        .bind(now.plus(lease))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.write)
@@ -107,7 +106,7 @@ impl Store {
         sqlx::query(
             "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2",
         )
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .bind(id)
         .execute(&self.write)
         .await?;
@@ -115,8 +114,13 @@ impl Store {
     }
 
     /// A failed attempt: retry at `retry_at`, or give up when `None`.
-    pub async fn mail_failed(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
-        let now = now_millis();
+    pub async fn mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let now = Timestamp::now();
         sqlx::query(
             "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
              failed_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END WHERE id = $4",
@@ -147,8 +151,8 @@ impl Store {
                     kind: r.try_get("kind")?,
                     created_at: r.try_get("created_at")?,
                     attempts: r.try_get("attempts")?,
-                    sent_at: opt_i64(r, "sent_at")?,
-                    failed_at: opt_i64(r, "failed_at")?,
+                    sent_at: r.try_get("sent_at")?,
+                    failed_at: r.try_get("failed_at")?,
                     last_error: r.try_get("last_error")?,
                 })
             })

@@ -2,10 +2,8 @@
 
 use super::outbox::{insert_mails, Mail};
 use super::timeline::{incident_event, Entry};
-use crate::sql::opt_i64;
-use crate::{now_millis, Result, Store, StoreError};
-use backline_domain::IncidentId;
-use backline_domain::UserId;
+use crate::{Result, Store, StoreError};
+use backline_domain::{IncidentId, Timestamp, UserId};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
@@ -18,16 +16,16 @@ pub struct Postmortem {
     pub action_items: serde_json::Value,
     pub internal_report: String,
     pub customer_edition: String,
-    pub due_at: i64,
+    pub due_at: Timestamp,
     pub executive_review: bool,
-    pub published_at: Option<i64>,
+    pub published_at: Option<Timestamp>,
 }
 
 pub(super) async fn ensure_postmortem(
     tx: &mut Transaction<'_, Any>,
     incident: IncidentId,
-    due: i64,
-    at: i64,
+    due: Timestamp,
+    at: Timestamp,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO postmortems (incident_id, due_at, updated_at) VALUES ($1, $2, $3) \
@@ -59,14 +57,14 @@ impl Store {
                 customer_edition: r.try_get("customer_edition")?,
                 due_at: r.try_get("due_at")?,
                 executive_review: r.try_get::<i64, _>("executive_review")? != 0,
-                published_at: opt_i64(&r, "published_at")?,
+                published_at: r.try_get("published_at")?,
             })
         })
         .transpose()
     }
 
     pub async fn save_postmortem(&self, pm: &Postmortem, by: UserId) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE postmortems SET summary = $1, root_cause = $2, category = $3, action_items = $4, \
@@ -109,7 +107,7 @@ impl Store {
         by: UserId,
         mails: &[Mail],
     ) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let done = sqlx::query("UPDATE postmortems SET published_at = $1 WHERE incident_id = $2 AND published_at IS NULL")
             .bind(now)
@@ -139,12 +137,8 @@ impl Store {
         Ok(())
     }
 
-    /// Root-cause categories of other incidents, with when those incidents were declared.
     /// Root-cause categories of other incidents, with when each was declared.
-    pub async fn cause_history(
-        &self,
-        except: IncidentId,
-    ) -> Result<Vec<(String, backline_domain::Timestamp)>> {
+    pub async fn cause_history(&self, except: IncidentId) -> Result<Vec<(String, Timestamp)>> {
         let rows = sqlx::query(
             "SELECT p.category, i.declared_at FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
              WHERE p.category <> '' AND p.incident_id <> $1",

@@ -3,9 +3,8 @@
 use super::outbox::{insert_mails, Mail};
 use super::services::{service_from, Service};
 use crate::sql::opt_i64;
-use crate::{now_millis, Backend, Result, Store};
-use backline_domain::UserId;
-use backline_domain::{IncidentId, ServiceId};
+use crate::{Backend, Result, Store};
+use backline_domain::{IncidentId, ServiceId, Timestamp, UserId};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -17,8 +16,8 @@ pub struct SignalGroup {
     pub state: String,
     pub signals: i64,
     pub firing: i64,
-    pub first_at: i64,
-    pub last_at: i64,
+    pub first_at: Timestamp,
+    pub last_at: Timestamp,
     pub incident_id: Option<IncidentId>,
 }
 
@@ -43,7 +42,7 @@ impl Store {
         signal: &NewSignal,
         alert_if_new: &[Mail],
     ) -> Result<(i64, bool)> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let lock = if self.backend == Backend::Postgres {
             " FOR UPDATE"

@@ -1,8 +1,8 @@
 //! Status-page subscriptions per service, confirmed by a link sent by email.
 
 use super::outbox::{insert_mails, Mail};
-use crate::{now_millis, Result, Store};
-use backline_domain::ServiceId;
+use crate::{Result, Store};
+use backline_domain::{ServiceId, Timestamp};
 use sqlx::Row;
 
 impl Store {
@@ -32,7 +32,7 @@ impl Store {
         rows: &[(ServiceId, String)],
         confirmation: &Mail,
     ) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         for (service, token) in rows {
             sqlx::query(
@@ -55,7 +55,7 @@ impl Store {
     /// Confirms every subscription carrying this token; returns how many.
     pub async fn confirm_subscription(&self, token: &str) -> Result<u64> {
         let done = sqlx::query("UPDATE status_subscriptions SET confirmed_at = $1 WHERE token = $2 AND confirmed_at IS NULL")
-            .bind(now_millis())
+            .bind(Timestamp::now())
             .bind(token)
             .execute(&self.write)
             .await?;

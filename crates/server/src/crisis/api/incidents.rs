@@ -13,7 +13,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::FieldErrors;
-use backline_domain::IncidentId;
+use backline_domain::{IncidentId, Span, Timestamp};
 use backline_store::crisis::{Incident, Postmortem};
 use backline_store::StoreError;
 use serde::Deserialize;
@@ -60,7 +60,7 @@ pub async fn incidents(
 ) -> ApiResult<axum::Json<IncidentList>> {
     let list = state
         .store
-        .incidents(backline_store::now_millis() - 90 * 86_400_000, false)
+        .incidents(Timestamp::now().minus(Span::DAY.times(90)), false)
         .await?;
     Ok(axum::Json(IncidentList {
         incidents: list.iter().map(IncidentView::from).collect(),

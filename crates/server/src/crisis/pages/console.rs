@@ -86,7 +86,7 @@ async fn render_console(
             state.store.signal_groups(true).await?,
             state
                 .store
-                .incidents(backline_store::now_millis() - 30 * 86_400_000, false)
+                .incidents(Timestamp::now().minus(Span::DAY.times(30)), false)
                 .await?,
             state.store.services().await?,
             state.store.roster().await?,

@@ -5,9 +5,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, TemplateKind};
 use backline_domain::FieldErrors;
-use backline_domain::IncidentId;
+use backline_domain::{IncidentId, Timestamp};
 use backline_store::crisis::{Incident, IncidentUpdate, NewIncident};
-use backline_store::{now_millis, StoreError, User};
+use backline_store::{StoreError, User};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -69,14 +69,14 @@ pub async fn declare(
         state: IncidentState::Investigating,
         eta: eta.clone(),
         next_update_at: next,
-        last_update_at: now_millis(),
+        last_update_at: Timestamp::now(),
         long_resolution: false,
         overdue: false,
         hourly_breach: false,
         reminded_for: None,
         dry_run,
         public: true,
-        declared_at: now_millis(),
+        declared_at: Timestamp::now(),
         resolved_at: None,
         services: services.clone(),
     };
@@ -199,7 +199,7 @@ pub async fn post_update(
                 eta,
                 by: caller.id,
                 postmortem_due: resolved
-                    .then(|| postmortem_due(now_millis(), state.postmortem_business_days)),
+                    .then(|| postmortem_due(Timestamp::now(), state.postmortem_business_days)),
             },
             &mails_for(&recipients, &message, kind.as_str()),
         )

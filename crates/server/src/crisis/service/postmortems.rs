@@ -5,7 +5,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, repeated_cause, TemplateKind};
 use backline_domain::IncidentId;
-use backline_domain::Timestamp;
 use backline_store::crisis::Postmortem;
 use backline_store::{StoreError, User};
 use std::collections::BTreeMap;
@@ -19,11 +18,7 @@ pub async fn save_postmortem(
     staff_only(caller)?;
     let incident = state.store.incident(pm.incident_id).await?;
     let history = state.store.cause_history(pm.incident_id).await?;
-    pm.executive_review = repeated_cause(
-        &pm.category,
-        &history,
-        Timestamp::from_millis(incident.declared_at),
-    );
+    pm.executive_review = repeated_cause(&pm.category, &history, incident.declared_at);
     state
         .store
         .save_postmortem(&pm, caller.id)

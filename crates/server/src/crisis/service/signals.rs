@@ -4,9 +4,9 @@ use super::*;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, RosterRole, TemplateKind};
-use backline_domain::FieldErrors;
+use backline_domain::{FieldErrors, Timestamp};
 use backline_store::crisis::{Incident, Mail, NewIncident, NewSignal};
-use backline_store::{now_millis, StoreError, User};
+use backline_store::{StoreError, User};
 use std::collections::BTreeMap;
 
 /// A suspected problem reported by a person, or an alert posted by monitoring.
@@ -166,7 +166,10 @@ pub async fn dismiss(
                 public: false,
                 state: IncidentState::Resolved,
                 signal_group: Some(group),
-                postmortem_due: Some(postmortem_due(now_millis(), state.postmortem_business_days)),
+                postmortem_due: Some(postmortem_due(
+                    Timestamp::now(),
+                    state.postmortem_business_days,
+                )),
             },
             &[],
         )
