@@ -832,7 +832,7 @@ async fn round_robin_queue(app: &TestApp, slug: &str, members: &[i64], word: &st
 }
 
 /// Each member's last assignment in the queue: the round robin's position.
-async fn turns(app: &TestApp, slug: &str) -> Vec<(i64, Option<i64>)> {
+async fn turns(app: &TestApp, slug: &str) -> Vec<(i64, Option<backline_domain::Timestamp>)> {
     let queue = app.store.queue_by_slug(slug).await.unwrap();
     app.store
         .queue_members(queue.id)

@@ -279,7 +279,7 @@ async fn the_partner_page_reads_a_fixed_number_of_queries(backend: Backend) {
     let few = partner_with(store, "few", 2, admin, course).await;
     let many = partner_with(store, "many", 30, admin, course).await;
 
-    let now = backline_store::now_millis();
+    let now = backline_domain::Timestamp::now();
     let page = |partner: Org| async move {
         backline_server::partners::service::partner_overview(store, &partner, now)
             .await

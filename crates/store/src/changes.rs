@@ -8,7 +8,7 @@
 //! up from `changed_since`, which reads the `updated_at` columns.
 
 use crate::{Backend, Result, Store, StoreError};
-use backline_domain::{ArticleId, CaseId};
+use backline_domain::{ArticleId, CaseId, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::postgres::PgListener;
 use sqlx::{Any, Row, Transaction};
@@ -136,14 +136,14 @@ impl Store {
         Ok(ChangeListener { inner })
     }
 
-    /// Every case and article changed at or after `since_ms` (by their `updated_at`).
-    pub async fn changed_since(&self, since_ms: i64) -> Result<Vec<Change>> {
+    /// Every case and article changed at or after `since` (by their `updated_at`).
+    pub async fn changed_since(&self, since: Timestamp) -> Result<Vec<Change>> {
         let cases: Vec<AnyRow> = sqlx::query("SELECT id FROM cases WHERE updated_at >= $1")
-            .bind(since_ms)
+            .bind(since)
             .fetch_all(&self.read)
             .await?;
         let articles: Vec<AnyRow> = sqlx::query("SELECT id FROM articles WHERE updated_at >= $1")
-            .bind(since_ms)
+            .bind(since)
             .fetch_all(&self.read)
             .await?;
         let mut out = Vec::with_capacity(cases.len() + articles.len());

@@ -222,8 +222,3 @@ fn spawn_checkpointer(pool: AnyPool) {
         }
     });
 }
-
-/// Milliseconds since the Unix epoch, the form every time is stored in.
-pub fn now_millis() -> i64 {
-    backline_domain::Timestamp::now().as_millis()
-}

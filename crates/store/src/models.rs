@@ -2,9 +2,8 @@
 
 use backline_domain::{
     CaseId, CaseStatus, Channel, CommentId, OrgId, OrgKind, PartnerKinds, Priority, Role,
-    TechnicalLevel, Tier, UserId,
+    TechnicalLevel, Tier, Timestamp, UserId,
 };
-use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Org {
@@ -16,15 +15,15 @@ pub struct Org {
     pub technical_level: Option<TechnicalLevel>,
     pub served_by: Option<OrgRef>,
     /// Partners: until when the certification holds (see `PartnerRef::certified`).
-    pub certified_until: Option<i64>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub certified_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Org {
     pub fn certified(&self) -> bool {
         self.certified_until
-            .is_some_and(|until| until > crate::now_millis())
+            .is_some_and(|until| until > Timestamp::now())
     }
 
     pub fn facts(&self) -> backline_domain::OrgFacts {
@@ -53,14 +52,14 @@ pub struct PartnerRef {
     pub kinds: PartnerKinds,
     pub technical_level: Option<TechnicalLevel>,
     /// Until when the partner counts as certified (see `PartnerRef::certified`).
-    pub certified_until: Option<i64>,
+    pub certified_until: Option<Timestamp>,
 }
 
 impl PartnerRef {
     /// Certified now: its valid certificates meet the number its agreement requires.
     pub fn certified(&self) -> bool {
         self.certified_until
-            .is_some_and(|until| until > crate::now_millis())
+            .is_some_and(|until| until > Timestamp::now())
     }
 }
 
@@ -75,7 +74,7 @@ pub struct User {
     pub tier: Option<Tier>,
     /// Set for customers whose serving partner's agreement withholds the vendor.
     pub limits: backline_domain::AccessLimits,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 impl User {
@@ -112,9 +111,9 @@ pub struct CaseRecord {
     pub requester: UserRef,
     pub assignee: Option<UserRef>,
     pub partner: Option<PartnerRef>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-    pub solved_at: Option<OffsetDateTime>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub solved_at: Option<Timestamp>,
     /// The queue routing sent it to, and the rule that did.
     pub queue: Option<String>,
     pub routed_by_rule: Option<i64>,
@@ -132,7 +131,7 @@ pub struct Comment {
     pub author_role: Role,
     pub body: String,
     pub public: bool,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,11 +141,7 @@ pub struct CaseEvent {
     pub actor: Option<UserRef>,
     pub kind: String,
     pub data: serde_json::Value,
-    pub created_at: OffsetDateTime,
-}
-
-pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
-    backline_domain::Timestamp::from_millis(ms).to_offset()
+    pub created_at: Timestamp,
 }
 
 /// Parses a stored enum value; a failure means the database holds something the code never
@@ -172,8 +167,8 @@ pub struct Article {
     pub revision: i64,
     /// How many cases have been linked to it.
     pub reuse_count: i64,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// One revision of an article, in full.
@@ -187,7 +182,7 @@ pub struct ArticleRevision {
     pub content: backline_domain::ArticleContent,
     pub state: backline_domain::ArticleState,
     pub audience: backline_domain::Audience,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// What a link points at.
@@ -206,7 +201,7 @@ pub struct CaseLink {
     /// The article's or case's title, for display.
     pub title: String,
     pub linked_by: UserRef,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// Self-service figures for a period.

@@ -1,9 +1,9 @@
 //! Organisations: customers and partners.
 
-use crate::models::{from_millis, stored};
+use crate::models::stored;
 use crate::sql::opt_i64;
-use crate::{now_millis, Org, OrgRef, Result, Store, StoreError};
-use backline_domain::{OrgId, OrgKind, PartnerKinds, TechnicalLevel};
+use crate::{Org, OrgRef, Result, Store, StoreError};
+use backline_domain::{OrgId, OrgKind, PartnerKinds, TechnicalLevel, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -55,15 +55,15 @@ fn org_from_row(row: &AnyRow) -> Result<Org> {
             .map(|l| stored(TechnicalLevel::parse, l))
             .transpose()?,
         served_by,
-        certified_until: opt_i64(row, "certified_until")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
+        certified_until: row.try_get("certified_until")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
 impl Store {
     pub async fn create_org(&self, org: &NewOrg) -> Result<Org> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let row: AnyRow = sqlx::query(
             "INSERT INTO organizations \
              (slug, name, kind, partner_kinds, technical_level, served_by_id, created_at, updated_at) \
@@ -145,7 +145,7 @@ impl Store {
         .bind(kinds.to_list())
         .bind(level.map(|l| l.as_str()))
         .bind(served_by.map(|o| o.0))
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .bind(id.0)
         .execute(&self.write)
         .await?;

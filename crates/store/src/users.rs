@@ -1,10 +1,10 @@
 //! People, their API tokens and their web sessions. Secrets are stored only as hashes,
 //! computed by the caller.
 
-use crate::models::{from_millis, stored};
+use crate::models::stored;
 use crate::sql::{opt_i64, Arg, Sql};
-use crate::{now_millis, OrgRef, Result, Store, StoreError, User};
-use backline_domain::{OrgId, Role, Tier, UserId};
+use crate::{OrgRef, Result, Store, StoreError, User};
+use backline_domain::{OrgId, Role, Tier, Timestamp, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -57,7 +57,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
         role,
         org,
         tier,
-        created_at: from_millis(row.try_get("created_at")?),
+        created_at: row.try_get("created_at")?,
     })
 }
 
@@ -73,7 +73,7 @@ impl Store {
         .bind(user.org.map(|o| o.0))
         .bind(user.tier.map(Tier::level))
         .bind(user.password_hash.as_deref())
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await
         .map_err(StoreError::unique("a user with this email already exists"))?;
@@ -141,7 +141,7 @@ impl Store {
         sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
             .bind(user.0)
             .bind(token_hash)
-            .bind(now_millis())
+            .bind(Timestamp::now())
             .execute(&self.write)
             .await
             .map_err(StoreError::unique("token collision; try again"))?;
@@ -164,10 +164,10 @@ impl Store {
         token_hash: &str,
         user: UserId,
         csrf_token: &str,
-        expires_at_ms: i64,
+        expires_at: Timestamp,
     ) -> Result<()> {
         // Sign-in is a good moment to forget sessions that have run out.
-        let now = now_millis();
+        let now = Timestamp::now();
         sqlx::query("DELETE FROM web_sessions WHERE expires_at < $1")
             .bind(now)
             .execute(&self.write)
@@ -180,7 +180,7 @@ impl Store {
         .bind(user.0)
         .bind(csrf_token)
         .bind(now)
-        .bind(expires_at_ms)
+        .bind(expires_at)
         .execute(&self.write)
         .await
         .map_err(StoreError::unique("session collision; try again"))?;
@@ -194,7 +194,7 @@ impl Store {
              WHERE ws.token_hash = $1 AND ws.expires_at > $2"
         ))
         .bind(token_hash)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound)?;

@@ -1,8 +1,8 @@
 //! The JSON shapes of the API, rendered from storage rows. Kept apart from the rows so the
 //! database can change without changing what clients see.
 
-use crate::views::{timestamp, OrgRefView, PartnerFlag, UserRefView};
-use backline_domain::{CaseStatus, Channel, Priority, Role, Tier};
+use crate::views::{OrgRefView, PartnerFlag, UserRefView};
+use backline_domain::{CaseStatus, Channel, Priority, Role, Tier, Timestamp};
 use backline_store::{CaseEvent, CaseRecord, Comment};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -56,9 +56,9 @@ impl From<&CaseRecord> for CaseView {
             requester: UserRefView::from(&c.requester),
             assignee: c.assignee.as_ref().map(UserRefView::from),
             partner: c.partner.as_ref().map(PartnerFlag::from),
-            created_at: timestamp(c.created_at),
-            updated_at: timestamp(c.updated_at),
-            solved_at: c.solved_at.map(timestamp),
+            created_at: c.created_at.to_rfc3339(),
+            updated_at: c.updated_at.to_rfc3339(),
+            solved_at: c.solved_at.map(Timestamp::to_rfc3339),
             queue: c.queue.clone(),
             routed_by_rule: c.routed_by_rule,
             escalation: c.escalation.clone(),
@@ -95,7 +95,7 @@ impl From<&Comment> for CommentView {
             author_role: c.author_role,
             body: c.body.clone(),
             public: c.public,
-            created_at: timestamp(c.created_at),
+            created_at: c.created_at.to_rfc3339(),
         }
     }
 }
@@ -124,7 +124,7 @@ impl From<&CaseEvent> for EventView {
             kind: e.kind.clone(),
             actor: e.actor.as_ref().map(UserRefView::from),
             data: e.data.clone(),
-            created_at: timestamp(e.created_at),
+            created_at: e.created_at.to_rfc3339(),
         }
     }
 }

@@ -3,9 +3,9 @@
 use super::{record_event, solved_at_assignment};
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::models::{from_millis, stored};
-use crate::{now_millis, Change, Comment, Result, Store, StoreError, UserRef};
-use backline_domain::{CaseId, CaseStatus, CommentId, Role, UserId};
+use crate::models::stored;
+use crate::{Change, Comment, Result, Store, StoreError, UserRef};
+use backline_domain::{CaseId, CaseStatus, CommentId, Role, Timestamp, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -20,7 +20,7 @@ pub struct NewComment {
     /// A status change the comment brings about (from, to), written in the same transaction.
     pub status_after: Option<(CaseStatus, CaseStatus)>,
     /// `None` for now; importers set it.
-    pub at: Option<i64>,
+    pub at: Option<Timestamp>,
 }
 
 pub(super) const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.created_at, \
@@ -39,14 +39,14 @@ pub(super) fn comment_from_row(row: &AnyRow) -> Result<Comment> {
         author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
         body: row.try_get("body")?,
         public: row.try_get::<i64, _>("public")? != 0,
-        created_at: from_millis(row.try_get("created_at")?),
+        created_at: row.try_get("created_at")?,
     })
 }
 
 impl Store {
     /// Adds a reply or internal note, and the status change it brings, in one transaction.
     pub async fn add_comment(&self, comment: &NewComment) -> Result<Comment> {
-        let now = comment.at.unwrap_or_else(now_millis);
+        let now = comment.at.unwrap_or_else(Timestamp::now);
         let case = comment.case;
         let author = comment.author;
         let mut tx = self.write.begin().await?;

@@ -1,9 +1,8 @@
 //! The audit trail: one `case_events` row per change, written in the change's transaction.
 
-use crate::models::from_millis;
 use crate::sql::opt_i64;
-use crate::{now_millis, CaseEvent, Result, Store, StoreError, UserRef};
-use backline_domain::{CaseId, UserId};
+use crate::{CaseEvent, Result, Store, StoreError, UserRef};
+use backline_domain::{CaseId, Timestamp, UserId};
 use sqlx::{Any, Row, Transaction};
 
 pub(crate) async fn record_event(
@@ -12,7 +11,7 @@ pub(crate) async fn record_event(
     actor: Option<UserId>,
     kind: &str,
     data: serde_json::Value,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     sqlx::query("INSERT INTO case_events (case_id, actor_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(case.0)
@@ -35,7 +34,7 @@ impl Store {
         data: serde_json::Value,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        record_event(&mut tx, case, Some(actor), kind, data, now_millis()).await?;
+        record_event(&mut tx, case, Some(actor), kind, data, Timestamp::now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -68,7 +67,7 @@ impl Store {
                     kind: row.try_get("kind")?,
                     data: serde_json::from_str(&row.try_get::<String, _>("data")?)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    created_at: from_millis(row.try_get("created_at")?),
+                    created_at: row.try_get("created_at")?,
                 })
             })
             .collect()

@@ -10,16 +10,14 @@ pub(crate) use events::record_event;
 
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::models::{from_millis, stored};
+use crate::models::stored;
 use crate::partners::take_turn;
 use crate::sql::{opt_i64, Arg, Sql};
-use crate::{
-    now_millis, Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef,
-};
+use crate::{Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef};
 use backline_domain::routing::Assignment;
 use backline_domain::{
     CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority,
-    TechnicalLevel, Tier, UserId,
+    TechnicalLevel, Tier, Timestamp, UserId,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -37,8 +35,8 @@ pub struct NewCase {
     pub organization: OrgId,
     pub partner: Option<OrgId>,
     pub requester: UserId,
-    /// When the case was opened, in Unix milliseconds; `None` for now. Importers set it.
-    pub created_at: Option<i64>,
+    /// When the case was opened; `None` for now. Importers set it.
+    pub created_at: Option<Timestamp>,
     /// Set by routing: the rule that routed it, the queue, and how to pick an assignee there.
     pub routing: Option<Routing>,
     /// A partner's escalation statement (checklist answers, vanilla reproduction).
@@ -69,8 +67,8 @@ pub struct CaseChanges {
     /// An event that says why, written after the field events in the same transaction (an
     /// escalation and its reason). It is only written when some field changes.
     pub event: Option<(&'static str, serde_json::Value)>,
-    /// When the change happened, in Unix milliseconds; `None` for now. Importers set it.
-    pub at: Option<i64>,
+    /// When the change happened; `None` for now. Importers set it.
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -127,7 +125,7 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
                     .as_deref()
                     .map(|l| stored(TechnicalLevel::parse, l))
                     .transpose()?,
-                certified_until: opt_i64(row, "p_certified_until")?,
+                certified_until: row.try_get("p_certified_until")?,
             })
         }
         None => None,
@@ -155,9 +153,9 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         },
         assignee,
         partner,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-        solved_at: opt_i64(row, "solved_at")?.map(from_millis),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        solved_at: row.try_get("solved_at")?,
         queue: row.try_get("q_slug")?,
         routed_by_rule: opt_i64(row, "routed_by_rule_id")?,
         escalation: row
@@ -194,7 +192,7 @@ pub(crate) async fn insert_case(
     backend: Backend,
     case: &NewCase,
 ) -> Result<CaseId> {
-    let now = case.created_at.unwrap_or_else(now_millis);
+    let now = case.created_at.unwrap_or_else(Timestamp::now);
     let assignee = match &case.routing {
         Some(Routing {
             queue_id: Some(queue),
@@ -347,7 +345,7 @@ impl Store {
         changes: &CaseChanges,
         actor: UserId,
     ) -> Result<CaseRecord> {
-        let now = changes.at.unwrap_or_else(now_millis);
+        let now = changes.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
         // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
         // has a single writer and needs (and understands) no such clause.

@@ -1,10 +1,11 @@
 //! Services (products, regions) and the customer organisations that use them.
 
 use crate::models::stored;
-use crate::{now_millis, OrgRef, Result, Store, StoreError};
+use crate::{OrgRef, Result, Store, StoreError};
 use backline_domain::crisis::ServiceKind;
 use backline_domain::OrgId;
 use backline_domain::ServiceId;
+use backline_domain::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -44,7 +45,7 @@ impl Store {
             .bind(name)
             .bind(kind.as_str())
             .bind(group)
-            .bind(now_millis())
+            .bind(Timestamp::now())
             .execute(&self.write)
             .await
             .map_err(StoreError::unique("a service with this slug already exists"))?;

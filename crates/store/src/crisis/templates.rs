@@ -1,7 +1,8 @@
 //! Message templates, one per kind; a kind without a stored template uses its default.
 
-use crate::{now_millis, Result, Store};
+use crate::{Result, Store};
 use backline_domain::crisis::{Template, TemplateKind};
+use backline_domain::Timestamp;
 use sqlx::Row;
 
 impl Store {
@@ -27,7 +28,7 @@ impl Store {
         .bind(kind.as_str())
         .bind(&template.subject)
         .bind(&template.body)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await?;
         Ok(())

@@ -5,14 +5,12 @@ use super::classification::classify_in;
 use super::links::insert_link;
 use crate::cases::record_event;
 use crate::changes::announce_in;
+use crate::models::stored;
 use crate::models::user_ref;
-use crate::models::{from_millis, stored};
 use crate::sql::{opt_i64, Arg, Sql};
-use crate::{
-    now_millis, Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError,
-};
+use crate::{Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError};
 use backline_domain::{
-    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, UserId,
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, Timestamp, UserId,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -26,8 +24,8 @@ pub struct NewArticle {
     pub author: UserId,
     /// The case it is written from; that case is linked to it and classified `new`.
     pub source_case: Option<CaseId>,
-    /// Unix milliseconds; `None` for now. Importers set it.
-    pub at: Option<i64>,
+    /// When it was written; `None` for now. Importers set it.
+    pub at: Option<Timestamp>,
 }
 
 /// The article as it should be after an edit; the store works out what changed.
@@ -37,7 +35,7 @@ pub struct ArticleEdit {
     pub state: ArticleState,
     pub audience: Audience,
     pub editor: UserId,
-    pub at: Option<i64>,
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,8 +79,8 @@ fn article_from_row(row: &AnyRow) -> Result<Article> {
         source_case: opt_i64(row, "source_case_id")?.map(CaseId),
         revision: row.try_get("revision")?,
         reuse_count: row.try_get("reuse_count")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
@@ -93,7 +91,7 @@ async fn insert_revision(
     revision: i64,
     changed: &[&str],
     edit: &ArticleEdit,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     let (content, editor) = (&edit.content, edit.editor);
     sqlx::query(
@@ -122,7 +120,7 @@ async fn insert_revision(
 
 impl Store {
     pub async fn create_article(&self, new: &NewArticle) -> Result<Article> {
-        let now = new.at.unwrap_or_else(now_millis);
+        let now = new.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(
             "INSERT INTO articles (title, issue, environment, resolution, cause, state, audience, \
@@ -227,7 +225,7 @@ impl Store {
     /// Applies an edit as a new revision, naming what changed; an edit that changes nothing
     /// writes nothing.
     pub async fn update_article(&self, id: ArticleId, edit: &ArticleEdit) -> Result<Article> {
-        let now = edit.at.unwrap_or_else(now_millis);
+        let now = edit.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE OF a",
@@ -362,7 +360,7 @@ impl Store {
                     content: content_from_row(row)?,
                     state: stored(ArticleState::parse, &row.try_get::<String, _>("state")?)?,
                     audience: stored(Audience::parse, &row.try_get::<String, _>("audience")?)?,
-                    created_at: from_millis(row.try_get("created_at")?),
+                    created_at: row.try_get("created_at")?,
                 })
             })
             .collect()

@@ -6,7 +6,7 @@ use crate::models::stored;
 use crate::sql::opt_i64;
 use crate::{Result, StoreError};
 use backline_domain::knowledge::{classify, LinkedArticle, LinkedCase};
-use backline_domain::{ArticleId, ArticleState, Audience, CaseId, Role, UserId};
+use backline_domain::{ArticleId, ArticleState, Audience, CaseId, Role, Timestamp, UserId};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
@@ -16,7 +16,7 @@ pub(crate) async fn classify_in(
     tx: &mut Transaction<'_, Any>,
     case: CaseId,
     actor: Option<UserId>,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     let row = sqlx::query(
         "SELECT c.created_at, u.role FROM cases c JOIN users u ON u.id = c.requester_id \
@@ -26,7 +26,7 @@ pub(crate) async fn classify_in(
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
-    let opened: i64 = row.try_get("created_at")?;
+    let opened: Timestamp = row.try_get("created_at")?;
     let filed_by_partner =
         stored(Role::parse, &row.try_get::<String, _>("role")?)? == Role::Partner;
     let links = sqlx::query(
@@ -63,7 +63,7 @@ pub(crate) async fn classify_in(
                 created_from_this_case: opt_i64(link, "source_case_id")? == Some(case.0),
             });
         } else if let Some(linked) = opt_i64(link, "linked_case_id")? {
-            let solved_at = opt_i64(link, "solved_at")?;
+            let solved_at: Option<Timestamp> = link.try_get("solved_at")?;
             cases.push(LinkedCase {
                 id: CaseId(linked),
                 solved_before_open: solved_at.is_some_and(|s| s <= opened),

@@ -1,15 +1,15 @@
 //! Self-service deflection: new-case drafts, the suggestions they opened, and whether they
 //! were filed.
 
-use crate::{now_millis, DeflectionCounts, Result, Store};
-use backline_domain::{ArticleId, CaseId, UserId};
+use crate::{DeflectionCounts, Result, Store};
+use backline_domain::{ArticleId, CaseId, Timestamp, UserId};
 use sqlx::Row;
 
 impl Store {
     /// Records that a new-case form showed `shown` suggestions (creating the draft on first
     /// sight). Drafts belong to one user; another user's token is ignored.
     pub async fn draft_shown(&self, token: &str, user: UserId, shown: i64) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         sqlx::query(
             "INSERT INTO deflection_drafts (token, user_id, started_at, suggestions_shown, \
              updated_at) VALUES ($1, $2, $3, 0, $3) ON CONFLICT (token) DO NOTHING",
@@ -34,7 +34,7 @@ impl Store {
 
     /// Records that the form's user opened a suggested article (the first one counts).
     pub async fn draft_opened(&self, token: &str, user: UserId, article: ArticleId) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         sqlx::query(
             "UPDATE deflection_drafts SET opened_article_id = COALESCE(opened_article_id, $1), \
              opened_at = COALESCE(opened_at, $2), updated_at = $2 \
@@ -56,7 +56,7 @@ impl Store {
              WHERE token = $3 AND user_id = $4",
         )
         .bind(case.0)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .bind(token)
         .bind(user.0)
         .execute(&self.write)
@@ -68,9 +68,9 @@ impl Store {
     /// it opened a suggestion, filed nothing, and has been left alone since `abandoned_before`.
     pub async fn deflection_counts(
         &self,
-        from_ms: i64,
-        to_ms: i64,
-        abandoned_before_ms: i64,
+        from: Timestamp,
+        to: Timestamp,
+        abandoned_before: Timestamp,
     ) -> Result<DeflectionCounts> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS forms, \
@@ -80,9 +80,9 @@ impl Store {
              COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND case_id IS NULL AND updated_at < $3 THEN 1 ELSE 0 END), 0) AS deflected \
              FROM deflection_drafts WHERE started_at >= $1 AND started_at < $2",
         )
-        .bind(from_ms)
-        .bind(to_ms)
-        .bind(abandoned_before_ms)
+        .bind(from)
+        .bind(to)
+        .bind(abandoned_before)
         .fetch_one(&self.read)
         .await?;
         Ok(DeflectionCounts {

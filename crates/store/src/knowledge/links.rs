@@ -3,11 +3,11 @@
 use super::classification::classify_in;
 use crate::cases::record_event;
 use crate::changes::announce_in;
+use crate::models::stored;
 use crate::models::user_ref;
-use crate::models::{from_millis, stored};
 use crate::sql::opt_i64;
-use crate::{now_millis, CaseLink, Change, LinkTarget, Result, Store, StoreError};
-use backline_domain::{ArticleId, CaseId, CaseStatus, UserId};
+use crate::{CaseLink, Change, LinkTarget, Result, Store, StoreError};
+use backline_domain::{ArticleId, CaseId, CaseStatus, Timestamp, UserId};
 use serde_json::json;
 use sqlx::{Any, Row, Transaction};
 
@@ -19,9 +19,9 @@ impl Store {
         case: CaseId,
         target: LinkTarget,
         by: UserId,
-        at: Option<i64>,
+        at: Option<Timestamp>,
     ) -> Result<CaseLink> {
-        let now = at.unwrap_or_else(now_millis);
+        let now = at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
         let status = sqlx::query("SELECT status FROM cases WHERE id = $1")
             .bind(case.0)
@@ -87,7 +87,7 @@ impl Store {
                     target,
                     title,
                     linked_by: user_ref(row)?,
-                    created_at: from_millis(row.try_get("created_at")?),
+                    created_at: row.try_get("created_at")?,
                 })
             })
             .collect()
@@ -119,7 +119,7 @@ pub(super) async fn insert_link(
     case: CaseId,
     target: LinkTarget,
     by: UserId,
-    at: i64,
+    at: Timestamp,
 ) -> Result<i64> {
     let (article, linked_case) = match target {
         LinkTarget::Article(a) => (Some(a.0), None),

@@ -1,6 +1,7 @@
 //! Stored settings: small named values shared by every node (learned weights, last alerts).
 
-use crate::{now_millis, Result, Store};
+use crate::{Result, Store};
+use backline_domain::Timestamp;
 use sqlx::Row;
 
 impl Store {
@@ -22,7 +23,7 @@ impl Store {
         )
         .bind(key)
         .bind(value)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await?;
         Ok(())

@@ -2,10 +2,9 @@
 
 use super::training::refresh_certification;
 use super::{corrupt, user_ref};
-use crate::models::from_millis;
-use crate::{now_millis, Result, Store, UserRef};
+use crate::{Result, Store, UserRef};
 use backline_domain::partner::Agreement;
-use backline_domain::{OrgId, UserId};
+use backline_domain::{OrgId, Timestamp, UserId};
 use serde_json::json;
 use sqlx::Row;
 
@@ -14,7 +13,7 @@ pub struct StoredAgreement {
     pub terms: Agreement,
     /// `None` while the partner runs on the default terms.
     pub updated_by: Option<UserRef>,
-    pub updated_at: Option<time::OffsetDateTime>,
+    pub updated_at: Option<Timestamp>,
 }
 
 impl Store {
@@ -31,7 +30,7 @@ impl Store {
                 terms: serde_json::from_str(&row.try_get::<String, _>("terms")?)
                     .map_err(corrupt)?,
                 updated_by: Some(user_ref(&row, "u")?),
-                updated_at: Some(from_millis(row.try_get("updated_at")?)),
+                updated_at: Some(row.try_get("updated_at")?),
             },
             None => StoredAgreement {
                 terms: Agreement::default(),
@@ -57,7 +56,7 @@ impl Store {
         .bind(partner.0)
         .bind(&text)
         .bind(by.0)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&mut *tx)
         .await?;
         refresh_certification(&mut tx, partner).await?;

@@ -3,9 +3,9 @@
 use super::{corrupt, user_ref};
 use crate::models::stored;
 use crate::sql::opt_i64;
-use crate::{now_millis, Backend, Result, Store, StoreError, UserRef};
+use crate::{Backend, Result, Store, StoreError, UserRef};
 use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
-use backline_domain::{Tier, UserId};
+use backline_domain::{Span, Tier, Timestamp, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -26,7 +26,7 @@ pub struct QueueMember {
     pub skills: Vec<String>,
     /// Cases assigned to them that are not solved or closed.
     pub active_cases: i64,
-    pub last_assigned_at: Option<i64>,
+    pub last_assigned_at: Option<Timestamp>,
 }
 
 impl Store {
@@ -44,7 +44,7 @@ impl Store {
         .bind(name)
         .bind(model.as_str())
         .bind(tier.map(Tier::level))
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await
         .map_err(|e| match &e {
@@ -141,7 +141,7 @@ impl Store {
                     skills: serde_json::from_str(&r.try_get::<String, _>("skills")?)
                         .map_err(corrupt)?,
                     active_cases: r.try_get("active")?,
-                    last_assigned_at: opt_i64(r, "last_assigned_at")?,
+                    last_assigned_at: r.try_get("last_assigned_at")?,
                 })
             })
             .collect()
@@ -156,7 +156,7 @@ pub(crate) async fn take_turn(
     backend: Backend,
     queue: i64,
     how: Assignment,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<UserId>> {
     if backend == Backend::Postgres {
         // Concurrent filings to this queue wait here until the one ahead commits, then read
@@ -182,7 +182,7 @@ pub(crate) async fn take_turn(
             Ok((
                 UserId(r.try_get("user_id")?),
                 r.try_get::<i64, _>("active")?,
-                opt_i64(r, "last_assigned_at")?,
+                r.try_get::<Option<Timestamp>, _>("last_assigned_at")?,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -192,7 +192,7 @@ pub(crate) async fn take_turn(
     // The turn must sort after every earlier one, even when two land in the same millisecond
     // (one SQLite batch) or another node's clock runs ahead.
     let latest = candidates.iter().filter_map(|c| c.2).max();
-    let stamp = latest.map_or(now, |latest| now.max(latest + 1));
+    let stamp = latest.map_or(now, |latest| now.max(latest.plus(Span::from_millis(1))));
     sqlx::query(
         "UPDATE queue_members SET last_assigned_at = $1 WHERE queue_id = $2 AND user_id = $3",
     )

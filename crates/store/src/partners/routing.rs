@@ -1,8 +1,9 @@
 //! Routing rules, kept in order; the first enabled match routes a new case.
 
 use super::corrupt;
-use crate::{now_millis, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use backline_domain::routing::RuleDefinition;
+use backline_domain::Timestamp;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -43,7 +44,7 @@ impl Store {
 
     /// Adds a rule at the end of the order.
     pub async fn create_rule(&self, definition: &RuleDefinition) -> Result<RoutingRule> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let row = sqlx::query(
             "INSERT INTO routing_rules (position, definition, created_at, updated_at) \
              VALUES ((SELECT COALESCE(MAX(position), 0) + 1 FROM routing_rules), $1, $2, $2) RETURNING id",
@@ -60,7 +61,7 @@ impl Store {
         let done =
             sqlx::query("UPDATE routing_rules SET definition = $1, updated_at = $2 WHERE id = $3")
                 .bind(json!(definition).to_string())
-                .bind(now_millis())
+                .bind(Timestamp::now())
                 .bind(id)
                 .execute(&self.write)
                 .await?;

@@ -1,10 +1,10 @@
 //! Fee reports and the facts scorecards and statements are computed from.
 
 use super::{corrupt, user_ref};
-use crate::models::{from_millis, stored};
-use crate::{now_millis, Result, Store, StoreError, UserRef};
+use crate::models::stored;
+use crate::{Result, Store, StoreError, UserRef};
 use backline_domain::partner::EscalationFacts;
-use backline_domain::{CaseStatus, Classification, OrgId, Priority, UserId};
+use backline_domain::{CaseStatus, Classification, OrgId, Priority, Timestamp, UserId};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +13,7 @@ pub struct FeeReport {
     pub period: String,
     pub fees_cents: i64,
     pub reported_by: UserRef,
-    pub reported_at: time::OffsetDateTime,
+    pub reported_at: Timestamp,
 }
 
 impl Store {
@@ -33,7 +33,7 @@ impl Store {
         .bind(period)
         .bind(cents)
         .bind(by.0)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -61,7 +61,7 @@ impl Store {
                     period: r.try_get("period")?,
                     fees_cents: r.try_get("fees_cents")?,
                     reported_by: user_ref(r, "u")?,
-                    reported_at: from_millis(r.try_get("reported_at")?),
+                    reported_at: r.try_get("reported_at")?,
                 })
             })
             .collect()
@@ -71,8 +71,8 @@ impl Store {
     pub async fn escalations(
         &self,
         partner: OrgId,
-        from_ms: i64,
-        to_ms: i64,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<Vec<EscalationFacts>> {
         let rows = sqlx::query(
             "SELECT c.priority, c.created_at, c.solved_at, c.status, c.classification, c.escalation \
@@ -80,8 +80,8 @@ impl Store {
              WHERE c.partner_id = $1 AND r.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
         )
         .bind(partner.0)
-        .bind(from_ms)
-        .bind(to_ms)
+        .bind(from)
+        .bind(to)
         .fetch_all(&self.read)
         .await?;
         rows.iter()

@@ -1,8 +1,7 @@
 //! Courses and their tests, attempts, certificates, and the partner certification they add up to.
 
 use super::{corrupt, user_ref};
-use crate::models::from_millis;
-use crate::{now_millis, Result, Store, StoreError, UserRef};
+use crate::{Result, Store, StoreError, UserRef};
 use backline_domain::partner::{Agreement, Question};
 use backline_domain::{OrgId, UserId};
 use backline_domain::{Span, Timestamp};
@@ -47,7 +46,7 @@ pub struct Attempt {
     pub user_id: UserId,
     pub score: u32,
     pub passed: bool,
-    pub at: time::OffsetDateTime,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,8 +54,8 @@ pub struct Certificate {
     pub user: UserRef,
     pub course_id: i64,
     pub course_title: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// The moment until which `partner` stays certified with the certificates it holds now, and
@@ -82,12 +81,12 @@ pub(super) async fn refresh_certification(
          WHERE u.org_id = $1 AND u.role = 'partner' AND ce.expires_at > $2 GROUP BY ce.user_id",
     )
     .bind(partner.0)
-    .bind(now_millis())
+    .bind(Timestamp::now())
     .fetch_all(&mut **tx)
     .await?;
     let mut expiries = rows
         .iter()
-        .map(|r| r.try_get::<i64, _>("until"))
+        .map(|r| r.try_get::<Timestamp, _>("until"))
         .collect::<Result<Vec<_>, _>>()?;
     let until = backline_domain::partner::certified_until(&mut expiries, required);
     sqlx::query("UPDATE organizations SET certified_until = $1 WHERE id = $2")
@@ -111,7 +110,7 @@ impl Store {
         .bind(json!(course.questions).to_string())
         .bind(i64::from(course.pass_mark))
         .bind(course.validity_days)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
         self.course(row.try_get("id")?).await
@@ -158,7 +157,7 @@ impl Store {
         score: u32,
         passed: bool,
     ) -> Result<Attempt> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(
             "INSERT INTO test_attempts (course_id, user_id, answers, score, passed, created_at) \
@@ -180,7 +179,7 @@ impl Store {
             .bind(user.0)
             .bind(course.id)
             .bind(now)
-            .bind(course.certificate_expires_at(Timestamp::from_millis(now)))
+            .bind(course.certificate_expires_at(now))
             .execute(&mut *tx)
             .await?;
             if let Some(partner) = partner {
@@ -194,7 +193,7 @@ impl Store {
             user_id: user,
             score,
             passed,
-            at: from_millis(now),
+            at: now,
         })
     }
 
@@ -246,7 +245,7 @@ impl Store {
                     user_id: UserId(r.try_get("user_id")?),
                     score: r.try_get::<i64, _>("score")? as u32,
                     passed: r.try_get::<i64, _>("passed")? != 0,
-                    at: from_millis(r.try_get("created_at")?),
+                    at: r.try_get("created_at")?,
                 })
             })
             .collect()

@@ -9,7 +9,6 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::partner::{check_questions, Question};
-use backline_domain::Timestamp;
 use backline_domain::{FieldErrors, Role};
 use backline_store::NewCourse;
 use serde::Deserialize;
@@ -137,11 +136,9 @@ pub async fn attempt(
             score: outcome.score,
             passed: outcome.passed,
             pass_mark: course.pass_mark,
-            certificate_expires_at: outcome.passed.then(|| {
-                course
-                    .certificate_expires_at(Timestamp::from(outcome.at))
-                    .to_rfc3339()
-            }),
+            certificate_expires_at: outcome
+                .passed
+                .then(|| course.certificate_expires_at(outcome.at).to_rfc3339()),
         }),
     ))
 }
