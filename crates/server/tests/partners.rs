@@ -887,7 +887,10 @@ async fn a_refused_case_leaves_the_round_robin_where_it_was(backend: Backend) {
     // node still has cached, so the case cannot record the rule that routed it. The turn
     // picked for it must not count either.
     let scan_turns = turns(&app, "rr-scan").await;
-    app.store.delete_rule(scanner_rule).await.unwrap();
+    app.store
+        .delete_rule(backline_domain::RuleId(scanner_rule))
+        .await
+        .unwrap();
     let refused = app
         .post(
             &t.globex,

@@ -195,7 +195,13 @@ async fn org(store: &Store, slug: &str, kind: OrgKind, served_by: Option<OrgId>)
 
 /// A partner with `n` end customers, `n` technicians (each certified), `n` escalations and
 /// `n` fee reports, an agreement and a relationship manager.
-async fn partner_with(store: &Store, slug: &str, n: usize, admin: UserId, course: i64) -> Org {
+async fn partner_with(
+    store: &Store,
+    slug: &str,
+    n: usize,
+    admin: UserId,
+    course: backline_domain::CourseId,
+) -> Org {
     let partner = org(store, slug, OrgKind::Partner, None).await;
     store
         .set_agreement(partner.id, &Agreement::default(), admin)

@@ -1,7 +1,7 @@
 //! Rows as storage returns them. The server renders its own JSON and HTML views from these.
 
 use backline_domain::{
-    CaseId, CaseStatus, Channel, CommentId, OrgId, OrgKind, PartnerKinds, Priority, Role,
+    CaseId, CaseStatus, Channel, CommentId, OrgId, OrgKind, PartnerKinds, Priority, Role, RuleId,
     TechnicalLevel, Tier, Timestamp, UserId,
 };
 
@@ -116,7 +116,7 @@ pub struct CaseRecord {
     pub solved_at: Option<Timestamp>,
     /// The queue routing sent it to, and the rule that did.
     pub queue: Option<String>,
-    pub routed_by_rule: Option<i64>,
+    pub routed_by_rule: Option<RuleId>,
     /// What the partner stated when escalating.
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
     /// Set when the case is solved (see `backline_domain::knowledge::classify`).

@@ -60,7 +60,7 @@ impl From<&CaseRecord> for CaseView {
             updated_at: c.updated_at.to_rfc3339(),
             solved_at: c.solved_at.map(Timestamp::to_rfc3339),
             queue: c.queue.clone(),
-            routed_by_rule: c.routed_by_rule,
+            routed_by_rule: c.routed_by_rule.map(|r| r.0),
             escalation: c.escalation.clone(),
             classification: c.classification,
         }

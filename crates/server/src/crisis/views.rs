@@ -106,7 +106,7 @@ pub struct SignalGroupView {
 impl From<&SignalGroup> for SignalGroupView {
     fn from(g: &SignalGroup) -> Self {
         SignalGroupView {
-            id: g.id,
+            id: g.id.0,
             service: g.service.as_ref().map(ServiceView::from),
             title: g.title.clone(),
             state: g.state.clone(),

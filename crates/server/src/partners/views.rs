@@ -110,7 +110,7 @@ impl From<ProfileParts<'_>> for PartnerProfile {
                     .iter()
                     .filter(|c| c.user.id == u.id && c.expires_at > p.now)
                     .map(|c| CertificateView {
-                        course_id: c.course_id,
+                        course_id: c.course_id.0,
                         course: c.course_title.clone(),
                         expires_at: c.expires_at.to_rfc3339(),
                     })
@@ -358,7 +358,7 @@ pub struct RuleView {
 impl From<&RoutingRule> for RuleView {
     fn from(r: &RoutingRule) -> Self {
         RuleView {
-            id: r.id,
+            id: r.id.0,
             position: r.position,
             name: r.definition.name.clone(),
             enabled: r.definition.enabled,
@@ -511,7 +511,7 @@ impl CourseView {
     /// The course; the right answers only `with_answers` (for the staff who write tests).
     pub fn new(c: &Course, with_answers: bool) -> Self {
         CourseView {
-            id: c.id,
+            id: c.id.0,
             product: c.product.clone(),
             release: c.release.clone(),
             title: c.title.clone(),

@@ -16,8 +16,8 @@ use crate::sql::{opt_i64, Arg, Sql};
 use crate::{Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef};
 use backline_domain::routing::Assignment;
 use backline_domain::{
-    CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority,
-    TechnicalLevel, Tier, Timestamp, UserId,
+    CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority, QueueId,
+    RuleId, TechnicalLevel, Tier, Timestamp, UserId,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -46,9 +46,9 @@ pub struct NewCase {
 /// Where routing sent a new case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routing {
-    pub rule_id: i64,
+    pub rule_id: RuleId,
     pub rule_name: String,
-    pub queue_id: Option<i64>,
+    pub queue_id: Option<QueueId>,
     /// How to pick the assignee among the queue's members. The pick happens in the case's
     /// transaction (see `take_turn`), not before it.
     pub assign: Option<Assignment>,
@@ -63,7 +63,7 @@ pub struct CaseChanges {
     pub assignee: Option<Option<UserId>>,
     pub tags: Option<Vec<String>>,
     /// The queue (by id); `Some(None)` takes the case out of every queue.
-    pub queue: Option<Option<i64>>,
+    pub queue: Option<Option<QueueId>>,
     /// An event that says why, written after the field events in the same transaction (an
     /// escalation and its reason). It is only written when some field changes.
     pub event: Option<(&'static str, serde_json::Value)>,
@@ -157,7 +157,7 @@ fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
         updated_at: row.try_get("updated_at")?,
         solved_at: row.try_get("solved_at")?,
         queue: row.try_get("q_slug")?,
-        routed_by_rule: opt_i64(row, "routed_by_rule_id")?,
+        routed_by_rule: row.try_get("routed_by_rule_id")?,
         escalation: row
             .try_get::<Option<String>, _>("escalation")?
             .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -364,7 +364,7 @@ impl Store {
         let priority = stored(Priority::parse, &row.try_get::<String, _>("priority")?)?;
         let tier: i64 = row.try_get("tier")?;
         let assignee = opt_i64(&row, "assignee_id")?.map(UserId);
-        let queue = opt_i64(&row, "queue_id")?;
+        let queue: Option<QueueId> = row.try_get("queue_id")?;
         let tags: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("tags")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
 

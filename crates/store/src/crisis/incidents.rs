@@ -7,7 +7,7 @@ use super::timeline::{incident_event, Entry};
 use crate::models::stored;
 use crate::{Result, Store, StoreError};
 use backline_domain::crisis::{Impact, IncidentState};
-use backline_domain::{IncidentId, ServiceId, Timestamp, UserId};
+use backline_domain::{IncidentId, ServiceId, SignalGroupId, Timestamp, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -59,7 +59,7 @@ pub struct NewIncident {
     pub public: bool,
     pub state: IncidentState,
     /// The signal group this qualifies, if any.
-    pub signal_group: Option<i64>,
+    pub signal_group: Option<SignalGroupId>,
     /// For incidents created resolved (dismissed signals): when the post-mortem is due.
     pub postmortem_due: Option<Timestamp>,
 }

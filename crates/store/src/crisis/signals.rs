@@ -4,12 +4,12 @@ use super::outbox::{insert_mails, Mail};
 use super::services::{service_from, Service};
 use crate::sql::opt_i64;
 use crate::{Backend, Result, Store};
-use backline_domain::{IncidentId, ServiceId, Timestamp, UserId};
+use backline_domain::{IncidentId, ServiceId, SignalGroupId, Timestamp, UserId};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignalGroup {
-    pub id: i64,
+    pub id: SignalGroupId,
     pub service: Option<Service>,
     pub group_key: String,
     pub title: String,
@@ -41,7 +41,7 @@ impl Store {
         &self,
         signal: &NewSignal,
         alert_if_new: &[Mail],
-    ) -> Result<(i64, bool)> {
+    ) -> Result<(SignalGroupId, bool)> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let lock = if self.backend == Backend::Postgres {
@@ -58,7 +58,7 @@ impl Store {
         let firing = i64::from(signal.status == "firing");
         let (group, created) = match open {
             Some(row) => {
-                let id: i64 = row.try_get("id")?;
+                let id: SignalGroupId = row.try_get("id")?;
                 sqlx::query("UPDATE signal_groups SET signals = signals + 1, firing = firing + $1, last_at = $2 WHERE id = $3")
                     .bind(firing)
                     .bind(now)
@@ -79,7 +79,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                (row.try_get::<i64, _>("id")?, true)
+                (row.try_get("id")?, true)
             }
         };
         sqlx::query(

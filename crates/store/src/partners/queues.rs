@@ -5,14 +5,14 @@ use crate::models::stored;
 use crate::sql::opt_i64;
 use crate::{Backend, Result, Store, StoreError, UserRef};
 use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
-use backline_domain::{Span, Tier, Timestamp, UserId};
+use backline_domain::{QueueId, Span, Tier, Timestamp, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queue {
-    pub id: i64,
+    pub id: QueueId,
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
@@ -89,7 +89,7 @@ impl Store {
         Self::queue_from_row(&row)
     }
 
-    pub async fn queue(&self, id: i64) -> Result<Queue> {
+    pub async fn queue(&self, id: QueueId) -> Result<Queue> {
         let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
@@ -108,7 +108,7 @@ impl Store {
     /// Adds a member (or replaces their skills).
     pub async fn set_queue_member(
         &self,
-        queue: i64,
+        queue: QueueId,
         user: UserId,
         skills: &[String],
     ) -> Result<()> {
@@ -124,7 +124,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn queue_members(&self, queue: i64) -> Result<Vec<QueueMember>> {
+    pub async fn queue_members(&self, queue: QueueId) -> Result<Vec<QueueMember>> {
         let rows = sqlx::query(
             "SELECT m.skills, m.last_assigned_at, u.id AS u_id, u.name AS u_name, u.email AS u_email, \
              (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id \
@@ -154,7 +154,7 @@ impl Store {
 pub(crate) async fn take_turn(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    queue: i64,
+    queue: QueueId,
     how: Assignment,
     now: Timestamp,
 ) -> Result<Option<UserId>> {

@@ -3,6 +3,7 @@
 use super::corrupt;
 use crate::{Result, Store, StoreError};
 use backline_domain::routing::RuleDefinition;
+use backline_domain::RuleId;
 use backline_domain::Timestamp;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -10,7 +11,7 @@ use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingRule {
-    pub id: i64,
+    pub id: RuleId,
     pub position: i64,
     pub definition: RuleDefinition,
 }
@@ -33,7 +34,7 @@ impl Store {
         rows.iter().map(rule_from_row).collect()
     }
 
-    pub async fn routing_rule(&self, id: i64) -> Result<RoutingRule> {
+    pub async fn routing_rule(&self, id: RuleId) -> Result<RoutingRule> {
         let row = sqlx::query("SELECT id, position, definition FROM routing_rules WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
@@ -53,11 +54,15 @@ impl Store {
         .bind(now)
         .fetch_one(&self.write)
         .await?;
-        let id: i64 = row.try_get("id")?;
+        let id: RuleId = row.try_get("id")?;
         self.routing_rule(id).await
     }
 
-    pub async fn update_rule(&self, id: i64, definition: &RuleDefinition) -> Result<RoutingRule> {
+    pub async fn update_rule(
+        &self,
+        id: RuleId,
+        definition: &RuleDefinition,
+    ) -> Result<RoutingRule> {
         let done =
             sqlx::query("UPDATE routing_rules SET definition = $1, updated_at = $2 WHERE id = $3")
                 .bind(json!(definition).to_string())
@@ -73,7 +78,7 @@ impl Store {
 
     /// Rules keep their history on the cases they routed; a rule that routed cases is
     /// disabled rather than deleted.
-    pub async fn delete_rule(&self, id: i64) -> Result<()> {
+    pub async fn delete_rule(&self, id: RuleId) -> Result<()> {
         let used = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE routed_by_rule_id = $1")
             .bind(id)
             .fetch_one(&self.read)
@@ -95,7 +100,7 @@ impl Store {
     }
 
     /// Puts the rules in this order (every rule id exactly once).
-    pub async fn reorder_rules(&self, ids: &[i64]) -> Result<()> {
+    pub async fn reorder_rules(&self, ids: &[RuleId]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for (position, id) in ids.iter().enumerate() {
             sqlx::query("UPDATE routing_rules SET position = $1 WHERE id = $2")

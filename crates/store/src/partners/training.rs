@@ -3,15 +3,14 @@
 use super::{corrupt, user_ref};
 use crate::{Result, Store, StoreError, UserRef};
 use backline_domain::partner::{Agreement, Question};
-use backline_domain::{OrgId, UserId};
-use backline_domain::{Span, Timestamp};
+use backline_domain::{CourseId, OrgId, Span, Timestamp, UserId};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Course {
-    pub id: i64,
+    pub id: CourseId,
     pub product: String,
     pub release: String,
     pub title: String,
@@ -42,7 +41,7 @@ pub struct NewCourse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
     pub id: i64,
-    pub course_id: i64,
+    pub course_id: CourseId,
     pub user_id: UserId,
     pub score: u32,
     pub passed: bool,
@@ -52,7 +51,7 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Certificate {
     pub user: UserRef,
-    pub course_id: i64,
+    pub course_id: CourseId,
     pub course_title: String,
     pub issued_at: Timestamp,
     pub expires_at: Timestamp,
@@ -130,7 +129,7 @@ impl Store {
         })
     }
 
-    pub async fn course(&self, id: i64) -> Result<Course> {
+    pub async fn course(&self, id: CourseId) -> Result<Course> {
         let row = sqlx::query("SELECT * FROM courses WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)

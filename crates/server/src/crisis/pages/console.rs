@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::{Impact, IncidentState, RosterRole};
+use backline_domain::SignalGroupId;
 use backline_store::crisis::{format_time, RosterEntry};
 use maud::{html, PreEscaped};
 use serde::Deserialize;
@@ -230,7 +231,7 @@ pub struct DismissForm {
 pub async fn dismiss(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SignalGroupId>,
     CsrfForm(form): CsrfForm<DismissForm>,
 ) -> PageResult {
     let i = crisis::dismiss(&state, &who.user, id, &form.reason)

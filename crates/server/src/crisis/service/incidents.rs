@@ -5,7 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, TemplateKind};
 use backline_domain::FieldErrors;
-use backline_domain::{IncidentId, Timestamp};
+use backline_domain::{IncidentId, SignalGroupId, Timestamp};
 use backline_store::crisis::{Incident, IncidentUpdate, NewIncident};
 use backline_store::{StoreError, User};
 use serde::Deserialize;
@@ -108,7 +108,7 @@ pub async fn declare(
                 dry_run,
                 public: true,
                 state: IncidentState::Investigating,
-                signal_group: d.signal_group,
+                signal_group: d.signal_group.map(SignalGroupId),
                 postmortem_due: None,
             },
             &mails_for(&recipients, &message, "alert"),

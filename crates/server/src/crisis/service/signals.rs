@@ -4,7 +4,7 @@ use super::*;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, RosterRole, TemplateKind};
-use backline_domain::{FieldErrors, Timestamp};
+use backline_domain::{FieldErrors, SignalGroupId, Timestamp};
 use backline_store::crisis::{Incident, Mail, NewIncident, NewSignal};
 use backline_store::{StoreError, User};
 use std::collections::BTreeMap;
@@ -38,7 +38,7 @@ pub async fn report_problem(
     caller: &User,
     report: ProblemReport,
     through: ReportedThrough,
-) -> ApiResult<(i64, bool)> {
+) -> ApiResult<(SignalGroupId, bool)> {
     let mut errors = FieldErrors::new();
     let title = report.title.trim();
     if title.is_empty() {
@@ -94,7 +94,7 @@ pub async fn report_problem(
 pub async fn record_signals(
     state: &AppState,
     signals: Vec<NewSignal>,
-) -> ApiResult<Vec<(i64, bool)>> {
+) -> ApiResult<Vec<(SignalGroupId, bool)>> {
     let roster = state.store.roster().await?;
     let to: Vec<String> = roster
         .iter()
@@ -142,7 +142,7 @@ pub async fn record_signals(
 pub async fn dismiss(
     state: &AppState,
     caller: &User,
-    group: i64,
+    group: SignalGroupId,
     reason: &str,
 ) -> ApiResult<Incident> {
     staff_only(caller)?;

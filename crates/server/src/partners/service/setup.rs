@@ -4,7 +4,7 @@ use super::*;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::routing::SupportModel;
-use backline_domain::{Tier, UserId};
+use backline_domain::{RuleId, Tier, UserId};
 use backline_store::{Org, RoutingRule, StoreError, User};
 
 /// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;
@@ -12,7 +12,7 @@ use backline_store::{Org, RoutingRule, StoreError, User};
 pub async fn save_rule(
     state: &AppState,
     caller: &User,
-    id: Option<i64>,
+    id: Option<RuleId>,
     definition: &backline_domain::routing::RuleDefinition,
 ) -> ApiResult<RoutingRule> {
     staff_only(caller)?;
@@ -44,7 +44,7 @@ pub async fn save_rule(
 }
 
 /// Deletes a rule that never routed a case (one that did must be disabled instead).
-pub async fn delete_rule(state: &AppState, caller: &User, id: i64) -> ApiResult<()> {
+pub async fn delete_rule(state: &AppState, caller: &User, id: RuleId) -> ApiResult<()> {
     staff_only(caller)?;
     state.store.delete_rule(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::NotFound("rule"),

@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::partner::score_attempt;
-use backline_domain::Role;
+use backline_domain::{CourseId, Role};
 use backline_store::{Attempt, Course, StoreError, User};
 
 /// A partner technician takes a course's test: scored, recorded, and on a pass a certificate
@@ -11,7 +11,7 @@ use backline_store::{Attempt, Course, StoreError, User};
 pub async fn take_test(
     state: &AppState,
     caller: &User,
-    course: i64,
+    course: CourseId,
     answers: &[Option<usize>],
 ) -> ApiResult<(Attempt, Course)> {
     if caller.role != Role::Partner {
