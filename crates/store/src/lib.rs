@@ -15,6 +15,7 @@ mod knowledge;
 mod models;
 mod orgs;
 mod partners;
+mod rows;
 mod sql;
 pub mod testing;
 mod users;

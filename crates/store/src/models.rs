@@ -35,8 +35,8 @@ impl Org {
     }
 }
 
-/// An organisation named inside another record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An organisation named inside another record (read from `id`, `slug` and `name`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OrgRef {
     pub id: OrgId,
     pub slug: String,
@@ -142,15 +142,6 @@ pub struct CaseEvent {
     pub kind: String,
     pub data: serde_json::Value,
     pub created_at: Timestamp,
-}
-
-/// Parses a stored enum value; a failure means the database holds something the code never
-/// wrote, which is reported rather than papered over.
-pub(crate) fn stored<T>(
-    parse: impl Fn(&str) -> Result<T, backline_domain::ParseError>,
-    text: &str,
-) -> Result<T, crate::StoreError> {
-    parse(text).map_err(|e| crate::StoreError::Corrupt(e.0))
 }
 
 /// A knowledge article as it stands now.

@@ -1,6 +1,6 @@
 //! Organisations: customers and partners.
 
-use crate::models::stored;
+use crate::rows::stored;
 use crate::sql::opt_i64;
 use crate::{Org, OrgRef, Result, Store, StoreError};
 use backline_domain::{OrgId, OrgKind, PartnerKinds, TechnicalLevel, Timestamp};

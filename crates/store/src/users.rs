@@ -1,7 +1,7 @@
 //! People, their API tokens and their web sessions. Secrets are stored only as hashes,
 //! computed by the caller.
 
-use crate::models::stored;
+use crate::rows::stored;
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{OrgRef, Result, Store, StoreError, User};
 use backline_domain::{OrgId, Role, Tier, Timestamp, UserId};

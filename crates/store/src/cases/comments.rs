@@ -3,7 +3,7 @@
 use super::{record_event, solved_at_assignment};
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::models::stored;
+use crate::rows::stored;
 use crate::{Change, Comment, Result, Store, StoreError, UserRef};
 use backline_domain::{CaseId, CaseStatus, CommentId, Role, Timestamp, UserId};
 use serde_json::json;

@@ -10,8 +10,8 @@ pub(crate) use events::record_event;
 
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::models::stored;
 use crate::partners::take_turn;
+use crate::rows::stored;
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef};
 use backline_domain::routing::Assignment;

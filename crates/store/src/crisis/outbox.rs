@@ -4,7 +4,7 @@
 
 use crate::{Backend, Result, Store};
 use backline_domain::{IncidentId, Span, Timestamp};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 /// An email to write to the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +16,7 @@ pub struct Mail {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Notification {
     pub id: i64,
     pub recipient: String,
@@ -29,7 +29,7 @@ pub struct Notification {
     pub last_error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OutboxMail {
     pub id: i64,
     pub recipient: String,
@@ -80,7 +80,7 @@ impl Store {
         } else {
             ""
         };
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
              RETURNING id, recipient, subject, body, attempts"
         ))
@@ -88,18 +88,7 @@ impl Store {
         .bind(now)
         .bind(limit)
         .fetch_all(&self.write)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxMail {
-                    id: r.try_get("id")?,
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     pub async fn mail_sent(&self, id: i64) -> Result<()> {
@@ -135,37 +124,21 @@ impl Store {
     }
 
     pub async fn notifications(&self, incident: IncidentId) -> Result<Vec<Notification>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, recipient, subject, kind, created_at, attempts, sent_at, failed_at, last_error \
              FROM outbox WHERE incident_id = $1 ORDER BY id",
         )
         .bind(incident)
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Notification {
-                    id: r.try_get("id")?,
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    kind: r.try_get("kind")?,
-                    created_at: r.try_get("created_at")?,
-                    attempts: r.try_get("attempts")?,
-                    sent_at: r.try_get("sent_at")?,
-                    failed_at: r.try_get("failed_at")?,
-                    last_error: r.try_get("last_error")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Mails waiting to be sent (for `/metrics`).
     pub async fn outbox_pending(&self) -> Result<i64> {
-        Ok(sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
         )
         .fetch_one(&self.read)
-        .await?
-        .try_get("n")?)
+        .await?)
     }
 }

@@ -2,10 +2,11 @@
 
 use super::outbox::{insert_mails, Mail};
 use super::timeline::{incident_event, Entry};
+use crate::rows::Flag;
 use crate::{Result, Store, StoreError};
 use backline_domain::{IncidentId, Timestamp, UserId};
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Postmortem {
@@ -19,6 +20,39 @@ pub struct Postmortem {
     pub due_at: Timestamp,
     pub executive_review: bool,
     pub published_at: Option<Timestamp>,
+}
+
+/// A `postmortems` row; action items are JSON, read leniently (an unreadable list is empty).
+#[derive(sqlx::FromRow)]
+struct PostmortemRow {
+    incident_id: IncidentId,
+    summary: String,
+    root_cause: String,
+    category: String,
+    action_items: String,
+    internal_report: String,
+    customer_edition: String,
+    due_at: Timestamp,
+    #[sqlx(try_from = "Flag")]
+    executive_review: bool,
+    published_at: Option<Timestamp>,
+}
+
+impl From<PostmortemRow> for Postmortem {
+    fn from(r: PostmortemRow) -> Postmortem {
+        Postmortem {
+            incident_id: r.incident_id,
+            summary: r.summary,
+            root_cause: r.root_cause,
+            category: r.category,
+            action_items: serde_json::from_str(&r.action_items).unwrap_or_default(),
+            internal_report: r.internal_report,
+            customer_edition: r.customer_edition,
+            due_at: r.due_at,
+            executive_review: r.executive_review,
+            published_at: r.published_at,
+        }
+    }
 }
 
 pub(super) async fn ensure_postmortem(
@@ -41,26 +75,12 @@ pub(super) async fn ensure_postmortem(
 
 impl Store {
     pub async fn postmortem(&self, incident: IncidentId) -> Result<Option<Postmortem>> {
-        let row = sqlx::query("SELECT * FROM postmortems WHERE incident_id = $1")
-            .bind(incident)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| {
-            Ok(Postmortem {
-                incident_id: r.try_get("incident_id")?,
-                summary: r.try_get("summary")?,
-                root_cause: r.try_get("root_cause")?,
-                category: r.try_get("category")?,
-                action_items: serde_json::from_str(&r.try_get::<String, _>("action_items")?)
-                    .unwrap_or_default(),
-                internal_report: r.try_get("internal_report")?,
-                customer_edition: r.try_get("customer_edition")?,
-                due_at: r.try_get("due_at")?,
-                executive_review: r.try_get::<i64, _>("executive_review")? != 0,
-                published_at: r.try_get("published_at")?,
-            })
-        })
-        .transpose()
+        let row: Option<PostmortemRow> =
+            sqlx::query_as("SELECT * FROM postmortems WHERE incident_id = $1")
+                .bind(incident)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(Postmortem::from))
     }
 
     pub async fn save_postmortem(&self, pm: &Postmortem, by: UserId) -> Result<()> {
@@ -139,15 +159,12 @@ impl Store {
 
     /// Root-cause categories of other incidents, with when each was declared.
     pub async fn cause_history(&self, except: IncidentId) -> Result<Vec<(String, Timestamp)>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT p.category, i.declared_at FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
              WHERE p.category <> '' AND p.incident_id <> $1",
         )
         .bind(except)
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("category")?, r.try_get("declared_at")?)))
-            .collect()
+        .await?)
     }
 }

@@ -3,25 +3,15 @@
 use super::outbox::{insert_mails, Mail};
 use crate::{Result, Store};
 use backline_domain::{ServiceId, Timestamp};
-use sqlx::Row;
 
 impl Store {
     /// Confirmed status-page subscriptions: (email, service, unsubscribe token).
     pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, ServiceId, String)>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT email, service_id, token FROM status_subscriptions WHERE confirmed_at IS NOT NULL",
         )
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("email")?,
-                    r.try_get("service_id")?,
-                    r.try_get("token")?,
-                ))
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds (or renews) unconfirmed subscriptions and their confirmation mail, in one transaction.

@@ -3,21 +3,15 @@
 use crate::{Result, Store};
 use backline_domain::crisis::{Template, TemplateKind};
 use backline_domain::Timestamp;
-use sqlx::Row;
 
 impl Store {
     pub async fn template(&self, kind: TemplateKind) -> Result<Option<Template>> {
-        let row = sqlx::query("SELECT subject, body FROM templates WHERE kind = $1")
-            .bind(kind.as_str())
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| {
-            Ok(Template {
-                subject: r.try_get("subject")?,
-                body: r.try_get("body")?,
-            })
-        })
-        .transpose()
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT subject, body FROM templates WHERE kind = $1")
+                .bind(kind.as_str())
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(|(subject, body)| Template { subject, body }))
     }
 
     pub async fn set_template(&self, kind: TemplateKind, template: &Template) -> Result<()> {

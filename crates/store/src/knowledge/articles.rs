@@ -5,8 +5,8 @@ use super::classification::classify_in;
 use super::links::insert_link;
 use crate::cases::record_event;
 use crate::changes::announce_in;
-use crate::models::stored;
 use crate::models::user_ref;
+use crate::rows::stored;
 use crate::sql::{opt_i64, Arg, Sql};
 use crate::{Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError};
 use backline_domain::{

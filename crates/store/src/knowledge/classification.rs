@@ -2,7 +2,7 @@
 //! stood when the case was opened.
 
 use crate::cases::record_event;
-use crate::models::stored;
+use crate::rows::stored;
 use crate::sql::opt_i64;
 use crate::{Result, StoreError};
 use backline_domain::knowledge::{classify, LinkedArticle, LinkedCase};

@@ -3,8 +3,8 @@
 use super::classification::classify_in;
 use crate::cases::record_event;
 use crate::changes::announce_in;
-use crate::models::stored;
 use crate::models::user_ref;
+use crate::rows::stored;
 use crate::sql::opt_i64;
 use crate::{CaseLink, Change, LinkTarget, Result, Store, StoreError};
 use backline_domain::{ArticleId, CaseId, CaseStatus, Timestamp, UserId};

@@ -1,12 +1,11 @@
 //! Partner agreements (one JSON document per partner) and relationship managers.
 
 use super::training::refresh_certification;
-use super::{corrupt, user_ref};
+use crate::rows::{corrupt, UserCols};
 use crate::{Result, Store, UserRef};
 use backline_domain::partner::Agreement;
 use backline_domain::{OrgId, Timestamp, UserId};
 use serde_json::json;
-use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredAgreement {
@@ -16,9 +15,17 @@ pub struct StoredAgreement {
     pub updated_at: Option<Timestamp>,
 }
 
+#[derive(sqlx::FromRow)]
+struct AgreementRow {
+    terms: String,
+    updated_at: Timestamp,
+    #[sqlx(flatten)]
+    updated_by: UserCols,
+}
+
 impl Store {
     pub async fn agreement(&self, partner: OrgId) -> Result<StoredAgreement> {
-        let row = sqlx::query(
+        let row: Option<AgreementRow> = sqlx::query_as(
             "SELECT a.terms, a.updated_at, u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM partner_agreements a JOIN users u ON u.id = a.updated_by WHERE a.partner_id = $1",
         )
@@ -27,10 +34,9 @@ impl Store {
         .await?;
         Ok(match row {
             Some(row) => StoredAgreement {
-                terms: serde_json::from_str(&row.try_get::<String, _>("terms")?)
-                    .map_err(corrupt)?,
-                updated_by: Some(user_ref(&row, "u")?),
-                updated_at: Some(row.try_get("updated_at")?),
+                terms: serde_json::from_str(&row.terms).map_err(corrupt)?,
+                updated_by: Some(row.updated_by.into()),
+                updated_at: Some(row.updated_at),
             },
             None => StoredAgreement {
                 terms: Agreement::default(),
@@ -78,13 +84,13 @@ impl Store {
     }
 
     pub async fn relationship_manager(&self, partner: OrgId) -> Result<Option<UserRef>> {
-        let row = sqlx::query(
+        let row: Option<UserCols> = sqlx::query_as(
             "SELECT u.id AS u_id, u.name AS u_name, u.email AS u_email FROM organizations o \
              JOIN users u ON u.id = o.relationship_manager_id WHERE o.id = $1",
         )
         .bind(partner.0)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| user_ref(&r, "u")).transpose()
+        Ok(row.map(UserRef::from))
     }
 }

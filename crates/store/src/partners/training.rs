@@ -1,12 +1,11 @@
 //! Courses and their tests, attempts, certificates, and the partner certification they add up to.
 
-use super::{corrupt, user_ref};
+use crate::rows::{convert, corrupt, Flag, UserCols};
 use crate::{Result, Store, StoreError, UserRef};
 use backline_domain::partner::{Agreement, Question};
 use backline_domain::{CourseId, OrgId, Span, Timestamp, UserId};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Course {
@@ -57,25 +56,102 @@ pub struct Certificate {
     pub expires_at: Timestamp,
 }
 
+/// A `courses` row; the questions are JSON.
+#[derive(sqlx::FromRow)]
+struct CourseRow {
+    id: CourseId,
+    product: String,
+    product_release: String,
+    title: String,
+    material: String,
+    questions: String,
+    pass_mark: i64,
+    validity_days: i64,
+}
+
+impl TryFrom<CourseRow> for Course {
+    type Error = StoreError;
+
+    fn try_from(r: CourseRow) -> Result<Course> {
+        Ok(Course {
+            id: r.id,
+            product: r.product,
+            release: r.product_release,
+            title: r.title,
+            material: r.material,
+            questions: serde_json::from_str(&r.questions).map_err(corrupt)?,
+            pass_mark: r.pass_mark as u32,
+            validity_days: r.validity_days,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: i64,
+    course_id: CourseId,
+    user_id: UserId,
+    score: i64,
+    #[sqlx(try_from = "Flag")]
+    passed: bool,
+    created_at: Timestamp,
+}
+
+impl From<AttemptRow> for Attempt {
+    fn from(r: AttemptRow) -> Attempt {
+        Attempt {
+            id: r.id,
+            course_id: r.course_id,
+            user_id: r.user_id,
+            score: r.score as u32,
+            passed: r.passed,
+            at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CertificateRow {
+    #[sqlx(flatten)]
+    user: UserCols,
+    course_id: CourseId,
+    title: String,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+impl From<CertificateRow> for Certificate {
+    fn from(r: CertificateRow) -> Certificate {
+        Certificate {
+            user: r.user.into(),
+            course_id: r.course_id,
+            course_title: r.title,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
 /// The moment until which `partner` stays certified with the certificates it holds now, and
 /// its agreement's required number.
 pub(super) async fn refresh_certification(
     tx: &mut Transaction<'_, Any>,
     partner: OrgId,
 ) -> Result<()> {
-    let terms = sqlx::query("SELECT terms FROM partner_agreements WHERE partner_id = $1")
-        .bind(partner.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let terms: Option<String> =
+        sqlx::query_scalar("SELECT terms FROM partner_agreements WHERE partner_id = $1")
+            .bind(partner.0)
+            .fetch_optional(&mut **tx)
+            .await?;
     let required = match terms {
-        Some(r) => {
-            serde_json::from_str::<Agreement>(&r.try_get::<String, _>("terms")?)
+        Some(terms) => {
+            serde_json::from_str::<Agreement>(&terms)
                 .map_err(corrupt)?
                 .required_certified_technicians
         }
         None => Agreement::default().required_certified_technicians,
     };
-    let rows = sqlx::query(
+    let mut expiries: Vec<Timestamp> = sqlx::query_scalar(
         "SELECT MAX(ce.expires_at) AS until FROM certificates ce JOIN users u ON u.id = ce.user_id \
          WHERE u.org_id = $1 AND u.role = 'partner' AND ce.expires_at > $2 GROUP BY ce.user_id",
     )
@@ -83,10 +159,6 @@ pub(super) async fn refresh_certification(
     .bind(Timestamp::now())
     .fetch_all(&mut **tx)
     .await?;
-    let mut expiries = rows
-        .iter()
-        .map(|r| r.try_get::<Timestamp, _>("until"))
-        .collect::<Result<Vec<_>, _>>()?;
     let until = backline_domain::partner::certified_until(&mut expiries, required);
     sqlx::query("UPDATE organizations SET certified_until = $1 WHERE id = $2")
         .bind(until)
@@ -98,7 +170,7 @@ pub(super) async fn refresh_certification(
 
 impl Store {
     pub async fn create_course(&self, course: &NewCourse) -> Result<Course> {
-        let row = sqlx::query(
+        let id: CourseId = sqlx::query_scalar(
             "INSERT INTO courses (product, product_release, title, material, questions, pass_mark, \
              validity_days, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -112,37 +184,24 @@ impl Store {
         .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
-        self.course(row.try_get("id")?).await
-    }
-
-    fn course_from_row(r: &AnyRow) -> Result<Course> {
-        Ok(Course {
-            id: r.try_get("id")?,
-            product: r.try_get("product")?,
-            release: r.try_get("product_release")?,
-            title: r.try_get("title")?,
-            material: r.try_get("material")?,
-            questions: serde_json::from_str(&r.try_get::<String, _>("questions")?)
-                .map_err(corrupt)?,
-            pass_mark: r.try_get::<i64, _>("pass_mark")? as u32,
-            validity_days: r.try_get("validity_days")?,
-        })
+        self.course(id).await
     }
 
     pub async fn course(&self, id: CourseId) -> Result<Course> {
-        let row = sqlx::query("SELECT * FROM courses WHERE id = $1")
+        let row: CourseRow = sqlx::query_as("SELECT * FROM courses WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Self::course_from_row(&row)
+        row.try_into()
     }
 
     pub async fn courses(&self) -> Result<Vec<Course>> {
-        let rows = sqlx::query("SELECT * FROM courses ORDER BY product, product_release, id")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(Self::course_from_row).collect()
+        let rows: Vec<CourseRow> =
+            sqlx::query_as("SELECT * FROM courses ORDER BY product, product_release, id")
+                .fetch_all(&self.read)
+                .await?;
+        convert(rows)
     }
 
     /// Records an attempt; a pass issues a certificate valid for the course's validity and
@@ -158,7 +217,7 @@ impl Store {
     ) -> Result<Attempt> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO test_attempts (course_id, user_id, answers, score, passed, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -170,7 +229,6 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
         if passed {
             sqlx::query(
                 "INSERT INTO certificates (user_id, course_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -206,7 +264,7 @@ impl Store {
 
     /// The certificates held by an organisation's people, newest first (expired ones too).
     pub async fn certificates_of_org(&self, org: OrgId) -> Result<Vec<Certificate>> {
-        let rows = sqlx::query(
+        let rows: Vec<CertificateRow> = sqlx::query_as(
             "SELECT ce.course_id, ce.issued_at, ce.expires_at, co.title, \
              u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM certificates ce JOIN users u ON u.id = ce.user_id JOIN courses co ON co.id = ce.course_id \
@@ -215,38 +273,17 @@ impl Store {
         .bind(org.0)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Certificate {
-                    user: user_ref(r, "u")?,
-                    course_id: r.try_get("course_id")?,
-                    course_title: r.try_get("title")?,
-                    issued_at: r.try_get("issued_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Certificate::from).collect())
     }
 
     pub async fn attempts_of_user(&self, user: UserId) -> Result<Vec<Attempt>> {
-        let rows = sqlx::query(
+        let rows: Vec<AttemptRow> = sqlx::query_as(
             "SELECT id, course_id, user_id, score, passed, created_at FROM test_attempts \
              WHERE user_id = $1 ORDER BY id DESC",
         )
         .bind(user.0)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Attempt {
-                    id: r.try_get("id")?,
-                    course_id: r.try_get("course_id")?,
-                    user_id: UserId(r.try_get("user_id")?),
-                    score: r.try_get::<i64, _>("score")? as u32,
-                    passed: r.try_get::<i64, _>("passed")? != 0,
-                    at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Attempt::from).collect())
     }
 }
