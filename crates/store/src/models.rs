@@ -196,7 +196,7 @@ pub struct CaseLink {
 }
 
 /// Self-service figures for a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct DeflectionCounts {
     /// New-case forms started.
     pub forms: i64,
@@ -208,14 +208,4 @@ pub struct DeflectionCounts {
     pub filed_after_opening: i64,
     /// Opened a suggestion and left without filing: the case that did not happen.
     pub deflected: i64,
-}
-
-/// A person as joined into another row, from its `u_id`, `u_name` and `u_email` columns.
-pub(crate) fn user_ref(row: &sqlx::any::AnyRow) -> crate::Result<UserRef> {
-    use sqlx::Row;
-    Ok(UserRef {
-        id: UserId(row.try_get("u_id")?),
-        name: row.try_get("u_name")?,
-        email: row.try_get("u_email")?,
-    })
 }

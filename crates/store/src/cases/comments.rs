@@ -3,12 +3,10 @@
 use super::{record_event, solved_at_assignment};
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::rows::stored;
-use crate::{Change, Comment, Result, Store, StoreError, UserRef};
+use crate::rows::{convert, stored, Flag, UserCols};
+use crate::{Change, Comment, Result, Store, StoreError};
 use backline_domain::{CaseId, CaseStatus, CommentId, Role, Timestamp, UserId};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 /// A reply or internal note to add.
 #[derive(Debug, Clone)]
@@ -27,20 +25,34 @@ pub(super) const COMMENT_COLUMNS: &str = "m.id, m.case_id, m.body, m.public, m.c
      u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
      FROM comments m JOIN users u ON u.id = m.author_id";
 
-pub(super) fn comment_from_row(row: &AnyRow) -> Result<Comment> {
-    Ok(Comment {
-        id: CommentId(row.try_get("id")?),
-        case_id: CaseId(row.try_get("case_id")?),
-        author: UserRef {
-            id: UserId(row.try_get("u_id")?),
-            name: row.try_get("u_name")?,
-            email: row.try_get("u_email")?,
-        },
-        author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
-        body: row.try_get("body")?,
-        public: row.try_get::<i64, _>("public")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
+/// A row of `COMMENT_COLUMNS`.
+#[derive(sqlx::FromRow)]
+pub(super) struct CommentRow {
+    id: CommentId,
+    case_id: CaseId,
+    body: String,
+    #[sqlx(try_from = "Flag")]
+    public: bool,
+    created_at: Timestamp,
+    #[sqlx(flatten)]
+    author: UserCols,
+    u_role: String,
+}
+
+impl TryFrom<CommentRow> for Comment {
+    type Error = StoreError;
+
+    fn try_from(r: CommentRow) -> Result<Comment> {
+        Ok(Comment {
+            id: r.id,
+            case_id: r.case_id,
+            author: r.author.into(),
+            author_role: stored(Role::parse, &r.u_role)?,
+            body: r.body,
+            public: r.public,
+            created_at: r.created_at,
+        })
+    }
 }
 
 impl Store {
@@ -50,7 +62,7 @@ impl Store {
         let case = comment.case;
         let author = comment.author;
         let mut tx = self.write.begin().await?;
-        let row: AnyRow = sqlx::query(
+        let comment_id: CommentId = sqlx::query_scalar(
             "INSERT INTO comments (case_id, author_id, body, public, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -61,7 +73,6 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let comment_id: i64 = row.try_get("id")?;
         record_event(
             &mut tx,
             case,
@@ -106,7 +117,7 @@ impl Store {
         announce_in(&mut tx, self.backend, Change::Case(case)).await?;
         tx.commit().await?;
         self.announce(&[Change::Case(case)]);
-        self.comment(CommentId(comment_id)).await
+        self.comment(comment_id).await
     }
 
     /// The case's comments, oldest first; internal notes only when asked for.
@@ -117,21 +128,20 @@ impl Store {
             " AND m.public = $2"
         };
         let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
-        let mut query = sqlx::query(&text).bind(case.0);
+        let mut query = sqlx::query_as::<_, CommentRow>(&text).bind(case.0);
         if !include_internal {
             query = query.bind(1_i64);
         }
-        let rows = query.fetch_all(&self.read).await?;
-        rows.iter().map(comment_from_row).collect()
+        convert(query.fetch_all(&self.read).await?)
     }
 
     /// One comment by id.
     pub async fn comment(&self, id: CommentId) -> Result<Comment> {
-        let row = sqlx::query(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
+        let row: CommentRow = sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
             .bind(id.0)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        comment_from_row(&row)
+        row.try_into()
     }
 }

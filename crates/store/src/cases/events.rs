@@ -1,9 +1,35 @@
 //! The audit trail: one `case_events` row per change, written in the change's transaction.
 
-use crate::sql::opt_i64;
-use crate::{CaseEvent, Result, Store, StoreError, UserRef};
+use crate::rows::{convert, corrupt, MaybeUserCols};
+use crate::{CaseEvent, Result, Store, StoreError};
 use backline_domain::{CaseId, Timestamp, UserId};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    case_id: CaseId,
+    kind: String,
+    data: String,
+    created_at: Timestamp,
+    #[sqlx(flatten)]
+    actor: MaybeUserCols,
+}
+
+impl TryFrom<EventRow> for CaseEvent {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<CaseEvent> {
+        Ok(CaseEvent {
+            id: r.id,
+            case_id: r.case_id,
+            actor: r.actor.into(),
+            kind: r.kind,
+            data: serde_json::from_str(&r.data).map_err(corrupt)?,
+            created_at: r.created_at,
+        })
+    }
+}
 
 pub(crate) async fn record_event(
     tx: &mut Transaction<'_, Any>,
@@ -41,7 +67,7 @@ impl Store {
 
     /// The case's audit trail, oldest first.
     pub async fn case_events(&self, case: CaseId) -> Result<Vec<CaseEvent>> {
-        let rows = sqlx::query(
+        let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT e.id, e.case_id, e.kind, e.data, e.created_at, \
              u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM case_events e LEFT JOIN users u ON u.id = e.actor_id \
@@ -50,26 +76,6 @@ impl Store {
         .bind(case.0)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let actor = match opt_i64(row, "u_id")? {
-                    Some(id) => Some(UserRef {
-                        id: UserId(id),
-                        name: row.try_get("u_name")?,
-                        email: row.try_get("u_email")?,
-                    }),
-                    None => None,
-                };
-                Ok(CaseEvent {
-                    id: row.try_get("id")?,
-                    case_id: CaseId(row.try_get("case_id")?),
-                    actor,
-                    kind: row.try_get("kind")?,
-                    data: serde_json::from_str(&row.try_get::<String, _>("data")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        convert(rows)
     }
 }

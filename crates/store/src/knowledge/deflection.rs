@@ -3,7 +3,6 @@
 
 use crate::{DeflectionCounts, Result, Store};
 use backline_domain::{ArticleId, CaseId, Timestamp, UserId};
-use sqlx::Row;
 
 impl Store {
     /// Records that a new-case form showed `shown` suggestions (creating the draft on first
@@ -72,11 +71,11 @@ impl Store {
         to: Timestamp,
         abandoned_before: Timestamp,
     ) -> Result<DeflectionCounts> {
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT COUNT(*) AS forms, \
-             COALESCE(SUM(CASE WHEN suggestions_shown > 0 THEN 1 ELSE 0 END), 0) AS shown, \
+             COALESCE(SUM(CASE WHEN suggestions_shown > 0 THEN 1 ELSE 0 END), 0) AS shown_suggestions, \
              COALESCE(SUM(CASE WHEN opened_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS opened, \
-             COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND case_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS filed, \
+             COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND case_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS filed_after_opening, \
              COALESCE(SUM(CASE WHEN opened_at IS NOT NULL AND case_id IS NULL AND updated_at < $3 THEN 1 ELSE 0 END), 0) AS deflected \
              FROM deflection_drafts WHERE started_at >= $1 AND started_at < $2",
         )
@@ -84,13 +83,6 @@ impl Store {
         .bind(to)
         .bind(abandoned_before)
         .fetch_one(&self.read)
-        .await?;
-        Ok(DeflectionCounts {
-            forms: row.try_get("forms")?,
-            shown_suggestions: row.try_get("shown")?,
-            opened: row.try_get("opened")?,
-            filed_after_opening: row.try_get("filed")?,
-            deflected: row.try_get("deflected")?,
-        })
+        .await?)
     }
 }

@@ -2,18 +2,15 @@
 
 use crate::{Result, Store};
 use backline_domain::Timestamp;
-use sqlx::Row;
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get("value")?),
-            None => None,
-        })
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
