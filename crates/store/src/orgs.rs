@@ -86,7 +86,7 @@ impl Store {
         .bind(org.kind.as_str())
         .bind(org.partner_kinds.to_list())
         .bind(org.technical_level.map(|l| l.as_str()))
-        .bind(org.served_by.map(|o| o.0))
+        .bind(org.served_by)
         .bind(now)
         .fetch_one(&self.write)
         .await
@@ -96,7 +96,7 @@ impl Store {
 
     pub async fn org(&self, id: OrgId) -> Result<Org> {
         let row: OrgRow = sqlx::query_as(&format!("SELECT {ORG_COLUMNS} WHERE o.id = $1"))
-            .bind(id.0)
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -154,9 +154,9 @@ impl Store {
         .bind(name)
         .bind(kinds.to_list())
         .bind(level.map(|l| l.as_str()))
-        .bind(served_by.map(|o| o.0))
+        .bind(served_by)
         .bind(Timestamp::now())
-        .bind(id.0)
+        .bind(id)
         .execute(&self.write)
         .await?;
         if updated.rows_affected() == 0 {

@@ -100,7 +100,7 @@ impl Store {
         .bind(&user.email)
         .bind(&user.name)
         .bind(user.role.as_str())
-        .bind(user.org.map(|o| o.0))
+        .bind(user.org)
         .bind(user.tier.map(Tier::level))
         .bind(user.password_hash.as_deref())
         .bind(Timestamp::now())
@@ -112,7 +112,7 @@ impl Store {
 
     pub async fn user(&self, id: UserId) -> Result<User> {
         let row: UserRow = sqlx::query_as(&format!("SELECT {USER_COLUMNS} WHERE u.id = $1"))
-            .bind(id.0)
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -143,7 +143,7 @@ impl Store {
     pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
-            .bind(id.0)
+            .bind(id)
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {
@@ -167,7 +167,7 @@ impl Store {
 
     pub async fn create_api_token(&self, user: UserId, token_hash: &str) -> Result<()> {
         sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(user.0)
+            .bind(user)
             .bind(token_hash)
             .bind(Timestamp::now())
             .execute(&self.write)
@@ -205,7 +205,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
-        .bind(user.0)
+        .bind(user)
         .bind(csrf_token)
         .bind(now)
         .bind(expires_at)

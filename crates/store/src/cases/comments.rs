@@ -66,8 +66,8 @@ impl Store {
             "INSERT INTO comments (case_id, author_id, body, public, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(case.0)
-        .bind(author.0)
+        .bind(case)
+        .bind(author)
         .bind(&comment.body)
         .bind(i64::from(comment.public))
         .bind(now)
@@ -90,7 +90,7 @@ impl Store {
                 ))
                 .bind(to.as_str())
                 .bind(now)
-                .bind(case.0)
+                .bind(case)
                 .execute(&mut *tx)
                 .await?;
                 record_event(
@@ -109,7 +109,7 @@ impl Store {
             _ => {
                 sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
                     .bind(now)
-                    .bind(case.0)
+                    .bind(case)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -128,7 +128,7 @@ impl Store {
             " AND m.public = $2"
         };
         let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
-        let mut query = sqlx::query_as::<_, CommentRow>(&text).bind(case.0);
+        let mut query = sqlx::query_as::<_, CommentRow>(&text).bind(case);
         if !include_internal {
             query = query.bind(1_i64);
         }
@@ -138,7 +138,7 @@ impl Store {
     /// One comment by id.
     pub async fn comment(&self, id: CommentId) -> Result<Comment> {
         let row: CommentRow = sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
-            .bind(id.0)
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;

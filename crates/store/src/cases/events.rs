@@ -40,8 +40,8 @@ pub(crate) async fn record_event(
     at: Timestamp,
 ) -> Result<()> {
     sqlx::query("INSERT INTO case_events (case_id, actor_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(case.0)
-        .bind(actor.map(|a| a.0))
+        .bind(case)
+        .bind(actor)
         .bind(kind)
         .bind(data.to_string())
         .bind(at)
@@ -73,7 +73,7 @@ impl Store {
              FROM case_events e LEFT JOIN users u ON u.id = e.actor_id \
              WHERE e.case_id = $1 ORDER BY e.id",
         )
-        .bind(case.0)
+        .bind(case)
         .fetch_all(&self.read)
         .await?;
         convert(rows)

@@ -40,7 +40,7 @@ impl Store {
     pub async fn case_ids_after(&self, after: CaseId, limit: i64) -> Result<Vec<CaseId>> {
         Ok(
             sqlx::query_scalar("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after.0)
+                .bind(after)
                 .bind(limit)
                 .fetch_all(&self.read)
                 .await?,

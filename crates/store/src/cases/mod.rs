@@ -231,7 +231,7 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
 /// A case's status, read inside the caller's transaction.
 pub(crate) async fn case_status(tx: &mut Transaction<'_, Any>, case: CaseId) -> Result<CaseStatus> {
     let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
-        .bind(case.0)
+        .bind(case)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -268,13 +268,13 @@ pub(crate) async fn insert_case(
     .bind(case.product.as_deref())
     .bind(case.channel.as_str())
     .bind(json!(case.tags).to_string())
-    .bind(case.organization.0)
-    .bind(case.requester.0)
-    .bind(case.partner.map(|p| p.0))
+    .bind(case.organization)
+    .bind(case.requester)
+    .bind(case.partner)
     .bind(now)
     .bind(case.routing.as_ref().and_then(|r| r.queue_id))
     .bind(case.routing.as_ref().map(|r| r.rule_id))
-    .bind(assignee.map(|a| a.0))
+    .bind(assignee)
     .bind(case.escalation.as_ref().map(|e| json!(e).to_string()))
     .fetch_one(&mut **tx)
     .await?;
@@ -310,7 +310,7 @@ impl Store {
     /// The case, whoever may see it; callers apply the visibility rule.
     pub async fn case(&self, id: CaseId) -> Result<CaseRecord> {
         let row: CaseRow = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} WHERE c.id = $1"))
-            .bind(id.0)
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -409,7 +409,7 @@ impl Store {
         ) = sqlx::query_as(&format!(
             "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
         ))
-        .bind(id.0)
+        .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -450,9 +450,9 @@ impl Store {
         .bind(new_status.as_str())
         .bind(changes.priority.unwrap_or(priority).as_str())
         .bind(changes.tier.map_or(tier, Tier::level))
-        .bind(changes.assignee.unwrap_or(assignee).map(|a| a.0))
+        .bind(changes.assignee.unwrap_or(assignee))
         .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
-        .bind(id.0)
+        .bind(id)
         .bind(now)
         .bind(changes.queue.unwrap_or(queue))
         .execute(&mut *tx)

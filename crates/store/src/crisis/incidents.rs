@@ -174,7 +174,7 @@ impl Store {
         .bind(now)
         .bind(i64::from(new.dry_run))
         .bind(i64::from(new.public))
-        .bind(new.declared_by.0)
+        .bind(new.declared_by)
         .bind(resolved_at)
         .fetch_one(&mut *tx)
         .await?;

@@ -94,7 +94,7 @@ impl Store {
             .await?;
         for org in orgs {
             sqlx::query("INSERT INTO service_usage (org_id, service_id) VALUES ($1, $2)")
-                .bind(org.0)
+                .bind(org)
                 .bind(service)
                 .execute(&mut *tx)
                 .await?;

@@ -140,7 +140,7 @@ impl Store {
         .bind(&signal.status)
         .bind(&signal.title)
         .bind(&signal.detail)
-        .bind(signal.reported_by.map(|u| u.0))
+        .bind(signal.reported_by)
         .bind(now)
         .execute(&mut *tx)
         .await?;

@@ -37,7 +37,7 @@ pub(super) async fn incident_event(
     .bind(state.map(|s| s.as_str()))
     .bind(message)
     .bind(data.to_string())
-    .bind(actor.map(|a| a.0))
+    .bind(actor)
     .bind(at)
     .execute(&mut **tx)
     .await?;

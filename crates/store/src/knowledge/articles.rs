@@ -162,9 +162,9 @@ async fn insert_revision(
          environment, resolution, cause, state, audience, products, versions, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
-    .bind(article.0)
+    .bind(article)
     .bind(revision)
-    .bind(editor.0)
+    .bind(editor)
     .bind(json!(changed).to_string())
     .bind(&content.title)
     .bind(&content.issue)
@@ -200,8 +200,8 @@ impl Store {
         .bind(new.audience.as_str())
         .bind(json!(new.content.products).to_string())
         .bind(json!(new.content.versions).to_string())
-        .bind(new.author.0)
-        .bind(new.source_case.map(|c| c.0))
+        .bind(new.author)
+        .bind(new.source_case)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
@@ -253,7 +253,7 @@ impl Store {
 
     pub async fn article(&self, id: ArticleId) -> Result<Article> {
         let row: ArticleRow = sqlx::query_as(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id = $1"))
-            .bind(id.0)
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -285,7 +285,7 @@ impl Store {
         };
         let row: ArticleRow =
             sqlx::query_as(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id = $1{lock}"))
-                .bind(id.0)
+                .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(StoreError::NotFound)?;
@@ -318,7 +318,7 @@ impl Store {
         .bind(json!(edit.content.versions).to_string())
         .bind(revision)
         .bind(now)
-        .bind(id.0)
+        .bind(id)
         .execute(&mut *tx)
         .await?;
         insert_revision(&mut tx, id, revision, &changed, edit, now).await?;
@@ -389,7 +389,7 @@ impl Store {
              FROM article_revisions r JOIN users u ON u.id = r.editor_id \
              WHERE r.article_id = $1 ORDER BY r.revision",
         )
-        .bind(id.0)
+        .bind(id)
         .fetch_all(&self.read)
         .await?;
         convert(rows)

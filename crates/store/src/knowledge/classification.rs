@@ -32,7 +32,7 @@ pub(crate) async fn classify_in(
         "SELECT c.created_at, u.role FROM cases c JOIN users u ON u.id = c.requester_id \
          WHERE c.id = $1",
     )
-    .bind(case.0)
+    .bind(case)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
@@ -42,7 +42,7 @@ pub(crate) async fn classify_in(
          FROM case_links l LEFT JOIN articles a ON a.id = l.article_id \
          LEFT JOIN cases lc ON lc.id = l.linked_case_id WHERE l.case_id = $1",
     )
-    .bind(case.0)
+    .bind(case)
     .fetch_all(&mut **tx)
     .await?;
     let mut articles = Vec::new();
@@ -80,7 +80,7 @@ pub(crate) async fn classify_in(
     let classification = classify(filed_by_partner, &articles, &cases);
     sqlx::query("UPDATE cases SET classification = $1 WHERE id = $2")
         .bind(classification.as_str())
-        .bind(case.0)
+        .bind(case)
         .execute(&mut **tx)
         .await?;
     record_event(

@@ -14,7 +14,7 @@ impl Store {
              updated_at) VALUES ($1, $2, $3, 0, $3) ON CONFLICT (token) DO NOTHING",
         )
         .bind(token)
-        .bind(user.0)
+        .bind(user)
         .bind(now)
         .execute(&self.write)
         .await?;
@@ -25,7 +25,7 @@ impl Store {
         .bind(shown)
         .bind(now)
         .bind(token)
-        .bind(user.0)
+        .bind(user)
         .execute(&self.write)
         .await?;
         Ok(())
@@ -39,10 +39,10 @@ impl Store {
              opened_at = COALESCE(opened_at, $2), updated_at = $2 \
              WHERE token = $3 AND user_id = $4",
         )
-        .bind(article.0)
+        .bind(article)
         .bind(now)
         .bind(token)
-        .bind(user.0)
+        .bind(user)
         .execute(&self.write)
         .await?;
         Ok(())
@@ -54,10 +54,10 @@ impl Store {
             "UPDATE deflection_drafts SET case_id = $1, updated_at = $2 \
              WHERE token = $3 AND user_id = $4",
         )
-        .bind(case.0)
+        .bind(case)
         .bind(Timestamp::now())
         .bind(token)
-        .bind(user.0)
+        .bind(user)
         .execute(&self.write)
         .await?;
         Ok(())

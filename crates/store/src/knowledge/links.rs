@@ -70,7 +70,7 @@ impl Store {
         let data = match target {
             LinkTarget::Article(article) => {
                 sqlx::query("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = $1")
-                    .bind(article.0)
+                    .bind(article)
                     .execute(&mut *tx)
                     .await?;
                 changes.push(Change::Article(article));
@@ -105,7 +105,7 @@ impl Store {
              LEFT JOIN cases lc ON lc.id = l.linked_case_id \
              WHERE l.case_id = $1 ORDER BY l.id",
         )
-        .bind(case.0)
+        .bind(case)
         .fetch_all(&self.read)
         .await?;
         convert(rows)
@@ -139,10 +139,10 @@ pub(super) async fn insert_link(
         "INSERT INTO case_links (case_id, article_id, linked_case_id, linked_by, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
-    .bind(case.0)
+    .bind(case)
     .bind(article)
     .bind(linked_case)
-    .bind(by.0)
+    .bind(by)
     .bind(at)
     .fetch_one(&mut **tx)
     .await

@@ -29,7 +29,7 @@ impl Store {
             "SELECT a.terms, a.updated_at, u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM partner_agreements a JOIN users u ON u.id = a.updated_by WHERE a.partner_id = $1",
         )
-        .bind(partner.0)
+        .bind(partner)
         .fetch_optional(&self.read)
         .await?;
         Ok(match row {
@@ -59,9 +59,9 @@ impl Store {
              VALUES ($1, $2, $3, $4) ON CONFLICT (partner_id) DO UPDATE SET terms = excluded.terms, \
              updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         )
-        .bind(partner.0)
+        .bind(partner)
         .bind(&text)
-        .bind(by.0)
+        .bind(by)
         .bind(Timestamp::now())
         .execute(&mut *tx)
         .await?;
@@ -76,8 +76,8 @@ impl Store {
         manager: Option<UserId>,
     ) -> Result<()> {
         sqlx::query("UPDATE organizations SET relationship_manager_id = $1 WHERE id = $2")
-            .bind(manager.map(|m| m.0))
-            .bind(partner.0)
+            .bind(manager)
+            .bind(partner)
             .execute(&self.write)
             .await?;
         Ok(())
@@ -88,7 +88,7 @@ impl Store {
             "SELECT u.id AS u_id, u.name AS u_name, u.email AS u_email FROM organizations o \
              JOIN users u ON u.id = o.relationship_manager_id WHERE o.id = $1",
         )
-        .bind(partner.0)
+        .bind(partner)
         .fetch_optional(&self.read)
         .await?;
         Ok(row.map(UserRef::from))

@@ -152,7 +152,7 @@ impl Store {
              ON CONFLICT (queue_id, user_id) DO UPDATE SET skills = excluded.skills",
         )
         .bind(queue)
-        .bind(user.0)
+        .bind(user)
         .bind(json!(skills).to_string())
         .execute(&self.write)
         .await?;
@@ -214,7 +214,7 @@ pub(crate) async fn take_turn(
     )
     .bind(stamp)
     .bind(queue)
-    .bind(user.0)
+    .bind(user)
     .execute(&mut **tx)
     .await?;
     Ok(Some(user))

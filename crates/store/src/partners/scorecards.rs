@@ -86,10 +86,10 @@ impl Store {
             "INSERT INTO fee_reports (partner_id, period, fees_cents, reported_by, reported_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(partner.0)
+        .bind(partner)
         .bind(period)
         .bind(cents)
-        .bind(by.0)
+        .bind(by)
         .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
@@ -107,7 +107,7 @@ impl Store {
              u.email AS u_email FROM fee_reports f JOIN users u ON u.id = f.reported_by \
              WHERE f.partner_id = $1 ORDER BY f.id DESC",
         )
-        .bind(partner.0)
+        .bind(partner)
         .fetch_all(&self.read)
         .await?;
         Ok(rows.into_iter().map(FeeReport::from).collect())
@@ -125,7 +125,7 @@ impl Store {
              FROM cases c JOIN users r ON r.id = c.requester_id \
              WHERE c.partner_id = $1 AND r.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
         )
-        .bind(partner.0)
+        .bind(partner)
         .bind(from)
         .bind(to)
         .fetch_all(&self.read)
@@ -139,7 +139,7 @@ impl Store {
             "SELECT (SELECT COUNT(*) FROM organizations WHERE served_by_id = $1) AS customers, \
              (SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'partner') AS techs",
         )
-        .bind(partner.0)
+        .bind(partner)
         .fetch_one(&self.read)
         .await?;
         Ok((customers as u64, techs as u32))

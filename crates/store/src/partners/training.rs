@@ -140,7 +140,7 @@ pub(super) async fn refresh_certification(
 ) -> Result<()> {
     let terms: Option<String> =
         sqlx::query_scalar("SELECT terms FROM partner_agreements WHERE partner_id = $1")
-            .bind(partner.0)
+            .bind(partner)
             .fetch_optional(&mut **tx)
             .await?;
     let required = match terms {
@@ -155,14 +155,14 @@ pub(super) async fn refresh_certification(
         "SELECT MAX(ce.expires_at) AS until FROM certificates ce JOIN users u ON u.id = ce.user_id \
          WHERE u.org_id = $1 AND u.role = 'partner' AND ce.expires_at > $2 GROUP BY ce.user_id",
     )
-    .bind(partner.0)
+    .bind(partner)
     .bind(Timestamp::now())
     .fetch_all(&mut **tx)
     .await?;
     let until = backline_domain::partner::certified_until(&mut expiries, required);
     sqlx::query("UPDATE organizations SET certified_until = $1 WHERE id = $2")
         .bind(until)
-        .bind(partner.0)
+        .bind(partner)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -222,7 +222,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(course.id)
-        .bind(user.0)
+        .bind(user)
         .bind(json!(answers).to_string())
         .bind(i64::from(score))
         .bind(i64::from(passed))
@@ -233,7 +233,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO certificates (user_id, course_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(user.0)
+            .bind(user)
             .bind(course.id)
             .bind(now)
             .bind(course.certificate_expires_at(now))
@@ -270,7 +270,7 @@ impl Store {
              FROM certificates ce JOIN users u ON u.id = ce.user_id JOIN courses co ON co.id = ce.course_id \
              WHERE u.org_id = $1 ORDER BY ce.issued_at DESC, ce.id DESC",
         )
-        .bind(org.0)
+        .bind(org)
         .fetch_all(&self.read)
         .await?;
         Ok(rows.into_iter().map(Certificate::from).collect())
@@ -281,7 +281,7 @@ impl Store {
             "SELECT id, course_id, user_id, score, passed, created_at FROM test_attempts \
              WHERE user_id = $1 ORDER BY id DESC",
         )
-        .bind(user.0)
+        .bind(user)
         .fetch_all(&self.read)
         .await?;
         Ok(rows.into_iter().map(Attempt::from).collect())
