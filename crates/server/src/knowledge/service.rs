@@ -2,7 +2,7 @@
 //! within the caller's sight, known-issue suggestions and links.
 
 use crate::cases::service::visible_case;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::knowledge::check_article_state;
 use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
@@ -12,8 +12,7 @@ use backline_domain::{
 };
 use backline_search::{Hit, MatchInput, Sort, Suggestion, Visibility};
 use backline_store::{
-    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, LinkTarget, NewArticle, StoreError,
-    User,
+    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, LinkTarget, NewArticle, User,
 };
 
 /// Results per page of search, at most.
@@ -36,10 +35,7 @@ pub async fn readable_article(
     caller: &User,
     id: ArticleId,
 ) -> ApiResult<Article> {
-    let article = state.store.article(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("article"),
-        other => other.into(),
-    })?;
+    let article = state.store.article(id).await.or_not_found("article")?;
     if !caller
         .actor()
         .can_read_article(article.state, article.audience)
@@ -503,13 +499,7 @@ pub async fn link(
         .store
         .link_case(case.id, target, caller.id, None)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict {
-                code: "already_linked",
-                message,
-            },
-            other => other.into(),
-        })
+        .or_conflict("already_linked")
 }
 
 pub async fn links(state: &AppState, caller: &User, case: CaseId) -> ApiResult<Vec<CaseLink>> {

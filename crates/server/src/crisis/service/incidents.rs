@@ -1,13 +1,13 @@
 //! Declaring incidents and posting their updates.
 
 use super::*;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, TemplateKind};
 use backline_domain::FieldErrors;
 use backline_domain::{IncidentId, SignalGroupId, Timestamp};
 use backline_store::crisis::{Incident, IncidentUpdate, NewIncident};
-use backline_store::{StoreError, User};
+use backline_store::User;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -143,10 +143,7 @@ pub async fn post_update(
     input: UpdateInput,
 ) -> ApiResult<Incident> {
     staff_only(caller)?;
-    let incident = state.store.incident(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("incident"),
-        other => other.into(),
-    })?;
+    let incident = state.store.incident(id).await.or_not_found("incident")?;
     let mut errors = FieldErrors::new();
     let new_state = input.state.unwrap_or_else(|| {
         errors.add("state", "investigating, identified, monitoring or resolved");
@@ -204,12 +201,6 @@ pub async fn post_update(
             &mails_for(&recipients, &message, kind.as_str()),
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict {
-                code: "resolved",
-                message,
-            },
-            other => other.into(),
-        })?;
+        .or_conflict("resolved")?;
     Ok(state.store.incident(id).await?)
 }

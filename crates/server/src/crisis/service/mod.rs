@@ -13,7 +13,7 @@ pub use postmortems::*;
 pub use signals::*;
 pub use subscriptions::*;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::crisis::{
     business_days_after, customers_told_through_partner, default_template, incident_audience,
@@ -173,10 +173,7 @@ pub async fn service_by_slug(state: &AppState, slug: &str) -> ApiResult<Service>
         .store
         .service_by_slug(slug.trim())
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("service"),
-            other => other.into(),
-        })
+        .or_not_found("service")
 }
 
 /// The customer organisations that use a service (staff only).

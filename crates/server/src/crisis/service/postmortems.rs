@@ -1,7 +1,7 @@
 //! Post-mortems: saving them (repeated causes flag executive review) and publishing the customer edition.
 
 use super::*;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::crisis::{render, repeated_cause, TemplateKind};
 use backline_domain::IncidentId;
@@ -77,11 +77,5 @@ pub async fn publish_postmortem(state: &AppState, caller: &User, id: IncidentId)
             &mails_for(&recipients, &message, "postmortem"),
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict {
-                code: "published",
-                message,
-            },
-            other => other.into(),
-        })
+        .or_conflict("published")
 }

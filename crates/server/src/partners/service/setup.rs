@@ -1,7 +1,7 @@
 //! Changing the program: routing rules, queues and their members, fee reports.
 
 use super::*;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::routing::SupportModel;
 use backline_domain::{RuleId, Tier, UserId};
@@ -34,10 +34,7 @@ pub async fn save_rule(
             .store
             .update_rule(id, definition)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::NotFound("rule"),
-                other => other.into(),
-            })?,
+            .or_not_found("rule")?,
     };
     state.partners.forget();
     Ok(saved)
@@ -100,14 +97,8 @@ pub async fn set_queue_member<'a>(
         .store
         .queue_by_slug(queue)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("queue"),
-            other => other.into(),
-        })?;
-    let member = state.store.user(user).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("user"),
-        other => other.into(),
-    })?;
+        .or_not_found("queue")?;
+    let member = state.store.user(user).await.or_not_found("user")?;
     if !member.role.is_staff() {
         return Err(ApiError::validation(
             "user",
