@@ -165,7 +165,7 @@ async fn run_api(
     let store = Store::open(config)
         .await
         .context("opening the benchmark store")?;
-    let suffix = backline_store::now_millis();
+    let suffix = backline_domain::Timestamp::now().as_millis();
     let partner = store
         .create_org(&NewOrg {
             slug: format!("bench-partner-{suffix}"),

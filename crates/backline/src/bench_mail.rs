@@ -62,7 +62,7 @@ async fn measure(
     let store = Store::open(config)
         .await
         .context("opening the benchmark store")?;
-    let suffix = backline_store::now_millis();
+    let suffix = backline_domain::Timestamp::now().as_millis();
     let domain = format!("c{suffix}.example");
     let customer = store
         .create_org(&NewOrg {

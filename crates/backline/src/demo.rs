@@ -12,7 +12,7 @@ use backline_domain::routing::{
 };
 use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseStatus, Channel, OrgId, OrgKind,
-    PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel, Tier, UserId,
+    PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel, Tier, Timestamp, UserId,
 };
 use backline_server::auth::hash_password;
 use backline_store::{
@@ -383,7 +383,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
 
     let agreements =
         partner_program(store, admin.id, &agents, &partner_ids, &partner_techs).await?;
-    let now = backline_store::now_millis();
+    // Times below are worked out in Unix milliseconds and handed over as Timestamps.
+    let now = Timestamp::now().as_millis();
     let start = now - 180 * DAY_MS;
     // The knowledge base predates the cases, so links to it make cases `known`.
     let mut article_for_issue: HashMap<usize, ArticleId> = HashMap::new();
@@ -404,7 +405,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 audience: *audience,
                 author: agents[0].0,
                 source_case: None,
-                at: Some(start - DAY_MS),
+                at: Some(Timestamp::from_millis(start - DAY_MS)),
             })
             .await?;
         article_for_issue.insert(*issue, article.id);
@@ -474,7 +475,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 organization: org,
                 partner,
                 requester,
-                created_at: Some(opened),
+                created_at: Some(Timestamp::from_millis(opened)),
                 routing: None,
                 escalation,
             })
@@ -489,7 +490,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 &CaseChanges {
                     assignee: Some(Some(agent)),
                     tier: Some(Tier::new(agent_tier)?),
-                    at: Some(at),
+                    at: Some(Timestamp::from_millis(at)),
                     ..Default::default()
                 },
                 admin.id,
@@ -509,7 +510,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                     body: (*pick(&mut rng, AGENT_REPLIES)).into(),
                     public: true,
                     status_after,
-                    at: Some(at),
+                    at: Some(Timestamp::from_millis(at)),
                 })
                 .await?;
             if rng.gen_bool(0.35) {
@@ -520,7 +521,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                         body: (*pick(&mut rng, INTERNAL_NOTES)).into(),
                         public: false,
                         status_after: None,
-                        at: Some(at + 60_000),
+                        at: Some(Timestamp::from_millis(at + 60_000)),
                     })
                     .await?;
             }
@@ -535,7 +536,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                     body: (*pick(&mut rng, CUSTOMER_REPLIES)).into(),
                     public: true,
                     status_after: None,
-                    at: Some(at),
+                    at: Some(Timestamp::from_millis(at)),
                 })
                 .await?;
         }
@@ -573,7 +574,12 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         if !status.is_active() && rng.gen_bool(0.7) {
             if let Some(article) = article_for_issue.get(&issue) {
                 store
-                    .link_case(case.id, LinkTarget::Article(*article), agent, Some(at))
+                    .link_case(
+                        case.id,
+                        LinkTarget::Article(*article),
+                        agent,
+                        Some(Timestamp::from_millis(at)),
+                    )
                     .await?;
             }
         }
@@ -583,7 +589,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                     case.id,
                     &CaseChanges {
                         status: Some(status),
-                        at: Some((at + DAY_MS / 2).min(now)),
+                        at: Some(Timestamp::from_millis((at + DAY_MS / 2).min(now))),
                         ..Default::default()
                     },
                     agent,

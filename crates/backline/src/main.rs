@@ -562,7 +562,7 @@ async fn mailbox(command: MailboxCommand) -> anyhow::Result<()> {
             for b in db.mailboxes().await? {
                 let polled = b
                     .polled_at
-                    .map(|ms| backline_domain::Timestamp::from_millis(ms).to_rfc3339())
+                    .map(|at| at.to_rfc3339())
                     .unwrap_or_else(|| "never".into());
                 println!(
                     "{}\t{}\tread up to UID {}\tlast looked {}{}",

@@ -335,7 +335,7 @@ pub fn is_certified(valid_certified_technicians: u32, required: u32) -> bool {
 /// Until when a partner stays certified, given each technician's latest certificate expiry
 /// (valid ones only): the moment the `required`-th longest-lasting one lapses. `None` when it
 /// is not certified now.
-pub fn certified_until(expiries: &mut [i64], required: u32) -> Option<i64> {
+pub fn certified_until<T: Ord + Copy>(expiries: &mut [T], required: u32) -> Option<T> {
     if required == 0 || expiries.len() < required as usize {
         return None;
     }

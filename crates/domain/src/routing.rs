@@ -236,16 +236,19 @@ pub fn first_match<'a, Id: Copy>(
 /// Picks an assignee: `candidates` are (member, active cases, last assigned at in this queue).
 /// Least loaded takes the member with fewest active cases (ties: longest since last
 /// assignment); round robin the one assigned longest ago (never assigned first).
-pub fn pick_assignee<U: Copy>(how: Assignment, candidates: &[(U, i64, Option<i64>)]) -> Option<U> {
-    let since = |last: Option<i64>| last.unwrap_or(i64::MIN);
+/// `None` (never assigned) sorts before any time.
+pub fn pick_assignee<U: Copy, T: Ord + Copy>(
+    how: Assignment,
+    candidates: &[(U, i64, Option<T>)],
+) -> Option<U> {
     match how {
         Assignment::LeastLoaded => candidates
             .iter()
-            .min_by_key(|(_, load, last)| (*load, since(*last)))
+            .min_by_key(|(_, load, last)| (*load, *last))
             .map(|c| c.0),
         Assignment::RoundRobin => candidates
             .iter()
-            .min_by_key(|(_, _, last)| since(*last))
+            .min_by_key(|(_, _, last)| *last)
             .map(|c| c.0),
     }
 }
@@ -404,7 +407,10 @@ mod tests {
             pick_assignee(Assignment::RoundRobin, &members),
             Some("dara")
         );
-        assert_eq!(pick_assignee::<&str>(Assignment::RoundRobin, &[]), None);
+        assert_eq!(
+            pick_assignee::<&str, i64>(Assignment::RoundRobin, &[]),
+            None
+        );
     }
 
     #[test]

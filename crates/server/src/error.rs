@@ -159,3 +159,28 @@ impl From<FieldErrors> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A store answer with its "not found" or its conflict told in the API's words; every other
+/// store error maps as usual.
+pub trait StoreResult<T> {
+    /// "Not found" names what is missing (`incident not found`).
+    fn or_not_found(self, what: &'static str) -> ApiResult<T>;
+    /// A conflict carries this code (`already_linked`) and the store's message.
+    fn or_conflict(self, code: &'static str) -> ApiResult<T>;
+}
+
+impl<T> StoreResult<T> for Result<T, StoreError> {
+    fn or_not_found(self, what: &'static str) -> ApiResult<T> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound(what),
+            other => other.into(),
+        })
+    }
+
+    fn or_conflict(self, code: &'static str) -> ApiResult<T> {
+        self.map_err(|e| match e {
+            StoreError::Conflict(message) => ApiError::Conflict { code, message },
+            other => other.into(),
+        })
+    }
+}

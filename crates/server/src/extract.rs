@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 
 use axum::http::header::CONTENT_TYPE;
-use backline_domain::FieldErrors;
+use backline_domain::{FieldErrors, Span, Timestamp};
 use serde::de::DeserializeOwned;
 
 pub struct Json<T>(pub T);
@@ -131,38 +131,33 @@ where
     }
 }
 
-/// A time in a query string: an RFC 3339 time, or a date (`2026-11-01`, midnight UTC), as Unix
-/// milliseconds. A bad value is a 400 `invalid_query` naming `field`.
-pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
+/// A time in a query string: an RFC 3339 time, or a date (`2026-11-01`, midnight UTC). A bad
+/// value is a 400 `invalid_query` naming `field`.
+pub fn parse_time(field: &str, text: &str) -> Result<Timestamp, ApiError> {
     let text = text.trim();
     let date = || {
         time::Date::parse(
             text,
             time::macros::format_description!("[year]-[month]-[day]"),
         )
-        .map(backline_domain::Timestamp::start_of)
+        .map(Timestamp::start_of)
     };
-    let at = backline_domain::Timestamp::parse(text)
-        .or_else(|_| date())
-        .map_err(|_| {
-            ApiError::bad_request(
-                "invalid_query",
-                format!(
-                    "{field}: expected a date like 2026-11-01 or an RFC 3339 time, not {text:?}"
-                ),
-            )
-        })?;
-    Ok(at.as_millis())
+    Timestamp::parse(text).or_else(|_| date()).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_query",
+            format!("{field}: expected a date like 2026-11-01 or an RFC 3339 time, not {text:?}"),
+        )
+    })
 }
 
-/// The period `[from, to)` of a report in Unix milliseconds, from the optional `from` and `to`
-/// of a query string: `to` defaults to `default_to`, `from` to `default_span_ms` before `to`.
+/// The period `[from, to)` of a report, from the optional `from` and `to` of a query string:
+/// `to` defaults to `default_to`, `from` to `default_span` before `to`.
 pub fn period(
     from: Option<&str>,
     to: Option<&str>,
-    default_to: i64,
-    default_span_ms: i64,
-) -> Result<(i64, i64), ApiError> {
+    default_to: Timestamp,
+    default_span: Span,
+) -> Result<(Timestamp, Timestamp), ApiError> {
     let to = to
         .map(|t| parse_time("to", t))
         .transpose()?
@@ -170,7 +165,7 @@ pub fn period(
     let from = from
         .map(|t| parse_time("from", t))
         .transpose()?
-        .unwrap_or(to - default_span_ms);
+        .unwrap_or(to.minus(default_span));
     if from >= to {
         return Err(ApiError::bad_request(
             "invalid_query",

@@ -17,9 +17,9 @@
 
 use crate::AppState;
 use backline_domain::query::DocType;
-use backline_domain::{ArticleId, CaseId};
+use backline_domain::{ArticleId, CaseId, Span, Timestamp};
 use backline_search::{IndexDoc, MatchWeights, SearchIndex};
-use backline_store::{now_millis, Article, CaseRecord, Change, Comment, Heard, Store};
+use backline_store::{Article, CaseRecord, Change, Comment, Heard, Store};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ use utoipa::ToSchema;
 
 /// How far back to re-read after a restart or a missed notification: longer than any
 /// transaction takes between stamping `updated_at` and committing.
-const CATCH_UP_MARGIN_MS: i64 = 60_000;
+const CATCH_UP_MARGIN: Span = Span::MINUTE;
 /// Changes applied per index commit at most.
 const MAX_BATCH: usize = 1_000;
 /// How often pending changes are looked at.
@@ -112,13 +112,13 @@ pub struct IndexProgress {
 /// The batch the writer thread is committing: its outcome, watermark and changes.
 struct InFlight {
     done: oneshot::Receiver<Result<(), String>>,
-    mark: i64,
+    mark: Timestamp,
     changes: Vec<Change>,
 }
 
 struct Batch {
     docs: Vec<IndexDoc>,
-    watermark: i64,
+    watermark: Timestamp,
     done: oneshot::Sender<Result<(), String>>,
 }
 
@@ -153,13 +153,13 @@ pub async fn start(
                 let _span = tracing::info_span!(
                     "index_commit",
                     docs = batch.docs.len(),
-                    watermark = batch.watermark
+                    watermark = batch.watermark.as_millis()
                 )
                 .entered();
                 let started = std::time::Instant::now();
                 let result = index
                     .upsert(&batch.docs)
-                    .and_then(|()| index.commit(batch.watermark))
+                    .and_then(|()| index.commit(batch.watermark.as_millis()))
                     .map_err(|e| e.to_string());
                 tracing::debug!(
                     ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -220,9 +220,9 @@ async fn follow(
     state: SearchState,
 ) {
     let mut pending: HashSet<Change> = HashSet::new();
-    let mut watermark = index.watermark();
+    let mut watermark = Timestamp::from_millis(index.watermark());
     // A new index (watermark 0) reads everything.
-    let mut catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0));
+    let mut catch_up_from = Some(catch_up_point(watermark));
     let mut in_flight: Option<InFlight> = None;
     // What the first catch-up found and is not searchable yet; `None` until it has been read.
     let mut startup: Option<HashSet<Change>> = None;
@@ -234,7 +234,11 @@ async fn follow(
         if let Some(since) = catch_up_from.take() {
             match store.changed_since(since).await {
                 Ok(changes) => {
-                    tracing::info!(changes = changes.len(), since, "search index catching up");
+                    tracing::info!(
+                        changes = changes.len(),
+                        since = since.as_millis(),
+                        "search index catching up"
+                    );
                     if startup.is_none() {
                         let set: HashSet<Change> = changes.iter().copied().collect();
                         state
@@ -263,7 +267,7 @@ async fn follow(
         tokio::select! {
             heard = listener.next() => match heard {
                 Some(Heard::Changed(change)) => { pending.insert(change); }
-                Some(Heard::Lost) => catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0)),
+                Some(Heard::Lost) => catch_up_from = Some(catch_up_point(watermark)),
                 None => return,
             },
             done = async { (&mut in_flight.as_mut().expect("guarded").done).await }, if in_flight.is_some() => {
@@ -287,7 +291,7 @@ async fn follow(
                     }
                     Ok(Err(e)) => {
                         tracing::error!(error = %e, "search index write failed; re-reading");
-                        catch_up_from = Some((watermark - CATCH_UP_MARGIN_MS).max(0));
+                        catch_up_from = Some(catch_up_point(watermark));
                     }
                     Err(_) => return,
                 }
@@ -299,7 +303,7 @@ async fn follow(
                 last_flush = std::time::Instant::now();
                 // Everything heard so far is in `pending`, so once it is written, everything
                 // committed before this moment (less the margin) is searchable.
-                let batch_mark = now_millis();
+                let batch_mark = Timestamp::now();
                 let take: Vec<Change> = pending.iter().take(MAX_BATCH).copied().collect();
                 for change in &take {
                     pending.remove(change);
@@ -367,7 +371,7 @@ pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
         case_id: Some(case.id.0),
         title: case.subject.clone(),
         body: case.description.clone(),
-        created_at_ms: millis(case.created_at),
+        created_at_ms: case.created_at.as_millis(),
         org_id: Some(case.organization.id.0),
         partner_id: case.partner.as_ref().map(|p| p.id.0),
         public: true,
@@ -388,7 +392,7 @@ pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
             kind: Some(DocType::Comment),
             id: comment.id.0,
             body: comment.body.clone(),
-            created_at_ms: millis(comment.created_at),
+            created_at_ms: comment.created_at.as_millis(),
             public: comment.public,
             solved: false,
             ..base.clone()
@@ -405,7 +409,7 @@ pub fn article_doc(article: &Article) -> IndexDoc {
         case_id: None,
         title: article.content.title.clone(),
         body: article.content.body(),
-        created_at_ms: millis(article.created_at),
+        created_at_ms: article.created_at.as_millis(),
         org_id: None,
         partner_id: None,
         public: true,
@@ -422,14 +426,15 @@ pub fn article_doc(article: &Article) -> IndexDoc {
     }
 }
 
-fn millis(at: time::OffsetDateTime) -> i64 {
-    backline_domain::Timestamp::from(at).as_millis()
+/// Where to re-read from after `watermark`: the margin before it, never before the epoch.
+fn catch_up_point(watermark: Timestamp) -> Timestamp {
+    watermark.minus(CATCH_UP_MARGIN).max(Timestamp::EPOCH)
 }
 
 /// Rebuilds `index` from the database: everything is dropped and re-read. Returns the number
 /// of cases and articles indexed.
 pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usize, usize)> {
-    let started = now_millis();
+    let started = Timestamp::now().as_millis();
     index.clear()?;
     let mut cases = 0;
     let mut after = CaseId(0);

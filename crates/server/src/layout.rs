@@ -8,10 +8,9 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backline_domain::{CaseStatus, FieldErrors, Priority, Role};
+use backline_domain::{CaseStatus, FieldErrors, Priority, Role, Timestamp};
 use backline_store::{PartnerRef, User};
 use maud::{html, Markup, DOCTYPE};
-use time::OffsetDateTime;
 
 const STYLESHEET: &str = include_str!("assets/app.css");
 const SUGGEST_SCRIPT: &str = include_str!("assets/suggest.js");
@@ -137,7 +136,9 @@ pub fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
     )
 }
 
-pub fn when(at: OffsetDateTime) -> String {
+/// A time for people, in UTC to the minute: `2026-11-23 15:30`.
+pub fn when(at: Timestamp) -> String {
+    let at = at.to_offset();
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
         at.year(),

@@ -8,6 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
+use backline_domain::{Span, Timestamp};
 use backline_store::{StoreError, User};
 
 pub const SESSION_COOKIE: &str = "backline_session";
@@ -101,7 +102,7 @@ impl WebUser {
 pub async fn start_session(state: &AppState, user: &User) -> Result<HeaderValue, ApiError> {
     let token = new_secret("");
     let csrf = new_secret("");
-    let expires = backline_store::now_millis() + SESSION_DAYS * 24 * 3600 * 1000;
+    let expires = Timestamp::now().plus(Span::DAY.times(SESSION_DAYS));
     state
         .store
         .create_web_session(&hash_secret(&token), user.id, &csrf, expires)

@@ -47,7 +47,9 @@ impl SmtpSession {
     }
 
     async fn command(&mut self, text: &str) -> std::io::Result<String> {
-        self.writer.write_all(format!("{text}\r\n").as_bytes()).await?;
+        self.writer
+            .write_all(format!("{text}\r\n").as_bytes())
+            .await?;
         self.reply().await
     }
 

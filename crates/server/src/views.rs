@@ -1,21 +1,10 @@
 //! The JSON shapes of the API, rendered from storage rows. Kept apart from the rows so the
 //! database can change without changing what clients see.
 
-use backline_domain::{PartnerKind, TechnicalLevel, Timestamp};
+use backline_domain::{PartnerKind, TechnicalLevel};
 use backline_store::{OrgRef, PartnerRef, UserRef};
 use serde::Serialize;
-use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-/// RFC 3339 in UTC with milliseconds, always the same width so clients can sort as text.
-pub fn timestamp(at: OffsetDateTime) -> String {
-    Timestamp::from(at).to_rfc3339()
-}
-
-/// [`timestamp`] of a time stored as Unix milliseconds.
-pub fn timestamp_ms(ms: i64) -> String {
-    Timestamp::from_millis(ms).to_rfc3339()
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrgRefView {

@@ -713,7 +713,9 @@ async fn the_clock_reminds_before_the_committed_update_and_flags_overdue(backend
             &backline_store::crisis::IncidentUpdate {
                 state: backline_domain::crisis::IncidentState::Identified,
                 message: "late".into(),
-                next_update_at: Some(backline_store::now_millis() - 60_000),
+                next_update_at: Some(
+                    backline_domain::Timestamp::now().minus(backline_domain::Span::MINUTE),
+                ),
                 eta: None,
                 by: backline_domain::UserId(app.agent_id),
                 postmortem_due: None,

@@ -832,7 +832,7 @@ async fn round_robin_queue(app: &TestApp, slug: &str, members: &[i64], word: &st
 }
 
 /// Each member's last assignment in the queue: the round robin's position.
-async fn turns(app: &TestApp, slug: &str) -> Vec<(i64, Option<i64>)> {
+async fn turns(app: &TestApp, slug: &str) -> Vec<(i64, Option<backline_domain::Timestamp>)> {
     let queue = app.store.queue_by_slug(slug).await.unwrap();
     app.store
         .queue_members(queue.id)
@@ -887,7 +887,10 @@ async fn a_refused_case_leaves_the_round_robin_where_it_was(backend: Backend) {
     // node still has cached, so the case cannot record the rule that routed it. The turn
     // picked for it must not count either.
     let scan_turns = turns(&app, "rr-scan").await;
-    app.store.delete_rule(scanner_rule).await.unwrap();
+    app.store
+        .delete_rule(backline_domain::RuleId(scanner_rule))
+        .await
+        .unwrap();
     let refused = app
         .post(
             &t.globex,

@@ -195,7 +195,13 @@ async fn org(store: &Store, slug: &str, kind: OrgKind, served_by: Option<OrgId>)
 
 /// A partner with `n` end customers, `n` technicians (each certified), `n` escalations and
 /// `n` fee reports, an agreement and a relationship manager.
-async fn partner_with(store: &Store, slug: &str, n: usize, admin: UserId, course: i64) -> Org {
+async fn partner_with(
+    store: &Store,
+    slug: &str,
+    n: usize,
+    admin: UserId,
+    course: backline_domain::CourseId,
+) -> Org {
     let partner = org(store, slug, OrgKind::Partner, None).await;
     store
         .set_agreement(partner.id, &Agreement::default(), admin)
@@ -279,7 +285,7 @@ async fn the_partner_page_reads_a_fixed_number_of_queries(backend: Backend) {
     let few = partner_with(store, "few", 2, admin, course).await;
     let many = partner_with(store, "many", 30, admin, course).await;
 
-    let now = backline_store::now_millis();
+    let now = backline_domain::Timestamp::now();
     let page = |partner: Org| async move {
         backline_server::partners::service::partner_overview(store, &partner, now)
             .await

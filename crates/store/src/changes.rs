@@ -8,10 +8,9 @@
 //! up from `changed_since`, which reads the `updated_at` columns.
 
 use crate::{Backend, Result, Store, StoreError};
-use backline_domain::{ArticleId, CaseId};
-use sqlx::any::AnyRow;
+use backline_domain::{ArticleId, CaseId, Timestamp};
 use sqlx::postgres::PgListener;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 use tokio::sync::broadcast;
 
 const CHANNEL: &str = "backline_changes";
@@ -136,24 +135,22 @@ impl Store {
         Ok(ChangeListener { inner })
     }
 
-    /// Every case and article changed at or after `since_ms` (by their `updated_at`).
-    pub async fn changed_since(&self, since_ms: i64) -> Result<Vec<Change>> {
-        let cases: Vec<AnyRow> = sqlx::query("SELECT id FROM cases WHERE updated_at >= $1")
-            .bind(since_ms)
+    /// Every case and article changed at or after `since` (by their `updated_at`).
+    pub async fn changed_since(&self, since: Timestamp) -> Result<Vec<Change>> {
+        let cases: Vec<CaseId> = sqlx::query_scalar("SELECT id FROM cases WHERE updated_at >= $1")
+            .bind(since)
             .fetch_all(&self.read)
             .await?;
-        let articles: Vec<AnyRow> = sqlx::query("SELECT id FROM articles WHERE updated_at >= $1")
-            .bind(since_ms)
-            .fetch_all(&self.read)
-            .await?;
-        let mut out = Vec::with_capacity(cases.len() + articles.len());
-        for row in &cases {
-            out.push(Change::Case(CaseId(row.try_get("id")?)));
-        }
-        for row in &articles {
-            out.push(Change::Article(ArticleId(row.try_get("id")?)));
-        }
-        Ok(out)
+        let articles: Vec<ArticleId> =
+            sqlx::query_scalar("SELECT id FROM articles WHERE updated_at >= $1")
+                .bind(since)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(cases
+            .into_iter()
+            .map(Change::Case)
+            .chain(articles.into_iter().map(Change::Article))
+            .collect())
     }
 }
 

@@ -16,6 +16,7 @@ pub mod mail;
 mod models;
 mod orgs;
 mod partners;
+mod rows;
 mod sql;
 pub mod testing;
 mod users;
@@ -222,9 +223,4 @@ fn spawn_checkpointer(pool: AnyPool) {
             }
         }
     });
-}
-
-/// Milliseconds since the Unix epoch, the form every time is stored in.
-pub fn now_millis() -> i64 {
-    backline_domain::Timestamp::now().as_millis()
 }

@@ -1,10 +1,9 @@
 //! Rows as storage returns them. The server renders its own JSON and HTML views from these.
 
 use backline_domain::{
-    CaseId, CaseStatus, Channel, CommentId, OrgId, OrgKind, PartnerKinds, Priority, Role,
-    TechnicalLevel, Tier, UserId,
+    CaseId, CaseStatus, Channel, CommentId, OrgId, OrgKind, PartnerKinds, Priority, Role, RuleId,
+    TechnicalLevel, Tier, Timestamp, UserId,
 };
-use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Org {
@@ -16,15 +15,15 @@ pub struct Org {
     pub technical_level: Option<TechnicalLevel>,
     pub served_by: Option<OrgRef>,
     /// Partners: until when the certification holds (see `PartnerRef::certified`).
-    pub certified_until: Option<i64>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub certified_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl Org {
     pub fn certified(&self) -> bool {
         self.certified_until
-            .is_some_and(|until| until > crate::now_millis())
+            .is_some_and(|until| until > Timestamp::now())
     }
 
     pub fn facts(&self) -> backline_domain::OrgFacts {
@@ -36,8 +35,8 @@ impl Org {
     }
 }
 
-/// An organisation named inside another record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An organisation named inside another record (read from `id`, `slug` and `name`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OrgRef {
     pub id: OrgId,
     pub slug: String,
@@ -53,14 +52,14 @@ pub struct PartnerRef {
     pub kinds: PartnerKinds,
     pub technical_level: Option<TechnicalLevel>,
     /// Until when the partner counts as certified (see `PartnerRef::certified`).
-    pub certified_until: Option<i64>,
+    pub certified_until: Option<Timestamp>,
 }
 
 impl PartnerRef {
     /// Certified now: its valid certificates meet the number its agreement requires.
     pub fn certified(&self) -> bool {
         self.certified_until
-            .is_some_and(|until| until > crate::now_millis())
+            .is_some_and(|until| until > Timestamp::now())
     }
 }
 
@@ -75,7 +74,7 @@ pub struct User {
     pub tier: Option<Tier>,
     /// Set for customers whose serving partner's agreement withholds the vendor.
     pub limits: backline_domain::AccessLimits,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 impl User {
@@ -112,12 +111,12 @@ pub struct CaseRecord {
     pub requester: UserRef,
     pub assignee: Option<UserRef>,
     pub partner: Option<PartnerRef>,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-    pub solved_at: Option<OffsetDateTime>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub solved_at: Option<Timestamp>,
     /// The queue routing sent it to, and the rule that did.
     pub queue: Option<String>,
-    pub routed_by_rule: Option<i64>,
+    pub routed_by_rule: Option<RuleId>,
     /// The received message that opened it, when it came by email.
     pub mail_id: Option<i64>,
     /// What the partner stated when escalating.
@@ -138,7 +137,7 @@ pub struct Comment {
     pub channel: Channel,
     /// The received message it came in, when it came by email.
     pub mail_id: Option<i64>,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,20 +147,7 @@ pub struct CaseEvent {
     pub actor: Option<UserRef>,
     pub kind: String,
     pub data: serde_json::Value,
-    pub created_at: OffsetDateTime,
-}
-
-pub(crate) fn from_millis(ms: i64) -> OffsetDateTime {
-    backline_domain::Timestamp::from_millis(ms).to_offset()
-}
-
-/// Parses a stored enum value; a failure means the database holds something the code never
-/// wrote, which is reported rather than papered over.
-pub(crate) fn stored<T>(
-    parse: impl Fn(&str) -> Result<T, backline_domain::ParseError>,
-    text: &str,
-) -> Result<T, crate::StoreError> {
-    parse(text).map_err(|e| crate::StoreError::Corrupt(e.0))
+    pub created_at: Timestamp,
 }
 
 /// A knowledge article as it stands now.
@@ -178,8 +164,8 @@ pub struct Article {
     pub revision: i64,
     /// How many cases have been linked to it.
     pub reuse_count: i64,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// One revision of an article, in full.
@@ -193,7 +179,7 @@ pub struct ArticleRevision {
     pub content: backline_domain::ArticleContent,
     pub state: backline_domain::ArticleState,
     pub audience: backline_domain::Audience,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// What a link points at.
@@ -212,11 +198,11 @@ pub struct CaseLink {
     /// The article's or case's title, for display.
     pub title: String,
     pub linked_by: UserRef,
-    pub created_at: OffsetDateTime,
+    pub created_at: Timestamp,
 }
 
 /// Self-service figures for a period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
 pub struct DeflectionCounts {
     /// New-case forms started.
     pub forms: i64,
@@ -228,14 +214,4 @@ pub struct DeflectionCounts {
     pub filed_after_opening: i64,
     /// Opened a suggestion and left without filing: the case that did not happen.
     pub deflected: i64,
-}
-
-/// A person as joined into another row, from its `u_id`, `u_name` and `u_email` columns.
-pub(crate) fn user_ref(row: &sqlx::any::AnyRow) -> crate::Result<UserRef> {
-    use sqlx::Row;
-    Ok(UserRef {
-        id: UserId(row.try_get("u_id")?),
-        name: row.try_get("u_name")?,
-        email: row.try_get("u_email")?,
-    })
 }

@@ -1,11 +1,9 @@
 //! Organisations: customers and partners.
 
-use crate::models::{from_millis, stored};
-use crate::sql::opt_i64;
-use crate::{now_millis, Org, OrgRef, Result, Store, StoreError};
-use backline_domain::{OrgId, OrgKind, PartnerKinds, TechnicalLevel};
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use crate::rows::{convert, stored};
+use crate::sql::{Arg, Sql};
+use crate::{Org, OrgRef, Result, Store, StoreError};
+use backline_domain::{OrgId, OrgKind, PartnerKinds, TechnicalLevel, Timestamp};
 
 #[derive(Debug, Clone)]
 pub struct NewOrg {
@@ -31,40 +29,54 @@ const ORG_COLUMNS: &str =
      o.created_at, o.updated_at, s.id AS s_id, s.slug AS s_slug, s.name AS s_name \
      FROM organizations o LEFT JOIN organizations s ON s.id = o.served_by_id";
 
-fn org_from_row(row: &AnyRow) -> Result<Org> {
-    let served_by = match opt_i64(row, "s_id")? {
-        Some(id) => Some(OrgRef {
-            id: OrgId(id),
-            slug: row.try_get("s_slug")?,
-            name: row.try_get("s_name")?,
-        }),
-        None => None,
-    };
-    let level: Option<String> = row.try_get("technical_level")?;
-    Ok(Org {
-        id: OrgId(row.try_get("id")?),
-        slug: row.try_get("slug")?,
-        name: row.try_get("name")?,
-        kind: stored(OrgKind::parse, &row.try_get::<String, _>("kind")?)?,
-        partner_kinds: stored(
-            PartnerKinds::parse_list,
-            &row.try_get::<String, _>("partner_kinds")?,
-        )?,
-        technical_level: level
-            .as_deref()
-            .map(|l| stored(TechnicalLevel::parse, l))
-            .transpose()?,
-        served_by,
-        certified_until: opt_i64(row, "certified_until")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
+/// A row of `ORG_COLUMNS`.
+#[derive(sqlx::FromRow)]
+struct OrgRow {
+    id: OrgId,
+    slug: String,
+    name: String,
+    kind: String,
+    partner_kinds: String,
+    technical_level: Option<String>,
+    certified_until: Option<Timestamp>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    s_id: Option<OrgId>,
+    s_slug: Option<String>,
+    s_name: Option<String>,
+}
+
+impl TryFrom<OrgRow> for Org {
+    type Error = StoreError;
+
+    fn try_from(r: OrgRow) -> Result<Org> {
+        let served_by = match (r.s_id, r.s_slug, r.s_name) {
+            (Some(id), Some(slug), Some(name)) => Some(OrgRef { id, slug, name }),
+            _ => None,
+        };
+        Ok(Org {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            kind: stored(OrgKind::parse, &r.kind)?,
+            partner_kinds: stored(PartnerKinds::parse_list, &r.partner_kinds)?,
+            technical_level: r
+                .technical_level
+                .as_deref()
+                .map(|l| stored(TechnicalLevel::parse, l))
+                .transpose()?,
+            served_by,
+            certified_until: r.certified_until,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
 }
 
 impl Store {
     pub async fn create_org(&self, org: &NewOrg) -> Result<Org> {
-        let now = now_millis();
-        let row: AnyRow = sqlx::query(
+        let now = Timestamp::now();
+        let id: OrgId = sqlx::query_scalar(
             "INSERT INTO organizations \
              (slug, name, kind, partner_kinds, technical_level, served_by_id, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
@@ -74,30 +86,30 @@ impl Store {
         .bind(org.kind.as_str())
         .bind(org.partner_kinds.to_list())
         .bind(org.technical_level.map(|l| l.as_str()))
-        .bind(org.served_by.map(|o| o.0))
+        .bind(org.served_by)
         .bind(now)
         .fetch_one(&self.write)
         .await
         .map_err(StoreError::unique("an organisation with this slug already exists"))?;
-        self.org(OrgId(row.try_get("id")?)).await
+        self.org(id).await
     }
 
     pub async fn org(&self, id: OrgId) -> Result<Org> {
-        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} WHERE o.id = $1"))
-            .bind(id.0)
+        let row: OrgRow = sqlx::query_as(&format!("SELECT {ORG_COLUMNS} WHERE o.id = $1"))
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        org_from_row(&row)
+        row.try_into()
     }
 
     pub async fn org_by_slug(&self, slug: &str) -> Result<Org> {
-        let row = sqlx::query(&format!("SELECT {ORG_COLUMNS} WHERE o.slug = $1"))
+        let row: OrgRow = sqlx::query_as(&format!("SELECT {ORG_COLUMNS} WHERE o.slug = $1"))
             .bind(slug)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        org_from_row(&row)
+        row.try_into()
     }
 
     /// Organisations in slug order. `visible_to_partner` narrows the list to a partner and
@@ -108,24 +120,22 @@ impl Store {
         visible_to_partner: Option<OrgId>,
         only: Option<OrgId>,
     ) -> Result<Vec<Org>> {
-        let mut sql = crate::sql::Sql::new(&format!("SELECT {ORG_COLUMNS} WHERE 1 = 1"));
+        let mut sql = Sql::new(&format!("SELECT {ORG_COLUMNS} WHERE 1 = 1"));
         if let Some(kind) = kind {
             sql.push(" AND o.kind = ")
-                .bind(crate::sql::Arg::Text(kind.as_str().into()));
+                .bind(Arg::Text(kind.as_str().into()));
         }
         if let Some(partner) = visible_to_partner {
-            sql.push(" AND (o.id = ")
-                .bind(crate::sql::Arg::Int(partner.0));
+            sql.push(" AND (o.id = ").bind(Arg::Int(partner.0));
             sql.push(" OR o.served_by_id = ")
-                .bind(crate::sql::Arg::Int(partner.0))
+                .bind(Arg::Int(partner.0))
                 .push(")");
         }
         if let Some(org) = only {
-            sql.push(" AND o.id = ").bind(crate::sql::Arg::Int(org.0));
+            sql.push(" AND o.id = ").bind(Arg::Int(org.0));
         }
         sql.push(" ORDER BY o.slug");
-        let rows = sql.query().fetch_all(&self.read).await?;
-        rows.iter().map(org_from_row).collect()
+        convert(sql.query_as::<OrgRow>().fetch_all(&self.read).await?)
     }
 
     pub async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> Result<Org> {
@@ -144,9 +154,9 @@ impl Store {
         .bind(name)
         .bind(kinds.to_list())
         .bind(level.map(|l| l.as_str()))
-        .bind(served_by.map(|o| o.0))
-        .bind(now_millis())
-        .bind(id.0)
+        .bind(served_by)
+        .bind(Timestamp::now())
+        .bind(id)
         .execute(&self.write)
         .await?;
         if updated.rows_affected() == 0 {

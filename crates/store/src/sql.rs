@@ -2,8 +2,8 @@
 //! placeholders as it goes so the text stays valid on both backends.
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::Query;
-use sqlx::Any;
+use sqlx::query::QueryAs;
+use sqlx::{Any, FromRow};
 
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
@@ -38,8 +38,23 @@ impl Sql {
         self
     }
 
-    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
+    /// Appends placeholders for `args`, separated by commas (the inside of an `IN (...)`).
+    pub fn bind_list(&mut self, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        for (i, arg) in args.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(arg);
+        }
+        self
+    }
+
+    /// The query, reading each row as `R`.
+    pub fn query_as<R>(&self) -> QueryAs<'_, Any, R, AnyArguments<'_>>
+    where
+        R: for<'r> FromRow<'r, AnyRow>,
+    {
+        let mut query = sqlx::query_as(&self.text);
         for arg in &self.args {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
@@ -48,10 +63,4 @@ impl Sql {
         }
         query
     }
-}
-
-/// Reads an optional id column.
-pub(crate) fn opt_i64(row: &AnyRow, column: &str) -> Result<Option<i64>, sqlx::Error> {
-    use sqlx::Row;
-    row.try_get::<Option<i64>, _>(column)
 }

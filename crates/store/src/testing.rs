@@ -21,7 +21,7 @@ pub async fn fresh_postgres() -> StoreConfig {
         "backline_test_{}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed),
-        crate::now_millis() % 1_000_000
+        backline_domain::Timestamp::now().as_millis() % 1_000_000
     );
     sqlx::any::install_default_drivers();
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
@@ -71,7 +71,7 @@ pub mod tempfile_guard {
                 "backline-test-{}-{}-{}",
                 std::process::id(),
                 N.fetch_add(1, Ordering::Relaxed),
-                crate::now_millis()
+                backline_domain::Timestamp::now().as_millis()
             ));
             std::fs::create_dir_all(&path).expect("create a temporary directory");
             TempDir(path)

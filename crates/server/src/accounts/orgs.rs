@@ -3,7 +3,7 @@
 
 use super::views::{OrgList, OrgView};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::extract::{double_option, Json};
 use crate::extract::{Path, Query};
 use crate::AppState;
@@ -149,10 +149,7 @@ pub async fn visible_org(
     caller: &User,
     slug: &str,
 ) -> ApiResult<backline_store::Org> {
-    let org = store.org_by_slug(slug).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("organization"),
-        other => other.into(),
-    })?;
+    let org = store.org_by_slug(slug).await.or_not_found("organization")?;
     if !caller
         .actor()
         .can_see_org(org.id, org.served_by.as_ref().map(|s| s.id))

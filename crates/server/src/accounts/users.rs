@@ -3,7 +3,7 @@
 use super::orgs::require_admin;
 use super::views::{UserList, UserView};
 use crate::auth::{hash_password_off_runtime, Caller};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::extract::Json;
 use crate::extract::{Path, Query};
 use crate::AppState;
@@ -155,10 +155,7 @@ pub async fn read(
     Caller(caller): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<UserView>> {
-    let user = state.store.user(UserId(id)).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("user"),
-        other => other.into(),
-    })?;
+    let user = state.store.user(UserId(id)).await.or_not_found("user")?;
     // Staff see everyone; others their own organisation's people and the staff on their cases.
     let same_org = caller.org.is_some()
         && caller.org.as_ref().map(|o| o.id) == user.org.as_ref().map(|o| o.id);

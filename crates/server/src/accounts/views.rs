@@ -1,7 +1,7 @@
 //! The JSON shapes of the API, rendered from storage rows. Kept apart from the rows so the
 //! database can change without changing what clients see.
 
-use crate::views::{timestamp, OrgRefView};
+use crate::views::OrgRefView;
 use backline_domain::{OrgKind, PartnerKind, Role, TechnicalLevel, Tier};
 use backline_store::{Org, User};
 use serde::Serialize;
@@ -32,8 +32,8 @@ impl From<&Org> for OrgView {
             partner_kinds: o.partner_kinds.as_slice().to_vec(),
             technical_level: o.technical_level,
             served_by: o.served_by.as_ref().map(OrgRefView::from),
-            created_at: timestamp(o.created_at),
-            updated_at: timestamp(o.updated_at),
+            created_at: o.created_at.to_rfc3339(),
+            updated_at: o.updated_at.to_rfc3339(),
         }
     }
 }
@@ -64,7 +64,7 @@ impl From<&User> for UserView {
             role: u.role,
             organization: u.org.as_ref().map(OrgRefView::from),
             tier: u.tier,
-            created_at: timestamp(u.created_at),
+            created_at: u.created_at.to_rfc3339(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! rule, the role rules and validation before anything is written, so both front doors
 //! behave the same.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use backline_domain::case::{
     check_comment_allowed, check_comment_body, check_status_change, normalize_tags,
     status_after_comment,
@@ -182,10 +182,7 @@ fn parties_or_error(
 
 /// The case if the caller may see it; otherwise the same 404 as for a case that does not exist.
 pub async fn visible_case(store: &Store, caller: &User, id: CaseId) -> ApiResult<CaseRecord> {
-    let case = store.case(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("case"),
-        other => other.into(),
-    })?;
+    let case = store.case(id).await.or_not_found("case")?;
     if !caller
         .actor()
         .can_see_case(case.organization.id, case.partner.as_ref().map(|p| p.id))

@@ -1,8 +1,8 @@
 //! The JSON shapes of the API, rendered from storage rows. Kept apart from the rows so the
 //! database can change without changing what clients see.
 
-use crate::views::{timestamp, OrgRefView, PartnerFlag, UserRefView};
-use backline_domain::{CaseStatus, Channel, Priority, Role, Tier};
+use crate::views::{OrgRefView, PartnerFlag, UserRefView};
+use backline_domain::{CaseStatus, Channel, Priority, Role, Tier, Timestamp};
 use backline_store::{CaseEvent, CaseRecord, Comment};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -56,11 +56,11 @@ impl From<&CaseRecord> for CaseView {
             requester: UserRefView::from(&c.requester),
             assignee: c.assignee.as_ref().map(UserRefView::from),
             partner: c.partner.as_ref().map(PartnerFlag::from),
-            created_at: timestamp(c.created_at),
-            updated_at: timestamp(c.updated_at),
-            solved_at: c.solved_at.map(timestamp),
+            created_at: c.created_at.to_rfc3339(),
+            updated_at: c.updated_at.to_rfc3339(),
+            solved_at: c.solved_at.map(Timestamp::to_rfc3339),
             queue: c.queue.clone(),
-            routed_by_rule: c.routed_by_rule,
+            routed_by_rule: c.routed_by_rule.map(|r| r.0),
             escalation: c.escalation.clone(),
             classification: c.classification,
         }
@@ -106,7 +106,7 @@ impl CommentView {
                 .filter(|f| f.comment_id == Some(c.id))
                 .map(super::attachments::AttachmentView::from)
                 .collect(),
-            created_at: timestamp(c.created_at),
+            created_at: c.created_at.to_rfc3339(),
         }
     }
 }
@@ -135,7 +135,7 @@ impl From<&CaseEvent> for EventView {
             kind: e.kind.clone(),
             actor: e.actor.as_ref().map(UserRefView::from),
             data: e.data.clone(),
-            created_at: timestamp(e.created_at),
+            created_at: e.created_at.to_rfc3339(),
         }
     }
 }

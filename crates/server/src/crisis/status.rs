@@ -11,13 +11,18 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backline_domain::crisis::{ComponentState, Impact};
-use backline_domain::Span;
+use backline_domain::{Span, Timestamp};
 use backline_store::crisis::{format_time, Incident, IncidentEvent, Service};
 use maud::html;
 use serde_json::json;
 
-/// A day in milliseconds, as stored.
-const DAY_MS: i64 = Span::DAY.as_millis();
+/// How far back the status page looks.
+const HISTORY_DAYS: i64 = 90;
+
+/// Midnight UTC starting the first day of the history that ends at `now`.
+fn first_day(now: Timestamp) -> Timestamp {
+    Timestamp::start_of(now.minus(Span::DAY.times(HISTORY_DAYS)).date())
+}
 
 struct Board {
     services: Vec<(Service, ComponentState)>,
@@ -28,8 +33,8 @@ struct Board {
 }
 
 async fn board(state: &AppState) -> Result<Board, ApiError> {
-    let now = backline_store::now_millis();
-    let since = now - 90 * DAY_MS;
+    let now = Timestamp::now();
+    let since = now.minus(Span::DAY.times(HISTORY_DAYS));
     let services = state.store.services().await?;
     let incidents: Vec<Incident> = state
         .store
@@ -49,7 +54,7 @@ async fn board(state: &AppState) -> Result<Board, ApiError> {
             .collect();
         with_events.push((i, events));
     }
-    let day0 = since - since.rem_euclid(DAY_MS);
+    let day0 = first_day(now);
     let mut states = Vec::new();
     let mut history = Vec::new();
     for s in &services {
@@ -67,11 +72,11 @@ async fn board(state: &AppState) -> Result<Board, ApiError> {
             s.clone(),
             open_worst.map_or(ComponentState::Operational, Impact::component_state),
         ));
-        let mut days = vec![None; 91];
+        let mut days = vec![None; HISTORY_DAYS as usize + 1];
         for i in &touching {
             let end = i.resolved_at.unwrap_or(now);
-            let mut day = ((i.declared_at - day0) / DAY_MS).max(0);
-            while day <= ((end - day0) / DAY_MS).min(90) {
+            let mut day = i.declared_at.since(day0).whole_days().max(0);
+            while day <= end.since(day0).whole_days().min(HISTORY_DAYS) {
                 let slot = &mut days[day as usize];
                 *slot = (*slot).max(Some(i.impact));
                 day += 1;
@@ -151,13 +156,12 @@ pub async fn status_json(State(state): State<AppState>) -> Response {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let now = backline_store::now_millis();
-    let day0 = (now - 90 * DAY_MS) - (now - 90 * DAY_MS).rem_euclid(DAY_MS);
+    let day0 = first_day(Timestamp::now());
     axum::Json(json!({
         "services": board.services.iter().zip(&board.history).map(|((s, st), days)| json!({
             "slug": s.slug, "name": s.name, "group": s.group, "state": st,
             "history": days.iter().enumerate().filter_map(|(n, d)| d.map(|impact| json!({
-                "date": time::OffsetDateTime::from_unix_timestamp((day0 + n as i64 * DAY_MS) / 1000).map(|t| t.date().to_string()).unwrap_or_default(),
+                "date": day0.plus(Span::DAY.times(n as i64)).date().to_string(),
                 "worst_impact": impact,
             }))).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
@@ -178,13 +182,6 @@ fn xml(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn rfc3339(ms: i64) -> String {
-    crate::views::timestamp(
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-    )
-}
-
 pub async fn status_atom(State(state): State<AppState>) -> Response {
     let board = match board(&state).await {
         Ok(b) => b,
@@ -196,10 +193,10 @@ pub async fn status_atom(State(state): State<AppState>) -> Response {
         .iter()
         .flat_map(|(_, ev)| ev.iter().map(|e| e.at))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(Timestamp::EPOCH);
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>System status</title>\n<id>{base}/status</id>\n<link href=\"{base}/status\"/>\n<updated>{}</updated>\n",
-        rfc3339(updated)
+        updated.to_rfc3339()
     );
     for (i, events) in &board.incidents {
         for (n, e) in events.iter().enumerate() {
@@ -208,7 +205,7 @@ pub async fn status_atom(State(state): State<AppState>) -> Response {
                 i.id,
                 xml(&e.state.map_or(e.kind.clone(), |s| s.to_string())),
                 xml(&i.title),
-                rfc3339(e.at),
+                e.at.to_rfc3339(),
                 i.id,
                 xml(&e.message)
             ));

@@ -1,10 +1,10 @@
 //! The JSON shapes of the crisis API, rendered from storage rows. Kept apart from the rows so
 //! the database can change without changing what clients see.
 
-use crate::views::timestamp_ms;
 use backline_domain::crisis::{
     template_variables, Impact, IncidentState, RosterRole, ServiceKind, Template, TemplateKind,
 };
+use backline_domain::Timestamp;
 use backline_store::crisis::{
     format_time, Incident, IncidentEvent, Notification, Postmortem, RosterEntry, Service,
     SignalGroup,
@@ -106,14 +106,14 @@ pub struct SignalGroupView {
 impl From<&SignalGroup> for SignalGroupView {
     fn from(g: &SignalGroup) -> Self {
         SignalGroupView {
-            id: g.id,
+            id: g.id.0,
             service: g.service.as_ref().map(ServiceView::from),
             title: g.title.clone(),
             state: g.state.clone(),
             signals: g.signals,
             firing: g.firing,
-            first_at: timestamp_ms(g.first_at),
-            last_at: timestamp_ms(g.last_at),
+            first_at: g.first_at.to_rfc3339(),
+            last_at: g.last_at.to_rfc3339(),
             incident_id: g.incident_id,
         }
     }
@@ -161,15 +161,15 @@ impl From<&Incident> for IncidentView {
             nature: i.nature.clone(),
             state: i.state,
             eta: i.eta.clone(),
-            next_update_at: i.next_update_at.map(timestamp_ms),
-            last_update_at: timestamp_ms(i.last_update_at),
+            next_update_at: i.next_update_at.map(Timestamp::to_rfc3339),
+            last_update_at: i.last_update_at.to_rfc3339(),
             long_resolution: i.long_resolution,
             overdue: i.overdue,
             hourly_rule_broken: i.hourly_breach,
             dry_run: i.dry_run,
             public: i.public,
-            declared_at: timestamp_ms(i.declared_at),
-            resolved_at: i.resolved_at.map(timestamp_ms),
+            declared_at: i.declared_at.to_rfc3339(),
+            resolved_at: i.resolved_at.map(Timestamp::to_rfc3339),
             services: i.services.iter().map(ServiceView::from).collect(),
         }
     }
@@ -200,7 +200,7 @@ impl From<&IncidentEvent> for TimelineEntry {
             state: e.state,
             message: e.message.clone(),
             by: e.actor.clone(),
-            at: timestamp_ms(e.at),
+            at: e.at.to_rfc3339(),
         }
     }
 }
@@ -264,10 +264,10 @@ impl From<&Notification> for NotificationView {
             recipient: n.recipient.clone(),
             subject: n.subject.clone(),
             kind: n.kind.clone(),
-            created_at: timestamp_ms(n.created_at),
+            created_at: n.created_at.to_rfc3339(),
             attempts: n.attempts,
-            sent_at: n.sent_at.map(timestamp_ms),
-            failed_at: n.failed_at.map(timestamp_ms),
+            sent_at: n.sent_at.map(Timestamp::to_rfc3339),
+            failed_at: n.failed_at.map(Timestamp::to_rfc3339),
             last_error: n.last_error.clone(),
             status: if n.sent_at.is_some() {
                 MailStatus::Sent
@@ -326,10 +326,10 @@ impl From<&Postmortem> for PostmortemView {
             action_items: pm.action_items.clone(),
             internal_report: pm.internal_report.clone(),
             customer_edition: pm.customer_edition.clone(),
-            due_at: timestamp_ms(pm.due_at),
+            due_at: pm.due_at.to_rfc3339(),
             due: format_time(pm.due_at),
             executive_review: pm.executive_review,
-            published_at: pm.published_at.map(timestamp_ms),
+            published_at: pm.published_at.map(Timestamp::to_rfc3339),
         }
     }
 }

@@ -4,12 +4,11 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{period, Json, Path, Query};
 use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
-use crate::views::{timestamp, timestamp_ms};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::query::DocType;
-use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId};
+use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, Span, Timestamp};
 use backline_search::{Hit, Sort, Suggestion};
 use backline_store::{Article, ArticleRevision, CaseLink, LinkTarget};
 use serde::{Deserialize, Serialize};
@@ -54,8 +53,8 @@ impl From<&Article> for ArticleView {
             source_case: a.source_case.map(|c| c.0),
             revision: a.revision,
             reuse_count: a.reuse_count,
-            created_at: timestamp(a.created_at),
-            updated_at: timestamp(a.updated_at),
+            created_at: a.created_at.to_rfc3339(),
+            updated_at: a.updated_at.to_rfc3339(),
         }
     }
 }
@@ -99,7 +98,7 @@ impl From<&ArticleRevision> for RevisionView {
             audience: r.audience,
             products: r.content.products.clone(),
             versions: r.content.versions.clone(),
-            created_at: timestamp(r.created_at),
+            created_at: r.created_at.to_rfc3339(),
         }
     }
 }
@@ -370,7 +369,7 @@ impl From<&Hit> for HitView {
             case_id: h.case_id,
             title: h.title.clone(),
             excerpt: h.excerpt.clone(),
-            created_at: timestamp_ms(h.created_at_ms),
+            created_at: Timestamp::from_millis(h.created_at_ms).to_rfc3339(),
             score: h.score,
             href: href(h.kind, h.id, h.case_id),
         }
@@ -518,7 +517,7 @@ impl From<&CaseLink> for LinkView {
             linked_case_id,
             title: l.title.clone(),
             linked_by: (&l.linked_by).into(),
-            created_at: timestamp(l.created_at),
+            created_at: l.created_at.to_rfc3339(),
         }
     }
 }
@@ -590,20 +589,20 @@ pub async fn deflections(
             "deflection figures are for vendor staff".into(),
         ));
     }
-    let now = backline_store::now_millis();
+    let now = Timestamp::now();
     let (from, to) = period(
         params.from.as_deref(),
         params.to.as_deref(),
         now,
-        30 * 86_400_000,
+        Span::DAY.times(30),
     )?;
     let counts = state
         .store
-        .deflection_counts(from, to, now - knowledge::ABANDONED_AFTER_MS)
+        .deflection_counts(from, to, now.minus(knowledge::ABANDONED_AFTER))
         .await?;
     Ok(axum::Json(DeflectionView {
-        from: timestamp_ms(from),
-        to: timestamp_ms(to),
+        from: from.to_rfc3339(),
+        to: to.to_rfc3339(),
         forms: counts.forms,
         shown_suggestions: counts.shown_suggestions,
         opened_suggestion: counts.opened,

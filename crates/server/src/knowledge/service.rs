@@ -2,24 +2,24 @@
 //! within the caller's sight, known-issue suggestions and links.
 
 use crate::cases::service::visible_case;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::knowledge::check_article_state;
 use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, FieldErrors, Priority,
+    Span, Timestamp,
 };
 use backline_search::{Hit, MatchInput, Sort, Suggestion, Visibility};
 use backline_store::{
-    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, LinkTarget, NewArticle, StoreError,
-    User,
+    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, LinkTarget, NewArticle, User,
 };
 
 /// Results per page of search, at most.
 pub const MAX_RESULTS: usize = 100;
 /// A new-case form is abandoned after this long without activity; one that opened a
 /// suggestion and was abandoned counts as deflected.
-pub const ABANDONED_AFTER_MS: i64 = 30 * 60 * 1000;
+pub const ABANDONED_AFTER: Span = Span::MINUTE.times(30);
 
 fn staff_only(caller: &User, what: &str) -> ApiResult<()> {
     if caller.role.is_staff() {
@@ -35,10 +35,7 @@ pub async fn readable_article(
     caller: &User,
     id: ArticleId,
 ) -> ApiResult<Article> {
-    let article = state.store.article(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("article"),
-        other => other.into(),
-    })?;
+    let article = state.store.article(id).await.or_not_found("article")?;
     if !caller
         .actor()
         .can_read_article(article.state, article.audience)
@@ -321,7 +318,7 @@ pub async fn search_database(
                         case_id: Some(case.id.0),
                         title: case.subject.clone(),
                         excerpt: backline_search::excerpt(&case.description),
-                        created_at_ms: millis(case.created_at),
+                        created_at_ms: case.created_at.as_millis(),
                         score: 0.0,
                     });
                 }
@@ -378,7 +375,7 @@ pub async fn search_database(
                         case_id: None,
                         title: article.content.title.clone(),
                         excerpt: backline_search::excerpt(&article.content.body()),
-                        created_at_ms: millis(article.created_at),
+                        created_at_ms: article.created_at.as_millis(),
                         score: 0.0,
                     });
                 }
@@ -402,10 +399,6 @@ fn flatten(text: &str) -> String {
         .to_lowercase()
 }
 
-fn millis(at: time::OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 /// The articles and solved cases most likely to answer a case the caller can see.
 pub async fn suggestions_for_case(
     state: &AppState,
@@ -423,7 +416,7 @@ pub fn match_input_for(case: &backline_store::CaseRecord) -> MatchInput {
     MatchInput {
         title: case.subject.clone(),
         body: case.description.clone(),
-        created_at_ms: millis(case.created_at),
+        created_at_ms: case.created_at.as_millis(),
         versions: Vec::new(),
         exclude: Some((DocType::Case, case.id.0)),
         articles_only: false,
@@ -441,7 +434,7 @@ pub async fn suggestions_for_text(
     let input = MatchInput {
         title: subject.chars().take(500).collect(),
         body: description.chars().take(20_000).collect(),
-        created_at_ms: backline_store::now_millis(),
+        created_at_ms: Timestamp::now().as_millis(),
         versions: Vec::new(),
         exclude: None,
         articles_only: true,
@@ -506,13 +499,7 @@ pub async fn link(
         .store
         .link_case(case.id, target, caller.id, None)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict {
-                code: "already_linked",
-                message,
-            },
-            other => other.into(),
-        })
+        .or_conflict("already_linked")
 }
 
 pub async fn links(state: &AppState, caller: &User, case: CaseId) -> ApiResult<Vec<CaseLink>> {

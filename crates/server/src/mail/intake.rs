@@ -16,7 +16,7 @@ use backline_domain::mail::{
     strip_quoted_reply, Bounce, CaseFacts, InboundMessage, MessageId, MessageKind, Placement,
     SenderDecision, SenderFacts, ThreadDecision, UnknownSenderPolicy,
 };
-use backline_domain::{CaseId, Channel, Email, OrgFacts, Role, Timestamp};
+use backline_domain::{CaseId, Channel, Email, OrgFacts, Role, Span, Timestamp};
 use backline_store::mail::{BlobStore, NewAttachment, Outcome, ReceivedMail};
 use backline_store::{CaseOrigin, CommentOrigin, NewUser, Store, StoreError, User};
 use std::time::Duration;
@@ -24,8 +24,11 @@ use tokio::task::JoinHandle;
 
 /// How many messages are placed side by side.
 const PARALLEL: i64 = 8;
-/// How long a node holds a claimed message before another may take it over.
-const LEASE_MS: i64 = 5 * 60_000;
+/// How long a node holds a claimed message before another may take it over. Short, so mail a
+/// crashed node had claimed is placed by the next one within seconds; placing twice is
+/// harmless (the second placement finds the message placed and rolls back), so a slow
+/// placement that outlives its lease costs work, not correctness.
+const LEASE: Span = Span::SECOND.times(15);
 /// Attempts before a message that keeps failing is quarantined.
 const MAX_ATTEMPTS: i64 = 5;
 
@@ -50,7 +53,7 @@ pub fn start(state: AppState) -> JoinHandle<()> {
         loop {
             match state
                 .store
-                .claim_inbound(PARALLEL, LEASE_MS, MAX_ATTEMPTS)
+                .claim_inbound(PARALLEL, LEASE, MAX_ATTEMPTS)
                 .await
             {
                 Ok(batch) if !batch.is_empty() => {

@@ -81,7 +81,7 @@ pub async fn inbox(
                         tbody {
                             @for m in &messages {
                                 tr {
-                                    td.num { a href=(format!("/mail/{}", m.id)) { (when(m.received_at.to_offset())) } }
+                                    td.num { a href=(format!("/mail/{}", m.id)) { (when(m.received_at)) } }
                                     td { (m.sender.clone().unwrap_or_else(|| "(not read yet)".into())) }
                                     td { (m.subject.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "(no subject)".into())) }
                                     td.num { (human_size(m.size)) }
@@ -152,7 +152,7 @@ async fn render_message(
                 div.card {
                     dl.meta {
                         dt { "From" } dd { (m.sender.clone().unwrap_or_else(|| "(not read yet)".into())) }
-                        dt { "Received" } dd { (when(m.received_at.to_offset())) " by " (m.source) }
+                        dt { "Received" } dd { (when(m.received_at)) " by " (m.source) }
                         dt { "Size" } dd { (human_size(m.size)) }
                         dt { "State" } dd { (m.state) }
                         @if let Some(r) = &m.reason { dt { "Why" } dd #reason { (r) } }

@@ -7,7 +7,7 @@
 
 use super::MailContext;
 use backline_domain::mail::{outgoing_headers, OutgoingKind, OutgoingMail};
-use backline_domain::{sign_case_token, MessageId};
+use backline_domain::{sign_case_token, MessageId, Span, Timestamp};
 use backline_store::crisis::OutboxMail;
 use backline_store::Store;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 const BATCH: i64 = 20;
-const LEASE_MS: i64 = 60_000;
+const LEASE: Span = Span::MINUTE;
 const MAX_ATTEMPTS: i64 = 8;
 
 /// Where mail goes: `smtp://host:port` (plain SMTP, as to a local relay).
@@ -71,7 +71,7 @@ pub fn start(
                 .timeout(Some(Duration::from_secs(20)))
                 .build();
         loop {
-            match store.claim_mails(BATCH, LEASE_MS).await {
+            match store.claim_mails(BATCH, LEASE).await {
                 Ok(batch) if !batch.is_empty() => {
                     let span = tracing::info_span!("mail_batch", mails = batch.len());
                     async {
@@ -183,7 +183,7 @@ async fn send_one(
         }
         Err(e) => {
             let retry_at = (outgoing.attempts < MAX_ATTEMPTS)
-                .then(|| backline_store::now_millis() + backoff_ms(outgoing.attempts));
+                .then(|| Timestamp::now().plus(backoff(outgoing.attempts)));
             tracing::warn!(error = %e, id = outgoing.id, attempts = outgoing.attempts, "sending mail failed");
             let _ = store
                 .mail_failed(outgoing.id, &e.to_string(), retry_at)
@@ -193,8 +193,8 @@ async fn send_one(
 }
 
 /// 1 s, 2 s, 4 s... at most 5 minutes between attempts.
-pub fn backoff_ms(attempts: i64) -> i64 {
-    (1_000_i64 << attempts.clamp(0, 20)).min(300_000)
+pub fn backoff(attempts: i64) -> Span {
+    Span::from_millis((1_000_i64 << attempts.clamp(0, 20)).min(300_000))
 }
 
 #[cfg(test)]
@@ -218,8 +218,8 @@ mod tests {
 
     #[test]
     fn retries_back_off_up_to_five_minutes() {
-        assert_eq!(backoff_ms(0), 1_000);
-        assert_eq!(backoff_ms(3), 8_000);
-        assert_eq!(backoff_ms(12), 300_000);
+        assert_eq!(backoff(0), Span::SECOND);
+        assert_eq!(backoff(3), Span::from_millis(8_000));
+        assert_eq!(backoff(12), Span::minutes(5).unwrap());
     }
 }

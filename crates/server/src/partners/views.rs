@@ -1,12 +1,12 @@
 //! The JSON shapes of the partner program's API, rendered from storage rows and the domain's
 //! figures. Kept apart from both so either can change without changing what clients see.
 
-use crate::views::{timestamp, timestamp_ms, OrgRefView, UserRefView};
+use crate::views::{OrgRefView, UserRefView};
 use backline_domain::partner::{
     format_money, AlertKind, FeeModel, Party, Scorecard, Statement, VendorContact,
 };
 use backline_domain::routing::{Actions, Condition, MatchMode, SupportModel};
-use backline_domain::{PartnerKind, Role, TechnicalLevel};
+use backline_domain::{PartnerKind, Role, TechnicalLevel, Timestamp};
 use backline_store::{
     Certificate, Course, FeeReport, Org, Queue, QueueMember, RoutingRule, StoredAgreement, User,
     UserRef,
@@ -94,8 +94,8 @@ pub struct ProfileParts<'a> {
     /// The partner's users; only technicians are shown.
     pub users: &'a [User],
     pub certificates: &'a [Certificate],
-    /// Certificates that expire at or before this time (Unix ms) no longer count.
-    pub now_ms: i64,
+    /// Certificates that expire at or before this time no longer count.
+    pub now: Timestamp,
 }
 
 impl From<ProfileParts<'_>> for PartnerProfile {
@@ -108,11 +108,11 @@ impl From<ProfileParts<'_>> for PartnerProfile {
                 let certificates: Vec<CertificateView> = p
                     .certificates
                     .iter()
-                    .filter(|c| c.user.id == u.id && c.expires_at > p.now_ms)
+                    .filter(|c| c.user.id == u.id && c.expires_at > p.now)
                     .map(|c| CertificateView {
-                        course_id: c.course_id,
+                        course_id: c.course_id.0,
                         course: c.course_title.clone(),
-                        expires_at: timestamp_ms(c.expires_at),
+                        expires_at: c.expires_at.to_rfc3339(),
                     })
                     .collect();
                 TechnicianView {
@@ -185,7 +185,7 @@ impl From<&StoredAgreement> for AgreementView {
             fee_percent: terms.fee_percent_bp as f64 / 100.0,
             fixed_fee: format_money(terms.fixed_fee_cents),
             updated_by: stored.updated_by.as_ref().map(UserRefView::from),
-            updated_at: stored.updated_at.map(timestamp),
+            updated_at: stored.updated_at.map(Timestamp::to_rfc3339),
         }
     }
 }
@@ -301,7 +301,7 @@ impl From<&FeeReport> for FeeReportView {
             period: r.period.clone(),
             fees: format_money(r.fees_cents),
             reported_by: UserRefView::from(&r.reported_by),
-            reported_at: timestamp(r.reported_at),
+            reported_at: r.reported_at.to_rfc3339(),
         }
     }
 }
@@ -358,7 +358,7 @@ pub struct RuleView {
 impl From<&RoutingRule> for RuleView {
     fn from(r: &RoutingRule) -> Self {
         RuleView {
-            id: r.id,
+            id: r.id.0,
             position: r.position,
             name: r.definition.name.clone(),
             enabled: r.definition.enabled,
@@ -511,7 +511,7 @@ impl CourseView {
     /// The course; the right answers only `with_answers` (for the staff who write tests).
     pub fn new(c: &Course, with_answers: bool) -> Self {
         CourseView {
-            id: c.id,
+            id: c.id.0,
             product: c.product.clone(),
             release: c.release.clone(),
             title: c.title.clone(),

@@ -3,12 +3,10 @@
 use super::{record_event, solved_at_assignment};
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::models::{from_millis, stored};
-use crate::{now_millis, Change, Comment, Result, Store, StoreError, UserRef};
-use backline_domain::{CaseId, CaseStatus, Channel, CommentId, Role, UserId};
+use crate::rows::{convert, stored, Flag, UserCols};
+use crate::{Change, Comment, Result, Store, StoreError};
+use backline_domain::{CaseId, CaseStatus, Channel, CommentId, Role, Timestamp, UserId};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 /// A reply or internal note to add.
 #[derive(Debug, Clone)]
@@ -20,7 +18,7 @@ pub struct NewComment {
     /// A status change the comment brings about (from, to), written in the same transaction.
     pub status_after: Option<(CaseStatus, CaseStatus)>,
     /// `None` for now; importers set it.
-    pub at: Option<i64>,
+    pub at: Option<Timestamp>,
 }
 
 /// How a comment came, and what came with it.
@@ -41,22 +39,38 @@ pub(super) const COMMENT_COLUMNS: &str =
      u.id AS u_id, u.name AS u_name, u.email AS u_email, u.role AS u_role \
      FROM comments m JOIN users u ON u.id = m.author_id";
 
-pub(super) fn comment_from_row(row: &AnyRow) -> Result<Comment> {
-    Ok(Comment {
-        id: CommentId(row.try_get("id")?),
-        case_id: CaseId(row.try_get("case_id")?),
-        author: UserRef {
-            id: UserId(row.try_get("u_id")?),
-            name: row.try_get("u_name")?,
-            email: row.try_get("u_email")?,
-        },
-        author_role: stored(Role::parse, &row.try_get::<String, _>("u_role")?)?,
-        body: row.try_get("body")?,
-        public: row.try_get::<i64, _>("public")? != 0,
-        channel: stored(Channel::parse, &row.try_get::<String, _>("channel")?)?,
-        mail_id: crate::sql::opt_i64(row, "mail_id")?,
-        created_at: from_millis(row.try_get("created_at")?),
-    })
+/// A row of `COMMENT_COLUMNS`.
+#[derive(sqlx::FromRow)]
+pub(super) struct CommentRow {
+    id: CommentId,
+    case_id: CaseId,
+    body: String,
+    #[sqlx(try_from = "Flag")]
+    public: bool,
+    created_at: Timestamp,
+    channel: String,
+    mail_id: Option<i64>,
+    #[sqlx(flatten)]
+    author: UserCols,
+    u_role: String,
+}
+
+impl TryFrom<CommentRow> for Comment {
+    type Error = StoreError;
+
+    fn try_from(r: CommentRow) -> Result<Comment> {
+        Ok(Comment {
+            id: r.id,
+            case_id: r.case_id,
+            author: r.author.into(),
+            author_role: stored(Role::parse, &r.u_role)?,
+            body: r.body,
+            public: r.public,
+            channel: stored(Channel::parse, &r.channel)?,
+            mail_id: r.mail_id,
+            created_at: r.created_at,
+        })
+    }
 }
 
 impl Store {
@@ -74,16 +88,16 @@ impl Store {
         comment: &NewComment,
         origin: &CommentOrigin,
     ) -> Result<Comment> {
-        let now = comment.at.unwrap_or_else(now_millis);
+        let now = comment.at.unwrap_or_else(Timestamp::now);
         let case = comment.case;
         let author = comment.author;
         let mut tx = self.write.begin().await?;
-        let row: AnyRow = sqlx::query(
+        let comment_id: CommentId = sqlx::query_scalar(
             "INSERT INTO comments (case_id, author_id, body, public, created_at, channel, mail_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(case.0)
-        .bind(author.0)
+        .bind(case)
+        .bind(author)
         .bind(&comment.body)
         .bind(i64::from(comment.public))
         .bind(now)
@@ -91,17 +105,16 @@ impl Store {
         .bind(origin.mail_id)
         .fetch_one(&mut *tx)
         .await?;
-        let comment_id: i64 = row.try_get("id")?;
         let to = crate::mail::AttachTo {
             case,
-            comment: Some(CommentId(comment_id)),
+            comment: Some(comment_id),
             uploader: Some(author),
             public: comment.public,
             at: now,
         };
         crate::mail::attach_in(&mut tx, &to, &origin.files, &origin.uploads).await?;
         if let Some(mail) = origin.mail_id {
-            crate::mail::mark_placed(&mut tx, mail, case, Some(CommentId(comment_id)), now).await?;
+            crate::mail::mark_placed(&mut tx, mail, case, Some(comment_id), now).await?;
         }
         record_event(
             &mut tx,
@@ -120,7 +133,7 @@ impl Store {
                 ))
                 .bind(to.as_str())
                 .bind(now)
-                .bind(case.0)
+                .bind(case)
                 .execute(&mut *tx)
                 .await?;
                 record_event(
@@ -139,7 +152,7 @@ impl Store {
             _ => {
                 sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
                     .bind(now)
-                    .bind(case.0)
+                    .bind(case)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -147,7 +160,7 @@ impl Store {
         announce_in(&mut tx, self.backend, Change::Case(case)).await?;
         tx.commit().await?;
         self.announce(&[Change::Case(case)]);
-        self.comment(CommentId(comment_id)).await
+        self.comment(comment_id).await
     }
 
     /// The case's comments, oldest first; internal notes only when asked for.
@@ -158,21 +171,20 @@ impl Store {
             " AND m.public = $2"
         };
         let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
-        let mut query = sqlx::query(&text).bind(case.0);
+        let mut query = sqlx::query_as::<_, CommentRow>(&text).bind(case);
         if !include_internal {
             query = query.bind(1_i64);
         }
-        let rows = query.fetch_all(&self.read).await?;
-        rows.iter().map(comment_from_row).collect()
+        convert(query.fetch_all(&self.read).await?)
     }
 
     /// One comment by id.
     pub async fn comment(&self, id: CommentId) -> Result<Comment> {
-        let row = sqlx::query(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
-            .bind(id.0)
+        let row: CommentRow = sqlx::query_as(&format!("SELECT {COMMENT_COLUMNS} WHERE m.id = $1"))
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        comment_from_row(&row)
+        row.try_into()
     }
 }

@@ -1,10 +1,35 @@
 //! The audit trail: one `case_events` row per change, written in the change's transaction.
 
-use crate::models::from_millis;
-use crate::sql::opt_i64;
-use crate::{now_millis, CaseEvent, Result, Store, StoreError, UserRef};
-use backline_domain::{CaseId, UserId};
-use sqlx::{Any, Row, Transaction};
+use crate::rows::{convert, corrupt, MaybeUserCols};
+use crate::{CaseEvent, Result, Store, StoreError};
+use backline_domain::{CaseId, Timestamp, UserId};
+use sqlx::{Any, Transaction};
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    case_id: CaseId,
+    kind: String,
+    data: String,
+    created_at: Timestamp,
+    #[sqlx(flatten)]
+    actor: MaybeUserCols,
+}
+
+impl TryFrom<EventRow> for CaseEvent {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<CaseEvent> {
+        Ok(CaseEvent {
+            id: r.id,
+            case_id: r.case_id,
+            actor: r.actor.into(),
+            kind: r.kind,
+            data: serde_json::from_str(&r.data).map_err(corrupt)?,
+            created_at: r.created_at,
+        })
+    }
+}
 
 pub(crate) async fn record_event(
     tx: &mut Transaction<'_, Any>,
@@ -12,11 +37,11 @@ pub(crate) async fn record_event(
     actor: Option<UserId>,
     kind: &str,
     data: serde_json::Value,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     sqlx::query("INSERT INTO case_events (case_id, actor_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(case.0)
-        .bind(actor.map(|a| a.0))
+        .bind(case)
+        .bind(actor)
         .bind(kind)
         .bind(data.to_string())
         .bind(at)
@@ -35,42 +60,22 @@ impl Store {
         data: serde_json::Value,
     ) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        record_event(&mut tx, case, Some(actor), kind, data, now_millis()).await?;
+        record_event(&mut tx, case, Some(actor), kind, data, Timestamp::now()).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The case's audit trail, oldest first.
     pub async fn case_events(&self, case: CaseId) -> Result<Vec<CaseEvent>> {
-        let rows = sqlx::query(
+        let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT e.id, e.case_id, e.kind, e.data, e.created_at, \
              u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM case_events e LEFT JOIN users u ON u.id = e.actor_id \
              WHERE e.case_id = $1 ORDER BY e.id",
         )
-        .bind(case.0)
+        .bind(case)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let actor = match opt_i64(row, "u_id")? {
-                    Some(id) => Some(UserRef {
-                        id: UserId(id),
-                        name: row.try_get("u_name")?,
-                        email: row.try_get("u_email")?,
-                    }),
-                    None => None,
-                };
-                Ok(CaseEvent {
-                    id: row.try_get("id")?,
-                    case_id: CaseId(row.try_get("case_id")?),
-                    actor,
-                    kind: row.try_get("kind")?,
-                    data: serde_json::from_str(&row.try_get::<String, _>("data")?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    created_at: from_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
+        convert(rows)
     }
 }

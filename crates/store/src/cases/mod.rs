@@ -10,20 +10,17 @@ pub(crate) use events::record_event;
 
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
-use crate::models::{from_millis, stored};
 use crate::partners::take_turn;
-use crate::sql::{opt_i64, Arg, Sql};
-use crate::{
-    now_millis, Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef,
-};
+use crate::rows::{convert, corrupt, stored};
+use crate::sql::{Arg, Sql};
+use crate::{Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef};
 use backline_domain::routing::Assignment;
 use backline_domain::{
-    CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority,
-    TechnicalLevel, Tier, UserId,
+    CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority, QueueId,
+    RuleId, TechnicalLevel, Tier, Timestamp, UserId,
 };
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone)]
 pub struct NewCase {
@@ -37,8 +34,8 @@ pub struct NewCase {
     pub organization: OrgId,
     pub partner: Option<OrgId>,
     pub requester: UserId,
-    /// When the case was opened, in Unix milliseconds; `None` for now. Importers set it.
-    pub created_at: Option<i64>,
+    /// When the case was opened; `None` for now. Importers set it.
+    pub created_at: Option<Timestamp>,
     /// Set by routing: the rule that routed it, the queue, and how to pick an assignee there.
     pub routing: Option<Routing>,
     /// A partner's escalation statement (checklist answers, vanilla reproduction).
@@ -57,9 +54,9 @@ pub struct CaseOrigin {
 /// Where routing sent a new case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routing {
-    pub rule_id: i64,
+    pub rule_id: RuleId,
     pub rule_name: String,
-    pub queue_id: Option<i64>,
+    pub queue_id: Option<QueueId>,
     /// How to pick the assignee among the queue's members. The pick happens in the case's
     /// transaction (see `take_turn`), not before it.
     pub assign: Option<Assignment>,
@@ -74,12 +71,12 @@ pub struct CaseChanges {
     pub assignee: Option<Option<UserId>>,
     pub tags: Option<Vec<String>>,
     /// The queue (by id); `Some(None)` takes the case out of every queue.
-    pub queue: Option<Option<i64>>,
+    pub queue: Option<Option<QueueId>>,
     /// An event that says why, written after the field events in the same transaction (an
     /// escalation and its reason). It is only written when some field changes.
     pub event: Option<(&'static str, serde_json::Value)>,
-    /// When the change happened, in Unix milliseconds; `None` for now. Importers set it.
-    pub at: Option<i64>,
+    /// When the change happened; `None` for now. Importers set it.
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -112,73 +109,118 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      LEFT JOIN organizations p ON p.id = c.partner_id \
      LEFT JOIN queues q ON q.id = c.queue_id";
 
-fn case_from_row(row: &AnyRow) -> Result<CaseRecord> {
-    let assignee = match opt_i64(row, "a_id")? {
-        Some(id) => Some(UserRef {
-            id: UserId(id),
-            name: row.try_get("a_name")?,
-            email: row.try_get("a_email")?,
-        }),
-        None => None,
-    };
-    let partner = match opt_i64(row, "p_id")? {
-        Some(id) => {
-            let level: Option<String> = row.try_get("p_level")?;
-            Some(PartnerRef {
-                id: OrgId(id),
-                slug: row.try_get("p_slug")?,
-                name: row.try_get("p_name")?,
-                kinds: stored(
-                    PartnerKinds::parse_list,
-                    &row.try_get::<String, _>("p_kinds")?,
-                )?,
-                technical_level: level
+/// A row of `CASE_COLUMNS`: the case with its organisation, requester, assignee, partner and
+/// queue joined in.
+#[derive(sqlx::FromRow)]
+pub(super) struct CaseRow {
+    id: CaseId,
+    subject: String,
+    description: String,
+    status: String,
+    priority: String,
+    tier: i64,
+    product: Option<String>,
+    channel: String,
+    tags: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    solved_at: Option<Timestamp>,
+    classification: Option<String>,
+    #[sqlx(flatten)]
+    organization: OrgCols,
+    r_id: UserId,
+    r_name: String,
+    r_email: String,
+    a_id: Option<UserId>,
+    a_name: Option<String>,
+    a_email: Option<String>,
+    p_id: Option<OrgId>,
+    p_slug: Option<String>,
+    p_name: Option<String>,
+    p_kinds: Option<String>,
+    p_level: Option<String>,
+    p_certified_until: Option<Timestamp>,
+    routed_by_rule_id: Option<RuleId>,
+    mail_id: Option<i64>,
+    escalation: Option<String>,
+    q_slug: Option<String>,
+}
+
+/// An organisation joined in as `o_id`, `o_slug` and `o_name`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OrgCols {
+    o_id: OrgId,
+    o_slug: String,
+    o_name: String,
+}
+
+impl From<OrgCols> for OrgRef {
+    fn from(o: OrgCols) -> OrgRef {
+        OrgRef {
+            id: o.o_id,
+            slug: o.o_slug,
+            name: o.o_name,
+        }
+    }
+}
+
+impl TryFrom<CaseRow> for CaseRecord {
+    type Error = StoreError;
+
+    fn try_from(r: CaseRow) -> Result<CaseRecord> {
+        let assignee = match (r.a_id, r.a_name, r.a_email) {
+            (Some(id), Some(name), Some(email)) => Some(UserRef { id, name, email }),
+            _ => None,
+        };
+        let partner = match (r.p_id, r.p_slug, r.p_name, r.p_kinds) {
+            (Some(id), Some(slug), Some(name), Some(kinds)) => Some(PartnerRef {
+                id,
+                slug,
+                name,
+                kinds: stored(PartnerKinds::parse_list, &kinds)?,
+                technical_level: r
+                    .p_level
                     .as_deref()
                     .map(|l| stored(TechnicalLevel::parse, l))
                     .transpose()?,
-                certified_until: opt_i64(row, "p_certified_until")?,
-            })
-        }
-        None => None,
-    };
-    let tags: String = row.try_get("tags")?;
-    Ok(CaseRecord {
-        id: CaseId(row.try_get("id")?),
-        subject: row.try_get("subject")?,
-        description: row.try_get("description")?,
-        status: stored(CaseStatus::parse, &row.try_get::<String, _>("status")?)?,
-        priority: stored(Priority::parse, &row.try_get::<String, _>("priority")?)?,
-        tier: Tier::new(row.try_get("tier")?).map_err(|e| StoreError::Corrupt(e.0))?,
-        product: row.try_get("product")?,
-        channel: stored(Channel::parse, &row.try_get::<String, _>("channel")?)?,
-        tags: serde_json::from_str(&tags).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        organization: OrgRef {
-            id: OrgId(row.try_get("o_id")?),
-            slug: row.try_get("o_slug")?,
-            name: row.try_get("o_name")?,
-        },
-        requester: UserRef {
-            id: UserId(row.try_get("r_id")?),
-            name: row.try_get("r_name")?,
-            email: row.try_get("r_email")?,
-        },
-        assignee,
-        partner,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-        solved_at: opt_i64(row, "solved_at")?.map(from_millis),
-        queue: row.try_get("q_slug")?,
-        routed_by_rule: opt_i64(row, "routed_by_rule_id")?,
-        mail_id: opt_i64(row, "mail_id")?,
-        escalation: row
-            .try_get::<Option<String>, _>("escalation")?
-            .map(|e| serde_json::from_str(&e).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()?,
-        classification: row
-            .try_get::<Option<String>, _>("classification")?
-            .map(|c| stored(Classification::parse, &c))
-            .transpose()?,
-    })
+                certified_until: r.p_certified_until,
+            }),
+            _ => None,
+        };
+        Ok(CaseRecord {
+            id: r.id,
+            subject: r.subject,
+            description: r.description,
+            status: stored(CaseStatus::parse, &r.status)?,
+            priority: stored(Priority::parse, &r.priority)?,
+            tier: Tier::new(r.tier).map_err(|e| StoreError::Corrupt(e.0))?,
+            product: r.product,
+            channel: stored(Channel::parse, &r.channel)?,
+            tags: serde_json::from_str(&r.tags).map_err(corrupt)?,
+            organization: r.organization.into(),
+            requester: UserRef {
+                id: r.r_id,
+                name: r.r_name,
+                email: r.r_email,
+            },
+            assignee,
+            partner,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            solved_at: r.solved_at,
+            queue: r.q_slug,
+            routed_by_rule: r.routed_by_rule_id,
+            mail_id: r.mail_id,
+            escalation: r
+                .escalation
+                .map(|e| serde_json::from_str(&e).map_err(corrupt))
+                .transpose()?,
+            classification: r
+                .classification
+                .map(|c| stored(Classification::parse, &c))
+                .transpose()?,
+        })
+    }
 }
 
 /// Adds the visibility rule to a query over `cases c` (see `backline_domain::visibility`).
@@ -197,6 +239,16 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
     }
 }
 
+/// A case's status, read inside the caller's transaction.
+pub(crate) async fn case_status(tx: &mut Transaction<'_, Any>, case: CaseId) -> Result<CaseStatus> {
+    let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+        .bind(case)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    stored(CaseStatus::parse, &status)
+}
+
 /// Inserts a case and its `created` event inside the caller's transaction, with the assignee
 /// whose turn it is in the queue routing sent it to.
 pub(crate) async fn insert_case(
@@ -204,7 +256,7 @@ pub(crate) async fn insert_case(
     backend: Backend,
     case: &NewCase,
 ) -> Result<CaseId> {
-    let now = case.created_at.unwrap_or_else(now_millis);
+    let now = case.created_at.unwrap_or_else(Timestamp::now);
     let assignee = match &case.routing {
         Some(Routing {
             queue_id: Some(queue),
@@ -213,7 +265,7 @@ pub(crate) async fn insert_case(
         }) => take_turn(tx, backend, *queue, *how, now).await?,
         _ => None,
     };
-    let row: AnyRow = sqlx::query(
+    let id: CaseId = sqlx::query_scalar(
         "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
          organization_id, requester_id, partner_id, created_at, updated_at, queue_id, \
          routed_by_rule_id, assignee_id, escalation) \
@@ -227,17 +279,16 @@ pub(crate) async fn insert_case(
     .bind(case.product.as_deref())
     .bind(case.channel.as_str())
     .bind(json!(case.tags).to_string())
-    .bind(case.organization.0)
-    .bind(case.requester.0)
-    .bind(case.partner.map(|p| p.0))
+    .bind(case.organization)
+    .bind(case.requester)
+    .bind(case.partner)
     .bind(now)
     .bind(case.routing.as_ref().and_then(|r| r.queue_id))
     .bind(case.routing.as_ref().map(|r| r.rule_id))
-    .bind(assignee.map(|a| a.0))
+    .bind(assignee)
     .bind(case.escalation.as_ref().map(|e| json!(e).to_string()))
     .fetch_one(&mut **tx)
     .await?;
-    let id = CaseId(row.try_get("id")?);
     let data = json!({
         "status": CaseStatus::New, "priority": case.priority, "tier": case.tier,
         "channel": case.channel, "organization_id": case.organization,
@@ -276,7 +327,7 @@ impl Store {
     ) -> Result<CaseRecord> {
         let mut tx = self.write.begin().await?;
         let id = insert_case(&mut tx, self.backend, case).await?;
-        let at = case.created_at.unwrap_or_else(now_millis);
+        let at = case.created_at.unwrap_or_else(Timestamp::now);
         let to = crate::mail::AttachTo {
             case: id,
             comment: None,
@@ -302,12 +353,12 @@ impl Store {
 
     /// The case, whoever may see it; callers apply the visibility rule.
     pub async fn case(&self, id: CaseId) -> Result<CaseRecord> {
-        let row = sqlx::query(&format!("SELECT {CASE_COLUMNS} WHERE c.id = $1"))
-            .bind(id.0)
+        let row: CaseRow = sqlx::query_as(&format!("SELECT {CASE_COLUMNS} WHERE c.id = $1"))
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        case_from_row(&row)
+        row.try_into()
     }
 
     /// One page of cases, newest first, within `scope`, and the cursor of the next page.
@@ -319,14 +370,9 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} WHERE 1 = 1"));
         push_scope(&mut sql, scope);
         if !filter.statuses.is_empty() {
-            sql.push(" AND c.status IN (");
-            for (i, status) in filter.statuses.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::Text(status.as_str().into()));
-            }
-            sql.push(")");
+            sql.push(" AND c.status IN (")
+                .bind_list(filter.statuses.iter().map(|s| Arg::Text(s.as_str().into())))
+                .push(")");
         }
         if let Some(priority) = filter.priority {
             sql.push(" AND c.priority = ")
@@ -364,8 +410,8 @@ impl Store {
         let limit = filter.limit.clamp(1, 500);
         sql.push(" ORDER BY c.id DESC LIMIT ")
             .bind(Arg::Int(limit as i64 + 1));
-        let rows = sql.query().fetch_all(&self.read).await?;
-        let mut cases = rows.iter().map(case_from_row).collect::<Result<Vec<_>>>()?;
+        let rows: Vec<CaseRow> = sql.query_as().fetch_all(&self.read).await?;
+        let mut cases: Vec<CaseRecord> = convert(rows)?;
         let next = if cases.len() > limit {
             cases.truncate(limit);
             cases.last().map(|c| c.id)
@@ -376,10 +422,9 @@ impl Store {
     }
 
     pub async fn count_cases(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM cases")
+        Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM cases")
             .fetch_one(&self.read)
-            .await?;
-        Ok(row.try_get("n")?)
+            .await?)
     }
 
     /// Applies `changes`, recording one event per field that really changed. Returns the case
@@ -390,7 +435,7 @@ impl Store {
         changes: &CaseChanges,
         actor: UserId,
     ) -> Result<CaseRecord> {
-        let now = changes.at.unwrap_or_else(now_millis);
+        let now = changes.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
         // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
         // has a single writer and needs (and understands) no such clause.
@@ -398,20 +443,23 @@ impl Store {
             Backend::Postgres => " FOR UPDATE",
             Backend::Sqlite => "",
         };
-        let row = sqlx::query(&format!(
+        let (status, priority, tier, assignee, tags, queue): (
+            String,
+            String,
+            i64,
+            Option<UserId>,
+            String,
+            Option<QueueId>,
+        ) = sqlx::query_as(&format!(
             "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
         ))
-        .bind(id.0)
+        .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let status = stored(CaseStatus::parse, &row.try_get::<String, _>("status")?)?;
-        let priority = stored(Priority::parse, &row.try_get::<String, _>("priority")?)?;
-        let tier: i64 = row.try_get("tier")?;
-        let assignee = opt_i64(&row, "assignee_id")?.map(UserId);
-        let queue = opt_i64(&row, "queue_id")?;
-        let tags: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("tags")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let status = stored(CaseStatus::parse, &status)?;
+        let priority = stored(Priority::parse, &priority)?;
+        let tags: Vec<String> = serde_json::from_str(&tags).map_err(corrupt)?;
 
         let mut events: Vec<(&str, serde_json::Value)> = Vec::new();
         if let Some(to) = changes.status.filter(|s| *s != status) {
@@ -446,9 +494,9 @@ impl Store {
         .bind(new_status.as_str())
         .bind(changes.priority.unwrap_or(priority).as_str())
         .bind(changes.tier.map_or(tier, Tier::level))
-        .bind(changes.assignee.unwrap_or(assignee).map(|a| a.0))
+        .bind(changes.assignee.unwrap_or(assignee))
         .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
-        .bind(id.0)
+        .bind(id)
         .bind(now)
         .bind(changes.queue.unwrap_or(queue))
         .execute(&mut *tx)

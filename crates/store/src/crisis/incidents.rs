@@ -2,17 +2,13 @@
 
 use super::outbox::{insert_mails, Mail};
 use super::postmortems::ensure_postmortem;
-use super::services::{service_from, Service};
+use super::services::{Service, ServiceRow};
 use super::timeline::{incident_event, Entry};
-use crate::models::stored;
-use crate::sql::opt_i64;
-use crate::{now_millis, Result, Store, StoreError};
+use crate::rows::{convert, stored, Flag};
+use crate::{Result, Store, StoreError};
 use backline_domain::crisis::{Impact, IncidentState};
-use backline_domain::UserId;
-use backline_domain::{IncidentId, ServiceId};
+use backline_domain::{IncidentId, ServiceId, SignalGroupId, Timestamp, UserId};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentEvent {
@@ -21,7 +17,7 @@ pub struct IncidentEvent {
     pub message: String,
     pub data: serde_json::Value,
     pub actor: Option<String>,
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,17 +28,18 @@ pub struct Incident {
     pub nature: String,
     pub state: IncidentState,
     pub eta: String,
-    pub next_update_at: Option<i64>,
-    pub last_update_at: i64,
+    pub next_update_at: Option<Timestamp>,
+    pub last_update_at: Timestamp,
     pub long_resolution: bool,
     pub overdue: bool,
     pub hourly_breach: bool,
-    pub reminded_for: Option<i64>,
+    /// The committed update time a reminder was last sent for.
+    pub reminded_for: Option<Timestamp>,
     pub dry_run: bool,
     /// Dismissed signals become internal incidents: never on the status page or in mail.
     pub public: bool,
-    pub declared_at: i64,
-    pub resolved_at: Option<i64>,
+    pub declared_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
     pub services: Vec<Service>,
 }
 
@@ -52,7 +49,7 @@ pub struct NewIncident {
     pub impact: Impact,
     pub nature: String,
     pub eta: String,
-    pub next_update_at: Option<i64>,
+    pub next_update_at: Option<Timestamp>,
     pub message: String,
     pub services: Vec<ServiceId>,
     pub declared_by: UserId,
@@ -60,29 +57,110 @@ pub struct NewIncident {
     pub public: bool,
     pub state: IncidentState,
     /// The signal group this qualifies, if any.
-    pub signal_group: Option<i64>,
+    pub signal_group: Option<SignalGroupId>,
     /// For incidents created resolved (dismissed signals): when the post-mortem is due.
-    pub postmortem_due: Option<i64>,
+    pub postmortem_due: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
 pub struct IncidentUpdate {
     pub state: IncidentState,
     pub message: String,
-    pub next_update_at: Option<i64>,
+    pub next_update_at: Option<Timestamp>,
     pub eta: Option<String>,
     pub by: UserId,
     /// When resolving: the post-mortem's due time.
-    pub postmortem_due: Option<i64>,
+    pub postmortem_due: Option<Timestamp>,
+}
+
+/// An `incidents` row; the services are read apart.
+#[derive(sqlx::FromRow)]
+struct IncidentRow {
+    id: IncidentId,
+    title: String,
+    impact: String,
+    nature: String,
+    state: String,
+    eta: String,
+    next_update_at: Option<Timestamp>,
+    last_update_at: Timestamp,
+    #[sqlx(try_from = "Flag")]
+    long_resolution: bool,
+    #[sqlx(try_from = "Flag")]
+    overdue: bool,
+    #[sqlx(try_from = "Flag")]
+    hourly_breach: bool,
+    reminded_for: Option<Timestamp>,
+    #[sqlx(try_from = "Flag")]
+    dry_run: bool,
+    #[sqlx(try_from = "Flag")]
+    public: bool,
+    declared_at: Timestamp,
+    resolved_at: Option<Timestamp>,
+}
+
+impl TryFrom<IncidentRow> for Incident {
+    type Error = StoreError;
+
+    fn try_from(r: IncidentRow) -> Result<Incident> {
+        Ok(Incident {
+            id: r.id,
+            title: r.title,
+            impact: stored(Impact::parse, &r.impact)?,
+            nature: r.nature,
+            state: stored(IncidentState::parse, &r.state)?,
+            eta: r.eta,
+            next_update_at: r.next_update_at,
+            last_update_at: r.last_update_at,
+            long_resolution: r.long_resolution,
+            overdue: r.overdue,
+            hourly_breach: r.hourly_breach,
+            reminded_for: r.reminded_for,
+            dry_run: r.dry_run,
+            public: r.public,
+            declared_at: r.declared_at,
+            resolved_at: r.resolved_at,
+            services: Vec::new(),
+        })
+    }
+}
+
+/// An `incident_events` row with the actor's name.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    kind: String,
+    state: Option<String>,
+    message: String,
+    data: String,
+    created_at: Timestamp,
+    u_name: Option<String>,
+}
+
+impl TryFrom<EventRow> for IncidentEvent {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<IncidentEvent> {
+        Ok(IncidentEvent {
+            kind: r.kind,
+            state: r
+                .state
+                .map(|s| stored(IncidentState::parse, &s))
+                .transpose()?,
+            message: r.message,
+            data: serde_json::from_str(&r.data).unwrap_or_default(),
+            actor: r.u_name,
+            at: r.created_at,
+        })
+    }
 }
 
 impl Store {
     /// Creates an incident with its first message (and the mails it sends), in one transaction.
     pub async fn declare_incident(&self, new: &NewIncident, mails: &[Mail]) -> Result<IncidentId> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let resolved_at = (new.state == IncidentState::Resolved).then_some(now);
-        let row = sqlx::query(
+        let id: IncidentId = sqlx::query_scalar(
             "INSERT INTO incidents (title, impact, nature, state, eta, next_update_at, last_update_at, \
              dry_run, public, declared_by, declared_at, resolved_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $7, $11) RETURNING id",
@@ -96,11 +174,10 @@ impl Store {
         .bind(now)
         .bind(i64::from(new.dry_run))
         .bind(i64::from(new.public))
-        .bind(new.declared_by.0)
+        .bind(new.declared_by)
         .bind(resolved_at)
         .fetch_one(&mut *tx)
         .await?;
-        let id: IncidentId = row.try_get("id")?;
         for service in &new.services {
             sqlx::query("INSERT INTO incident_services (incident_id, service_id) VALUES ($1, $2)")
                 .bind(id)
@@ -109,7 +186,7 @@ impl Store {
                 .await?;
         }
         let kind = if new.public { "declared" } else { "dismissed" };
-        incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at,
+        incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at.map(Timestamp::as_millis),
                    "dry_run": new.dry_run, "recipients": mails.len()}), actor: Some(new.declared_by) }, now)
         .await?;
         if let Some(group) = new.signal_group {
@@ -129,99 +206,54 @@ impl Store {
         Ok(id)
     }
 
-    fn incident_from(row: &AnyRow) -> Result<Incident> {
-        Ok(Incident {
-            id: row.try_get("id")?,
-            title: row.try_get("title")?,
-            impact: stored(Impact::parse, &row.try_get::<String, _>("impact")?)?,
-            nature: row.try_get("nature")?,
-            state: stored(IncidentState::parse, &row.try_get::<String, _>("state")?)?,
-            eta: row.try_get("eta")?,
-            next_update_at: opt_i64(row, "next_update_at")?,
-            last_update_at: row.try_get("last_update_at")?,
-            long_resolution: row.try_get::<i64, _>("long_resolution")? != 0,
-            overdue: row.try_get::<i64, _>("overdue")? != 0,
-            hourly_breach: row.try_get::<i64, _>("hourly_breach")? != 0,
-            reminded_for: opt_i64(row, "reminded_for")?,
-            dry_run: row.try_get::<i64, _>("dry_run")? != 0,
-            public: row.try_get::<i64, _>("public")? != 0,
-            declared_at: row.try_get("declared_at")?,
-            resolved_at: opt_i64(row, "resolved_at")?,
-            services: Vec::new(),
-        })
-    }
-
     async fn with_services(&self, mut incidents: Vec<Incident>) -> Result<Vec<Incident>> {
         for incident in &mut incidents {
-            let rows = sqlx::query(
+            let rows: Vec<ServiceRow> = sqlx::query_as(
                 "SELECT s.id, s.slug, s.name, s.kind, s.group_name FROM incident_services i \
                  JOIN services s ON s.id = i.service_id WHERE i.incident_id = $1 ORDER BY s.name",
             )
             .bind(incident.id)
             .fetch_all(&self.read)
             .await?;
-            incident.services = rows
-                .iter()
-                .map(|r| service_from(r, ""))
-                .collect::<Result<_>>()?;
+            incident.services = convert(rows)?;
         }
         Ok(incidents)
     }
 
     pub async fn incident(&self, id: IncidentId) -> Result<Incident> {
-        let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
+        let row: IncidentRow = sqlx::query_as("SELECT * FROM incidents WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let incident = Self::incident_from(&row)?;
-        Ok(self.with_services(vec![incident]).await?.remove(0))
+        Ok(self.with_services(vec![row.try_into()?]).await?.remove(0))
     }
 
-    /// Incidents declared since `since_ms`, newest first; `open_only` keeps unresolved ones.
-    pub async fn incidents(&self, since_ms: i64, open_only: bool) -> Result<Vec<Incident>> {
+    /// Incidents declared since `since`, newest first; `open_only` keeps unresolved ones.
+    pub async fn incidents(&self, since: Timestamp, open_only: bool) -> Result<Vec<Incident>> {
         let filter = if open_only {
             " AND state <> 'resolved'"
         } else {
             ""
         };
-        let rows = sqlx::query(&format!(
+        let rows: Vec<IncidentRow> = sqlx::query_as(&format!(
             "SELECT * FROM incidents WHERE declared_at >= $1{filter} ORDER BY declared_at DESC, id DESC"
         ))
-        .bind(since_ms)
+        .bind(since)
         .fetch_all(&self.read)
         .await?;
-        let list = rows
-            .iter()
-            .map(Self::incident_from)
-            .collect::<Result<Vec<_>>>()?;
-        self.with_services(list).await
+        self.with_services(convert(rows)?).await
     }
 
     pub async fn incident_events(&self, id: IncidentId) -> Result<Vec<IncidentEvent>> {
-        let rows = sqlx::query(
+        let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT e.kind, e.state, e.message, e.data, e.created_at, u.name AS u_name \
              FROM incident_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.incident_id = $1 ORDER BY e.id",
         )
         .bind(id)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(IncidentEvent {
-                    kind: r.try_get("kind")?,
-                    state: r
-                        .try_get::<Option<String>, _>("state")?
-                        .map(|s| stored(IncidentState::parse, &s))
-                        .transpose()?,
-                    message: r.try_get("message")?,
-                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)
-                        .unwrap_or_default(),
-                    actor: r.try_get("u_name")?,
-                    at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        convert(rows)
     }
 
     /// Posts an update (and its mails) in one transaction; resolving closes the incident and
@@ -232,7 +264,7 @@ impl Store {
         update: &IncidentUpdate,
         mails: &[Mail],
     ) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let resolved = update.state == IncidentState::Resolved;
         let done = sqlx::query(
@@ -252,7 +284,7 @@ impl Store {
                 "the incident is already resolved".into(),
             ));
         }
-        incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at, "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
+        incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at.map(Timestamp::as_millis), "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
         .await?;
         if let (true, Some(due)) = (resolved, update.postmortem_due) {
             ensure_postmortem(&mut tx, id, due, now).await?;
@@ -279,7 +311,7 @@ impl Store {
                 data: json!({"long_resolution": long}),
                 actor: Some(by),
             },
-            now_millis(),
+            Timestamp::now(),
         )
         .await?;
         tx.commit().await?;
@@ -292,10 +324,10 @@ impl Store {
         &self,
         id: IncidentId,
         what: &str,
-        next_update_at: Option<i64>,
+        next_update_at: Option<Timestamp>,
         mails: &[Mail],
     ) -> Result<bool> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let sql = match what {
             "reminded" => "UPDATE incidents SET reminded_for = $2 WHERE id = $1 AND (reminded_for IS NULL OR reminded_for <> $2)",
@@ -304,7 +336,7 @@ impl Store {
         };
         let done = sqlx::query(sql)
             .bind(id)
-            .bind(next_update_at.unwrap_or(0))
+            .bind(next_update_at.unwrap_or(Timestamp::EPOCH))
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
@@ -318,7 +350,7 @@ impl Store {
                 kind: what,
                 state: None,
                 message: "",
-                data: json!({"next_update_at": next_update_at}),
+                data: json!({"next_update_at": next_update_at.map(Timestamp::as_millis)}),
                 actor: None,
             },
             now,

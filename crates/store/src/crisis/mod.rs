@@ -21,11 +21,11 @@ pub use roster::RosterEntry;
 pub use services::Service;
 pub use signals::{NewSignal, SignalGroup};
 
-use crate::models::from_millis;
+use backline_domain::Timestamp;
 
 /// When a time is shown in messages: `2026-11-23 15:30 UTC`.
-pub fn format_time(ms: i64) -> String {
-    let at = from_millis(ms);
+pub fn format_time(at: Timestamp) -> String {
+    let at = at.to_offset();
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",
         at.year(),

@@ -2,10 +2,9 @@
 //! it; the mail worker claims due rows for a while (so one node sends each), and marks them
 //! sent or failed.
 
-use crate::sql::opt_i64;
-use crate::{now_millis, Backend, Result, Store};
-use backline_domain::IncidentId;
-use sqlx::{Any, Row, Transaction};
+use crate::{Backend, Result, Store};
+use backline_domain::{IncidentId, Span, Timestamp};
+use sqlx::{Any, Transaction};
 
 /// An email to write to the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,20 +16,20 @@ pub struct Mail {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Notification {
     pub id: i64,
     pub recipient: String,
     pub subject: String,
     pub kind: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
     pub attempts: i64,
-    pub sent_at: Option<i64>,
-    pub failed_at: Option<i64>,
+    pub sent_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
     pub last_error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OutboxMail {
     pub id: i64,
     pub recipient: String,
@@ -47,7 +46,7 @@ pub(super) async fn insert_mails(
     tx: &mut Transaction<'_, Any>,
     mails: &[Mail],
     incident: Option<IncidentId>,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     for mail in mails {
         sqlx::query(
@@ -70,14 +69,14 @@ impl Store {
     /// Writes mails that belong to no other change (tests, drills' roster notes).
     pub async fn enqueue_mails(&self, mails: &[Mail], incident: Option<IncidentId>) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        insert_mails(&mut tx, mails, incident, now_millis()).await?;
+        insert_mails(&mut tx, mails, incident, Timestamp::now()).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Claims up to `limit` due mails for `lease_ms`: no other node takes them meanwhile.
-    pub async fn claim_mails(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxMail>> {
-        let now = now_millis();
+    /// Claims up to `limit` due mails for `lease`: no other node takes them meanwhile.
+    pub async fn claim_mails(&self, limit: i64, lease: Span) -> Result<Vec<OutboxMail>> {
+        let now = Timestamp::now();
         let pick = "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
                     AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3";
         let skip = if self.backend == Backend::Postgres {
@@ -85,35 +84,22 @@ impl Store {
         } else {
             ""
         };
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
              RETURNING id, recipient, subject, body, attempts, kind, case_id"
         ))
-        .bind(now + lease_ms)
+        .bind(now.plus(lease))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.write)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutboxMail {
-                    id: r.try_get("id")?,
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    attempts: r.try_get("attempts")?,
-                    kind: r.try_get("kind")?,
-                    case_id: opt_i64(r, "case_id")?.map(backline_domain::CaseId),
-                })
-            })
-            .collect()
+        .await?)
     }
 
     pub async fn mail_sent(&self, id: i64) -> Result<()> {
         sqlx::query(
             "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2",
         )
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .bind(id)
         .execute(&self.write)
         .await?;
@@ -121,8 +107,13 @@ impl Store {
     }
 
     /// A failed attempt: retry at `retry_at`, or give up when `None`.
-    pub async fn mail_failed(&self, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
-        let now = now_millis();
+    pub async fn mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let now = Timestamp::now();
         sqlx::query(
             "UPDATE outbox SET claimed_until = NULL, last_error = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
              failed_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END WHERE id = $4",
@@ -137,37 +128,21 @@ impl Store {
     }
 
     pub async fn notifications(&self, incident: IncidentId) -> Result<Vec<Notification>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, recipient, subject, kind, created_at, attempts, sent_at, failed_at, last_error \
              FROM outbox WHERE incident_id = $1 ORDER BY id",
         )
         .bind(incident)
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Notification {
-                    id: r.try_get("id")?,
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    kind: r.try_get("kind")?,
-                    created_at: r.try_get("created_at")?,
-                    attempts: r.try_get("attempts")?,
-                    sent_at: opt_i64(r, "sent_at")?,
-                    failed_at: opt_i64(r, "failed_at")?,
-                    last_error: r.try_get("last_error")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Mails waiting to be sent (for `/metrics`).
     pub async fn outbox_pending(&self) -> Result<i64> {
-        Ok(sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
         )
         .fetch_one(&self.read)
-        .await?
-        .try_get("n")?)
+        .await?)
     }
 }

@@ -2,12 +2,11 @@
 
 use super::outbox::{insert_mails, Mail};
 use super::timeline::{incident_event, Entry};
-use crate::sql::opt_i64;
-use crate::{now_millis, Result, Store, StoreError};
-use backline_domain::IncidentId;
-use backline_domain::UserId;
+use crate::rows::Flag;
+use crate::{Result, Store, StoreError};
+use backline_domain::{IncidentId, Timestamp, UserId};
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Postmortem {
@@ -18,16 +17,49 @@ pub struct Postmortem {
     pub action_items: serde_json::Value,
     pub internal_report: String,
     pub customer_edition: String,
-    pub due_at: i64,
+    pub due_at: Timestamp,
     pub executive_review: bool,
-    pub published_at: Option<i64>,
+    pub published_at: Option<Timestamp>,
+}
+
+/// A `postmortems` row; action items are JSON, read leniently (an unreadable list is empty).
+#[derive(sqlx::FromRow)]
+struct PostmortemRow {
+    incident_id: IncidentId,
+    summary: String,
+    root_cause: String,
+    category: String,
+    action_items: String,
+    internal_report: String,
+    customer_edition: String,
+    due_at: Timestamp,
+    #[sqlx(try_from = "Flag")]
+    executive_review: bool,
+    published_at: Option<Timestamp>,
+}
+
+impl From<PostmortemRow> for Postmortem {
+    fn from(r: PostmortemRow) -> Postmortem {
+        Postmortem {
+            incident_id: r.incident_id,
+            summary: r.summary,
+            root_cause: r.root_cause,
+            category: r.category,
+            action_items: serde_json::from_str(&r.action_items).unwrap_or_default(),
+            internal_report: r.internal_report,
+            customer_edition: r.customer_edition,
+            due_at: r.due_at,
+            executive_review: r.executive_review,
+            published_at: r.published_at,
+        }
+    }
 }
 
 pub(super) async fn ensure_postmortem(
     tx: &mut Transaction<'_, Any>,
     incident: IncidentId,
-    due: i64,
-    at: i64,
+    due: Timestamp,
+    at: Timestamp,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO postmortems (incident_id, due_at, updated_at) VALUES ($1, $2, $3) \
@@ -43,30 +75,16 @@ pub(super) async fn ensure_postmortem(
 
 impl Store {
     pub async fn postmortem(&self, incident: IncidentId) -> Result<Option<Postmortem>> {
-        let row = sqlx::query("SELECT * FROM postmortems WHERE incident_id = $1")
-            .bind(incident)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| {
-            Ok(Postmortem {
-                incident_id: r.try_get("incident_id")?,
-                summary: r.try_get("summary")?,
-                root_cause: r.try_get("root_cause")?,
-                category: r.try_get("category")?,
-                action_items: serde_json::from_str(&r.try_get::<String, _>("action_items")?)
-                    .unwrap_or_default(),
-                internal_report: r.try_get("internal_report")?,
-                customer_edition: r.try_get("customer_edition")?,
-                due_at: r.try_get("due_at")?,
-                executive_review: r.try_get::<i64, _>("executive_review")? != 0,
-                published_at: opt_i64(&r, "published_at")?,
-            })
-        })
-        .transpose()
+        let row: Option<PostmortemRow> =
+            sqlx::query_as("SELECT * FROM postmortems WHERE incident_id = $1")
+                .bind(incident)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(Postmortem::from))
     }
 
     pub async fn save_postmortem(&self, pm: &Postmortem, by: UserId) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE postmortems SET summary = $1, root_cause = $2, category = $3, action_items = $4, \
@@ -109,7 +127,7 @@ impl Store {
         by: UserId,
         mails: &[Mail],
     ) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let done = sqlx::query("UPDATE postmortems SET published_at = $1 WHERE incident_id = $2 AND published_at IS NULL")
             .bind(now)
@@ -139,21 +157,14 @@ impl Store {
         Ok(())
     }
 
-    /// Root-cause categories of other incidents, with when those incidents were declared.
     /// Root-cause categories of other incidents, with when each was declared.
-    pub async fn cause_history(
-        &self,
-        except: IncidentId,
-    ) -> Result<Vec<(String, backline_domain::Timestamp)>> {
-        let rows = sqlx::query(
+    pub async fn cause_history(&self, except: IncidentId) -> Result<Vec<(String, Timestamp)>> {
+        Ok(sqlx::query_as(
             "SELECT p.category, i.declared_at FROM postmortems p JOIN incidents i ON i.id = p.incident_id \
              WHERE p.category <> '' AND p.incident_id <> $1",
         )
         .bind(except)
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("category")?, r.try_get("declared_at")?)))
-            .collect()
+        .await?)
     }
 }

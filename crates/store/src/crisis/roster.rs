@@ -1,9 +1,8 @@
 //! The people alerted when signals arrive and incidents are declared.
 
-use crate::models::stored;
-use crate::{Result, Store};
+use crate::rows::{convert, stored};
+use crate::{Result, Store, StoreError};
 use backline_domain::crisis::RosterRole;
-use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RosterEntry {
@@ -13,21 +12,34 @@ pub struct RosterEntry {
     pub phone: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct RosterRow {
+    role: String,
+    name: String,
+    email: String,
+    phone: String,
+}
+
+impl TryFrom<RosterRow> for RosterEntry {
+    type Error = StoreError;
+
+    fn try_from(r: RosterRow) -> Result<RosterEntry> {
+        Ok(RosterEntry {
+            role: stored(RosterRole::parse, &r.role)?,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+        })
+    }
+}
+
 impl Store {
     pub async fn roster(&self) -> Result<Vec<RosterEntry>> {
-        let rows = sqlx::query("SELECT role, name, email, phone FROM roster ORDER BY role, name")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RosterEntry {
-                    role: stored(RosterRole::parse, &r.try_get::<String, _>("role")?)?,
-                    name: r.try_get("name")?,
-                    email: r.try_get("email")?,
-                    phone: r.try_get("phone")?,
-                })
-            })
-            .collect()
+        let rows: Vec<RosterRow> =
+            sqlx::query_as("SELECT role, name, email, phone FROM roster ORDER BY role, name")
+                .fetch_all(&self.read)
+                .await?;
+        convert(rows)
     }
 
     pub async fn set_roster(&self, entries: &[RosterEntry]) -> Result<()> {

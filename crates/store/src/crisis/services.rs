@@ -1,12 +1,9 @@
 //! Services (products, regions) and the customer organisations that use them.
 
-use crate::models::stored;
-use crate::{now_millis, OrgRef, Result, Store, StoreError};
+use crate::rows::{convert, stored};
+use crate::{OrgRef, Result, Store, StoreError};
 use backline_domain::crisis::ServiceKind;
-use backline_domain::OrgId;
-use backline_domain::ServiceId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use backline_domain::{OrgId, ServiceId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
@@ -17,18 +14,36 @@ pub struct Service {
     pub group: String,
 }
 
-pub(super) fn service_from(row: &AnyRow, prefix: &str) -> Result<Service> {
-    let col = |c: &str| format!("{prefix}{c}");
-    Ok(Service {
-        id: row.try_get(col("id").as_str())?,
-        slug: row.try_get(col("slug").as_str())?,
-        name: row.try_get(col("name").as_str())?,
-        kind: stored(
-            ServiceKind::parse,
-            &row.try_get::<String, _>(col("kind").as_str())?,
-        )?,
-        group: row.try_get(col("group_name").as_str())?,
-    })
+/// A `services` row.
+#[derive(sqlx::FromRow)]
+pub(super) struct ServiceRow {
+    pub id: ServiceId,
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+    pub group_name: String,
+}
+
+impl TryFrom<ServiceRow> for Service {
+    type Error = StoreError;
+
+    fn try_from(r: ServiceRow) -> Result<Service> {
+        Ok(Service {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            kind: stored(ServiceKind::parse, &r.kind)?,
+            group: r.group_name,
+        })
+    }
+}
+
+/// An organisation that uses a service.
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    service_id: ServiceId,
+    #[sqlx(flatten)]
+    org: OrgRef,
 }
 
 impl Store {
@@ -44,7 +59,7 @@ impl Store {
             .bind(name)
             .bind(kind.as_str())
             .bind(group)
-            .bind(now_millis())
+            .bind(Timestamp::now())
             .execute(&self.write)
             .await
             .map_err(StoreError::unique("a service with this slug already exists"))?;
@@ -52,22 +67,22 @@ impl Store {
     }
 
     pub async fn services(&self) -> Result<Vec<Service>> {
-        let rows = sqlx::query(
+        let rows: Vec<ServiceRow> = sqlx::query_as(
             "SELECT id, slug, name, kind, group_name FROM services ORDER BY group_name, name",
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter().map(|r| service_from(r, "")).collect()
+        convert(rows)
     }
 
     pub async fn service_by_slug(&self, slug: &str) -> Result<Service> {
-        let row =
-            sqlx::query("SELECT id, slug, name, kind, group_name FROM services WHERE slug = $1")
+        let row: ServiceRow =
+            sqlx::query_as("SELECT id, slug, name, kind, group_name FROM services WHERE slug = $1")
                 .bind(slug)
                 .fetch_optional(&self.read)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-        service_from(&row, "")
+        row.try_into()
     }
 
     /// Replaces the customer organisations that use a service.
@@ -79,7 +94,7 @@ impl Store {
             .await?;
         for org in orgs {
             sqlx::query("INSERT INTO service_usage (org_id, service_id) VALUES ($1, $2)")
-                .bind(org.0)
+                .bind(org)
                 .bind(service)
                 .execute(&mut *tx)
                 .await?;
@@ -90,44 +105,32 @@ impl Store {
 
     /// (organisation, service) pairs: who uses what.
     pub async fn service_usage(&self) -> Result<Vec<(OrgId, ServiceId)>> {
-        let rows = sqlx::query("SELECT org_id, service_id FROM service_usage")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((OrgId(r.try_get("org_id")?), r.try_get("service_id")?)))
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT org_id, service_id FROM service_usage")
+                .fetch_all(&self.read)
+                .await?,
+        )
     }
 
     /// The customer organisations that use a service, by slug.
     pub async fn service_customers(&self, service: ServiceId) -> Result<Vec<OrgRef>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT o.id, o.slug, o.name FROM service_usage su \
              JOIN organizations o ON o.id = su.org_id WHERE su.service_id = $1 ORDER BY o.slug",
         )
         .bind(service)
         .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(org_ref).collect()
+        .await?)
     }
 
     /// Every service's customer organisations at once: (service, organisation), by slug.
     pub async fn customers_by_service(&self) -> Result<Vec<(ServiceId, OrgRef)>> {
-        let rows = sqlx::query(
+        let rows: Vec<CustomerRow> = sqlx::query_as(
             "SELECT su.service_id, o.id, o.slug, o.name FROM service_usage su \
              JOIN organizations o ON o.id = su.org_id ORDER BY su.service_id, o.slug",
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("service_id")?, org_ref(r)?)))
-            .collect()
+        Ok(rows.into_iter().map(|r| (r.service_id, r.org)).collect())
     }
-}
-
-fn org_ref(row: &AnyRow) -> Result<OrgRef> {
-    Ok(OrgRef {
-        id: OrgId(row.try_get("id")?),
-        slug: row.try_get("slug")?,
-        name: row.try_get("name")?,
-    })
 }

@@ -1,24 +1,22 @@
 //! Signals (alerts and reports) gathered into groups waiting to be qualified.
 
 use super::outbox::{insert_mails, Mail};
-use super::services::{service_from, Service};
-use crate::sql::opt_i64;
-use crate::{now_millis, Backend, Result, Store};
-use backline_domain::UserId;
-use backline_domain::{IncidentId, ServiceId};
-use sqlx::Row;
+use super::services::{Service, ServiceRow};
+use crate::rows::convert;
+use crate::{Backend, Result, Store, StoreError};
+use backline_domain::{IncidentId, ServiceId, SignalGroupId, Timestamp, UserId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignalGroup {
-    pub id: i64,
+    pub id: SignalGroupId,
     pub service: Option<Service>,
     pub group_key: String,
     pub title: String,
     pub state: String,
     pub signals: i64,
     pub firing: i64,
-    pub first_at: i64,
-    pub last_at: i64,
+    pub first_at: Timestamp,
+    pub last_at: Timestamp,
     pub incident_id: Option<IncidentId>,
 }
 
@@ -34,6 +32,57 @@ pub struct NewSignal {
     pub reported_by: Option<UserId>,
 }
 
+/// A `signal_groups` row with its service, if any, as `s_id`, `s_slug`...
+#[derive(sqlx::FromRow)]
+struct SignalGroupRow {
+    id: SignalGroupId,
+    group_key: String,
+    title: String,
+    state: String,
+    signals: i64,
+    firing: i64,
+    first_at: Timestamp,
+    last_at: Timestamp,
+    incident_id: Option<IncidentId>,
+    s_id: Option<ServiceId>,
+    s_slug: Option<String>,
+    s_name: Option<String>,
+    s_kind: Option<String>,
+    s_group_name: Option<String>,
+}
+
+impl TryFrom<SignalGroupRow> for SignalGroup {
+    type Error = StoreError;
+
+    fn try_from(r: SignalGroupRow) -> Result<SignalGroup> {
+        let service = match (r.s_id, r.s_slug, r.s_name, r.s_kind, r.s_group_name) {
+            (Some(id), Some(slug), Some(name), Some(kind), Some(group_name)) => Some(
+                ServiceRow {
+                    id,
+                    slug,
+                    name,
+                    kind,
+                    group_name,
+                }
+                .try_into()?,
+            ),
+            _ => None,
+        };
+        Ok(SignalGroup {
+            id: r.id,
+            service,
+            group_key: r.group_key,
+            title: r.title,
+            state: r.state,
+            signals: r.signals,
+            firing: r.firing,
+            first_at: r.first_at,
+            last_at: r.last_at,
+            incident_id: r.incident_id,
+        })
+    }
+}
+
 impl Store {
     /// Records a signal, gathering it into the open group with the same key. A new group
     /// alerts the support team: `alert_if_new` is written to the outbox in the same
@@ -42,15 +91,15 @@ impl Store {
         &self,
         signal: &NewSignal,
         alert_if_new: &[Mail],
-    ) -> Result<(i64, bool)> {
-        let now = now_millis();
+    ) -> Result<(SignalGroupId, bool)> {
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let lock = if self.backend == Backend::Postgres {
             " FOR UPDATE"
         } else {
             ""
         };
-        let open = sqlx::query(&format!(
+        let open: Option<SignalGroupId> = sqlx::query_scalar(&format!(
             "SELECT id FROM signal_groups WHERE group_key = $1 AND state = 'open' ORDER BY id DESC LIMIT 1{lock}"
         ))
         .bind(&signal.group_key)
@@ -58,8 +107,7 @@ impl Store {
         .await?;
         let firing = i64::from(signal.status == "firing");
         let (group, created) = match open {
-            Some(row) => {
-                let id: i64 = row.try_get("id")?;
+            Some(id) => {
                 sqlx::query("UPDATE signal_groups SET signals = signals + 1, firing = firing + $1, last_at = $2 WHERE id = $3")
                     .bind(firing)
                     .bind(now)
@@ -69,7 +117,7 @@ impl Store {
                 (id, false)
             }
             None => {
-                let row = sqlx::query(
+                let id = sqlx::query_scalar(
                     "INSERT INTO signal_groups (service_id, group_key, title, state, signals, firing, first_at, last_at) \
                      VALUES ($1, $2, $3, 'open', 1, $4, $5, $5) RETURNING id",
                 )
@@ -80,7 +128,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                (row.try_get::<i64, _>("id")?, true)
+                (id, true)
             }
         };
         sqlx::query(
@@ -92,7 +140,7 @@ impl Store {
         .bind(&signal.status)
         .bind(&signal.title)
         .bind(&signal.detail)
-        .bind(signal.reported_by.map(|u| u.0))
+        .bind(signal.reported_by)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -109,30 +157,12 @@ impl Store {
         } else {
             ""
         };
-        let rows = sqlx::query(&format!(
+        let rows: Vec<SignalGroupRow> = sqlx::query_as(&format!(
             "SELECT g.*, s.id AS s_id, s.slug AS s_slug, s.name AS s_name, s.kind AS s_kind, s.group_name AS s_group_name \
              FROM signal_groups g LEFT JOIN services s ON s.id = g.service_id {filter} ORDER BY g.last_at DESC LIMIT 200"
         ))
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SignalGroup {
-                    id: r.try_get("id")?,
-                    service: match opt_i64(r, "s_id")? {
-                        Some(_) => Some(service_from(r, "s_")?),
-                        None => None,
-                    },
-                    group_key: r.try_get("group_key")?,
-                    title: r.try_get("title")?,
-                    state: r.try_get("state")?,
-                    signals: r.try_get("signals")?,
-                    firing: r.try_get("firing")?,
-                    first_at: r.try_get("first_at")?,
-                    last_at: r.try_get("last_at")?,
-                    incident_id: r.try_get("incident_id")?,
-                })
-            })
-            .collect()
+        convert(rows)
     }
 }

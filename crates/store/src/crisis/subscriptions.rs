@@ -1,27 +1,17 @@
 //! Status-page subscriptions per service, confirmed by a link sent by email.
 
 use super::outbox::{insert_mails, Mail};
-use crate::{now_millis, Result, Store};
-use backline_domain::ServiceId;
-use sqlx::Row;
+use crate::{Result, Store};
+use backline_domain::{ServiceId, Timestamp};
 
 impl Store {
     /// Confirmed status-page subscriptions: (email, service, unsubscribe token).
     pub async fn confirmed_subscribers(&self) -> Result<Vec<(String, ServiceId, String)>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT email, service_id, token FROM status_subscriptions WHERE confirmed_at IS NOT NULL",
         )
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("email")?,
-                    r.try_get("service_id")?,
-                    r.try_get("token")?,
-                ))
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds (or renews) unconfirmed subscriptions and their confirmation mail, in one transaction.
@@ -32,7 +22,7 @@ impl Store {
         rows: &[(ServiceId, String)],
         confirmation: &Mail,
     ) -> Result<()> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         for (service, token) in rows {
             sqlx::query(
@@ -55,7 +45,7 @@ impl Store {
     /// Confirms every subscription carrying this token; returns how many.
     pub async fn confirm_subscription(&self, token: &str) -> Result<u64> {
         let done = sqlx::query("UPDATE status_subscriptions SET confirmed_at = $1 WHERE token = $2 AND confirmed_at IS NULL")
-            .bind(now_millis())
+            .bind(Timestamp::now())
             .bind(token)
             .execute(&self.write)
             .await?;

@@ -1,22 +1,17 @@
 //! Message templates, one per kind; a kind without a stored template uses its default.
 
-use crate::{now_millis, Result, Store};
+use crate::{Result, Store};
 use backline_domain::crisis::{Template, TemplateKind};
-use sqlx::Row;
+use backline_domain::Timestamp;
 
 impl Store {
     pub async fn template(&self, kind: TemplateKind) -> Result<Option<Template>> {
-        let row = sqlx::query("SELECT subject, body FROM templates WHERE kind = $1")
-            .bind(kind.as_str())
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| {
-            Ok(Template {
-                subject: r.try_get("subject")?,
-                body: r.try_get("body")?,
-            })
-        })
-        .transpose()
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT subject, body FROM templates WHERE kind = $1")
+                .bind(kind.as_str())
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(|(subject, body)| Template { subject, body }))
     }
 
     pub async fn set_template(&self, kind: TemplateKind, template: &Template) -> Result<()> {
@@ -27,7 +22,7 @@ impl Store {
         .bind(kind.as_str())
         .bind(&template.subject)
         .bind(&template.body)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await?;
         Ok(())

@@ -3,7 +3,7 @@
 
 use crate::Result;
 use backline_domain::crisis::IncidentState;
-use backline_domain::{IncidentId, UserId};
+use backline_domain::{IncidentId, Timestamp, UserId};
 use sqlx::{Any, Transaction};
 
 /// One entry of an incident's timeline.
@@ -19,7 +19,7 @@ pub(super) async fn incident_event(
     tx: &mut Transaction<'_, Any>,
     incident: IncidentId,
     e: Entry<'_>,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     let Entry {
         kind,
@@ -37,7 +37,7 @@ pub(super) async fn incident_event(
     .bind(state.map(|s| s.as_str()))
     .bind(message)
     .bind(data.to_string())
-    .bind(actor.map(|a| a.0))
+    .bind(actor)
     .bind(at)
     .execute(&mut **tx)
     .await?;

@@ -3,20 +3,16 @@
 
 use super::classification::classify_in;
 use super::links::insert_link;
-use crate::cases::record_event;
+use crate::cases::{case_status, record_event};
 use crate::changes::announce_in;
-use crate::models::user_ref;
-use crate::models::{from_millis, stored};
-use crate::sql::{opt_i64, Arg, Sql};
-use crate::{
-    now_millis, Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError,
-};
+use crate::rows::{convert, corrupt, stored, UserCols};
+use crate::sql::{Arg, Sql};
+use crate::{Article, ArticleRevision, Backend, Change, LinkTarget, Result, Store, StoreError};
 use backline_domain::{
-    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, UserId,
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, Timestamp, UserId,
 };
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone)]
 pub struct NewArticle {
@@ -26,8 +22,8 @@ pub struct NewArticle {
     pub author: UserId,
     /// The case it is written from; that case is linked to it and classified `new`.
     pub source_case: Option<CaseId>,
-    /// Unix milliseconds; `None` for now. Importers set it.
-    pub at: Option<i64>,
+    /// When it was written; `None` for now. Importers set it.
+    pub at: Option<Timestamp>,
 }
 
 /// The article as it should be after an edit; the store works out what changed.
@@ -37,7 +33,7 @@ pub struct ArticleEdit {
     pub state: ArticleState,
     pub audience: Audience,
     pub editor: UserId,
-    pub at: Option<i64>,
+    pub at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -55,35 +51,100 @@ const ARTICLE_COLUMNS: &str = "a.id, a.title, a.issue, a.environment, a.resoluti
      a.created_at, a.updated_at, u.id AS u_id, u.name AS u_name, u.email AS u_email \
      FROM articles a JOIN users u ON u.id = a.author_id";
 
-fn json_list(text: &str) -> Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+/// An article's content columns, as both `articles` and `article_revisions` hold them.
+#[derive(sqlx::FromRow)]
+struct ContentCols {
+    title: String,
+    issue: String,
+    environment: String,
+    resolution: String,
+    cause: String,
+    products: String,
+    versions: String,
 }
 
-fn content_from_row(row: &AnyRow) -> Result<ArticleContent> {
-    Ok(ArticleContent {
-        title: row.try_get("title")?,
-        issue: row.try_get("issue")?,
-        environment: row.try_get("environment")?,
-        resolution: row.try_get("resolution")?,
-        cause: row.try_get("cause")?,
-        products: json_list(&row.try_get::<String, _>("products")?)?,
-        versions: json_list(&row.try_get::<String, _>("versions")?)?,
-    })
+impl TryFrom<ContentCols> for ArticleContent {
+    type Error = StoreError;
+
+    fn try_from(c: ContentCols) -> Result<ArticleContent> {
+        Ok(ArticleContent {
+            title: c.title,
+            issue: c.issue,
+            environment: c.environment,
+            resolution: c.resolution,
+            cause: c.cause,
+            products: serde_json::from_str(&c.products).map_err(corrupt)?,
+            versions: serde_json::from_str(&c.versions).map_err(corrupt)?,
+        })
+    }
 }
 
-fn article_from_row(row: &AnyRow) -> Result<Article> {
-    Ok(Article {
-        id: ArticleId(row.try_get("id")?),
-        content: content_from_row(row)?,
-        state: stored(ArticleState::parse, &row.try_get::<String, _>("state")?)?,
-        audience: stored(Audience::parse, &row.try_get::<String, _>("audience")?)?,
-        author: user_ref(row)?,
-        source_case: opt_i64(row, "source_case_id")?.map(CaseId),
-        revision: row.try_get("revision")?,
-        reuse_count: row.try_get("reuse_count")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
+/// A row of `ARTICLE_COLUMNS`.
+#[derive(sqlx::FromRow)]
+struct ArticleRow {
+    id: ArticleId,
+    #[sqlx(flatten)]
+    content: ContentCols,
+    state: String,
+    audience: String,
+    source_case_id: Option<CaseId>,
+    revision: i64,
+    reuse_count: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    #[sqlx(flatten)]
+    author: UserCols,
+}
+
+impl TryFrom<ArticleRow> for Article {
+    type Error = StoreError;
+
+    fn try_from(r: ArticleRow) -> Result<Article> {
+        Ok(Article {
+            id: r.id,
+            content: r.content.try_into()?,
+            state: stored(ArticleState::parse, &r.state)?,
+            audience: stored(Audience::parse, &r.audience)?,
+            author: r.author.into(),
+            source_case: r.source_case_id,
+            revision: r.revision,
+            reuse_count: r.reuse_count,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// An `article_revisions` row with its editor.
+#[derive(sqlx::FromRow)]
+struct RevisionRow {
+    article_id: ArticleId,
+    revision: i64,
+    changed: String,
+    #[sqlx(flatten)]
+    content: ContentCols,
+    state: String,
+    audience: String,
+    created_at: Timestamp,
+    #[sqlx(flatten)]
+    editor: UserCols,
+}
+
+impl TryFrom<RevisionRow> for ArticleRevision {
+    type Error = StoreError;
+
+    fn try_from(r: RevisionRow) -> Result<ArticleRevision> {
+        Ok(ArticleRevision {
+            article_id: r.article_id,
+            revision: r.revision,
+            editor: r.editor.into(),
+            changed: serde_json::from_str(&r.changed).map_err(corrupt)?,
+            content: r.content.try_into()?,
+            state: stored(ArticleState::parse, &r.state)?,
+            audience: stored(Audience::parse, &r.audience)?,
+            created_at: r.created_at,
+        })
+    }
 }
 
 /// Writes revision `revision` of `article`: the edit in full, and which fields it changed.
@@ -93,7 +154,7 @@ async fn insert_revision(
     revision: i64,
     changed: &[&str],
     edit: &ArticleEdit,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     let (content, editor) = (&edit.content, edit.editor);
     sqlx::query(
@@ -101,9 +162,9 @@ async fn insert_revision(
          environment, resolution, cause, state, audience, products, versions, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
-    .bind(article.0)
+    .bind(article)
     .bind(revision)
-    .bind(editor.0)
+    .bind(editor)
     .bind(json!(changed).to_string())
     .bind(&content.title)
     .bind(&content.issue)
@@ -122,9 +183,9 @@ async fn insert_revision(
 
 impl Store {
     pub async fn create_article(&self, new: &NewArticle) -> Result<Article> {
-        let now = new.at.unwrap_or_else(now_millis);
+        let now = new.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
+        let id: ArticleId = sqlx::query_scalar(
             "INSERT INTO articles (title, issue, environment, resolution, cause, state, audience, \
              products, versions, author_id, source_case_id, revision, reuse_count, created_at, \
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, 0, $12, $12) \
@@ -139,12 +200,11 @@ impl Store {
         .bind(new.audience.as_str())
         .bind(json!(new.content.products).to_string())
         .bind(json!(new.content.versions).to_string())
-        .bind(new.author.0)
-        .bind(new.source_case.map(|c| c.0))
+        .bind(new.author)
+        .bind(new.source_case)
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let id = ArticleId(row.try_get("id")?);
         let all = [
             "title",
             "issue",
@@ -168,12 +228,7 @@ impl Store {
         if let Some(case) = new.source_case {
             // Written from a case: the case is linked to it (not a reuse) and, if already
             // solved, classified again now that its knowledge exists.
-            let status = sqlx::query("SELECT status FROM cases WHERE id = $1")
-                .bind(case.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let status = stored(CaseStatus::parse, &status.try_get::<String, _>("status")?)?;
+            let status = case_status(&mut tx, case).await?;
             insert_link(&mut tx, case, LinkTarget::Article(id), new.author, now).await?;
             record_event(
                 &mut tx,
@@ -197,12 +252,12 @@ impl Store {
     }
 
     pub async fn article(&self, id: ArticleId) -> Result<Article> {
-        let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id = $1"))
-            .bind(id.0)
+        let row: ArticleRow = sqlx::query_as(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id = $1"))
+            .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        article_from_row(&row)
+        row.try_into()
     }
 
     /// Articles by id, in no particular order; missing ids are skipped (for the indexer).
@@ -210,15 +265,10 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let mut sql = Sql::new(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id IN ("));
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::Int(id.0));
-            }
-            sql.push(")");
-            for row in sql.query().fetch_all(&self.read).await? {
-                out.push(article_from_row(&row)?);
+            sql.bind_list(chunk.iter().map(|id| Arg::Int(id.0)))
+                .push(")");
+            for row in sql.query_as::<ArticleRow>().fetch_all(&self.read).await? {
+                out.push(row.try_into()?);
             }
         }
         Ok(out)
@@ -227,18 +277,19 @@ impl Store {
     /// Applies an edit as a new revision, naming what changed; an edit that changes nothing
     /// writes nothing.
     pub async fn update_article(&self, id: ArticleId, edit: &ArticleEdit) -> Result<Article> {
-        let now = edit.at.unwrap_or_else(now_millis);
+        let now = edit.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE OF a",
             Backend::Sqlite => "",
         };
-        let row = sqlx::query(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id = $1{lock}"))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let current = article_from_row(&row)?;
+        let row: ArticleRow =
+            sqlx::query_as(&format!("SELECT {ARTICLE_COLUMNS} WHERE a.id = $1{lock}"))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let current = Article::try_from(row)?;
         let mut changed = edit.content.changed_fields(&current.content);
         if edit.state != current.state {
             changed.push("state");
@@ -267,7 +318,7 @@ impl Store {
         .bind(json!(edit.content.versions).to_string())
         .bind(revision)
         .bind(now)
-        .bind(id.0)
+        .bind(id)
         .execute(&mut *tx)
         .await?;
         insert_revision(&mut tx, id, revision, &changed, edit, now).await?;
@@ -289,13 +340,8 @@ impl Store {
             if values.is_empty() {
                 sql.push("NULL");
             }
-            for (i, v) in values.into_iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(Arg::Text(v.to_string()));
-            }
-            sql.push(")");
+            sql.bind_list(values.into_iter().map(|v| Arg::Text(v.to_string())))
+                .push(")");
         };
         any_of(
             &mut sql,
@@ -318,11 +364,8 @@ impl Store {
         let limit = filter.limit.clamp(1, 200);
         sql.push(" ORDER BY a.id DESC LIMIT ")
             .bind(Arg::Int(limit as i64 + 1));
-        let rows = sql.query().fetch_all(&self.read).await?;
-        let mut articles = rows
-            .iter()
-            .map(article_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        let rows: Vec<ArticleRow> = sql.query_as().fetch_all(&self.read).await?;
+        let mut articles: Vec<Article> = convert(rows)?;
         let next = if articles.len() > limit {
             articles.truncate(limit);
             articles.last().map(|a| a.id)
@@ -334,37 +377,21 @@ impl Store {
 
     /// Every article id, in order (for a full reindex).
     pub async fn article_ids(&self) -> Result<Vec<ArticleId>> {
-        let rows = sqlx::query("SELECT id FROM articles ORDER BY id")
+        Ok(sqlx::query_scalar("SELECT id FROM articles ORDER BY id")
             .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| Ok(ArticleId(r.try_get("id")?)))
-            .collect()
+            .await?)
     }
 
     /// Every revision of an article, oldest first.
     pub async fn article_revisions(&self, id: ArticleId) -> Result<Vec<ArticleRevision>> {
-        let rows = sqlx::query(
+        let rows: Vec<RevisionRow> = sqlx::query_as(
             "SELECT r.*, u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM article_revisions r JOIN users u ON u.id = r.editor_id \
              WHERE r.article_id = $1 ORDER BY r.revision",
         )
-        .bind(id.0)
+        .bind(id)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ArticleRevision {
-                    article_id: id,
-                    revision: row.try_get("revision")?,
-                    editor: user_ref(row)?,
-                    changed: json_list(&row.try_get::<String, _>("changed")?)?,
-                    content: content_from_row(row)?,
-                    state: stored(ArticleState::parse, &row.try_get::<String, _>("state")?)?,
-                    audience: stored(Audience::parse, &row.try_get::<String, _>("audience")?)?,
-                    created_at: from_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
+        convert(rows)
     }
 }

@@ -1,15 +1,56 @@
 //! Links from a case to the article or earlier case that answered it.
 
 use super::classification::classify_in;
-use crate::cases::record_event;
+use crate::cases::{case_status, record_event};
 use crate::changes::announce_in;
-use crate::models::user_ref;
-use crate::models::{from_millis, stored};
-use crate::sql::opt_i64;
-use crate::{now_millis, CaseLink, Change, LinkTarget, Result, Store, StoreError};
-use backline_domain::{ArticleId, CaseId, CaseStatus, UserId};
+use crate::rows::{convert, UserCols};
+use crate::{CaseLink, Change, LinkTarget, Result, Store, StoreError};
+use backline_domain::{ArticleId, CaseId, Timestamp, UserId};
 use serde_json::json;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
+
+/// A `case_links` row with the title of what it points at and who linked it.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    id: i64,
+    case_id: CaseId,
+    article_id: Option<ArticleId>,
+    linked_case_id: Option<CaseId>,
+    created_at: Timestamp,
+    a_title: Option<String>,
+    c_title: Option<String>,
+    #[sqlx(flatten)]
+    linked_by: UserCols,
+}
+
+/// What a link points at: an article, or else a case.
+fn target(article: Option<ArticleId>, case: Option<CaseId>) -> Result<LinkTarget> {
+    match (article, case) {
+        (Some(a), _) => Ok(LinkTarget::Article(a)),
+        (None, Some(c)) => Ok(LinkTarget::Case(c)),
+        (None, None) => Err(StoreError::Corrupt("a link that points at nothing".into())),
+    }
+}
+
+impl TryFrom<LinkRow> for CaseLink {
+    type Error = StoreError;
+
+    fn try_from(r: LinkRow) -> Result<CaseLink> {
+        let target = target(r.article_id, r.linked_case_id)?;
+        let title = match target {
+            LinkTarget::Article(_) => r.a_title,
+            LinkTarget::Case(_) => r.c_title,
+        };
+        Ok(CaseLink {
+            id: r.id,
+            case_id: r.case_id,
+            target,
+            title: title.ok_or_else(|| StoreError::Corrupt("a link to a missing record".into()))?,
+            linked_by: r.linked_by.into(),
+            created_at: r.created_at,
+        })
+    }
+}
 
 impl Store {
     /// Links a case to an article or an earlier case that answers it. Linking an article
@@ -19,22 +60,17 @@ impl Store {
         case: CaseId,
         target: LinkTarget,
         by: UserId,
-        at: Option<i64>,
+        at: Option<Timestamp>,
     ) -> Result<CaseLink> {
-        let now = at.unwrap_or_else(now_millis);
+        let now = at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
-        let status = sqlx::query("SELECT status FROM cases WHERE id = $1")
-            .bind(case.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let status = stored(CaseStatus::parse, &status.try_get::<String, _>("status")?)?;
+        let status = case_status(&mut tx, case).await?;
         let id = insert_link(&mut tx, case, target, by, now).await?;
         let mut changes = vec![Change::Case(case)];
         let data = match target {
             LinkTarget::Article(article) => {
                 sqlx::query("UPDATE articles SET reuse_count = reuse_count + 1 WHERE id = $1")
-                    .bind(article.0)
+                    .bind(article)
                     .execute(&mut *tx)
                     .await?;
                 changes.push(Change::Article(article));
@@ -60,7 +96,7 @@ impl Store {
 
     /// What a case is linked to, oldest link first.
     pub async fn case_links(&self, case: CaseId) -> Result<Vec<CaseLink>> {
-        let rows = sqlx::query(
+        let rows: Vec<LinkRow> = sqlx::query_as(
             "SELECT l.id, l.case_id, l.article_id, l.linked_case_id, l.created_at, \
              a.title AS a_title, lc.subject AS c_title, \
              u.id AS u_id, u.name AS u_name, u.email AS u_email \
@@ -69,47 +105,21 @@ impl Store {
              LEFT JOIN cases lc ON lc.id = l.linked_case_id \
              WHERE l.case_id = $1 ORDER BY l.id",
         )
-        .bind(case.0)
+        .bind(case)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let (target, title) = match opt_i64(row, "article_id")? {
-                    Some(a) => (LinkTarget::Article(ArticleId(a)), row.try_get("a_title")?),
-                    None => (
-                        LinkTarget::Case(CaseId(row.try_get("linked_case_id")?)),
-                        row.try_get("c_title")?,
-                    ),
-                };
-                Ok(CaseLink {
-                    id: row.try_get("id")?,
-                    case_id: CaseId(row.try_get("case_id")?),
-                    target,
-                    title,
-                    linked_by: user_ref(row)?,
-                    created_at: from_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
+        convert(rows)
     }
 
     /// Every link between two cases or a case and an article: the organisation's own answers,
     /// from which the matcher learns.
     pub async fn all_links(&self) -> Result<Vec<(CaseId, LinkTarget)>> {
-        let rows = sqlx::query("SELECT case_id, article_id, linked_case_id FROM case_links")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let case = CaseId(row.try_get("case_id")?);
-                Ok(match opt_i64(row, "article_id")? {
-                    Some(a) => (case, LinkTarget::Article(ArticleId(a))),
-                    None => (
-                        case,
-                        LinkTarget::Case(CaseId(row.try_get("linked_case_id")?)),
-                    ),
-                })
-            })
+        let rows: Vec<(CaseId, Option<ArticleId>, Option<CaseId>)> =
+            sqlx::query_as("SELECT case_id, article_id, linked_case_id FROM case_links")
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter()
+            .map(|(case, article, linked)| Ok((case, target(article, linked)?)))
             .collect()
     }
 }
@@ -119,23 +129,22 @@ pub(super) async fn insert_link(
     case: CaseId,
     target: LinkTarget,
     by: UserId,
-    at: i64,
+    at: Timestamp,
 ) -> Result<i64> {
     let (article, linked_case) = match target {
         LinkTarget::Article(a) => (Some(a.0), None),
         LinkTarget::Case(c) => (None, Some(c.0)),
     };
-    let row = sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO case_links (case_id, article_id, linked_case_id, linked_by, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
-    .bind(case.0)
+    .bind(case)
     .bind(article)
     .bind(linked_case)
-    .bind(by.0)
+    .bind(by)
     .bind(at)
     .fetch_one(&mut **tx)
     .await
-    .map_err(StoreError::unique("the case is already linked to it"))?;
-    Ok(row.try_get("id")?)
+    .map_err(StoreError::unique("the case is already linked to it"))
 }

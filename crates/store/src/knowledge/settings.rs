@@ -1,18 +1,16 @@
 //! Stored settings: small named values shared by every node (learned weights, last alerts).
 
-use crate::{now_millis, Result, Store};
-use sqlx::Row;
+use crate::{Result, Store};
+use backline_domain::Timestamp;
 
 impl Store {
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get("value")?),
-            None => None,
-        })
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
@@ -22,7 +20,7 @@ impl Store {
         )
         .bind(key)
         .bind(value)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await?;
         Ok(())

@@ -3,7 +3,7 @@
 //! comment (or case), so a file is never visible on a comment that was not saved. Content
 //! whose row never committed is harmless: nothing names it.
 
-use crate::{now_millis, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use backline_domain::{CaseId, CommentId, Timestamp, UserId};
 use sqlx::{Any, FromRow, Transaction};
 use std::future::Future;
@@ -88,7 +88,7 @@ struct AttachmentRow {
     content_type: String,
     size: i64,
     sha256: String,
-    created_at: i64,
+    created_at: Timestamp,
 }
 
 impl From<AttachmentRow> for AttachmentRecord {
@@ -104,7 +104,7 @@ impl From<AttachmentRow> for AttachmentRecord {
             content_type: r.content_type,
             size: r.size,
             sha256: r.sha256,
-            created_at: Timestamp::from_millis(r.created_at),
+            created_at: r.created_at,
         }
     }
 }
@@ -119,7 +119,7 @@ pub(crate) struct AttachTo {
     pub comment: Option<CommentId>,
     pub uploader: Option<UserId>,
     pub public: bool,
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 /// Inside a comment's or case's transaction: writes the rows for `files`, and adopts the
@@ -196,7 +196,7 @@ impl Store {
         .bind(&file.content_type)
         .bind(file.size)
         .bind(&file.sha256)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
         Ok(row.into())

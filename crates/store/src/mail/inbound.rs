@@ -1,9 +1,9 @@
 //! Received mail: stored raw first (the SMTP listener answers 250 only after this commit),
 //! then claimed by the intake worker, placed, and marked with what became of it.
 
-use crate::{now_millis, Backend, Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError};
 use backline_domain::mail::{InboundState, MailSource};
-use backline_domain::{CaseId, CommentId, Timestamp};
+use backline_domain::{CaseId, CommentId, Span, Timestamp};
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
@@ -42,7 +42,7 @@ struct SummaryRow {
     sender: Option<String>,
     subject: Option<String>,
     size: i64,
-    received_at: i64,
+    received_at: Timestamp,
     reason: Option<String>,
     case_id: Option<i64>,
     comment_id: Option<i64>,
@@ -59,7 +59,7 @@ impl TryFrom<SummaryRow> for InboundSummary {
             sender: r.sender,
             subject: r.subject,
             size: r.size,
-            received_at: Timestamp::from_millis(r.received_at),
+            received_at: r.received_at,
             reason: r.reason,
             case_id: r.case_id.map(CaseId),
             comment_id: r.comment_id.map(CommentId),
@@ -97,22 +97,22 @@ impl Store {
         .bind(envelope_to.join(","))
         .bind(raw)
         .bind(raw.len() as i64)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
         Ok(row.try_get("id")?)
     }
 
-    /// Claims up to `limit` pending messages for `lease_ms` (one node places each), oldest
+    /// Claims up to `limit` pending messages for `lease` (one node places each), oldest
     /// first. A message whose placing failed `max_attempts` times is quarantined instead, so
     /// one that always fails never blocks the rest.
     pub async fn claim_inbound(
         &self,
         limit: i64,
-        lease_ms: i64,
+        lease: Span,
         max_attempts: i64,
     ) -> Result<Vec<ReceivedMail>> {
-        let now = now_millis();
+        let now = Timestamp::now();
         sqlx::query(
             "UPDATE inbound_mail SET state = 'quarantined', reason = $1, processed_at = $2 \
              WHERE state = 'pending' AND attempts >= $3 AND (claimed_until IS NULL OR claimed_until < $2)",
@@ -133,7 +133,7 @@ impl Store {
              AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3{skip}) \
              RETURNING id, source, raw, envelope_to, attempts"
         ))
-        .bind(now + lease_ms)
+        .bind(now.plus(lease))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.write)
@@ -212,13 +212,11 @@ impl Store {
              AND id <> $3 AND state IN ('placed', 'pending') ORDER BY received_at",
         )
         .bind(sender)
-        .bind(since.as_millis())
+        .bind(since)
         .bind(except)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| Ok(Timestamp::from_millis(r.try_get("received_at")?)))
-            .collect()
+        rows.iter().map(|r| Ok(r.try_get("received_at")?)).collect()
     }
 
     /// Marks a message as noise, a duplicate or quarantined.
@@ -237,7 +235,7 @@ impl Store {
         )
         .bind(state.as_str())
         .bind(reason)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .bind(id)
         .execute(&self.write)
         .await?;
@@ -327,7 +325,7 @@ pub(crate) async fn mark_placed(
     mail_id: i64,
     case: CaseId,
     comment: Option<CommentId>,
-    at: i64,
+    at: Timestamp,
 ) -> Result<()> {
     let done = sqlx::query(
         "UPDATE inbound_mail SET state = 'placed', case_id = $1, comment_id = $2, processed_at = $3, \

@@ -1,6 +1,7 @@
 //! IMAP mailboxes an admin asked Backline to poll, and how far each has been read.
 
-use crate::{now_millis, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
+use backline_domain::Timestamp;
 use sqlx::FromRow;
 
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -14,7 +15,7 @@ pub struct Mailbox {
     /// The highest UID stored so far.
     pub last_uid: i64,
     pub last_error: Option<String>,
-    pub polled_at: Option<i64>,
+    pub polled_at: Option<Timestamp>,
 }
 
 const COLUMNS: &str = "id, url, password, uid_validity, last_uid, last_error, polled_at";
@@ -26,7 +27,7 @@ impl Store {
         ))
         .bind(url)
         .bind(password)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await
         .map_err(StoreError::unique("this mailbox is already configured"))
@@ -67,7 +68,7 @@ impl Store {
         .bind(uid_validity)
         .bind(last_uid)
         .bind(error)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .bind(id)
         .execute(&self.write)
         .await?;
@@ -77,7 +78,7 @@ impl Store {
     pub async fn mailbox_failed(&self, id: i64, error: &str) -> Result<()> {
         sqlx::query("UPDATE mailboxes SET last_error = $1, polled_at = $2 WHERE id = $3")
             .bind(error)
-            .bind(now_millis())
+            .bind(Timestamp::now())
             .bind(id)
             .execute(&self.write)
             .await?;

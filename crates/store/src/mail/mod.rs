@@ -14,9 +14,9 @@ pub use inbound::{InboundSummary, Outcome, ReceivedMail};
 pub use mailboxes::Mailbox;
 pub use notifier::{CaseMail, NotifierEvent};
 
-use crate::{now_millis, Result, Store, StoreError};
+use crate::{Result, Store, StoreError};
 use backline_domain::mail::NotificationKind;
-use backline_domain::{CaseId, OrgId, UserId};
+use backline_domain::{CaseId, OrgId, Timestamp, UserId};
 use sqlx::{Any, Row, Transaction};
 
 /// Inside a case's transaction: remembers addresses copied on its mail.
@@ -193,7 +193,7 @@ impl Store {
         )
         .bind(email.to_lowercase())
         .bind(reason)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await?;
         Ok(())
@@ -209,7 +209,7 @@ impl Store {
     }
 
     /// The bounce recorded for an address, if any: (reason, when).
-    pub async fn bounce(&self, email: &str) -> Result<Option<(String, i64)>> {
+    pub async fn bounce(&self, email: &str) -> Result<Option<(String, Timestamp)>> {
         let row = sqlx::query("SELECT reason, bounced_at FROM mail_bounces WHERE email = $1")
             .bind(email.to_lowercase())
             .fetch_optional(&self.read)

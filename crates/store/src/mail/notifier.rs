@@ -2,8 +2,8 @@
 //! it writes for them, committed together with its new place in the events. The place moves
 //! by compare-and-set, so when several nodes run the notifier each event is announced once.
 
-use crate::{now_millis, Result, Store};
-use backline_domain::{CaseId, UserId};
+use crate::{Result, Store};
+use backline_domain::{CaseId, Timestamp, UserId};
 use sqlx::{FromRow, Row};
 
 /// A case event as the notifier reads it.
@@ -97,7 +97,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(false);
         }
-        let now = now_millis();
+        let now = Timestamp::now();
         for mail in mails {
             sqlx::query(
                 "INSERT INTO outbox (recipient, subject, body, kind, case_id, created_at, next_attempt_at) \

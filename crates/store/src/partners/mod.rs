@@ -13,20 +13,3 @@ pub use queues::{Queue, QueueMember};
 pub use routing::RoutingRule;
 pub use scorecards::FeeReport;
 pub use training::{Attempt, Certificate, Course, NewCourse};
-
-use crate::{Result, StoreError, UserRef};
-use backline_domain::UserId;
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
-pub(super) fn user_ref(row: &AnyRow, prefix: &str) -> Result<UserRef> {
-    Ok(UserRef {
-        id: UserId(row.try_get(format!("{prefix}_id").as_str())?),
-        name: row.try_get(format!("{prefix}_name").as_str())?,
-        email: row.try_get(format!("{prefix}_email").as_str())?,
-    })
-}
-
-pub(super) fn corrupt(e: serde_json::Error) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}

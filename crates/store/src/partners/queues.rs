@@ -1,18 +1,15 @@
 //! Queues, their support model, and their members with skills.
 
-use super::{corrupt, user_ref};
-use crate::models::stored;
-use crate::sql::opt_i64;
-use crate::{now_millis, Backend, Result, Store, StoreError, UserRef};
+use crate::rows::{convert, corrupt, stored, UserCols};
+use crate::{Backend, Result, Store, StoreError, UserRef};
 use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
-use backline_domain::{Tier, UserId};
+use backline_domain::{QueueId, Span, Tier, Timestamp, UserId};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Queue {
-    pub id: i64,
+    pub id: QueueId,
     pub slug: String,
     pub name: String,
     pub model: SupportModel,
@@ -26,7 +23,57 @@ pub struct QueueMember {
     pub skills: Vec<String>,
     /// Cases assigned to them that are not solved or closed.
     pub active_cases: i64,
-    pub last_assigned_at: Option<i64>,
+    pub last_assigned_at: Option<Timestamp>,
+}
+
+const SELECT_QUEUES: &str = "SELECT id, slug, name, model, tier FROM queues";
+
+#[derive(sqlx::FromRow)]
+struct QueueRow {
+    id: QueueId,
+    slug: String,
+    name: String,
+    model: String,
+    tier: Option<i64>,
+}
+
+impl TryFrom<QueueRow> for Queue {
+    type Error = StoreError;
+
+    fn try_from(r: QueueRow) -> Result<Queue> {
+        Ok(Queue {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            model: stored(SupportModel::parse, &r.model)?,
+            tier: r
+                .tier
+                .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    #[sqlx(flatten)]
+    user: UserCols,
+    skills: String,
+    active: i64,
+    last_assigned_at: Option<Timestamp>,
+}
+
+impl TryFrom<MemberRow> for QueueMember {
+    type Error = StoreError;
+
+    fn try_from(r: MemberRow) -> Result<QueueMember> {
+        Ok(QueueMember {
+            user: r.user.into(),
+            skills: serde_json::from_str(&r.skills).map_err(corrupt)?,
+            active_cases: r.active,
+            last_assigned_at: r.last_assigned_at,
+        })
+    }
 }
 
 impl Store {
@@ -44,7 +91,7 @@ impl Store {
         .bind(name)
         .bind(model.as_str())
         .bind(tier.map(Tier::level))
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .execute(&self.write)
         .await
         .map_err(|e| match &e {
@@ -59,56 +106,44 @@ impl Store {
         self.queue_by_slug(slug).await
     }
 
-    fn queue_from_row(row: &AnyRow) -> Result<Queue> {
-        Ok(Queue {
-            id: row.try_get("id")?,
-            slug: row.try_get("slug")?,
-            name: row.try_get("name")?,
-            model: stored(SupportModel::parse, &row.try_get::<String, _>("model")?)?,
-            tier: opt_i64(row, "tier")?
-                .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
-                .transpose()?,
-        })
-    }
-
     /// The queue that serves `tier`, if one does.
     pub async fn queue_for_tier(&self, tier: Tier) -> Result<Option<Queue>> {
-        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE tier = $1")
+        let row: Option<QueueRow> = sqlx::query_as(&format!("{SELECT_QUEUES} WHERE tier = $1"))
             .bind(tier.level())
             .fetch_optional(&self.read)
             .await?;
-        row.as_ref().map(Self::queue_from_row).transpose()
+        row.map(Queue::try_from).transpose()
     }
 
     pub async fn queue_by_slug(&self, slug: &str) -> Result<Queue> {
-        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE slug = $1")
+        let row: QueueRow = sqlx::query_as(&format!("{SELECT_QUEUES} WHERE slug = $1"))
             .bind(slug)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Self::queue_from_row(&row)
+        row.try_into()
     }
 
-    pub async fn queue(&self, id: i64) -> Result<Queue> {
-        let row = sqlx::query("SELECT id, slug, name, model, tier FROM queues WHERE id = $1")
+    pub async fn queue(&self, id: QueueId) -> Result<Queue> {
+        let row: QueueRow = sqlx::query_as(&format!("{SELECT_QUEUES} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Self::queue_from_row(&row)
+        row.try_into()
     }
 
     pub async fn queues(&self) -> Result<Vec<Queue>> {
-        let rows = sqlx::query("SELECT id, slug, name, model, tier FROM queues ORDER BY slug")
+        let rows: Vec<QueueRow> = sqlx::query_as(&format!("{SELECT_QUEUES} ORDER BY slug"))
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(Self::queue_from_row).collect()
+        convert(rows)
     }
 
     /// Adds a member (or replaces their skills).
     pub async fn set_queue_member(
         &self,
-        queue: i64,
+        queue: QueueId,
         user: UserId,
         skills: &[String],
     ) -> Result<()> {
@@ -117,15 +152,15 @@ impl Store {
              ON CONFLICT (queue_id, user_id) DO UPDATE SET skills = excluded.skills",
         )
         .bind(queue)
-        .bind(user.0)
+        .bind(user)
         .bind(json!(skills).to_string())
         .execute(&self.write)
         .await?;
         Ok(())
     }
 
-    pub async fn queue_members(&self, queue: i64) -> Result<Vec<QueueMember>> {
-        let rows = sqlx::query(
+    pub async fn queue_members(&self, queue: QueueId) -> Result<Vec<QueueMember>> {
+        let rows: Vec<MemberRow> = sqlx::query_as(
             "SELECT m.skills, m.last_assigned_at, u.id AS u_id, u.name AS u_name, u.email AS u_email, \
              (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = u.id \
               AND c.status NOT IN ('solved', 'closed')) AS active \
@@ -134,17 +169,7 @@ impl Store {
         .bind(queue)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(QueueMember {
-                    user: user_ref(r, "u")?,
-                    skills: serde_json::from_str(&r.try_get::<String, _>("skills")?)
-                        .map_err(corrupt)?,
-                    active_cases: r.try_get("active")?,
-                    last_assigned_at: opt_i64(r, "last_assigned_at")?,
-                })
-            })
-            .collect()
+        convert(rows)
     }
 }
 
@@ -154,9 +179,9 @@ impl Store {
 pub(crate) async fn take_turn(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    queue: i64,
+    queue: QueueId,
     how: Assignment,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Option<UserId>> {
     if backend == Backend::Postgres {
         // Concurrent filings to this queue wait here until the one ahead commits, then read
@@ -167,38 +192,29 @@ pub(crate) async fn take_turn(
             .fetch_optional(&mut **tx)
             .await?;
     }
-    let rows = sqlx::query(
-        "SELECT m.user_id, m.last_assigned_at, \
+    let candidates: Vec<(UserId, i64, Option<Timestamp>)> = sqlx::query_as(
+        "SELECT m.user_id, \
          (SELECT COUNT(*) FROM cases c WHERE c.assignee_id = m.user_id \
-          AND c.status NOT IN ('solved', 'closed')) AS active \
+          AND c.status NOT IN ('solved', 'closed')) AS active, \
+         m.last_assigned_at \
          FROM queue_members m WHERE m.queue_id = $1 ORDER BY m.user_id",
     )
     .bind(queue)
     .fetch_all(&mut **tx)
     .await?;
-    let candidates = rows
-        .iter()
-        .map(|r| {
-            Ok((
-                UserId(r.try_get("user_id")?),
-                r.try_get::<i64, _>("active")?,
-                opt_i64(r, "last_assigned_at")?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
     let Some(user) = pick_assignee(how, &candidates) else {
         return Ok(None);
     };
     // The turn must sort after every earlier one, even when two land in the same millisecond
     // (one SQLite batch) or another node's clock runs ahead.
     let latest = candidates.iter().filter_map(|c| c.2).max();
-    let stamp = latest.map_or(now, |latest| now.max(latest + 1));
+    let stamp = latest.map_or(now, |latest| now.max(latest.plus(Span::from_millis(1))));
     sqlx::query(
         "UPDATE queue_members SET last_assigned_at = $1 WHERE queue_id = $2 AND user_id = $3",
     )
     .bind(stamp)
     .bind(queue)
-    .bind(user.0)
+    .bind(user)
     .execute(&mut **tx)
     .await?;
     Ok(Some(user))

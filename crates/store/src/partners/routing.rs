@@ -1,50 +1,61 @@
 //! Routing rules, kept in order; the first enabled match routes a new case.
 
-use super::corrupt;
-use crate::{now_millis, Result, Store, StoreError};
+use crate::rows::{convert, corrupt};
+use crate::{Result, Store, StoreError};
 use backline_domain::routing::RuleDefinition;
+use backline_domain::{RuleId, Timestamp};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingRule {
-    pub id: i64,
+    pub id: RuleId,
     pub position: i64,
     pub definition: RuleDefinition,
 }
 
-fn rule_from_row(r: &AnyRow) -> Result<RoutingRule> {
-    Ok(RoutingRule {
-        id: r.try_get("id")?,
-        position: r.try_get("position")?,
-        definition: serde_json::from_str(&r.try_get::<String, _>("definition")?)
-            .map_err(corrupt)?,
-    })
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: RuleId,
+    position: i64,
+    definition: String,
+}
+
+impl TryFrom<RuleRow> for RoutingRule {
+    type Error = StoreError;
+
+    fn try_from(r: RuleRow) -> Result<RoutingRule> {
+        Ok(RoutingRule {
+            id: r.id,
+            position: r.position,
+            definition: serde_json::from_str(&r.definition).map_err(corrupt)?,
+        })
+    }
 }
 
 impl Store {
     pub async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
-        let rows =
-            sqlx::query("SELECT id, position, definition FROM routing_rules ORDER BY position, id")
-                .fetch_all(&self.read)
-                .await?;
-        rows.iter().map(rule_from_row).collect()
+        let rows: Vec<RuleRow> = sqlx::query_as(
+            "SELECT id, position, definition FROM routing_rules ORDER BY position, id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        convert(rows)
     }
 
-    pub async fn routing_rule(&self, id: i64) -> Result<RoutingRule> {
-        let row = sqlx::query("SELECT id, position, definition FROM routing_rules WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        rule_from_row(&row)
+    pub async fn routing_rule(&self, id: RuleId) -> Result<RoutingRule> {
+        let row: RuleRow =
+            sqlx::query_as("SELECT id, position, definition FROM routing_rules WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        row.try_into()
     }
 
     /// Adds a rule at the end of the order.
     pub async fn create_rule(&self, definition: &RuleDefinition) -> Result<RoutingRule> {
-        let now = now_millis();
-        let row = sqlx::query(
+        let now = Timestamp::now();
+        let id: RuleId = sqlx::query_scalar(
             "INSERT INTO routing_rules (position, definition, created_at, updated_at) \
              VALUES ((SELECT COALESCE(MAX(position), 0) + 1 FROM routing_rules), $1, $2, $2) RETURNING id",
         )
@@ -52,15 +63,18 @@ impl Store {
         .bind(now)
         .fetch_one(&self.write)
         .await?;
-        let id: i64 = row.try_get("id")?;
         self.routing_rule(id).await
     }
 
-    pub async fn update_rule(&self, id: i64, definition: &RuleDefinition) -> Result<RoutingRule> {
+    pub async fn update_rule(
+        &self,
+        id: RuleId,
+        definition: &RuleDefinition,
+    ) -> Result<RoutingRule> {
         let done =
             sqlx::query("UPDATE routing_rules SET definition = $1, updated_at = $2 WHERE id = $3")
                 .bind(json!(definition).to_string())
-                .bind(now_millis())
+                .bind(Timestamp::now())
                 .bind(id)
                 .execute(&self.write)
                 .await?;
@@ -72,12 +86,12 @@ impl Store {
 
     /// Rules keep their history on the cases they routed; a rule that routed cases is
     /// disabled rather than deleted.
-    pub async fn delete_rule(&self, id: i64) -> Result<()> {
-        let used = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE routed_by_rule_id = $1")
-            .bind(id)
-            .fetch_one(&self.read)
-            .await?
-            .try_get::<i64, _>("n")?;
+    pub async fn delete_rule(&self, id: RuleId) -> Result<()> {
+        let used: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) AS n FROM cases WHERE routed_by_rule_id = $1")
+                .bind(id)
+                .fetch_one(&self.read)
+                .await?;
         if used > 0 {
             return Err(StoreError::Conflict(format!(
                 "the rule routed {used} cases; disable it instead of deleting it"
@@ -94,7 +108,7 @@ impl Store {
     }
 
     /// Puts the rules in this order (every rule id exactly once).
-    pub async fn reorder_rules(&self, ids: &[i64]) -> Result<()> {
+    pub async fn reorder_rules(&self, ids: &[RuleId]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for (position, id) in ids.iter().enumerate() {
             sqlx::query("UPDATE routing_rules SET position = $1 WHERE id = $2")

@@ -1,11 +1,9 @@
 //! Fee reports and the facts scorecards and statements are computed from.
 
-use super::{corrupt, user_ref};
-use crate::models::{from_millis, stored};
-use crate::{now_millis, Result, Store, StoreError, UserRef};
-use backline_domain::partner::EscalationFacts;
-use backline_domain::{CaseStatus, Classification, OrgId, Priority, UserId};
-use sqlx::Row;
+use crate::rows::{convert, corrupt, stored, UserCols};
+use crate::{Result, Store, StoreError, UserRef};
+use backline_domain::partner::{EscalationFacts, EscalationStatement};
+use backline_domain::{CaseStatus, Classification, OrgId, Priority, Timestamp, UserId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeeReport {
@@ -13,7 +11,66 @@ pub struct FeeReport {
     pub period: String,
     pub fees_cents: i64,
     pub reported_by: UserRef,
-    pub reported_at: time::OffsetDateTime,
+    pub reported_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct FeeReportRow {
+    id: i64,
+    period: String,
+    fees_cents: i64,
+    reported_at: Timestamp,
+    #[sqlx(flatten)]
+    reported_by: UserCols,
+}
+
+impl From<FeeReportRow> for FeeReport {
+    fn from(r: FeeReportRow) -> FeeReport {
+        FeeReport {
+            id: r.id,
+            period: r.period,
+            fees_cents: r.fees_cents,
+            reported_by: r.reported_by.into(),
+            reported_at: r.reported_at,
+        }
+    }
+}
+
+/// A case a partner's technician filed, as the scorecard counts it.
+#[derive(sqlx::FromRow)]
+struct EscalationRow {
+    priority: String,
+    created_at: Timestamp,
+    solved_at: Option<Timestamp>,
+    status: String,
+    classification: Option<String>,
+    escalation: Option<String>,
+}
+
+impl TryFrom<EscalationRow> for EscalationFacts {
+    type Error = StoreError;
+
+    fn try_from(r: EscalationRow) -> Result<EscalationFacts> {
+        let status = stored(CaseStatus::parse, &r.status)?;
+        let escalation: Option<EscalationStatement> = r
+            .escalation
+            .map(|e| serde_json::from_str(&e).map_err(corrupt))
+            .transpose()?;
+        Ok(EscalationFacts {
+            priority: stored(Priority::parse, &r.priority)?,
+            opened: r.created_at,
+            solved: if status.is_active() {
+                None
+            } else {
+                r.solved_at
+            },
+            classification: r
+                .classification
+                .map(|c| stored(Classification::parse, &c))
+                .transpose()?,
+            reproduced_on_vanilla: escalation.and_then(|e| e.reproduced_on_vanilla),
+        })
+    }
 }
 
 impl Store {
@@ -25,18 +82,17 @@ impl Store {
         cents: i64,
         by: UserId,
     ) -> Result<FeeReport> {
-        let row = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO fee_reports (partner_id, period, fees_cents, reported_by, reported_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(partner.0)
+        .bind(partner)
         .bind(period)
         .bind(cents)
-        .bind(by.0)
-        .bind(now_millis())
+        .bind(by)
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
-        let id: i64 = row.try_get("id")?;
         self.fee_reports(partner)
             .await?
             .into_iter()
@@ -46,80 +102,46 @@ impl Store {
 
     /// Every fee report of a partner, newest first.
     pub async fn fee_reports(&self, partner: OrgId) -> Result<Vec<FeeReport>> {
-        let rows = sqlx::query(
+        let rows: Vec<FeeReportRow> = sqlx::query_as(
             "SELECT f.id, f.period, f.fees_cents, f.reported_at, u.id AS u_id, u.name AS u_name, \
              u.email AS u_email FROM fee_reports f JOIN users u ON u.id = f.reported_by \
              WHERE f.partner_id = $1 ORDER BY f.id DESC",
         )
-        .bind(partner.0)
+        .bind(partner)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(FeeReport {
-                    id: r.try_get("id")?,
-                    period: r.try_get("period")?,
-                    fees_cents: r.try_get("fees_cents")?,
-                    reported_by: user_ref(r, "u")?,
-                    reported_at: from_millis(r.try_get("reported_at")?),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(FeeReport::from).collect())
     }
 
     /// The partner's escalations (cases its technicians filed) opened in [from, to).
     pub async fn escalations(
         &self,
         partner: OrgId,
-        from_ms: i64,
-        to_ms: i64,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<Vec<EscalationFacts>> {
-        let rows = sqlx::query(
+        let rows: Vec<EscalationRow> = sqlx::query_as(
             "SELECT c.priority, c.created_at, c.solved_at, c.status, c.classification, c.escalation \
              FROM cases c JOIN users r ON r.id = c.requester_id \
              WHERE c.partner_id = $1 AND r.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
         )
-        .bind(partner.0)
-        .bind(from_ms)
-        .bind(to_ms)
+        .bind(partner)
+        .bind(from)
+        .bind(to)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let status = stored(CaseStatus::parse, &r.try_get::<String, _>("status")?)?;
-                let escalation: Option<backline_domain::partner::EscalationStatement> = r
-                    .try_get::<Option<String>, _>("escalation")?
-                    .map(|e| serde_json::from_str(&e).map_err(corrupt))
-                    .transpose()?;
-                Ok(EscalationFacts {
-                    priority: stored(Priority::parse, &r.try_get::<String, _>("priority")?)?,
-                    opened: r.try_get("created_at")?,
-                    solved: if status.is_active() {
-                        None
-                    } else {
-                        r.try_get("solved_at")?
-                    },
-                    classification: r
-                        .try_get::<Option<String>, _>("classification")?
-                        .map(|c| stored(Classification::parse, &c))
-                        .transpose()?,
-                    reproduced_on_vanilla: escalation.and_then(|e| e.reproduced_on_vanilla),
-                })
-            })
-            .collect()
+        convert(rows)
     }
 
     /// (end customers served, technicians) of a partner.
     pub async fn partner_headcount(&self, partner: OrgId) -> Result<(u64, u32)> {
-        let row = sqlx::query(
+        let (customers, techs): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM organizations WHERE served_by_id = $1) AS customers, \
              (SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'partner') AS techs",
         )
-        .bind(partner.0)
+        .bind(partner)
         .fetch_one(&self.read)
         .await?;
-        let customers: i64 = row.try_get("customers")?;
-        let techs: i64 = row.try_get("techs")?;
         Ok((customers as u64, techs as u32))
     }
 }

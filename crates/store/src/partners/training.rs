@@ -1,18 +1,15 @@
 //! Courses and their tests, attempts, certificates, and the partner certification they add up to.
 
-use super::{corrupt, user_ref};
-use crate::models::from_millis;
-use crate::{now_millis, Result, Store, StoreError, UserRef};
+use crate::rows::{convert, corrupt, Flag, UserCols};
+use crate::{Result, Store, StoreError, UserRef};
 use backline_domain::partner::{Agreement, Question};
-use backline_domain::{OrgId, UserId};
-use backline_domain::{Span, Timestamp};
+use backline_domain::{CourseId, OrgId, Span, Timestamp, UserId};
 use serde_json::json;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Course {
-    pub id: i64,
+    pub id: CourseId,
     pub product: String,
     pub release: String,
     pub title: String,
@@ -43,20 +40,96 @@ pub struct NewCourse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attempt {
     pub id: i64,
-    pub course_id: i64,
+    pub course_id: CourseId,
     pub user_id: UserId,
     pub score: u32,
     pub passed: bool,
-    pub at: time::OffsetDateTime,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Certificate {
     pub user: UserRef,
-    pub course_id: i64,
+    pub course_id: CourseId,
     pub course_title: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A `courses` row; the questions are JSON.
+#[derive(sqlx::FromRow)]
+struct CourseRow {
+    id: CourseId,
+    product: String,
+    product_release: String,
+    title: String,
+    material: String,
+    questions: String,
+    pass_mark: i64,
+    validity_days: i64,
+}
+
+impl TryFrom<CourseRow> for Course {
+    type Error = StoreError;
+
+    fn try_from(r: CourseRow) -> Result<Course> {
+        Ok(Course {
+            id: r.id,
+            product: r.product,
+            release: r.product_release,
+            title: r.title,
+            material: r.material,
+            questions: serde_json::from_str(&r.questions).map_err(corrupt)?,
+            pass_mark: r.pass_mark as u32,
+            validity_days: r.validity_days,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    id: i64,
+    course_id: CourseId,
+    user_id: UserId,
+    score: i64,
+    #[sqlx(try_from = "Flag")]
+    passed: bool,
+    created_at: Timestamp,
+}
+
+impl From<AttemptRow> for Attempt {
+    fn from(r: AttemptRow) -> Attempt {
+        Attempt {
+            id: r.id,
+            course_id: r.course_id,
+            user_id: r.user_id,
+            score: r.score as u32,
+            passed: r.passed,
+            at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CertificateRow {
+    #[sqlx(flatten)]
+    user: UserCols,
+    course_id: CourseId,
+    title: String,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+}
+
+impl From<CertificateRow> for Certificate {
+    fn from(r: CertificateRow) -> Certificate {
+        Certificate {
+            user: r.user.into(),
+            course_id: r.course_id,
+            course_title: r.title,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+        }
+    }
 }
 
 /// The moment until which `partner` stays certified with the certificates it holds now, and
@@ -65,34 +138,31 @@ pub(super) async fn refresh_certification(
     tx: &mut Transaction<'_, Any>,
     partner: OrgId,
 ) -> Result<()> {
-    let terms = sqlx::query("SELECT terms FROM partner_agreements WHERE partner_id = $1")
-        .bind(partner.0)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let terms: Option<String> =
+        sqlx::query_scalar("SELECT terms FROM partner_agreements WHERE partner_id = $1")
+            .bind(partner)
+            .fetch_optional(&mut **tx)
+            .await?;
     let required = match terms {
-        Some(r) => {
-            serde_json::from_str::<Agreement>(&r.try_get::<String, _>("terms")?)
+        Some(terms) => {
+            serde_json::from_str::<Agreement>(&terms)
                 .map_err(corrupt)?
                 .required_certified_technicians
         }
         None => Agreement::default().required_certified_technicians,
     };
-    let rows = sqlx::query(
+    let mut expiries: Vec<Timestamp> = sqlx::query_scalar(
         "SELECT MAX(ce.expires_at) AS until FROM certificates ce JOIN users u ON u.id = ce.user_id \
          WHERE u.org_id = $1 AND u.role = 'partner' AND ce.expires_at > $2 GROUP BY ce.user_id",
     )
-    .bind(partner.0)
-    .bind(now_millis())
+    .bind(partner)
+    .bind(Timestamp::now())
     .fetch_all(&mut **tx)
     .await?;
-    let mut expiries = rows
-        .iter()
-        .map(|r| r.try_get::<i64, _>("until"))
-        .collect::<Result<Vec<_>, _>>()?;
     let until = backline_domain::partner::certified_until(&mut expiries, required);
     sqlx::query("UPDATE organizations SET certified_until = $1 WHERE id = $2")
         .bind(until)
-        .bind(partner.0)
+        .bind(partner)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -100,7 +170,7 @@ pub(super) async fn refresh_certification(
 
 impl Store {
     pub async fn create_course(&self, course: &NewCourse) -> Result<Course> {
-        let row = sqlx::query(
+        let id: CourseId = sqlx::query_scalar(
             "INSERT INTO courses (product, product_release, title, material, questions, pass_mark, \
              validity_days, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -111,40 +181,27 @@ impl Store {
         .bind(json!(course.questions).to_string())
         .bind(i64::from(course.pass_mark))
         .bind(course.validity_days)
-        .bind(now_millis())
+        .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
-        self.course(row.try_get("id")?).await
+        self.course(id).await
     }
 
-    fn course_from_row(r: &AnyRow) -> Result<Course> {
-        Ok(Course {
-            id: r.try_get("id")?,
-            product: r.try_get("product")?,
-            release: r.try_get("product_release")?,
-            title: r.try_get("title")?,
-            material: r.try_get("material")?,
-            questions: serde_json::from_str(&r.try_get::<String, _>("questions")?)
-                .map_err(corrupt)?,
-            pass_mark: r.try_get::<i64, _>("pass_mark")? as u32,
-            validity_days: r.try_get("validity_days")?,
-        })
-    }
-
-    pub async fn course(&self, id: i64) -> Result<Course> {
-        let row = sqlx::query("SELECT * FROM courses WHERE id = $1")
+    pub async fn course(&self, id: CourseId) -> Result<Course> {
+        let row: CourseRow = sqlx::query_as("SELECT * FROM courses WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound)?;
-        Self::course_from_row(&row)
+        row.try_into()
     }
 
     pub async fn courses(&self) -> Result<Vec<Course>> {
-        let rows = sqlx::query("SELECT * FROM courses ORDER BY product, product_release, id")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(Self::course_from_row).collect()
+        let rows: Vec<CourseRow> =
+            sqlx::query_as("SELECT * FROM courses ORDER BY product, product_release, id")
+                .fetch_all(&self.read)
+                .await?;
+        convert(rows)
     }
 
     /// Records an attempt; a pass issues a certificate valid for the course's validity and
@@ -158,29 +215,28 @@ impl Store {
         score: u32,
         passed: bool,
     ) -> Result<Attempt> {
-        let now = now_millis();
+        let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
-        let row = sqlx::query(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO test_attempts (course_id, user_id, answers, score, passed, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(course.id)
-        .bind(user.0)
+        .bind(user)
         .bind(json!(answers).to_string())
         .bind(i64::from(score))
         .bind(i64::from(passed))
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
         if passed {
             sqlx::query(
                 "INSERT INTO certificates (user_id, course_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
             )
-            .bind(user.0)
+            .bind(user)
             .bind(course.id)
             .bind(now)
-            .bind(course.certificate_expires_at(Timestamp::from_millis(now)))
+            .bind(course.certificate_expires_at(now))
             .execute(&mut *tx)
             .await?;
             if let Some(partner) = partner {
@@ -194,7 +250,7 @@ impl Store {
             user_id: user,
             score,
             passed,
-            at: from_millis(now),
+            at: now,
         })
     }
 
@@ -208,47 +264,26 @@ impl Store {
 
     /// The certificates held by an organisation's people, newest first (expired ones too).
     pub async fn certificates_of_org(&self, org: OrgId) -> Result<Vec<Certificate>> {
-        let rows = sqlx::query(
+        let rows: Vec<CertificateRow> = sqlx::query_as(
             "SELECT ce.course_id, ce.issued_at, ce.expires_at, co.title, \
              u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM certificates ce JOIN users u ON u.id = ce.user_id JOIN courses co ON co.id = ce.course_id \
              WHERE u.org_id = $1 ORDER BY ce.issued_at DESC, ce.id DESC",
         )
-        .bind(org.0)
+        .bind(org)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Certificate {
-                    user: user_ref(r, "u")?,
-                    course_id: r.try_get("course_id")?,
-                    course_title: r.try_get("title")?,
-                    issued_at: r.try_get("issued_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Certificate::from).collect())
     }
 
     pub async fn attempts_of_user(&self, user: UserId) -> Result<Vec<Attempt>> {
-        let rows = sqlx::query(
+        let rows: Vec<AttemptRow> = sqlx::query_as(
             "SELECT id, course_id, user_id, score, passed, created_at FROM test_attempts \
              WHERE user_id = $1 ORDER BY id DESC",
         )
-        .bind(user.0)
+        .bind(user)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Attempt {
-                    id: r.try_get("id")?,
-                    course_id: r.try_get("course_id")?,
-                    user_id: UserId(r.try_get("user_id")?),
-                    score: r.try_get::<i64, _>("score")? as u32,
-                    passed: r.try_get::<i64, _>("passed")? != 0,
-                    at: from_millis(r.try_get("created_at")?),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(Attempt::from).collect())
     }
 }

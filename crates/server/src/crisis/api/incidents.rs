@@ -7,15 +7,14 @@ use crate::crisis::views::{
     ActionItem, IncidentDetail, IncidentEventView, IncidentList, IncidentView, NotificationList,
     NotificationView, PostmortemDetail, PostmortemView, TimelineEntry,
 };
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, StoreResult};
 use crate::extract::{Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::FieldErrors;
-use backline_domain::IncidentId;
+use backline_domain::{IncidentId, Span, Timestamp};
 use backline_store::crisis::{Incident, Postmortem};
-use backline_store::StoreError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -60,7 +59,7 @@ pub async fn incidents(
 ) -> ApiResult<axum::Json<IncidentList>> {
     let list = state
         .store
-        .incidents(backline_store::now_millis() - 90 * 86_400_000, false)
+        .incidents(Timestamp::now().minus(Span::DAY.times(90)), false)
         .await?;
     Ok(axum::Json(IncidentList {
         incidents: list.iter().map(IncidentView::from).collect(),
@@ -68,10 +67,7 @@ pub async fn incidents(
 }
 
 async fn found(state: &AppState, id: IncidentId) -> ApiResult<Incident> {
-    state.store.incident(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("incident"),
-        other => other.into(),
-    })
+    state.store.incident(id).await.or_not_found("incident")
 }
 
 /// Staff only: an incident with its timeline.

@@ -12,6 +12,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::crisis::SignalStatus;
+use backline_domain::SignalGroupId;
 use backline_store::crisis::NewSignal;
 use backline_store::StoreError;
 use serde::Deserialize;
@@ -143,7 +144,7 @@ pub async fn alertmanager(
         signals: groups.len(),
         groups: groups
             .iter()
-            .map(|&(id, new)| GroupRef { id, new })
+            .map(|&(id, new)| GroupRef { id: id.0, new })
             .collect(),
     }))
 }
@@ -184,7 +185,10 @@ pub async fn signal(
         crisis::report_problem(&state, &caller, report, crisis::ReportedThrough::Api).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(SignalReceipt { group, new_group }),
+        axum::Json(SignalReceipt {
+            group: group.0,
+            new_group,
+        }),
     ))
 }
 
@@ -215,7 +219,7 @@ pub struct DismissBody {
 pub async fn dismiss(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<SignalGroupId>,
     Json(body): Json<DismissBody>,
 ) -> ApiResult<axum::Json<IncidentView>> {
     let incident = crisis::dismiss(&state, &staff, id, &body.reason).await?;

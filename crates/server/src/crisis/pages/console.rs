@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::{Impact, IncidentState, RosterRole};
+use backline_domain::SignalGroupId;
 use backline_store::crisis::{format_time, RosterEntry};
 use maud::{html, PreEscaped};
 use serde::Deserialize;
@@ -86,7 +87,7 @@ async fn render_console(
             state.store.signal_groups(true).await?,
             state
                 .store
-                .incidents(backline_store::now_millis() - 30 * 86_400_000, false)
+                .incidents(Timestamp::now().minus(Span::DAY.times(30)), false)
                 .await?,
             state.store.services().await?,
             state.store.roster().await?,
@@ -230,7 +231,7 @@ pub struct DismissForm {
 pub async fn dismiss(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<SignalGroupId>,
     CsrfForm(form): CsrfForm<DismissForm>,
 ) -> PageResult {
     let i = crisis::dismiss(&state, &who.user, id, &form.reason)

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::crisis::service::{self as crisis, UpdateInput};
-use crate::error::ApiError;
+use crate::error::{ApiError, StoreResult};
 use crate::layout::{html_response, page};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, NoFields, OrPage, PageResult, WebError};
@@ -23,10 +23,7 @@ pub async fn incident_page(
 ) -> PageResult {
     crisis::staff_only(&who.user).or_page(&who)?;
     let loaded = async {
-        let incident = state.store.incident(id).await.map_err(|e| match e {
-            backline_store::StoreError::NotFound => ApiError::NotFound("incident"),
-            other => other.into(),
-        })?;
+        let incident = state.store.incident(id).await.or_not_found("incident")?;
         Ok::<_, ApiError>((
             incident,
             state.store.incident_events(id).await?,

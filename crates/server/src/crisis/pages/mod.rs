@@ -31,9 +31,9 @@ const CLOCK_SCRIPT: &str = r#"
 })();
 "#;
 
-fn clock(due: Option<i64>) -> Markup {
+fn clock(due: Option<Timestamp>) -> Markup {
     match due {
-        Some(ms) => html! { span.clock data-due=(ms) { (format_time(ms)) } },
+        Some(at) => html! { span.clock data-due=(at.as_millis()) { (format_time(at)) } },
         None => html! { span.num { "no update committed" } },
     }
 }

@@ -6,7 +6,6 @@ use crate::AppState;
 use backline_domain::crisis::{cadence, render, RosterRole, TemplateKind};
 use backline_domain::Timestamp;
 use backline_store::crisis::{format_time, Mail};
-use backline_store::now_millis;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -29,8 +28,8 @@ pub fn start_cadence(state: AppState, every: Duration) -> tokio::task::JoinHandl
 }
 
 pub async fn check_cadence(state: &AppState) -> ApiResult<()> {
-    let now = now_millis();
-    let open = state.store.incidents(0, true).await?;
+    let now = Timestamp::now();
+    let open = state.store.incidents(Timestamp::EPOCH, true).await?;
     if open.is_empty() {
         return Ok(());
     }
@@ -42,10 +41,10 @@ pub async fn check_cadence(state: &AppState) -> ApiResult<()> {
         .collect();
     for incident in open.iter().filter(|i| i.public) {
         let c = cadence(
-            Timestamp::from_millis(now),
+            now,
             incident.state,
-            incident.next_update_at.map(Timestamp::from_millis),
-            Timestamp::from_millis(incident.last_update_at),
+            incident.next_update_at,
+            incident.last_update_at,
             incident.long_resolution,
         );
         if c.remind && incident.reminded_for != incident.next_update_at {

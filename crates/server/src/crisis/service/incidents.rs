@@ -1,13 +1,13 @@
 //! Declaring incidents and posting their updates.
 
 use super::*;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, TemplateKind};
 use backline_domain::FieldErrors;
-use backline_domain::IncidentId;
+use backline_domain::{IncidentId, SignalGroupId, Timestamp};
 use backline_store::crisis::{Incident, IncidentUpdate, NewIncident};
-use backline_store::{now_millis, StoreError, User};
+use backline_store::User;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -69,14 +69,14 @@ pub async fn declare(
         state: IncidentState::Investigating,
         eta: eta.clone(),
         next_update_at: next,
-        last_update_at: now_millis(),
+        last_update_at: Timestamp::now(),
         long_resolution: false,
         overdue: false,
         hourly_breach: false,
         reminded_for: None,
         dry_run,
         public: true,
-        declared_at: now_millis(),
+        declared_at: Timestamp::now(),
         resolved_at: None,
         services: services.clone(),
     };
@@ -108,7 +108,7 @@ pub async fn declare(
                 dry_run,
                 public: true,
                 state: IncidentState::Investigating,
-                signal_group: d.signal_group,
+                signal_group: d.signal_group.map(SignalGroupId),
                 postmortem_due: None,
             },
             &mails_for(&recipients, &message, "alert"),
@@ -143,10 +143,7 @@ pub async fn post_update(
     input: UpdateInput,
 ) -> ApiResult<Incident> {
     staff_only(caller)?;
-    let incident = state.store.incident(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("incident"),
-        other => other.into(),
-    })?;
+    let incident = state.store.incident(id).await.or_not_found("incident")?;
     let mut errors = FieldErrors::new();
     let new_state = input.state.unwrap_or_else(|| {
         errors.add("state", "investigating, identified, monitoring or resolved");
@@ -199,17 +196,11 @@ pub async fn post_update(
                 eta,
                 by: caller.id,
                 postmortem_due: resolved
-                    .then(|| postmortem_due(now_millis(), state.postmortem_business_days)),
+                    .then(|| postmortem_due(Timestamp::now(), state.postmortem_business_days)),
             },
             &mails_for(&recipients, &message, kind.as_str()),
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict {
-                code: "resolved",
-                message,
-            },
-            other => other.into(),
-        })?;
+        .or_conflict("resolved")?;
     Ok(state.store.incident(id).await?)
 }

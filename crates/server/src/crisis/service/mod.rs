@@ -13,15 +13,15 @@ pub use postmortems::*;
 pub use signals::*;
 pub use subscriptions::*;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::crisis::{
     business_days_after, customers_told_through_partner, default_template, incident_audience,
     Contact, Template, TemplateKind,
 };
-use backline_domain::{FieldErrors, OrgKind, ServiceId};
+use backline_domain::{FieldErrors, OrgKind, ServiceId, Span, Timestamp};
 use backline_store::crisis::{format_time, Incident, Mail, Service};
-use backline_store::{now_millis, OrgRef, StoreError, User};
+use backline_store::{OrgRef, StoreError, User};
 use std::collections::BTreeMap;
 
 /// Post-mortems are due this many business days after resolution, unless configured
@@ -39,14 +39,10 @@ pub async fn template(state: &AppState, kind: TemplateKind) -> ApiResult<Templat
         .unwrap_or_else(|| default_template(kind)))
 }
 
-/// The end of the business day `days` business days after `from_ms`.
-pub fn postmortem_due(from_ms: i64, days: u32) -> i64 {
-    let from = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(from_ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .date();
-    let due = business_days_after(from, days);
-    let end = due.next_day().unwrap_or(due).midnight().assume_utc();
-    (end.unix_timestamp_nanos() / 1_000_000) as i64 - 1
+/// The end of the business day `days` business days after `from` (its last millisecond).
+pub fn postmortem_due(from: Timestamp, days: u32) -> Timestamp {
+    let due = business_days_after(from.date(), days);
+    Timestamp::start_of(due.next_day().unwrap_or(due)).minus(Span::from_millis(1))
 }
 
 fn services_text(services: &[Service]) -> String {
@@ -177,10 +173,7 @@ pub async fn service_by_slug(state: &AppState, slug: &str) -> ApiResult<Service>
         .store
         .service_by_slug(slug.trim())
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("service"),
-            other => other.into(),
-        })
+        .or_not_found("service")
 }
 
 /// The customer organisations that use a service (staff only).
@@ -263,9 +256,8 @@ fn eta_text(eta: Option<&str>, errors: &mut FieldErrors) -> String {
     let Some(eta) = eta.map(str::trim).filter(|e| !e.is_empty()) else {
         return String::new();
     };
-    if let Ok(at) = time::OffsetDateTime::parse(eta, &time::format_description::well_known::Rfc3339)
-    {
-        return format_time((at.unix_timestamp_nanos() / 1_000_000) as i64);
+    if let Ok(at) = Timestamp::parse(eta) {
+        return format_time(at);
     }
     if eta.chars().count() > 100 {
         errors.add("eta", "at most 100 characters");
@@ -273,7 +265,7 @@ fn eta_text(eta: Option<&str>, errors: &mut FieldErrors) -> String {
     eta.to_string()
 }
 
-fn next_update(text: Option<&str>, required: bool, errors: &mut FieldErrors) -> Option<i64> {
+fn next_update(text: Option<&str>, required: bool, errors: &mut FieldErrors) -> Option<Timestamp> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => {
             if required {
@@ -281,23 +273,20 @@ fn next_update(text: Option<&str>, required: bool, errors: &mut FieldErrors) -> 
             }
             None
         }
-        Some(t) => {
-            match time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
-                Ok(at) => {
-                    let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-                    if ms <= now_millis() {
-                        errors.add("next_update_at", "must be in the future");
-                    }
-                    Some(ms)
+        Some(t) => match Timestamp::parse(t) {
+            Ok(at) => {
+                if at <= Timestamp::now() {
+                    errors.add("next_update_at", "must be in the future");
                 }
-                Err(_) => {
-                    errors.add(
-                        "next_update_at",
-                        "expected an RFC 3339 time such as 2026-11-23T15:30:00Z",
-                    );
-                    None
-                }
+                Some(at)
             }
-        }
+            Err(_) => {
+                errors.add(
+                    "next_update_at",
+                    "expected an RFC 3339 time such as 2026-11-23T15:30:00Z",
+                );
+                None
+            }
+        },
     }
 }

@@ -1,11 +1,10 @@
 //! Post-mortems: saving them (repeated causes flag executive review) and publishing the customer edition.
 
 use super::*;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::crisis::{render, repeated_cause, TemplateKind};
 use backline_domain::IncidentId;
-use backline_domain::Timestamp;
 use backline_store::crisis::Postmortem;
 use backline_store::{StoreError, User};
 use std::collections::BTreeMap;
@@ -19,11 +18,7 @@ pub async fn save_postmortem(
     staff_only(caller)?;
     let incident = state.store.incident(pm.incident_id).await?;
     let history = state.store.cause_history(pm.incident_id).await?;
-    pm.executive_review = repeated_cause(
-        &pm.category,
-        &history,
-        Timestamp::from_millis(incident.declared_at),
-    );
+    pm.executive_review = repeated_cause(&pm.category, &history, incident.declared_at);
     state
         .store
         .save_postmortem(&pm, caller.id)
@@ -82,11 +77,5 @@ pub async fn publish_postmortem(state: &AppState, caller: &User, id: IncidentId)
             &mails_for(&recipients, &message, "postmortem"),
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict(message) => ApiError::Conflict {
-                code: "published",
-                message,
-            },
-            other => other.into(),
-        })
+        .or_conflict("published")
 }

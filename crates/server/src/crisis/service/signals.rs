@@ -4,9 +4,9 @@ use super::*;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::crisis::{render, Impact, IncidentState, RosterRole, TemplateKind};
-use backline_domain::FieldErrors;
+use backline_domain::{FieldErrors, SignalGroupId, Timestamp};
 use backline_store::crisis::{Incident, Mail, NewIncident, NewSignal};
-use backline_store::{now_millis, StoreError, User};
+use backline_store::{StoreError, User};
 use std::collections::BTreeMap;
 
 /// A suspected problem reported by a person, or an alert posted by monitoring.
@@ -38,7 +38,7 @@ pub async fn report_problem(
     caller: &User,
     report: ProblemReport,
     through: ReportedThrough,
-) -> ApiResult<(i64, bool)> {
+) -> ApiResult<(SignalGroupId, bool)> {
     let mut errors = FieldErrors::new();
     let title = report.title.trim();
     if title.is_empty() {
@@ -94,7 +94,7 @@ pub async fn report_problem(
 pub async fn record_signals(
     state: &AppState,
     signals: Vec<NewSignal>,
-) -> ApiResult<Vec<(i64, bool)>> {
+) -> ApiResult<Vec<(SignalGroupId, bool)>> {
     let roster = state.store.roster().await?;
     let to: Vec<String> = roster
         .iter()
@@ -142,7 +142,7 @@ pub async fn record_signals(
 pub async fn dismiss(
     state: &AppState,
     caller: &User,
-    group: i64,
+    group: SignalGroupId,
     reason: &str,
 ) -> ApiResult<Incident> {
     staff_only(caller)?;
@@ -166,7 +166,10 @@ pub async fn dismiss(
                 public: false,
                 state: IncidentState::Resolved,
                 signal_group: Some(group),
-                postmortem_due: Some(postmortem_due(now_millis(), state.postmortem_business_days)),
+                postmortem_due: Some(postmortem_due(
+                    Timestamp::now(),
+                    state.postmortem_business_days,
+                )),
             },
             &[],
         )

@@ -10,7 +10,9 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors};
+use backline_domain::{
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors, Span, Timestamp,
+};
 use backline_search::Sort;
 use backline_store::Article;
 use maud::{html, Markup};
@@ -72,13 +74,13 @@ pub async fn article_list(
     };
     let staff = who.user.role.is_staff();
     let deflection = if staff {
-        let now = backline_store::now_millis();
+        let now = Timestamp::now();
         match state
             .store
             .deflection_counts(
-                now - 30 * 86_400_000,
-                now + 1,
-                now - crate::knowledge::service::ABANDONED_AFTER_MS,
+                now.minus(Span::DAY.times(30)),
+                now.plus(Span::from_millis(1)),
+                now.minus(crate::knowledge::service::ABANDONED_AFTER),
             )
             .await
         {

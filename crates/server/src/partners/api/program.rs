@@ -10,13 +10,12 @@ use crate::partners::views::{
     PartnerAlerts, PartnerList, PartnerProfile, PartnerSummary, ProfileParts, ScorecardReport,
     ScorecardView, StatementList, StatementView,
 };
-use crate::views::timestamp_ms;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backline_domain::partner::{format_money, Agreement, Statement};
-use backline_domain::OrgKind;
+use backline_domain::{OrgKind, Span, Timestamp};
 use backline_store::{Org, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -64,7 +63,7 @@ async fn read_profile(state: &AppState, partner: &Org) -> ApiResult<PartnerProfi
         customers: &customers,
         users: &users,
         certificates: &certificates,
-        now_ms: backline_store::now_millis(),
+        now: Timestamp::now(),
     }))
 }
 
@@ -170,13 +169,13 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    /// `[from, to)` in Unix ms.
-    fn range(&self) -> ApiResult<(i64, i64)> {
+    /// `[from, to)`.
+    fn range(&self) -> ApiResult<(Timestamp, Timestamp)> {
         period(
             self.from.as_deref(),
             self.to.as_deref(),
-            backline_store::now_millis() + 1,
-            partners::RECENT_WINDOW.as_millis(),
+            Timestamp::now().plus(Span::from_millis(1)),
+            partners::RECENT_WINDOW,
         )
     }
 }
@@ -196,8 +195,8 @@ pub async fn scorecard(
     let card = partners::partner_scorecard(&state.store, &partner, from, to).await?;
     Ok(axum::Json(ScorecardReport {
         partner: partner.slug,
-        from: timestamp_ms(from),
-        to: timestamp_ms(to),
+        from: from.to_rfc3339(),
+        to: to.to_rfc3339(),
         scorecard: ScorecardView::from(&card),
     }))
 }
@@ -235,8 +234,8 @@ pub async fn compare(
     let (from, to) = q.range()?;
     let rows = partners::ranked_scorecards(&state, from, to).await?;
     Ok(axum::Json(Comparison {
-        from: timestamp_ms(from),
-        to: timestamp_ms(to),
+        from: from.to_rfc3339(),
+        to: to.to_rfc3339(),
         partners: rows
             .iter()
             .map(|(org, card)| ComparedPartner {

@@ -13,7 +13,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::routing::{first_match, RoutingFacts, RuleDefinition, SupportModel};
-use backline_domain::{CaseId, UserId};
+use backline_domain::{CaseId, RuleId, UserId};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -55,7 +55,7 @@ pub async fn create_rule(
 pub async fn update_rule(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<RuleId>,
     Json(body): Json<RuleBody>,
 ) -> ApiResult<axum::Json<RuleView>> {
     let definition = RuleDefinition::try_from(body)?;
@@ -70,7 +70,7 @@ pub async fn update_rule(
 pub async fn delete_rule(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<RuleId>,
 ) -> ApiResult<StatusCode> {
     partners::delete_rule(&state, &staff, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -92,21 +92,22 @@ pub async fn order_rules(
     _staff: Staff,
     Json(body): Json<OrderBody>,
 ) -> ApiResult<axum::Json<RuleList>> {
-    let existing: std::collections::BTreeSet<i64> = state
+    let ids: Vec<RuleId> = body.ids.iter().copied().map(RuleId).collect();
+    let existing: std::collections::BTreeSet<RuleId> = state
         .store
         .routing_rules()
         .await?
         .iter()
         .map(|r| r.id)
         .collect();
-    let given: std::collections::BTreeSet<i64> = body.ids.iter().copied().collect();
-    if given != existing || given.len() != body.ids.len() {
+    let given: std::collections::BTreeSet<RuleId> = ids.iter().copied().collect();
+    if given != existing || given.len() != ids.len() {
         return Err(ApiError::validation(
             "ids",
             "list every rule id exactly once",
         ));
     }
-    state.store.reorder_rules(&body.ids).await?;
+    state.store.reorder_rules(&ids).await?;
     state.partners.forget();
     Ok(axum::Json(rule_list(&state).await?))
 }
@@ -121,12 +122,12 @@ pub async fn test_rules(
     Json(facts): Json<RoutingFacts>,
 ) -> ApiResult<axum::Json<RouteTestResult>> {
     let rules = state.store.routing_rules().await?;
-    let pairs: Vec<(i64, RuleDefinition)> =
+    let pairs: Vec<(RuleId, RuleDefinition)> =
         rules.iter().map(|r| (r.id, r.definition.clone())).collect();
     Ok(axum::Json(match first_match(&pairs, &facts) {
         Some((id, rule)) => RouteTestResult {
             matched: true,
-            rule_id: Some(id),
+            rule_id: Some(id.0),
             rule: Some(rule.name.clone()),
             actions: Some(rule.actions.clone()),
         },

@@ -9,8 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::partner::{check_questions, Question};
-use backline_domain::Timestamp;
-use backline_domain::{FieldErrors, Role};
+use backline_domain::{CourseId, FieldErrors, Role};
 use backline_store::NewCourse;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -126,22 +125,20 @@ pub struct AttemptBody {
 pub async fn attempt(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<i64>,
+    Path(id): Path<CourseId>,
     Json(body): Json<AttemptBody>,
 ) -> ApiResult<(StatusCode, axum::Json<AttemptView>)> {
     let (outcome, course) = take_test(&state, &caller, id, &body.answers).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(AttemptView {
-            course: course.id,
+            course: course.id.0,
             score: outcome.score,
             passed: outcome.passed,
             pass_mark: course.pass_mark,
-            certificate_expires_at: outcome.passed.then(|| {
-                course
-                    .certificate_expires_at(Timestamp::from(outcome.at))
-                    .to_rfc3339()
-            }),
+            certificate_expires_at: outcome
+                .passed
+                .then(|| course.certificate_expires_at(outcome.at).to_rfc3339()),
         }),
     ))
 }

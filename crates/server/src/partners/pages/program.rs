@@ -26,7 +26,7 @@ pub async fn partner_list(State(state): State<AppState>, who: WebUser) -> PageRe
         }
     }
     staff_only(&who.user).or_page(&who)?;
-    let now = backline_store::now_millis();
+    let now = Timestamp::now();
     let (from, to) = partners::recent_window(now);
     let rows = ranked_scorecards(&state, from, to).await.or_page(&who)?;
     Ok(html_response(
@@ -71,7 +71,7 @@ pub async fn partner_page(
         .await
         .or_page(&who)?;
     let staff = who.user.role.is_staff();
-    let now = backline_store::now_millis();
+    let now = Timestamp::now();
     let overview = partners::partner_overview(&state.store, &partner, now)
         .await
         .or_page(&who)?;
@@ -174,7 +174,7 @@ pub async fn partner_page(
                                     li data-technician=(u.email) {
                                         (u.name)
                                         @if valid.is_empty() { span.num { " · not certified" } }
-                                        @for c in valid { " · " span.badge { (c.course_title) " until " (when(Timestamp::from_millis(c.expires_at).to_offset())) } }
+                                        @for c in valid { " · " span.badge { (c.course_title) " until " (when(c.expires_at)) } }
                                     }
                                 }
                             }

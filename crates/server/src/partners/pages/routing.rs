@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::routing::RoutingFacts;
-use backline_domain::{Channel, OrgKind, Priority};
+use backline_domain::{Channel, OrgKind, Priority, RuleId};
 use maud::html;
 use serde::Deserialize;
 
@@ -43,13 +43,13 @@ pub async fn routing_page(
 /// A rule as typed in the editor and why it was refused; shown again in its place.
 struct RuleDraft {
     /// `None` for the new-rule form.
-    rule: Option<i64>,
+    rule: Option<RuleId>,
     text: String,
     error: String,
 }
 
 impl RuleDraft {
-    fn for_rule(draft: Option<&RuleDraft>, rule: Option<i64>) -> Option<&RuleDraft> {
+    fn for_rule(draft: Option<&RuleDraft>, rule: Option<RuleId>) -> Option<&RuleDraft> {
         draft.filter(|d| d.rule == rule)
     }
 }
@@ -214,7 +214,7 @@ pub async fn add_rule(
 pub async fn change_rule(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<RuleId>,
     CsrfForm(form): CsrfForm<RuleForm>,
 ) -> PageResult {
     staff_only(&who.user).or_page(&who)?;
@@ -222,7 +222,7 @@ pub async fn change_rule(
         match form.action.as_deref().unwrap_or("save") {
             "delete" => partners::delete_rule(&state, &who.user, id).await,
             "up" => {
-                let mut ids: Vec<i64> = state
+                let mut ids: Vec<RuleId> = state
                     .store
                     .routing_rules()
                     .await?

@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use backline_domain::{OrgKind, Role};
+use backline_domain::{CourseId, OrgKind, Role};
 use maud::html;
 
 pub async fn training(State(state): State<AppState>, who: WebUser) -> PageResult {
@@ -52,7 +52,7 @@ pub async fn training(State(state): State<AppState>, who: WebUser) -> PageResult
 pub async fn test_page(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CourseId>,
 ) -> PageResult {
     if who.user.role != Role::Partner {
         return Err(WebError::new(ApiError::Forbidden(
@@ -94,7 +94,7 @@ pub async fn test_page(
 pub async fn submit_test(
     State(state): State<AppState>,
     who: WebUser,
-    Path(id): Path<i64>,
+    Path(id): Path<CourseId>,
     CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     let questions = match state.store.course(id).await {

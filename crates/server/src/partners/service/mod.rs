@@ -18,8 +18,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 use backline_domain::partner::{check_escalation, Agreement, EscalationStatement};
 use backline_domain::routing::{first_match, RoutingFacts};
-use backline_domain::Span;
-use backline_domain::{Channel, OrgId, OrgKind, Priority, Role};
+use backline_domain::{Channel, OrgId, OrgKind, Priority, Role, RuleId};
+use backline_domain::{Span, Timestamp};
 use backline_store::{Org, Routing, RoutingRule, Store, StoreError, User};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,9 +32,9 @@ const CACHE_TTL: Duration = Duration::from_secs(5);
 /// scorecard look at, unless a period is asked for.
 pub const RECENT_WINDOW: Span = Span::DAY.times(90);
 
-/// `[from, to)` in Unix ms for the recent window ending at `now`, `now` included.
-pub fn recent_window(now: i64) -> (i64, i64) {
-    (now - RECENT_WINDOW.as_millis(), now + 1)
+/// `[from, to)` of the recent window ending at `now`, `now` included.
+pub fn recent_window(now: Timestamp) -> (Timestamp, Timestamp) {
+    (now.minus(RECENT_WINDOW), now.plus(Span::from_millis(1)))
 }
 
 #[derive(Default)]
@@ -151,7 +151,7 @@ pub async fn route(
         channel: input.channel,
         text: input.text,
     };
-    let pairs: Vec<(i64, backline_domain::routing::RuleDefinition)> =
+    let pairs: Vec<(RuleId, backline_domain::routing::RuleDefinition)> =
         rules.iter().map(|r| (r.id, r.definition.clone())).collect();
     let Some((rule_id, rule)) = first_match(&pairs, &facts) else {
         return Ok(None);
@@ -170,7 +170,7 @@ pub async fn route(
                 routing.assign = rule.actions.assign;
             }
             Err(StoreError::NotFound) => {
-                tracing::warn!(rule = rule_id, queue = %slug, "routing rule names a missing queue");
+                tracing::warn!(rule = rule_id.0, queue = %slug, "routing rule names a missing queue");
             }
             Err(e) => return Err(e.into()),
         }

@@ -8,7 +8,7 @@ use backline_domain::partner::{
     alerts, scorecard, statement, Agreement, Alert, AlertRules, EscalationFacts, Scorecard,
     Statement,
 };
-use backline_domain::{OrgKind, Role, UserId};
+use backline_domain::{OrgKind, Role, Timestamp, UserId};
 use backline_store::{Certificate, FeeReport, Org, Store, User};
 use std::collections::HashMap;
 
@@ -16,22 +16,22 @@ use std::collections::HashMap;
 pub async fn partner_scorecard(
     store: &Store,
     partner: &Org,
-    from_ms: i64,
-    to_ms: i64,
+    from: Timestamp,
+    to: Timestamp,
 ) -> ApiResult<Scorecard> {
-    let now = backline_store::now_millis();
-    Ok(load_scorecard(store, partner, from_ms, to_ms, now).await?.0)
+    let now = Timestamp::now();
+    Ok(load_scorecard(store, partner, from, to, now).await?.0)
 }
 
 /// The scorecard for [from, to) and the certificates it counted.
 async fn load_scorecard(
     store: &Store,
     partner: &Org,
-    from_ms: i64,
-    to_ms: i64,
-    now: i64,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
 ) -> ApiResult<(Scorecard, Vec<Certificate>)> {
-    let escalations = store.escalations(partner.id, from_ms, to_ms).await?;
+    let escalations = store.escalations(partner.id, from, to).await?;
     let (customers, technicians) = store.partner_headcount(partner.id).await?;
     let terms = store.agreement(partner.id).await?.terms;
     let certificates = store.certificates_of_org(partner.id).await?;
@@ -48,7 +48,7 @@ async fn load_scorecard(
 
 /// The relationship manager's alerts for a partner, over the last 90 days.
 pub async fn partner_alerts(store: &Store, partner: &Org) -> ApiResult<Vec<Alert>> {
-    let now = backline_store::now_millis();
+    let now = Timestamp::now();
     let recent = recent_window(now);
     let (recent, certificates) = load_scorecard(store, partner, recent.0, recent.1, now).await?;
     Ok(alerts_from(&recent, &certificates, now))
@@ -60,7 +60,7 @@ fn scorecard_from(
     technicians: u32,
     certificates: &[Certificate],
     terms: &Agreement,
-    now: i64,
+    now: Timestamp,
 ) -> Scorecard {
     let certified = certificates
         .iter()
@@ -78,9 +78,9 @@ fn scorecard_from(
 }
 
 /// The alerts, given the scorecard over the alert window (the last 90 days).
-fn alerts_from(recent: &Scorecard, certificates: &[Certificate], now: i64) -> Vec<Alert> {
+fn alerts_from(recent: &Scorecard, certificates: &[Certificate], now: Timestamp) -> Vec<Alert> {
     // Each technician's longest-lasting valid certificate.
-    let mut latest: HashMap<UserId, (String, i64)> = HashMap::new();
+    let mut latest: HashMap<UserId, (String, Timestamp)> = HashMap::new();
     for c in certificates.iter().filter(|c| c.expires_at > now) {
         let entry = latest
             .entry(c.user.id)
@@ -89,18 +89,17 @@ fn alerts_from(recent: &Scorecard, certificates: &[Certificate], now: i64) -> Ve
     }
     let mut expiring: Vec<(String, i64)> = latest
         .into_values()
-        .map(|(name, until)| (name, (until - now) / Span::DAY.as_millis()))
+        .map(|(name, until)| (name, until.since(now).whole_days()))
         .collect();
     expiring.sort();
     alerts(&AlertRules::default(), recent, &expiring)
 }
 
-/// A period (`2026-10` or `2026-Q3`) as [start, end) in Unix milliseconds.
-fn period_window(period: &str) -> ApiResult<(i64, i64)> {
+/// A period (`2026-10` or `2026-Q3`) as [start, end).
+fn period_window(period: &str) -> ApiResult<(Timestamp, Timestamp)> {
     let (start, end) = backline_domain::partner::parse_period(period)
         .map_err(|e| ApiError::bad_request("invalid_query", format!("period: {e}")))?;
-    let ms = |d: time::Date| (d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    Ok((ms(start), ms(end)))
+    Ok((Timestamp::start_of(start), Timestamp::start_of(end)))
 }
 
 /// The statement of a period from facts already read: the latest fee report of the period
@@ -110,7 +109,7 @@ fn statement_from(
     fees: &[FeeReport],
     escalations: &[EscalationFacts],
     period: &str,
-    (start, end): (i64, i64),
+    (start, end): (Timestamp, Timestamp),
 ) -> (String, Statement) {
     let period = period.trim();
     let reported = fees
@@ -119,7 +118,7 @@ fn statement_from(
         .map(|r| r.fees_cents);
     let count = escalations
         .iter()
-        .filter(|e| (start..end).contains(&e.opened.as_millis()))
+        .filter(|e| (start..end).contains(&e.opened))
         .count();
     (period.to_string(), statement(terms, reported, count as u64))
 }
@@ -178,7 +177,7 @@ pub struct PartnerOverview {
 pub async fn partner_overview(
     store: &Store,
     partner: &Org,
-    now: i64,
+    now: Timestamp,
 ) -> ApiResult<PartnerOverview> {
     let periods = this_and_last_quarters(now, 4);
     let windows = periods
@@ -186,8 +185,8 @@ pub async fn partner_overview(
         .map(|p| period_window(p))
         .collect::<ApiResult<Vec<_>>>()?;
     let recent = recent_window(now);
-    let from = windows.iter().map(|w| w.0).fold(recent.0, i64::min);
-    let to = windows.iter().map(|w| w.1).fold(recent.1, i64::max);
+    let from = windows.iter().map(|w| w.0).fold(recent.0, Timestamp::min);
+    let to = windows.iter().map(|w| w.1).fold(recent.1, Timestamp::max);
     let escalations = store.escalations(partner.id, from, to).await?;
     let terms = store.agreement(partner.id).await?.terms;
     let fees = store.fee_reports(partner.id).await?;
@@ -200,7 +199,7 @@ pub async fn partner_overview(
     let technicians = people.iter().filter(|u| u.role == Role::Partner).count() as u32;
     let last_90_days: Vec<EscalationFacts> = escalations
         .iter()
-        .filter(|e| (recent.0..recent.1).contains(&e.opened.as_millis()))
+        .filter(|e| (recent.0..recent.1).contains(&e.opened))
         .cloned()
         .collect();
     let scorecard = scorecard_from(
@@ -230,10 +229,9 @@ pub async fn partner_overview(
     })
 }
 
-/// `n` quarters as `2026-Q3`, the one holding `now_ms` first.
-pub fn this_and_last_quarters(now_ms: i64, n: usize) -> Vec<String> {
-    let now = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+/// `n` quarters as `2026-Q3`, the one holding `now` first.
+pub fn this_and_last_quarters(now: Timestamp, n: usize) -> Vec<String> {
+    let now = now.date();
     let (mut year, mut q) = (now.year(), (u8::from(now.month()) - 1) / 3 + 1);
     let mut out = Vec::new();
     for _ in 0..n {
@@ -252,8 +250,8 @@ pub fn this_and_last_quarters(now_ms: i64, n: usize) -> Vec<String> {
 /// (lowest first), then by escalations per end customer, then by slug.
 pub async fn ranked_scorecards(
     state: &AppState,
-    from: i64,
-    to: i64,
+    from: Timestamp,
+    to: Timestamp,
 ) -> ApiResult<Vec<(Org, Scorecard)>> {
     let mut rows = Vec::new();
     for partner in state

@@ -1,10 +1,10 @@
 //! Changing the program: routing rules, queues and their members, fee reports.
 
 use super::*;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::routing::SupportModel;
-use backline_domain::{Tier, UserId};
+use backline_domain::{RuleId, Tier, UserId};
 use backline_store::{Org, RoutingRule, StoreError, User};
 
 /// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;
@@ -12,7 +12,7 @@ use backline_store::{Org, RoutingRule, StoreError, User};
 pub async fn save_rule(
     state: &AppState,
     caller: &User,
-    id: Option<i64>,
+    id: Option<RuleId>,
     definition: &backline_domain::routing::RuleDefinition,
 ) -> ApiResult<RoutingRule> {
     staff_only(caller)?;
@@ -34,17 +34,14 @@ pub async fn save_rule(
             .store
             .update_rule(id, definition)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::NotFound("rule"),
-                other => other.into(),
-            })?,
+            .or_not_found("rule")?,
     };
     state.partners.forget();
     Ok(saved)
 }
 
 /// Deletes a rule that never routed a case (one that did must be disabled instead).
-pub async fn delete_rule(state: &AppState, caller: &User, id: i64) -> ApiResult<()> {
+pub async fn delete_rule(state: &AppState, caller: &User, id: RuleId) -> ApiResult<()> {
     staff_only(caller)?;
     state.store.delete_rule(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::NotFound("rule"),
@@ -100,14 +97,8 @@ pub async fn set_queue_member<'a>(
         .store
         .queue_by_slug(queue)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::NotFound("queue"),
-            other => other.into(),
-        })?;
-    let member = state.store.user(user).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("user"),
-        other => other.into(),
-    })?;
+        .or_not_found("queue")?;
+    let member = state.store.user(user).await.or_not_found("user")?;
     if !member.role.is_staff() {
         return Err(ApiError::validation(
             "user",

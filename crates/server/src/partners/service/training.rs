@@ -1,17 +1,17 @@
 //! Taking a course's test, and the certificate a pass issues.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::partner::score_attempt;
-use backline_domain::Role;
-use backline_store::{Attempt, Course, StoreError, User};
+use backline_domain::{CourseId, Role};
+use backline_store::{Attempt, Course, User};
 
 /// A partner technician takes a course's test: scored, recorded, and on a pass a certificate
 /// is issued (and the partner's certification recomputed) in the same transaction.
 pub async fn take_test(
     state: &AppState,
     caller: &User,
-    course: i64,
+    course: CourseId,
     answers: &[Option<usize>],
 ) -> ApiResult<(Attempt, Course)> {
     if caller.role != Role::Partner {
@@ -19,10 +19,7 @@ pub async fn take_test(
             "tests are taken by partner technicians".into(),
         ));
     }
-    let course = state.store.course(course).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("course"),
-        other => other.into(),
-    })?;
+    let course = state.store.course(course).await.or_not_found("course")?;
     if answers.len() > course.questions.len() {
         return Err(ApiError::validation(
             "answers",
