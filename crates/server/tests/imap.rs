@@ -78,15 +78,24 @@ async fn mail_in_a_mailbox_becomes_cases_and_is_marked_seen_after_storing(backen
     .await
     .unwrap();
 
+    // Polling once a minute: mail arriving later within seconds can only come through IDLE.
+    let (mailbox_url, mailbox_password) = (url.clone(), password.clone());
     let app = TestApp::start_with(
         backend,
         Options {
-            imap_poll_every: Some(Duration::from_millis(200)),
+            imap_poll_every: Some(Duration::from_secs(60)),
+            before_start: Some(Box::new(move |store| {
+                Box::pin(async move {
+                    store
+                        .add_mailbox(&mailbox_url, &mailbox_password)
+                        .await
+                        .unwrap();
+                })
+            })),
             ..Options::default()
         },
     )
     .await;
-    app.store.add_mailbox(&url, &password).await.unwrap();
     let case = app
         .until("the mailbox's message as a case", || async {
             let list = app.get(&app.tokens.admin, "/api/v1/cases").await;

@@ -19,6 +19,7 @@ on_both_backends!(
     partner_technicians_write_for_their_customers_and_never_means_never,
     notifications_reach_exactly_the_right_people,
     quarantine_can_be_run_again_or_made_a_case,
+    unknown_senders_can_become_users_and_templates_shape_the_mail,
     attachments_are_served_only_to_those_who_may_see_them,
     arbitrary_bytes_are_always_placed_or_quarantined_with_a_reason,
 );
@@ -1064,4 +1065,97 @@ async fn arbitrary_bytes_are_always_placed_or_quarantined_with_a_reason(backend:
             InboundState::Pending => unreachable!(),
         }
     }
+}
+
+async fn unknown_senders_can_become_users_and_templates_shape_the_mail(backend: Backend) {
+    let app = app(backend).await;
+    let t = &app.tokens;
+    // Only admins choose, and only a customer organisation will do.
+    let agent = app
+        .request(
+            reqwest::Method::PUT,
+            Some(&t.agent),
+            "/api/v1/mail/settings",
+            Some(json!({"unknown_senders": "create:initech"})),
+        )
+        .await;
+    assert_eq!(agent.status, StatusCode::FORBIDDEN);
+    let partner = app
+        .request(
+            reqwest::Method::PUT,
+            Some(&t.admin),
+            "/api/v1/mail/settings",
+            Some(json!({"unknown_senders": "create:acme"})),
+        )
+        .await;
+    assert_eq!(
+        partner.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        partner.body
+    );
+    let nonsense = app
+        .request(
+            reqwest::Method::PUT,
+            Some(&t.admin),
+            "/api/v1/mail/settings",
+            Some(json!({"unknown_senders": "maybe"})),
+        )
+        .await;
+    assert_eq!(nonsense.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let set = app
+        .request(
+            reqwest::Method::PUT,
+            Some(&t.admin),
+            "/api/v1/mail/settings",
+            Some(json!({"unknown_senders": "create:initech"})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(
+        app.get(&t.admin, "/api/v1/mail/settings").await.body["unknown_senders"],
+        "create:initech"
+    );
+
+    // The acknowledgement's text is the template's, as an admin edited it.
+    let template = app
+        .request(reqwest::Method::PUT, Some(&t.admin), "/api/v1/templates/case_acknowledgement",
+            Some(json!({"subject": "Got it: {{subject}}", "body": "Case {{case}} is open, {{requester}}. {{case_url}}"})))
+        .await;
+    assert!(template.status.is_success(), "{}", template.body);
+    let bad = app
+        .request(
+            reqwest::Method::PUT,
+            Some(&t.admin),
+            "/api/v1/templates/case_acknowledgement",
+            Some(json!({"subject": "{{incident}}", "body": "x"})),
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown variables are refused"
+    );
+
+    app.send_mail(
+        "someone@gmail.example",
+        &[SUPPORT],
+        &message(
+            "Some One <someone@gmail.example>",
+            "Cannot log in",
+            &["Message-ID: <u1@gmail.example>"],
+            "Help me.",
+        ),
+    )
+    .await;
+    let case = case_titled(&app, "Cannot log in").await;
+    assert_eq!(case["organization"]["slug"], "initech");
+    assert_eq!(case["requester"]["email"], "someone@gmail.example");
+    let ack = mail_to(&app, "someone@gmail.example", "Got it: Cannot log in").await;
+    assert!(
+        ack.text()
+            .contains(&format!("Case #{} is open, Some One.", case["id"])),
+        "{}",
+        ack.text()
+    );
 }
