@@ -1,11 +1,11 @@
 //! Received mail: stored raw first (the SMTP listener answers 250 only after this commit),
 //! then claimed by the intake worker, placed, and marked with what became of it.
 
+use crate::rows::{convert, stored};
 use crate::{Backend, Result, Store, StoreError};
 use backline_domain::mail::{InboundState, MailSource};
 use backline_domain::{CaseId, CommentId, Span, Timestamp};
-use sqlx::any::AnyRow;
-use sqlx::{FromRow, Row};
+use sqlx::FromRow;
 
 /// A message claimed for placing.
 #[derive(Debug, Clone)]
@@ -16,6 +16,34 @@ pub struct ReceivedMail {
     /// Envelope recipients (RCPT TO), as the listener took them.
     pub envelope_to: Vec<String>,
     pub attempts: i64,
+}
+
+/// A row `claim_inbound` returns.
+#[derive(FromRow)]
+struct ClaimedRow {
+    id: i64,
+    source: String,
+    raw: Vec<u8>,
+    envelope_to: String,
+    attempts: i64,
+}
+
+impl TryFrom<ClaimedRow> for ReceivedMail {
+    type Error = StoreError;
+    fn try_from(r: ClaimedRow) -> Result<Self> {
+        Ok(ReceivedMail {
+            id: r.id,
+            source: stored(MailSource::parse, &r.source)?,
+            raw: r.raw,
+            envelope_to: r
+                .envelope_to
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            attempts: r.attempts,
+        })
+    }
 }
 
 /// A received message as the `/mail` page lists it (without its bytes).
@@ -44,8 +72,8 @@ struct SummaryRow {
     size: i64,
     received_at: Timestamp,
     reason: Option<String>,
-    case_id: Option<i64>,
-    comment_id: Option<i64>,
+    case_id: Option<CaseId>,
+    comment_id: Option<CommentId>,
     attempts: i64,
 }
 
@@ -54,15 +82,15 @@ impl TryFrom<SummaryRow> for InboundSummary {
     fn try_from(r: SummaryRow) -> Result<Self> {
         Ok(InboundSummary {
             id: r.id,
-            source: MailSource::parse(&r.source).map_err(|e| StoreError::Corrupt(e.0))?,
-            state: InboundState::parse(&r.state).map_err(|e| StoreError::Corrupt(e.0))?,
+            source: stored(MailSource::parse, &r.source)?,
+            state: stored(InboundState::parse, &r.state)?,
             sender: r.sender,
             subject: r.subject,
             size: r.size,
             received_at: r.received_at,
             reason: r.reason,
-            case_id: r.case_id.map(CaseId),
-            comment_id: r.comment_id.map(CommentId),
+            case_id: r.case_id,
+            comment_id: r.comment_id,
             attempts: r.attempts,
         })
     }
@@ -88,7 +116,7 @@ impl Store {
         envelope_to: &[String],
         raw: &[u8],
     ) -> Result<i64> {
-        let row: AnyRow = sqlx::query(
+        Ok(sqlx::query_scalar(
             "INSERT INTO inbound_mail (source, envelope_from, envelope_to, raw, size, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -99,8 +127,7 @@ impl Store {
         .bind(raw.len() as i64)
         .bind(Timestamp::now())
         .fetch_one(&self.write)
-        .await?;
-        Ok(row.try_get("id")?)
+        .await?)
     }
 
     /// Claims up to `limit` pending messages for `lease` (one node places each), oldest
@@ -127,7 +154,7 @@ impl Store {
         } else {
             ""
         };
-        let rows = sqlx::query(&format!(
+        let rows: Vec<ClaimedRow> = sqlx::query_as(&format!(
             "UPDATE inbound_mail SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
              SELECT id FROM inbound_mail WHERE state = 'pending' \
              AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3{skip}) \
@@ -138,24 +165,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.write)
         .await?;
-        let mut mails = rows
-            .iter()
-            .map(|r| {
-                let to: String = r.try_get("envelope_to")?;
-                Ok(ReceivedMail {
-                    id: r.try_get("id")?,
-                    source: MailSource::parse(&r.try_get::<String, _>("source")?)
-                        .map_err(|e| StoreError::Corrupt(e.0))?,
-                    raw: r.try_get("raw")?,
-                    envelope_to: to
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(String::from)
-                        .collect(),
-                    attempts: r.try_get("attempts")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut mails: Vec<ReceivedMail> = convert(rows)?;
         mails.sort_by_key(|m| m.id);
         Ok(mails)
     }
@@ -169,13 +179,14 @@ impl Store {
         sender: &str,
         subject: &str,
     ) -> Result<Option<i64>> {
-        let holder = sqlx::query("SELECT id FROM inbound_mail WHERE dedup_key = $1 AND id <> $2")
-            .bind(dedup_key)
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        if let Some(row) = holder {
-            return Ok(Some(row.try_get("id")?));
+        let holder: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM inbound_mail WHERE dedup_key = $1 AND id <> $2")
+                .bind(dedup_key)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+        if let Some(other) = holder {
+            return Ok(Some(other));
         }
         let result = sqlx::query(
             "UPDATE inbound_mail SET dedup_key = $1, sender = $2, subject = $3 WHERE id = $4",
@@ -190,11 +201,12 @@ impl Store {
             Ok(_) => Ok(None),
             // Another node placed the same message a moment ago.
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                let row = sqlx::query("SELECT id FROM inbound_mail WHERE dedup_key = $1")
-                    .bind(dedup_key)
-                    .fetch_one(&self.read)
-                    .await?;
-                Ok(Some(row.try_get("id")?))
+                let holder: i64 =
+                    sqlx::query_scalar("SELECT id FROM inbound_mail WHERE dedup_key = $1")
+                        .bind(dedup_key)
+                        .fetch_one(&self.read)
+                        .await?;
+                Ok(Some(holder))
             }
             Err(e) => Err(e.into()),
         }
@@ -207,7 +219,7 @@ impl Store {
         since: Timestamp,
         except: i64,
     ) -> Result<Vec<Timestamp>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_scalar(
             "SELECT received_at FROM inbound_mail WHERE sender = $1 AND received_at >= $2 \
              AND id <> $3 AND state IN ('placed', 'pending') ORDER BY received_at",
         )
@@ -215,8 +227,7 @@ impl Store {
         .bind(since)
         .bind(except)
         .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(|r| Ok(r.try_get("received_at")?)).collect()
+        .await?)
     }
 
     /// Marks a message as noise, a duplicate or quarantined.
@@ -257,7 +268,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter().map(InboundSummary::try_from).collect()
+        convert(rows)
     }
 
     pub async fn inbound_mail(&self, id: i64) -> Result<InboundSummary> {
@@ -273,12 +284,11 @@ impl Store {
 
     /// The message's bytes, as received.
     pub async fn inbound_raw(&self, id: i64) -> Result<Vec<u8>> {
-        let row = sqlx::query("SELECT raw FROM inbound_mail WHERE id = $1")
+        sqlx::query_scalar("SELECT raw FROM inbound_mail WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(row.try_get("raw")?)
+            .ok_or(StoreError::NotFound)
     }
 
     /// Puts a quarantined message back in line (after the reason was dealt with: the sender
@@ -302,17 +312,12 @@ impl Store {
 
     /// How many messages wait, by state (for `/metrics` and the `/mail` page).
     pub async fn inbound_counts(&self) -> Result<Vec<(InboundState, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM inbound_mail GROUP BY state")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    InboundState::parse(&r.try_get::<String, _>("state")?)
-                        .map_err(|e| StoreError::Corrupt(e.0))?,
-                    r.try_get("n")?,
-                ))
-            })
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) AS n FROM inbound_mail GROUP BY state")
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter()
+            .map(|(state, n)| Ok((stored(InboundState::parse, &state)?, n)))
             .collect()
     }
 }
@@ -331,8 +336,8 @@ pub(crate) async fn mark_placed(
         "UPDATE inbound_mail SET state = 'placed', case_id = $1, comment_id = $2, processed_at = $3, \
          claimed_until = NULL, reason = NULL WHERE id = $4 AND state IN ('pending', 'quarantined')",
     )
-    .bind(case.0)
-    .bind(comment.map(|c| c.0))
+    .bind(case)
+    .bind(comment)
     .bind(at)
     .bind(mail_id)
     .execute(&mut **tx)

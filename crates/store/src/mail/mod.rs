@@ -14,10 +14,11 @@ pub use inbound::{InboundSummary, Outcome, ReceivedMail};
 pub use mailboxes::Mailbox;
 pub use notifier::{CaseMail, NotifierEvent};
 
+use crate::rows::stored;
 use crate::{Result, Store, StoreError};
 use backline_domain::mail::NotificationKind;
 use backline_domain::{CaseId, OrgId, Timestamp, UserId};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 /// Inside a case's transaction: remembers addresses copied on its mail.
 pub(crate) async fn add_cc_in(
@@ -27,7 +28,7 @@ pub(crate) async fn add_cc_in(
 ) -> Result<()> {
     for email in emails {
         sqlx::query("INSERT INTO case_cc (case_id, email) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(case.0)
+            .bind(case)
             .bind(email)
             .execute(&mut **tx)
             .await?;
@@ -41,13 +42,13 @@ impl Store {
     pub async fn set_org_domains(&self, org: OrgId, domains: &[String]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM org_domains WHERE org_id = $1")
-            .bind(org.0)
+            .bind(org)
             .execute(&mut *tx)
             .await?;
         for domain in domains {
             sqlx::query("INSERT INTO org_domains (domain, org_id) VALUES ($1, $2)")
                 .bind(domain)
-                .bind(org.0)
+                .bind(org)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| match &e {
@@ -62,28 +63,31 @@ impl Store {
     }
 
     pub async fn org_domains(&self, org: OrgId) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT domain FROM org_domains WHERE org_id = $1 ORDER BY domain")
-            .bind(org.0)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get("domain")?)).collect()
+        Ok(
+            sqlx::query_scalar("SELECT domain FROM org_domains WHERE org_id = $1 ORDER BY domain")
+                .bind(org)
+                .fetch_all(&self.read)
+                .await?,
+        )
     }
 
     /// The organisation that owns a mail domain, if one does.
     pub async fn org_for_domain(&self, domain: &str) -> Result<Option<OrgId>> {
-        let row = sqlx::query("SELECT org_id FROM org_domains WHERE domain = $1")
-            .bind(domain.to_lowercase())
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| Ok(OrgId(r.try_get("org_id")?))).transpose()
+        Ok(
+            sqlx::query_scalar("SELECT org_id FROM org_domains WHERE domain = $1")
+                .bind(domain.to_lowercase())
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 
     pub async fn mail_setting(&self, name: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT value FROM mail_settings WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| Ok(r.try_get("value")?)).transpose()
+        Ok(
+            sqlx::query_scalar("SELECT value FROM mail_settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 
     pub async fn set_mail_setting(&self, name: &str, value: &str) -> Result<()> {
@@ -119,11 +123,12 @@ impl Store {
 
     /// Addresses copied on the case's mail.
     pub async fn case_cc(&self, case: CaseId) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT email FROM case_cc WHERE case_id = $1 ORDER BY email")
-            .bind(case.0)
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get("email")?)).collect()
+        Ok(
+            sqlx::query_scalar("SELECT email FROM case_cc WHERE case_id = $1 ORDER BY email")
+                .bind(case)
+                .fetch_all(&self.read)
+                .await?,
+        )
     }
 
     /// Adds or removes a follower of an organisation's cases.
@@ -134,36 +139,33 @@ impl Store {
             "DELETE FROM org_followers WHERE org_id = $1 AND user_id = $2"
         };
         sqlx::query(sql)
-            .bind(org.0)
-            .bind(user.0)
+            .bind(org)
+            .bind(user)
             .execute(&self.write)
             .await?;
         Ok(())
     }
 
     pub async fn followers(&self, org: OrgId) -> Result<Vec<UserId>> {
-        let rows =
-            sqlx::query("SELECT user_id FROM org_followers WHERE org_id = $1 ORDER BY user_id")
-                .bind(org.0)
-                .fetch_all(&self.read)
-                .await?;
-        rows.iter()
-            .map(|r| Ok(UserId(r.try_get("user_id")?)))
-            .collect()
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM org_followers WHERE org_id = $1 ORDER BY user_id",
+        )
+        .bind(org)
+        .fetch_all(&self.read)
+        .await?)
     }
 
     /// What the user turned off.
     pub async fn optouts(&self, user: UserId) -> Result<Vec<NotificationKind>> {
-        let rows =
-            sqlx::query("SELECT kind FROM notification_optouts WHERE user_id = $1 ORDER BY kind")
-                .bind(user.0)
-                .fetch_all(&self.read)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                NotificationKind::parse(&r.try_get::<String, _>("kind")?)
-                    .map_err(|e| StoreError::Corrupt(e.0))
-            })
+        let kinds: Vec<String> = sqlx::query_scalar(
+            "SELECT kind FROM notification_optouts WHERE user_id = $1 ORDER BY kind",
+        )
+        .bind(user)
+        .fetch_all(&self.read)
+        .await?;
+        kinds
+            .iter()
+            .map(|kind| stored(NotificationKind::parse, kind))
             .collect()
     }
 
@@ -171,12 +173,12 @@ impl Store {
     pub async fn set_optouts(&self, user: UserId, kinds: &[NotificationKind]) -> Result<()> {
         let mut tx = self.write.begin().await?;
         sqlx::query("DELETE FROM notification_optouts WHERE user_id = $1")
-            .bind(user.0)
+            .bind(user)
             .execute(&mut *tx)
             .await?;
         for kind in kinds {
             sqlx::query("INSERT INTO notification_optouts (user_id, kind) VALUES ($1, $2)")
-                .bind(user.0)
+                .bind(user)
                 .bind(kind.as_str())
                 .execute(&mut *tx)
                 .await?;
@@ -210,11 +212,11 @@ impl Store {
 
     /// The bounce recorded for an address, if any: (reason, when).
     pub async fn bounce(&self, email: &str) -> Result<Option<(String, Timestamp)>> {
-        let row = sqlx::query("SELECT reason, bounced_at FROM mail_bounces WHERE email = $1")
-            .bind(email.to_lowercase())
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| Ok((r.try_get("reason")?, r.try_get("bounced_at")?)))
-            .transpose()
+        Ok(
+            sqlx::query_as("SELECT reason, bounced_at FROM mail_bounces WHERE email = $1")
+                .bind(email.to_lowercase())
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 }

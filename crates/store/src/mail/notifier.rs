@@ -4,7 +4,7 @@
 
 use crate::{Result, Store};
 use backline_domain::{CaseId, Timestamp, UserId};
-use sqlx::{FromRow, Row};
+use sqlx::FromRow;
 
 /// A case event as the notifier reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +19,8 @@ pub struct NotifierEvent {
 #[derive(FromRow)]
 struct EventRow {
     id: i64,
-    case_id: i64,
-    actor_id: Option<i64>,
+    case_id: CaseId,
+    actor_id: Option<UserId>,
     kind: String,
     data: String,
 }
@@ -39,11 +39,11 @@ pub struct CaseMail {
 impl Store {
     /// Where the notifier stands and the next events after it, oldest first.
     pub async fn notifier_events(&self, limit: i64) -> Result<(i64, Vec<NotifierEvent>)> {
-        let cursor: i64 =
-            sqlx::query("SELECT last_event_id FROM notifier_cursor WHERE name = 'case_events'")
-                .fetch_one(&self.read)
-                .await?
-                .try_get("last_event_id")?;
+        let cursor: i64 = sqlx::query_scalar(
+            "SELECT last_event_id FROM notifier_cursor WHERE name = 'case_events'",
+        )
+        .fetch_one(&self.read)
+        .await?;
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT id, case_id, actor_id, kind, data FROM case_events WHERE id > $1 ORDER BY id LIMIT $2",
         )
@@ -55,8 +55,8 @@ impl Store {
             .into_iter()
             .map(|r| NotifierEvent {
                 id: r.id,
-                case_id: CaseId(r.case_id),
-                actor: r.actor_id.map(UserId),
+                case_id: r.case_id,
+                actor: r.actor_id,
                 kind: r.kind,
                 // Event data is ours and always JSON; an unreadable one announces nothing.
                 data: serde_json::from_str(&r.data).unwrap_or(serde_json::Value::Null),
@@ -107,7 +107,7 @@ impl Store {
             .bind(&mail.subject)
             .bind(&mail.body)
             .bind(&mail.kind)
-            .bind(mail.case.0)
+            .bind(mail.case)
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -122,23 +122,21 @@ impl Store {
             return Ok(Vec::new());
         }
         let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query(&format!(
+        Ok(sqlx::query_as(&format!(
             "SELECT id, case_id FROM outbox WHERE case_id IS NOT NULL AND id IN ({list})"
         ))
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("id")?, CaseId(r.try_get("case_id")?))))
-            .collect()
+        .await?)
     }
 
     /// Who an outbox mail went to (for a bounce that returns it).
     pub async fn outbox_recipient(&self, id: i64) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT recipient FROM outbox WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
-        row.map(|r| Ok(r.try_get("recipient")?)).transpose()
+        Ok(
+            sqlx::query_scalar("SELECT recipient FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 
     /// The case a received message's Message-ID was placed on (a reply may answer the
@@ -146,14 +144,14 @@ impl Store {
     pub async fn case_of_inbound_key(&self, keys: &[String]) -> Result<Vec<(String, CaseId)>> {
         let mut out = Vec::new();
         for key in keys {
-            let row = sqlx::query(
+            let case: Option<CaseId> = sqlx::query_scalar(
                 "SELECT case_id FROM inbound_mail WHERE dedup_key = $1 AND case_id IS NOT NULL",
             )
             .bind(key)
             .fetch_optional(&self.read)
             .await?;
-            if let Some(row) = row {
-                out.push((key.clone(), CaseId(row.try_get("case_id")?)));
+            if let Some(case) = case {
+                out.push((key.clone(), case));
             }
         }
         Ok(out)
@@ -167,26 +165,20 @@ impl Store {
         recipient: &str,
         before_outbox: i64,
     ) -> Result<(Vec<String>, Vec<i64>)> {
-        let received = sqlx::query(
+        let received: Vec<String> = sqlx::query_scalar(
             "SELECT dedup_key FROM inbound_mail WHERE case_id = $1 AND dedup_key IS NOT NULL ORDER BY id",
         )
-        .bind(case.0)
+        .bind(case)
         .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("dedup_key"))
-        .collect::<Result<Vec<_>, _>>()?;
-        let sent = sqlx::query(
+        .await?;
+        let sent: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM outbox WHERE case_id = $1 AND recipient = $2 AND id < $3 ORDER BY id",
         )
-        .bind(case.0)
+        .bind(case)
         .bind(recipient)
         .bind(before_outbox)
         .fetch_all(&self.read)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()?;
+        .await?;
         Ok((received, sent))
     }
 }
