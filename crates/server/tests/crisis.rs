@@ -622,6 +622,22 @@ async fn the_status_page_follows_incidents_and_subscriptions_confirm_and_unsubsc
         .find(|m| m.to == vec!["fan@example.org"] && m.subject().starts_with("[major]"))
         .unwrap();
     assert!(fan.text().contains("/status/unsubscribe/"));
+    // Subscription mail says so to mail programs: an unsubscribe link in the headers, and
+    // no auto-responder should answer it. Mail to a customer carries no such link.
+    let list = fan.header("List-Unsubscribe").expect("List-Unsubscribe");
+    assert!(
+        list.starts_with("<http") && list.contains("/status/unsubscribe/"),
+        "{list}"
+    );
+    assert_eq!(
+        fan.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    let customer = mail
+        .iter()
+        .find(|m| m.to == vec!["user@initech.example"] && m.subject().starts_with("[major]"))
+        .unwrap();
+    assert!(customer.header("List-Unsubscribe").is_none());
 
     let status = app.request(Method::GET, None, "/status.json", None).await;
     let vault = status.body["services"]

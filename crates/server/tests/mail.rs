@@ -18,6 +18,7 @@ on_both_backends!(
     a_huge_and_a_malformed_message_do_not_hold_up_the_next,
     partner_technicians_write_for_their_customers_and_never_means_never,
     notifications_reach_exactly_the_right_people,
+    escalations_and_swarm_requests_reach_the_staff_concerned_and_a_reply_reopens,
     quarantine_can_be_run_again_or_made_a_case,
     unknown_senders_can_become_users_and_templates_shape_the_mail,
     attachments_are_served_only_to_those_who_may_see_them,
@@ -1158,4 +1159,132 @@ async fn unknown_senders_can_become_users_and_templates_shape_the_mail(backend: 
         "{}",
         ack.text()
     );
+}
+
+async fn escalations_and_swarm_requests_reach_the_staff_concerned_and_a_reply_reopens(
+    backend: Backend,
+) {
+    let app = app(backend).await;
+    let t = &app.tokens;
+    let kim = app
+        .post(
+            &t.admin,
+            "/api/v1/users",
+            json!({"email": "kim@vendor.example", "name": "Kim", "role": "agent", "tier": 2}),
+        )
+        .await;
+    let kim = kim.body["id"].as_i64().unwrap();
+    let queue = app
+        .post(
+            &t.admin,
+            "/api/v1/queues",
+            json!({"slug": "l2", "name": "Tier 2", "model": "tiered", "tier": 2}),
+        )
+        .await;
+    assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
+    let member = app
+        .request(
+            reqwest::Method::PUT,
+            Some(&t.admin),
+            &format!("/api/v1/queues/l2/members/{kim}"),
+            Some(json!({"skills": []})),
+        )
+        .await;
+    assert!(member.status.is_success(), "{}", member.body);
+    let id = app
+        .file_case(
+            &t.initech,
+            json!({"subject": "Restores hang", "description": "At 99 %."}),
+        )
+        .await;
+    settled(&app, id).await;
+
+    // Escalated into tier 2: its member hears, with the reason; the agent who did it does not.
+    let start = app.mail.as_ref().unwrap().messages().len();
+    let up = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/cases/{id}/escalate"),
+            json!({"reason": "needs the storage team"}),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::OK, "{}", up.body);
+    settled(&app, id).await;
+    let sent: Vec<_> = app.mail.as_ref().unwrap().messages()[start..].to_vec();
+    assert_eq!(
+        sent.iter().flat_map(|m| m.to.clone()).collect::<Vec<_>>(),
+        ["kim@vendor.example"]
+    );
+    assert!(
+        sent[0].text().contains("needs the storage team"),
+        "{}",
+        sent[0].text()
+    );
+
+    // A swarm request names its helpers only.
+    app.post(
+        &t.admin,
+        "/api/v1/queues",
+        json!({"slug": "swarm", "name": "Swarm", "model": "swarm"}),
+    )
+    .await;
+    app.request(
+        reqwest::Method::PUT,
+        Some(&t.admin),
+        &format!("/api/v1/queues/swarm/members/{kim}"),
+        Some(json!({"skills": ["storage"]})),
+    )
+    .await;
+    app.post(&t.admin, "/api/v1/routing/rules", json!({"name": "Vault swarm", "conditions": [{"field": "words", "any_of": ["vault"]}], "actions": {"queue": "swarm"}})).await;
+    let swarmed = app
+        .file_case(
+            &t.initech,
+            json!({"subject": "Vault locked", "description": "Since noon."}),
+        )
+        .await;
+    settled(&app, swarmed).await;
+    let start = app.mail.as_ref().unwrap().messages().len();
+    let asked = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/cases/{swarmed}/swarm"),
+            json!({"skill": "storage", "message": "second pair of eyes?"}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    settled(&app, swarmed).await;
+    let sent: Vec<_> = app.mail.as_ref().unwrap().messages()[start..].to_vec();
+    assert_eq!(
+        sent.iter().flat_map(|m| m.to.clone()).collect::<Vec<_>>(),
+        ["kim@vendor.example"]
+    );
+    assert!(
+        sent[0].subject().contains("Your help is asked"),
+        "{}",
+        sent[0].subject()
+    );
+
+    // Solved, then the customer answers the solved notice by mail: the case opens again.
+    app.patch(
+        &t.agent,
+        &format!("/api/v1/cases/{id}"),
+        json!({"status": "solved"}),
+    )
+    .await;
+    let solved = mail_to(&app, CUSTOMER, "Solved").await;
+    let answer = message(
+        CUSTOMER,
+        &format!("Re: {}", solved.subject()),
+        &[
+            &format!("In-Reply-To: {}", solved.header("Message-ID").unwrap()),
+            "Message-ID: <again@initech.example>",
+        ],
+        "It hangs again.",
+    );
+    app.send_mail(CUSTOMER, &[SUPPORT], &answer).await;
+    app.until("the case to open again", || async {
+        let case = app.get(&t.admin, &format!("/api/v1/cases/{id}")).await;
+        (case.body["status"] == "open").then_some(())
+    })
+    .await;
 }

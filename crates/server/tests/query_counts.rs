@@ -453,6 +453,7 @@ async fn an_incident_audience_reads_a_fixed_number_of_queries(backend: Backend) 
             subject: "confirm".into(),
             body: String::new(),
             kind: "confirm".into(),
+            unsubscribe: None,
         };
         app.store
             .subscribe(&confirm.recipient, &[(service.id, token.clone())], &confirm)

@@ -6,7 +6,7 @@
 //! is sent after that by whichever node is running.
 
 use super::MailContext;
-use backline_domain::mail::{outgoing_headers, OutgoingKind, OutgoingMail};
+use backline_domain::mail::{outgoing_headers, OutgoingKind, OutgoingMail, UnsubscribeLink};
 use backline_domain::{sign_case_token, MessageId, Span, Timestamp};
 use backline_store::crisis::OutboxMail;
 use backline_store::Store;
@@ -105,7 +105,17 @@ pub async fn build_message(
     outgoing: &OutboxMail,
 ) -> Result<Message, String> {
     let own_id = MessageId::for_outbox(outgoing.id, &mail.identity.message_id_domain);
-    let kind = OutgoingKind::parse(&outgoing.kind).unwrap_or(OutgoingKind::AgentNotification);
+    // Mail to a status-page subscriber is subscription mail, whatever its incident kind.
+    let unsubscribe = outgoing
+        .unsubscribe()
+        .map(|url| UnsubscribeLink::parse(&url))
+        .transpose()
+        .map_err(|e| e.0)?;
+    let kind = match (&unsubscribe, OutgoingKind::parse(&outgoing.kind)) {
+        (Some(_), _) => OutgoingKind::Subscription,
+        (None, Ok(kind)) => kind,
+        (None, Err(_)) => OutgoingKind::AgentNotification,
+    };
     let (thread, token) = match outgoing.case_id {
         Some(case) => {
             let (received, sent) = store
@@ -131,7 +141,7 @@ pub async fn build_message(
         token: token.as_ref(),
         reply_mailbox: &mail.reply_mailbox,
         subject: &outgoing.subject,
-        unsubscribe: None,
+        unsubscribe: unsubscribe.as_ref(),
     })
     .map_err(|e| e.0)?;
     let from: lettre::message::Mailbox = mail

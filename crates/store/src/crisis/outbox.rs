@@ -14,6 +14,9 @@ pub struct Mail {
     pub body: String,
     /// What it is: `alert`, `update`, `resolved`, `postmortem`, `signal`, `reminder`, `confirm`.
     pub kind: String,
+    /// For subscription mail: where the recipient unsubscribes with one click (sent as
+    /// `List-Unsubscribe`).
+    pub unsubscribe: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -40,6 +43,20 @@ pub struct OutboxMail {
     pub kind: String,
     /// The case it is about: it then carries the case's threading headers.
     pub case_id: Option<backline_domain::CaseId>,
+    /// More headers, as a JSON list of name and value (see [`OutboxMail::unsubscribe`]).
+    pub headers: String,
+}
+
+impl OutboxMail {
+    /// The one-click unsubscribe link of subscription mail, if it has one.
+    pub fn unsubscribe(&self) -> Option<String> {
+        let headers: Vec<(String, String)> =
+            serde_json::from_str(&self.headers).unwrap_or_default();
+        headers
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("List-Unsubscribe"))
+            .map(|(_, value)| value)
+    }
 }
 
 pub(super) async fn insert_mails(
@@ -50,8 +67,8 @@ pub(super) async fn insert_mails(
 ) -> Result<()> {
     for mail in mails {
         sqlx::query(
-            "INSERT INTO outbox (recipient, subject, body, kind, incident_id, created_at, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO outbox (recipient, subject, body, kind, incident_id, created_at, next_attempt_at, headers) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
         )
         .bind(&mail.recipient)
         .bind(&mail.subject)
@@ -59,10 +76,21 @@ pub(super) async fn insert_mails(
         .bind(&mail.kind)
         .bind(incident)
         .bind(at)
+        .bind(extra_headers(mail))
         .execute(&mut **tx)
         .await?;
     }
     Ok(())
+}
+
+/// The headers a mail carries besides those every mail gets, as stored in `outbox.headers`
+/// (a JSON list of name and value).
+fn extra_headers(mail: &Mail) -> String {
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    if let Some(url) = &mail.unsubscribe {
+        headers.push(("List-Unsubscribe", url));
+    }
+    serde_json::json!(headers).to_string()
 }
 
 impl Store {
@@ -86,7 +114,7 @@ impl Store {
         };
         Ok(sqlx::query_as(&format!(
             "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN ({pick}{skip}) \
-             RETURNING id, recipient, subject, body, attempts, kind, case_id"
+             RETURNING id, recipient, subject, body, attempts, kind, case_id, headers"
         ))
         .bind(now.plus(lease))
         .bind(now)

@@ -67,6 +67,7 @@ pub async fn check_cadence(state: &AppState) -> ApiResult<()> {
                     subject: message.subject.clone(),
                     body: message.body.clone(),
                     kind: "reminder".into(),
+                    unsubscribe: None,
                 })
                 .collect();
             state

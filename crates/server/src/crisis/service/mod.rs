@@ -163,6 +163,7 @@ fn mails_for(recipients: &[(String, Option<String>)], message: &Template, kind: 
                 None => message.body.clone(),
             },
             kind: kind.to_string(),
+            unsubscribe: unsubscribe.clone(),
         })
         .collect()
 }

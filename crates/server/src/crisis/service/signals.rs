@@ -130,6 +130,7 @@ pub async fn record_signals(
                 subject: message.subject.clone(),
                 body: message.body.clone(),
                 kind: "signal".into(),
+                unsubscribe: None,
             })
             .collect();
         out.push(state.store.record_signal(&signal, &mails).await?);

@@ -41,6 +41,7 @@ pub async fn subscribe(state: &AppState, email: &str, services: &[String]) -> Ap
                 subject: message.subject,
                 body: message.body,
                 kind: "confirm".into(),
+                unsubscribe: None,
             },
         )
         .await?;

@@ -54,6 +54,7 @@ pub async fn mail_partner_alerts(state: &AppState) -> ApiResult<usize> {
                         subject: format!("Partner alert: {}", partner.name),
                         body,
                         kind: "partner_alert".into(),
+                        unsubscribe: None,
                     }],
                     None,
                 )
