@@ -55,6 +55,11 @@ pub enum BenchCommand {
         /// Size of the large message sent at the end, in MB (0: none).
         #[arg(long, default_value_t = 30)]
         huge_mb: usize,
+        /// Offer messages at this rate (per second, all sessions together) instead of as fast
+        /// as the listener takes them: latency is then measured under a steady load, not a
+        /// growing queue.
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Known-issue matching quality on a GitBugs-format project (reports and duplicate pairs).
     KnownIssues {
@@ -93,7 +98,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             size,
             clients,
             huge_mb,
-        } => crate::bench_mail::run(database_url, messages, size, clients, huge_mb).await,
+            rate,
+        } => crate::bench_mail::run(database_url, messages, size, clients, huge_mb, rate).await,
         BenchCommand::KnownIssues {
             reports,
             pairs,

@@ -26,6 +26,7 @@ pub async fn run(
     size: usize,
     clients: usize,
     huge_mb: usize,
+    rate: Option<f64>,
 ) -> anyhow::Result<()> {
     let temp = std::env::temp_dir().join(format!("backline-bench-mail-{}", std::process::id()));
     let config = match &database_url {
@@ -34,7 +35,7 @@ pub async fn run(
             data_dir: temp.clone(),
         },
     };
-    let result = measure(&config, messages, size, clients.max(1), huge_mb).await;
+    let result = measure(&config, messages, size, clients.max(1), huge_mb, rate).await;
     if database_url.is_none() {
         let _ = std::fs::remove_dir_all(&temp);
     }
@@ -54,6 +55,7 @@ async fn measure(
     size: usize,
     clients: usize,
     huge_mb: usize,
+    rate: Option<f64>,
 ) -> anyhow::Result<()> {
     let backend = match config {
         StoreConfig::Sqlite { .. } => "sqlite",
@@ -107,6 +109,11 @@ async fn measure(
         senders.push(tokio::spawn(async move {
             let mut session = SmtpSession::connect(smtp).await?;
             for n in (client..messages).step_by(clients) {
+                // At a given rate, message n leaves at its time (the clients share the rate).
+                if let Some(rate) = rate {
+                    let due = started + Duration::from_secs_f64(n as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 // A thousand senders: far under the per-sender limit.
                 let from = format!("user{}@{domain}", n % 1000);
                 let raw = message(&from, &format!("Bench message {n}"), n, &body);
@@ -142,8 +149,12 @@ async fn measure(
     };
     let total = last.duration_since(started);
     println!(
-        "backend: {backend}; {messages} messages of {} bytes over {clients} SMTP sessions",
-        message(SUPPORT, "x", 0, &body).len()
+        "backend: {backend}; {messages} messages of {} bytes over {clients} SMTP sessions, {}",
+        message(SUPPORT, "x", 0, &body).len(),
+        match rate {
+            Some(rate) => format!("offered at {rate:.0}/s"),
+            None => "as fast as they are taken".into(),
+        }
     );
     println!(
         "sent (all answered 250) in {:.2} s; all visible as cases in {:.2} s: {:.0} messages/s",
@@ -243,23 +254,33 @@ async fn small_batch(
 }
 
 /// Reads new cases as they appear and notes when each bench message's case became visible.
-async fn watch(store: Store, mut after: CaseId, timeline: Arc<Mutex<Timeline>>) {
+/// Ids are handed out before commit, so on PostgreSQL a lower id can become visible after a
+/// higher one: each look goes back a margin behind the highest id seen.
+async fn watch(store: Store, start: CaseId, timeline: Arc<Mutex<Timeline>>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut highest = start.0;
     loop {
-        let ids = store.case_ids_after(after, 500).await.unwrap_or_default();
-        for id in &ids {
-            if let Ok(case) = store.case(*id).await {
-                let seen = Instant::now();
+        let from = CaseId((highest - 500).max(start.0));
+        let ids = store.case_ids_after(from, 1_000).await.unwrap_or_default();
+        let mut new = 0;
+        for id in ids {
+            if !seen.insert(id) {
+                continue;
+            }
+            new += 1;
+            highest = highest.max(id.0);
+            if let Ok(case) = store.case(id).await {
+                let at = Instant::now();
                 let n = case
                     .subject
                     .strip_prefix("Bench message ")
                     .and_then(|n| n.parse::<usize>().ok());
                 if let Some(n) = n {
-                    timeline.lock().unwrap().visible.insert(n, seen);
+                    timeline.lock().unwrap().visible.insert(n, at);
                 }
             }
-            after = *id;
         }
-        if ids.is_empty() {
+        if new == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }

@@ -18,7 +18,7 @@ use utoipa::OpenApi;
         cases::api::list, cases::api::create, cases::api::read, cases::api::update,
         cases::api::comments, cases::api::add_comment, cases::api::events,
         cases::attachments::upload, cases::attachments::list, cases::attachments::download,
-        mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case,
+        mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case, mail::api::dismiss,
         mail::api::settings, mail::api::put_settings, mail::api::domains, mail::api::put_domains,
         mail::api::follow, mail::api::unfollow, mail::api::my_notifications, mail::api::put_my_notifications,
         knowledge::api::list_articles, knowledge::api::create_article, knowledge::api::read_article,

@@ -884,6 +884,44 @@ async fn quarantine_can_be_run_again_or_made_a_case(backend: Backend) {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    // Junk is set aside by staff only, once.
+    app.send_mail(
+        "spam@nowhere.example",
+        &[SUPPORT],
+        &message("spam@nowhere.example", "Cheap pills", &[], "Buy now"),
+    )
+    .await;
+    app.mail_settled().await;
+    let waiting = app.get(&t.admin, "/api/v1/mail?state=quarantined").await;
+    let spam = waiting.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["subject"] == "Cheap pills")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.post(
+            &t.initech,
+            &format!("/api/v1/mail/{spam}/dismiss"),
+            json!({})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let aside = app
+        .post(&t.agent, &format!("/api/v1/mail/{spam}/dismiss"), json!({}))
+        .await;
+    assert_eq!(aside.status, StatusCode::OK, "{}", aside.body);
+    assert_eq!(aside.body["state"], "noise");
+    assert_eq!(
+        app.post(&t.agent, &format!("/api/v1/mail/{spam}/dismiss"), json!({}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
     // The original stays downloadable.
     let raw = app
         .client

@@ -479,7 +479,51 @@ async fn the_queues_page_sets_the_tier_a_queue_serves(backend: Backend) {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.html.contains("choose a tier from 1 to 3"));
+    assert!(
+        refused.html.contains("Choose a tier from 1 to 3"),
+        "{}",
+        refused.html
+    );
+    // The form comes back as typed, the problem beside its field.
+    assert!(refused.html.contains(r#"value="Level 9""#));
+    assert!(refused.html.contains(r#"name="slug" required value="l9""#));
+    // A swarm serving a tier, and a tier already served: said beside the tier, form kept.
+    let swarm = admin
+        .post(
+            "/queues",
+            &[
+                ("slug", "sw"),
+                ("name", "Swarm"),
+                ("model", "swarm"),
+                ("tier", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(swarm.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(swarm.html.contains(r#"value="Swarm""#));
+    assert!(
+        swarm.html.contains("Swarm queues serve no tier"),
+        "a sentence beside the field: {}",
+        swarm.html
+    );
+    let taken = admin
+        .post(
+            "/queues",
+            &[
+                ("slug", "l3b"),
+                ("name", "Level 3 again"),
+                ("model", "tiered"),
+                ("tier", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    assert!(taken.html.contains(r#"value="Level 3 again""#));
+    assert!(
+        taken.html.contains("already serves this tier"),
+        "{}",
+        taken.html
+    );
 }
 
 on_both_backends!(
@@ -491,7 +535,49 @@ on_both_backends!(
     a_refused_declaration_keeps_the_form,
     a_refused_routing_rule_keeps_the_text,
     a_refused_agreement_keeps_the_input,
+    a_refused_fee_report_keeps_the_input,
 );
+
+async fn a_refused_fee_report_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let tech = Browser::sign_in(&app, "tech@acme.example").await;
+    let refused = tech
+        .post(
+            "/partners/acme/fees",
+            &[("period", "2026-Q4"), ("fees", "12,000")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused.html.contains(r#"value="12,000""#),
+        "the amount is kept"
+    );
+    assert!(
+        refused.html.contains(r#"value="2026-Q4""#),
+        "the period is kept"
+    );
+    assert!(
+        refused.html.contains("is not an amount"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        !refused.html.contains("fees:"),
+        "no field names in the message"
+    );
+    let accepted = tech
+        .post(
+            "/partners/acme/fees",
+            &[("period", "2026-Q4"), ("fees", "12000")],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+}
 
 async fn the_mail_page_shows_the_quarantine_to_staff_only(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -522,10 +608,45 @@ async fn the_mail_page_shows_the_quarantine_to_staff_only(backend: Backend) {
         .await;
     assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unchosen.html.contains("Choose the customer"));
+    // The original downloads for the signed-in agent (no API token needed).
+    let raw = agent.get(&format!("/mail/{id}/raw")).await;
+    assert_eq!(raw.status, StatusCode::OK);
+    assert!(raw.content_type.starts_with("message/rfc822"));
+    // Running it again says what came of it: it still waits, the sender being unknown.
+    let ran = agent.post(&format!("/mail/{id}/retry"), &[]).await;
+    assert_eq!(ran.status, StatusCode::SEE_OTHER);
+    let after = agent.get(&format!("/mail/{id}?ran=true")).await;
+    assert!(
+        after.html.contains("Ran it again: it still waits"),
+        "{}",
+        after.html
+    );
     let filed = agent
         .post(&format!("/mail/{id}/case"), &[("organization", "initech")])
         .await;
     assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.html);
+    // Junk that cannot be read is not offered as a case or a rerun, and can be set aside.
+    let junk = app
+        .store
+        .receive_mail(
+            backline_domain::mail::MailSource::Pipe,
+            None,
+            &[],
+            b"\x00\x01 not mail",
+        )
+        .await
+        .unwrap();
+    app.state.mail.wake();
+    app.mail_settled().await;
+    let page = agent.get(&format!("/mail/{junk}")).await;
+    assert!(page.html.contains("cannot be read as mail"));
+    assert!(!page.html.contains("Run it again"));
+    assert!(!page.html.contains("Open the case"));
+    let aside = agent.post(&format!("/mail/{junk}/dismiss"), &[]).await;
+    assert_eq!(aside.status, StatusCode::SEE_OTHER);
+    let summary = app.store.inbound_mail(junk).await.unwrap();
+    assert_eq!(summary.state, backline_domain::mail::InboundState::Noise);
+    assert!(summary.reason.unwrap().starts_with("set aside by"));
     // Customers and partners see none of it, and no link to it.
     let customer = Browser::sign_in(&app, "user@initech.example").await;
     assert_eq!(customer.get("/mail").await.status, StatusCode::FORBIDDEN);

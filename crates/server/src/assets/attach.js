@@ -30,6 +30,23 @@
   }
 
   input.addEventListener('change', show);
+  // A file over the limit would be uploaded in full only to be refused: stop before sending.
+  var form = input.form;
+  if (form) {
+    form.addEventListener('submit', function (event) {
+      var big = Array.prototype.filter.call(input.files, function (f) { return limit && f.size > limit; });
+      if (big.length) {
+        event.preventDefault();
+        show();
+        var note = document.createElement('li');
+        note.className = 'field-error';
+        note.setAttribute('role', 'alert');
+        note.textContent = 'Remove ' + big.map(function (f) { return f.name; }).join(', ') +
+          ' before sending: compress or split it, or share a link to it in your reply.';
+        list.appendChild(note);
+      }
+    });
+  }
   ['dragenter', 'dragover'].forEach(function (name) {
     drop.addEventListener(name, function (event) {
       event.preventDefault();

@@ -68,7 +68,7 @@ pub fn check_size(state: &AppState, name: &str, size: usize) -> ApiResult<()> {
         return Err(ApiError::validation(
             "attachments",
             format!(
-                "{name} is {}; each file may be at most {}.",
+                "{name} is {}; each file may be at most {}. Compress or split it, or share a link to it in your reply.",
                 crate::views::human_size(size as i64),
                 crate::views::human_size(state.mail.max_attachment_bytes as i64)
             ),

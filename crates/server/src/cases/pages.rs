@@ -350,6 +350,8 @@ struct ReplyDraft {
     error: Option<String>,
     /// Files came with the refused reply; a browser cannot be handed them back.
     had_files: bool,
+    /// What was wrong with the files, shown by the file box.
+    file_error: Option<String>,
 }
 
 async fn render_case_page(
@@ -453,6 +455,9 @@ async fn render_case_page(
                                     p.num #drop-hint { "Drop files here or choose them; each may be at most " (crate::views::human_size(state.mail.max_attachment_bytes as i64)) "." }
                                     ul.num #chosen {}
                                 }
+                                @if let Some(e) = &reply.file_error {
+                                    p.field-error #files-error role="alert" { (e) }
+                                }
                                 @if reply.had_files {
                                     p.field-error role="alert" { "Your files were not kept: attach them again." }
                                 }
@@ -550,12 +555,17 @@ pub async fn add_comment(
     let body = form.fields.get("body").cloned().unwrap_or_default();
     let public = !form.fields.contains_key("internal");
     let had_files = !form.files.is_empty();
-    let refused = |state: AppState, who: WebUser, message: String, body: String| async move {
+    let refused = |state: AppState,
+                   who: WebUser,
+                   error: Option<String>,
+                   file_error: Option<String>,
+                   body: String| async move {
         let reply = ReplyDraft {
-            error: Some(message),
+            error,
             body,
             internal: !public,
             had_files,
+            file_error,
         };
         render_case_page(
             &state,
@@ -572,7 +582,7 @@ pub async fn add_comment(
             super::attachments::check_size(&state, &file.file_name, file.bytes.len())
         {
             let message = errors.0.values().cloned().collect::<Vec<_>>().join(" ");
-            return refused(state.clone(), who.clone(), message, body).await;
+            return refused(state.clone(), who.clone(), None, Some(message), body).await;
         }
     }
     // Content first (by hash, harmless if the reply is then refused), rows with the reply.
@@ -600,7 +610,7 @@ pub async fn add_comment(
         // A blank or oversized reply: the case page again, with the text as typed.
         Err(ApiError::Validation(errors)) => {
             let message = errors.0.values().cloned().collect::<Vec<_>>().join(" ");
-            refused(state.clone(), who.clone(), message, body).await
+            refused(state.clone(), who.clone(), Some(message), None, body).await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
     }

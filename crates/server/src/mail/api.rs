@@ -122,7 +122,12 @@ pub async fn raw(
     Staff(_staff): Staff,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    summary(&state, id).await?;
+    raw_download(&state, id).await
+}
+
+/// The message as received, as an `.eml` download (for the API and the `/mail` page alike).
+pub async fn raw_download(state: &AppState, id: i64) -> ApiResult<Response> {
+    summary(state, id).await?;
     let raw = state.store.inbound_raw(id).await?;
     Ok((
         [
@@ -152,6 +157,29 @@ pub async fn retry(
     state.mail.wake();
     let message = summary(&state, id).await?;
     Ok((StatusCode::ACCEPTED, Json(InboundView::from(&message))))
+}
+
+#[utoipa::path(post, path = "/api/v1/mail/{id}/dismiss", tag = "mail", params(("id" = i64, Path)),
+    description = "Sets a quarantined message aside (junk, or dealt with by hand); it stays readable.",
+    responses((status = 200, body = InboundView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn dismiss(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<InboundView>> {
+    set_aside(&state, &staff, id).await?;
+    Ok(Json(InboundView::from(&summary(&state, id).await?)))
+}
+
+/// Sets a quarantined message aside, saying who did.
+pub async fn set_aside(state: &AppState, by: &backline_store::User, id: i64) -> ApiResult<()> {
+    summary(state, id).await?;
+    state
+        .store
+        .set_aside_inbound(id, &format!("set aside by {}", by.name))
+        .await?;
+    Ok(())
 }
 
 /// The customer organisation a quarantined message is filed for.

@@ -19,7 +19,9 @@ use backline_domain::mail::{
 use backline_domain::{CaseId, Channel, Email, OrgFacts, Role, Span, Timestamp};
 use backline_store::mail::{BlobStore, NewAttachment, Outcome, ReceivedMail};
 use backline_store::{CaseOrigin, CommentOrigin, NewUser, Store, StoreError, User};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 /// How many messages are placed side by side.
@@ -46,37 +48,45 @@ pub enum Placed {
     Quarantined(String),
 }
 
-/// Starts the intake worker: it places what is pending, at once when woken by a listener on
-/// this node, and every half second for what other nodes or `mail deliver` stored.
+/// Starts the intake worker: it keeps up to `PARALLEL` messages being placed at once,
+/// claiming more as soon as one is done (not batch by batch, so one slow message holds up no
+/// other), at once when a listener on this node stored one, and every half second for what
+/// other nodes or `mail deliver` stored.
 pub fn start(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let slots = Arc::new(Semaphore::new(PARALLEL as usize));
         loop {
-            match state
-                .store
-                .claim_inbound(PARALLEL, LEASE, MAX_ATTEMPTS)
-                .await
-            {
-                Ok(batch) if !batch.is_empty() => {
-                    let mut running = tokio::task::JoinSet::new();
-                    for mail in batch {
-                        let state = state.clone();
-                        running.spawn(async move {
-                            let id = mail.id;
-                            match place(&state, mail).await {
-                                Ok(placed) => tracing::info!(mail = id, ?placed, "mail placed"),
-                                // Left pending: claimed again after the lease, quarantined
-                                // after MAX_ATTEMPTS.
-                                Err(e) => {
-                                    tracing::warn!(mail = id, error = %e, "placing mail failed")
+            let free = slots.available_permits() as i64;
+            if free > 0 {
+                match state.store.claim_inbound(free, LEASE, MAX_ATTEMPTS).await {
+                    Ok(batch) if !batch.is_empty() => {
+                        for mail in batch {
+                            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                                break;
+                            };
+                            let state = state.clone();
+                            tokio::spawn(async move {
+                                let _permit = permit;
+                                let id = mail.id;
+                                match place(&state, mail).await {
+                                    Ok(placed) => {
+                                        tracing::debug!(mail = id, ?placed, "mail placed")
+                                    }
+                                    // Left pending: claimed again after the lease, quarantined
+                                    // after MAX_ATTEMPTS.
+                                    Err(e) => {
+                                        tracing::warn!(mail = id, error = %e, "placing mail failed")
+                                    }
                                 }
-                            }
-                        });
+                                // A slot is free: look for more at once.
+                                state.mail.received.notify_one();
+                            });
+                        }
+                        continue;
                     }
-                    while running.join_next().await.is_some() {}
-                    continue;
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "claiming received mail failed"),
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "claiming received mail failed"),
             }
             let wake = state.mail.received.notified();
             let _ = tokio::time::timeout(Duration::from_millis(500), wake).await;
@@ -197,8 +207,11 @@ pub async fn place(state: &AppState, mail: ReceivedMail) -> Result<Placed, ApiEr
     };
     match outcome {
         Ok(placed) => {
-            // Someone who writes again is reachable again.
-            store.clear_bounce(message.from.address.as_str()).await?;
+            // Someone who writes again is reachable again (read first: a write per message
+            // would queue behind SQLite's one writer for nothing).
+            if store.bounce(message.from.address.as_str()).await?.is_some() {
+                store.clear_bounce(message.from.address.as_str()).await?;
+            }
             Ok(placed)
         }
         Err(reason) => {

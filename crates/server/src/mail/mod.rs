@@ -126,6 +126,7 @@ pub fn router() -> Router<AppState> {
         .route("/mail/{id}/raw", get(api::raw))
         .route("/mail/{id}/retry", post(api::retry))
         .route("/mail/{id}/case", post(api::open_case))
+        .route("/mail/{id}/dismiss", post(api::dismiss))
         .route(
             "/organizations/{slug}/domains",
             get(api::domains).put(api::put_domains),

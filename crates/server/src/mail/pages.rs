@@ -24,8 +24,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/mail", get(inbox))
         .route("/mail/{id}", get(message))
+        .route("/mail/{id}/raw", get(raw))
         .route("/mail/{id}/retry", post(retry))
         .route("/mail/{id}/case", post(open_case))
+        .route("/mail/{id}/dismiss", post(dismiss))
 }
 
 #[derive(Deserialize)]
@@ -101,13 +103,28 @@ pub async fn inbox(
     ))
 }
 
+#[derive(Deserialize)]
+pub struct MessageQuery {
+    /// Set after "Run it again": the page says what came of it.
+    #[serde(default)]
+    ran: bool,
+}
+
+/// What the page says above the message after an action.
+#[derive(Clone, Copy)]
+enum Notice {
+    RanAgain,
+}
+
 /// One message: what became of it, its headers and its text.
 pub async fn message(
     State(state): State<AppState>,
     who: WebUser,
     Path(id): Path<i64>,
+    Query(query): Query<MessageQuery>,
 ) -> PageResult {
-    render_message(&state, &who, id, None, StatusCode::OK).await
+    let notice = query.ran.then_some(Notice::RanAgain);
+    render_message(&state, &who, id, None, notice, StatusCode::OK).await
 }
 
 async fn render_message(
@@ -115,6 +132,7 @@ async fn render_message(
     who: &WebUser,
     id: i64,
     problem: Option<(&str, String)>,
+    notice: Option<Notice>,
     status: StatusCode,
 ) -> PageResult {
     staff_only(&who.user).or_page(who)?;
@@ -148,6 +166,16 @@ async fn render_message(
             Some(who),
             html! {
                 p.num { a href="/mail" { "← mail" } }
+                @if let Some(Notice::RanAgain) = notice {
+                    div.card.notice role="status" {
+                        @match (m.state, m.case_id) {
+                            (InboundState::Placed, Some(case)) => { "Ran it again: it is now on case " a href=(format!("/cases/{case}")) { "#" (case) } "." }
+                            (InboundState::Quarantined, _) => { "Ran it again: it still waits, for the reason below." }
+                            (InboundState::Pending, _) => { "It is being run again; reload the page in a moment to see what came of it." }
+                            (state, _) => { "Ran it again: " (state.as_str()) "." }
+                        }
+                    }
+                }
                 h1 { (m.subject.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "(no subject)".into())) }
                 div.card {
                     dl.meta {
@@ -158,30 +186,44 @@ async fn render_message(
                         @if let Some(r) = &m.reason { dt { "Why" } dd #reason { (r) } }
                         @if let Some(case) = m.case_id { dt { "Case" } dd { a href=(format!("/cases/{case}")) { "#" (case) } } }
                     }
-                    p { a href=(format!("/api/v1/mail/{id}/raw")) { "Download the original message" } }
+                    p { a href=(format!("/mail/{id}/raw")) download { "Download the original message" } }
                 }
                 @if m.state == InboundState::Quarantined {
                     div.card #quarantine {
                         h2 { "Deal with it" }
-                        p { "Fix what the reason names (add the sender as a user, give their domain to an organisation), then run the message again. Or file it as a new case of a customer: an unknown sender becomes a user of that customer." }
-                        form method="post" action=(format!("/mail/{id}/retry")) {
-                            input type="hidden" name="csrf" value=(who.csrf);
-                            button type="submit" { "Run it again" }
-                        }
-                        form method="post" action=(format!("/mail/{id}/case")) {
-                            input type="hidden" name="csrf" value=(who.csrf);
-                            label for="organization" { "File it as a new case of" }
-                            @if let Some(e) = &error { div.field-error #organization-error role="alert" { (e) } }
-                            select #organization name="organization" aria-invalid=[error.as_ref().map(|_| "true")] {
-                                option value="" { "Choose a customer" }
-                                @for o in &customers { option value=(o.slug) selected[o.slug == typed_org] { (o.name) } }
+                        @if text.is_some() {
+                            p { "Fix what the reason names (add the sender as a user, give their domain to an organisation), then run the message again. Or file it as a new case of a customer: an unknown sender becomes a user of that customer." }
+                            form method="post" action=(format!("/mail/{id}/retry")) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button type="submit" { "Run it again" }
                             }
-                            button type="submit" { "Open the case" }
+                            form method="post" action=(format!("/mail/{id}/case")) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                label for="organization" { "File it as a new case of" }
+                                @if let Some(e) = &error { div.field-error #organization-error role="alert" { (e) } }
+                                select #organization name="organization" aria-invalid=[error.as_ref().map(|_| "true")] {
+                                    option value="" { "Choose a customer" }
+                                    @for o in &customers { option value=(o.slug) selected[o.slug == typed_org] { (o.name) } }
+                                }
+                                button type="submit" { "Open the case" }
+                            }
+                        } @else {
+                            p { "This message cannot be read as mail, so it cannot become a case or a reply. Download the original to see what it holds; if someone needs an answer, open a case for them by hand." }
+                        }
+                        form method="post" action=(format!("/mail/{id}/dismiss")) {
+                            input type="hidden" name="csrf" value=(who.csrf);
+                            button.secondary type="submit" { "Set it aside" }
+                            span.num { " It stays here under Auto-replies and bounces, readable, and no longer waits." }
                         }
                     }
                 }
-                h2 { "Headers" }
-                pre.headers { (headers) }
+                @if text.is_some() {
+                    h2 { "Headers" }
+                    pre.headers { (headers) }
+                } @else {
+                    h2 { "The start of what arrived" }
+                    pre.headers { (headers) }
+                }
                 h2 { "Text" }
                 @match &text {
                     Some(t) => pre.mailtext { (t) },
@@ -190,6 +232,12 @@ async fn render_message(
             },
         ),
     ))
+}
+
+/// The original message, as a download, for staff signed in on the web.
+pub async fn raw(State(state): State<AppState>, who: WebUser, Path(id): Path<i64>) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    super::api::raw_download(&state, id).await.or_page(&who)
 }
 
 pub async fn retry(
@@ -202,12 +250,53 @@ pub async fn retry(
     match state.store.requeue_inbound(id).await {
         Ok(()) => {
             state.mail.wake();
-            Ok(Redirect::to(&format!("/mail/{id}")).into_response())
+            // Placing takes a moment: wait a little for it, so the page can say what came of
+            // it; if it takes longer, the page says it is still running.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            while std::time::Instant::now() < deadline {
+                match state.store.inbound_mail(id).await {
+                    Ok(m) if m.state != InboundState::Pending => break,
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                }
+            }
+            Ok(Redirect::to(&format!("/mail/{id}?ran=true")).into_response())
         }
         Err(StoreError::Conflict(message)) => {
-            render_message(&state, &who, id, Some(("", message)), StatusCode::CONFLICT).await
+            render_message(
+                &state,
+                &who,
+                id,
+                Some(("", message)),
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(WebError::new(e.into()).for_user(&who)),
+    }
+}
+
+pub async fn dismiss(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> PageResult {
+    staff_only(&who.user).or_page(&who)?;
+    match super::api::set_aside(&state, &who.user, id).await {
+        Ok(()) => Ok(Redirect::to("/mail").into_response()),
+        Err(e @ ApiError::Conflict { .. }) => {
+            render_message(
+                &state,
+                &who,
+                id,
+                Some(("", e.to_string())),
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
     }
 }
 
@@ -231,6 +320,7 @@ pub async fn open_case(
             &who,
             id,
             Some(("", message)),
+            None,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
@@ -249,6 +339,7 @@ pub async fn open_case(
                 &who,
                 id,
                 Some((&form.organization, message)),
+                None,
                 e.status(),
             )
             .await

@@ -3,6 +3,7 @@
 //! comment (or case), so a file is never visible on a comment that was not saved. Content
 //! whose row never committed is harmless: nothing names it.
 
+use crate::rows::Flag;
 use crate::{Result, Store, StoreError};
 use backline_domain::{CaseId, CommentId, Timestamp, UserId};
 use sqlx::{Any, FromRow, Transaction};
@@ -59,54 +60,24 @@ pub struct NewAttachment {
 }
 
 /// A file on a case.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct AttachmentRecord {
     pub id: i64,
     pub case_id: CaseId,
     /// `None`: it came with the case itself, or (when `pending`) it waits for a comment.
     pub comment_id: Option<CommentId>,
+    #[sqlx(rename = "uploader_id")]
     pub uploader: Option<UserId>,
+    #[sqlx(try_from = "Flag")]
     pub pending: bool,
     /// As the comment it belongs to: an internal note's files are internal.
+    #[sqlx(try_from = "Flag")]
     pub public: bool,
     pub file_name: String,
     pub content_type: String,
     pub size: i64,
     pub sha256: String,
     pub created_at: Timestamp,
-}
-
-#[derive(FromRow)]
-struct AttachmentRow {
-    id: i64,
-    case_id: i64,
-    comment_id: Option<i64>,
-    uploader_id: Option<i64>,
-    pending: i64,
-    public: i64,
-    file_name: String,
-    content_type: String,
-    size: i64,
-    sha256: String,
-    created_at: Timestamp,
-}
-
-impl From<AttachmentRow> for AttachmentRecord {
-    fn from(r: AttachmentRow) -> Self {
-        AttachmentRecord {
-            id: r.id,
-            case_id: CaseId(r.case_id),
-            comment_id: r.comment_id.map(CommentId),
-            uploader: r.uploader_id.map(UserId),
-            pending: r.pending != 0,
-            public: r.public != 0,
-            file_name: r.file_name,
-            content_type: r.content_type,
-            size: r.size,
-            sha256: r.sha256,
-            created_at: r.created_at,
-        }
-    }
 }
 
 const COLUMNS: &str = "id, case_id, comment_id, uploader_id, pending, public, file_name, \
@@ -142,9 +113,9 @@ pub(crate) async fn attach_in(
             "INSERT INTO attachments (case_id, comment_id, uploader_id, pending, public, file_name, \
              content_type, size, sha256, created_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(case.0)
-        .bind(comment.map(|c| c.0))
-        .bind(uploader.map(|u| u.0))
+        .bind(case)
+        .bind(comment)
+        .bind(uploader)
         .bind(i64::from(public))
         .bind(&file.file_name)
         .bind(&file.content_type)
@@ -159,11 +130,11 @@ pub(crate) async fn attach_in(
             "UPDATE attachments SET comment_id = $1, pending = 0, public = $2 \
              WHERE id = $3 AND case_id = $4 AND uploader_id = $5 AND pending = 1",
         )
-        .bind(comment.map(|c| c.0))
+        .bind(comment)
         .bind(i64::from(public))
         .bind(id)
-        .bind(case.0)
-        .bind(uploader.map(|u| u.0))
+        .bind(case)
+        .bind(uploader)
         .execute(&mut **tx)
         .await?;
         if adopted.rows_affected() == 0 {
@@ -186,12 +157,12 @@ impl Store {
         uploader: UserId,
         file: &NewAttachment,
     ) -> Result<AttachmentRecord> {
-        let row: AttachmentRow = sqlx::query_as(&format!(
+        let row: AttachmentRecord = sqlx::query_as(&format!(
             "INSERT INTO attachments (case_id, uploader_id, pending, public, file_name, content_type, \
              size, sha256, created_at) VALUES ($1, $2, 1, 0, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
         ))
-        .bind(case.0)
-        .bind(uploader.0)
+        .bind(case)
+        .bind(uploader)
         .bind(&file.file_name)
         .bind(&file.content_type)
         .bind(file.size)
@@ -199,17 +170,17 @@ impl Store {
         .bind(Timestamp::now())
         .fetch_one(&self.write)
         .await?;
-        Ok(row.into())
+        Ok(row)
     }
 
     pub async fn attachment(&self, id: i64) -> Result<AttachmentRecord> {
-        let row: AttachmentRow =
+        let row: AttachmentRecord =
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM attachments WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.read)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-        Ok(row.into())
+        Ok(row)
     }
 
     /// The case's files in one query, oldest first: internal ones only when asked for;
@@ -219,14 +190,14 @@ impl Store {
         case: CaseId,
         include_internal: bool,
     ) -> Result<Vec<AttachmentRecord>> {
-        let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+        let rows: Vec<AttachmentRecord> = sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM attachments WHERE case_id = $1 AND pending = 0 \
              AND (public = 1 OR $2 = 1) ORDER BY id"
         ))
-        .bind(case.0)
+        .bind(case)
         .bind(i64::from(include_internal))
         .fetch_all(&self.read)
         .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows)
     }
 }

@@ -291,6 +291,27 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// Sets a quarantined message aside (junk, or dealt with by hand): it counts as noise, with
+    /// `why` as its reason. Only quarantined messages move.
+    pub async fn set_aside_inbound(&self, id: i64, why: &str) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE inbound_mail SET state = 'noise', reason = $1, processed_at = $2 \
+             WHERE id = $3 AND state = 'quarantined'",
+        )
+        .bind(why)
+        .bind(Timestamp::now())
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            self.inbound_mail(id).await?;
+            return Err(StoreError::Conflict(
+                "only a message waiting in quarantine can be set aside".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Puts a quarantined message back in line (after the reason was dealt with: the sender
     /// added as a user, a domain given to an organisation). Only quarantined messages move.
     pub async fn requeue_inbound(&self, id: i64) -> Result<()> {

@@ -49,13 +49,17 @@ pub fn case_knowledge_panel(
                 }
             }
             h3 { "Suggested answers" }
+            @let staff = who.user.role.is_staff();
             @if suggestions.is_empty() { p.num { "No known answer matches yet." } }
             ol.suggestions {
                 @for s in suggestions {
                     li.suggestion data-type=(s.kind.as_str()) data-id=(s.id) {
                         a href=(href(s.kind, s.id, None)) { @if s.kind == DocType::Case { "#" (s.id) " " } (s.title) }
-                        " " span.num { (format!("{:.2}", s.score)) }
-                        @if !s.reasons.is_empty() { div.num.reasons { (s.reasons.join(" · ")) } }
+                        // Scores and the matcher's reasons are for the people who tune it.
+                        @if staff {
+                            " " span.num { (format!("{:.2}", s.score)) }
+                            @if !s.reasons.is_empty() { div.num.reasons { (s.reasons.join(" · ")) } }
+                        }
                         @if !linked(s.kind, s.id) {
                             form.inline method="post" action=(format!("/cases/{}/links", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
@@ -64,7 +68,8 @@ pub fn case_knowledge_panel(
                                 } @else {
                                     input type="hidden" name="case_id" value=(s.id);
                                 }
-                                button type="submit" { "Link" }
+                                // Staff link an answer; customers and partners say it answered them.
+                                button type="submit" { @if staff { "Link" } @else { "This answers it" } }
                             }
                         } @else {
                             span.badge { "linked" }

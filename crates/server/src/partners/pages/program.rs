@@ -1,6 +1,7 @@
 //! The partner list and comparison, a partner's page with its scorecard, fee reports, and
 //! the agreement editor.
 
+use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page, when};
 use crate::partners::service::{
     self as partners, ranked_scorecards, readable_partner, staff_only, AgreementBody,
@@ -12,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::partner::{format_money, Agreement, FeeModel, Party, VendorContact};
+use backline_domain::FieldErrors;
 use backline_domain::Role;
 use backline_domain::Timestamp;
 use maud::{html, Markup};
@@ -67,7 +69,28 @@ pub async fn partner_page(
     who: WebUser,
     Path(slug): Path<String>,
 ) -> PageResult {
-    let partner = readable_partner(&state, &who.user, &slug)
+    render_partner_page(
+        &state,
+        &who,
+        &slug,
+        &FeeForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The partner's page; `fee_draft` and `fee_errors` are a refused fee report, shown again.
+async fn render_partner_page(
+    state: &AppState,
+    who: &WebUser,
+    slug: &str,
+    fee_draft: &FeeForm,
+    fee_errors: &FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let (state, who) = (state.clone(), who.clone());
+    let partner = readable_partner(&state, &who.user, slug)
         .await
         .or_page(&who)?;
     let staff = who.user.role.is_staff();
@@ -96,7 +119,7 @@ pub async fn partner_page(
         .collect::<Vec<_>>()
         .join(", ");
     Ok(html_response(
-        StatusCode::OK,
+        status,
         page(
             &partner.name,
             Some(&who),
@@ -132,11 +155,12 @@ pub async fn partner_page(
                                 }
                             }
                             p { a href=(format!("/api/v1/partners/{}/statements?periods={}&format=csv", partner.slug, statements.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(","))) { "CSV (API token needed)" } }
-                            form.filters method="post" action=(format!("/partners/{}/fees", partner.slug)) {
+                            form.filters #fees method="post" action=(format!("/partners/{}/fees", partner.slug)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
-                                input type="text" name="period" placeholder="2026-Q4" aria-label="Period" required;
-                                input type="text" name="fees" placeholder="12345.67" aria-label="Support fees" required;
+                                input type="text" name="period" placeholder="2026-Q4" aria-label="Period" required value=(fee_draft.period) aria-invalid=[fee_errors.0.contains_key("period").then_some("true")];
+                                input type="text" name="fees" placeholder="12345.67" aria-label="Support fees" required value=(fee_draft.fees) aria-invalid=[fee_errors.0.contains_key("fees").then_some("true")];
                                 button type="submit" { "Report fees" }
+                                (field_error(fee_errors, &["period", "fees"]))
                             }
                             @if !fees.is_empty() {
                                 h3 { "Fee reports" }
@@ -186,7 +210,7 @@ pub async fn partner_page(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct FeeForm {
     period: String,
     fees: String,
@@ -201,10 +225,22 @@ pub async fn report_fees(
     let partner = readable_partner(&state, &who.user, &slug)
         .await
         .or_page(&who)?;
-    partners::report_fees(&state, &who.user, &partner, &form.period, &form.fees)
-        .await
-        .or_page(&who)?;
-    Ok(Redirect::to(&format!("/partners/{slug}#statements")).into_response())
+    match partners::report_fees(&state, &who.user, &partner, &form.period, &form.fees).await {
+        Ok(_) => Ok(Redirect::to(&format!("/partners/{slug}#statements")).into_response()),
+        // Refused for what was typed: the page again, with it and the reason by the form.
+        Err(ApiError::Validation(errors)) => {
+            render_partner_page(
+                &state,
+                &who,
+                &slug,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
 }
 
 fn agreement_form(

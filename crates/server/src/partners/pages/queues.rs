@@ -1,19 +1,39 @@
 //! Queues, their support model and tier, and their members with skills.
 
 use crate::error::ApiError;
-use crate::layout::{html_response, page};
+use crate::layout::{field_error, html_response, page, sentence};
 use crate::partners::service::{self as partners, staff_only};
 use crate::session::WebUser;
-use crate::web::{CsrfForm, OrPage, PageResult};
+use crate::web::{CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use backline_domain::FieldErrors;
 use maud::html;
 use serde::Deserialize;
 
 /// Queues, their support model and members with skills.
 pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageResult {
+    render_queues(
+        &state,
+        &who,
+        &QueueForm::default(),
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The queues page; `draft` and `errors` are a refused new queue, shown again as typed.
+async fn render_queues(
+    state: &AppState,
+    who: &WebUser,
+    draft: &QueueForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let who = who.clone();
     staff_only(&who.user).or_page(&who)?;
     let loaded = async {
         let mut queues = Vec::new();
@@ -24,8 +44,9 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
         Ok::<_, ApiError>((queues, state.store.list_users(None, true).await?))
     };
     let (queues, staff) = loaded.await.or_page(&who)?;
+    let invalid = |field: &str| errors.0.contains_key(field).then_some("true");
     Ok(html_response(
-        StatusCode::OK,
+        status,
         page(
             "Queues",
             Some(&who),
@@ -47,12 +68,17 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
                 form.card #new-queue method="post" action="/queues" {
                     input type="hidden" name="csrf" value=(who.csrf);
                     h2 { "New queue" }
-                    label for="q-slug" { "Slug" } input #q-slug type="text" name="slug" required;
-                    label for="q-name" { "Name" } input #q-name type="text" name="name" required;
+                    @if !errors.is_empty() { div.error role="alert" { "The queue was not created. Correct the fields marked below." } }
+                    label for="q-slug" { "Slug" } input #q-slug type="text" name="slug" required value=(draft.slug) aria-invalid=[invalid("slug")];
+                    (field_error(errors, &["slug"]))
+                    label for="q-name" { "Name" } input #q-name type="text" name="name" required value=(draft.name) aria-invalid=[invalid("name")];
+                    (field_error(errors, &["name"]))
                     label for="q-model" { "Support model" }
-                    select #q-model name="model" { @for m in backline_domain::routing::SupportModel::ALL { option value=(m.as_str()) { (m) } } }
+                    select #q-model name="model" { @for m in backline_domain::routing::SupportModel::ALL { option value=(m.as_str()) selected[m.as_str() == draft.model] { (m) } } }
+                    (field_error(errors, &["model"]))
                     label for="q-tier" { "Tier it serves (tiered queues; escalations to that tier move here)" }
-                    select #q-tier name="tier" { option value="" { "none" } @for t in 1..=3 { option value=(t) { "L" (t) } } }
+                    select #q-tier name="tier" aria-invalid=[invalid("tier")] { option value="" { "none" } @for t in 1..=3 { option value=(t) selected[draft.tier.trim() == t.to_string()] { "L" (t) } } }
+                    (field_error(errors, &["tier"]))
                     p { button type="submit" { "Create queue" } }
                 }
             },
@@ -60,7 +86,7 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct QueueForm {
     slug: String,
     name: String,
@@ -94,8 +120,31 @@ pub async fn create_queue(
         (Err(e), _) => Err(ApiError::validation("model", e.0)),
         (_, Err(e)) => Err(e),
     };
-    created.or_page(&who)?;
-    Ok(Redirect::to("/queues").into_response())
+    match created {
+        Ok(_) => Ok(Redirect::to("/queues").into_response()),
+        // Refused for what was typed: the page again, with it and the reason by the field.
+        Err(ApiError::Validation(errors)) => {
+            render_queues(
+                &state,
+                &who,
+                &form,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e @ ApiError::Conflict { .. }) => {
+            let mut errors = FieldErrors::new();
+            let field = if e.to_string().contains("tier") {
+                "tier"
+            } else {
+                "slug"
+            };
+            errors.add(field, sentence(&e.to_string()));
+            render_queues(&state, &who, &form, &errors, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
 }
 
 #[derive(Deserialize)]
