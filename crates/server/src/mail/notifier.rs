@@ -37,9 +37,10 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     let Some(last) = events.last().map(|e| e.id) else {
         return Ok(0);
     };
+    let mut batch = Batch::default();
     let mut mails = Vec::new();
     for event in &events {
-        match mails_for(state, event).await {
+        match mails_for(state, &mut batch, event).await {
             Ok(more) => mails.extend(more),
             // A case deleted meanwhile, say: nothing to announce.
             Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::NotFound)) => {}
@@ -58,9 +59,43 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
     Ok(events.len())
 }
 
+/// What a batch of events reads once rather than once per event: vendor staff (with what
+/// they turned off) and the templates.
+#[derive(Default)]
+struct Batch {
+    staff: Option<Vec<Person>>,
+    templates: std::collections::HashMap<TemplateKind, backline_domain::crisis::Template>,
+}
+
+impl Batch {
+    async fn staff(&mut self, store: &Store) -> anyhow::Result<Vec<Person>> {
+        if self.staff.is_none() {
+            self.staff = Some(staff_people(store).await?);
+        }
+        Ok(self.staff.clone().unwrap_or_default())
+    }
+
+    async fn template(
+        &mut self,
+        store: &Store,
+        kind: TemplateKind,
+    ) -> anyhow::Result<backline_domain::crisis::Template> {
+        if let Some(t) = self.templates.get(&kind) {
+            return Ok(t.clone());
+        }
+        let t = match store.template(kind).await? {
+            Some(t) => t,
+            None => default_template(kind),
+        };
+        self.templates.insert(kind, t.clone());
+        Ok(t)
+    }
+}
+
 /// What one event means for mail.
 async fn happening(
     store: &Store,
+    batch: &mut Batch,
     event: &NotifierEvent,
 ) -> anyhow::Result<Option<(CaseHappening, Option<CommentId>)>> {
     let data = &event.data;
@@ -78,7 +113,7 @@ async fn happening(
             if public {
                 Some((CaseHappening::PublicReply, Some(comment)))
             } else {
-                let staff = staff_people(store).await?;
+                let staff = batch.staff(store).await?;
                 let body = store.comment(comment).await?.body;
                 Some((
                     CaseHappening::InternalNote {
@@ -128,19 +163,25 @@ async fn happening(
     })
 }
 
-async fn mails_for(state: &AppState, event: &NotifierEvent) -> anyhow::Result<Vec<CaseMail>> {
+async fn mails_for(
+    state: &AppState,
+    batch: &mut Batch,
+    event: &NotifierEvent,
+) -> anyhow::Result<Vec<CaseMail>> {
     let store = &state.store;
-    let Some((happening, comment)) = happening(store, event).await? else {
+    let Some((happening, comment)) = happening(store, batch, event).await? else {
         return Ok(Vec::new());
     };
     let case = store.case(event.case_id).await?;
-    let audience = audience(store, &case).await?;
+    let staff = batch.staff(store).await?;
+    let audience = audience(store, &case, staff).await?;
     let mut out = Vec::new();
     for notice in notices(&happening, &audience, event.actor) {
         if store.bounce(notice.to.as_str()).await?.is_some() {
             continue;
         }
-        out.push(render_notice(state, &case, event, comment, &notice).await?);
+        let template = batch.template(store, notice.template).await?;
+        out.push(render_notice(state, &case, event, comment, &notice, &template).await?);
     }
     Ok(out)
 }
@@ -169,7 +210,11 @@ async fn staff_people(store: &Store) -> anyhow::Result<Vec<Person>> {
     people(store, &store.list_users(None, true).await?).await
 }
 
-async fn audience(store: &Store, case: &CaseRecord) -> anyhow::Result<CaseAudience> {
+async fn audience(
+    store: &Store,
+    case: &CaseRecord,
+    staff: Vec<Person>,
+) -> anyhow::Result<CaseAudience> {
     let requester = store.user(case.requester.id).await?;
     let mut followers = Vec::new();
     for id in store.followers(case.organization.id).await? {
@@ -203,7 +248,7 @@ async fn audience(store: &Store, case: &CaseRecord) -> anyhow::Result<CaseAudien
         partner_technicians: people(store, &technicians).await?,
         no_vendor_contact: partner_carries_conversation(store, case).await?,
         assignee,
-        staff: staff_people(store).await?,
+        staff,
         bounced: Vec::new(),
     })
 }
@@ -225,12 +270,9 @@ async fn render_notice(
     event: &NotifierEvent,
     comment: Option<CommentId>,
     notice: &Notice,
+    template: &backline_domain::crisis::Template,
 ) -> anyhow::Result<CaseMail> {
     let store = &state.store;
-    let template = match store.template(notice.template).await? {
-        Some(t) => t,
-        None => default_template(notice.template),
-    };
     let actor = match event.actor {
         Some(id) => store.user(id).await.map(|u| u.name).unwrap_or_default(),
         None => "Backline".into(),
@@ -266,7 +308,7 @@ async fn render_notice(
             .unwrap_or_default();
         vars.insert("detail", detail);
     }
-    let message = render(&template, &vars);
+    let message = render(template, &vars);
     let kind = match notice.template {
         TemplateKind::CaseAcknowledgement => OutgoingKind::Acknowledgement,
         TemplateKind::CaseReply => OutgoingKind::Reply,
