@@ -101,7 +101,10 @@ impl NewCaseInput {
         let mut errors = FieldErrors::new();
         let subject = subject.trim();
         if subject.is_empty() {
-            errors.add("subject", "is required");
+            errors.add(
+                "subject",
+                "write a subject: one line that says what the problem is",
+            );
         } else if subject.chars().count() > MAX_SUBJECT_CHARS {
             errors.add(
                 "subject",
@@ -238,7 +241,10 @@ mod tests {
         let err = NewCaseInput::parse(&long, "", Some("highest"), Some("")).unwrap_err();
         assert_eq!(err.0.keys().collect::<Vec<_>>(), ["priority", "subject"]);
         let err = NewCaseInput::parse("   ", "d", None, None).unwrap_err();
-        assert_eq!(err.0["subject"], "is required");
+        assert_eq!(
+            err.0["subject"],
+            "write a subject: one line that says what the problem is"
+        );
     }
 
     #[test]

@@ -249,7 +249,7 @@ pub fn check_template(kind: TemplateKind, template: &Template) -> Result<(), Fie
     let mut errors = FieldErrors::new();
     for (field, text) in [("subject", &template.subject), ("body", &template.body)] {
         if text.trim().is_empty() {
-            errors.add(field, "is required");
+            errors.add(field, "cannot be empty");
         }
         let mut rest = text.as_str();
         while let Some(open) = rest.find("{{") {

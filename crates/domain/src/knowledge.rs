@@ -122,7 +122,10 @@ impl ArticleContent {
         let mut errors = FieldErrors::new();
         let title = raw.title.trim().to_string();
         if title.is_empty() {
-            errors.add("title", "is required");
+            errors.add(
+                "title",
+                "write a title: the problem in the words people search with",
+            );
         } else if title.chars().count() > MAX_TITLE_CHARS {
             errors.add(
                 "title",

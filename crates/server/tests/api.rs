@@ -303,7 +303,10 @@ async fn bad_input_is_rejected_and_nothing_is_stored(backend: Backend) {
         )
         .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(blank.body["error"]["fields"]["subject"], "is required");
+    assert_eq!(
+        blank.body["error"]["fields"]["subject"],
+        "write a subject: one line that says what the problem is"
+    );
     assert!(blank.body["error"]["fields"]["tags"].is_string());
     let unknown = app
         .post(

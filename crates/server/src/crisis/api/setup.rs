@@ -50,7 +50,7 @@ pub async fn create_service(
     let mut errors = FieldErrors::new();
     let slug = errors.check("slug", Slug::parse(&body.slug));
     if body.name.trim().is_empty() {
-        errors.add("name", "is required");
+        errors.add("name", "give the service a name");
     }
     let slug = match slug {
         Some(slug) if errors.is_empty() => slug,

@@ -62,10 +62,11 @@ fn rule_problem(error: &ApiError) -> String {
                 .0
                 .iter()
                 .map(|(field, message)| {
+                    let message = sentence(&plain_json_message(message));
                     if field == "body" {
-                        sentence(message)
+                        message
                     } else {
-                        format!("{field}: {}", sentence(message))
+                        format!("In {}: {message}", plain_path(field))
                     }
                 })
                 .collect();
@@ -73,10 +74,76 @@ fn rule_problem(error: &ApiError) -> String {
         }
         ApiError::BadRequest { message, .. } => format!(
             "The rule was not saved: {}. Check the quotes, commas and brackets.",
-            message.trim_end_matches('.')
+            plain_json_message(message.trim_start_matches("the body is not valid JSON: "))
+                .trim_end_matches('.')
         ),
         other => format!("The rule was not saved: {other}."),
     }
+}
+
+/// `conditions[0].field` as people count: `condition 1, field`.
+fn plain_path(path: &str) -> String {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        match part.split_once('[') {
+            Some((name, rest)) => {
+                let n: usize = rest.trim_end_matches(']').parse().unwrap_or(0);
+                out.push(format!("{} {}", name.trim_end_matches('s'), n + 1));
+            }
+            None => out.push(part.to_string()),
+        }
+    }
+    out.join(", ")
+}
+
+/// serde's wording as people read it: no backticks, and the common cases said plainly.
+fn plain_json_message(message: &str) -> String {
+    let unquote = |s: &str| s.replace('`', "\"");
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        if let Some((value, choices)) = rest.split_once(", expected one of ") {
+            return format!(
+                "{} is not one of the choices ({})",
+                unquote(value),
+                choices.replace('`', "")
+            );
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        if let Some((value, choices)) = rest.split_once(", expected one of ") {
+            return format!(
+                "{} is not something a rule has; it has: {}",
+                unquote(value),
+                choices.replace('`', "")
+            );
+        }
+    }
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return format!("{} is missing", unquote(field));
+    }
+    let position = message
+        .rfind(" at line ")
+        .map(|i| &message[i + 4..])
+        .unwrap_or("");
+    let at = if position.is_empty() {
+        String::new()
+    } else {
+        format!(" ({position})")
+    };
+    if message.starts_with("EOF while parsing a list") {
+        return format!("the text stops before a list is closed with ]{at}");
+    }
+    if message.starts_with("EOF while parsing an object")
+        || message.starts_with("EOF while parsing")
+    {
+        return format!("the text stops before a {{ ... }} is closed{at}");
+    }
+    if message.starts_with("trailing comma") {
+        return format!("there is a comma before a closing bracket{at}");
+    }
+    if message.starts_with("expected `,` or") {
+        return format!("a comma is missing between two items{at}");
+    }
+    unquote(message)
 }
 
 async fn render_routing(
@@ -263,5 +330,27 @@ pub async fn change_rule(
             .await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_errors_read_as_sentences() {
+        assert_eq!(plain_path("conditions[0].field"), "condition 1, field");
+        assert_eq!(
+            plain_json_message("unknown variant `colour`, expected one of `org_kind`, `product`"),
+            "\"colour\" is not one of the choices (org_kind, product)"
+        );
+        assert_eq!(
+            plain_json_message("EOF while parsing a list at line 1 column 38"),
+            "the text stops before a list is closed with ] (line 1 column 38)"
+        );
+        assert_eq!(
+            plain_json_message("missing field `name`"),
+            "\"name\" is missing"
+        );
     }
 }

@@ -69,7 +69,7 @@ pub async fn create_queue(
     let mut errors = backline_domain::FieldErrors::new();
     let slug = errors.check("slug", backline_domain::Slug::parse(slug));
     if name.trim().is_empty() {
-        errors.add("name", "is required");
+        errors.add("name", "give the queue a name");
     }
     if tier.is_some() && model == SupportModel::Swarm {
         errors.add("tier", "swarm queues serve no tier: only tiered queues do");
