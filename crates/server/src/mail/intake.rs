@@ -103,6 +103,7 @@ pub async fn place(state: &AppState, mail: ReceivedMail) -> Result<Placed, ApiEr
         id,
         raw,
         envelope_to,
+        received_at,
         ..
     } = mail;
     let parsed = tokio::task::spawn_blocking(move || InboundMessage::parse(&raw, &limits))
@@ -191,7 +192,7 @@ pub async fn place(state: &AppState, mail: ReceivedMail) -> Result<Placed, ApiEr
         Placement::Quarantine(reason) => Err(reason.to_string()),
         Placement::Comment { case } => {
             let author = sender_as_user(store, &sender, sender_user, &message).await?;
-            add_mail_comment(state, id, case, &author, &message)
+            add_mail_comment(state, id, received_at, case, &author, &message)
                 .await?
                 .map(|_| Placed::Comment(case))
         }
@@ -448,6 +449,7 @@ fn comment_text(message: &InboundMessage, notes: &[String]) -> String {
 async fn add_mail_comment(
     state: &AppState,
     mail_id: i64,
+    received_at: Timestamp,
     case: CaseId,
     author: &User,
     message: &InboundMessage,
@@ -460,6 +462,7 @@ async fn add_mail_comment(
         mail_id: Some(mail_id),
         files,
         uploads: vec![],
+        at: Some(received_at),
     };
     match cases::add_comment(&state.store, author, case, &body, true, &origin).await {
         Ok(_) => Ok(Ok(())),

@@ -32,6 +32,8 @@ pub struct CommentOrigin {
     pub files: Vec<crate::mail::NewAttachment>,
     /// The author's own earlier uploads to this case, now referenced by the comment.
     pub uploads: Vec<i64>,
+    /// When it was written, if not now (mail: when the message arrived).
+    pub at: Option<Timestamp>,
 }
 
 pub(super) const COMMENT_COLUMNS: &str =
@@ -88,7 +90,7 @@ impl Store {
         comment: &NewComment,
         origin: &CommentOrigin,
     ) -> Result<Comment> {
-        let now = comment.at.unwrap_or_else(Timestamp::now);
+        let now = origin.at.or(comment.at).unwrap_or_else(Timestamp::now);
         let case = comment.case;
         let author = comment.author;
         let mut tx = self.write.begin().await?;
@@ -170,7 +172,9 @@ impl Store {
         } else {
             " AND m.public = $2"
         };
-        let text = format!("SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.id");
+        let text = format!(
+            "SELECT {COMMENT_COLUMNS} WHERE m.case_id = $1{filter} ORDER BY m.created_at, m.id"
+        );
         let mut query = sqlx::query_as::<_, CommentRow>(&text).bind(case);
         if !include_internal {
             query = query.bind(1_i64);

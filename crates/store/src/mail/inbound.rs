@@ -16,6 +16,9 @@ pub struct ReceivedMail {
     /// Envelope recipients (RCPT TO), as the listener took them.
     pub envelope_to: Vec<String>,
     pub attempts: i64,
+    /// When it was stored: a comment it becomes is dated then, so messages placed side by
+    /// side still read in the order they arrived.
+    pub received_at: Timestamp,
 }
 
 /// A row `claim_inbound` returns.
@@ -26,6 +29,7 @@ struct ClaimedRow {
     raw: Vec<u8>,
     envelope_to: String,
     attempts: i64,
+    received_at: Timestamp,
 }
 
 impl TryFrom<ClaimedRow> for ReceivedMail {
@@ -42,6 +46,7 @@ impl TryFrom<ClaimedRow> for ReceivedMail {
                 .map(String::from)
                 .collect(),
             attempts: r.attempts,
+            received_at: r.received_at,
         })
     }
 }
@@ -158,7 +163,7 @@ impl Store {
             "UPDATE inbound_mail SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
              SELECT id FROM inbound_mail WHERE state = 'pending' \
              AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3{skip}) \
-             RETURNING id, source, raw, envelope_to, attempts"
+             RETURNING id, source, raw, envelope_to, attempts, received_at"
         ))
         .bind(now.plus(lease))
         .bind(now)
