@@ -119,7 +119,7 @@ test('a partner technician files a case for an end customer and it is flagged', 
   await page.locator('#subject').evaluate((el) => el.removeAttribute('required'));
   await page.click('#new-case button[type=submit]');
   await page.waitForSelector('.field-error');
-  assert.match(await page.textContent('.field-error'), /required/);
+  assert.match(await page.textContent('.field-error'), /Write a subject/);
   await page.context().close();
 });
 

@@ -45,6 +45,25 @@ pub struct CreateComment {
     pub attachments: Vec<i64>,
 }
 
+/// The API's body as the case service takes it, the one place the two meet.
+impl From<CreateCase> for CaseSubmission {
+    fn from(body: CreateCase) -> Self {
+        CaseSubmission {
+            escalation: backline_domain::partner::EscalationStatement {
+                checklist: body.checklist,
+                reproduced_on_vanilla: body.reproduced_on_vanilla,
+            },
+            subject: body.subject,
+            description: body.description,
+            priority: body.priority,
+            product: body.product,
+            on_behalf_of: body.on_behalf_of,
+            tags: body.tags,
+            channel: Some(Channel::Api),
+        }
+    }
+}
+
 fn default_public() -> bool {
     true
 }
@@ -150,20 +169,7 @@ pub async fn create(
     Caller(caller): Caller,
     Json(body): Json<CreateCase>,
 ) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
-    let submission = CaseSubmission {
-        escalation: backline_domain::partner::EscalationStatement {
-            checklist: body.checklist,
-            reproduced_on_vanilla: body.reproduced_on_vanilla,
-        },
-        subject: body.subject,
-        description: body.description,
-        priority: body.priority,
-        product: body.product,
-        on_behalf_of: body.on_behalf_of,
-        tags: body.tags,
-        channel: Some(Channel::Api),
-    };
-    let case = service::create_case(&state, &caller, submission).await?;
+    let case = service::create_case(&state, &caller, CaseSubmission::from(body)).await?;
     Ok((StatusCode::CREATED, axum::Json(CaseView::from(&case))))
 }
 

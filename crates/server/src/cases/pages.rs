@@ -170,7 +170,7 @@ fn new_case_page(
     form: &NewCaseForm,
     errors: &FieldErrors,
 ) -> Markup {
-    let field_error = |name: &str| errors.0.get(name).cloned();
+    let field_error = |name: &str| errors.0.get(name).map(|m| crate::layout::sentence(m));
     page(
         "New case",
         Some(who),
@@ -193,7 +193,7 @@ fn new_case_page(
                     @if let Some(e) = field_error("on_behalf_of") { div.field-error { (e) } }
                 }
                 label for="subject" { "Subject" }
-                input #subject type="text" name="subject" value=(form.subject) required maxlength="200" style="width:100%";
+                input #subject type="text" name="subject" value=(form.subject) required maxlength="200" style="width:100%" aria-invalid=[field_error("subject").map(|_| "true")];
                 @if let Some(e) = field_error("subject") { div.field-error { (e) } }
                 label for="description" { "What happened?" }
                 textarea #description name="description" { (form.description) }
