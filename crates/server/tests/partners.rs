@@ -20,6 +20,7 @@ on_both_backends!(
     concurrent_filings_take_round_robin_turns,
     escalating_moves_the_case_to_the_queue_of_the_next_tier,
     the_relationship_manager_is_mailed_new_partner_alerts,
+    nodes_checking_alerts_at_once_mail_each_alert_once,
 );
 
 fn agreement(extra: Value) -> Value {
@@ -1135,5 +1136,35 @@ async fn the_relationship_manager_is_mailed_new_partner_alerts(backend: Backend)
             .filter(|m| m.subject() == "Partner alert: ACME")
             .count()
             == 1
+    );
+}
+
+/// Several nodes (here, several checks at once) noticing the same new alert: one mails it.
+async fn nodes_checking_alerts_at_once_mail_each_alert_once(backend: Backend) {
+    let app = TestApp::start_with(
+        backend,
+        Options {
+            mail: true,
+            partner_alerts_every: Some(std::time::Duration::from_secs(3600)),
+            ..Options::default()
+        },
+    )
+    .await;
+    put_agreement(&app, "acme", json!({"required_certified_technicians": 1})).await;
+    app.patch(
+        &app.tokens.admin,
+        "/api/v1/partners/acme",
+        json!({"relationship_manager": "agent@vendor.example"}),
+    )
+    .await;
+    let check = || backline_server::partners::service::mail_partner_alerts(&app.state);
+    let (a, b, c, d) = tokio::join!(check(), check(), check(), check());
+    let sent = a.unwrap() + b.unwrap() + c.unwrap() + d.unwrap();
+    assert_eq!(sent, 1, "one check mails, the others find it done");
+    app.mail_until(1).await;
+    assert_eq!(
+        app.store.outbox_pending().await.unwrap()
+            + app.mail.as_ref().unwrap().messages().len() as i64,
+        1
     );
 }

@@ -102,6 +102,50 @@ impl Store {
         Ok(())
     }
 
+    /// Moves the setting `key` from `before` (`None`: not set) to `after` and writes `mails`,
+    /// in one transaction, only if the setting still holds `before`: with several nodes
+    /// noticing the same change, one of them mails it. `false` when another moved it first.
+    pub async fn swap_setting_with_mails(
+        &self,
+        key: &str,
+        before: Option<&str>,
+        after: &str,
+        mails: &[Mail],
+    ) -> Result<bool> {
+        let mut tx = self.write.begin().await?;
+        let now = Timestamp::now();
+        let moved =
+            match before {
+                Some(before) => sqlx::query(
+                    "UPDATE settings SET value = $1, updated_at = $2 WHERE key = $3 AND value = $4",
+                )
+                .bind(after)
+                .bind(now)
+                .bind(key)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?,
+                None => {
+                    sqlx::query(
+                        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(key)
+                    .bind(after)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                }
+            };
+        if moved.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_mails(&mut tx, mails, None, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Claims up to `limit` due mails for `lease`: no other node takes them meanwhile.
     pub async fn claim_mails(&self, limit: i64, lease: Span) -> Result<Vec<OutboxMail>> {
         let now = Timestamp::now();

@@ -25,17 +25,21 @@ pub async fn mail_partner_alerts(state: &AppState) -> ApiResult<usize> {
             .map(|a| a.kind.as_str().to_string())
             .collect();
         let key = format!("partner_alerts:{}", partner.id);
-        let before: Vec<String> = state
-            .store
-            .setting(&key)
-            .await?
-            .and_then(|t| serde_json::from_str(&t).ok())
+        let stored = state.store.setting(&key).await?;
+        let before: Vec<String> = stored
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
             .unwrap_or_default();
+        if digest == before {
+            continue;
+        }
         let new: Vec<&Alert> = current
             .iter()
             .filter(|a| !before.contains(&a.kind.as_str().to_string()))
             .collect();
-        if !new.is_empty() {
+        let mails: Vec<backline_store::crisis::Mail> = if new.is_empty() {
+            Vec::new()
+        } else {
             let body = format!(
                 "{} needs attention:\n\n{}\n\nPartner page: {}/partners/{}",
                 partner.name,
@@ -46,26 +50,24 @@ pub async fn mail_partner_alerts(state: &AppState) -> ApiResult<usize> {
                 state.public_url,
                 partner.slug
             );
-            state
-                .store
-                .enqueue_mails(
-                    &[backline_store::crisis::Mail {
-                        recipient: manager.email.clone(),
-                        subject: format!("Partner alert: {}", partner.name),
-                        body,
-                        kind: "partner_alert".into(),
-                        unsubscribe: None,
-                    }],
-                    None,
-                )
-                .await?;
+            vec![backline_store::crisis::Mail {
+                recipient: manager.email.clone(),
+                subject: format!("Partner alert: {}", partner.name),
+                body,
+                kind: "partner_alert".into(),
+                unsubscribe: None,
+            }]
+        };
+        // The new alerts and the mail about them in one transaction, moved from what was read:
+        // when two nodes check at once, one mails and the other finds it done.
+        let after = serde_json::to_string(&digest).unwrap_or_default();
+        if state
+            .store
+            .swap_setting_with_mails(&key, stored.as_deref(), &after, &mails)
+            .await?
+            && !mails.is_empty()
+        {
             sent += 1;
-        }
-        if digest != before {
-            state
-                .store
-                .set_setting(&key, &serde_json::to_string(&digest).unwrap_or_default())
-                .await?;
         }
     }
     Ok(sent)
