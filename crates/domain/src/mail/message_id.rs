@@ -109,6 +109,16 @@ impl MessageId {
         MessageId(format!("outbox-{outbox_id}@{domain}"))
     }
 
+    /// The outbox row an id of ours names ([`MessageId::for_outbox`] read back); `None` for
+    /// anyone else's id, or one of ours that names no row.
+    pub fn outbox_id(&self, domain: &MailDomain) -> Option<i64> {
+        if !self.is_ours(domain) {
+            return None;
+        }
+        let (local, _) = self.0.rsplit_once('@')?;
+        local.strip_prefix("outbox-")?.parse().ok()
+    }
+
     /// An id this crate made up itself from safe characters (no parsing needed).
     pub(super) fn minted(text: String) -> MessageId {
         debug_assert!(MessageId::parse(&text).is_ok(), "{text:?}");
@@ -193,6 +203,11 @@ mod tests {
             .unwrap()
             .is_ours(&domain));
         assert!(!MessageId::parse("x@example.com").unwrap().is_ours(&domain));
+        assert_eq!(id.outbox_id(&domain), Some(42));
+        let theirs = MessageId::parse("outbox-42@example.com").unwrap();
+        assert_eq!(theirs.outbox_id(&domain), None);
+        let other = MessageId::parse("x-42@backline.example.com").unwrap();
+        assert_eq!(other.outbox_id(&domain), None);
         // A domain that merely ends like ours is not ours.
         assert!(!MessageId::parse("x@evilbackline.example.com")
             .unwrap()

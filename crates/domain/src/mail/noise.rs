@@ -197,11 +197,19 @@ fn own_mail(message: &InboundMessage, us: &OwnIdentity) -> Option<OwnReason> {
     {
         return Some(OwnReason::BacklineHeader(header.name.clone()));
     }
-    let from = without_subaddress(&message.from.address);
-    us.addresses
-        .iter()
-        .find(|ours| without_subaddress(ours) == from)
+    us.our_address(&message.from.address)
         .map(|ours| OwnReason::OurAddress(ours.clone()))
+}
+
+impl OwnIdentity {
+    /// Which of our addresses `address` is, subaddress or not (`support+7-abc@` is
+    /// `support@`).
+    pub fn our_address(&self, address: &Email) -> Option<&Email> {
+        let wanted = without_subaddress(address);
+        self.addresses
+            .iter()
+            .find(|ours| without_subaddress(ours) == wanted)
+    }
 }
 
 /// `support+123-abc@example.com` -> `support@example.com`, as text.

@@ -232,7 +232,7 @@ pub async fn settings(
     State(state): State<AppState>,
     Staff(_staff): Staff,
 ) -> ApiResult<Json<MailSettings>> {
-    let value = state.store.mail_setting(UNKNOWN_SENDERS).await?;
+    let value = state.store.setting(UNKNOWN_SENDERS).await?;
     Ok(Json(MailSettings {
         unknown_senders: value.unwrap_or_else(|| "hold".into()),
     }))
@@ -275,10 +275,7 @@ pub async fn put_settings(
             ))
         }
     }
-    state
-        .store
-        .set_mail_setting(UNKNOWN_SENDERS, &value)
-        .await?;
+    state.store.set_setting(UNKNOWN_SENDERS, &value).await?;
     Ok(Json(MailSettings {
         unknown_senders: value,
     }))

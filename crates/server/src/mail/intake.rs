@@ -13,8 +13,8 @@ use crate::error::ApiError;
 use crate::AppState;
 use backline_domain::mail::{
     check_rate, classify, decide_thread, find_case_token, place_message, resolve_sender,
-    strip_quoted_reply, Bounce, CaseFacts, InboundMessage, MessageId, MessageKind, Placement,
-    SenderDecision, SenderFacts, ThreadDecision, UnknownSenderPolicy,
+    strip_quoted_reply, Bounce, CaseFacts, InboundMessage, MessageId, MessageKind, OwnIdentity,
+    Placement, SenderDecision, SenderFacts, ThreadDecision, UnknownSenderPolicy,
 };
 use backline_domain::{CaseId, Channel, Email, OrgFacts, Role, Span, Timestamp};
 use backline_store::mail::{BlobStore, NewAttachment, Outcome, ReceivedMail};
@@ -34,9 +34,9 @@ const LEASE: Span = Span::SECOND.times(15);
 /// Attempts before a message that keeps failing is quarantined.
 const MAX_ATTEMPTS: i64 = 5;
 
-/// The mail setting that says what to do with senders nobody knows: `hold`, or
+/// The setting that says what to do with senders nobody knows: `hold`, or
 /// `create:<organisation slug>`.
-pub const UNKNOWN_SENDERS: &str = "unknown_senders";
+pub const UNKNOWN_SENDERS: &str = "mail:unknown_senders";
 
 /// What became of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +156,7 @@ pub async fn place(state: &AppState, mail: ReceivedMail) -> Result<Placed, ApiEr
         address: message.from.address.clone(),
         user: sender_user.as_ref().map(User::actor),
         domain_owner: domain_owner(store, &message.from.address).await?,
-        named_orgs: named_orgs(store, &message, &ctx.identity.addresses).await?,
+        named_orgs: named_orgs(store, &message, &ctx.identity).await?,
         policy: unknown_sender_policy(store).await?,
     };
     let sender = resolve_sender(&facts);
@@ -245,10 +245,7 @@ async fn record_bounce(state: &AppState, bounce: &Bounce) -> Result<(), ApiError
         let outbox = bounce
             .original_message_id
             .as_ref()
-            .filter(|id| id.is_ours(domain))
-            .and_then(|id| id.as_str().strip_prefix("outbox-"))
-            .and_then(|rest| rest.split('@').next())
-            .and_then(|n| n.parse::<i64>().ok());
+            .and_then(|id| id.outbox_id(domain));
         if let Some(id) = outbox {
             if let Some(recipient) = store.outbox_recipient(id).await? {
                 failed.push((recipient, bounce.reason.to_string()));
@@ -271,13 +268,7 @@ async fn known_thread_ids(
     let mut outbox_ids = Vec::new();
     let mut others = Vec::new();
     for id in candidates {
-        let outbox = id
-            .is_ours(domain)
-            .then(|| id.as_str().strip_prefix("outbox-"))
-            .flatten()
-            .and_then(|rest| rest.split('@').next())
-            .and_then(|n| n.parse::<i64>().ok());
-        match outbox {
+        match id.outbox_id(domain) {
             Some(n) => outbox_ids.push((n, id.clone())),
             None => others.push(id.as_str().to_string()),
         }
@@ -309,7 +300,7 @@ async fn domain_owner(store: &Store, address: &Email) -> Result<Option<OrgFacts>
 async fn named_orgs(
     store: &Store,
     message: &InboundMessage,
-    ours: &[Email],
+    us: &OwnIdentity,
 ) -> Result<Vec<OrgFacts>, ApiError> {
     let mut orgs: Vec<OrgFacts> = Vec::new();
     for address in message
@@ -317,7 +308,7 @@ async fn named_orgs(
         .iter()
         .chain(&message.cc)
         .map(|m| &m.address)
-        .filter(|a| **a != message.from.address && !is_ours(a, ours))
+        .filter(|a| **a != message.from.address && us.our_address(a).is_none())
     {
         let org = match store.user_by_email(address.as_str()).await {
             Ok(user) => user.org.map(|o| o.id),
@@ -333,18 +324,8 @@ async fn named_orgs(
     Ok(orgs)
 }
 
-/// One of our addresses, with or without a subaddress (`support+7-abc@`).
-fn is_ours(address: &Email, ours: &[Email]) -> bool {
-    let base = |e: &Email| {
-        let local = e.local_part();
-        let local = local.split('+').next().unwrap_or(local).to_string();
-        (local, e.domain().to_string())
-    };
-    ours.iter().any(|o| base(o) == base(address))
-}
-
 async fn unknown_sender_policy(store: &Store) -> Result<UnknownSenderPolicy, ApiError> {
-    let setting = store.mail_setting(UNKNOWN_SENDERS).await?;
+    let setting = store.setting(UNKNOWN_SENDERS).await?;
     match setting.as_deref().and_then(|s| s.strip_prefix("create:")) {
         Some(slug) => match store.org_by_slug(slug).await {
             Ok(org) => Ok(UnknownSenderPolicy::CreateUser { org: org.id }),
@@ -501,7 +482,7 @@ async fn open_mail_case(
         .iter()
         .chain(&message.to)
         .map(|m| &m.address)
-        .filter(|a| a.as_str() != requester.email && !is_ours(a, &state.mail.identity.addresses))
+        .filter(|a| a.as_str() != requester.email && state.mail.identity.our_address(a).is_none())
         .map(|a| a.as_str().to_string())
         .collect();
     let submission = CaseSubmission {

@@ -39,6 +39,9 @@ pub struct MailContext {
     pub received: Notify,
 }
 
+/// The setting holding the secret that signs case tokens.
+const CASE_TOKEN_SECRET: &str = "mail:case_token_secret";
+
 /// 25 MiB per file by default, as the large mail providers allow.
 pub const DEFAULT_MAX_ATTACHMENT_BYTES: usize = 25 * 1024 * 1024;
 
@@ -63,7 +66,7 @@ impl MailContext {
         // The secret that signs case tokens: made once, shared by every node through the
         // database, so a token minted by one node verifies on another and after restarts.
         let hex = store
-            .mail_setting_or_init("case_token_secret", || {
+            .setting_or_init(CASE_TOKEN_SECRET, || {
                 use rand::RngCore;
                 let mut bytes = [0u8; 32];
                 rand::thread_rng().fill_bytes(&mut bytes);

@@ -1,6 +1,7 @@
 //! Conversations by email: received mail, attachments, who is copied on or follows a case,
 //! what people turned off, addresses that bounced, the notifier's place in the case events,
-//! mailboxes to poll, and the mail channel's settings.
+//! mailboxes to poll. The channel's two settings (token secret, unknown-sender policy) are
+//! ordinary `settings` rows named `mail:...`.
 
 mod attachments;
 mod inbound;
@@ -79,46 +80,6 @@ impl Store {
                 .fetch_optional(&self.read)
                 .await?,
         )
-    }
-
-    pub async fn mail_setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM mail_settings WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
-    pub async fn set_mail_setting(&self, name: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO mail_settings (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-
-    /// The setting's value, first writing `initial()` if there is none; with several nodes
-    /// starting together, all end up with the one value that was written first.
-    pub async fn mail_setting_or_init(
-        &self,
-        name: &str,
-        initial: impl FnOnce() -> String,
-    ) -> Result<String> {
-        sqlx::query(
-            "INSERT INTO mail_settings (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(name)
-        .bind(initial())
-        .execute(&self.write)
-        .await?;
-        self.mail_setting(name)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("mail setting {name} vanished")))
     }
 
     /// Addresses copied on the case's mail.
