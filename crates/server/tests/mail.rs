@@ -823,6 +823,43 @@ async fn quarantine_can_be_run_again_or_made_a_case(backend: Backend) {
 
     // The domain given to its organisation, the first message runs again and becomes a case
     // from a new customer user of initech.
+    // Only admins give domains; customers cannot read them or rerun mail either.
+    let domains_path = "/api/v1/organizations/initech/domains";
+    let put = reqwest::Method::PUT;
+    let by_agent = app
+        .request(
+            put.clone(),
+            Some(&t.agent),
+            domains_path,
+            Some(json!({"domains": ["initech.example"]})),
+        )
+        .await;
+    assert_eq!(by_agent.status, StatusCode::FORBIDDEN);
+    let bad = app
+        .request(
+            put,
+            Some(&t.admin),
+            domains_path,
+            Some(json!({"domains": ["not a domain"]})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let stored = app
+        .get(&t.admin, "/api/v1/organizations/initech/domains")
+        .await;
+    assert_eq!(stored.body["domains"], json!([]), "nothing stored");
+    let customer = app
+        .get(&t.initech, "/api/v1/organizations/initech/domains")
+        .await;
+    assert_eq!(customer.status, StatusCode::FORBIDDEN);
+    let rerun = app
+        .post(
+            &t.initech,
+            &format!("/api/v1/mail/{}/retry", id_of("First time")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(rerun.status, StatusCode::FORBIDDEN);
     let domains = app
         .request(
             reqwest::Method::PUT,

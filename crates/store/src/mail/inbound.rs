@@ -184,15 +184,8 @@ impl Store {
         sender: &str,
         subject: &str,
     ) -> Result<Option<i64>> {
-        let holder: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM inbound_mail WHERE dedup_key = $1 AND id <> $2")
-                .bind(dedup_key)
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?;
-        if let Some(other) = holder {
-            return Ok(Some(other));
-        }
+        // The unique index on the key decides: no look first, which would be a second,
+        // racy copy of the same check.
         let result = sqlx::query(
             "UPDATE inbound_mail SET dedup_key = $1, sender = $2, subject = $3 WHERE id = $4",
         )
@@ -204,7 +197,7 @@ impl Store {
         .await;
         match result {
             Ok(_) => Ok(None),
-            // Another node placed the same message a moment ago.
+            // The same message was stored before (or another node placed it a moment ago).
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 let holder: i64 =
                     sqlx::query_scalar("SELECT id FROM inbound_mail WHERE dedup_key = $1")
