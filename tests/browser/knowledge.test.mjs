@@ -70,7 +70,7 @@ test('an agent links a suggested answer on the case page and searches the knowle
   const page = await signIn(env, 'ana@northwind.example');
   await page.goto(`${env.base}/cases?view=active`);
   // Open active cases until one has a suggestion that is not linked yet.
-  const links = await page.locator('table.cases tbody tr td:nth-child(2) a').evaluateAll((as) => as.map((a) => a.href));
+  const links = await page.locator('table.cases tbody tr td.subject a').evaluateAll((as) => as.map((a) => a.href));
   let linked = false;
   for (const href of links.slice(0, 15)) {
     await page.goto(href);

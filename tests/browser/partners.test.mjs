@@ -34,7 +34,7 @@ test('the relationship manager compares partners and reads a scorecard with aler
 
   // Tiered support: escalating a case asks for a reason and moves it up a tier.
   await page.goto(`${env.base}/cases?view=active`);
-  await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.locator('table.cases tbody tr td:nth-child(2) a').first().click()]);
+  await Promise.all([page.waitForURL(/\/cases\/\d+$/), page.locator('table.cases tbody tr td.subject a').first().click()]);
   const tierBefore = Number((await page.locator('dl.meta dd', { hasText: /^L\d$/ }).first().textContent()).slice(1));
   if (tierBefore < 3) {
     await page.fill('#reason', 'needs a look at the dedup index');

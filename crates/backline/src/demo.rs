@@ -598,7 +598,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     crisis_setup(store, &agents).await?;
-    // The demo's history is not news: nobody is mailed about it.
+    service_levels(store).await?;
+    // The demo's history is not news: nobody is mailed about it (its missed targets included).
     store.notifications_caught_up().await?;
     // Mail from the demo customers' domains finds its organisation.
     for (slug, ..) in CUSTOMERS {
@@ -824,6 +825,82 @@ async fn partner_program(
 }
 
 /// The service catalogue, which customers use what, and the crisis roster.
+/// A support-hours calendar and three policies: urgent cases around the clock, cases of
+/// customers a partner owns on business hours with longer targets, everything else on
+/// business hours. The clocks of every demo case are evaluated at once.
+async fn service_levels(store: &Store) -> anyhow::Result<()> {
+    use backline_domain::partner::Party;
+    use backline_domain::sla::{CalendarSpec, PolicyConditions, WorkingHours};
+    use backline_domain::Span;
+    use backline_store::SlaPolicyInput;
+    let hours = ["mon", "tue", "wed", "thu", "fri"]
+        .iter()
+        .map(|day| WorkingHours {
+            day: day.to_string(),
+            start: "08:00".into(),
+            end: "18:00".into(),
+        })
+        .collect();
+    let calendar = store
+        .save_sla_calendar(
+            None,
+            "Support hours (Berlin)",
+            &CalendarSpec {
+                time_zone: "Europe/Berlin".into(),
+                hours,
+                holidays: vec![
+                    "2026-12-24".into(),
+                    "2026-12-25".into(),
+                    "2026-12-26".into(),
+                ],
+            },
+        )
+        .await?;
+    let hours_of = |h: i64| Span::hours(h);
+    let policies = [
+        SlaPolicyInput {
+            name: "Urgent, around the clock".into(),
+            conditions: PolicyConditions {
+                priorities: vec![Priority::Urgent],
+                ..Default::default()
+            },
+            calendar_id: None,
+            first_reply: hours_of(1),
+            next_reply: hours_of(2),
+            resolution: hours_of(24),
+            warn_before: Span::MINUTE.times(30),
+        },
+        SlaPolicyInput {
+            name: "Partner-owned customers".into(),
+            conditions: PolicyConditions {
+                customer_owner: Some(Party::Partner),
+                ..Default::default()
+            },
+            calendar_id: Some(calendar),
+            first_reply: hours_of(8),
+            next_reply: hours_of(16),
+            resolution: hours_of(80),
+            warn_before: Span::HOUR,
+        },
+        SlaPolicyInput {
+            name: "Standard".into(),
+            conditions: PolicyConditions::default(),
+            calendar_id: Some(calendar),
+            first_reply: hours_of(4),
+            next_reply: hours_of(8),
+            resolution: hours_of(40),
+            warn_before: Span::HOUR,
+        },
+    ];
+    for policy in &policies {
+        store.save_sla_policy(None, policy).await?;
+    }
+    backline_server::sla::service::sweep(store, Timestamp::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("evaluating the demo's service levels: {e}"))?;
+    Ok(())
+}
+
 async fn crisis_setup(store: &Store, agents: &[(UserId, i64)]) -> anyhow::Result<()> {
     use backline_domain::crisis::{RosterRole, ServiceKind};
     use backline_store::crisis::RosterEntry;

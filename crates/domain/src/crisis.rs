@@ -52,7 +52,8 @@ string_enum!(
         CaseAcknowledgement => "case_acknowledgement", CaseReply => "case_reply",
         CaseSolved => "case_solved", CaseAssigned => "case_assigned",
         CaseEscalated => "case_escalated", SwarmRequest => "swarm_request",
-        Mention => "mention", CustomerReplied => "customer_replied"
+        Mention => "mention", CustomerReplied => "customer_replied",
+        SlaWarning => "sla_warning", SlaBreached => "sla_breached"
     }
 );
 
@@ -232,7 +233,9 @@ pub fn template_variables(kind: TemplateKind) -> &'static [&'static str] {
         TemplateKind::CaseAssigned
         | TemplateKind::CaseEscalated
         | TemplateKind::SwarmRequest
-        | TemplateKind::Mention => &["case", "subject", "actor", "detail", "case_url"],
+        | TemplateKind::Mention
+        | TemplateKind::SlaWarning
+        | TemplateKind::SlaBreached => &["case", "subject", "actor", "detail", "case_url"],
     }
 }
 
@@ -355,6 +358,14 @@ pub fn default_template(kind: TemplateKind) -> Template {
         TemplateKind::SwarmRequest => (
             "Your help is asked on: {{subject}}",
             "{{actor}} asks for your help on case {{case}}.\n\n{{detail}}\n\n{{case_url}}",
+        ),
+        TemplateKind::SlaWarning => (
+            "Due soon: {{subject}}",
+            "Case {{case}} is about to miss its service-level target.\n\n{{detail}}\n\n{{case_url}}",
+        ),
+        TemplateKind::SlaBreached => (
+            "Target missed: {{subject}}",
+            "Case {{case}} has missed its service-level target.\n\n{{detail}}\n\n{{case_url}}",
         ),
         TemplateKind::Mention => (
             "You were mentioned on: {{subject}}",

@@ -13,8 +13,10 @@ pub mod org;
 pub mod partner;
 pub mod query;
 pub mod routing;
+pub mod sla;
 pub mod user;
 pub mod validation;
+pub mod views;
 pub mod visibility;
 
 pub use case::{CaseStatus, Channel, NewCaseInput, Priority, Tier};

@@ -4,7 +4,7 @@
 //! Money is kept in integer cents and percentages in basis points (1 % = 100), so sums and
 //! statements are exact.
 
-use crate::clock::{Span, Timestamp};
+use crate::clock::Timestamp;
 use crate::{string_enum, Classification, FieldErrors, Priority};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -343,16 +343,6 @@ pub fn certified_until<T: Ord + Copy>(expiries: &mut [T], required: u32) -> Opti
     Some(expiries[required as usize - 1])
 }
 
-/// Hours within which a case of each priority should be solved (the default SLA).
-pub fn resolution_target_hours(priority: Priority) -> i64 {
-    match priority {
-        Priority::Urgent => 24,
-        Priority::High => 72,
-        Priority::Normal => 120,
-        Priority::Low => 240,
-    }
-}
-
 /// One escalation (a case the partner filed) as the scorecard needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EscalationFacts {
@@ -362,6 +352,9 @@ pub struct EscalationFacts {
     pub solved: Option<Timestamp>,
     pub classification: Option<Classification>,
     pub reproduced_on_vanilla: Option<bool>,
+    /// Whether its service-level targets were met (`None`: no policy applied, or not yet
+    /// evaluated), as the case's clocks recorded it.
+    pub sla_met: Option<bool>,
 }
 
 /// A partner's figures for one period.
@@ -378,7 +371,8 @@ pub struct Scorecard {
     /// Share of escalations that stated they reproduce on a vanilla product.
     pub reproduced_on_vanilla_share: Option<f64>,
     pub median_hours_to_resolve: Option<f64>,
-    /// Share of solved escalations solved within their priority's target.
+    /// Share of solved escalations that met every service-level target of their policy,
+    /// among those a policy applied to.
     pub within_sla_share: Option<f64>,
     pub certified_technicians: u32,
     pub required_certified_technicians: u32,
@@ -417,15 +411,8 @@ pub fn scorecard(
         n if n % 2 == 1 => Some(hours[n / 2]),
         n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
     };
-    let within = solved
-        .iter()
-        .filter(|e| {
-            e.solved.is_some_and(|s| {
-                Span::hours(resolution_target_hours(e.priority))
-                    .is_some_and(|target| s.since(e.opened) <= target)
-            })
-        })
-        .count() as u64;
+    let judged: Vec<bool> = solved.iter().filter_map(|e| e.sla_met).collect();
+    let within = judged.iter().filter(|met| **met).count() as u64;
     Scorecard {
         escalations: total,
         end_customers,
@@ -443,7 +430,7 @@ pub fn scorecard(
             total,
         ),
         median_hours_to_resolve: median,
-        within_sla_share: share(within, solved_n),
+        within_sla_share: share(within, judged.len() as u64),
         certified_technicians,
         required_certified_technicians,
         training_completion: share(u64::from(certified_technicians), u64::from(technicians)),
@@ -679,6 +666,9 @@ mod tests {
                 solved: hours.map(|h| Timestamp::from_millis(h * HOUR)),
                 classification: c,
                 reproduced_on_vanilla: vanilla,
+                // Met when solved within 50 hours, in this made-up policy; the 20-hour one was
+                // never judged (no policy applied).
+                sla_met: hours.filter(|h| *h != 20).map(|h| h <= 50),
             };
         let cases = [
             e(
@@ -715,8 +705,8 @@ mod tests {
         assert_eq!(s.reproduced_on_vanilla_share, Some(0.6));
         // Hours 10, 20, 30, 100: median (20 + 30) / 2.
         assert_eq!(s.median_hours_to_resolve, Some(25.0));
-        // Targets: high 72 h (10 ok, 100 late), normal 120 h (20 ok), urgent 24 h (30 late).
-        assert_eq!(s.within_sla_share, Some(0.5));
+        // Judged: 10 h and 30 h met, 100 h missed; the 20-hour case had no policy.
+        assert_eq!(s.within_sla_share, Some(2.0 / 3.0));
         // 1 of 4 technicians certified.
         assert_eq!(s.training_completion, Some(0.25));
         let empty = scorecard(&[], 0, 0, 0, 0);

@@ -14,9 +14,47 @@ string_enum!(
     /// The filters a query may use.
     FilterField {
         Status => "status", Priority => "priority", Partner => "partner", Org => "org",
-        Product => "product", Type => "type", State => "state", Audience => "audience", Tag => "tag"
+        Product => "product", Type => "type", State => "state", Audience => "audience", Tag => "tag",
+        Assignee => "assignee", Queue => "queue", Tier => "tier", Channel => "channel", Sla => "sla"
     }
 );
+
+impl FilterField {
+    /// Whether the search index can filter by it; the others (who works on a case, where it
+    /// is queued, its clocks) change too often to index and filter case lists only.
+    pub fn in_search(self) -> bool {
+        !matches!(
+            self,
+            FilterField::Assignee
+                | FilterField::Queue
+                | FilterField::Tier
+                | FilterField::Channel
+                | FilterField::Sla
+        )
+    }
+
+    /// Whether it describes articles only.
+    pub fn articles_only(self) -> bool {
+        matches!(
+            self,
+            FilterField::Type | FilterField::State | FilterField::Audience
+        )
+    }
+}
+
+/// The statuses a `status:` value names: one status, or `unsolved` for every open one.
+pub fn statuses_named(value: &str) -> Result<Vec<CaseStatus>, ParseError> {
+    match value.trim() {
+        "unsolved" => Ok(CaseStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.is_active())
+            .collect()),
+        other => CaseStatus::parse(other)
+            .map(|s| vec![s])
+            .map_err(|e| ParseError(format!("{}, or unsolved", e.0))),
+    }
+}
 
 string_enum!(
     /// What a result is.
@@ -155,12 +193,23 @@ fn quoted(chars: &[char], open: usize) -> Result<(String, usize), QueryError> {
 
 fn check_value(field: FilterField, value: &str) -> Result<(), ParseError> {
     match field {
-        FilterField::Status => CaseStatus::parse(value).map(drop),
+        FilterField::Status => statuses_named(value).map(drop),
         FilterField::Priority => Priority::parse(value).map(drop),
         FilterField::Type => DocType::parse(value).map(drop),
         FilterField::State => ArticleState::parse(value).map(drop),
         FilterField::Audience => Audience::parse(value).map(drop),
-        FilterField::Partner | FilterField::Org | FilterField::Product | FilterField::Tag => Ok(()),
+        FilterField::Tier => match value {
+            "1" | "2" | "3" | "l1" | "l2" | "l3" | "L1" | "L2" | "L3" => Ok(()),
+            _ => Err(ParseError("write 1, 2 or 3".into())),
+        },
+        FilterField::Channel => crate::Channel::parse(value).map(drop),
+        FilterField::Sla => crate::sla::SlaState::parse(value).map(drop),
+        FilterField::Partner
+        | FilterField::Org
+        | FilterField::Product
+        | FilterField::Tag
+        | FilterField::Assignee
+        | FilterField::Queue => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::analysis::{codes, words};
 use crate::index::{Fields, SearchIndex};
 use crate::Result;
-use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
+use backline_domain::query::{statuses_named, Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{ArticleState, Audience, CaseScope, Role};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
@@ -171,8 +171,10 @@ pub(crate) fn visibility_filter(f: &Fields, v: &Visibility, admit: Admit) -> Box
     Box::new(ConstScoreQuery::new(any_of(kinds), 0.0))
 }
 
-fn filter_field(f: &Fields, field: FilterField) -> Field {
-    match field {
+/// The indexed field a filter reads; `None` for filters only case lists apply (callers refuse
+/// them before searching, see `FilterField::in_search`).
+fn filter_field(f: &Fields, field: FilterField) -> Option<Field> {
+    Some(match field {
         FilterField::Status => f.status,
         FilterField::Priority => f.priority,
         FilterField::Partner => f.partner,
@@ -182,6 +184,22 @@ fn filter_field(f: &Fields, field: FilterField) -> Field {
         FilterField::State => f.state,
         FilterField::Audience => f.audience,
         FilterField::Tag => f.tag,
+        FilterField::Assignee
+        | FilterField::Queue
+        | FilterField::Tier
+        | FilterField::Channel
+        | FilterField::Sla => return None,
+    })
+}
+
+/// The indexed terms one filter value stands for: `status:unsolved` is every open status.
+fn filter_terms(field: FilterField, value: &str) -> Vec<String> {
+    let value = value.trim().to_lowercase();
+    match field {
+        FilterField::Status => statuses_named(&value)
+            .map(|all| all.iter().map(|s| s.as_str().to_string()).collect())
+            .unwrap_or_else(|_| vec![value]),
+        _ => vec![value],
     }
 }
 
@@ -276,13 +294,13 @@ impl SearchIndex {
         let mut must: Vec<Box<dyn Query>> = vec![visibility_filter(f, visibility, admit)];
         for field in FilterField::ALL {
             let values: Vec<&str> = query.filters(*field).collect();
-            if !values.is_empty() {
-                let target = filter_field(f, *field);
+            if let (false, Some(target)) = (values.is_empty(), filter_field(f, *field)) {
                 must.push(Box::new(ConstScoreQuery::new(
                     any_of(
                         values
                             .iter()
-                            .map(|v| term_query(target, &v.trim().to_lowercase()))
+                            .flat_map(|v| filter_terms(*field, v))
+                            .map(|v| term_query(target, &v))
                             .collect(),
                     ),
                     0.0,

@@ -62,6 +62,8 @@ pub struct Config {
     pub cadence_every: Duration,
     /// How often partner alerts are checked (and new ones mailed); the first check runs at start.
     pub partner_alerts_every: Duration,
+    /// How often the service-level sweep evaluates changed cases and clocks running out.
+    pub sla_every: Duration,
 }
 
 impl Config {
@@ -82,6 +84,7 @@ impl Config {
             postmortem_business_days: crate::crisis::service::POSTMORTEM_BUSINESS_DAYS,
             cadence_every: Duration::from_secs(15),
             partner_alerts_every: Duration::from_secs(3600),
+            sla_every: Duration::from_secs(1),
         }
     }
 }
@@ -170,6 +173,7 @@ impl Application {
             state.clone(),
             config.cadence_every,
         ));
+        jobs.push(crate::sla::service::start(state.clone(), config.sla_every));
         jobs.push(crate::partners::service::start_alert_mail(
             state.clone(),
             config.partner_alerts_every,

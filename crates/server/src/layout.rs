@@ -8,7 +8,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use backline_domain::{CaseStatus, FieldErrors, Priority, Role, Timestamp};
+use backline_domain::sla::SlaState;
+use backline_domain::{CaseStatus, FieldErrors, Priority, Role, Span, Timestamp};
 use backline_store::{PartnerRef, User};
 use maud::{html, Markup, DOCTYPE};
 
@@ -68,6 +69,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                             @if who.user.role.is_staff() {
                                 a href="/partners" { "Partners" }
                                 a href="/routing" { "Routing" }
+                                a href="/sla" { "Service levels" }
                                 a href="/incidents" { "Incidents" }
                                 a href="/mail" { "Mail" }
                             }
@@ -209,4 +211,40 @@ pub fn sentence(message: &str) -> String {
         out.push('.');
     }
     out
+}
+
+/// A length of time in words people read at a glance: "2 h 10 m", "3 d 4 h", "45 m".
+pub fn span_words(span: Span) -> String {
+    let minutes = span.as_millis().unsigned_abs() / 60_000;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{mins} m"),
+        (0, _) => format!("{hours} h {mins} m"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
+/// A case's service-level standing for lists: "due in 2 h 10 m", "overdue by 35 m", or the
+/// state of finished clocks, with the due moment on hover.
+pub fn sla_badge(state: Option<SlaState>, due: Option<Timestamp>, now: Timestamp) -> Markup {
+    let Some(state) = state else {
+        return html! { span.muted title="No service-level policy applies" { "—" } };
+    };
+    let title = due.map(|d| format!("Due {}", when(d)));
+    match (state, due) {
+        (_, Some(due)) if due <= now => html! {
+            span class="badge sla-breached" title=[title] { "overdue by " (span_words(now.since(due))) }
+        },
+        (SlaState::Breached, Some(due)) => html! {
+            span class="badge sla-breached" title=[title] { "breached · next due in " (span_words(due.since(now))) }
+        },
+        (_, Some(due)) => html! {
+            span class=(format!("badge sla-{state}")) title=[title] { "due in " (span_words(due.since(now))) }
+        },
+        (SlaState::Breached, None) => html! { span class="badge sla-breached" { "breached" } },
+        (SlaState::Achieved, None) => html! { span class="badge sla-achieved" { "met" } },
+        (_, None) => {
+            html! { span.badge title="The clock is paused while the case waits on the customer" { "paused" } }
+        }
+    }
 }

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod partners;
 pub mod session;
+pub mod sla;
 pub mod smtp_client;
 pub mod smtp_sink;
 mod token_cache;
@@ -100,6 +101,7 @@ pub fn app(state: AppState) -> Router {
         .merge(partners::router())
         .merge(crisis::router())
         .merge(mail::router())
+        .merge(sla::router())
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn_with_state(

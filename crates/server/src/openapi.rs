@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, knowledge, mail, AppState};
+use crate::{accounts, cases, knowledge, mail, sla, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -16,7 +16,11 @@ use utoipa::OpenApi;
         accounts::orgs::list, accounts::orgs::create, accounts::orgs::read, accounts::orgs::update,
         accounts::users::list, accounts::users::create, accounts::users::me, accounts::users::read,
         cases::api::list, cases::api::create, cases::api::read, cases::api::update,
-        cases::api::comments, cases::api::add_comment, cases::api::events,
+        cases::api::comments, cases::api::add_comment, cases::api::events, cases::api::bulk,
+        cases::api::views, cases::api::create_view, cases::api::delete_view,
+        sla::api::list_calendars, sla::api::create_calendar, sla::api::replace_calendar, sla::api::delete_calendar,
+        sla::api::list_policies, sla::api::create_policy, sla::api::replace_policy, sla::api::delete_policy,
+        sla::api::move_policy, sla::api::case_clocks,
         cases::attachments::upload, cases::attachments::list, cases::attachments::download,
         mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case, mail::api::dismiss,
         mail::api::settings, mail::api::put_settings, mail::api::domains, mail::api::put_domains,
@@ -39,7 +43,7 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"))
 )]
 pub struct ApiDoc;
 

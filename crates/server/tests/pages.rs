@@ -536,7 +536,115 @@ on_both_backends!(
     a_refused_routing_rule_keeps_the_text,
     a_refused_agreement_keeps_the_input,
     a_refused_fee_report_keeps_the_input,
+    the_case_list_counts_sorts_and_changes_cases_in_bulk,
+    a_refused_service_level_policy_keeps_the_input,
 );
+
+async fn the_case_list_counts_sorts_and_changes_cases_in_bulk(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let policy = app
+        .post(
+            &t.admin,
+            "/api/v1/sla/policies",
+            json!({"name": "Standard", "first_reply_minutes": 240}),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::CREATED);
+    let a = app
+        .file_case(&t.initech, json!({"subject": "Printer offline"}))
+        .await;
+    let b = app
+        .file_case(&t.initech, json!({"subject": "Login loop"}))
+        .await;
+    app.settle_sla().await;
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    // The agent starts on their own unsolved cases: none yet, and the view says so.
+    let list = agent.get("/cases").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html.contains("Assigned to me"));
+    assert!(list.html.contains("No cases here."));
+    let all = agent.get("/cases?view=active&sort=-updated").await;
+    assert!(all.html.contains("2 cases"), "{}", all.html);
+    assert!(all.html.contains("due in 3 h") || all.html.contains("due in 4 h"));
+    assert!(all.html.contains(r#"aria-sort="descending""#));
+    // Tick both and take them.
+    let done = agent
+        .post(
+            "/cases/bulk",
+            &[
+                ("action", "assign_me"),
+                (&format!("case_{a}"), "on"),
+                (&format!("case_{b}"), "on"),
+                ("back", "/cases?view=mine"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let mine = agent.get("/cases?view=mine").await;
+    assert!(mine.html.contains("Printer offline") && mine.html.contains("Login loop"));
+    // A query the list cannot read is shown back with the problem, not an error page.
+    let bad = agent.get("/cases?view=all&q=colour%3Ared").await;
+    assert_eq!(bad.status, StatusCode::OK);
+    assert!(bad.html.contains("colour:red") && bad.html.to_lowercase().contains("unknown filter"));
+    // The case page shows the clocks and the history to staff...
+    let page = agent.get(&format!("/cases/{a}")).await;
+    assert!(page.html.contains("Service levels") && page.html.contains("First reply"));
+    assert!(page.html.contains("History") && page.html.contains("assignee nobody → agent"));
+    // ...and neither to the customer, who has no agent views or bulk tools either.
+    let customer = Browser::sign_in(&app, "user@initech.example").await;
+    let theirs = customer.get(&format!("/cases/{a}")).await;
+    assert!(!theirs.html.contains("Service levels") && !theirs.html.contains("History"));
+    let their_list = customer.get("/cases").await;
+    assert!(!their_list.html.contains("Assigned to me"));
+    assert!(!their_list.html.contains("With the selected cases"));
+    let refused = customer
+        .post(
+            "/cases/bulk",
+            &[("action", "assign_me"), (&format!("case_{a}"), "on")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn a_refused_service_level_policy_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let refused = admin
+        .post(
+            "/sla/policies",
+            &[
+                ("name", "Gold customers"),
+                ("organizations", "initech, nowhere-inc"),
+                ("first_reply", "soon"),
+                ("priority_urgent", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains(r#"value="Gold customers""#));
+    assert!(refused.html.contains(r#"value="initech, nowhere-inc""#));
+    assert!(refused
+        .html
+        .contains("Write a length such as 30m, 4h or 2d"));
+    let saved = admin
+        .post(
+            "/sla/policies",
+            &[
+                ("name", "Gold customers"),
+                ("organizations", "initech"),
+                ("first_reply", "1d 4h"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/sla").await;
+    assert!(page.html.contains("Gold customers") && page.html.contains("1 d 4 h"));
+    // Agents read the policies but get no forms.
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let read = agent.get("/sla").await;
+    assert!(read.html.contains("Gold customers") && !read.html.contains("Add a policy"));
+}
 
 async fn a_refused_fee_report_keeps_the_input(backend: Backend) {
     let app = TestApp::start(backend).await;

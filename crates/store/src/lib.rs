@@ -17,11 +17,14 @@ mod models;
 mod orgs;
 mod partners;
 mod rows;
+mod sla;
 mod sql;
 pub mod testing;
 mod users;
 
-pub use cases::{CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, NewCase, NewComment, Routing};
+pub use cases::{
+    CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, NewCase, NewComment, Routing, SavedView,
+};
 pub use changes::{Change, ChangeListener, Heard};
 pub use error::StoreError;
 pub use knowledge::{ArticleEdit, ArticleFilter, NewArticle};
@@ -30,6 +33,9 @@ pub use orgs::{NewOrg, OrgChanges};
 pub use partners::{
     Attempt, Certificate, Course, FeeReport, NewCourse, Queue, QueueMember, RoutingRule,
     StoredAgreement,
+};
+pub use sla::{
+    CaseClock, ClocksUpdate, SlaCalendar, SlaCaseFacts, SlaEvent, SlaPolicy, SlaPolicyInput,
 };
 pub use users::NewUser;
 

@@ -123,6 +123,10 @@ pub struct CaseRecord {
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
     /// Set when the case is solved (see `backline_domain::knowledge::classify`).
     pub classification: Option<backline_domain::Classification>,
+    /// The soonest due moment of its running service-level clocks, and their worst state
+    /// (`None` before the clocks were first evaluated, or when no policy applies).
+    pub sla_due_at: Option<Timestamp>,
+    pub sla_state: Option<backline_domain::sla::SlaState>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -44,6 +44,12 @@ pub enum CaseHappening {
     SwarmRequested {
         named: Vec<UserId>,
     },
+    /// A service-level clock is about to run out (`breached: false`) or ran out: the
+    /// assignee and the members of the case's queue hear of it.
+    SlaAlert {
+        breached: bool,
+        queue_members: Vec<UserId>,
+    },
 }
 
 /// A user who may receive mail about the case.
@@ -131,6 +137,22 @@ pub fn notices(
         CaseHappening::SwarmRequested { named } => {
             for p in named.iter().filter_map(staff) {
                 out.person(p, TemplateKind::SwarmRequest, NotificationKind::Requests);
+            }
+        }
+        CaseHappening::SlaAlert {
+            breached,
+            queue_members,
+        } => {
+            let template = if *breached {
+                TemplateKind::SlaBreached
+            } else {
+                TemplateKind::SlaWarning
+            };
+            if let Some(a) = audience.assignee.as_ref().filter(|a| a.role.is_staff()) {
+                out.person(a, template, NotificationKind::MyCases);
+            }
+            for p in queue_members.iter().filter_map(staff) {
+                out.person(p, template, NotificationKind::MyCases);
             }
         }
     }
@@ -258,6 +280,36 @@ mod tests {
 
     fn to(notices: &[Notice]) -> Vec<&str> {
         notices.iter().map(|n| n.to.as_str()).collect()
+    }
+
+    #[test]
+    fn clocks_running_out_reach_the_assignee_and_the_queue_only() {
+        let mut a = audience();
+        // Kim (5) and the partner technician (3) are in the queue; only staff hear of it.
+        let warning = SlaAlertFixture::run(&a, false, &[5, 3]);
+        assert_eq!(to(&warning), ["sam@vendor.test", "kim@vendor.test"]);
+        assert!(warning
+            .iter()
+            .all(|n| n.template == TemplateKind::SlaWarning));
+        let breach = SlaAlertFixture::run(&a, true, &[5]);
+        assert!(breach
+            .iter()
+            .all(|n| n.template == TemplateKind::SlaBreached));
+        // Whoever turned off mail about their cases hears nothing.
+        a.assignee.as_mut().unwrap().opted_out = vec![NotificationKind::MyCases];
+        assert_eq!(to(&SlaAlertFixture::run(&a, true, &[])), Vec::<&str>::new());
+    }
+
+    struct SlaAlertFixture;
+
+    impl SlaAlertFixture {
+        fn run(a: &CaseAudience, breached: bool, queue: &[i64]) -> Vec<Notice> {
+            let happening = CaseHappening::SlaAlert {
+                breached,
+                queue_members: queue.iter().map(|id| UserId(*id)).collect(),
+            };
+            notices(&happening, a, None)
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod attachments;
+pub mod lists;
 pub mod pages;
 pub mod service;
 pub mod views;
@@ -22,6 +23,7 @@ fn uploads() -> axum::extract::DefaultBodyLimit {
 pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/cases", get(api::list).post(api::create))
+        .route("/cases/bulk", post(api::bulk))
         .route("/cases/{id}", get(api::read).patch(api::update))
         .route(
             "/cases/{id}/comments",
@@ -34,11 +36,16 @@ pub fn router() -> Router<AppState> {
                 .post(attachments::upload)
                 .layer(uploads()),
         )
-        .route("/attachments/{id}", get(attachments::download));
+        .route("/attachments/{id}", get(attachments::download))
+        .route("/views", get(api::views).post(api::create_view))
+        .route("/views/{id}", axum::routing::delete(api::delete_view));
     Router::new()
         .nest("/api/v1", api)
         .route("/cases", get(pages::case_list).post(pages::create_case))
         .route("/cases/new", get(pages::new_case_form))
+        .route("/cases/bulk", post(pages::bulk_update))
+        .route("/cases/views", post(pages::save_view))
+        .route("/cases/views/{id}/delete", post(pages::delete_view))
         .route("/cases/{id}", get(pages::case_page))
         .route(
             "/cases/{id}/comments",

@@ -1,64 +1,108 @@
 //! The case list, the new-case form and the case page, with their form handlers.
 
+use crate::cases::lists;
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::error::ApiError;
-use crate::layout::{html_response, page, partner_badge, priority_badge, status_badge, when};
+use crate::layout::{
+    html_response, page, partner_badge, priority_badge, sla_badge, span_words, status_badge, when,
+};
 use crate::session::{urlencode, WebUser};
 use crate::web::{CsrfForm, CsrfMultipart, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use backline_domain::{CaseId, CaseStatus, Channel, FieldErrors, Priority, Role, Tier, UserId};
-use backline_store::{CaseFilter, CaseRecord, Org, User};
+use backline_domain::views::{CaseSort, SortKey};
+use backline_domain::{
+    CaseId, CaseStatus, Channel, FieldErrors, Priority, Role, Tier, Timestamp, UserId,
+};
+use backline_store::{CaseRecord, Org, User};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ListQuery {
     view: Option<String>,
     q: Option<String>,
-    cursor: Option<i64>,
+    sort: Option<String>,
+    page: Option<usize>,
+    /// A message from the last bulk action, carried over its redirect.
+    done: Option<String>,
 }
-
-const VIEWS: [(&str, &str); 4] = [
-    ("active", "Active"),
-    ("mine", "Assigned to me"),
-    ("solved", "Solved"),
-    ("all", "All"),
-];
 
 pub async fn case_list(
     State(state): State<AppState>,
     who: WebUser,
     Query(query): Query<ListQuery>,
 ) -> PageResult {
-    let view = query.view.as_deref().unwrap_or("active");
+    let store = &state.store;
     let staff = who.user.role.is_staff();
-    let mut filter = CaseFilter {
-        limit: 50,
-        before: query.cursor.map(CaseId),
-        text: query.q.clone().filter(|q| !q.trim().is_empty()),
-        ..Default::default()
+    let views = lists::views_for(store, &who.user).await.or_page(&who)?;
+    let default_view = if staff { "mine" } else { "active" };
+    let key = query
+        .view
+        .clone()
+        .unwrap_or_else(|| default_view.to_string());
+    let view = views
+        .iter()
+        .find(|v| v.key == key)
+        .ok_or_else(|| WebError::new(ApiError::NotFound("view")).for_user(&who))?
+        .clone();
+    let extra = query.q.clone().unwrap_or_default();
+    let text = format!("{} {}", view.query, extra);
+    let sort = match query.sort.as_deref().map(CaseSort::parse) {
+        Some(Ok(sort)) => sort,
+        _ => view.sort,
     };
-    match view {
-        "solved" => filter.statuses = vec![CaseStatus::Solved, CaseStatus::Closed],
-        "all" => {}
-        "mine" if staff => filter.assignee = Some(Some(who.user.id)),
-        _ => {
-            filter.statuses = vec![
-                CaseStatus::New,
-                CaseStatus::Open,
-                CaseStatus::Pending,
-                CaseStatus::OnHold,
-            ]
-        }
+    let mut counts = Vec::with_capacity(views.len());
+    for v in &views {
+        counts.push(lists::count(store, &who.user, v).await.ok());
     }
-    let (cases, next) = service::list_cases(&state.store, &who.user, &filter)
-        .await
-        .or_page(&who)?;
-    let q = query.q.unwrap_or_default();
+    let (listed, problem) = match lists::parse_list_query(&who.user, &text) {
+        Ok(list) => {
+            let page = query.page.unwrap_or(1).max(1);
+            let listed = lists::run(store, &who.user, &list, sort, page, lists::PAGE_SIZE)
+                .await
+                .or_page(&who)?;
+            (Some(listed), None)
+        }
+        Err(ApiError::Validation(errors)) => {
+            let messages: Vec<String> = errors.0.values().cloned().collect();
+            (None, Some(messages.join("; ")))
+        }
+        Err(e) => return Err(e).or_page(&who),
+    };
     let heading = if staff { "Cases" } else { "Your cases" };
+    let now = Timestamp::now();
+    let people = if staff {
+        store.list_users(None, true).await.or_page(&who)?
+    } else {
+        Vec::new()
+    };
+    let link = |sort: CaseSort, page: usize| {
+        let mut url = format!("/cases?view={}&sort={sort}", urlencode(&view.key));
+        if !extra.trim().is_empty() {
+            url.push_str(&format!("&q={}", urlencode(&extra)));
+        }
+        if page > 1 {
+            url.push_str(&format!("&page={page}"));
+        }
+        url
+    };
+    let header = |label: &str, key: SortKey| {
+        let current = sort.key == key;
+        let arrow = match (current, sort.descending) {
+            (false, _) => "",
+            (true, true) => " ↓",
+            (true, false) => " ↑",
+        };
+        let aria = match (current, sort.descending) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        };
+        html! { th aria-sort=(aria) { a href=(link(sort.toggled(key), 1)) { (label) (arrow) } } }
+    };
     Ok(html_response(
         StatusCode::OK,
         page(
@@ -66,50 +110,334 @@ pub async fn case_list(
             Some(&who),
             html! {
                 h1 { (heading) }
-                div.filters {
-                    @for (key, label) in VIEWS {
-                        @if key != "mine" || staff {
-                            a.badge.current[key == view] href=(format!("/cases?view={key}")) { (label) }
+                div.list-layout {
+                nav.views aria-label="Views" {
+                    ul {
+                        @for (v, n) in views.iter().zip(&counts) {
+                            li {
+                                a.current[v.key == view.key] href=(format!("/cases?view={}", urlencode(&v.key)))
+                                    aria-current=[(v.key == view.key).then_some("page")] {
+                                    span.name { (v.name) }
+                                    @if let Some(n) = n { " " span.count { (n) } }
+                                }
+                                @if v.shared && v.key.starts_with('v') { " " span.muted title="Shared with every agent" { "shared" } }
+                            }
                         }
-                    }
-                    form method="get" action="/cases" {
-                        input type="hidden" name="view" value=(view);
-                        input type="search" name="q" value=(q) placeholder="Words in subject or description" aria-label="Search cases";
-                        button type="submit" { "Filter" }
                     }
                 }
-                @if cases.is_empty() {
-                    div.card.empty { "No cases here." }
-                } @else {
-                    table.cases {
-                        thead { tr {
-                            th { "#" } th { "Subject" } th { "Organisation" } th { "Partner" } th { "Status" } th { "Priority" }
-                            @if staff { th { "Tier" } th { "Assignee" } }
-                            th { "Updated" }
-                        } }
-                        tbody {
-                            @for case in &cases { (case_row(case, staff)) }
+                div.list-main {
+                @if let Some(done) = &query.done { div.notice role="status" { (done) } }
+                form.filters method="get" action="/cases" {
+                    input type="hidden" name="view" value=(view.key);
+                    input type="hidden" name="sort" value=(sort.to_string());
+                    label for="list-q" { "Narrow “" (view.name) "”" }
+                    input #list-q type="search" name="q" value=(extra)
+                        placeholder=(if staff { "words, or status:open priority:high partner:acme sla:warning tier:2" } else { "words, or status:open priority:high" })
+                        aria-invalid=[problem.as_ref().map(|_| "true")] aria-describedby="list-q-help";
+                    button type="submit" { "Filter" }
+                    @if !view.query.is_empty() { div #list-q-help .muted { "This view shows: " code { (view.query) } } }
+                    @else { div #list-q-help .muted { "Type words to find, or filters such as status:pending." } }
+                    @if let Some(problem) = &problem { div.field-error role="alert" { (crate::layout::sentence(problem)) } }
+                }
+                @if let Some(listed) = &listed {
+                    p.muted.count-line {
+                        @if listed.total == 1 { "1 case" } @else { (listed.total) " cases" }
+                        @if listed.pages() > 1 { " · page " (listed.page) " of " (listed.pages()) }
+                        " · sorted by " (sort_words(sort))
+                    }
+                    @if listed.cases.is_empty() {
+                        div.card.empty { "No cases here." }
+                    } @else {
+                        form #bulk method="post" action="/cases/bulk" {
+                        @if staff {
+                            input type="hidden" name="csrf" value=(who.csrf);
+                            input type="hidden" name="back" value=(link(sort, listed.page));
+                        }
+                        div.table-scroll {
+                        table.cases {
+                            thead { tr {
+                                @if staff { th { span.visually-hidden { "Select" } } }
+                                (header("#", SortKey::Number))
+                                (header("Subject", SortKey::Subject))
+                                th { "Organisation" } th { "Partner" }
+                                (header("Status", SortKey::Status))
+                                (header("Priority", SortKey::Priority))
+                                @if staff { (header("Due", SortKey::Due)) th { "Tier" } th { "Assignee" } }
+                                (header("Updated", SortKey::Updated))
+                            } }
+                            tbody {
+                                @for case in &listed.cases { (case_row(case, staff, now)) }
+                            }
+                        }
+                        }
+                        @if staff { (bulk_actions(&people, &who)) }
+                        }
+                        (pager(listed, |page| link(sort, page)))
+                    }
+                }
+                @if staff {
+                    details.card.save-view {
+                        summary { "Save this list as a view" }
+                        form method="post" action="/cases/views" {
+                            input type="hidden" name="csrf" value=(who.csrf);
+                            input type="hidden" name="query" value=(text.trim());
+                            input type="hidden" name="sort" value=(sort.to_string());
+                            label for="view-name" { "Name" }
+                            input #view-name type="text" name="name" maxlength="80" required;
+                            label.inline { input type="checkbox" name="shared" value="1"; " Share with every agent" }
+                            button type="submit" { "Save view" }
+                        }
+                        @if view.deletable {
+                            form method="post" action=(format!("/cases/views/{}/delete", view.key.trim_start_matches('v'))) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button.secondary type="submit" { "Delete the view “" (view.name) "”" }
+                            }
                         }
                     }
-                    @if let Some(next) = next {
-                        p.pager { a href=(format!("/cases?view={view}&q={}&cursor={}", urlencode(&q), next.0)) { "Older cases →" } }
-                    }
+                }
+                }
                 }
             },
         ),
     ))
 }
 
-fn case_row(case: &CaseRecord, staff: bool) -> Markup {
+fn sort_words(sort: CaseSort) -> String {
+    let key = match sort.key {
+        SortKey::Attention => return "what needs attention first".into(),
+        SortKey::Number => "number",
+        SortKey::Updated => "last update",
+        SortKey::Created => "creation",
+        SortKey::Priority => "priority",
+        SortKey::Status => "status",
+        SortKey::Due => "due time",
+        SortKey::Subject => "subject",
+    };
+    let direction = match (sort.key, sort.descending) {
+        (SortKey::Subject, false) => "A to Z",
+        (SortKey::Subject, true) => "Z to A",
+        (SortKey::Due, false) | (SortKey::Updated | SortKey::Created, false) => "earliest first",
+        (SortKey::Due | SortKey::Updated | SortKey::Created, true) => "latest first",
+        (_, true) => "highest first",
+        (_, false) => "lowest first",
+    };
+    format!("{key}, {direction}")
+}
+
+/// Page numbers around the current one, with the first and last, and newer/older links.
+fn pager(listed: &lists::ListPage, link: impl Fn(usize) -> String) -> Markup {
+    let pages = listed.pages();
+    let current = listed.page;
+    let shown: Vec<usize> = (1..=pages)
+        .filter(|p| *p == 1 || *p == pages || p.abs_diff(current) <= 2)
+        .collect();
+    html! {
+        @if pages > 1 {
+            nav.pager aria-label="Pages" {
+                @if current > 1 { a rel="prev" href=(link(current - 1)) { "← Previous" } " " }
+                @for (i, p) in shown.iter().enumerate() {
+                    @if i > 0 && shown[i - 1] + 1 < *p { span.muted { "…" } " " }
+                    @if *p == current { span.current aria-current="page" { (p) } " " }
+                    @else { a href=(link(*p)) aria-label=(format!("Page {p}")) { (p) } " " }
+                }
+                @if current < pages { a rel="next" href=(link(current + 1)) { "Next →" } }
+            }
+        }
+    }
+}
+
+/// The bulk action bar under a staff list: one change applied to every ticked case.
+fn bulk_actions(staff: &[User], who: &WebUser) -> Markup {
+    html! {
+        fieldset.bulk {
+            legend { "With the selected cases" }
+            label for="bulk-action" { "Do" }
+            select #bulk-action name="action" {
+                option value="assign_me" { "Assign to me" }
+                option value="assign" { "Assign to…" }
+                option value="unassign" { "Unassign" }
+                option value="status" { "Set status…" }
+                option value="priority" { "Set priority…" }
+                option value="tag" { "Add tags…" }
+            }
+            label for="bulk-assignee" { "Assignee" }
+            select #bulk-assignee name="assignee" {
+                @for person in staff { option value=(person.id.0) selected[person.id == who.user.id] { (person.name) } }
+            }
+            label for="bulk-status" { "Status" }
+            select #bulk-status name="status" {
+                @for s in CaseStatus::ALL { option value=(s.as_str()) { (s.as_str().replace('_', " ")) } }
+            }
+            label for="bulk-priority" { "Priority" }
+            select #bulk-priority name="priority" {
+                @for p in Priority::ALL { option value=(p.as_str()) { (p) } }
+            }
+            label for="bulk-tags" { "Tags" }
+            input #bulk-tags type="text" name="tags" placeholder="vip, disk-full";
+            button type="submit" { "Apply to selected" }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    action: String,
+    back: Option<String>,
+    assignee: Option<i64>,
+    status: Option<String>,
+    priority: Option<String>,
+    tags: Option<String>,
+    /// Ticked rows arrive as `case_12=on&case_15=on` (one name per row, as the form
+    /// decoder reads each name once).
+    #[serde(flatten)]
+    rows: std::collections::HashMap<String, String>,
+}
+
+pub async fn bulk_update(
+    State(state): State<AppState>,
+    who: WebUser,
+    CsrfForm(form): CsrfForm<BulkForm>,
+) -> PageResult {
+    let mut update = CaseUpdate::default();
+    let mut add_tags = Vec::new();
+    match form.action.as_str() {
+        "assign_me" => update.assignee = Some(Some(who.user.id)),
+        "assign" => update.assignee = Some(form.assignee.map(UserId)),
+        "unassign" => update.assignee = Some(None),
+        "status" => {
+            update.status = Some(
+                CaseStatus::parse(form.status.as_deref().unwrap_or_default())
+                    .map_err(|e| WebError::from(ApiError::validation("status", e.0)))?,
+            )
+        }
+        "priority" => {
+            update.priority = Some(
+                Priority::parse(form.priority.as_deref().unwrap_or_default())
+                    .map_err(|e| WebError::from(ApiError::validation("priority", e.0)))?,
+            )
+        }
+        "tag" => {
+            add_tags = form
+                .tags
+                .unwrap_or_default()
+                .split([',', ' '])
+                .filter(|t| !t.trim().is_empty())
+                .map(str::to_string)
+                .collect();
+            if add_tags.is_empty() {
+                return Err(ApiError::validation("tags", "write the tags to add")).or_page(&who);
+            }
+        }
+        other => {
+            return Err(ApiError::validation(
+                "action",
+                format!("{other:?} is not an action this list offers"),
+            ))
+            .or_page(&who)
+        }
+    }
+    let mut ids: Vec<CaseId> = form
+        .rows
+        .keys()
+        .filter_map(|k| k.strip_prefix("case_")?.parse().ok().map(CaseId))
+        .collect();
+    ids.sort();
+    let outcome = match lists::bulk_update(&state.store, &who.user, &ids, &update, &add_tags).await
+    {
+        Err(ApiError::Validation(errors)) => {
+            return Ok(Redirect::to(&with_done(
+                form.back.as_deref(),
+                &crate::layout::sentence(&errors.summary()),
+            ))
+            .into_response())
+        }
+        other => other.or_page(&who)?,
+    };
+    let mut message = match outcome.changed.len() {
+        1 => "Changed 1 case.".to_string(),
+        n => format!("Changed {n} cases."),
+    };
+    for (id, why) in &outcome.refused {
+        message.push_str(&format!(
+            " #{} left as it was: {}.",
+            id.0,
+            why.trim_end_matches('.')
+        ));
+    }
+    Ok(Redirect::to(&with_done(form.back.as_deref(), &message)).into_response())
+}
+
+/// Back to the list the form came from (only a path on this site), with a message.
+fn with_done(back: Option<&str>, message: &str) -> String {
+    let back = back
+        .filter(|b| b.starts_with("/cases") && !b.starts_with("//"))
+        .unwrap_or("/cases");
+    let join = if back.contains('?') { '&' } else { '?' };
+    format!("{back}{join}done={}", urlencode(message))
+}
+
+#[derive(Deserialize)]
+pub struct SaveViewForm {
+    name: String,
+    query: String,
+    sort: Option<String>,
+    shared: Option<String>,
+}
+
+pub async fn save_view(
+    State(state): State<AppState>,
+    who: WebUser,
+    CsrfForm(form): CsrfForm<SaveViewForm>,
+) -> PageResult {
+    let saved = lists::save_view(
+        &state.store,
+        &who.user,
+        &form.name,
+        &form.query,
+        form.sort.as_deref(),
+        form.shared.is_some(),
+    )
+    .await;
+    match saved {
+        Ok(view) => Ok(Redirect::to(&format!("/cases?view={}", view.key)).into_response()),
+        Err(ApiError::Validation(errors)) => Ok(Redirect::to(&with_done(
+            None,
+            &format!(
+                "The view was not saved: {}",
+                crate::layout::sentence(&errors.summary())
+            ),
+        ))
+        .into_response()),
+        Err(e) => Err(e).or_page(&who),
+    }
+}
+
+pub async fn delete_view(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm<crate::web::NoFields>,
+) -> PageResult {
+    lists::delete_view(&state.store, &who.user, id)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&with_done(None, "The view was deleted.")).into_response())
+}
+
+fn case_row(case: &CaseRecord, staff: bool, now: Timestamp) -> Markup {
     html! {
         tr data-case=(case.id.0) {
+            @if staff {
+                td { input type="checkbox" name=(format!("case_{}", case.id.0)) value="on" aria-label=(format!("Select case {}", case.id.0)); }
+            }
             td.num { a href=(format!("/cases/{}", case.id.0)) { "#" (case.id.0) } }
             td.subject { a href=(format!("/cases/{}", case.id.0)) { (case.subject) } }
-            td { (case.organization.name) }
-            td { (partner_badge(case.partner.as_ref())) }
+            td.org { (case.organization.name) }
+            td.partner { (partner_badge(case.partner.as_ref())) }
             td { (status_badge(case.status)) }
             td { (priority_badge(case.priority)) }
             @if staff {
+                td { (sla_badge(case.sla_state, case.sla_due_at, now)) }
                 td { "L" (case.tier.level()) }
                 td { @if let Some(a) = &case.assignee { (a.name) } @else { span.num { "—" } } }
             }
@@ -394,6 +722,16 @@ async fn render_case_page(
     };
     let swarm_queue =
         queue.as_ref().map(|q| q.model) == Some(backline_domain::routing::SupportModel::Swarm);
+    // The clocks and the history are agent tools: customers and partners see neither.
+    let (clocks, events) = if staff {
+        (
+            state.store.case_clocks(case.id).await.or_page(who)?,
+            state.store.case_events(case.id).await.or_page(who)?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let now = Timestamp::now();
     let closed = case.status == CaseStatus::Closed;
     Ok(html_response(
         status,
@@ -419,6 +757,20 @@ async fn render_case_page(
                                     dl.checklist {
                                         @for (step, answer) in &e.checklist { dt { (step) } dd { (answer) } }
                                         @if let Some(v) = e.reproduced_on_vanilla { dt { "Reproduced on vanilla" } dd { (if v { "yes" } else { "no" }) } }
+                                    }
+                                }
+                            }
+                        }
+                        @if staff && !events.is_empty() {
+                            details.card.history #history {
+                                summary { "History (" (events.len()) ")" }
+                                ol {
+                                    @for e in &events {
+                                        li {
+                                            span.num { (when(e.created_at)) } " "
+                                            (e.actor.as_ref().map_or("Backline", |a| a.name.as_str())) ": "
+                                            (event_words(&e.kind, &e.data, &agents))
+                                        }
                                     }
                                 }
                             }
@@ -486,6 +838,25 @@ async fn render_case_page(
                                 dt { "Updated" } dd { (when(case.updated_at)) }
                             }
                         }
+                        @if staff && !clocks.is_empty() {
+                            div.card #sla {
+                                h3 { "Service levels" }
+                                ul.clocks {
+                                    @for c in &clocks {
+                                        li {
+                                            strong { (capitalised(crate::sla::service::metric_words(c.metric))) } " "
+                                            (sla_badge(Some(c.state), c.due, now))
+                                            div.muted {
+                                                "target " (span_words(c.target)) " · counted " (span_words(c.elapsed))
+                                                @if c.paused { " · paused while pending" }
+                                                @if let Some(at) = c.fulfilled { " · done " (when(at)) }
+                                                @if let Some(at) = c.breached_at { " · missed " (when(at)) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         @if staff && !closed {
                             form.card #update method="post" action=(format!("/cases/{}/update", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
@@ -544,6 +915,69 @@ async fn render_case_page(
             },
         ),
     ))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// One event of the audit trail in words, with the reason when one was given.
+fn event_words(kind: &str, data: &serde_json::Value, staff: &[User]) -> String {
+    let text = |key: &str| data.get(key).and_then(|v| v.as_str()).map(str::to_string);
+    let value = |key: &str| match data.get(key) {
+        None | Some(serde_json::Value::Null) => "nothing".to_string(),
+        Some(serde_json::Value::String(s)) => s.replace('_', " "),
+        Some(v) => v.to_string(),
+    };
+    let person = |key: &str| match data.get(key).and_then(|v| v.as_i64()) {
+        None => "nobody".to_string(),
+        Some(id) => staff
+            .iter()
+            .find(|u| u.id.0 == id)
+            .map_or_else(|| format!("user {id}"), |u| u.name.clone()),
+    };
+    let reason = text("reason")
+        .or_else(|| text("message"))
+        .map(|r| format!(" — {r}"))
+        .unwrap_or_default();
+    let metric = text("metric")
+        .map(|m| m.replace('_', " "))
+        .unwrap_or_else(|| "a target".into());
+    match kind {
+        "created" => "opened the case".into(),
+        "status_changed" => format!("status {} → {}", value("from"), value("to")),
+        "priority_changed" => format!("priority {} → {}", value("from"), value("to")),
+        "tier_changed" => format!("tier L{} → L{}", value("from"), value("to")),
+        "assignee_changed" => format!("assignee {} → {}", person("from"), person("to")),
+        "tags_changed" => format!("tags {} → {}", value("from"), value("to")),
+        "queue_changed" => "moved to another queue".into(),
+        "routed" => format!(
+            "routed by rule {}{}",
+            text("rule").unwrap_or_default(),
+            text("queue")
+                .map(|q| format!(" to queue {q}"))
+                .unwrap_or_default()
+        ),
+        "escalated" => format!(
+            "escalated{}{reason}",
+            text("to_queue")
+                .map(|q| format!(" to {q}"))
+                .unwrap_or_default()
+        ),
+        "comment_added" if data.get("public").and_then(|v| v.as_bool()) == Some(false) => {
+            "wrote an internal note".into()
+        }
+        "comment_added" => "replied".into(),
+        "classified" => format!("classified as {}", value("classification")),
+        "sla_warning" => format!("{metric} target due soon"),
+        "sla_breached" => format!("{metric} target missed"),
+        "sla_achieved" => format!("{metric} target met"),
+        other => format!("{}{reason}", other.replace('_', " ")),
+    }
 }
 
 pub async fn add_comment(

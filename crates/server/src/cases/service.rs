@@ -194,7 +194,7 @@ pub async fn visible_case(store: &Store, caller: &User, id: CaseId) -> ApiResult
 
 /// Fields to change; a field left out stays as it is.
 // The API's body, and what the case page's form fills in.
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = UpdateCase)]
 pub struct CaseUpdate {
@@ -301,6 +301,13 @@ pub async fn list_cases(
 ) -> ApiResult<(Vec<CaseRecord>, Option<CaseId>)> {
     Ok(store
         .list_cases(filter, caller.actor().case_scope())
+        .await?)
+}
+
+/// How many cases the filter holds within what the caller may see.
+pub async fn count_cases(store: &Store, caller: &User, filter: &CaseFilter) -> ApiResult<i64> {
+    Ok(store
+        .count_matching(filter, caller.actor().case_scope())
         .await?)
 }
 

@@ -2,6 +2,7 @@
 //! database can change without changing what clients see.
 
 use crate::views::{OrgRefView, PartnerFlag, UserRefView};
+use backline_domain::sla::SlaState;
 use backline_domain::{CaseStatus, Channel, Priority, Role, Tier, Timestamp};
 use backline_store::{CaseEvent, CaseRecord, Comment};
 use serde::Serialize;
@@ -37,6 +38,19 @@ pub struct CaseView {
     pub escalation: Option<backline_domain::partner::EscalationStatement>,
     /// Set when the case is solved: `known`, `new`, `invalid_escalation` or `unknown`.
     pub classification: Option<backline_domain::Classification>,
+    /// Its service-level clocks in short, for vendor staff (`null` for others, and when no
+    /// policy applies).
+    pub sla: Option<CaseSlaSummary>,
+}
+
+/// Where a case stands against its service-level targets.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSlaSummary {
+    /// The worst state of its clocks: `ok`, `warning`, `breached` or `achieved`.
+    pub state: SlaState,
+    /// The soonest moment a running clock reaches its target; `null` while every clock is
+    /// paused or finished.
+    pub due_at: Option<String>,
 }
 
 impl From<&CaseRecord> for CaseView {
@@ -63,14 +77,37 @@ impl From<&CaseRecord> for CaseView {
             routed_by_rule: c.routed_by_rule.map(|r| r.0),
             escalation: c.escalation.clone(),
             classification: c.classification,
+            sla: c.sla_state.map(|state| CaseSlaSummary {
+                state,
+                due_at: c.sla_due_at.map(Timestamp::to_rfc3339),
+            }),
         }
+    }
+}
+
+impl CaseView {
+    /// The case as `reader` may see it: service-level clocks are an agent's tool.
+    pub fn for_reader(c: &CaseRecord, reader: Role) -> Self {
+        let mut view = CaseView::from(c);
+        if !reader.is_staff() {
+            view.sla = None;
+        }
+        view
     }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseList {
     pub cases: Vec<CaseView>,
-    /// Pass as `cursor` to get the next page; `null` on the last page.
+    /// How many cases the whole list holds.
+    pub total: i64,
+    /// This page's number (from 1) and how many pages there are.
+    pub page: usize,
+    pub pages: usize,
+    /// The order used, e.g. `attention` or `-updated`.
+    pub sort: String,
+    /// Newest-first lists only: pass as `cursor` to get the next page; `null` on the last
+    /// page or in other orders (use `page`).
     pub next_cursor: Option<String>,
 }
 

@@ -7,8 +7,8 @@ use crate::AppState;
 use backline_domain::knowledge::check_article_state;
 use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{
-    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, FieldErrors, Priority,
-    Span, Timestamp,
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors, Priority, Span,
+    Timestamp,
 };
 use backline_search::{Hit, MatchInput, Sort, Suggestion, Visibility};
 use backline_store::{
@@ -176,7 +176,18 @@ pub async fn list_articles(
 
 /// Parses a query, or says where it went wrong.
 pub fn parse_query(q: &str) -> ApiResult<SearchQuery> {
-    SearchQuery::parse(q).map_err(|e| ApiError::bad_request("invalid_query", format!("q: {e}")))
+    let query = SearchQuery::parse(q)
+        .map_err(|e| ApiError::bad_request("invalid_query", format!("q: {e}")))?;
+    if let Some(field) = FilterField::ALL
+        .iter()
+        .find(|f| !f.in_search() && query.filters(**f).next().is_some())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("q: {field}: filters case lists, not search; use it on the case list"),
+        ));
+    }
+    Ok(query)
 }
 
 /// What a search found.
@@ -278,11 +289,16 @@ pub async fn search_database(
         let mut filter = CaseFilter {
             statuses: statuses
                 .iter()
-                .filter_map(|s| CaseStatus::parse(s).ok())
+                .filter_map(|s| backline_domain::query::statuses_named(s).ok())
+                .flatten()
                 .collect(),
-            priority: one(&priorities).and_then(|p| Priority::parse(&p).ok()),
-            organization_slug: one(&orgs),
-            partner_slug: one(&partners),
+            priorities: priorities
+                .iter()
+                .filter_map(|p| Priority::parse(p).ok())
+                .collect(),
+            organizations: orgs.clone(),
+            partners: partners.clone(),
+            products: products.clone(),
             text: (!needles.is_empty()).then(|| needles.join(" ")),
             limit: DATABASE_PAGE,
             ..CaseFilter::default()
@@ -294,21 +310,9 @@ pub async fn search_database(
                 crate::cases::service::list_cases(&state.store, caller, &filter).await?;
             scanned += page.len();
             for case in page {
-                let fits = (priorities.is_empty()
-                    || priorities.iter().any(|p| p == case.priority.as_str()))
-                    && (orgs.is_empty() || orgs.contains(&case.organization.slug.to_lowercase()))
-                    && (partners.is_empty()
-                        || case
-                            .partner
-                            .as_ref()
-                            .is_some_and(|p| partners.contains(&p.slug.to_lowercase())))
-                    && (products.is_empty()
-                        || case
-                            .product
-                            .as_ref()
-                            .is_some_and(|p| products.contains(&p.trim().to_lowercase())))
-                    && (tags.is_empty()
-                        || case.tags.iter().any(|t| tags.contains(&t.to_lowercase())))
+                // Several tags mean any of them here, as in the index.
+                let fits = (tags.is_empty()
+                    || case.tags.iter().any(|t| tags.contains(&t.to_lowercase())))
                     && matches(&format!("{}\n{}", case.subject, case.description));
                 if fits {
                     found += 1;

@@ -145,6 +145,24 @@ async fn happening(
             }
             None => None,
         },
+        "sla_warning" | "sla_breached" => {
+            let case = store.case(event.case_id).await?;
+            let queue_members = match &case.queue {
+                Some(slug) => {
+                    let queue = store.queue_by_slug(slug).await?;
+                    let members = store.queue_members(queue.id).await?;
+                    members.into_iter().map(|m| m.user.id).collect()
+                }
+                None => Vec::new(),
+            };
+            Some((
+                CaseHappening::SlaAlert {
+                    breached: event.kind == "sla_breached",
+                    queue_members,
+                },
+                None,
+            ))
+        }
         "swarm_requested" => {
             let named = data
                 .get("asked")
@@ -304,7 +322,11 @@ async fn render_notice(
             .get("reason")
             .or_else(|| event.data.get("message"))
             .and_then(|v| v.as_str())
-            .map(|s| format!("Why: {s}"))
+            .map(|s| match notice.template {
+                // The clock's own sentence says it all.
+                TemplateKind::SlaWarning | TemplateKind::SlaBreached => s.to_string(),
+                _ => format!("Why: {s}"),
+            })
             .unwrap_or_default();
         vars.insert("detail", detail);
     }

@@ -166,6 +166,7 @@ impl TestApp {
             server.imap_poll_every = every;
         }
         server.notify_every = std::time::Duration::from_millis(100);
+        server.sla_every = std::time::Duration::from_millis(100);
         let app = Application::build(server).await.expect("build the server");
         let base = app.base_url();
         let smtp = app.smtp_address();
@@ -368,6 +369,24 @@ impl TestApp {
             );
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
+    }
+
+    /// Waits until the service-level sweep has evaluated every case changed so far.
+    pub async fn settle_sla(&self) {
+        let now = backline_domain::Timestamp::now();
+        self.until("the service-level sweep", || async {
+            (self.store.sla_backlog(now).await.unwrap() == 0).then_some(())
+        })
+        .await
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::PUT, Some(token), path, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> Reply {
+        self.request(Method::DELETE, Some(token), path, None).await
     }
 
     /// Waits until no received message is pending any more, and returns them all.

@@ -131,7 +131,8 @@ impl Store {
             Some((from, to)) if from != to => {
                 let solved_at_sql = solved_at_assignment(from, to, "$2");
                 sqlx::query(&format!(
-                    "UPDATE cases SET status = $1, updated_at = $2, {solved_at_sql} WHERE id = $3"
+                    "UPDATE cases SET status = $1, updated_at = $2, sla_check_at = $2, {solved_at_sql} \
+                     WHERE id = $3"
                 ))
                 .bind(to.as_str())
                 .bind(now)
@@ -152,7 +153,7 @@ impl Store {
                 }
             }
             _ => {
-                sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
+                sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(case)
                     .execute(&mut *tx)

@@ -4,9 +4,11 @@
 mod comments;
 mod events;
 mod indexing;
+mod views;
 
 pub use comments::{CommentOrigin, NewComment};
 pub(crate) use events::record_event;
+pub use views::SavedView;
 
 use crate::changes::announce_in;
 use crate::knowledge::classify_in;
@@ -15,6 +17,8 @@ use crate::rows::{convert, corrupt, stored};
 use crate::sql::{Arg, Sql};
 use crate::{Backend, CaseRecord, Change, OrgRef, PartnerRef, Result, Store, StoreError, UserRef};
 use backline_domain::routing::Assignment;
+use backline_domain::sla::SlaState;
+use backline_domain::views::{CaseSort, SortKey};
 use backline_domain::{
     CaseId, CaseScope, CaseStatus, Channel, Classification, OrgId, PartnerKinds, Priority, QueueId,
     RuleId, TechnicalLevel, Tier, Timestamp, UserId,
@@ -79,20 +83,39 @@ pub struct CaseChanges {
     pub at: Option<Timestamp>,
 }
 
+/// Which cases a list holds and in which order. Several values in one field mean any of them;
+/// different fields must all hold.
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     pub statuses: Vec<CaseStatus>,
-    pub priority: Option<Priority>,
-    pub organization_slug: Option<String>,
-    pub partner_slug: Option<String>,
+    pub priorities: Vec<Priority>,
+    /// Organisation slugs.
+    pub organizations: Vec<String>,
+    /// Partners by slug prefix or a part of their name (`partner:acme` finds `acme-it`).
+    pub partners: Vec<String>,
+    /// Products, compared without case.
+    pub products: Vec<String>,
+    pub tags: Vec<String>,
     /// `Some(None)` asks for unassigned cases.
     pub assignee: Option<Option<UserId>>,
+    /// Queue slugs.
+    pub queues: Vec<String>,
+    pub tiers: Vec<Tier>,
+    pub channels: Vec<Channel>,
+    /// The worst state of the case's service-level clocks.
+    pub sla: Vec<SlaState>,
     /// Words that must all appear in the subject or description.
     pub text: Option<String>,
-    /// Only cases with a smaller id (the cursor of the previous page).
+    /// Only cases with a smaller id (the cursor of the previous page, newest-first order only).
     pub before: Option<CaseId>,
+    pub sort: CaseSort,
+    /// Rows to skip (page numbers).
+    pub offset: usize,
     pub limit: usize,
 }
+
+/// The greatest moment: where lists put cases without a running clock when sorting by due.
+const NO_DUE: i64 = i64::MAX;
 
 const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority, c.tier, \
      c.product, c.channel, c.tags, c.created_at, c.updated_at, c.solved_at, c.classification, \
@@ -101,7 +124,8 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      a.id AS a_id, a.name AS a_name, a.email AS a_email, \
      p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.partner_kinds AS p_kinds, \
      p.technical_level AS p_level, p.certified_until AS p_certified_until, \
-     c.queue_id, c.routed_by_rule_id, c.escalation, c.mail_id, q.slug AS q_slug \
+     c.queue_id, c.routed_by_rule_id, c.escalation, c.mail_id, q.slug AS q_slug, \
+     c.sla_due_at, c.sla_state \
      FROM cases c \
      JOIN organizations o ON o.id = c.organization_id \
      JOIN users r ON r.id = c.requester_id \
@@ -144,6 +168,8 @@ pub(super) struct CaseRow {
     mail_id: Option<i64>,
     escalation: Option<String>,
     q_slug: Option<String>,
+    sla_due_at: Option<Timestamp>,
+    sla_state: Option<String>,
 }
 
 /// An organisation joined in as `o_id`, `o_slug` and `o_name`.
@@ -219,6 +245,11 @@ impl TryFrom<CaseRow> for CaseRecord {
                 .classification
                 .map(|c| stored(Classification::parse, &c))
                 .transpose()?,
+            sla_due_at: r.sla_due_at,
+            sla_state: r
+                .sla_state
+                .map(|s| stored(SlaState::parse, &s))
+                .transpose()?,
         })
     }
 }
@@ -236,6 +267,120 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
         CaseScope::Nothing => {
             sql.push(" AND 1 = 0");
         }
+    }
+}
+
+/// Adds a list filter to a query over `cases c`. Names (organisation, partner, queue) are
+/// looked up in subqueries, so counting needs no joins.
+fn push_filter(sql: &mut Sql, filter: &CaseFilter) {
+    let text = |v: &str| Arg::Text(v.to_string());
+    if !filter.statuses.is_empty() {
+        sql.push(" AND c.status IN (")
+            .bind_list(filter.statuses.iter().map(|s| text(s.as_str())))
+            .push(")");
+    }
+    if !filter.priorities.is_empty() {
+        sql.push(" AND c.priority IN (")
+            .bind_list(filter.priorities.iter().map(|p| text(p.as_str())))
+            .push(")");
+    }
+    if !filter.organizations.is_empty() {
+        sql.push(" AND c.organization_id IN (SELECT id FROM organizations WHERE LOWER(slug) IN (")
+            .bind_list(filter.organizations.iter().map(|o| text(&o.to_lowercase())))
+            .push("))");
+    }
+    if !filter.partners.is_empty() {
+        sql.push(" AND c.partner_id IN (SELECT id FROM organizations WHERE 1 = 0");
+        for partner in &filter.partners {
+            let partner = escape_like(&partner.to_lowercase());
+            sql.push(" OR LOWER(slug) LIKE ")
+                .bind(Arg::Text(format!("{partner}%")))
+                .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
+                .bind(Arg::Text(format!("%{partner}%")))
+                .push(" ESCAPE '\\'");
+        }
+        sql.push(")");
+    }
+    if !filter.products.is_empty() {
+        sql.push(" AND LOWER(c.product) IN (")
+            .bind_list(filter.products.iter().map(|p| text(&p.to_lowercase())))
+            .push(")");
+    }
+    for tag in &filter.tags {
+        // Tags are stored as a JSON list of normalised strings: match one whole element.
+        sql.push(" AND c.tags LIKE ")
+            .bind(Arg::Text(format!(
+                "%{}%",
+                escape_like(&json!(tag).to_string())
+            )))
+            .push(" ESCAPE '\\'");
+    }
+    match filter.assignee {
+        Some(Some(user)) => {
+            sql.push(" AND c.assignee_id = ").bind(Arg::Int(user.0));
+        }
+        Some(None) => {
+            sql.push(" AND c.assignee_id IS NULL");
+        }
+        None => {}
+    }
+    if !filter.queues.is_empty() {
+        sql.push(" AND c.queue_id IN (SELECT id FROM queues WHERE LOWER(slug) IN (")
+            .bind_list(filter.queues.iter().map(|q| text(&q.to_lowercase())))
+            .push("))");
+    }
+    if !filter.tiers.is_empty() {
+        sql.push(" AND c.tier IN (")
+            .bind_list(filter.tiers.iter().map(|t| Arg::Int(t.level())))
+            .push(")");
+    }
+    if !filter.channels.is_empty() {
+        sql.push(" AND c.channel IN (")
+            .bind_list(filter.channels.iter().map(|c| text(c.as_str())))
+            .push(")");
+    }
+    if !filter.sla.is_empty() {
+        sql.push(" AND c.sla_state IN (")
+            .bind_list(filter.sla.iter().map(|s| text(s.as_str())))
+            .push(")");
+    }
+    if let Some(words) = &filter.text {
+        // Substring match on each word; full-text search with ranking is the search index's job.
+        for word in words.split_whitespace().take(8) {
+            let pattern = format!("%{}%", escape_like(&word.to_lowercase()));
+            sql.push(" AND (LOWER(c.subject) LIKE ")
+                .bind(Arg::Text(pattern.clone()));
+            sql.push(" ESCAPE '\\' OR LOWER(c.description) LIKE ")
+                .bind(Arg::Text(pattern));
+            sql.push(" ESCAPE '\\')");
+        }
+    }
+}
+
+/// The `ORDER BY` of a sort, always ending in the id so pages never overlap.
+fn order_by(sort: CaseSort) -> String {
+    let dir = if sort.descending { "DESC" } else { "ASC" };
+    match sort.key {
+        // Matches the `cases_attention` index.
+        SortKey::Attention => {
+            format!("COALESCE(c.sla_due_at, {NO_DUE}), c.updated_at DESC, c.id DESC")
+        }
+        SortKey::Number | SortKey::Created => format!("c.id {dir}"),
+        SortKey::Updated => format!("c.updated_at {dir}, c.id {dir}"),
+        SortKey::Subject => format!("LOWER(c.subject) {dir}, c.id DESC"),
+        SortKey::Priority => format!(
+            "CASE c.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 \
+             ELSE 1 END {dir}, COALESCE(c.sla_due_at, {NO_DUE}), c.id DESC"
+        ),
+        SortKey::Status => format!(
+            "CASE c.status WHEN 'new' THEN 1 WHEN 'open' THEN 2 WHEN 'pending' THEN 3 \
+             WHEN 'on_hold' THEN 4 WHEN 'solved' THEN 5 ELSE 6 END {dir}, c.updated_at DESC, c.id DESC"
+        ),
+        // Cases without a running clock come last either way.
+        SortKey::Due if sort.descending => {
+            format!("COALESCE(c.sla_due_at, {}) DESC, c.id DESC", i64::MIN)
+        }
+        SortKey::Due => format!("COALESCE(c.sla_due_at, {NO_DUE}), c.id DESC"),
     }
 }
 
@@ -268,8 +413,9 @@ pub(crate) async fn insert_case(
     let id: CaseId = sqlx::query_scalar(
         "INSERT INTO cases (subject, description, status, priority, tier, product, channel, tags, \
          organization_id, requester_id, partner_id, created_at, updated_at, queue_id, \
-         routed_by_rule_id, assignee_id, escalation) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16) RETURNING id",
+         routed_by_rule_id, assignee_id, escalation, sla_check_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $12) \
+         RETURNING id",
     )
     .bind(&case.subject)
     .bind(&case.description)
@@ -361,7 +507,8 @@ impl Store {
         row.try_into()
     }
 
-    /// One page of cases, newest first, within `scope`, and the cursor of the next page.
+    /// One page of cases within `scope`, in the filter's order, and the cursor of the next page
+    /// (newest-first order only; other orders page by `offset`).
     pub async fn list_cases(
         &self,
         filter: &CaseFilter,
@@ -369,56 +516,36 @@ impl Store {
     ) -> Result<(Vec<CaseRecord>, Option<CaseId>)> {
         let mut sql = Sql::new(&format!("SELECT {CASE_COLUMNS} WHERE 1 = 1"));
         push_scope(&mut sql, scope);
-        if !filter.statuses.is_empty() {
-            sql.push(" AND c.status IN (")
-                .bind_list(filter.statuses.iter().map(|s| Arg::Text(s.as_str().into())))
-                .push(")");
-        }
-        if let Some(priority) = filter.priority {
-            sql.push(" AND c.priority = ")
-                .bind(Arg::Text(priority.as_str().into()));
-        }
-        if let Some(slug) = &filter.organization_slug {
-            sql.push(" AND o.slug = ").bind(Arg::Text(slug.clone()));
-        }
-        if let Some(slug) = &filter.partner_slug {
-            sql.push(" AND p.slug = ").bind(Arg::Text(slug.clone()));
-        }
-        match filter.assignee {
-            Some(Some(user)) => {
-                sql.push(" AND c.assignee_id = ").bind(Arg::Int(user.0));
-            }
-            Some(None) => {
-                sql.push(" AND c.assignee_id IS NULL");
-            }
-            None => {}
-        }
-        if let Some(text) = &filter.text {
-            // Substring match on each word; full-text search with ranking is the search index's job.
-            for word in text.split_whitespace().take(8) {
-                let pattern = format!("%{}%", escape_like(&word.to_lowercase()));
-                sql.push(" AND (LOWER(c.subject) LIKE ")
-                    .bind(Arg::Text(pattern.clone()));
-                sql.push(" ESCAPE '\\' OR LOWER(c.description) LIKE ")
-                    .bind(Arg::Text(pattern));
-                sql.push(" ESCAPE '\\')");
-            }
-        }
+        push_filter(&mut sql, filter);
         if let Some(before) = filter.before {
             sql.push(" AND c.id < ").bind(Arg::Int(before.0));
         }
         let limit = filter.limit.clamp(1, 500);
-        sql.push(" ORDER BY c.id DESC LIMIT ")
-            .bind(Arg::Int(limit as i64 + 1));
+        sql.push(" ORDER BY ").push(&order_by(filter.sort));
+        sql.push(" LIMIT ").bind(Arg::Int(limit as i64 + 1));
+        if filter.offset > 0 {
+            sql.push(" OFFSET ").bind(Arg::Int(filter.offset as i64));
+        }
         let rows: Vec<CaseRow> = sql.query_as().fetch_all(&self.read).await?;
         let mut cases: Vec<CaseRecord> = convert(rows)?;
         let next = if cases.len() > limit {
             cases.truncate(limit);
-            cases.last().map(|c| c.id)
+            (filter.sort == CaseSort::NEWEST_FIRST)
+                .then(|| cases.last().map(|c| c.id))
+                .flatten()
         } else {
             None
         };
         Ok((cases, next))
+    }
+
+    /// How many cases within `scope` the filter holds, whatever page is shown.
+    pub async fn count_matching(&self, filter: &CaseFilter, scope: CaseScope) -> Result<i64> {
+        let mut sql = Sql::new("SELECT COUNT(*) FROM cases c WHERE 1 = 1");
+        push_scope(&mut sql, scope);
+        push_filter(&mut sql, filter);
+        let (n,): (i64,) = sql.query_as().fetch_one(&self.read).await?;
+        Ok(n)
     }
 
     pub async fn count_cases(&self) -> Result<i64> {
@@ -489,7 +616,7 @@ impl Store {
         let solved_at_sql = solved_at_assignment(status, new_status, "$7");
         sqlx::query(&format!(
             "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
-             updated_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
+             updated_at = $7, sla_check_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
         ))
         .bind(new_status.as_str())
         .bind(changes.priority.unwrap_or(priority).as_str())

@@ -45,6 +45,7 @@ struct EscalationRow {
     status: String,
     classification: Option<String>,
     escalation: Option<String>,
+    sla_state: Option<String>,
 }
 
 impl TryFrom<EscalationRow> for EscalationFacts {
@@ -69,6 +70,12 @@ impl TryFrom<EscalationRow> for EscalationFacts {
                 .map(|c| stored(Classification::parse, &c))
                 .transpose()?,
             reproduced_on_vanilla: escalation.and_then(|e| e.reproduced_on_vanilla),
+            // Finished clocks are achieved or breached; anything else is not judged yet.
+            sla_met: match r.sla_state.as_deref() {
+                Some("achieved") => Some(true),
+                Some("breached") => Some(false),
+                _ => None,
+            },
         })
     }
 }
@@ -121,7 +128,8 @@ impl Store {
         to: Timestamp,
     ) -> Result<Vec<EscalationFacts>> {
         let rows: Vec<EscalationRow> = sqlx::query_as(
-            "SELECT c.priority, c.created_at, c.solved_at, c.status, c.classification, c.escalation \
+            "SELECT c.priority, c.created_at, c.solved_at, c.status, c.classification, c.escalation, \
+             c.sla_state \
              FROM cases c JOIN users r ON r.id = c.requester_id \
              WHERE c.partner_id = $1 AND r.org_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
         )

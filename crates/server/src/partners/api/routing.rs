@@ -232,7 +232,7 @@ pub async fn escalate(
     // The service answers 404 for a case the caller cannot see before checking the role.
     let updated =
         crate::cases::service::escalate(&state, &caller, CaseId(id), &body.reason).await?;
-    Ok(axum::Json(CaseView::from(&updated)))
+    Ok(axum::Json(CaseView::for_reader(&updated, caller.role)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,0 +1,620 @@
+//! Service-level policies, business calendars and each case's clocks.
+//!
+//! The clocks are computed in the domain (`backline_domain::sla`) from a case's history; the
+//! store keeps the result so lists can show and sort by it. Every change to a case sets its
+//! `sla_check_at` to the moment of the change, which queues it for the background sweep; the
+//! sweep writes the clocks back only if the case did not change again meanwhile
+//! (compare-and-set on `sla_check_at` and `updated_at`), so two nodes sweeping at once
+//! announce a breach once.
+
+use crate::cases::record_event;
+use crate::rows::{convert, corrupt, stored, Flag};
+use crate::{Result, Store, StoreError};
+use backline_domain::sla::{CalendarSpec, Metric, PolicyConditions, SlaState};
+use backline_domain::{CaseId, CaseStatus, OrgId, Priority, Role, Span, Timestamp};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// A business calendar as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaCalendar {
+    pub id: i64,
+    pub name: String,
+    pub spec: CalendarSpec,
+    pub updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct CalendarRow {
+    id: i64,
+    name: String,
+    spec: String,
+    updated_at: Timestamp,
+}
+
+impl TryFrom<CalendarRow> for SlaCalendar {
+    type Error = StoreError;
+    fn try_from(r: CalendarRow) -> Result<SlaCalendar> {
+        Ok(SlaCalendar {
+            id: r.id,
+            name: r.name,
+            spec: serde_json::from_str(&r.spec).map_err(corrupt)?,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// What an admin writes for a policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaPolicyInput {
+    pub name: String,
+    pub conditions: PolicyConditions,
+    /// `None`: around the clock.
+    pub calendar_id: Option<i64>,
+    pub first_reply: Option<Span>,
+    pub next_reply: Option<Span>,
+    pub resolution: Option<Span>,
+    pub warn_before: Span,
+}
+
+/// A policy as stored, in the order policies are tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaPolicy {
+    pub id: i64,
+    pub position: i64,
+    pub input: SlaPolicyInput,
+    pub updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    id: i64,
+    name: String,
+    position: i64,
+    conditions: String,
+    calendar_id: Option<i64>,
+    first_reply_minutes: Option<i64>,
+    next_reply_minutes: Option<i64>,
+    resolution_minutes: Option<i64>,
+    warn_minutes: i64,
+    updated_at: Timestamp,
+}
+
+impl TryFrom<PolicyRow> for SlaPolicy {
+    type Error = StoreError;
+    fn try_from(r: PolicyRow) -> Result<SlaPolicy> {
+        let minutes = |m: Option<i64>| m.map(|m| Span::MINUTE.times(m));
+        Ok(SlaPolicy {
+            id: r.id,
+            position: r.position,
+            input: SlaPolicyInput {
+                name: r.name,
+                conditions: serde_json::from_str(&r.conditions).map_err(corrupt)?,
+                calendar_id: r.calendar_id,
+                first_reply: minutes(r.first_reply_minutes),
+                next_reply: minutes(r.next_reply_minutes),
+                resolution: minutes(r.resolution_minutes),
+                warn_before: Span::MINUTE.times(r.warn_minutes),
+            },
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// What the clocks of one case are computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlaCaseFacts {
+    pub case: CaseId,
+    pub organization: OrgId,
+    pub partner: Option<OrgId>,
+    pub priority: Priority,
+    pub product: Option<String>,
+    pub opened: Timestamp,
+    /// Status changes after opening, oldest first.
+    pub statuses: Vec<(Timestamp, CaseStatus)>,
+    /// Public comments, oldest first; `true` when vendor staff wrote it.
+    pub public_replies: Vec<(Timestamp, bool)>,
+    /// The case's version as read, for the compare-and-set that writes the result.
+    pub check_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    id: CaseId,
+    organization_id: OrgId,
+    partner_id: Option<OrgId>,
+    priority: String,
+    product: Option<String>,
+    created_at: Timestamp,
+    sla_check_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+/// One clock of a case as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseClock {
+    pub metric: Metric,
+    pub started: Timestamp,
+    pub target: Span,
+    pub elapsed: Span,
+    pub due: Option<Timestamp>,
+    pub paused: bool,
+    pub fulfilled: Option<Timestamp>,
+    pub breached_at: Option<Timestamp>,
+    pub state: SlaState,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClockRow {
+    metric: String,
+    started_at: Timestamp,
+    target_ms: i64,
+    elapsed_ms: i64,
+    due_at: Option<Timestamp>,
+    #[sqlx(try_from = "Flag")]
+    paused: bool,
+    fulfilled_at: Option<Timestamp>,
+    breached_at: Option<Timestamp>,
+    state: String,
+}
+
+impl TryFrom<ClockRow> for CaseClock {
+    type Error = StoreError;
+    fn try_from(r: ClockRow) -> Result<CaseClock> {
+        Ok(CaseClock {
+            metric: stored(Metric::parse, &r.metric)?,
+            started: r.started_at,
+            target: Span::from_millis(r.target_ms),
+            elapsed: Span::from_millis(r.elapsed_ms),
+            due: r.due_at,
+            paused: r.paused,
+            fulfilled: r.fulfilled_at,
+            breached_at: r.breached_at,
+            state: stored(SlaState::parse, &r.state)?,
+        })
+    }
+}
+
+/// The result of evaluating a case's clocks, to be written back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClocksUpdate {
+    pub policy_id: Option<i64>,
+    pub clocks: Vec<CaseClock>,
+    /// For lists: the soonest due moment of a running clock and the worst state.
+    pub due: Option<Timestamp>,
+    pub state: Option<SlaState>,
+    /// When to look again without any change to the case; `None` when no clock runs.
+    pub next_check: Option<Timestamp>,
+}
+
+/// An SLA event written by the sweep (the notifier mails it like any case event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaEvent {
+    pub metric: Metric,
+    pub state: SlaState,
+}
+
+impl Store {
+    pub async fn sla_calendars(&self) -> Result<Vec<SlaCalendar>> {
+        let rows: Vec<CalendarRow> =
+            sqlx::query_as("SELECT id, name, spec, updated_at FROM sla_calendars ORDER BY name")
+                .fetch_all(&self.read)
+                .await?;
+        convert(rows)
+    }
+
+    /// Creates a calendar, or replaces the one with `id`. Cases whose policy uses it are
+    /// evaluated again.
+    pub async fn save_sla_calendar(
+        &self,
+        id: Option<i64>,
+        name: &str,
+        spec: &CalendarSpec,
+    ) -> Result<i64> {
+        let now = Timestamp::now();
+        let mut tx = self.write.begin().await?;
+        let id = match id {
+            Some(id) => {
+                let done = sqlx::query(
+                    "UPDATE sla_calendars SET name = $1, spec = $2, updated_at = $3 WHERE id = $4",
+                )
+                .bind(name)
+                .bind(json!(spec).to_string())
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::unique("that name is taken; choose another"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                id
+            }
+            None => sqlx::query_scalar(
+                "INSERT INTO sla_calendars (name, spec, updated_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(json!(spec).to_string())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::unique("that name is taken; choose another"))?,
+        };
+        recheck_open_cases(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Deletes a calendar no policy uses (`Conflict` otherwise).
+    pub async fn delete_sla_calendar(&self, id: i64) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let used: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sla_policies WHERE calendar_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if used > 0 {
+            return Err(StoreError::Conflict(
+                "a policy uses this calendar; change that policy first".into(),
+            ));
+        }
+        let done = sqlx::query("DELETE FROM sla_calendars WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Policies in the order they are tried.
+    pub async fn sla_policies(&self) -> Result<Vec<SlaPolicy>> {
+        let rows: Vec<PolicyRow> = sqlx::query_as(
+            "SELECT id, name, position, conditions, calendar_id, first_reply_minutes, \
+             next_reply_minutes, resolution_minutes, warn_minutes, updated_at \
+             FROM sla_policies ORDER BY position, id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        convert(rows)
+    }
+
+    /// Creates a policy (tried after the existing ones) or replaces the one with `id`; every
+    /// open case is evaluated again under the new set.
+    pub async fn save_sla_policy(&self, id: Option<i64>, policy: &SlaPolicyInput) -> Result<i64> {
+        let now = Timestamp::now();
+        let minutes = |s: Option<Span>| s.map(|s| s.as_millis() / Span::MINUTE.as_millis());
+        let mut tx = self.write.begin().await?;
+        let id = match id {
+            Some(id) => {
+                let done = sqlx::query(
+                    "UPDATE sla_policies SET name = $1, conditions = $2, calendar_id = $3, \
+                     first_reply_minutes = $4, next_reply_minutes = $5, resolution_minutes = $6, \
+                     warn_minutes = $7, updated_at = $8 WHERE id = $9",
+                )
+                .bind(&policy.name)
+                .bind(json!(policy.conditions).to_string())
+                .bind(policy.calendar_id)
+                .bind(minutes(policy.first_reply))
+                .bind(minutes(policy.next_reply))
+                .bind(minutes(policy.resolution))
+                .bind(minutes(Some(policy.warn_before)))
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::unique("that name is taken; choose another"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                id
+            }
+            None => sqlx::query_scalar(
+                "INSERT INTO sla_policies (name, position, conditions, calendar_id, \
+                 first_reply_minutes, next_reply_minutes, resolution_minutes, warn_minutes, updated_at) \
+                 VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM sla_policies), $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING id",
+            )
+            .bind(&policy.name)
+            .bind(json!(policy.conditions).to_string())
+            .bind(policy.calendar_id)
+            .bind(minutes(policy.first_reply))
+            .bind(minutes(policy.next_reply))
+            .bind(minutes(policy.resolution))
+            .bind(minutes(Some(policy.warn_before)))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::unique("that name is taken; choose another"))?,
+        };
+        recheck_open_cases(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Moves a policy one place earlier (`up`) or later in the order.
+    pub async fn move_sla_policy(&self, id: i64, up: bool) -> Result<()> {
+        let now = Timestamp::now();
+        let mut tx = self.write.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sla_policies ORDER BY position, id")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut ids = ids;
+        let at = ids
+            .iter()
+            .position(|p| *p == id)
+            .ok_or(StoreError::NotFound)?;
+        let other = if up { at.checked_sub(1) } else { Some(at + 1) };
+        if let Some(other) = other.filter(|o| *o < ids.len()) {
+            ids.swap(at, other);
+        }
+        for (position, id) in ids.iter().enumerate() {
+            sqlx::query("UPDATE sla_policies SET position = $1 WHERE id = $2")
+                .bind(position as i64 + 1)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        recheck_open_cases(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a policy; cases it set targets for keep their recorded clocks (history) and are
+    /// evaluated again under the remaining policies.
+    pub async fn delete_sla_policy(&self, id: i64) -> Result<()> {
+        let now = Timestamp::now();
+        let mut tx = self.write.begin().await?;
+        sqlx::query("UPDATE case_sla SET policy_id = NULL WHERE policy_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE cases SET sla_policy_id = NULL WHERE sla_policy_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM sla_policies WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        recheck_open_cases(&mut tx, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Up to `limit` cases whose clocks are due for a look at `now`, with their history.
+    pub async fn sla_cases_due(&self, now: Timestamp, limit: usize) -> Result<Vec<SlaCaseFacts>> {
+        let rows: Vec<FactsRow> = sqlx::query_as(
+            "SELECT id, organization_id, partner_id, priority, product, created_at, sla_check_at, \
+             updated_at FROM cases WHERE sla_check_at <= $1 ORDER BY sla_check_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.read)
+        .await?;
+        self.sla_facts(rows).await
+    }
+
+    /// The clock facts of one case (for tests and the case page's recomputation).
+    pub async fn sla_case_facts(&self, case: CaseId) -> Result<SlaCaseFacts> {
+        let rows: Vec<FactsRow> = sqlx::query_as(
+            "SELECT id, organization_id, partner_id, priority, product, created_at, \
+             COALESCE(sla_check_at, 0) AS sla_check_at, updated_at FROM cases WHERE id = $1",
+        )
+        .bind(case)
+        .fetch_all(&self.read)
+        .await?;
+        self.sla_facts(rows)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn sla_facts(&self, rows: Vec<FactsRow>) -> Result<Vec<SlaCaseFacts>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        // The ids are integers read from the database, so listing them inline is safe and
+        // keeps one statement per batch on both backends.
+        let events: Vec<(CaseId, Timestamp, String)> = sqlx::query_as(&format!(
+            "SELECT case_id, created_at, data FROM case_events \
+             WHERE kind = 'status_changed' AND case_id IN ({list}) ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        let replies: Vec<(CaseId, Timestamp, String)> = sqlx::query_as(&format!(
+            "SELECT m.case_id, m.created_at, u.role FROM comments m JOIN users u ON u.id = m.author_id \
+             WHERE m.public = 1 AND m.case_id IN ({list}) ORDER BY m.created_at, m.id"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        let mut statuses: HashMap<CaseId, Vec<(Timestamp, CaseStatus)>> = HashMap::new();
+        for (case, at, data) in events {
+            let data: serde_json::Value = serde_json::from_str(&data).map_err(corrupt)?;
+            let to = data["to"].as_str().unwrap_or_default();
+            statuses
+                .entry(case)
+                .or_default()
+                .push((at, stored(CaseStatus::parse, to)?));
+        }
+        let mut public: HashMap<CaseId, Vec<(Timestamp, bool)>> = HashMap::new();
+        for (case, at, role) in replies {
+            let staff = stored(Role::parse, &role)?.is_staff();
+            public.entry(case).or_default().push((at, staff));
+        }
+        rows.into_iter()
+            .map(|r| {
+                Ok(SlaCaseFacts {
+                    case: r.id,
+                    organization: r.organization_id,
+                    partner: r.partner_id,
+                    priority: stored(Priority::parse, &r.priority)?,
+                    product: r.product,
+                    opened: r.created_at,
+                    statuses: statuses.remove(&r.id).unwrap_or_default(),
+                    public_replies: public.remove(&r.id).unwrap_or_default(),
+                    check_at: r.sla_check_at,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes a case's evaluated clocks, unless the case changed since `facts` were read
+    /// (then `Ok(None)`: the next sweep evaluates it again). Returns the events written: a
+    /// clock entering warning, breached or achieved, each once.
+    pub async fn save_case_clocks(
+        &self,
+        facts: &SlaCaseFacts,
+        update: &ClocksUpdate,
+        now: Timestamp,
+    ) -> Result<Option<Vec<SlaEvent>>> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET sla_policy_id = $1, sla_due_at = $2, sla_state = $3, sla_check_at = $4 \
+             WHERE id = $5 AND sla_check_at = $6 AND updated_at = $7",
+        )
+        .bind(update.policy_id)
+        .bind(update.due)
+        .bind(update.state.map(SlaState::as_str))
+        .bind(update.next_check)
+        .bind(facts.case)
+        .bind(facts.check_at)
+        .bind(facts.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let before: Vec<(String, String)> =
+            sqlx::query_as("SELECT metric, state FROM case_sla WHERE case_id = $1")
+                .bind(facts.case)
+                .fetch_all(&mut *tx)
+                .await?;
+        let before: HashMap<String, String> = before.into_iter().collect();
+        let mut events = Vec::new();
+        for clock in &update.clocks {
+            let was = before.get(clock.metric.as_str()).map(String::as_str);
+            if was.is_some() {
+                sqlx::query(
+                    "UPDATE case_sla SET policy_id = $1, started_at = $2, target_ms = $3, \
+                     elapsed_ms = $4, due_at = $5, paused = $6, fulfilled_at = $7, breached_at = $8, \
+                     state = $9 WHERE case_id = $10 AND metric = $11",
+                )
+                .bind(update.policy_id)
+                .bind(clock.started)
+                .bind(clock.target.as_millis())
+                .bind(clock.elapsed.as_millis())
+                .bind(clock.due)
+                .bind(i64::from(clock.paused))
+                .bind(clock.fulfilled)
+                .bind(clock.breached_at)
+                .bind(clock.state.as_str())
+                .bind(facts.case)
+                .bind(clock.metric.as_str())
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, \
+                     elapsed_ms, due_at, paused, fulfilled_at, breached_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(facts.case)
+                .bind(clock.metric.as_str())
+                .bind(update.policy_id)
+                .bind(clock.started)
+                .bind(clock.target.as_millis())
+                .bind(clock.elapsed.as_millis())
+                .bind(clock.due)
+                .bind(i64::from(clock.paused))
+                .bind(clock.fulfilled)
+                .bind(clock.breached_at)
+                .bind(clock.state.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+            let kind = match (was, clock.state) {
+                (Some("warning" | "breached"), SlaState::Warning) => None,
+                (_, SlaState::Warning) => Some("sla_warning"),
+                (Some("breached"), SlaState::Breached) => None,
+                (_, SlaState::Breached) => Some("sla_breached"),
+                (Some("achieved"), SlaState::Achieved) => None,
+                (_, SlaState::Achieved) => Some("sla_achieved"),
+                (_, SlaState::Ok) => None,
+            };
+            if let Some(kind) = kind {
+                let data = json!({
+                    "metric": clock.metric, "state": clock.state, "due_at": clock.due,
+                    "breached_at": clock.breached_at, "fulfilled_at": clock.fulfilled,
+                    "policy_id": update.policy_id,
+                });
+                record_event(&mut tx, facts.case, None, kind, data, now).await?;
+                events.push(SlaEvent {
+                    metric: clock.metric,
+                    state: clock.state,
+                });
+            }
+        }
+        // A clock that no longer applies (no policy matches any more, or its metric left the
+        // policy) is removed unless it already finished: finished ones are history.
+        let keep: Vec<&str> = update.clocks.iter().map(|c| c.metric.as_str()).collect();
+        for metric in before.keys().filter(|m| !keep.contains(&m.as_str())) {
+            sqlx::query(
+                "DELETE FROM case_sla WHERE case_id = $1 AND metric = $2 AND fulfilled_at IS NULL",
+            )
+            .bind(facts.case)
+            .bind(metric)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(events))
+    }
+
+    /// A case's clocks as last evaluated.
+    pub async fn case_clocks(&self, case: CaseId) -> Result<Vec<CaseClock>> {
+        let rows: Vec<ClockRow> = sqlx::query_as(
+            "SELECT metric, started_at, target_ms, elapsed_ms, due_at, paused, fulfilled_at, \
+             breached_at, state FROM case_sla WHERE case_id = $1 ORDER BY started_at, metric",
+        )
+        .bind(case)
+        .fetch_all(&self.read)
+        .await?;
+        convert(rows)
+    }
+
+    /// How many open cases still wait for their clocks to be evaluated (for tests and metrics).
+    pub async fn sla_backlog(&self, now: Timestamp) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE sla_check_at <= $1")
+                .bind(now)
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+}
+
+/// Queues every open case for evaluation (the policies or calendars changed).
+async fn recheck_open_cases(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE cases SET sla_check_at = $1 WHERE status NOT IN ('solved', 'closed') \
+         OR sla_check_at IS NOT NULL",
+    )
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
