@@ -32,14 +32,6 @@ impl FilterField {
                 | FilterField::Sla
         )
     }
-
-    /// Whether it describes articles only.
-    pub fn articles_only(self) -> bool {
-        matches!(
-            self,
-            FilterField::Type | FilterField::State | FilterField::Audience
-        )
-    }
 }
 
 /// The statuses a `status:` value names: one status, or `unsolved` for every open one.

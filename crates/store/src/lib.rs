@@ -34,9 +34,7 @@ pub use partners::{
     Attempt, Certificate, Course, FeeReport, NewCourse, Queue, QueueMember, RoutingRule,
     StoredAgreement,
 };
-pub use sla::{
-    CaseClock, ClocksUpdate, SlaCalendar, SlaCaseFacts, SlaEvent, SlaPolicy, SlaPolicyInput,
-};
+pub use sla::{CaseClock, ClocksUpdate, SlaCalendar, SlaCaseFacts, SlaPolicy, SlaPolicyInput};
 pub use users::NewUser;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -9,6 +9,7 @@
 
 use crate::cases::record_event;
 use crate::rows::{convert, corrupt, stored, Flag};
+use crate::sql::{Arg, Sql};
 use crate::{Result, Store, StoreError};
 use backline_domain::sla::{CalendarSpec, Metric, PolicyConditions, SlaState};
 use backline_domain::{CaseId, CaseStatus, OrgId, Priority, Role, Span, Timestamp};
@@ -188,13 +189,6 @@ pub struct ClocksUpdate {
     pub next_check: Option<Timestamp>,
 }
 
-/// An SLA event written by the sweep (the notifier mails it like any case event).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlaEvent {
-    pub metric: Metric,
-    pub state: SlaState,
-}
-
 impl Store {
     pub async fn sla_calendars(&self) -> Result<Vec<SlaCalendar>> {
         let rows: Vec<CalendarRow> =
@@ -204,8 +198,8 @@ impl Store {
         convert(rows)
     }
 
-    /// Creates a calendar, or replaces the one with `id`. Cases whose policy uses it are
-    /// evaluated again.
+    /// Creates a calendar, or replaces the one with `id`; every open case is evaluated again
+    /// (finding which policies use it would save little, as calendars change rarely).
     pub async fn save_sla_calendar(
         &self,
         id: Option<i64>,
@@ -401,41 +395,28 @@ impl Store {
         self.sla_facts(rows).await
     }
 
-    /// The clock facts of one case (for tests and the case page's recomputation).
-    pub async fn sla_case_facts(&self, case: CaseId) -> Result<SlaCaseFacts> {
-        let rows: Vec<FactsRow> = sqlx::query_as(
-            "SELECT id, organization_id, partner_id, priority, product, created_at, \
-             COALESCE(sla_check_at, 0) AS sla_check_at, updated_at FROM cases WHERE id = $1",
-        )
-        .bind(case)
-        .fetch_all(&self.read)
-        .await?;
-        self.sla_facts(rows)
-            .await?
-            .pop()
-            .ok_or(StoreError::NotFound)
-    }
-
     async fn sla_facts(&self, rows: Vec<FactsRow>) -> Result<Vec<SlaCaseFacts>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        // The ids are integers read from the database, so listing them inline is safe and
-        // keeps one statement per batch on both backends.
-        let events: Vec<(CaseId, Timestamp, String)> = sqlx::query_as(&format!(
-            "SELECT case_id, created_at, data FROM case_events \
-             WHERE kind = 'status_changed' AND case_id IN ({list}) ORDER BY created_at, id"
-        ))
-        .fetch_all(&self.read)
-        .await?;
-        let replies: Vec<(CaseId, Timestamp, String)> = sqlx::query_as(&format!(
-            "SELECT m.case_id, m.created_at, u.role FROM comments m JOIN users u ON u.id = m.author_id \
-             WHERE m.public = 1 AND m.case_id IN ({list}) ORDER BY m.created_at, m.id"
-        ))
-        .fetch_all(&self.read)
-        .await?;
+        let ids = || rows.iter().map(|r| Arg::Int(r.id.0));
+        let mut events = Sql::new(
+            "SELECT case_id, created_at, data FROM case_events WHERE kind = 'status_changed'",
+        );
+        events
+            .push_in("case_id", ids())
+            .push(" ORDER BY created_at, id");
+        let events: Vec<(CaseId, Timestamp, String)> =
+            events.query_as().fetch_all(&self.read).await?;
+        let mut replies = Sql::new(
+            "SELECT m.case_id, m.created_at, u.role FROM comments m \
+             JOIN users u ON u.id = m.author_id WHERE m.public = 1",
+        );
+        replies
+            .push_in("m.case_id", ids())
+            .push(" ORDER BY m.created_at, m.id");
+        let replies: Vec<(CaseId, Timestamp, String)> =
+            replies.query_as().fetch_all(&self.read).await?;
         let mut statuses: HashMap<CaseId, Vec<(Timestamp, CaseStatus)>> = HashMap::new();
         for (case, at, data) in events {
             let data: serde_json::Value = serde_json::from_str(&data).map_err(corrupt)?;
@@ -468,15 +449,15 @@ impl Store {
             .collect()
     }
 
-    /// Writes a case's evaluated clocks, unless the case changed since `facts` were read
-    /// (then `Ok(None)`: the next sweep evaluates it again). Returns the events written: a
-    /// clock entering warning, breached or achieved, each once.
+    /// Writes a case's evaluated clocks, with an event for each clock entering warning,
+    /// breached or achieved (each once), unless the case changed since `facts` were read: then
+    /// `Ok(false)`, and the next sweep evaluates it again.
     pub async fn save_case_clocks(
         &self,
         facts: &SlaCaseFacts,
         update: &ClocksUpdate,
         now: Timestamp,
-    ) -> Result<Option<Vec<SlaEvent>>> {
+    ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE cases SET sla_policy_id = $1, sla_due_at = $2, sla_state = $3, sla_check_at = $4 \
@@ -493,7 +474,7 @@ impl Store {
         .await?;
         if done.rows_affected() == 0 {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(false);
         }
         let before: Vec<(String, String)> =
             sqlx::query_as("SELECT metric, state FROM case_sla WHERE case_id = $1")
@@ -501,48 +482,31 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         let before: HashMap<String, String> = before.into_iter().collect();
-        let mut events = Vec::new();
         for clock in &update.clocks {
             let was = before.get(clock.metric.as_str()).map(String::as_str);
-            if was.is_some() {
-                sqlx::query(
-                    "UPDATE case_sla SET policy_id = $1, started_at = $2, target_ms = $3, \
-                     elapsed_ms = $4, due_at = $5, paused = $6, fulfilled_at = $7, breached_at = $8, \
-                     state = $9 WHERE case_id = $10 AND metric = $11",
-                )
-                .bind(update.policy_id)
-                .bind(clock.started)
-                .bind(clock.target.as_millis())
-                .bind(clock.elapsed.as_millis())
-                .bind(clock.due)
-                .bind(i64::from(clock.paused))
-                .bind(clock.fulfilled)
-                .bind(clock.breached_at)
-                .bind(clock.state.as_str())
-                .bind(facts.case)
-                .bind(clock.metric.as_str())
-                .execute(&mut *tx)
-                .await?;
-            } else {
-                sqlx::query(
-                    "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, \
-                     elapsed_ms, due_at, paused, fulfilled_at, breached_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(facts.case)
-                .bind(clock.metric.as_str())
-                .bind(update.policy_id)
-                .bind(clock.started)
-                .bind(clock.target.as_millis())
-                .bind(clock.elapsed.as_millis())
-                .bind(clock.due)
-                .bind(i64::from(clock.paused))
-                .bind(clock.fulfilled)
-                .bind(clock.breached_at)
-                .bind(clock.state.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
+            sqlx::query(
+                "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, \
+                 elapsed_ms, due_at, paused, fulfilled_at, breached_at, state) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (case_id, metric) DO UPDATE SET policy_id = excluded.policy_id, \
+                 started_at = excluded.started_at, target_ms = excluded.target_ms, \
+                 elapsed_ms = excluded.elapsed_ms, due_at = excluded.due_at, paused = excluded.paused, \
+                 fulfilled_at = excluded.fulfilled_at, breached_at = excluded.breached_at, \
+                 state = excluded.state",
+            )
+            .bind(facts.case)
+            .bind(clock.metric.as_str())
+            .bind(update.policy_id)
+            .bind(clock.started)
+            .bind(clock.target.as_millis())
+            .bind(clock.elapsed.as_millis())
+            .bind(clock.due)
+            .bind(i64::from(clock.paused))
+            .bind(clock.fulfilled)
+            .bind(clock.breached_at)
+            .bind(clock.state.as_str())
+            .execute(&mut *tx)
+            .await?;
             let kind = match (was, clock.state) {
                 (Some("warning" | "breached"), SlaState::Warning) => None,
                 (_, SlaState::Warning) => Some("sla_warning"),
@@ -559,10 +523,6 @@ impl Store {
                     "policy_id": update.policy_id,
                 });
                 record_event(&mut tx, facts.case, None, kind, data, now).await?;
-                events.push(SlaEvent {
-                    metric: clock.metric,
-                    state: clock.state,
-                });
             }
         }
         // A clock that no longer applies (no policy matches any more, or its metric left the
@@ -578,7 +538,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(Some(events))
+        Ok(true)
     }
 
     /// A case's clocks as last evaluated.

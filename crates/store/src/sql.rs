@@ -49,6 +49,20 @@ impl Sql {
         self
     }
 
+    /// Appends ` AND {column} IN (...)` for `args`, or nothing when there are none (no
+    /// values means no condition, not "matches nothing").
+    pub fn push_in(&mut self, column: &str, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        let args: Vec<Arg> = args.into_iter().collect();
+        if !args.is_empty() {
+            self.push(" AND ")
+                .push(column)
+                .push(" IN (")
+                .bind_list(args)
+                .push(")");
+        }
+        self
+    }
+
     /// The query, reading each row as `R`.
     pub fn query_as<R>(&self) -> QueryAs<'_, Any, R, AnyArguments<'_>>
     where

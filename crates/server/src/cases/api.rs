@@ -156,7 +156,6 @@ pub async fn list(
     }
     let mut filter = lists::filter_for(store, &caller, &list, sort).await?;
     filter.limit = limit;
-    filter.offset = (page - 1).saturating_mul(limit);
     match query.assignee.as_deref().map(str::trim) {
         None => {}
         Some("me") => filter.assignee = Some(Some(caller.id)),
@@ -180,18 +179,18 @@ pub async fn list(
             }
         },
     };
-    let (cases, next) = service::list_cases(store, &caller, &filter).await?;
-    let total = service::count_cases(store, &caller, &filter).await?;
+    let listed = lists::run(store, &caller, filter, page).await?;
     Ok(axum::Json(CaseList {
-        cases: cases
+        cases: listed
+            .cases
             .iter()
             .map(|c| CaseView::for_reader(c, caller.role))
             .collect(),
-        total,
+        total: listed.total,
         page,
-        pages: (total.max(0) as usize).div_ceil(limit).max(1),
+        pages: listed.pages(),
         sort: sort.to_string(),
-        next_cursor: next.map(|id| id.0.to_string()),
+        next_cursor: listed.next_cursor.map(|id| id.0.to_string()),
     }))
 }
 

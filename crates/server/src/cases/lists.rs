@@ -145,6 +145,8 @@ pub struct ListPage {
     /// 1-based.
     pub page: usize,
     pub per_page: usize,
+    /// Newest-first lists only: where the next page starts.
+    pub next_cursor: Option<CaseId>,
 }
 
 impl ListPage {
@@ -153,27 +155,25 @@ impl ListPage {
     }
 }
 
-/// Runs a list query: page `page` (1-based) of `per_page`, and how many cases it holds.
+/// Runs a list: page `page` (1-based) of `filter.limit` cases within what the caller may see,
+/// and how many cases the whole list holds.
 pub async fn run(
     store: &Store,
     caller: &User,
-    list: &CaseListQuery,
-    sort: CaseSort,
+    mut filter: CaseFilter,
     page: usize,
-    per_page: usize,
 ) -> ApiResult<ListPage> {
-    let mut filter = filter_for(store, caller, list, sort).await?;
     let page = page.max(1);
-    filter.limit = per_page;
-    filter.offset = (page - 1).saturating_mul(per_page);
+    filter.offset = (page - 1).saturating_mul(filter.limit);
     let scope = caller.actor().case_scope();
-    let (cases, _) = store.list_cases(&filter, scope).await?;
+    let (cases, next_cursor) = store.list_cases(&filter, scope).await?;
     let total = store.count_matching(&filter, scope).await?;
     Ok(ListPage {
         cases,
         total,
         page,
-        per_page,
+        per_page: filter.limit,
+        next_cursor,
     })
 }
 

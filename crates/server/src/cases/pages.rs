@@ -61,7 +61,10 @@ pub async fn case_list(
     let (listed, problem) = match lists::parse_list_query(&who.user, &text) {
         Ok(list) => {
             let page = query.page.unwrap_or(1).max(1);
-            let listed = lists::run(store, &who.user, &list, sort, page, lists::PAGE_SIZE)
+            let filter = lists::filter_for(store, &who.user, &list, sort)
+                .await
+                .or_page(&who)?;
+            let listed = lists::run(store, &who.user, filter, page)
                 .await
                 .or_page(&who)?;
             (Some(listed), None)

@@ -304,13 +304,6 @@ pub async fn list_cases(
         .await?)
 }
 
-/// How many cases the filter holds within what the caller may see.
-pub async fn count_cases(store: &Store, caller: &User, filter: &CaseFilter) -> ApiResult<i64> {
-    Ok(store
-        .count_matching(filter, caller.actor().case_scope())
-        .await?)
-}
-
 /// Tier after escalating once more (at most 3).
 pub fn next_tier(tier: Tier) -> Option<Tier> {
     Tier::new(tier.level() + 1).ok()

@@ -404,7 +404,7 @@ pub async fn sweep(store: &Store, now: Timestamp) -> ApiResult<usize> {
                 }),
             };
             let update = set.evaluate(facts, owner, now);
-            if store.save_case_clocks(facts, &update, now).await?.is_some() {
+            if store.save_case_clocks(facts, &update, now).await? {
                 written += 1;
             }
         }

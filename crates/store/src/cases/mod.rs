@@ -274,20 +274,16 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
 /// looked up in subqueries, so counting needs no joins.
 fn push_filter(sql: &mut Sql, filter: &CaseFilter) {
     let text = |v: &str| Arg::Text(v.to_string());
-    if !filter.statuses.is_empty() {
-        sql.push(" AND c.status IN (")
-            .bind_list(filter.statuses.iter().map(|s| text(s.as_str())))
-            .push(")");
-    }
-    if !filter.priorities.is_empty() {
-        sql.push(" AND c.priority IN (")
-            .bind_list(filter.priorities.iter().map(|p| text(p.as_str())))
-            .push(")");
-    }
+    let lower = |v: &String| Arg::Text(v.to_lowercase());
+    sql.push_in("c.status", filter.statuses.iter().map(|s| text(s.as_str())));
+    sql.push_in(
+        "c.priority",
+        filter.priorities.iter().map(|p| text(p.as_str())),
+    );
     if !filter.organizations.is_empty() {
-        sql.push(" AND c.organization_id IN (SELECT id FROM organizations WHERE LOWER(slug) IN (")
-            .bind_list(filter.organizations.iter().map(|o| text(&o.to_lowercase())))
-            .push("))");
+        sql.push(" AND c.organization_id IN (SELECT id FROM organizations WHERE 1 = 1")
+            .push_in("LOWER(slug)", filter.organizations.iter().map(lower))
+            .push(")");
     }
     if !filter.partners.is_empty() {
         sql.push(" AND c.partner_id IN (SELECT id FROM organizations WHERE 1 = 0");
@@ -301,11 +297,7 @@ fn push_filter(sql: &mut Sql, filter: &CaseFilter) {
         }
         sql.push(")");
     }
-    if !filter.products.is_empty() {
-        sql.push(" AND LOWER(c.product) IN (")
-            .bind_list(filter.products.iter().map(|p| text(&p.to_lowercase())))
-            .push(")");
-    }
+    sql.push_in("LOWER(c.product)", filter.products.iter().map(lower));
     for tag in &filter.tags {
         // Tags are stored as a JSON list of normalised strings: match one whole element.
         sql.push(" AND c.tags LIKE ")
@@ -325,25 +317,16 @@ fn push_filter(sql: &mut Sql, filter: &CaseFilter) {
         None => {}
     }
     if !filter.queues.is_empty() {
-        sql.push(" AND c.queue_id IN (SELECT id FROM queues WHERE LOWER(slug) IN (")
-            .bind_list(filter.queues.iter().map(|q| text(&q.to_lowercase())))
-            .push("))");
-    }
-    if !filter.tiers.is_empty() {
-        sql.push(" AND c.tier IN (")
-            .bind_list(filter.tiers.iter().map(|t| Arg::Int(t.level())))
+        sql.push(" AND c.queue_id IN (SELECT id FROM queues WHERE 1 = 1")
+            .push_in("LOWER(slug)", filter.queues.iter().map(lower))
             .push(")");
     }
-    if !filter.channels.is_empty() {
-        sql.push(" AND c.channel IN (")
-            .bind_list(filter.channels.iter().map(|c| text(c.as_str())))
-            .push(")");
-    }
-    if !filter.sla.is_empty() {
-        sql.push(" AND c.sla_state IN (")
-            .bind_list(filter.sla.iter().map(|s| text(s.as_str())))
-            .push(")");
-    }
+    sql.push_in("c.tier", filter.tiers.iter().map(|t| Arg::Int(t.level())));
+    sql.push_in(
+        "c.channel",
+        filter.channels.iter().map(|c| text(c.as_str())),
+    );
+    sql.push_in("c.sla_state", filter.sla.iter().map(|s| text(s.as_str())));
     if let Some(words) = &filter.text {
         // Substring match on each word; full-text search with ranking is the search index's job.
         for word in words.split_whitespace().take(8) {
