@@ -289,6 +289,28 @@ async fn warnings_and_breaches_are_events_that_mail_the_assignee(backend: Backen
         mail.iter().any(|s| s.contains("Due soon")),
         "the warning was mailed too: {mail:?}"
     );
+    // Each says which target and when.
+    let bodies: Vec<String> = app
+        .mail
+        .as_ref()
+        .unwrap()
+        .messages()
+        .iter()
+        .filter(|m| m.to.iter().any(|to| to == &agent_email))
+        .map(|m| m.text())
+        .collect();
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("The first reply target is due at")),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("The first reply target was missed at")),
+        "{bodies:?}"
+    );
     // The customer hears nothing of the clocks.
     let customer_subjects: Vec<String> = app
         .mail

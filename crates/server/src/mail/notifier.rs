@@ -8,7 +8,9 @@ use backline_domain::crisis::{default_template, render, TemplateKind};
 use backline_domain::mail::{
     find_mentions, notices, CaseAudience, CaseHappening, Notice, OutgoingKind, Person,
 };
-use backline_domain::{CaseStatus, CommentId, Email, Role, UserId};
+use backline_domain::sla::Metric;
+use backline_domain::{CaseStatus, CommentId, Email, Role, Timestamp, UserId};
+use backline_store::crisis::format_time;
 use backline_store::mail::{CaseMail, NotifierEvent};
 use backline_store::{CaseRecord, Store, StoreError, User};
 use std::collections::BTreeMap;
@@ -204,6 +206,27 @@ async fn mails_for(
     Ok(out)
 }
 
+/// Which target an SLA event is about and when it falls (or fell) due, from the event the
+/// sweep wrote: "The first reply target is due at 2026-12-01 14:00 UTC."
+fn sla_detail(data: &serde_json::Value) -> String {
+    let metric = data
+        .get("metric")
+        .and_then(|m| m.as_str())
+        .and_then(|m| Metric::parse(m).ok())
+        .map_or("service-level", crate::sla::service::metric_words);
+    let at = |key: &str| {
+        data.get(key)
+            .and_then(|v| v.as_str())
+            .and_then(|t| Timestamp::parse(t).ok())
+            .map(format_time)
+    };
+    match (at("breached_at"), at("due_at")) {
+        (Some(missed), _) => format!("The {metric} target was missed at {missed}."),
+        (None, Some(due)) => format!("The {metric} target is due at {due}."),
+        (None, None) => format!("The {metric} target needs attention."),
+    }
+}
+
 async fn person(store: &Store, user: &User) -> anyhow::Result<Option<Person>> {
     let Ok(email) = Email::parse(&user.email) else {
         return Ok(None);
@@ -316,19 +339,21 @@ async fn render_notice(
             vars.insert("detail", c.body.clone());
         }
     }
-    if notice.template != TemplateKind::Mention {
-        let detail = event
-            .data
-            .get("reason")
-            .or_else(|| event.data.get("message"))
-            .and_then(|v| v.as_str())
-            .map(|s| match notice.template {
-                // The clock's own sentence says it all.
-                TemplateKind::SlaWarning | TemplateKind::SlaBreached => s.to_string(),
-                _ => format!("Why: {s}"),
-            })
-            .unwrap_or_default();
-        vars.insert("detail", detail);
+    match notice.template {
+        TemplateKind::Mention => {}
+        TemplateKind::SlaWarning | TemplateKind::SlaBreached => {
+            vars.insert("detail", sla_detail(&event.data));
+        }
+        _ => {
+            let detail = event
+                .data
+                .get("reason")
+                .or_else(|| event.data.get("message"))
+                .and_then(|v| v.as_str())
+                .map(|s| format!("Why: {s}"))
+                .unwrap_or_default();
+            vars.insert("detail", detail);
+        }
     }
     let message = render(template, &vars);
     let kind = match notice.template {
