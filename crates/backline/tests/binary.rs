@@ -524,6 +524,37 @@ async fn demo_fills_a_store_once_and_prints_logins() {
         cases.iter().any(|c| c["partner"].is_null())
             && cases.iter().any(|c| c["partner"].is_object())
     );
+    // Service levels: a Berlin calendar, three policies, and clocks on the demo's cases
+    // already evaluated when the demo was filled.
+    let (_, policies) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/sla/policies",
+            None,
+        )
+        .await;
+    assert_eq!(
+        policies["policies"].as_array().unwrap().len(),
+        3,
+        "{policies}"
+    );
+    let (_, calendars) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/sla/calendars",
+            None,
+        )
+        .await;
+    assert_eq!(
+        calendars["calendars"][0]["spec"]["time_zone"],
+        "Europe/Berlin"
+    );
+    assert!(
+        cases.iter().all(|c| c["sla"].is_object()),
+        "every demo case has clocks"
+    );
     assert!(Path::new(&dir.path().join("data/backline.db")).exists());
     // The demo's knowledge base becomes searchable once the new index has caught up.
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -121,6 +121,39 @@ async fn only_admins_set_policies_and_bad_ones_store_nothing(backend: Backend) {
         )
         .await;
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Nobody but an admin changes, reorders or deletes them; what was stored stays.
+    let policy_id = reply.body["id"].as_i64().unwrap();
+    for token in [&t.agent, &t.acme, &t.globex] {
+        let attempts = [
+            app.put(token, &format!("/api/v1/sla/policies/{policy_id}"), json!({"name": "Mine", "resolution_minutes": 1})).await,
+            app.post(token, &format!("/api/v1/sla/policies/{policy_id}/move"), json!({"up": true})).await,
+            app.delete(token, &format!("/api/v1/sla/policies/{policy_id}")).await,
+            app.post(token, "/api/v1/sla/calendars", json!({"name": "x", "spec": {"time_zone": "UTC", "hours": [{"day": "mon", "start": "00:00", "end": "24:00"}]}})).await,
+            app.put(token, &format!("/api/v1/sla/calendars/{calendar_id}"), json!({"name": "x", "spec": {"time_zone": "UTC", "hours": [{"day": "mon", "start": "00:00", "end": "24:00"}]}})).await,
+            app.delete(token, &format!("/api/v1/sla/calendars/{calendar_id}")).await,
+        ];
+        for attempt in attempts {
+            assert_eq!(attempt.status, StatusCode::FORBIDDEN, "{}", attempt.body);
+        }
+    }
+    let policies = app.get(&t.admin, "/api/v1/sla/policies").await.body;
+    assert_eq!(policies["policies"][0]["name"], "Acme customers");
+    assert_eq!(policies["policies"][0]["resolution_minutes"], 2400);
+    let calendars = app.get(&t.admin, "/api/v1/sla/calendars").await.body;
+    assert_eq!(
+        calendars["calendars"][0]["spec"]["time_zone"],
+        "Europe/Berlin"
+    );
+    assert_eq!(
+        app.put(
+            &t.admin,
+            "/api/v1/sla/policies/999",
+            json!({"name": "Gone", "resolution_minutes": 1})
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
     let deleted = app
         .delete(&t.admin, &format!("/api/v1/sla/calendars/{calendar_id}"))
         .await;
@@ -275,14 +308,17 @@ async fn warnings_and_breaches_are_events_that_mail_the_assignee(backend: Backen
     assert_eq!(kinds, ["sla_warning", "sla_breached"], "{events}");
     let agent_email = "agent@vendor.example".to_string();
     let mail = app
-        .until("the breach mail", || async {
+        .until("the warning and the breach mail", || async {
             let sink = app.mail.as_ref().unwrap().messages();
             let to_agent: Vec<String> = sink
                 .iter()
                 .filter(|m| m.to.iter().any(|to| to == &agent_email))
                 .map(|m| m.subject())
                 .collect();
-            (to_agent.iter().any(|s| s.contains("Target missed"))).then_some(to_agent)
+            // Mail is sent in the background, not necessarily in order: wait for both.
+            (to_agent.iter().any(|s| s.contains("Target missed"))
+                && to_agent.iter().any(|s| s.contains("Due soon")))
+            .then_some(to_agent)
         })
         .await;
     assert!(
@@ -462,6 +498,24 @@ async fn saved_views_are_personal_or_shared_and_bulk_changes_follow_the_rules(ba
             .map(|v| v["name"].as_str().unwrap().to_string())
             .collect()
     };
+    // Every view says how many cases it holds: none of initech's yet.
+    let agent_views = app.get(&t.agent, "/api/v1/views").await.body;
+    let initech_open = agent_views["views"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "Initech open")
+        .unwrap()
+        .clone();
+    assert_eq!(initech_open["count"], 0);
+    app.file_case(&t.initech, json!({"subject": "Counted"}))
+        .await;
+    let agent_views = app.get(&t.agent, "/api/v1/views").await.body;
+    assert!(agent_views["views"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["name"] == "Initech open" && v["count"] == 1));
     let admin_views = keys(&app.get(&t.admin, "/api/v1/views").await.body);
     assert!(admin_views.contains(&"Urgent".to_string()));
     assert!(!admin_views.contains(&"Initech open".to_string()));
