@@ -591,6 +591,17 @@ async fn the_case_list_counts_sorts_and_changes_cases_in_bulk(backend: Backend) 
     let page = agent.get(&format!("/cases/{a}")).await;
     assert!(page.html.contains("Service levels") && page.html.contains("First reply"));
     assert!(page.html.contains("History") && page.html.contains("assignee nobody → agent"));
+    // When the target runs out, the history says when it did, not only when it was noticed.
+    let later = backline_domain::Timestamp::now().plus(backline_domain::Span::HOUR.times(5));
+    backline_server::sla::service::sweep(&app.store, later)
+        .await
+        .unwrap();
+    let page = agent.get(&format!("/cases/{a}")).await;
+    assert!(
+        page.html.contains("first reply target missed (at "),
+        "{}",
+        page.html
+    );
     // ...and neither to the customer, who has no agent views or bulk tools either.
     let customer = Browser::sign_in(&app, "user@initech.example").await;
     let theirs = customer.get(&format!("/cases/{a}")).await;

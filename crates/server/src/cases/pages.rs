@@ -950,6 +950,12 @@ fn event_words(kind: &str, data: &serde_json::Value, staff: &[User]) -> String {
     let metric = text("metric")
         .map(|m| m.replace('_', " "))
         .unwrap_or_else(|| "a target".into());
+    let at = |key: &str, word: &str| {
+        text(key)
+            .and_then(|t| Timestamp::parse(&t).ok())
+            .map(|t| format!(" ({word} {})", when(t)))
+            .unwrap_or_default()
+    };
     match kind {
         "created" => "opened the case".into(),
         "status_changed" => format!("status {} → {}", value("from"), value("to")),
@@ -976,9 +982,10 @@ fn event_words(kind: &str, data: &serde_json::Value, staff: &[User]) -> String {
         }
         "comment_added" => "replied".into(),
         "classified" => format!("classified as {}", value("classification")),
-        "sla_warning" => format!("{metric} target due soon"),
-        "sla_breached" => format!("{metric} target missed"),
-        "sla_achieved" => format!("{metric} target met"),
+        // The sweep notes a clock when it looks; the moment it ran out or was met is in the data.
+        "sla_warning" => format!("{metric} target due soon{}", at("due_at", "due")),
+        "sla_breached" => format!("{metric} target missed{}", at("breached_at", "at")),
+        "sla_achieved" => format!("{metric} target met{}", at("fulfilled_at", "at")),
         other => format!("{}{reason}", other.replace('_', " ")),
     }
 }
