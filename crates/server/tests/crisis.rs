@@ -48,11 +48,10 @@ async fn setup(app: &TestApp) {
         ("vault", json!(["initech"])),
     ] {
         let r = app
-            .request(
-                Method::PUT,
-                Some(&t.admin),
+            .put(
+                &t.admin,
                 &format!("/api/v1/services/{slug}/customers"),
-                Some(json!({"organizations": orgs})),
+                json!({"organizations": orgs}),
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
@@ -62,9 +61,7 @@ async fn setup(app: &TestApp) {
         {"role": "operations", "name": "Ops", "email": "ops-lead@vendor.example", "phone": "+1 555 0101"},
         {"role": "executive", "name": "Exec", "email": "exec@vendor.example"},
     ]);
-    let r = app
-        .request(Method::PUT, Some(&t.admin), "/api/v1/roster", Some(roster))
-        .await;
+    let r = app.put(&t.admin, "/api/v1/roster", roster).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
@@ -172,13 +169,8 @@ async fn only_affected_customers_hear_the_alert_updates_and_end(backend: Backend
     let agreement = json!({"customer_owner": "partner", "billing_owner": "partner", "troubleshooting_checklist": [],
         "vanilla_reproduction_required": false, "customers_see_vendor_kb": true, "vendor_direct_contact": "never",
         "updates_distributed_by": "partner"});
-    app.request(
-        Method::PUT,
-        Some(&t.admin),
-        "/api/v1/partners/acme/agreement",
-        Some(agreement),
-    )
-    .await;
+    app.put(&t.admin, "/api/v1/partners/acme/agreement", agreement)
+        .await;
     let quiet = declare(&app, "backup-eu", "Second backup delay").await;
     let log = app
         .get(
@@ -373,11 +365,10 @@ async fn drills_reach_only_the_roster_and_stay_off_the_status_page(backend: Back
     setup(&app).await;
     // Templates are editable; an unknown variable is refused and changes nothing.
     let bad = app
-        .request(
-            Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/templates/alert",
-            Some(json!({"subject": "{{colour}}", "body": "x"})),
+            json!({"subject": "{{colour}}", "body": "x"}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -386,11 +377,10 @@ async fn drills_reach_only_the_roster_and_stay_off_the_status_page(backend: Back
         .unwrap()
         .contains("unknown variable"));
     let good = app
-        .request(
-            Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/templates/alert",
-            Some(json!({"subject": "Heads up: {{title}}", "body": "{{nature}} on {{services}}"})),
+            json!({"subject": "Heads up: {{title}}", "body": "{{nature}} on {{services}}"}),
         )
         .await;
     assert_eq!(good.status, StatusCode::OK, "{}", good.body);
@@ -480,21 +470,19 @@ async fn post_mortems_are_due_flag_repeated_causes_and_reach_customers(backend: 
         "action_items": [{"title": "Alert on disk", "owner": "ops", "due": "2026-12-01"}],
         "internal_report": "Internal detail", "customer_edition": "A full disk stopped backups for 40 minutes."});
     let saved = app
-        .request(
-            Method::PUT,
-            Some(&t.agent),
+        .put(
+            &t.agent,
             &format!("/api/v1/incidents/{first}/postmortem"),
-            Some(body.clone()),
+            body.clone(),
         )
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert_eq!(saved.body["executive_review"], false);
     let bad = app
-        .request(
-            Method::PUT,
-            Some(&t.agent),
+        .put(
+            &t.agent,
             &format!("/api/v1/incidents/{first}/postmortem"),
-            Some(json!({"action_items": [{"title": "", "owner": ""}]})),
+            json!({"action_items": [{"title": "", "owner": ""}]}),
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -508,11 +496,10 @@ async fn post_mortems_are_due_flag_repeated_causes_and_reach_customers(backend: 
     )
     .await;
     let again = app
-        .request(
-            Method::PUT,
-            Some(&t.agent),
+        .put(
+            &t.agent,
             &format!("/api/v1/incidents/{second}/postmortem"),
-            Some(json!({"category": "capacity"})),
+            json!({"category": "capacity"}),
         )
         .await;
     assert_eq!(again.body["executive_review"], true, "{}", again.body);
@@ -771,11 +758,10 @@ async fn the_clock_reminds_before_the_committed_update_and_flags_overdue(backend
 }
 
 async fn put_customers(app: &TestApp, service: &str, orgs: Value) -> common::Reply {
-    app.request(
-        Method::PUT,
-        Some(&app.tokens.admin),
+    app.put(
+        &app.tokens.admin,
         &format!("/api/v1/services/{service}/customers"),
-        Some(json!({ "organizations": orgs })),
+        json!({ "organizations": orgs }),
     )
     .await
 }

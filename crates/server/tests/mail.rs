@@ -583,12 +583,7 @@ async fn partner_technicians_write_for_their_customers_and_never_means_never(bac
         "vanilla_reproduction_required": false, "customers_see_vendor_kb": true, "vendor_direct_contact": "never",
         "updates_distributed_by": "partner"});
     let put = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&app.tokens.admin),
-            "/api/v1/partners/acme/agreement",
-            Some(terms),
-        )
+        .put(&app.tokens.admin, "/api/v1/partners/acme/agreement", terms)
         .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     let id = case["id"].as_i64().unwrap();
@@ -735,11 +730,10 @@ async fn notifications_reach_exactly_the_right_people(backend: Backend) {
 
     // A person who turned case updates off hears no more of them.
     let off = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.initech),
+        .put(
+            &t.initech,
             "/api/v1/me/notifications",
-            Some(json!({"off": ["case_updates"]})),
+            json!({"off": ["case_updates"]}),
         )
         .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
@@ -825,23 +819,16 @@ async fn quarantine_can_be_run_again_or_made_a_case(backend: Backend) {
     // from a new customer user of initech.
     // Only admins give domains; customers cannot read them or rerun mail either.
     let domains_path = "/api/v1/organizations/initech/domains";
-    let put = reqwest::Method::PUT;
     let by_agent = app
-        .request(
-            put.clone(),
-            Some(&t.agent),
+        .put(
+            &t.agent,
             domains_path,
-            Some(json!({"domains": ["initech.example"]})),
+            json!({"domains": ["initech.example"]}),
         )
         .await;
     assert_eq!(by_agent.status, StatusCode::FORBIDDEN);
     let bad = app
-        .request(
-            put,
-            Some(&t.admin),
-            domains_path,
-            Some(json!({"domains": ["not a domain"]})),
-        )
+        .put(&t.admin, domains_path, json!({"domains": ["not a domain"]}))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     let stored = app
@@ -861,20 +848,18 @@ async fn quarantine_can_be_run_again_or_made_a_case(backend: Backend) {
         .await;
     assert_eq!(rerun.status, StatusCode::FORBIDDEN);
     let domains = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/organizations/initech/domains",
-            Some(json!({"domains": ["Initech.example"]})),
+            json!({"domains": ["Initech.example"]}),
         )
         .await;
     assert_eq!(domains.body["domains"], json!(["initech.example"]));
     let taken = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/organizations/globex/domains",
-            Some(json!({"domains": ["initech.example"]})),
+            json!({"domains": ["initech.example"]}),
         )
         .await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
@@ -1149,20 +1134,18 @@ async fn unknown_senders_can_become_users_and_templates_shape_the_mail(backend: 
     let t = &app.tokens;
     // Only admins choose, and only a customer organisation will do.
     let agent = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.agent),
+        .put(
+            &t.agent,
             "/api/v1/mail/settings",
-            Some(json!({"unknown_senders": "create:initech"})),
+            json!({"unknown_senders": "create:initech"}),
         )
         .await;
     assert_eq!(agent.status, StatusCode::FORBIDDEN);
     let partner = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/mail/settings",
-            Some(json!({"unknown_senders": "create:acme"})),
+            json!({"unknown_senders": "create:acme"}),
         )
         .await;
     assert_eq!(
@@ -1172,20 +1155,18 @@ async fn unknown_senders_can_become_users_and_templates_shape_the_mail(backend: 
         partner.body
     );
     let nonsense = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/mail/settings",
-            Some(json!({"unknown_senders": "maybe"})),
+            json!({"unknown_senders": "maybe"}),
         )
         .await;
     assert_eq!(nonsense.status, StatusCode::UNPROCESSABLE_ENTITY);
     let set = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/mail/settings",
-            Some(json!({"unknown_senders": "create:initech"})),
+            json!({"unknown_senders": "create:initech"}),
         )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
@@ -1196,16 +1177,14 @@ async fn unknown_senders_can_become_users_and_templates_shape_the_mail(backend: 
 
     // The acknowledgement's text is the template's, as an admin edited it.
     let template = app
-        .request(reqwest::Method::PUT, Some(&t.admin), "/api/v1/templates/case_acknowledgement",
-            Some(json!({"subject": "Got it: {{subject}}", "body": "Case {{case}} is open, {{requester}}. {{case_url}}"})))
+        .put(&t.admin, "/api/v1/templates/case_acknowledgement", json!({"subject": "Got it: {{subject}}", "body": "Case {{case}} is open, {{requester}}. {{case_url}}"}))
         .await;
     assert!(template.status.is_success(), "{}", template.body);
     let bad = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             "/api/v1/templates/case_acknowledgement",
-            Some(json!({"subject": "{{incident}}", "body": "x"})),
+            json!({"subject": "{{incident}}", "body": "x"}),
         )
         .await;
     assert_eq!(
@@ -1259,11 +1238,10 @@ async fn escalations_and_swarm_requests_reach_the_staff_concerned_and_a_reply_re
         .await;
     assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
     let member = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             &format!("/api/v1/queues/l2/members/{kim}"),
-            Some(json!({"skills": []})),
+            json!({"skills": []}),
         )
         .await;
     assert!(member.status.is_success(), "{}", member.body);
@@ -1304,11 +1282,10 @@ async fn escalations_and_swarm_requests_reach_the_staff_concerned_and_a_reply_re
         json!({"slug": "swarm", "name": "Swarm", "model": "swarm"}),
     )
     .await;
-    app.request(
-        reqwest::Method::PUT,
-        Some(&t.admin),
+    app.put(
+        &t.admin,
         &format!("/api/v1/queues/swarm/members/{kim}"),
-        Some(json!({"skills": ["storage"]})),
+        json!({"skills": ["storage"]}),
     )
     .await;
     app.post(&t.admin, "/api/v1/routing/rules", json!({"name": "Vault swarm", "conditions": [{"field": "words", "any_of": ["vault"]}], "actions": {"queue": "swarm"}})).await;

@@ -38,11 +38,10 @@ fn agreement(extra: Value) -> Value {
 
 async fn put_agreement(app: &TestApp, slug: &str, extra: Value) -> Value {
     let reply = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&app.tokens.admin),
+        .put(
+            &app.tokens.admin,
             &format!("/api/v1/partners/{slug}/agreement"),
-            Some(agreement(extra)),
+            agreement(extra),
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -119,8 +118,7 @@ async fn the_gate_refuses_incomplete_escalations_and_stores_nothing(backend: Bac
 
     // Agreements are checked too.
     let bad = app
-        .request(reqwest::Method::PUT, Some(&t.admin), "/api/v1/partners/acme/agreement",
-            Some(agreement(json!({"fee_model": "percentage", "fee_percent": 0, "vendor_direct_contact": "sometimes"}))))
+        .put(&t.admin, "/api/v1/partners/acme/agreement", agreement(json!({"fee_model": "percentage", "fee_percent": 0, "vendor_direct_contact": "sometimes"})))
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     let kept = app.get(&t.admin, "/api/v1/partners/acme/agreement").await;
@@ -155,11 +153,10 @@ async fn certified_partners_are_routed_to_tier_two(backend: Backend) {
         .await;
     assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
     let member = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.admin),
+        .put(
+            &t.admin,
             &format!("/api/v1/queues/l2/members/{}", app.agent_id),
-            Some(json!({"skills": ["backup"]})),
+            json!({"skills": ["backup"]}),
         )
         .await;
     assert_eq!(member.status, StatusCode::NO_CONTENT);
@@ -301,12 +298,7 @@ async fn certified_partners_are_routed_to_tier_two(backend: Backend) {
         vec!["acme"]
     );
     let delete = app
-        .request(
-            reqwest::Method::DELETE,
-            Some(&t.admin),
-            &format!("/api/v1/routing/rules/{rule_id}"),
-            None,
-        )
+        .delete(&t.admin, &format!("/api/v1/routing/rules/{rule_id}"))
         .await;
     assert_eq!(delete.status, StatusCode::CONFLICT);
     // Only staff manage rules.
@@ -623,18 +615,16 @@ async fn tiered_queues_escalate_and_swarm_queues_ask_for_help(backend: Backend) 
     let admin_id = app.get(&t.admin, "/api/v1/users/me").await.body["id"]
         .as_i64()
         .unwrap();
-    app.request(
-        reqwest::Method::PUT,
-        Some(&t.admin),
+    app.put(
+        &t.admin,
         &format!("/api/v1/queues/swarm/members/{admin_id}"),
-        Some(json!({"skills": ["vault"]})),
+        json!({"skills": ["vault"]}),
     )
     .await;
-    app.request(
-        reqwest::Method::PUT,
-        Some(&t.admin),
+    app.put(
+        &t.admin,
         &format!("/api/v1/queues/swarm/members/{}", app.agent_id),
-        Some(json!({"skills": ["backup"]})),
+        json!({"skills": ["backup"]}),
     )
     .await;
     app.post(&t.admin, "/api/v1/routing/rules", json!({"name": "Vault swarm", "conditions": [{"field": "words", "any_of": ["vault"]}], "actions": {"queue": "swarm", "assign": "round_robin"}})).await;
@@ -744,11 +734,10 @@ async fn partners_never_read_each_others_records(backend: Backend) {
         StatusCode::OK
     );
     let own = app
-        .request(
-            reqwest::Method::PUT,
-            Some(&t.acme),
+        .put(
+            &t.acme,
             "/api/v1/partners/acme/agreement",
-            Some(agreement(json!({}))),
+            agreement(json!({})),
         )
         .await;
     assert_eq!(own.status, StatusCode::FORBIDDEN);
@@ -820,11 +809,10 @@ async fn round_robin_queue(app: &TestApp, slug: &str, members: &[i64], word: &st
     assert_eq!(queue.status, StatusCode::CREATED, "{}", queue.body);
     for member in members {
         let added = app
-            .request(
-                reqwest::Method::PUT,
-                Some(&t.admin),
+            .put(
+                &t.admin,
                 &format!("/api/v1/queues/{slug}/members/{member}"),
-                Some(json!({"skills": []})),
+                json!({"skills": []}),
             )
             .await;
         assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
