@@ -510,6 +510,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                     body: (*pick(&mut rng, AGENT_REPLIES)).into(),
                     public: true,
                     status_after,
+                    then: Default::default(),
                     at: Some(Timestamp::from_millis(at)),
                 })
                 .await?;
@@ -521,6 +522,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                         body: (*pick(&mut rng, INTERNAL_NOTES)).into(),
                         public: false,
                         status_after: None,
+                        then: Default::default(),
                         at: Some(Timestamp::from_millis(at + 60_000)),
                     })
                     .await?;
@@ -536,6 +538,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                     body: (*pick(&mut rng, CUSTOMER_REPLIES)).into(),
                     public: true,
                     status_after: None,
+                    then: Default::default(),
                     at: Some(Timestamp::from_millis(at)),
                 })
                 .await?;

@@ -231,9 +231,64 @@ pub fn status_after_comment(author: Role, public: bool, status: CaseStatus) -> O
     }
 }
 
+/// What merging needs to know of each case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeFacts {
+    pub id: crate::CaseId,
+    pub status: CaseStatus,
+    pub organization: crate::OrgId,
+    pub partner: Option<crate::OrgId>,
+}
+
+/// Whether `source` may be merged into `survivor`. Everyone who could read one case must be
+/// able to read the other, since its conversation moves across: so both belong to the same
+/// organisation and the same serving partner. A closed case is final and takes no part.
+pub fn check_merge(source: &MergeFacts, survivor: &MergeFacts) -> Result<(), ParseError> {
+    if source.id == survivor.id {
+        return Err(ParseError("A case cannot be merged into itself.".into()));
+    }
+    if source.status == CaseStatus::Closed || survivor.status == CaseStatus::Closed {
+        return Err(ParseError(
+            "Closed cases cannot be merged; reopen neither, file a new case instead.".into(),
+        ));
+    }
+    if source.organization != survivor.organization {
+        return Err(ParseError(format!(
+            "#{} and #{} belong to different organisations; their people would read each other's conversation.",
+            source.id, survivor.id
+        )));
+    }
+    if source.partner != survivor.partner {
+        return Err(ParseError(format!(
+            "#{} and #{} are served by different partners; merge only cases the same partner sees.",
+            source.id, survivor.id
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merging_keeps_every_reader_of_both_cases_the_same() {
+        use crate::{CaseId, OrgId};
+        let case = |id, status, org, partner: Option<i64>| MergeFacts {
+            id: CaseId(id),
+            status,
+            organization: OrgId(org),
+            partner: partner.map(OrgId),
+        };
+        let survivor = case(1, CaseStatus::Open, 10, Some(20));
+        assert!(check_merge(&case(2, CaseStatus::Solved, 10, Some(20)), &survivor).is_ok());
+        assert!(check_merge(&case(1, CaseStatus::Open, 10, Some(20)), &survivor).is_err());
+        assert!(check_merge(&case(2, CaseStatus::Closed, 10, Some(20)), &survivor).is_err());
+        let other_org = check_merge(&case(2, CaseStatus::Open, 11, Some(20)), &survivor);
+        assert!(other_org.unwrap_err().0.contains("different organisations"));
+        let other_partner = check_merge(&case(2, CaseStatus::Open, 10, None), &survivor);
+        assert!(other_partner.unwrap_err().0.contains("different partners"));
+    }
 
     #[test]
     fn new_case_collects_every_field_error() {

@@ -224,9 +224,18 @@ pub fn template_variables(kind: TemplateKind) -> &'static [&'static str] {
         TemplateKind::Reminder => &["title", "next_update", "console_url"],
         TemplateKind::Confirm => &["services", "confirm_url", "unsubscribe_url"],
         // Case mail: the reply text is the only free text, and it is always public.
-        TemplateKind::CaseAcknowledgement | TemplateKind::CaseSolved => {
+        TemplateKind::CaseAcknowledgement => {
             &["case", "subject", "requester", "case_url", "description"]
         }
+        // The rating link lets the requester say how it went without signing in.
+        TemplateKind::CaseSolved => &[
+            "case",
+            "subject",
+            "requester",
+            "case_url",
+            "description",
+            "rating_url",
+        ],
         TemplateKind::CaseReply | TemplateKind::CustomerReplied => {
             &["case", "subject", "author", "reply", "case_url"]
         }
@@ -254,23 +263,8 @@ pub fn check_template(kind: TemplateKind, template: &Template) -> Result<(), Fie
         if text.trim().is_empty() {
             errors.add(field, "cannot be empty");
         }
-        let mut rest = text.as_str();
-        while let Some(open) = rest.find("{{") {
-            let Some(close) = rest[open..].find("}}") else {
-                errors.add(field, "a {{ is never closed");
-                break;
-            };
-            let name = rest[open + 2..open + close].trim();
-            if !template_variables(kind).contains(&name) {
-                errors.add(
-                    field,
-                    format!(
-                        "unknown variable {{{{{name}}}}}; this template knows: {}",
-                        template_variables(kind).join(", ")
-                    ),
-                );
-            }
-            rest = &rest[open + close + 2..];
+        if let Err(e) = crate::template::check_placeholders(text, template_variables(kind)) {
+            errors.add(field, e);
         }
     }
     errors.into_result()
@@ -278,29 +272,9 @@ pub fn check_template(kind: TemplateKind, template: &Template) -> Result<(), Fie
 
 /// Fills the placeholders; a variable without a value renders as an empty string.
 pub fn render(template: &Template, vars: &BTreeMap<&str, String>) -> Template {
-    let fill = |text: &str| {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(open) = rest.find("{{") {
-            out.push_str(&rest[..open]);
-            match rest[open..].find("}}") {
-                Some(close) => {
-                    let name = rest[open + 2..open + close].trim();
-                    out.push_str(vars.get(name).map_or("", String::as_str));
-                    rest = &rest[open + close + 2..];
-                }
-                None => {
-                    out.push_str(&rest[open..]);
-                    rest = "";
-                }
-            }
-        }
-        out.push_str(rest);
-        out
-    };
     Template {
-        subject: fill(&template.subject),
-        body: fill(&template.body),
+        subject: crate::template::fill(&template.subject, vars),
+        body: crate::template::fill(&template.body, vars),
     }
 }
 
@@ -345,7 +319,7 @@ pub fn default_template(kind: TemplateKind) -> Template {
         ),
         TemplateKind::CaseSolved => (
             "Solved: {{subject}}",
-            "Hello {{requester}},\n\nWe have marked case {{case}} as solved. If the problem is still there, reply to this message and the case opens again.\n\nSee the case: {{case_url}}",
+            "Hello {{requester}},\n\nWe have marked case {{case}} as solved. If the problem is still there, reply to this message and the case opens again.\n\nHow did we do? One click tells us: {{rating_url}}\n\nSee the case: {{case_url}}",
         ),
         TemplateKind::CaseAssigned => (
             "Assigned to you: {{subject}}",
@@ -539,7 +513,7 @@ mod tests {
             body: "{{title".into(),
         };
         let errors = check_template(TemplateKind::Alert, &bad).unwrap_err();
-        assert!(errors.0["subject"].contains("unknown variable {{nope}}"));
+        assert!(errors.0["subject"].contains("unknown placeholder {{nope}}"));
         assert!(errors.0["body"].contains("never closed"));
         for kind in TemplateKind::ALL {
             assert!(

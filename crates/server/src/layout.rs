@@ -16,12 +16,19 @@ use maud::{html, Markup, DOCTYPE};
 const STYLESHEET: &str = include_str!("assets/app.css");
 const SUGGEST_SCRIPT: &str = include_str!("assets/suggest.js");
 const ATTACH_SCRIPT: &str = include_str!("assets/attach.js");
+const PRESENCE_SCRIPT: &str = include_str!("assets/presence.js");
+const KEYS_SCRIPT: &str = include_str!("assets/keys.js");
+const FAVICON: &str = include_str!("assets/favicon.svg");
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/suggest.js", get(|| script(SUGGEST_SCRIPT)))
         .route("/assets/attach.js", get(|| script(ATTACH_SCRIPT)))
+        .route("/assets/presence.js", get(|| script(PRESENCE_SCRIPT)))
+        .route("/assets/keys.js", get(|| script(KEYS_SCRIPT)))
+        .route("/assets/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
 }
 
 async fn script(text: &'static str) -> impl axum::response::IntoResponse {
@@ -34,6 +41,16 @@ async fn script(text: &'static str) -> impl axum::response::IntoResponse {
             (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         text,
+    )
+}
+
+async fn favicon() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
     )
 }
 
@@ -56,8 +73,10 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Backline" }
                 link rel="stylesheet" href="/assets/app.css";
+                link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
             }
             body {
+                a.skip href="#main" { "Skip to content" }
                 header.top {
                     a.brand href="/cases" { "Backline" }
                     @if let Some(who) = who {
@@ -70,6 +89,8 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                                 a href="/partners" { "Partners" }
                                 a href="/routing" { "Routing" }
                                 a href="/sla" { "Service levels" }
+                                a href="/macros" { "Macros" }
+                                a href="/satisfaction" { "Satisfaction" }
                                 a href="/incidents" { "Incidents" }
                                 a href="/mail" { "Mail" }
                             }
@@ -88,7 +109,27 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                         }
                     }
                 }
-                main { (content) }
+                main #main tabindex="-1" { (content) }
+                @if who.is_some() {
+                    footer.bottom {
+                        button type="button" data-open-shortcuts hidden { "Keyboard shortcuts (?)" }
+                    }
+                    dialog #shortcuts aria-labelledby="shortcuts-title" {
+                        h2 #shortcuts-title { "Keyboard shortcuts" }
+                        dl.shortcuts {
+                            dt { kbd { "j" } " / " kbd { "k" } } dd { "Next / previous case in a list" }
+                            dt { kbd { "o" } } dd { "Open the chosen case" }
+                            dt { kbd { "x" } } dd { "Select the chosen case for a bulk change" }
+                            dt { kbd { "r" } } dd { "Write a reply" }
+                            dt { kbd { "Ctrl" } " + " kbd { "Enter" } } dd { "Send the reply" }
+                            dt { kbd { "/" } } dd { "Search" }
+                            dt { kbd { "n" } } dd { "New case" }
+                            dt { kbd { "?" } } dd { "This list" }
+                        }
+                        form method="dialog" { button type="submit" { "Close" } }
+                    }
+                    script src="/assets/keys.js" defer {}
+                }
             }
         }
     }

@@ -18,6 +18,12 @@ use utoipa::OpenApi;
         cases::api::list, cases::api::create, cases::api::read, cases::api::update,
         cases::api::comments, cases::api::add_comment, cases::api::events, cases::api::bulk,
         cases::api::views, cases::api::create_view, cases::api::delete_view,
+        cases::work_api::list_macros, cases::work_api::create_macro, cases::work_api::replace_macro,
+        cases::work_api::delete_macro, cases::work_api::preview_macro, cases::work_api::send_macro,
+        cases::work_api::merge, cases::work_api::people, cases::work_api::follow,
+        cases::work_api::unfollow, cases::work_api::add_cc, cases::work_api::remove_cc,
+        cases::work_api::presence, cases::work_api::rate, cases::work_api::rating,
+        cases::work_api::scores,
         sla::api::list_calendars, sla::api::create_calendar, sla::api::replace_calendar, sla::api::delete_calendar,
         sla::api::list_policies, sla::api::create_policy, sla::api::replace_policy, sla::api::delete_policy,
         sla::api::move_policy, sla::api::case_clocks,
@@ -43,7 +49,7 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"))
 )]
 pub struct ApiDoc;
 

@@ -375,7 +375,7 @@ async fn drills_reach_only_the_roster_and_stay_off_the_status_page(backend: Back
     assert!(bad.body["error"]["fields"]["subject"]
         .as_str()
         .unwrap()
-        .contains("unknown variable"));
+        .contains("unknown placeholder"));
     let good = app
         .put(
             &t.admin,

@@ -23,7 +23,8 @@ pub mod testing;
 mod users;
 
 pub use cases::{
-    CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, NewCase, NewComment, Routing, SavedView,
+    CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, MacroRecord, NewCase, NewComment, Presence,
+    RatingRecord, Routing, SavedView, ScoreBy, ScoreRow,
 };
 pub use changes::{Change, ChangeListener, Heard};
 pub use error::StoreError;

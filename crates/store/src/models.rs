@@ -127,6 +127,8 @@ pub struct CaseRecord {
     /// (`None` before the clocks were first evaluated, or when no policy applies).
     pub sla_due_at: Option<Timestamp>,
     pub sla_state: Option<backline_domain::sla::SlaState>,
+    /// Set when this case was merged into another: it is closed and its conversation moved.
+    pub merged_into: Option<CaseId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

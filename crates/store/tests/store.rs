@@ -144,6 +144,7 @@ async fn scenario(config: StoreConfig) {
         body: body.into(),
         public,
         status_after: None,
+        then: Default::default(),
         at: None,
     };
     store.add_comment(&note("internal", false)).await.unwrap();

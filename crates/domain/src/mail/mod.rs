@@ -52,8 +52,8 @@ pub use threading::{
     decide_thread, place_message, CaseFacts, JoinedBy, Placement, QuarantineReason, ThreadDecision,
 };
 pub use token::{
-    find_case_token, sign_case_token, verify_case_token, CaseToken, CaseTokenSecret,
-    SIGNATURE_CHARS,
+    find_case_token, sign_case_token, sign_rating_token, verify_case_token, verify_rating_token,
+    CaseToken, CaseTokenSecret, SIGNATURE_CHARS,
 };
 
 #[cfg(test)]

@@ -76,6 +76,8 @@ pub struct CaseAudience {
     pub assignee: Option<Person>,
     /// Staff the happening may name (queue members, swarm helpers, mentioned people).
     pub staff: Vec<Person>,
+    /// Staff who follow this case: they hear what its assignee hears of the customer side.
+    pub case_followers: Vec<Person>,
     /// Addresses that bounced.
     pub bounced: Vec<Email>,
 }
@@ -117,6 +119,13 @@ pub fn notices(
             if let Some(a) = audience.assignee.as_ref().filter(|a| a.role.is_staff()) {
                 out.person(a, TemplateKind::CustomerReplied, NotificationKind::MyCases);
             }
+            for p in audience.case_followers.iter().filter(|p| p.role.is_staff()) {
+                out.person(
+                    p,
+                    TemplateKind::CustomerReplied,
+                    NotificationKind::CaseUpdates,
+                );
+            }
             out.customer_side(TemplateKind::CaseReply);
         }
         CaseHappening::InternalNote { mentioned } => {
@@ -150,6 +159,9 @@ pub fn notices(
             };
             if let Some(a) = audience.assignee.as_ref().filter(|a| a.role.is_staff()) {
                 out.person(a, template, NotificationKind::MyCases);
+            }
+            for p in audience.case_followers.iter().filter(|p| p.role.is_staff()) {
+                out.person(p, template, NotificationKind::MyCases);
             }
             for p in queue_members.iter().filter_map(staff) {
                 out.person(p, template, NotificationKind::MyCases);
@@ -274,8 +286,39 @@ mod tests {
                 person(5, "kim@vendor.test", Role::Agent),
                 person(6, "kim@other.test", Role::Admin),
             ],
+            case_followers: vec![],
             bounced: vec![],
         }
+    }
+
+    #[test]
+    fn staff_following_a_case_hear_the_customer_side_and_its_clocks() {
+        let mut a = audience();
+        a.case_followers = vec![
+            person(7, "lee@vendor.test", Role::Agent),
+            // A follower who is no longer staff hears nothing staff-only.
+            person(8, "ex@acme.test", Role::Customer),
+        ];
+        let reply = notices(&CaseHappening::PublicReply, &a, Some(UserId(1)));
+        let to_lee: Vec<_> = reply
+            .iter()
+            .filter(|n| n.to.as_str() == "lee@vendor.test")
+            .collect();
+        assert_eq!(to_lee.len(), 1);
+        assert_eq!(to_lee[0].template, TemplateKind::CustomerReplied);
+        assert!(!to(&reply).contains(&"ex@acme.test"));
+        let breach = notices(
+            &CaseHappening::SlaAlert {
+                breached: true,
+                queue_members: vec![],
+            },
+            &a,
+            None,
+        );
+        assert_eq!(to(&breach), ["sam@vendor.test", "lee@vendor.test"]);
+        // A follower who replies is not told of their own reply.
+        let own = notices(&CaseHappening::PublicReply, &a, Some(UserId(7)));
+        assert!(!to(&own).contains(&"lee@vendor.test"));
     }
 
     fn to(notices: &[Notice]) -> Vec<&str> {

@@ -42,9 +42,13 @@ impl CaseTokenSecret {
     }
 
     fn mac(&self, case: CaseId) -> Hmac<Sha256> {
+        self.mac_for(CONTEXT, case)
+    }
+
+    fn mac_for(&self, context: &[u8], case: CaseId) -> Hmac<Sha256> {
         // HMAC accepts keys of any length, so this cannot fail.
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(CONTEXT);
+        mac.update(context);
         mac.update(case.0.to_string().as_bytes());
         mac
     }
@@ -110,6 +114,33 @@ pub fn verify_case_token(secret: &CaseTokenSecret, text: &str) -> Option<CaseId>
     let case = case_number(number)?;
     let claimed = from_base32(signature)?;
     secret.mac(case).verify_truncated_left(&claimed).ok()?;
+    Some(case)
+}
+
+/// Separates rating links from case tokens: a token seen in a subject line cannot rate.
+const RATING_CONTEXT: &[u8] = b"backline rating link v1:";
+/// A rating link is clicked, not typed, and has no mail rate limit in front of it: 80 bits.
+const RATING_SIGNATURE_BYTES: usize = 10;
+
+/// The token of the satisfaction link in a solved case's mail (`123-` and 16 characters): it
+/// lets the requester rate without signing in, and does nothing else.
+pub fn sign_rating_token(secret: &CaseTokenSecret, case: CaseId) -> String {
+    let tag = secret.mac_for(RATING_CONTEXT, case).finalize().into_bytes();
+    format!("{case}-{}", base32(&tag[..RATING_SIGNATURE_BYTES]))
+}
+
+/// The case a rating token names, if its signature is right.
+pub fn verify_rating_token(secret: &CaseTokenSecret, text: &str) -> Option<CaseId> {
+    let (number, signature) = text.split_once('-')?;
+    let case = case_number(number)?;
+    if signature.len() != RATING_SIGNATURE_BYTES * 8 / 5 {
+        return None;
+    }
+    let claimed = decode_base32(signature)?;
+    secret
+        .mac_for(RATING_CONTEXT, case)
+        .verify_truncated_left(&claimed)
+        .ok()?;
     Some(case)
 }
 
@@ -180,10 +211,46 @@ fn from_base32(text: &str) -> Option<[u8; SIGNATURE_BYTES]> {
     Some(out)
 }
 
+/// Base32 text whose length is a whole number of 8-character groups, to its bytes.
+fn decode_base32(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(8) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let digit = BASE32.iter().position(|&b| b == c.to_ascii_lowercase())?;
+        buffer = (buffer << 5) | digit as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn rating_tokens_verify_only_for_their_case_and_are_not_case_tokens() {
+        let s = secret();
+        let token = sign_rating_token(&s, CaseId(123));
+        assert_eq!(token.len(), "123-".len() + 16);
+        assert_eq!(verify_rating_token(&s, &token), Some(CaseId(123)));
+        let (_, signature) = token.split_once('-').unwrap();
+        assert_eq!(verify_rating_token(&s, &format!("124-{signature}")), None);
+        assert_eq!(verify_rating_token(&s, &token[..token.len() - 1]), None);
+        // A case token (as seen in any subject line) does not rate, nor the other way round.
+        let case_token = sign_case_token(&s, CaseId(123)).to_string();
+        assert_eq!(verify_rating_token(&s, &case_token), None);
+        assert_eq!(verify_case_token(&s, &token), None);
+        assert_eq!(decode_base32("mzxw6ytb"), Some(b"fooba".to_vec()));
+    }
 
     fn secret() -> CaseTokenSecret {
         CaseTokenSecret::new(b"0123456789abcdef0123456789abcdef".to_vec()).unwrap()

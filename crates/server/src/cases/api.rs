@@ -45,6 +45,10 @@ pub struct CreateComment {
     /// Ids of files uploaded to this case beforehand (`POST /api/v1/cases/{id}/attachments`).
     #[serde(default)]
     pub attachments: Vec<i64>,
+    /// Changes made with the comment in the same step (vendor staff), e.g.
+    /// `{"status": "solved"}` to reply and solve. Either both are written or neither.
+    #[serde(default)]
+    pub then: CaseUpdate,
 }
 
 /// The API's body as the case service takes it, the one place the two meet.
@@ -266,13 +270,14 @@ pub async fn add_comment(
         uploads: body.attachments,
         ..Default::default()
     };
-    let comment = service::add_comment(
+    let comment = service::reply_and_update(
         &state.store,
         &caller,
         CaseId(id),
         &body.body,
         body.public,
         &origin,
+        &body.then,
     )
     .await?;
     let files = state

@@ -2,6 +2,7 @@
 
 use crate::cases::lists;
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
+use crate::cases::work_pages::presence_words;
 use crate::error::ApiError;
 use crate::layout::{
     html_response, page, partner_badge, priority_badge, sla_badge, span_words, status_badge, when,
@@ -12,6 +13,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use backline_domain::satisfaction::Rating;
 use backline_domain::views::{CaseSort, SortKey};
 use backline_domain::{
     CaseId, CaseStatus, Channel, FieldErrors, Priority, Role, Tier, Timestamp, UserId,
@@ -683,6 +685,16 @@ struct ReplyDraft {
     had_files: bool,
     /// What was wrong with the files, shown by the file box.
     file_error: Option<String>,
+    /// A macro applied to the draft: its changes are made when the reply is sent.
+    applied_macro: Option<AppliedMacro>,
+    /// Something to say above the form (an article inserted, a macro applied).
+    notice: Option<String>,
+}
+
+struct AppliedMacro {
+    id: i64,
+    title: String,
+    changes: Vec<String>,
 }
 
 async fn render_case_page(
@@ -734,6 +746,33 @@ async fn render_case_page(
     } else {
         (Vec::new(), Vec::new())
     };
+    let (macros, people, present) = if staff {
+        (
+            super::macros::macros(&state.store, &who.user)
+                .await
+                .or_page(who)?,
+            Some(
+                super::work::people(&state.store, &who.user, case.id)
+                    .await
+                    .or_page(who)?,
+            ),
+            super::work::others_present(&state.store, &who.user, case.id)
+                .await
+                .or_page(who)?,
+        )
+    } else {
+        (Vec::new(), None, Vec::new())
+    };
+    let following = people
+        .as_ref()
+        .is_some_and(|p| p.followers.iter().any(|f| f.id == who.user.id));
+    // The requester's rating: they may give or change it; staff read it.
+    let is_requester = who.user.id == case.requester.id;
+    let rating = if staff || is_requester {
+        state.store.case_rating(case.id).await.or_page(who)?
+    } else {
+        None
+    };
     let now = Timestamp::now();
     let closed = case.status == CaseStatus::Closed;
     Ok(html_response(
@@ -743,6 +782,16 @@ async fn render_case_page(
             Some(who),
             html! {
                 h1 { span.num { "#" (case.id.0) } " " (case.subject) " " (status_badge(case.status)) " " (partner_badge(case.partner.as_ref())) }
+                @if let Some(into) = case.merged_into {
+                    p.card.notice role="status" { "This case was merged into " a href=(format!("/cases/{into}")) { "case #" (into) } "; the conversation goes on there." }
+                }
+                @if staff {
+                    p #presence.presence role="status" aria-live="polite" data-case=(case.id.0) {
+                        (presence_words(&present))
+                    }
+                    script src="/assets/presence.js" defer {}
+                }
+                @if let Some(notice) = &reply.notice { p.card.notice role="status" { (notice) } }
                 div.case-layout {
                     div {
                         div.card {
@@ -800,9 +849,37 @@ async fn render_case_page(
                                 label for="body" { "Reply" }
                                 @if let Some(error) = &reply.error {
                                     div.field-error #body-error role="alert" { (error) }
-                                    textarea #body name="body" required aria-invalid="true" aria-describedby="body-error" { (reply.body) }
+                                    textarea #body name="body" required aria-invalid="true" aria-describedby="body-error" aria-keyshortcuts="Control+Enter" { (reply.body) }
                                 } @else {
-                                    textarea #body name="body" required { (reply.body) }
+                                    textarea #body name="body" required aria-keyshortcuts="Control+Enter" { (reply.body) }
+                                }
+                                @if let Some(m) = &reply.applied_macro {
+                                    input type="hidden" name="applied_macro" value=(m.id);
+                                    p.macro-note #macro-note {
+                                        "Macro " strong { (m.title) } " applied"
+                                        @if !m.changes.is_empty() { ": sending also makes these changes — " (m.changes.join("; ")) "." } @else { "." }
+                                    }
+                                }
+                                @if staff && (!macros.is_empty() || !links.is_empty()) {
+                                    div.reply-tools {
+                                        @if !macros.is_empty() {
+                                            label for="macro" { "Macro" }
+                                            select #macro name="macro" {
+                                                @for m in &macros {
+                                                    option value=(m.id) { (m.title) @if m.owner_id.is_some() { " (mine)" } }
+                                                }
+                                            }
+                                            button type="submit" name="do" value="macro" formnovalidate { "Apply macro" }
+                                        }
+                                        @let articles: Vec<_> = links.iter().filter_map(|l| match l.target { backline_store::LinkTarget::Article(a) => Some((a, &l.title)), _ => None }).collect();
+                                        @if !articles.is_empty() {
+                                            label for="article" { "Article" }
+                                            select #article name="article" {
+                                                @for (id, title) in &articles { option value=(id.0) { (title) } }
+                                            }
+                                            button type="submit" name="do" value="article" formnovalidate { "Insert article" }
+                                        }
+                                    }
                                 }
                                 div.drop #drop {
                                     label for="files" { "Attach files" }
@@ -819,8 +896,27 @@ async fn render_case_page(
                                 @if staff {
                                     label { input type="checkbox" name="internal" value="1" checked[reply.internal]; " Internal note (vendor staff only)" }
                                 }
-                                p { button type="submit" { "Send" } }
+                                p.actions {
+                                    button type="submit" name="do" value="send" title="Ctrl+Enter" { "Send" }
+                                    @if staff && case.status.is_active() {
+                                        " " button type="submit" name="do" value="solve" { "Send and solve" }
+                                    }
+                                }
                                 script src="/assets/attach.js" defer data-limit=(state.mail.max_attachment_bytes) {}
+                            }
+                        }
+                        @if !staff && is_requester && !case.status.is_active() && case.merged_into.is_none() {
+                            form.card #rating method="post" action=(format!("/cases/{}/rating", case.id.0)) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                fieldset {
+                                    legend { "How did we do?" }
+                                    @let current = rating.as_ref().map(|r| r.rating);
+                                    label { input type="radio" name="rating" value="good" required checked[current == Some(Rating::Good)]; " Good, I got what I needed" }
+                                    label { input type="radio" name="rating" value="bad" checked[current == Some(Rating::Bad)]; " Bad, I did not" }
+                                }
+                                label for="rating-comment" { "Anything to add? (optional)" }
+                                textarea #rating-comment name="comment" rows="3" { (rating.as_ref().and_then(|r| r.comment.clone()).unwrap_or_default()) }
+                                p { button type="submit" { @if rating.is_some() { "Change my rating" } @else { "Send my rating" } } }
                             }
                         }
                     }
@@ -860,6 +956,64 @@ async fn render_case_page(
                                 }
                             }
                         }
+                        @if let Some(r) = rating.as_ref().filter(|_| staff) {
+                            div.card #satisfaction {
+                                h3 { "Satisfaction" }
+                                p { span class=(format!("badge rating-{}", r.rating.as_str())) { (r.rating.as_str()) } " · " (when(r.rated_at)) }
+                                @if let Some(c) = &r.comment { blockquote { (c) } }
+                            }
+                        }
+                        @if let Some(people) = &people {
+                            div.card #people {
+                                h3 { "Followers and Cc" }
+                                @if people.followers.is_empty() { p.muted { "No colleague follows this case." } }
+                                @else { p { "Following: " (people.followers.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")) } }
+                                form method="post" action=(format!("/cases/{}/follow", case.id.0)) {
+                                    input type="hidden" name="csrf" value=(who.csrf);
+                                    @if following {
+                                        input type="hidden" name="on" value="false";
+                                        button type="submit" { "Stop following case #" (case.id.0) }
+                                    } @else {
+                                        input type="hidden" name="on" value="true";
+                                        button type="submit" { "Follow case #" (case.id.0) }
+                                    }
+                                }
+                                @if !people.cc.is_empty() {
+                                    ul.cc {
+                                        @for email in &people.cc {
+                                            li {
+                                                (email) " "
+                                                form.inline method="post" action=(format!("/cases/{}/cc", case.id.0)) {
+                                                    input type="hidden" name="csrf" value=(who.csrf);
+                                                    input type="hidden" name="email" value=(email);
+                                                    input type="hidden" name="on" value="false";
+                                                    button.link type="submit" aria-label=(format!("Stop copying {email}")) { "remove" }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                                @if !closed {
+                                    form method="post" action=(format!("/cases/{}/cc", case.id.0)) {
+                                        input type="hidden" name="csrf" value=(who.csrf);
+                                        input type="hidden" name="on" value="true";
+                                        label for="cc-email" { "Copy someone on replies" }
+                                        input #cc-email type="email" name="email" required autocomplete="email";
+                                        button type="submit" { "Add Cc" }
+                                    }
+                                }
+                            }
+                        }
+                        @if staff && !closed {
+                            form.card #merge method="post" action=(format!("/cases/{}/merge", case.id.0)) {
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                h3 { "Merge" }
+                                label for="merge-into" { "Merge case #" (case.id.0) " into case number" }
+                                input #merge-into type="number" name="into" min="1" required inputmode="numeric";
+                                p.muted { "Its replies, files, links and followers move there, and this case closes." }
+                                button type="submit" { "Merge case #" (case.id.0) }
+                            }
+                        }
                         @if staff && !closed {
                             form.card #update method="post" action=(format!("/cases/{}/update", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
@@ -882,6 +1036,9 @@ async fn render_case_page(
                                         option value=(a.id.0) selected[case.assignee.as_ref().map(|x| x.id) == Some(a.id)] { (a.name) }
                                     }
                                 }
+                                label for="tags" { "Tags" }
+                                input #tags type="text" name="tags" value=(case.tags.join(", ")) aria-describedby="tags-hint";
+                                p.muted #tags-hint { "Separate tags with commas or spaces." }
                                 p { button type="submit" { "Update" } }
                             }
                             @if swarm_queue {
@@ -990,6 +1147,29 @@ fn event_words(kind: &str, data: &serde_json::Value, staff: &[User]) -> String {
     }
 }
 
+/// What the reply form's button asked for.
+enum ReplyAction {
+    Send,
+    /// Send, and mark the case solved in the same step.
+    Solve,
+    /// Fill the chosen macro into the draft.
+    ApplyMacro(Option<i64>),
+    /// Add the chosen article to the draft.
+    InsertArticle(Option<i64>),
+}
+
+impl ReplyAction {
+    fn from_fields(fields: &std::collections::HashMap<String, String>) -> ReplyAction {
+        let number = |key: &str| fields.get(key).and_then(|v| v.trim().parse::<i64>().ok());
+        match fields.get("do").map(String::as_str) {
+            Some("solve") => ReplyAction::Solve,
+            Some("macro") => ReplyAction::ApplyMacro(number("macro")),
+            Some("article") => ReplyAction::InsertArticle(number("article")),
+            _ => ReplyAction::Send,
+        }
+    }
+}
+
 pub async fn add_comment(
     State(state): State<AppState>,
     who: WebUser,
@@ -999,37 +1179,123 @@ pub async fn add_comment(
     let body = form.fields.get("body").cloned().unwrap_or_default();
     let public = !form.fields.contains_key("internal");
     let had_files = !form.files.is_empty();
-    let refused = |state: AppState,
-                   who: WebUser,
-                   error: Option<String>,
-                   file_error: Option<String>,
-                   body: String| async move {
-        let reply = ReplyDraft {
-            error,
-            body,
-            internal: !public,
-            had_files,
-            file_error,
-        };
-        render_case_page(
-            &state,
-            &who,
-            CaseId(id),
-            &reply,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await
+    let action = ReplyAction::from_fields(&form.fields);
+    let applied = match form
+        .fields
+        .get("applied_macro")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    {
+        Some(m) => Some(
+            super::macros::usable(&state.store, &who.user, m)
+                .await
+                .or_page(&who)?,
+        ),
+        None => None,
     };
-    let mut files = Vec::new();
+    let case = service::visible_case(&state.store, &who.user, CaseId(id))
+        .await
+        .or_page(&who)?;
+    let describe = |record: &backline_store::MacroRecord, staff: &[User]| AppliedMacro {
+        id: record.id,
+        title: record.title.clone(),
+        changes: record.actions.describe(|id| {
+            staff
+                .iter()
+                .find(|u| u.id == id)
+                .map_or_else(|| format!("user {id}"), |u| u.name.clone())
+        }),
+    };
+    let staff = if who.user.role.is_staff() {
+        state.store.list_users(None, true).await.or_page(&who)?
+    } else {
+        Vec::new()
+    };
+    let mut draft = ReplyDraft {
+        body: body.clone(),
+        internal: !public,
+        had_files,
+        applied_macro: applied.as_ref().map(|m| describe(m, &staff)),
+        ..Default::default()
+    };
+    // Building the draft (a macro, an article) shows the page again with the text in the box;
+    // nothing is sent until the agent says so.
+    match action {
+        ReplyAction::ApplyMacro(chosen) => {
+            let Some(chosen) = chosen else {
+                draft.error = Some("Choose a macro to apply.".into());
+                return render_case_page(
+                    &state,
+                    &who,
+                    CaseId(id),
+                    &draft,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            };
+            let record = super::macros::usable(&state.store, &who.user, chosen)
+                .await
+                .or_page(&who)?;
+            if record.body.trim().is_empty() {
+                // Nothing to write: the macro's changes are made at once.
+                super::macros::send(&state.store, &who.user, CaseId(id), chosen, None)
+                    .await
+                    .or_page(&who)?;
+                return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
+            }
+            let done = super::macros::apply(record.clone(), &case, &who.user);
+            draft.body = join_text(&body, &done.body);
+            draft.internal = record.actions.internal || draft.internal;
+            draft.notice = Some(format!(
+                "Macro \"{}\" filled in below: read it over, then send.",
+                record.title
+            ));
+            draft.applied_macro = Some(describe(&record, &staff));
+            return render_case_page(&state, &who, CaseId(id), &draft, StatusCode::OK).await;
+        }
+        ReplyAction::InsertArticle(chosen) => {
+            let inserted = match chosen {
+                None => Err("Choose an article to insert.".to_string()),
+                Some(article) => article_text(&state, &who.user, &case, article, public).await,
+            };
+            match inserted {
+                Ok(text) => {
+                    draft.body = join_text(&body, &text);
+                    draft.notice = Some("Article inserted below: read it over, then send.".into());
+                    return render_case_page(&state, &who, CaseId(id), &draft, StatusCode::OK)
+                        .await;
+                }
+                Err(message) => {
+                    draft.error = Some(message);
+                    return render_case_page(
+                        &state,
+                        &who,
+                        CaseId(id),
+                        &draft,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await;
+                }
+            }
+        }
+        ReplyAction::Send | ReplyAction::Solve => {}
+    }
     for file in &form.files {
         if let Err(ApiError::Validation(errors)) =
             super::attachments::check_size(&state, &file.file_name, file.bytes.len())
         {
-            let message = errors.0.values().cloned().collect::<Vec<_>>().join(" ");
-            return refused(state.clone(), who.clone(), None, Some(message), body).await;
+            draft.file_error = Some(errors.0.values().cloned().collect::<Vec<_>>().join(" "));
+            return render_case_page(
+                &state,
+                &who,
+                CaseId(id),
+                &draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     }
     // Content first (by hash, harmless if the reply is then refused), rows with the reply.
+    let mut files = Vec::new();
     for file in &form.files {
         files.push(
             super::attachments::store_file(
@@ -1047,17 +1313,102 @@ pub async fn add_comment(
         files,
         ..Default::default()
     };
-    match service::add_comment(&state.store, &who.user, CaseId(id), &body, public, &origin).await {
+    let mut update = match &applied {
+        Some(record) => super::macros::apply(record.clone(), &case, &who.user).update,
+        None => CaseUpdate::default(),
+    };
+    if matches!(action, ReplyAction::Solve) {
+        update.status = Some(CaseStatus::Solved);
+    }
+    match service::reply_and_update(
+        &state.store,
+        &who.user,
+        CaseId(id),
+        &body,
+        public,
+        &origin,
+        &update,
+    )
+    .await
+    {
         Ok(comment) => {
+            if let Some(record) = &applied {
+                state.store.count_macro_use(record.id).await.or_page(&who)?;
+            }
             Ok(Redirect::to(&format!("/cases/{id}#comment-{}", comment.id.0)).into_response())
         }
-        // A blank or oversized reply: the case page again, with the text as typed.
+        // A blank or oversized reply, or a change the rules refuse: the case page again,
+        // with the text as typed.
         Err(ApiError::Validation(errors)) => {
-            let message = errors.0.values().cloned().collect::<Vec<_>>().join(" ");
-            refused(state.clone(), who.clone(), Some(message), None, body).await
+            draft.error = Some(
+                errors
+                    .0
+                    .values()
+                    .map(|m| crate::layout::sentence(m))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            render_case_page(
+                &state,
+                &who,
+                CaseId(id),
+                &draft,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
     }
+}
+
+/// The draft with `added` after what was already typed.
+fn join_text(typed: &str, added: &str) -> String {
+    if typed.trim().is_empty() {
+        added.to_string()
+    } else {
+        format!("{}\n\n{added}", typed.trim_end())
+    }
+}
+
+/// An article as text for a reply: its title, resolution and address. A public reply only
+/// takes an article its readers may open (validated, and public unless a partner asked).
+async fn article_text(
+    state: &AppState,
+    caller: &User,
+    case: &CaseRecord,
+    article: i64,
+    public: bool,
+) -> Result<String, String> {
+    let found = crate::knowledge::service::readable_article(
+        state,
+        caller,
+        backline_domain::ArticleId(article),
+    )
+    .await
+    .map_err(|_| format!("There is no article {article}."))?;
+    if public {
+        let requester = state
+            .store
+            .user(case.requester.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let reader = if requester.role.is_staff() {
+            Role::Customer
+        } else {
+            requester.role
+        };
+        if !backline_domain::knowledge::can_read_article(reader, found.state, found.audience) {
+            return Err(format!(
+                "\"{}\" is not published for {}; link it, or insert it into an internal note.",
+                found.content.title, case.requester.name
+            ));
+        }
+    }
+    let c = &found.content;
+    Ok(format!(
+        "{}\n\n{}\n\n{}/articles/{}",
+        c.title, c.resolution, state.public_url, found.id.0
+    ))
 }
 
 /// How a case or comment came, in words.
@@ -1105,6 +1456,8 @@ pub struct UpdateForm {
     priority: Option<String>,
     tier: Option<i64>,
     assignee: Option<String>,
+    /// Comma- or space-separated; absent leaves the tags as they are.
+    tags: Option<String>,
 }
 
 pub async fn update_case(
@@ -1141,7 +1494,7 @@ pub async fn update_case(
             priority,
             tier,
             assignee,
-            tags: None,
+            tags: form.tags.as_deref().map(backline_domain::macros::tag_words),
         })
     })();
     let update = parsed.or_page(&who)?;

@@ -216,6 +216,34 @@ pub async fn update_case(
     update: CaseUpdate,
 ) -> ApiResult<CaseRecord> {
     let case = visible_case(store, caller, id).await?;
+    let changes = check_update(store, caller, &case, &update).await?;
+    if case.status == CaseStatus::Closed && update.status.is_none() {
+        return Err(ApiError::validation(
+            "status",
+            "the case is closed and can no longer change",
+        ));
+    }
+    Ok(store.update_case(id, &changes, caller.id).await?)
+}
+
+impl CaseUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.priority.is_none()
+            && self.tier.is_none()
+            && self.assignee.is_none()
+            && self.tags.is_none()
+    }
+}
+
+/// Checks an update against the role rules and the case as read, collecting every field
+/// error, and returns the changes to write.
+async fn check_update(
+    store: &Store,
+    caller: &User,
+    case: &CaseRecord,
+    update: &CaseUpdate,
+) -> ApiResult<CaseChanges> {
     if !caller.role.is_staff()
         && (update.priority.is_some()
             || update.tier.is_some()
@@ -230,9 +258,6 @@ pub async fn update_case(
     if let Some(to) = update.status {
         errors.check("status", check_status_change(caller.role, case.status, to));
     }
-    if case.status == CaseStatus::Closed && update.status.is_none() {
-        errors.add("status", "the case is closed and can no longer change");
-    }
     let tags = match &update.tags {
         Some(tags) => errors.check("tags", normalize_tags(tags)),
         None => None,
@@ -246,15 +271,14 @@ pub async fn update_case(
         }
     }
     errors.into_result()?;
-    let changes = CaseChanges {
+    Ok(CaseChanges {
         status: update.status,
         priority: update.priority,
         tier: update.tier,
         assignee: update.assignee,
         tags,
         ..Default::default()
-    };
-    Ok(store.update_case(id, &changes, caller.id).await?)
+    })
 }
 
 pub async fn add_comment(
@@ -264,6 +288,29 @@ pub async fn add_comment(
     body: &str,
     public: bool,
     origin: &CommentOrigin,
+) -> ApiResult<Comment> {
+    reply_and_update(
+        store,
+        caller,
+        id,
+        body,
+        public,
+        origin,
+        &CaseUpdate::default(),
+    )
+    .await
+}
+
+/// Adds a comment and applies `update` with it in one transaction ("reply and solve", a
+/// macro): both are checked first, and either both are written or neither.
+pub async fn reply_and_update(
+    store: &Store,
+    caller: &User,
+    id: CaseId,
+    body: &str,
+    public: bool,
+    origin: &CommentOrigin,
+    update: &CaseUpdate,
 ) -> ApiResult<Comment> {
     let case = visible_case(store, caller, id).await?;
     if !public && !caller.role.is_staff() {
@@ -276,6 +323,7 @@ pub async fn add_comment(
         message: e.0,
     })?;
     let body = check_comment_body(body).map_err(|e| ApiError::validation("body", e.0))?;
+    let then = check_update(store, caller, &case, update).await?;
     let next = status_after_comment(caller.role, public, case.status).map(|to| (case.status, to));
     let comment = NewComment {
         case: id,
@@ -283,6 +331,7 @@ pub async fn add_comment(
         body,
         public,
         status_after: next,
+        then,
         at: None,
     };
     Ok(store.add_comment_with(&comment, origin).await?)

@@ -41,6 +41,8 @@ pub struct CaseView {
     /// Its service-level clocks in short, for vendor staff (`null` for others, and when no
     /// policy applies).
     pub sla: Option<CaseSlaSummary>,
+    /// Set when this case was merged into another (it is then closed).
+    pub merged_into: Option<i64>,
 }
 
 /// Where a case stands against its service-level targets.
@@ -81,6 +83,7 @@ impl From<&CaseRecord> for CaseView {
                 state,
                 due_at: c.sla_due_at.map(Timestamp::to_rfc3339),
             }),
+            merged_into: c.merged_into.map(|m| m.0),
         }
     }
 }

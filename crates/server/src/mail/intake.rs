@@ -18,11 +18,25 @@ use backline_domain::mail::{
 };
 use backline_domain::{CaseId, Channel, Email, OrgFacts, Role, Span, Timestamp};
 use backline_store::mail::{BlobStore, NewAttachment, Outcome, ReceivedMail};
-use backline_store::{CaseOrigin, CommentOrigin, NewUser, Store, StoreError, User};
+use backline_store::{CaseOrigin, CaseRecord, CommentOrigin, NewUser, Store, StoreError, User};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+
+/// The case mail about `id` belongs to: `id` itself, or the case it was merged into (a
+/// reply quoting a merged case's token goes on with the conversation where it moved).
+async fn surviving_case(store: &Store, id: CaseId) -> Result<CaseRecord, StoreError> {
+    let mut case = store.case(id).await?;
+    // Merges chain when a survivor is merged again; a few hops cover any real history.
+    for _ in 0..8 {
+        match case.merged_into {
+            Some(next) => case = store.case(next).await?,
+            None => break,
+        }
+    }
+    Ok(case)
+}
 
 /// How many messages are placed side by side.
 const PARALLEL: i64 = 8;
@@ -168,7 +182,7 @@ pub async fn place(state: &AppState, mail: ReceivedMail) -> Result<Placed, ApiEr
     let sent = known_thread_ids(state, &candidates).await?;
     let thread = decide_thread(&candidates, &sent, token);
     let case = match &thread {
-        ThreadDecision::Join { case, .. } => match store.case(*case).await {
+        ThreadDecision::Join { case, .. } => match surviving_case(store, *case).await {
             Ok(record) => Some(CaseFacts {
                 id: record.id,
                 organization: record.organization.id,

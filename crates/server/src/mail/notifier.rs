@@ -274,6 +274,10 @@ async fn audience(
         Some(a) => person(store, &store.user(a.id).await?).await?,
         None => None,
     };
+    let mut case_followers = Vec::new();
+    for f in store.case_followers(case.id).await? {
+        case_followers.push(store.user(f.id).await?);
+    }
     let requester_person = person(store, &requester).await?.ok_or_else(|| {
         anyhow::anyhow!("the requester of case {} has no usable address", case.id)
     })?;
@@ -290,6 +294,7 @@ async fn audience(
         no_vendor_contact: partner_carries_conversation(store, case).await?,
         assignee,
         staff,
+        case_followers: people(store, &case_followers).await?,
         bounced: Vec::new(),
     })
 }
@@ -328,6 +333,10 @@ async fn render_notice(
     );
     vars.insert("description", case.description.clone());
     vars.insert("actor", actor.clone());
+    if notice.template == TemplateKind::CaseSolved {
+        let token = backline_domain::mail::sign_rating_token(&state.mail.secret, case.id);
+        vars.insert("rating_url", format!("{}/rate/{token}", state.public_url));
+    }
     if let Some(id) = comment {
         let c = store.comment(id).await?;
         vars.insert("author", c.author.name.clone());

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
+
 use backline_domain::{OrgKind, PartnerKind, PartnerKinds, Role, TechnicalLevel};
 use backline_server::application::{Application, Config as ServerConfig};
 use backline_server::{auth, AppState};

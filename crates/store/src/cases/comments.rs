@@ -1,8 +1,7 @@
 //! Replies and internal notes, and the status change a comment brings about.
 
-use super::{record_event, solved_at_assignment};
+use super::record_event;
 use crate::changes::announce_in;
-use crate::knowledge::classify_in;
 use crate::rows::{convert, stored, Flag, UserCols};
 use crate::{Change, Comment, Result, Store, StoreError};
 use backline_domain::{CaseId, CaseStatus, Channel, CommentId, Role, Timestamp, UserId};
@@ -17,6 +16,9 @@ pub struct NewComment {
     pub public: bool,
     /// A status change the comment brings about (from, to), written in the same transaction.
     pub status_after: Option<(CaseStatus, CaseStatus)>,
+    /// Field changes sent with the comment (a macro, "reply and solve"), applied in the same
+    /// transaction; their status wins over `status_after`.
+    pub then: super::CaseChanges,
     /// `None` for now; importers set it.
     pub at: Option<Timestamp>,
 }
@@ -127,38 +129,16 @@ impl Store {
             now,
         )
         .await?;
-        match comment.status_after {
-            Some((from, to)) if from != to => {
-                let solved_at_sql = solved_at_assignment(from, to, "$2");
-                sqlx::query(&format!(
-                    "UPDATE cases SET status = $1, updated_at = $2, sla_check_at = $2, {solved_at_sql} \
-                     WHERE id = $3"
-                ))
-                .bind(to.as_str())
+        let mut changes = comment.then.clone();
+        if changes.status.is_none() {
+            changes.status = comment.status_after.map(|(_, to)| to);
+        }
+        if !super::update_in(&mut tx, self.backend, case, &changes, author, now).await? {
+            sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(case)
                 .execute(&mut *tx)
                 .await?;
-                record_event(
-                    &mut tx,
-                    case,
-                    Some(author),
-                    "status_changed",
-                    json!({"from": from, "to": to}),
-                    now,
-                )
-                .await?;
-                if from.is_active() && !to.is_active() {
-                    classify_in(&mut tx, case, Some(author), now).await?;
-                }
-            }
-            _ => {
-                sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(case)
-                    .execute(&mut *tx)
-                    .await?;
-            }
         }
         announce_in(&mut tx, self.backend, Change::Case(case)).await?;
         tx.commit().await?;

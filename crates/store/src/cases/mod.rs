@@ -4,10 +4,17 @@
 mod comments;
 mod events;
 mod indexing;
+mod macros;
+mod merge;
+mod people;
+mod ratings;
 mod views;
 
 pub use comments::{CommentOrigin, NewComment};
 pub(crate) use events::record_event;
+pub use macros::MacroRecord;
+pub use people::Presence;
+pub use ratings::{RatingRecord, ScoreBy, ScoreRow};
 pub use views::SavedView;
 
 use crate::changes::announce_in;
@@ -125,7 +132,7 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.partner_kinds AS p_kinds, \
      p.technical_level AS p_level, p.certified_until AS p_certified_until, \
      c.queue_id, c.routed_by_rule_id, c.escalation, c.mail_id, q.slug AS q_slug, \
-     c.sla_due_at, c.sla_state \
+     c.sla_due_at, c.sla_state, c.merged_into \
      FROM cases c \
      JOIN organizations o ON o.id = c.organization_id \
      JOIN users r ON r.id = c.requester_id \
@@ -170,6 +177,7 @@ pub(super) struct CaseRow {
     q_slug: Option<String>,
     sla_due_at: Option<Timestamp>,
     sla_state: Option<String>,
+    merged_into: Option<CaseId>,
 }
 
 /// An organisation joined in as `o_id`, `o_slug` and `o_name`.
@@ -250,6 +258,7 @@ impl TryFrom<CaseRow> for CaseRecord {
                 .sla_state
                 .map(|s| stored(SlaState::parse, &s))
                 .transpose()?,
+            merged_into: r.merged_into,
         })
     }
 }
@@ -547,84 +556,101 @@ impl Store {
     ) -> Result<CaseRecord> {
         let now = changes.at.unwrap_or_else(Timestamp::now);
         let mut tx = self.write.begin().await?;
-        // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
-        // has a single writer and needs (and understands) no such clause.
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
-        let (status, priority, tier, assignee, tags, queue): (
-            String,
-            String,
-            i64,
-            Option<UserId>,
-            String,
-            Option<QueueId>,
-        ) = sqlx::query_as(&format!(
-            "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let status = stored(CaseStatus::parse, &status)?;
-        let priority = stored(Priority::parse, &priority)?;
-        let tags: Vec<String> = serde_json::from_str(&tags).map_err(corrupt)?;
-
-        let mut events: Vec<(&str, serde_json::Value)> = Vec::new();
-        if let Some(to) = changes.status.filter(|s| *s != status) {
-            events.push(("status_changed", json!({"from": status, "to": to})));
-        }
-        if let Some(to) = changes.priority.filter(|p| *p != priority) {
-            events.push(("priority_changed", json!({"from": priority, "to": to})));
-        }
-        if let Some(to) = changes.tier.filter(|t| t.level() != tier) {
-            events.push(("tier_changed", json!({"from": tier, "to": to})));
-        }
-        if let Some(to) = changes.assignee.filter(|a| *a != assignee) {
-            events.push(("assignee_changed", json!({"from": assignee, "to": to})));
-        }
-        if let Some(to) = changes.tags.as_ref().filter(|t| **t != tags) {
-            events.push(("tags_changed", json!({"from": tags, "to": to})));
-        }
-        if let Some(to) = changes.queue.filter(|q| *q != queue) {
-            events.push(("queue_changed", json!({"from": queue, "to": to})));
-        }
-        if events.is_empty() {
+        if !update_in(&mut tx, self.backend, id, changes, actor, now).await? {
             tx.rollback().await?;
             return self.case(id).await;
-        }
-
-        let new_status = changes.status.unwrap_or(status);
-        let solved_at_sql = solved_at_assignment(status, new_status, "$7");
-        sqlx::query(&format!(
-            "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
-             updated_at = $7, sla_check_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
-        ))
-        .bind(new_status.as_str())
-        .bind(changes.priority.unwrap_or(priority).as_str())
-        .bind(changes.tier.map_or(tier, Tier::level))
-        .bind(changes.assignee.unwrap_or(assignee))
-        .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
-        .bind(id)
-        .bind(now)
-        .bind(changes.queue.unwrap_or(queue))
-        .execute(&mut *tx)
-        .await?;
-        if let Some((kind, data)) = &changes.event {
-            events.push((kind, data.clone()));
-        }
-        for (kind, data) in events {
-            record_event(&mut tx, id, Some(actor), kind, data, now).await?;
-        }
-        if status.is_active() && !new_status.is_active() {
-            classify_in(&mut tx, id, Some(actor), now).await?;
         }
         announce_in(&mut tx, self.backend, Change::Case(id)).await?;
         tx.commit().await?;
         self.announce(&[Change::Case(id)]);
         self.case(id).await
     }
+}
+
+/// Applies `changes` inside `tx` against the case as read (and on PostgreSQL locked) there,
+/// recording one event per field that really changed. Returns whether anything changed; when
+/// nothing did, nothing is written.
+pub(crate) async fn update_in(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    id: CaseId,
+    changes: &CaseChanges,
+    actor: UserId,
+    now: Timestamp,
+) -> Result<bool> {
+    // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
+    // has a single writer and needs (and understands) no such clause.
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let (status, priority, tier, assignee, tags, queue): (
+        String,
+        String,
+        i64,
+        Option<UserId>,
+        String,
+        Option<QueueId>,
+    ) = sqlx::query_as(&format!(
+        "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let status = stored(CaseStatus::parse, &status)?;
+    let priority = stored(Priority::parse, &priority)?;
+    let tags: Vec<String> = serde_json::from_str(&tags).map_err(corrupt)?;
+
+    let mut events: Vec<(&str, serde_json::Value)> = Vec::new();
+    if let Some(to) = changes.status.filter(|s| *s != status) {
+        events.push(("status_changed", json!({"from": status, "to": to})));
+    }
+    if let Some(to) = changes.priority.filter(|p| *p != priority) {
+        events.push(("priority_changed", json!({"from": priority, "to": to})));
+    }
+    if let Some(to) = changes.tier.filter(|t| t.level() != tier) {
+        events.push(("tier_changed", json!({"from": tier, "to": to})));
+    }
+    if let Some(to) = changes.assignee.filter(|a| *a != assignee) {
+        events.push(("assignee_changed", json!({"from": assignee, "to": to})));
+    }
+    if let Some(to) = changes.tags.as_ref().filter(|t| **t != tags) {
+        events.push(("tags_changed", json!({"from": tags, "to": to})));
+    }
+    if let Some(to) = changes.queue.filter(|q| *q != queue) {
+        events.push(("queue_changed", json!({"from": queue, "to": to})));
+    }
+    if events.is_empty() {
+        return Ok(false);
+    }
+
+    let new_status = changes.status.unwrap_or(status);
+    let solved_at_sql = solved_at_assignment(status, new_status, "$7");
+    sqlx::query(&format!(
+        "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
+         updated_at = $7, sla_check_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
+    ))
+    .bind(new_status.as_str())
+    .bind(changes.priority.unwrap_or(priority).as_str())
+    .bind(changes.tier.map_or(tier, Tier::level))
+    .bind(changes.assignee.unwrap_or(assignee))
+    .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
+    .bind(id)
+    .bind(now)
+    .bind(changes.queue.unwrap_or(queue))
+    .execute(&mut **tx)
+    .await?;
+    if let Some((kind, data)) = &changes.event {
+        events.push((kind, data.clone()));
+    }
+    for (kind, data) in events {
+        record_event(tx, id, Some(actor), kind, data, now).await?;
+    }
+    if status.is_active() && !new_status.is_active() {
+        classify_in(tx, id, Some(actor), now).await?;
+    }
+    Ok(true)
 }
 
 /// The `solved_at` part of an UPDATE moving a case from `from` to `to`: it marks the latest
