@@ -378,6 +378,10 @@ pub struct Scorecard {
     pub required_certified_technicians: u32,
     /// Share of the partner's technicians holding a valid certificate.
     pub training_completion: Option<f64>,
+    /// Share of good ratings from the customers of cases the partner served, and how many
+    /// ratings that share is of.
+    pub satisfaction_share: Option<f64>,
+    pub ratings: u64,
 }
 
 fn share(part: u64, whole: u64) -> Option<f64> {
@@ -391,6 +395,7 @@ pub fn scorecard(
     technicians: u32,
     certified_technicians: u32,
     required_certified_technicians: u32,
+    satisfaction: crate::satisfaction::Score,
 ) -> Scorecard {
     let total = escalations.len() as u64;
     let solved: Vec<&EscalationFacts> = escalations.iter().filter(|e| e.solved.is_some()).collect();
@@ -434,6 +439,8 @@ pub fn scorecard(
         certified_technicians,
         required_certified_technicians,
         training_completion: share(u64::from(certified_technicians), u64::from(technicians)),
+        satisfaction_share: share(satisfaction.good as u64, satisfaction.rated() as u64),
+        ratings: satisfaction.rated() as u64,
     }
 }
 
@@ -692,7 +699,16 @@ mod tests {
             ),
             e(Priority::Low, None, None, Some(true)),
         ];
-        let s = scorecard(&cases, 2, 4, 1, 2);
+        let s = scorecard(
+            &cases,
+            2,
+            4,
+            1,
+            2,
+            crate::satisfaction::Score { good: 3, bad: 1 },
+        );
+        assert_eq!(s.satisfaction_share, Some(0.75));
+        assert_eq!(s.ratings, 4);
         // 5 escalations over 2 end customers.
         assert_eq!((s.escalations, s.solved), (5, 4));
         assert_eq!(s.escalations_per_end_customer, Some(2.5));
@@ -709,7 +725,7 @@ mod tests {
         assert_eq!(s.within_sla_share, Some(2.0 / 3.0));
         // 1 of 4 technicians certified.
         assert_eq!(s.training_completion, Some(0.25));
-        let empty = scorecard(&[], 0, 0, 0, 0);
+        let empty = scorecard(&[], 0, 0, 0, 0, Default::default());
         assert_eq!(
             (
                 empty.known_share,
@@ -727,7 +743,7 @@ mod tests {
             invalid_escalation_share: Some(invalid),
             certified_technicians: certified,
             required_certified_technicians: required,
-            ..scorecard(&[], 0, 0, 0, 0)
+            ..scorecard(&[], 0, 0, 0, 0, Default::default())
         };
         let rules = AlertRules::default();
         // 31 % of 10 is over 30 %; 30 % exactly is not; 9 escalations are too few to judge.

@@ -18,6 +18,7 @@ on_both_backends!(
     followers_and_cc_hear_of_replies_and_only_staff_change_them,
     agents_see_who_else_has_a_case_open,
     requesters_rate_solved_cases_and_staff_read_the_scores,
+    replies_sent_at_once_to_one_case_all_land,
 );
 
 async fn case_for(app: &TestApp, token: &str, subject: &str) -> i64 {
@@ -962,9 +963,62 @@ async fn requesters_rate_solved_cases_and_staff_read_the_scores(backend: Backend
             StatusCode::FORBIDDEN
         );
     }
+    // The partner's scorecard counts its customers' ratings.
+    let served = case_for(&app, &t.globex, "Sync stalls").await;
+    app.patch(
+        &t.agent,
+        &format!("/api/v1/cases/{served}"),
+        json!({"status": "solved"}),
+    )
+    .await;
+    let good = app
+        .put(
+            &t.globex,
+            &format!("/api/v1/cases/{served}/rating"),
+            json!({"rating": "good"}),
+        )
+        .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    let card = app.get(&t.admin, "/api/v1/partners/acme/scorecard").await;
+    assert_eq!(
+        card.body["scorecard"]["satisfaction_share"], 1.0,
+        "{}",
+        card.body
+    );
+    assert_eq!(card.body["scorecard"]["ratings"], 1);
+    let by_partner = app.get(&t.admin, "/api/v1/satisfaction?by=partner").await;
+    assert_eq!(
+        by_partner.body["scores"],
+        json!([{"id": by_partner.body["scores"][0]["id"], "name": "ACME", "good": 1, "bad": 0, "percent": 100.0}])
+    );
+
     let admin = Browser::sign_in(&app, "admin@vendor.example").await;
     let report = admin.get("/satisfaction?by=agent").await;
     assert!(report.html.contains("50.0 %"), "{}", report.html);
     let case_page = admin.get(&format!("/cases/{other}")).await;
     assert!(case_page.html.contains("rating-bad"));
+}
+
+async fn replies_sent_at_once_to_one_case_all_land(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let case = case_for(&app, &t.initech, "Busy case").await;
+    // Replies with changes and without, from both sides, at the same moment: on PostgreSQL
+    // each locks the case row after inserting its comment, which must queue, not deadlock.
+    let sends = (0..16).map(|i| {
+        let (token, body) = if i % 2 == 0 {
+            (&t.agent, json!({"body": format!("agent {i}"), "then": {"priority": if i % 4 == 0 { "high" } else { "low" }}}))
+        } else {
+            (&t.initech, json!({"body": format!("customer {i}")}))
+        };
+        let path = format!("/api/v1/cases/{case}/comments");
+        let app = &app;
+        async move { app.post(token, &path, body).await.status }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    assert_eq!(comments(&app, &t.agent, case).await.len(), 16);
 }

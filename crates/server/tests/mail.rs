@@ -23,6 +23,7 @@ on_both_backends!(
     unknown_senders_can_become_users_and_templates_shape_the_mail,
     attachments_are_served_only_to_those_who_may_see_them,
     arbitrary_bytes_are_always_placed_or_quarantined_with_a_reason,
+    replies_to_a_merged_case_go_on_where_it_moved,
 );
 
 const SUPPORT: &str = "ops@vendor.example";
@@ -1340,4 +1341,78 @@ async fn escalations_and_swarm_requests_reach_the_staff_concerned_and_a_reply_re
         (case.body["status"] == "open").then_some(())
     })
     .await;
+}
+
+async fn replies_to_a_merged_case_go_on_where_it_moved(backend: Backend) {
+    let app = app(backend).await;
+    app.send_mail(
+        CUSTOMER,
+        &[SUPPORT],
+        &message(
+            CUSTOMER,
+            "Scanner jams",
+            &["Message-ID: <s1@initech.example>"],
+            "It jams.",
+        ),
+    )
+    .await;
+    let duplicate = case_titled(&app, "Scanner jams").await["id"]
+        .as_i64()
+        .unwrap();
+    let ack = mail_to(&app, CUSTOMER, "Scanner jams").await;
+    let survivor = app
+        .file_case(
+            &app.tokens.initech,
+            json!({"subject": "Scanner jams on every page", "description": "Every page."}),
+        )
+        .await;
+    let merged = app
+        .post(
+            &app.tokens.agent,
+            &format!("/api/v1/cases/{duplicate}/merge"),
+            json!({"into": survivor}),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+
+    // Answering the duplicate's acknowledgement, by its headers and by its token alone: both
+    // replies join the survivor, none opens a case or lands on the closed one.
+    let by_header = message(
+        CUSTOMER,
+        "Re: Scanner jams",
+        &[
+            &format!("In-Reply-To: {}", ack.header("Message-ID").unwrap()),
+            "Message-ID: <s2@initech.example>",
+        ],
+        "Still jamming.",
+    );
+    app.send_mail(CUSTOMER, &[SUPPORT], &by_header).await;
+    let by_token = message(
+        CUSTOMER,
+        "more",
+        &["Message-ID: <s3@initech.example>"],
+        "And again.",
+    );
+    app.send_mail(CUSTOMER, &[&ack.header("Reply-To").unwrap()], &by_token)
+        .await;
+    let on_survivor = app
+        .until("both replies on the survivor", || async {
+            let c = comments(&app, survivor).await;
+            let bodies: Vec<String> = c
+                .iter()
+                .map(|c| c["body"].as_str().unwrap().to_string())
+                .collect();
+            (bodies.contains(&"Still jamming.".to_string())
+                && bodies.contains(&"And again.".to_string()))
+            .then_some(bodies)
+        })
+        .await;
+    // The duplicate's first message is kept on the survivor in the merge note.
+    assert!(
+        on_survivor.iter().any(|b| b.ends_with("It jams.")),
+        "{on_survivor:?}"
+    );
+    assert!(comments(&app, duplicate).await.is_empty());
+    let all = app.get(&app.tokens.admin, "/api/v1/cases?view=all").await;
+    assert_eq!(all.body["total"], 2, "no new case was opened");
 }

@@ -420,6 +420,8 @@ pub struct BulkUpdate {
     /// Tags added to each case's own (where `update.tags` replaces them).
     #[serde(default)]
     pub add_tags: Vec<String>,
+    /// Merge every selected case into this one instead (it may be among them; it stays).
+    pub merge_into: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -444,8 +446,15 @@ pub async fn bulk(
     Json(body): Json<BulkUpdate>,
 ) -> ApiResult<axum::Json<BulkResult>> {
     let ids: Vec<CaseId> = body.cases.iter().map(|id| CaseId(*id)).collect();
-    let outcome =
-        lists::bulk_update(&state.store, &caller, &ids, &body.update, &body.add_tags).await?;
+    let outcome = lists::bulk_update(
+        &state.store,
+        &caller,
+        &ids,
+        &body.update,
+        &body.add_tags,
+        body.merge_into.map(CaseId),
+    )
+    .await?;
     Ok(axum::Json(BulkResult {
         changed: outcome
             .changed

@@ -284,6 +284,7 @@ pub async fn bulk_update(
     ids: &[CaseId],
     update: &CaseUpdate,
     add_tags: &[String],
+    merge_into: Option<CaseId>,
 ) -> ApiResult<BulkOutcome> {
     if !caller.role.is_staff() {
         return Err(ApiError::Forbidden(
@@ -303,6 +304,19 @@ pub async fn bulk_update(
         changed: Vec::new(),
         refused: Vec::new(),
     };
+    if let Some(into) = merge_into {
+        // Every selected duplicate goes into the one chosen; the survivor itself stays.
+        for id in ids.iter().filter(|id| **id != into) {
+            match super::work::merge(store, caller, *id, into).await {
+                Ok(_) => outcome.changed.push(store.case(*id).await?),
+                Err(ApiError::NotFound(_)) => outcome.refused.push((*id, "no such case".into())),
+                Err(ApiError::Validation(errors)) => outcome.refused.push((*id, errors.summary())),
+                Err(ApiError::Forbidden(message)) => outcome.refused.push((*id, message)),
+                Err(e) => return Err(e),
+            }
+        }
+        return Ok(outcome);
+    }
     for id in ids {
         let mut one = update.clone();
         if !add_tags.is_empty() {

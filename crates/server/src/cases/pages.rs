@@ -264,6 +264,7 @@ fn bulk_actions(staff: &[User], who: &WebUser) -> Markup {
                 option value="status" { "Set status…" }
                 option value="priority" { "Set priority…" }
                 option value="tag" { "Add tags…" }
+                option value="merge" { "Merge into case…" }
             }
             label for="bulk-assignee" { "Assignee" }
             select #bulk-assignee name="assignee" {
@@ -279,6 +280,8 @@ fn bulk_actions(staff: &[User], who: &WebUser) -> Markup {
             }
             label for="bulk-tags" { "Tags" }
             input #bulk-tags type="text" name="tags" placeholder="vip, disk-full";
+            label for="bulk-merge" { "Case number" }
+            input #bulk-merge type="number" name="merge_into" min="1" inputmode="numeric";
             button type="submit" { "Apply to selected" }
         }
     }
@@ -292,6 +295,8 @@ pub struct BulkForm {
     status: Option<String>,
     priority: Option<String>,
     tags: Option<String>,
+    #[serde(default)]
+    merge_into: String,
     /// Ticked rows arrive as `case_12=on&case_15=on` (one name per row, as the form
     /// decoder reads each name once).
     #[serde(flatten)]
@@ -305,7 +310,23 @@ pub async fn bulk_update(
 ) -> PageResult {
     let mut update = CaseUpdate::default();
     let mut add_tags = Vec::new();
+    let mut merge_into = None;
     match form.action.as_str() {
+        "merge" => match form
+            .merge_into
+            .trim()
+            .trim_start_matches('#')
+            .parse::<i64>()
+        {
+            Ok(id) => merge_into = Some(CaseId(id)),
+            Err(_) => {
+                return Ok(Redirect::to(&with_done(
+                    form.back.as_deref(),
+                    "Type the number of the case to merge into.",
+                ))
+                .into_response())
+            }
+        },
         "assign_me" => update.assignee = Some(Some(who.user.id)),
         "assign" => update.assignee = Some(form.assignee.map(UserId)),
         "unassign" => update.assignee = Some(None),
@@ -347,7 +368,15 @@ pub async fn bulk_update(
         .filter_map(|k| k.strip_prefix("case_")?.parse().ok().map(CaseId))
         .collect();
     ids.sort();
-    let outcome = match lists::bulk_update(&state.store, &who.user, &ids, &update, &add_tags).await
+    let outcome = match lists::bulk_update(
+        &state.store,
+        &who.user,
+        &ids,
+        &update,
+        &add_tags,
+        merge_into,
+    )
+    .await
     {
         Err(ApiError::Validation(errors)) => {
             return Ok(Redirect::to(&with_done(
@@ -1139,6 +1168,8 @@ fn event_words(kind: &str, data: &serde_json::Value, staff: &[User]) -> String {
         }
         "comment_added" => "replied".into(),
         "classified" => format!("classified as {}", value("classification")),
+        "merged" => format!("merged case #{} into this one", value("from")),
+        "merged_into" => format!("merged this case into #{}", value("into")),
         // The sweep notes a clock when it looks; the moment it ran out or was met is in the data.
         "sla_warning" => format!("{metric} target due soon{}", at("due_at", "due")),
         "sla_breached" => format!("{metric} target missed{}", at("breached_at", "at")),

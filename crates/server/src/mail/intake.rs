@@ -180,15 +180,19 @@ pub async fn place(state: &AppState, mail: ReceivedMail) -> Result<Placed, ApiEr
     let token = find_case_token(&message.subject, &addressed, &ctx.secret);
     let candidates = message.thread_ids();
     let sent = known_thread_ids(state, &candidates).await?;
-    let thread = decide_thread(&candidates, &sent, token);
-    let case = match &thread {
+    let mut thread = decide_thread(&candidates, &sent, token);
+    let case = match &mut thread {
         ThreadDecision::Join { case, .. } => match surviving_case(store, *case).await {
-            Ok(record) => Some(CaseFacts {
-                id: record.id,
-                organization: record.organization.id,
-                partner: record.partner.as_ref().map(|p| p.id),
-                status: record.status,
-            }),
+            Ok(record) => {
+                // A merged case's mail joins the case it was merged into.
+                *case = record.id;
+                Some(CaseFacts {
+                    id: record.id,
+                    organization: record.organization.id,
+                    partner: record.partner.as_ref().map(|p| p.id),
+                    status: record.status,
+                })
+            }
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
         },

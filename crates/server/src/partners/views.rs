@@ -214,6 +214,10 @@ pub struct ScorecardView {
     pub required_certified_technicians: u32,
     /// Share of the partner's technicians holding a valid certificate.
     pub training_completion: Option<f64>,
+    /// Share of good satisfaction ratings given on cases the partner served, and how many
+    /// ratings it is of.
+    pub satisfaction_share: Option<f64>,
+    pub ratings: u64,
 }
 
 impl From<&Scorecard> for ScorecardView {
@@ -232,6 +236,8 @@ impl From<&Scorecard> for ScorecardView {
             certified_technicians: c.certified_technicians,
             required_certified_technicians: c.required_certified_technicians,
             training_completion: c.training_completion,
+            satisfaction_share: c.satisfaction_share,
+            ratings: c.ratings,
         }
     }
 }

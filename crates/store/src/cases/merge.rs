@@ -23,7 +23,7 @@ impl Store {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE",
+            Backend::Postgres => " FOR NO KEY UPDATE",
             Backend::Sqlite => "",
         };
         // Lock in id order so two merges of the same pair cannot deadlock.

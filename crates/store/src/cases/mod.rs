@@ -579,9 +579,12 @@ pub(crate) async fn update_in(
     now: Timestamp,
 ) -> Result<bool> {
     // Lock the row on PostgreSQL so two nodes cannot interleave a read-modify-write; SQLite
-    // has a single writer and needs (and understands) no such clause.
+    // has a single writer and needs (and understands) no such clause. `NO KEY UPDATE` is the
+    // lock the UPDATE below takes anyway: it does not wait on the key-share locks that rows
+    // referencing the case (a comment just inserted in this or another transaction) hold, so
+    // two replies to one case queue up instead of deadlocking.
     let lock = match backend {
-        Backend::Postgres => " FOR UPDATE",
+        Backend::Postgres => " FOR NO KEY UPDATE",
         Backend::Sqlite => "",
     };
     let (status, priority, tier, assignee, tags, queue): (

@@ -56,6 +56,7 @@ pub(super) fn scorecard_view(card: &Scorecard) -> Markup {
             (bar("Reproduced on vanilla", card.reproduced_on_vanilla_share, None))
             (bar("Within SLA", card.within_sla_share, None))
             (bar("Training completion", card.training_completion, None))
+            (bar(&format!("Customer satisfaction ({} ratings)", card.ratings), card.satisfaction_share, None))
         }
     }
 }

@@ -35,6 +35,7 @@ async fn load_scorecard(
     let (customers, technicians) = store.partner_headcount(partner.id).await?;
     let terms = store.agreement(partner.id).await?.terms;
     let certificates = store.certificates_of_org(partner.id).await?;
+    let satisfaction = store.satisfaction_total(Some(partner.id), from).await?;
     let card = scorecard_from(
         &escalations,
         customers,
@@ -42,6 +43,7 @@ async fn load_scorecard(
         &certificates,
         &terms,
         now,
+        satisfaction,
     );
     Ok((card, certificates))
 }
@@ -61,6 +63,7 @@ fn scorecard_from(
     certificates: &[Certificate],
     terms: &Agreement,
     now: Timestamp,
+    satisfaction: backline_domain::satisfaction::Score,
 ) -> Scorecard {
     let certified = certificates
         .iter()
@@ -74,6 +77,7 @@ fn scorecard_from(
         technicians,
         certified,
         terms.required_certified_technicians,
+        satisfaction,
     )
 }
 
@@ -202,6 +206,7 @@ pub async fn partner_overview(
         .filter(|e| (recent.0..recent.1).contains(&e.opened))
         .cloned()
         .collect();
+    let satisfaction = store.satisfaction_total(Some(partner.id), recent.0).await?;
     let scorecard = scorecard_from(
         &last_90_days,
         served,
@@ -209,6 +214,7 @@ pub async fn partner_overview(
         &certificates,
         &terms,
         now,
+        satisfaction,
     );
     let alerts = alerts_from(&scorecard, &certificates, now);
     let statements = periods
