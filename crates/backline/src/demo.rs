@@ -10,6 +10,7 @@ use backline_domain::partner::{
 use backline_domain::routing::{
     Actions, Assignment, Condition, MatchMode, RuleDefinition, SupportModel,
 };
+use backline_domain::satisfaction::Rating;
 use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseStatus, Channel, OrgId, OrgKind,
     PartnerKind, PartnerKinds, Priority, Role, TechnicalLevel, Tier, Timestamp, UserId,
@@ -599,7 +600,29 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 )
                 .await?;
         }
+        // About half the requesters of finished cases said how it went; most were happy.
+        if !status.is_active() && rng.gen_bool(0.5) {
+            let rating = if rng.gen_bool(0.82) {
+                Rating::Good
+            } else {
+                Rating::Bad
+            };
+            let comment = match rating {
+                Rating::Good => rng.gen_bool(0.3).then_some("Quick and clear, thank you."),
+                Rating::Bad => Some("It took several rounds before anyone read the log I sent."),
+            };
+            store
+                .rate_case(
+                    case.id,
+                    rating,
+                    comment,
+                    Some(requester),
+                    Timestamp::from_millis((at + DAY_MS).min(now)),
+                )
+                .await?;
+        }
     }
+    case_work(store, &agents).await?;
     crisis_setup(store, &agents).await?;
     service_levels(store).await?;
     // The demo's history is not news: nobody is mailed about it (its missed targets included).
@@ -620,6 +643,61 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         ARTICLES.len()
     )?;
     print_logins(out)?;
+    Ok(())
+}
+
+/// Macros the team shares, and one of Ana's own.
+async fn case_work(store: &Store, agents: &[(UserId, i64)]) -> anyhow::Result<()> {
+    use backline_domain::macros::{AssignTo, MacroActions, MacroInput};
+    let shared = [
+        (
+            "Ask for the job log",
+            "Hello {{requester.first_name}},\n\nThank you for the report. To see where the job stops, please attach the job log of the last failed run (Jobs › History › Export log) to this case.\n\nBest regards,\n{{agent.name}}",
+            MacroActions {
+                status: Some(CaseStatus::Pending),
+                assignee: Some(AssignTo::Me),
+                add_tags: vec!["needs-log".into()],
+                ..Default::default()
+            },
+        ),
+        (
+            "Known issue: per-job quota (BK-1042)",
+            "Hello {{requester.first_name}},\n\nThis is a known issue: the job stops with BK-1042 when the per-job quota in the backup policy is lower than the data to copy, whatever the free space on the target. Raise the quota in the policy and run the job again.\n\nBest regards,\n{{agent.name}}",
+            MacroActions {
+                status: Some(CaseStatus::Solved),
+                add_tags: vec!["bk-1042".into()],
+                ..Default::default()
+            },
+        ),
+        (
+            "Hand over to tier 2",
+            "Handing over to tier 2: first-line checks done, logs attached, still failing.",
+            MacroActions {
+                tier: Some(Tier::L2),
+                assignee: Some(AssignTo::Nobody),
+                internal: true,
+                ..Default::default()
+            },
+        ),
+    ];
+    for (title, body, actions) in shared {
+        let input = MacroInput {
+            title: title.into(),
+            body: body.into(),
+            actions,
+            shared: true,
+        };
+        store.save_macro(None, &input, None).await?;
+    }
+    if let Some((ana, _)) = agents.first() {
+        let mine = MacroInput {
+            title: "Thanks, closing soon".into(),
+            body: "Thanks {{requester.first_name}}! I will mark case {{case.number}} solved; reply if anything comes back.".into(),
+            actions: MacroActions::default(),
+            shared: false,
+        };
+        store.save_macro(None, &mine, Some(*ana)).await?;
+    }
     Ok(())
 }
 

@@ -555,6 +555,22 @@ async fn demo_fills_a_store_once_and_prints_logins() {
         cases.iter().all(|c| c["sla"].is_object()),
         "every demo case has clocks"
     );
+    // Shared macros to start from, and satisfaction ratings on finished cases.
+    let (_, macros) = server
+        .call(reqwest::Method::GET, token.trim(), "/api/v1/macros", None)
+        .await;
+    assert_eq!(macros["macros"].as_array().unwrap().len(), 3, "{macros}");
+    let (_, scores) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/satisfaction?by=agent&days=3650",
+            None,
+        )
+        .await;
+    assert_eq!(scores["scores"].as_array().unwrap().len(), 6, "{scores}");
+    let percent = scores["total"]["percent"].as_f64().unwrap();
+    assert!((60.0..=95.0).contains(&percent), "{scores}");
     assert!(Path::new(&dir.path().join("data/backline.db")).exists());
     // The demo's knowledge base becomes searchable once the new index has caught up.
     let deadline = Instant::now() + Duration::from_secs(10);
