@@ -45,13 +45,13 @@ test('an agent sees partner badges inline, opens a case and replies', async () =
 
   const reply = `Agent reply ${Date.now()}`;
   await page.fill('#body', reply);
-  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[type=submit]')]);
+  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[value=send]')]);
   assert.equal(await page.locator('.comment:not(.internal) .body', { hasText: reply }).count(), 1);
 
   const note = `Internal note ${Date.now()}`;
   await page.fill('#body', note);
   await page.check('input[name=internal]');
-  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[type=submit]')]);
+  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[value=send]')]);
   assert.equal(await page.locator('.comment.internal .body', { hasText: note }).count(), 1);
 
   await page.selectOption('#tier', '2');
@@ -83,7 +83,7 @@ test("a customer sees only its organisation's cases and never internal notes", a
   const openCase = page.locator('#reply');
   if (await openCase.count()) {
     await page.fill('#body', reply);
-    await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[type=submit]')]);
+    await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[value=send]')]);
     assert.equal(await page.locator('.comment .body', { hasText: reply }).count(), 1);
   }
   // A case of another organisation is answered as not found.
@@ -156,7 +156,7 @@ test('a customer drops a file on a reply, downloads it, and another customer get
   await page.waitForSelector('#chosen li');
   assert.match(await page.textContent('#chosen'), /export\.log \(\d+ bytes\)/);
   await page.fill('#body', 'Here is the log.');
-  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[type=submit]')]);
+  await Promise.all([page.waitForURL(/#comment-\d+$/), page.click('#reply button[value=send]')]);
   const link = page.locator('.comment ul.files a', { hasText: 'export.log' });
   assert.equal(await link.count(), 1);
   await page.screenshot({ path: join(ARTIFACTS, 'case-page-attachment.png'), fullPage: true });

@@ -71,9 +71,9 @@ export async function start() {
   };
 }
 
-/** A fresh browser context signed in as `email`. */
-export async function signIn(env, email) {
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 860 } });
+/** A fresh browser context signed in as `email`, at 1280 px wide unless `viewport` says. */
+export async function signIn(env, email, viewport = { width: 1280, height: 860 }) {
+  const context = await env.browser.newContext({ viewport });
   const page = await context.newPage();
   await page.goto(`${env.base}/cases`);
   await page.waitForURL(/\/login/);
@@ -81,4 +81,28 @@ export async function signIn(env, email) {
   await page.fill('#password', PASSWORD);
   await Promise.all([page.waitForURL(/\/cases/), page.click('button[type=submit]')]);
   return page;
+}
+
+const AXE = join(here, 'node_modules/axe-core/axe.min.js');
+
+/**
+ * Runs axe-core on the page as it is now and returns its serious and critical violations,
+ * each as "rule: what (where)", for an assertion to list.
+ */
+export async function audit(page) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.addScriptTag({ path: AXE });
+  }
+  const found = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')})`);
+  });
+  return found.map((v) => `${new URL(page.url()).pathname}: ${v}`);
+}
+
+/** How far the page is wider than the window (0 when nothing scrolls sideways). */
+export async function overflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }

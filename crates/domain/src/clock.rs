@@ -110,6 +110,26 @@ impl Timestamp {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// Whether `zone` names a time zone of the IANA database.
+    pub fn known_zone(zone: &str) -> bool {
+        zone.len() <= 64 && crate::sla::zones().get(zone).is_ok()
+    }
+
+    /// The moment as a person reads it in `zone` (an IANA name such as `Europe/Berlin`),
+    /// minutes only and the zone named: `2026-12-01 20:35 CET`. An unknown zone reads as UTC.
+    pub fn in_zone(self, zone: &str) -> String {
+        let tz = crate::sla::zones()
+            .get(zone)
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        match jiff::Timestamp::from_millisecond(self.0) {
+            Ok(at) => at
+                .to_zoned_datetime(tz)
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string(),
+            Err(_) => self.to_rfc3339(),
+        }
+    }
+
     /// The UTC calendar day of this moment.
     pub fn date(self) -> time::Date {
         self.to_offset().date()
@@ -223,6 +243,19 @@ mod tests {
         let later = Timestamp::from_millis(1_000 + 3 * 86_400_000 + 5);
         assert_eq!(later.since(at).whole_days(), 3);
         assert_eq!(at.since(later).whole_days(), -3);
+    }
+
+    #[test]
+    fn moments_read_in_the_viewers_zone_with_the_zone_named() {
+        // 2026-12-01T19:35:00Z
+        let at = Timestamp::parse("2026-12-01T19:35:00Z").unwrap();
+        assert_eq!(at.in_zone("Europe/Berlin"), "2026-12-01 20:35 CET");
+        assert_eq!(at.in_zone("America/New_York"), "2026-12-01 14:35 EST");
+        // Summer time is named as such.
+        let july = Timestamp::parse("2026-07-01T12:00:00Z").unwrap();
+        assert_eq!(july.in_zone("Europe/Berlin"), "2026-07-01 14:00 CEST");
+        assert_eq!(at.in_zone("UTC"), "2026-12-01 19:35 UTC");
+        assert_eq!(at.in_zone("Mars/Olympus"), "2026-12-01 19:35 UTC");
     }
 
     #[test]

@@ -348,7 +348,8 @@ fn to_jiff(at: i64) -> jiff::Timestamp {
 
 /// The bundled IANA database, never the host's zone files: the domain reads no files, and
 /// every host computes the same due dates.
-fn zones() -> &'static TimeZoneDatabase {
+/// The IANA time zone database, bundled into the binary (no host files needed).
+pub(crate) fn zones() -> &'static TimeZoneDatabase {
     static ZONES: OnceLock<TimeZoneDatabase> = OnceLock::new();
     ZONES.get_or_init(TimeZoneDatabase::bundled)
 }

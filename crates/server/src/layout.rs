@@ -19,6 +19,7 @@ const ATTACH_SCRIPT: &str = include_str!("assets/attach.js");
 const PRESENCE_SCRIPT: &str = include_str!("assets/presence.js");
 const KEYS_SCRIPT: &str = include_str!("assets/keys.js");
 const FAVICON: &str = include_str!("assets/favicon.svg");
+const ZONE_SCRIPT: &str = include_str!("assets/zone.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/attach.js", get(|| script(ATTACH_SCRIPT)))
         .route("/assets/presence.js", get(|| script(PRESENCE_SCRIPT)))
         .route("/assets/keys.js", get(|| script(KEYS_SCRIPT)))
+        .route("/assets/zone.js", get(|| script(ZONE_SCRIPT)))
         .route("/assets/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
 }
@@ -74,6 +76,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                 title { (title) " · Backline" }
                 link rel="stylesheet" href="/assets/app.css";
                 link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
+                script src="/assets/zone.js" defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -181,15 +184,53 @@ pub fn error_page(who: Option<&WebUser>, error: ApiError) -> Response {
 
 /// A time for people, in UTC to the minute: `2026-11-23 15:30`.
 pub fn when(at: Timestamp) -> String {
-    let at = at.to_offset();
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
+    let zone = VIEWER_ZONE
+        .try_with(|zone| zone.clone())
+        .unwrap_or_else(|_| "UTC".to_string());
+    at.in_zone(&zone)
+}
+
+tokio::task_local! {
+    /// The time zone of whoever the page is for, read from the `tz` cookie that `zone.js`
+    /// sets from the browser's own setting; UTC until the browser has said.
+    static VIEWER_ZONE: String;
+}
+
+/// A cookie value as `encodeURIComponent` wrote it, decoded (zone names are ASCII).
+fn percent_decoded(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(char::from(u8::from_str_radix(hex, 16).ok()?));
+            i += 3;
+        } else {
+            out.push(char::from(bytes[i]));
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// Runs the request with the viewer's time zone known to [`when`], so every time on a page
+/// reads in the viewer's zone, named, without each handler passing it along.
+pub async fn with_viewer_zone(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let zone = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix("tz="))
+        .filter_map(percent_decoded)
+        .find(|z| Timestamp::known_zone(z))
+        .unwrap_or_else(|| "UTC".to_string());
+    VIEWER_ZONE.scope(zone, next.run(request)).await
 }
 
 /// The inline partner flag: name, kinds and technical level, on every row and case page.

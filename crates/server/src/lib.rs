@@ -104,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sla::router())
         .merge(layout::router())
         .merge(openapi::router())
+        .layer(axum::middleware::from_fn(layout::with_viewer_zone))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

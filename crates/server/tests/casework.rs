@@ -19,6 +19,7 @@ on_both_backends!(
     agents_see_who_else_has_a_case_open,
     requesters_rate_solved_cases_and_staff_read_the_scores,
     replies_sent_at_once_to_one_case_all_land,
+    times_read_in_the_viewers_zone_with_the_zone_named,
 );
 
 async fn case_for(app: &TestApp, token: &str, subject: &str) -> i64 {
@@ -1021,4 +1022,48 @@ async fn replies_sent_at_once_to_one_case_all_land(backend: Backend) {
         "{statuses:?}"
     );
     assert_eq!(comments(&app, &t.agent, case).await.len(), 16);
+}
+
+async fn times_read_in_the_viewers_zone_with_the_zone_named(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let case = case_for(&app, &app.tokens.initech, "Clock check").await;
+    let created = app
+        .get(&app.tokens.agent, &format!("/api/v1/cases/{case}"))
+        .await
+        .body["created_at"]
+        .clone();
+    let at = backline_domain::Timestamp::parse(created.as_str().unwrap()).unwrap();
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = |zone: Option<&'static str>| {
+        let cookie = match zone {
+            Some(z) => format!("{}; tz={z}", agent.cookie),
+            None => agent.cookie.clone(),
+        };
+        let url = format!("{}/cases/{case}", app.base);
+        let client = agent.client.clone();
+        async move {
+            client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    // Until the browser has said, UTC, named; then the browser's zone, named.
+    assert!(page(None).await.contains(&at.in_zone("UTC")));
+    let berlin = page(Some("Europe%2FBerlin")).await;
+    assert!(
+        berlin.contains(&at.in_zone("Europe/Berlin")),
+        "{}",
+        at.in_zone("Europe/Berlin")
+    );
+    assert!(berlin.contains("/assets/zone.js"));
+    // A made-up zone is ignored rather than trusted.
+    assert!(page(Some("Mars%2FOlympus"))
+        .await
+        .contains(&at.in_zone("UTC")));
 }

@@ -1068,7 +1068,7 @@ async fn render_case_page(
                                 label for="tags" { "Tags" }
                                 input #tags type="text" name="tags" value=(case.tags.join(", ")) aria-describedby="tags-hint";
                                 p.muted #tags-hint { "Separate tags with commas or spaces." }
-                                p { button type="submit" { "Update" } }
+                                p { button type="submit" { "Update case #" (case.id.0) } }
                             }
                             @if swarm_queue {
                                 form.card #swarm method="post" action=(format!("/cases/{}/swarm", case.id.0)) {
@@ -1077,14 +1077,14 @@ async fn render_case_page(
                                     p.num { "Queue " (case.queue.clone().unwrap_or_default()) ": colleagues with the skill help; you keep the case." }
                                     label for="skill" { "Skill" } input #skill type="text" name="skill" required;
                                     label for="swarm-message" { "Message" } input #swarm-message type="text" name="message" style="width:100%";
-                                    p { button type="submit" { "Ask for help" } }
+                                    p { button type="submit" { "Ask for help on case #" (case.id.0) } }
                                 }
                             } @else if case.tier.level() < 3 {
                                 form.card #escalate method="post" action=(format!("/cases/{}/escalate", case.id.0)) {
                                     input type="hidden" name="csrf" value=(who.csrf);
                                     h3 { "Escalate to L" (case.tier.level() + 1) }
                                     label for="reason" { "Reason" } input #reason type="text" name="reason" required style="width:100%";
-                                    p { button type="submit" { "Escalate" } }
+                                    p { button type="submit" { "Escalate case #" (case.id.0) } }
                                 }
                             }
                         } @else if !staff && !closed {
@@ -1092,10 +1092,10 @@ async fn render_case_page(
                                 input type="hidden" name="csrf" value=(who.csrf);
                                 @if case.status == CaseStatus::Solved {
                                     input type="hidden" name="status" value="open";
-                                    button type="submit" { "Reopen" }
+                                    button type="submit" { "Reopen case #" (case.id.0) }
                                 } @else {
                                     input type="hidden" name="status" value="solved";
-                                    button type="submit" { "Mark as solved" }
+                                    button type="submit" { "Mark case #" (case.id.0) " as solved" }
                                 }
                             }
                         }
