@@ -74,6 +74,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         learn_folds: usize,
     },
+    /// Case lists at scale on SQLite: every view's first page with its count, and case
+    /// creation with and without the service-level sweep working through all open cases.
+    Lists {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        /// Requests per measured phase.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
     /// Search index at scale: build time, disk size and query latency over generated cases.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -111,18 +122,23 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             backline_search::MatchWeights::default(),
         ),
         BenchCommand::Search { cases, queries } => crate::bench_search::run(cases, queries),
+        BenchCommand::Lists {
+            cases,
+            requests,
+            clients,
+        } => crate::bench_lists::run(cases, requests, clients.max(1)).await,
     }
 }
 
-struct Phase {
-    name: &'static str,
-    requests: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
+pub(crate) struct Phase {
+    pub(crate) name: &'static str,
+    pub(crate) requests: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) latencies: Vec<Duration>,
 }
 
 impl Phase {
-    fn percentile(&self, p: f64) -> f64 {
+    pub(crate) fn percentile(&self, p: f64) -> f64 {
         let ms: Vec<f64> = self
             .latencies
             .iter()
@@ -131,7 +147,7 @@ impl Phase {
         crate::stats::percentile(&ms, p)
     }
 
-    fn per_second(&self) -> f64 {
+    pub(crate) fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 }
@@ -351,7 +367,7 @@ fn description(i: usize) -> String {
 }
 
 /// Runs `total` calls of `call(i)` with `clients` concurrent workers, timing each.
-async fn drive<F, Fut>(
+pub(crate) async fn drive<F, Fut>(
     name: &'static str,
     total: usize,
     clients: usize,
@@ -395,7 +411,7 @@ where
     })
 }
 
-async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+pub(crate) async fn wait_healthy(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(reply) = client.get(format!("{base}/healthz")).send().await {

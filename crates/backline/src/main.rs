@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_known;
+mod bench_lists;
 mod bench_mail;
 mod bench_search;
 mod demo;

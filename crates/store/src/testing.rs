@@ -94,3 +94,119 @@ pub mod tempfile_guard {
         }
     }
 }
+
+/// What [`bulk_cases`] spreads its cases over.
+#[derive(Debug, Clone)]
+pub struct BulkCases {
+    pub count: usize,
+    pub organizations: Vec<backline_domain::OrgId>,
+    /// Each organisation's serving partner, if any (same order as `organizations`).
+    pub partners: Vec<Option<backline_domain::OrgId>>,
+    pub requesters: Vec<backline_domain::UserId>,
+    pub agents: Vec<backline_domain::UserId>,
+    /// Cases are spread over the `span_days` days before `now`.
+    pub span_days: i64,
+    pub now: backline_domain::Timestamp,
+}
+
+/// Stores `spec.count` cases with their `created` events quickly, for benchmarks at scale: a
+/// quarter still in work (new, open, pending, on hold, with service-level due times and
+/// states as the sweep would have left them), the rest solved or closed; assignees,
+/// priorities and products spread as a real queue's are. Multi-row inserts in transactions
+/// of 5,000 cases; the ids follow on from whatever the store holds.
+pub async fn bulk_cases(store: &crate::Store, spec: &BulkCases) -> crate::Result<()> {
+    use backline_domain::{CaseStatus, Priority};
+    const PER_TX: usize = 5_000;
+    const PER_STATEMENT: usize = 500;
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |n: usize| -> usize {
+        // xorshift64*: plenty for spreading rows, and no dependency for a test helper.
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n.max(1)
+    };
+    let products = ["Backup", "Sync", "Vault", "Mail"];
+    let span_ms = spec.span_days.max(1) * 86_400_000;
+    let mut done = 0;
+    while done < spec.count {
+        let in_tx = PER_TX.min(spec.count - done);
+        let mut tx = store.write.begin().await?;
+        let mut written = 0;
+        while written < in_tx {
+            let rows = PER_STATEMENT.min(in_tx - written);
+            let mut sql = String::from(
+                "INSERT INTO cases (subject, description, status, priority, tier, product, channel, \
+                 tags, organization_id, requester_id, partner_id, created_at, updated_at, \
+                 assignee_id, solved_at, sla_due_at, sla_state) VALUES ",
+            );
+            let mut values = Vec::with_capacity(rows);
+            for r in 0..rows {
+                let i = done + written + r;
+                let org = next(spec.organizations.len());
+                let age = next(span_ms as usize) as i64;
+                let created = spec.now.as_millis() - age;
+                let updated = created + (age / 3);
+                let status = match next(100) {
+                    0..=39 => CaseStatus::Closed,
+                    40..=74 => CaseStatus::Solved,
+                    75..=81 => CaseStatus::New,
+                    82..=91 => CaseStatus::Open,
+                    92..=96 => CaseStatus::Pending,
+                    _ => CaseStatus::OnHold,
+                };
+                let priority = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent][next(5)];
+                let assignee = (status != CaseStatus::New || next(2) == 0)
+                    .then(|| spec.agents[next(spec.agents.len())].0);
+                let (solved, due, state) = if status.is_active() {
+                    let due = spec.now.as_millis() - 3_600_000 * 24 + next(3_600_000 * 96) as i64;
+                    let state = if due < spec.now.as_millis() {
+                        "breached"
+                    } else if due < spec.now.as_millis() + 3_600_000 {
+                        "warning"
+                    } else {
+                        "ok"
+                    };
+                    (None, Some(due), Some(state))
+                } else {
+                    (Some(updated), None, Some("achieved"))
+                };
+                let sql_text = |t: Option<i64>| t.map_or("NULL".to_string(), |v| v.to_string());
+                values.push(format!(
+                    "('Case {i}: {} job stops on node {}', 'The {} job stopped with error {} after {} minutes.', \
+                     '{}', '{}', {}, '{}', 'web', '[]', {}, {}, {}, {created}, {updated}, {}, {}, {}, {})",
+                    products[i % products.len()].to_lowercase(),
+                    i % 97,
+                    products[i % products.len()],
+                    1000 + i % 300,
+                    i % 60,
+                    status.as_str(),
+                    priority.as_str(),
+                    1 + next(3),
+                    products[i % products.len()].to_lowercase(),
+                    spec.organizations[org].0,
+                    spec.requesters[next(spec.requesters.len())].0,
+                    spec.partners[org].map_or("NULL".to_string(), |p| p.0.to_string()),
+                    sql_text(assignee),
+                    sql_text(solved),
+                    sql_text(due),
+                    state.map_or("NULL".to_string(), |s| format!("'{s}'")),
+                ));
+            }
+            sql.push_str(&values.join(", "));
+            sqlx::query(&sql).execute(&mut *tx).await?;
+            written += rows;
+        }
+        // Each case's `created` event, which the service-level clocks start from.
+        sqlx::query(
+            "INSERT INTO case_events (case_id, actor_id, kind, data, created_at) \
+             SELECT id, requester_id, 'created', '{}', created_at FROM cases \
+             WHERE id > (SELECT COALESCE(MAX(case_id), 0) FROM case_events)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        done += in_tx;
+    }
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! `backline bench lists`: case lists at scale on SQLite. A store of `cases` cases (a quarter
+//! still in work) serves every built-in view and a saved one to concurrent agents: the first
+//! page with its count, as `GET /api/v1/cases?view=...` answers it. Then case creation is
+//! timed twice: with the service-level sweep idle, and while an admin's policy change has
+//! sent every open case back to the sweep. Figures are printed, never asserted.
+
+use crate::bench::{drive, wait_healthy, Phase};
+use anyhow::{bail, Context};
+use backline_domain::sla::PolicyConditions;
+use backline_domain::{OrgId, OrgKind, PartnerKind, PartnerKinds, Role, Span, Timestamp, UserId};
+use backline_store::testing::{bulk_cases, BulkCases};
+use backline_store::{NewOrg, NewUser, SlaPolicyInput, Store, StoreConfig};
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const VIEWS: &[&str] = &[
+    "mine",
+    "active",
+    "unassigned",
+    "at-risk",
+    "solved",
+    "all",
+    "saved",
+];
+
+pub async fn run(cases: usize, requests: usize, clients: usize) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("backline-bench-lists-{}", std::process::id()));
+    let result = measure(&dir, cases, requests, clients).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn measure(
+    dir: &std::path::Path,
+    cases: usize,
+    requests: usize,
+    clients: usize,
+) -> anyhow::Result<()> {
+    let store = Store::open(&StoreConfig::Sqlite {
+        data_dir: dir.to_path_buf(),
+    })
+    .await
+    .context("opening the benchmark store")?;
+
+    // People: three partners serving half of twenty customers, twenty agents.
+    let mut partners = Vec::new();
+    for p in 0..3 {
+        partners.push(
+            store
+                .create_org(&NewOrg {
+                    slug: format!("partner-{p}"),
+                    name: format!("Partner {p}"),
+                    kind: OrgKind::Partner,
+                    partner_kinds: PartnerKinds::new(vec![PartnerKind::Reseller]),
+                    technical_level: None,
+                    served_by: None,
+                })
+                .await?
+                .id,
+        );
+    }
+    let (mut organizations, mut served_by, mut requesters) = (Vec::new(), Vec::new(), Vec::new());
+    for c in 0..20 {
+        let partner = (c % 2 == 0).then(|| partners[c % 3]);
+        let org = store
+            .create_org(&NewOrg {
+                slug: format!("customer-{c}"),
+                name: format!("Customer {c}"),
+                kind: OrgKind::Customer,
+                partner_kinds: PartnerKinds::default(),
+                technical_level: None,
+                served_by: partner,
+            })
+            .await?;
+        requesters.push(user(&store, &format!("user{c}@customer.example"), Role::Customer, Some(org.id)).await?);
+        organizations.push(org.id);
+        served_by.push(partner);
+    }
+    let mut agents = Vec::new();
+    for a in 0..20 {
+        agents.push(user(&store, &format!("agent{a}@vendor.example"), Role::Agent, None).await?);
+    }
+    let admin = user(&store, "admin@vendor.example", Role::Admin, None).await?;
+    // One policy for every case, saved before the cases arrive (saving one sends every open
+    // case to the sweep, which the second phase does on purpose).
+    let policy = SlaPolicyInput {
+        name: "Standard".into(),
+        conditions: PolicyConditions::default(),
+        calendar_id: None,
+        first_reply: Span::hours(4),
+        next_reply: Span::hours(8),
+        resolution: Span::hours(72),
+        warn_before: Span::HOUR,
+    };
+    let policy_id = store.save_sla_policy(None, &policy).await?;
+
+    let started = Instant::now();
+    bulk_cases(
+        &store,
+        &BulkCases {
+            count: cases,
+            organizations,
+            partners: served_by,
+            requesters: requesters.clone(),
+            agents: agents.clone(),
+            span_days: 730,
+            now: Timestamp::now(),
+        },
+    )
+    .await?;
+    eprintln!("stored {cases} cases in {:.1} s", started.elapsed().as_secs_f64());
+    store
+        .save_view("High priority backup", "priority:high product:backup", "attention", None, admin)
+        .await?;
+    let saved_view = store.saved_views(admin).await?[0].id;
+
+    // The server, in this process, with the sweep idle until the second phase starts it.
+    let mut config = backline_server::application::Config::new(store.clone());
+    config.listen = "127.0.0.1:0".parse()?;
+    config.index_dir = Some(dir.join("index"));
+    config.sla_every = Duration::from_secs(24 * 3600);
+    let app = backline_server::application::Application::build(config).await?;
+    let base = app.base_url();
+    let state = app.state().clone();
+    tokio::spawn(async move { app.run_until(std::future::pending()).await });
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    wait_healthy(&client, &base).await?;
+    // Measure a settled node: its search index caught up with the stored cases.
+    let started = Instant::now();
+    loop {
+        let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await?.json().await?;
+        if health["search"]["state"] == "ready" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eprintln!("search index caught up in {:.1} s", started.elapsed().as_secs_f64());
+    let agent_user = store.user(agents[0]).await?;
+    let agent_token = backline_server::auth::issue_api_token(&store, &agent_user).await?;
+    let customer_user = store.user(requesters[0]).await?;
+    let customer_token = backline_server::auth::issue_api_token(&store, &customer_user).await?;
+
+    // Every view's first page with its count, each by `clients` agents at once.
+    println!("sqlite, {cases} cases, {clients} clients: first page of each view, with its count");
+    let mut all = Vec::new();
+    for view in VIEWS {
+        let path = match *view {
+            "saved" => format!("/api/v1/cases?view=v{saved_view}"),
+            v => format!("/api/v1/cases?view={v}"),
+        };
+        let (client, base, token) = (client.clone(), base.clone(), agent_token.clone());
+        let total = Arc::new(AtomicUsize::new(0));
+        let seen = total.clone();
+        let phase = drive("view", requests, clients, move |_| {
+            let (client, url, token, seen) = (client.clone(), format!("{base}{path}"), token.clone(), seen.clone());
+            async move {
+                let reply = client.get(url).bearer_auth(&token).send().await?;
+                if reply.status() != reqwest::StatusCode::OK {
+                    bail!("list answered {}", reply.status());
+                }
+                let body: serde_json::Value = reply.json().await?;
+                seen.store(body["total"].as_u64().unwrap_or(0) as usize, Ordering::Relaxed);
+                Ok(())
+            }
+        })
+        .await?;
+        println!(
+            "  {view:<11} {:>8} cases   {:>7.0} pages/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            total.load(Ordering::Relaxed),
+            phase.per_second(),
+            phase.percentile(0.50),
+            phase.percentile(0.99)
+        );
+        all.extend(phase.latencies);
+    }
+    all.sort();
+    let every = Phase { name: "views", requests: all.len(), elapsed: Duration::ZERO, latencies: all };
+    println!("  every view: p50 {:.2} ms   p99 {:.2} ms", every.percentile(0.50), every.percentile(0.99));
+
+    // Case creation, the sweep idle.
+    let create = |label: &'static str| {
+        let (client, base, token) = (client.clone(), base.clone(), customer_token.clone());
+        drive(label, requests, clients, move |i| {
+            let (client, base, token) = (client.clone(), base.clone(), token.clone());
+            async move {
+                let reply = client
+                    .post(format!("{base}/api/v1/cases"))
+                    .bearer_auth(&token)
+                    .json(&json!({"subject": format!("New case {i}: sync is slow"), "description": "Since this morning.", "product": "Sync"}))
+                    .send()
+                    .await?;
+                if reply.status() != reqwest::StatusCode::CREATED {
+                    bail!("create answered {}", reply.status());
+                }
+                reply.bytes().await?;
+                Ok(())
+            }
+        })
+    };
+    let idle = create("idle").await?;
+
+    // An admin changes the policy: every open case goes back to the sweep, which works
+    // through them (as its job does, every second) while customers keep filing.
+    store.save_sla_policy(Some(policy_id), &SlaPolicyInput { resolution: Span::hours(96), ..policy.clone() }).await?;
+    let backlog_before = store.sla_backlog(Timestamp::now()).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let swept = Arc::new(AtomicUsize::new(0));
+    let sweeper = {
+        let (store, stop, swept) = (state.store.clone(), stop.clone(), swept.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let written = backline_server::sla::service::sweep(&store, Timestamp::now()).await.unwrap_or(0);
+                swept.fetch_add(written, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    };
+    let busy = create("sweeping").await?;
+    let swept_during = swept.load(Ordering::Relaxed);
+    let backlog_after = store.sla_backlog(Timestamp::now()).await?;
+    stop.store(true, Ordering::Relaxed);
+    let _ = sweeper.await;
+
+    for phase in [&idle, &busy] {
+        println!(
+            "sqlite create ({:<8}) {:>6} cases in {:>6.2} s = {:>7.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            phase.name,
+            phase.requests,
+            phase.elapsed.as_secs_f64(),
+            phase.per_second(),
+            phase.percentile(0.50),
+            phase.percentile(0.99)
+        );
+    }
+    println!(
+        "creation while sweeping: {:+.1} % throughput; the sweep evaluated {swept_during} of {backlog_before} open cases meanwhile ({backlog_after} left)",
+        (busy.per_second() / idle.per_second() - 1.0) * 100.0
+    );
+    Ok(())
+}
+
+async fn user(store: &Store, email: &str, role: Role, org: Option<OrgId>) -> anyhow::Result<UserId> {
+    Ok(store
+        .create_user(&NewUser {
+            email: email.into(),
+            name: email.split('@').next().unwrap_or(email).into(),
+            role,
+            org,
+            tier: None,
+            password_hash: None,
+        })
+        .await?
+        .id)
+}
