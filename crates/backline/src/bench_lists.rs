@@ -74,13 +74,29 @@ async fn measure(
                 served_by: partner,
             })
             .await?;
-        requesters.push(user(&store, &format!("user{c}@customer.example"), Role::Customer, Some(org.id)).await?);
+        requesters.push(
+            user(
+                &store,
+                &format!("user{c}@customer.example"),
+                Role::Customer,
+                Some(org.id),
+            )
+            .await?,
+        );
         organizations.push(org.id);
         served_by.push(partner);
     }
     let mut agents = Vec::new();
     for a in 0..20 {
-        agents.push(user(&store, &format!("agent{a}@vendor.example"), Role::Agent, None).await?);
+        agents.push(
+            user(
+                &store,
+                &format!("agent{a}@vendor.example"),
+                Role::Agent,
+                None,
+            )
+            .await?,
+        );
     }
     let admin = user(&store, "admin@vendor.example", Role::Admin, None).await?;
     // One policy for every case, saved before the cases arrive (saving one sends every open
@@ -110,9 +126,18 @@ async fn measure(
         },
     )
     .await?;
-    eprintln!("stored {cases} cases in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "stored {cases} cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     store
-        .save_view("High priority backup", "priority:high product:backup", "attention", None, admin)
+        .save_view(
+            "High priority backup",
+            "priority:high product:backup",
+            "attention",
+            None,
+            admin,
+        )
         .await?;
     let saved_view = store.saved_views(admin).await?[0].id;
 
@@ -132,13 +157,21 @@ async fn measure(
     // Measure a settled node: its search index caught up with the stored cases.
     let started = Instant::now();
     loop {
-        let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await?.json().await?;
+        let health: serde_json::Value = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await?
+            .json()
+            .await?;
         if health["search"]["state"] == "ready" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    eprintln!("search index caught up in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "search index caught up in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let agent_user = store.user(agents[0]).await?;
     let agent_token = backline_server::auth::issue_api_token(&store, &agent_user).await?;
     let customer_user = store.user(requesters[0]).await?;
@@ -156,14 +189,22 @@ async fn measure(
         let total = Arc::new(AtomicUsize::new(0));
         let seen = total.clone();
         let phase = drive("view", requests, clients, move |_| {
-            let (client, url, token, seen) = (client.clone(), format!("{base}{path}"), token.clone(), seen.clone());
+            let (client, url, token, seen) = (
+                client.clone(),
+                format!("{base}{path}"),
+                token.clone(),
+                seen.clone(),
+            );
             async move {
                 let reply = client.get(url).bearer_auth(&token).send().await?;
                 if reply.status() != reqwest::StatusCode::OK {
                     bail!("list answered {}", reply.status());
                 }
                 let body: serde_json::Value = reply.json().await?;
-                seen.store(body["total"].as_u64().unwrap_or(0) as usize, Ordering::Relaxed);
+                seen.store(
+                    body["total"].as_u64().unwrap_or(0) as usize,
+                    Ordering::Relaxed,
+                );
                 Ok(())
             }
         })
@@ -178,8 +219,17 @@ async fn measure(
         all.extend(phase.latencies);
     }
     all.sort();
-    let every = Phase { name: "views", requests: all.len(), elapsed: Duration::ZERO, latencies: all };
-    println!("  every view: p50 {:.2} ms   p99 {:.2} ms", every.percentile(0.50), every.percentile(0.99));
+    let every = Phase {
+        name: "views",
+        requests: all.len(),
+        elapsed: Duration::ZERO,
+        latencies: all,
+    };
+    println!(
+        "  every view: p50 {:.2} ms   p99 {:.2} ms",
+        every.percentile(0.50),
+        every.percentile(0.99)
+    );
 
     // Case creation, the sweep idle.
     let create = |label: &'static str| {
@@ -205,7 +255,15 @@ async fn measure(
 
     // An admin changes the policy: every open case goes back to the sweep, which works
     // through them (as its job does, every second) while customers keep filing.
-    store.save_sla_policy(Some(policy_id), &SlaPolicyInput { resolution: Span::hours(96), ..policy.clone() }).await?;
+    store
+        .save_sla_policy(
+            Some(policy_id),
+            &SlaPolicyInput {
+                resolution: Span::hours(96),
+                ..policy.clone()
+            },
+        )
+        .await?;
     let backlog_before = store.sla_backlog(Timestamp::now()).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let swept = Arc::new(AtomicUsize::new(0));
@@ -213,7 +271,9 @@ async fn measure(
         let (store, stop, swept) = (state.store.clone(), stop.clone(), swept.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let written = backline_server::sla::service::sweep(&store, Timestamp::now()).await.unwrap_or(0);
+                let written = backline_server::sla::service::sweep(&store, Timestamp::now())
+                    .await
+                    .unwrap_or(0);
                 swept.fetch_add(written, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -243,7 +303,12 @@ async fn measure(
     Ok(())
 }
 
-async fn user(store: &Store, email: &str, role: Role, org: Option<OrgId>) -> anyhow::Result<UserId> {
+async fn user(
+    store: &Store,
+    email: &str,
+    role: Role,
+    org: Option<OrgId>,
+) -> anyhow::Result<UserId> {
     Ok(store
         .create_user(&NewUser {
             email: email.into(),

@@ -458,89 +458,27 @@ impl Store {
         update: &ClocksUpdate,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let done = sqlx::query(
-            "UPDATE cases SET sla_policy_id = $1, sla_due_at = $2, sla_state = $3, sla_check_at = $4 \
-             WHERE id = $5 AND sla_check_at = $6 AND updated_at = $7",
-        )
-        .bind(update.policy_id)
-        .bind(update.due)
-        .bind(update.state.map(SlaState::as_str))
-        .bind(update.next_check)
-        .bind(facts.case)
-        .bind(facts.check_at)
-        .bind(facts.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        let before: Vec<(String, String)> =
-            sqlx::query_as("SELECT metric, state FROM case_sla WHERE case_id = $1")
-                .bind(facts.case)
-                .fetch_all(&mut *tx)
-                .await?;
-        let before: HashMap<String, String> = before.into_iter().collect();
-        for clock in &update.clocks {
-            let was = before.get(clock.metric.as_str()).map(String::as_str);
-            sqlx::query(
-                "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, \
-                 elapsed_ms, due_at, paused, fulfilled_at, breached_at, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (case_id, metric) DO UPDATE SET policy_id = excluded.policy_id, \
-                 started_at = excluded.started_at, target_ms = excluded.target_ms, \
-                 elapsed_ms = excluded.elapsed_ms, due_at = excluded.due_at, paused = excluded.paused, \
-                 fulfilled_at = excluded.fulfilled_at, breached_at = excluded.breached_at, \
-                 state = excluded.state",
-            )
-            .bind(facts.case)
-            .bind(clock.metric.as_str())
-            .bind(update.policy_id)
-            .bind(clock.started)
-            .bind(clock.target.as_millis())
-            .bind(clock.elapsed.as_millis())
-            .bind(clock.due)
-            .bind(i64::from(clock.paused))
-            .bind(clock.fulfilled)
-            .bind(clock.breached_at)
-            .bind(clock.state.as_str())
-            .execute(&mut *tx)
-            .await?;
-            let kind = match (was, clock.state) {
-                (Some("warning" | "breached"), SlaState::Warning) => None,
-                (_, SlaState::Warning) => Some("sla_warning"),
-                (Some("breached"), SlaState::Breached) => None,
-                (_, SlaState::Breached) => Some("sla_breached"),
-                (Some("achieved"), SlaState::Achieved) => None,
-                (_, SlaState::Achieved) => Some("sla_achieved"),
-                (_, SlaState::Ok) => None,
-            };
-            if let Some(kind) = kind {
-                let data = json!({
-                    "metric": clock.metric, "state": clock.state, "due_at": clock.due,
-                    "breached_at": clock.breached_at, "fulfilled_at": clock.fulfilled,
-                    "policy_id": update.policy_id,
-                });
-                record_event(&mut tx, facts.case, None, kind, data, now).await?;
-            }
-        }
-        // A clock that no longer applies (no policy matches any more, or its metric left the
-        // policy) is removed unless it already finished: finished ones are history.
-        let keep: Vec<&str> = update.clocks.iter().map(|c| c.metric.as_str()).collect();
-        for metric in before.keys().filter(|m| !keep.contains(&m.as_str())) {
-            sqlx::query(
-                "DELETE FROM case_sla WHERE case_id = $1 AND metric = $2 AND fulfilled_at IS NULL",
-            )
-            .bind(facts.case)
-            .bind(metric)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        Ok(self.save_clock_batch(&[(facts, update)], now).await? == 1)
     }
 
+    /// Writes the evaluated clocks of several cases in one transaction (one commit for a
+    /// sweep's batch rather than one per case), each case under the same compare-and-set as
+    /// [`Store::save_case_clocks`]. Returns how many cases were written.
+    pub async fn save_clock_batch(
+        &self,
+        batch: &[(&SlaCaseFacts, &ClocksUpdate)],
+        now: Timestamp,
+    ) -> Result<usize> {
+        let mut tx = self.write.begin().await?;
+        let mut written = 0;
+        for (facts, update) in batch {
+            if save_clocks_in(&mut tx, facts, update, now).await? {
+                written += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
     /// A case's clocks as last evaluated.
     pub async fn case_clocks(&self, case: CaseId) -> Result<Vec<CaseClock>> {
         let rows: Vec<ClockRow> = sqlx::query_as(
@@ -577,4 +515,91 @@ async fn recheck_open_cases(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// One case's clocks, written inside `tx` if the case is still as `facts` saw it.
+async fn save_clocks_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    facts: &SlaCaseFacts,
+    update: &ClocksUpdate,
+    now: Timestamp,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE cases SET sla_policy_id = $1, sla_due_at = $2, sla_state = $3, sla_check_at = $4 \
+         WHERE id = $5 AND sla_check_at = $6 AND updated_at = $7",
+    )
+    .bind(update.policy_id)
+    .bind(update.due)
+    .bind(update.state.map(SlaState::as_str))
+    .bind(update.next_check)
+    .bind(facts.case)
+    .bind(facts.check_at)
+    .bind(facts.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let before: Vec<(String, String)> =
+        sqlx::query_as("SELECT metric, state FROM case_sla WHERE case_id = $1")
+            .bind(facts.case)
+            .fetch_all(&mut **tx)
+            .await?;
+    let before: HashMap<String, String> = before.into_iter().collect();
+    for clock in &update.clocks {
+        let was = before.get(clock.metric.as_str()).map(String::as_str);
+        sqlx::query(
+            "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, \
+             elapsed_ms, due_at, paused, fulfilled_at, breached_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (case_id, metric) DO UPDATE SET policy_id = excluded.policy_id, \
+             started_at = excluded.started_at, target_ms = excluded.target_ms, \
+             elapsed_ms = excluded.elapsed_ms, due_at = excluded.due_at, paused = excluded.paused, \
+             fulfilled_at = excluded.fulfilled_at, breached_at = excluded.breached_at, \
+             state = excluded.state",
+        )
+        .bind(facts.case)
+        .bind(clock.metric.as_str())
+        .bind(update.policy_id)
+        .bind(clock.started)
+        .bind(clock.target.as_millis())
+        .bind(clock.elapsed.as_millis())
+        .bind(clock.due)
+        .bind(i64::from(clock.paused))
+        .bind(clock.fulfilled)
+        .bind(clock.breached_at)
+        .bind(clock.state.as_str())
+        .execute(&mut **tx)
+        .await?;
+        let kind = match (was, clock.state) {
+            (Some("warning" | "breached"), SlaState::Warning) => None,
+            (_, SlaState::Warning) => Some("sla_warning"),
+            (Some("breached"), SlaState::Breached) => None,
+            (_, SlaState::Breached) => Some("sla_breached"),
+            (Some("achieved"), SlaState::Achieved) => None,
+            (_, SlaState::Achieved) => Some("sla_achieved"),
+            (_, SlaState::Ok) => None,
+        };
+        if let Some(kind) = kind {
+            let data = json!({
+                "metric": clock.metric, "state": clock.state, "due_at": clock.due,
+                "breached_at": clock.breached_at, "fulfilled_at": clock.fulfilled,
+                "policy_id": update.policy_id,
+            });
+            record_event(tx, facts.case, None, kind, data, now).await?;
+        }
+    }
+    // A clock that no longer applies (no policy matches any more, or its metric left the
+    // policy) is removed unless it already finished: finished ones are history.
+    let keep: Vec<&str> = update.clocks.iter().map(|c| c.metric.as_str()).collect();
+    for metric in before.keys().filter(|m| !keep.contains(&m.as_str())) {
+        sqlx::query(
+            "DELETE FROM case_sla WHERE case_id = $1 AND metric = $2 AND fulfilled_at IS NULL",
+        )
+        .bind(facts.case)
+        .bind(metric)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
 }

@@ -155,7 +155,13 @@ pub async fn bulk_cases(store: &crate::Store, spec: &BulkCases) -> crate::Result
                     92..=96 => CaseStatus::Pending,
                     _ => CaseStatus::OnHold,
                 };
-                let priority = [Priority::Low, Priority::Normal, Priority::Normal, Priority::High, Priority::Urgent][next(5)];
+                let priority = [
+                    Priority::Low,
+                    Priority::Normal,
+                    Priority::Normal,
+                    Priority::High,
+                    Priority::Urgent,
+                ][next(5)];
                 let assignee = (status != CaseStatus::New || next(2) == 0)
                     .then(|| spec.agents[next(spec.agents.len())].0);
                 let (solved, due, state) = if status.is_active() {

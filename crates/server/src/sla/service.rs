@@ -22,6 +22,8 @@ const MAX_TARGET_MINUTES: i64 = 366 * 24 * 60;
 const MAX_WARN_MINUTES: i64 = 30 * 24 * 60;
 /// Cases evaluated per sweep batch.
 const SWEEP_BATCH: usize = 200;
+/// How many times as long as a full batch's write the sweep waits before the next one.
+const SWEEP_YIELD: u32 = 4;
 
 fn admin_only(caller: &User) -> ApiResult<()> {
     if caller.role == Role::Admin {
@@ -380,6 +382,7 @@ pub fn metric_words(metric: Metric) -> &'static str {
 pub async fn sweep(store: &Store, now: Timestamp) -> ApiResult<usize> {
     let mut written = 0;
     let mut policies: Option<PolicySet> = None;
+    let mut owners: HashMap<OrgId, Party> = HashMap::new();
     loop {
         let batch = store.sla_cases_due(now, SWEEP_BATCH).await?;
         if batch.is_empty() {
@@ -389,8 +392,8 @@ pub async fn sweep(store: &Store, now: Timestamp) -> ApiResult<usize> {
             Some(set) => set,
             None => policies.insert(PolicySet::load(store).await?),
         };
-        let mut owners: HashMap<OrgId, Party> = HashMap::new();
         let full = batch.len() == SWEEP_BATCH;
+        let mut updates = Vec::with_capacity(batch.len());
         for facts in &batch {
             let owner = match facts.partner {
                 None => None,
@@ -403,14 +406,18 @@ pub async fn sweep(store: &Store, now: Timestamp) -> ApiResult<usize> {
                     }
                 }),
             };
-            let update = set.evaluate(facts, owner, now);
-            if store.save_case_clocks(facts, &update, now).await? {
-                written += 1;
-            }
+            updates.push(set.evaluate(facts, owner, now));
         }
+        let pairs: Vec<_> = batch.iter().zip(&updates).collect();
+        let started = std::time::Instant::now();
+        written += store.save_clock_batch(&pairs, now).await?;
         if !full {
             return Ok(written);
         }
+        // A long backlog (every open case after a policy change) is background work: between
+        // batches the writer is left to the people filing and answering cases, for several
+        // times as long as the batch held it.
+        tokio::time::sleep(started.elapsed() * SWEEP_YIELD).await;
     }
 }
 
