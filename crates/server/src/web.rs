@@ -196,3 +196,43 @@ impl FromRequest<AppState> for CsrfMultipart {
         Ok(form)
     }
 }
+
+/// `text` if it is a path on this site that a browser will read the same way: it starts with
+/// one `/`, and holds no backslash, whitespace or control character (browsers drop tabs and
+/// line breaks from addresses, so `/<TAB>/evil.example` would lead off-site as
+/// `//evil.example`), and parses as a path and query. Anything else is `None`: callers then go
+/// to a page of their own choosing.
+pub fn same_site_path(text: &str) -> Option<&str> {
+    let plain = text.len() <= 2_000
+        && text.starts_with('/')
+        && !text.starts_with("//")
+        && !text
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    (plain && text.parse::<axum::http::uri::PathAndQuery>().is_ok()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_plain_same_site_paths_are_followed() {
+        for good in ["/cases", "/cases/12?view=mine&page=2", "/articles/3#top"] {
+            assert_eq!(same_site_path(good), Some(good), "{good}");
+        }
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\\evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/ evil",
+            "https://evil.example/",
+            "evil.example",
+            "",
+            "/\u{0}",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+    }
+}

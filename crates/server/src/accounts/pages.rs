@@ -47,7 +47,7 @@ fn login_page(error: Option<&str>, email: &str, next: &str) -> Markup {
 pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
     html_response(
         StatusCode::OK,
-        login_page(None, "", query.next.as_deref().unwrap_or("/cases")),
+        login_page(None, "", safe_next(query.next.as_deref())),
     )
 }
 
@@ -60,14 +60,8 @@ pub struct LoginForm {
 
 /// Only same-site paths, so the sign-in form cannot bounce people to another site.
 fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
-        {
-            path
-        }
-        _ => "/cases",
-    }
+    next.and_then(crate::web::same_site_path)
+        .unwrap_or("/cases")
 }
 
 pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> PageResult {
