@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod application;
 pub mod auth;
 pub mod cases;
+mod catch_panic;
 pub mod crisis;
 pub mod error;
 pub mod extract;
@@ -105,6 +106,7 @@ pub fn app(state: AppState) -> Router {
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))
+        .layer(axum::middleware::from_fn(catch_panic::catch_panic))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

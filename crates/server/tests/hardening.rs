@@ -3,10 +3,15 @@
 
 mod common;
 
+use common::browser::Browser;
 use common::{Backend, TestApp, PASSWORD};
 use reqwest::StatusCode;
+use serde_json::json;
 
-on_both_backends!(sign_in_only_ever_returns_to_a_page_of_this_site);
+on_both_backends!(
+    sign_in_only_ever_returns_to_a_page_of_this_site,
+    huge_numbers_in_incident_forms_are_refused_not_crashed_on,
+);
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -48,4 +53,84 @@ async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
         .await
         .unwrap();
     assert!(page.contains(r#"name="next" value="/cases""#), "{page}");
+}
+
+async fn huge_numbers_in_incident_forms_are_refused_not_crashed_on(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let service = app
+        .post(
+            &t.admin,
+            "/api/v1/services",
+            json!({"slug": "vault", "name": "Vault", "kind": "service", "group": "cloud"}),
+        )
+        .await;
+    assert_eq!(service.status, StatusCode::CREATED, "{}", service.body);
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    for minutes in [
+        "9223372036854775807",
+        "-9223372036854775808",
+        "153722867280912930",
+        "1e400",
+        "NaN",
+    ] {
+        let page = agent
+            .post(
+                "/incidents",
+                &[
+                    ("title", "Vault down"),
+                    ("services", "vault"),
+                    ("impact", "major"),
+                    ("nature", "Nothing loads"),
+                    ("message", "Looking"),
+                    ("next_update", minutes),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{minutes}");
+        assert!(
+            page.html.contains("Vault down"),
+            "the form keeps what was typed"
+        );
+    }
+    let declared = agent
+        .post(
+            "/incidents",
+            &[
+                ("title", "Vault down"),
+                ("services", "vault"),
+                ("impact", "major"),
+                ("nature", "Nothing loads"),
+                ("message", "Looking"),
+                ("next_update", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(declared.status, StatusCode::SEE_OTHER, "{}", declared.html);
+    let incident = app.get(&t.agent, "/api/v1/incidents").await.body["incidents"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for minutes in [
+        "153722867280912930",
+        "-153722867280912930",
+        "9223372036854775807",
+    ] {
+        let page = agent
+            .post(
+                &format!("/incidents/{incident}/updates"),
+                &[
+                    ("state", "identified"),
+                    ("message", "Found it"),
+                    ("next_update", minutes),
+                ],
+            )
+            .await;
+        assert!(page.status.is_client_error(), "{minutes}: {}", page.status);
+    }
+    // Still serving, and the incident unchanged by the refused updates.
+    let read = app
+        .get(&t.agent, &format!("/api/v1/incidents/{incident}"))
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body["state"], "investigating", "{}", read.body);
 }
