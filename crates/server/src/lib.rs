@@ -24,6 +24,7 @@ pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod partners;
+mod security;
 pub mod session;
 pub mod sla;
 pub mod smtp_client;
@@ -107,6 +108,10 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))
         .layer(axum::middleware::from_fn(catch_panic::catch_panic))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -11,6 +11,7 @@ use serde_json::json;
 on_both_backends!(
     sign_in_only_ever_returns_to_a_page_of_this_site,
     huge_numbers_in_incident_forms_are_refused_not_crashed_on,
+    every_answer_carries_the_security_headers,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -133,4 +134,119 @@ async fn huge_numbers_in_incident_forms_are_refused_not_crashed_on(backend: Back
         .await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body["state"], "investigating", "{}", read.body);
+}
+
+async fn every_answer_carries_the_security_headers(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let case = app
+        .file_case(
+            &t.initech,
+            json!({"subject": "Headers", "description": "x"}),
+        )
+        .await;
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let check = |path: String, headers: &reqwest::header::HeaderMap, signed_in: bool| {
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("script-src 'self' 'unsafe-inline'"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+        assert!(headers.contains_key("permissions-policy"), "{path}");
+        if signed_in {
+            assert_eq!(headers["cache-control"], "no-store", "{path}");
+        }
+    };
+    // Pages signed in, including errors and forms' answers.
+    for path in [
+        "/cases",
+        &format!("/cases/{case}"),
+        "/cases/new",
+        "/articles",
+        "/macros",
+        "/sla",
+        "/incidents",
+        "/cases/999999",
+        "/no-such-page",
+    ] {
+        let reply = agent
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", &agent.cookie)
+            .send()
+            .await
+            .unwrap();
+        check(path.to_string(), reply.headers(), true);
+    }
+    let posted = agent
+        .client
+        .post(format!("{}/cases/{case}/comments", app.base))
+        .header("cookie", &agent.cookie)
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf", agent.csrf.clone())
+                .text("body", ""),
+        )
+        .send()
+        .await
+        .unwrap();
+    check("refused reply".into(), posted.headers(), true);
+    // The API, answered and refused.
+    for (token, path) in [
+        (&t.agent, format!("/api/v1/cases/{case}")),
+        (&t.globex, format!("/api/v1/cases/{case}")),
+        (&t.agent, "/api/v1/openapi.json".to_string()),
+    ] {
+        let reply = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        check(path, reply.headers(), true);
+    }
+    // Anonymous pages, assets and the sign-in redirect: headers, and assets stay cacheable.
+    for path in ["/login", "/status", "/cases", "/healthz", "/api/v1/cases"] {
+        let reply = anonymous
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        check(path.to_string(), reply.headers(), false);
+    }
+    let asset = anonymous
+        .get(format!("{}/assets/app.css", app.base))
+        .send()
+        .await
+        .unwrap();
+    check("app.css".into(), asset.headers(), false);
+    assert!(asset.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("public"));
+    // No page carries an inline script for the policy to block.
+    let page = agent.get(&format!("/cases/{case}")).await;
+    for chunk in page.html.split("<script").skip(1) {
+        assert!(
+            chunk.trim_start().starts_with("src=") || chunk.contains(" src="),
+            "inline script: {}",
+            &chunk[..chunk.len().min(80)]
+        );
+        assert!(
+            chunk
+                .split('>')
+                .nth(1)
+                .is_some_and(|rest| rest.starts_with("</script")),
+            "inline script body"
+        );
+    }
 }
