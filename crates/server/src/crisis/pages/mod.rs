@@ -15,8 +15,6 @@ use backline_domain::{Span, Timestamp};
 use backline_store::crisis::format_time;
 use maud::{html, Markup};
 
-/// Counts down to each `.clock[data-due]` every second (no framework; the page works without).
-
 fn clock(due: Option<Timestamp>) -> Markup {
     match due {
         Some(at) => html! { span.clock data-due=(at.as_millis()) { (format_time(at)) } },
