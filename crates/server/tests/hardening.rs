@@ -12,6 +12,7 @@ on_both_backends!(
     sign_in_only_ever_returns_to_a_page_of_this_site,
     huge_numbers_in_incident_forms_are_refused_not_crashed_on,
     every_answer_carries_the_security_headers,
+    staff_routes_tell_outsiders_nothing_about_what_exists,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -248,5 +249,71 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
                 .is_some_and(|rest| rest.starts_with("</script")),
             "inline script body"
         );
+    }
+}
+
+async fn staff_routes_tell_outsiders_nothing_about_what_exists(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    app.post(
+        &t.admin,
+        "/api/v1/services",
+        json!({"slug": "vault", "name": "Vault", "kind": "service", "group": "cloud"}),
+    )
+    .await;
+    let incident = app
+        .post(&t.agent, "/api/v1/incidents", json!({"title": "Vault down", "services": ["vault"], "impact": "major",
+              "nature": "Nothing loads", "message": "Looking", "next_update_at": "2099-01-01T00:00:00Z"}))
+        .await;
+    assert_eq!(incident.status, StatusCode::CREATED, "{}", incident.body);
+    let id = incident.body["id"].as_i64().unwrap();
+    let made = app
+        .post(
+            &t.agent,
+            "/api/v1/macros",
+            json!({"title": "m", "body": "b"}),
+        )
+        .await;
+    let macro_id = made.body["id"].as_i64().unwrap();
+    // Each staff route, for something that exists and something that does not: a partner or
+    // customer gets the same answer for both.
+    let routes: Vec<(reqwest::Method, Box<dyn Fn(i64) -> String>)> = vec![
+        (
+            reqwest::Method::POST,
+            Box::new(|i| format!("/api/v1/incidents/{i}/postmortem/publish")),
+        ),
+        (
+            reqwest::Method::GET,
+            Box::new(|i| format!("/api/v1/incidents/{i}")),
+        ),
+        (
+            reqwest::Method::GET,
+            Box::new(|i| format!("/api/v1/incidents/{i}/postmortem")),
+        ),
+        (
+            reqwest::Method::GET,
+            Box::new(|i| format!("/api/v1/incidents/{i}/notifications")),
+        ),
+        (
+            reqwest::Method::DELETE,
+            Box::new(|i| format!("/api/v1/macros/{i}")),
+        ),
+    ];
+    for (method, path) in &routes {
+        let existing = if path(0).contains("macros") {
+            macro_id
+        } else {
+            id
+        };
+        for token in [&t.acme, &t.globex] {
+            let there = app
+                .request(method.clone(), Some(token), &path(existing), None)
+                .await;
+            let missing = app
+                .request(method.clone(), Some(token), &path(999_999), None)
+                .await;
+            assert_eq!(there.status, missing.status, "{method} {}", path(existing));
+            assert_eq!(there.code(), missing.code(), "{method} {}", path(existing));
+        }
     }
 }
