@@ -33,6 +33,9 @@ pub enum ApiError {
     EscalationIncomplete(Vec<String>),
     #[error("unsupported media type: send JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    /// The body (or the address) is larger than the server takes.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::EscalationIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +95,7 @@ impl ApiError {
             ApiError::EscalationIncomplete(_) => "escalation_incomplete",
             ApiError::Conflict { code, .. } => code,
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::TooLarge(_) => "too_large",
             ApiError::Internal(_) => "internal",
         }
     }

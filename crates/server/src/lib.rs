@@ -107,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))
+        .layer(axum::middleware::from_fn(security::refuse_nul_text))
         .layer(axum::middleware::from_fn(catch_panic::catch_panic))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -187,6 +187,13 @@ impl FromRequest<AppState> for CsrfMultipart {
                 }
                 None => {
                     let text = field.text().await.map_err(unreadable)?;
+                    // Files may hold any bytes; text never holds NUL (see `security`).
+                    if text.contains('\0') || name.contains('\0') {
+                        return Err(reject(ApiError::validation(
+                            &name.replace('\0', ""),
+                            "text may not contain a NUL character",
+                        )));
+                    }
                     form.fields.insert(name, text);
                 }
             }

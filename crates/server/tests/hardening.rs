@@ -13,6 +13,7 @@ on_both_backends!(
     huge_numbers_in_incident_forms_are_refused_not_crashed_on,
     every_answer_carries_the_security_headers,
     staff_routes_tell_outsiders_nothing_about_what_exists,
+    arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -316,4 +317,154 @@ async fn staff_routes_tell_outsiders_nothing_about_what_exists(backend: Backend)
             assert_eq!(there.code(), missing.code(), "{method} {}", path(existing));
         }
     }
+}
+
+async fn arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Every route of the API document, with a NUL (and other junk) in each path value and in
+    // the query, as the admin (who may reach everything): a 4xx with a code, never a 5xx.
+    let doc = app.get(&t.admin, "/api/v1/openapi.json").await.body;
+    let mut tried = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            for junk in ["%00", "1%00", "99999999999999999999", "%FF%FE", "-1"] {
+                let filled: String = path
+                    .split('/')
+                    .map(|part| if part.starts_with('{') { junk } else { part })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let url = format!(
+                    "{}{filled}?q=a%00b&page=99999999999999999999&view=%00",
+                    app.base
+                );
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let reply = raw
+                    .request(method.clone(), &url)
+                    .bearer_auth(&t.admin)
+                    .header("content-type", "application/json")
+                    .body("{\"name\": \"x\\u0000y\", \"title\": \"\\u0000\"}")
+                    .send()
+                    .await
+                    .unwrap();
+                let status = reply.status();
+                let body: serde_json::Value = reply.json().await.unwrap_or_default();
+                assert!(
+                    status.is_client_error()
+                        || (status.is_success()
+                            && !path.contains('{')
+                            && method == reqwest::Method::GET),
+                    "{method} {filled}: {status} {body}"
+                );
+                if status.is_client_error() && status != StatusCode::METHOD_NOT_ALLOWED {
+                    assert!(
+                        body["error"]["code"].is_string(),
+                        "{method} {filled}: {status} {body}"
+                    );
+                }
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 300, "only {tried} requests");
+
+    // JSON bodies with a NUL in one field: 422 naming it, nothing stored.
+    let cases_before = app.case_count().await;
+    for (path, body, field) in [
+        (
+            "/api/v1/cases",
+            json!({"subject": "Broken\u{0}", "description": "x"}),
+            "subject",
+        ),
+        (
+            "/api/v1/organizations",
+            json!({"name": "Bad", "slug": "bad", "kind": "customer", "domains": ["a\u{0}.example"]}),
+            "domains[0]",
+        ),
+        (
+            "/api/v1/macros",
+            json!({"title": "t", "body": "b", "actions": {"add_tags": ["x\u{0}"]}}),
+            "actions.add_tags[0]",
+        ),
+    ] {
+        let reply = app.post(&t.admin, path, body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            reply.body
+        );
+        assert!(
+            reply.body["error"]["fields"][field].is_string(),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(app.case_count().await, cases_before);
+    assert!(app.get(&t.admin, "/api/v1/macros").await.body["macros"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // Forms, signed in or not: NUL and invalid UTF-8 are refused with a page, not a 500.
+    for (path, body) in [
+        ("/login", "email=a%00b&password=x"),
+        ("/login", "email=%FF%FE&password=%C3"),
+        ("/status/subscribe", "email=a%00b%40example.com"),
+        ("/report", "title=x%00"),
+    ] {
+        let reply = raw
+            .post(format!("{}{path}", app.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            reply.status().is_client_error() || reply.status() == StatusCode::SEE_OTHER,
+            "{path} {body}: {}",
+            reply.status()
+        );
+        assert!(
+            reply
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .next()
+                .is_none(),
+            "{path}: no session for a refused sign-in"
+        );
+    }
+    // A 3 MB form and a 10 MB JSON body: 413 with a body people and programs can read.
+    let big_form = format!("email=x&password={}", "a".repeat(3 * 1024 * 1024));
+    let reply = raw
+        .post(format!("{}/login", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big_form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(reply
+        .text()
+        .await
+        .unwrap()
+        .contains("larger than the server takes"));
+    let big_json = format!("{{\"subject\": \"{}\"}}", "a".repeat(10 * 1024 * 1024));
+    let reply = raw
+        .post(format!("{}/api/v1/cases", app.base))
+        .bearer_auth(&t.initech)
+        .header("content-type", "application/json")
+        .body(big_json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_large");
+    assert_eq!(app.case_count().await, cases_before);
 }
