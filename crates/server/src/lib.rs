@@ -14,6 +14,7 @@ pub mod application;
 pub mod auth;
 pub mod cases;
 mod catch_panic;
+pub mod clock;
 pub mod crisis;
 pub mod error;
 pub mod extract;
@@ -64,6 +65,8 @@ pub struct AppState {
     search: indexer::SearchState,
     /// Who we are in mail, and intake's limits.
     pub mail: Arc<mail::MailContext>,
+    /// "Now" for time-based limits; tests move it forward instead of sleeping.
+    pub clock: clock::Clock,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             postmortem_business_days: crisis::service::POSTMORTEM_BUSINESS_DAYS,
             secure_cookies,
             mail: Arc::new(mail::MailContext::ephemeral()),
+            clock: clock::Clock::default(),
         }
     }
 

@@ -219,6 +219,26 @@ pub fn same_site_path(text: &str) -> Option<&str> {
     (plain && text.parse::<axum::http::uri::PathAndQuery>().is_ok()).then_some(text)
 }
 
+/// The address the request came from (the TCP peer), when the server knows it. Behind a
+/// proxy this is the proxy: limits keyed on it are kept loose for that reason.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::same_site_path;

@@ -14,6 +14,7 @@ on_both_backends!(
     every_answer_carries_the_security_headers,
     staff_routes_tell_outsiders_nothing_about_what_exists,
     arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing,
+    wrong_passwords_back_off_per_account_and_address_without_telling_who_exists,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -456,4 +457,118 @@ async fn arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing(backend: Backe
     let body: serde_json::Value = reply.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_large");
     assert_eq!(app.case_count().await, cases_before);
+}
+
+async fn wrong_passwords_back_off_per_account_and_address_without_telling_who_exists(
+    backend: Backend,
+) {
+    let app = TestApp::start(backend).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let sign_in = |email: &'static str, password: &'static str| {
+        let (client, url) = (client.clone(), format!("{}/login", app.base));
+        async move {
+            let reply = client
+                .post(url)
+                .form(&[("email", email), ("password", password), ("next", "/cases")])
+                .send()
+                .await
+                .unwrap();
+            let status = reply.status();
+            let retry = reply
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, retry, reply.text().await.unwrap())
+        }
+    };
+    // Five wrong passwords are answered alike for a real and a made-up account.
+    for _ in 0..5 {
+        let (real, _, real_page) = sign_in("agent@vendor.example", "wrong").await;
+        let (fake, _, fake_page) = sign_in("nobody@vendor.example", "wrong").await;
+        assert_eq!(
+            (real, fake),
+            (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+        );
+        assert!(
+            real_page.contains("Wrong email or password.")
+                && fake_page.contains("Wrong email or password.")
+        );
+    }
+    // Then even the right password waits, with the wait said in words and in Retry-After; the
+    // made-up account gets the very same answer.
+    let (status, retry, page) = sign_in("agent@vendor.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{page}");
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert!(
+        page.contains("Too many failed sign-ins. Wait a second and try again."),
+        "{page}"
+    );
+    let (fake, fake_retry, _) = sign_in("nobody@vendor.example", "wrong").await;
+    assert_eq!(
+        (fake, fake_retry.as_deref()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("1"))
+    );
+    // Each further failure doubles the wait; the clock is moved, not slept.
+    app.state
+        .clock
+        .advance(backline_domain::Span::from_millis(1_000));
+    assert_eq!(
+        sign_in("agent@vendor.example", "wrong").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, retry, _) = sign_in("agent@vendor.example", PASSWORD).await;
+    assert_eq!(
+        (status, retry.as_deref()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("2"))
+    );
+    app.state
+        .clock
+        .advance(backline_domain::Span::from_millis(2_000));
+    let (status, _, _) = sign_in("agent@vendor.example", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "after the wait the right password works"
+    );
+    // The success cleared the account: the next wrong password is just wrong again.
+    assert_eq!(
+        sign_in("agent@vendor.example", "wrong").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in("agent@vendor.example", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    // One address trying many accounts is held back too (more loosely: offices share one).
+    app.state
+        .clock
+        .advance(backline_domain::Span::from_millis(2 * 3_600_000));
+    let emails: Vec<&'static str> = (0..30)
+        .map(|i| &*Box::leak(format!("guess{i}@vendor.example").into_boxed_str()))
+        .collect();
+    for email in &emails {
+        assert_eq!(sign_in(email, "wrong").await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, _) = sign_in("admin@vendor.example", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is held back"
+    );
+    // Failures are on record for whoever looks into an attack.
+    let since = app
+        .state
+        .clock
+        .now()
+        .minus(backline_domain::Span::from_millis(3_600_000));
+    let recorded = app
+        .store
+        .sign_in_failures("address:127.0.0.1", since)
+        .await
+        .unwrap();
+    assert_eq!(recorded.len(), 30);
 }

@@ -269,3 +269,39 @@ impl Store {
         convert(sql.query_as::<UserRow>().fetch_all(&self.read).await?)
     }
 }
+
+impl Store {
+    /// Notes a failed sign-in under each key (the account, the client address).
+    pub async fn record_sign_in_failure(&self, keys: &[String], at: Timestamp) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for key in keys {
+            sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The failures under `key` since `since`.
+    pub async fn sign_in_failures(&self, key: &str, since: Timestamp) -> Result<Vec<Timestamp>> {
+        Ok(sqlx::query_scalar(
+            "SELECT at FROM sign_in_failures WHERE key = $1 AND at > $2 ORDER BY at",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// A successful sign-in clears the account's failures (the address keeps its own).
+    pub async fn clear_sign_in_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
