@@ -30,6 +30,22 @@ impl Backoff {
         window: Span::from_millis(60 * 60_000),
     };
 
+    /// Status-page subscriptions for one email address: three confirmation mails, then a
+    /// minute doubling up to a day (each mail goes to someone who may not have asked).
+    pub const SUBSCRIBE_EMAIL: Backoff = Backoff {
+        free: 3,
+        first_wait: Span::from_millis(60_000),
+        max_wait: Span::from_millis(24 * 3_600_000),
+        window: Span::from_millis(24 * 3_600_000),
+    };
+    /// Status-page subscriptions from one client address.
+    pub const SUBSCRIBE_ADDRESS: Backoff = Backoff {
+        free: 10,
+        first_wait: Span::from_millis(60_000),
+        max_wait: Span::from_millis(24 * 3_600_000),
+        window: Span::from_millis(24 * 3_600_000),
+    };
+
     /// When the next attempt may be checked, given the failures inside the window (any order);
     /// `None` when it may be checked now.
     pub fn wait_until(&self, failures: &[Timestamp], now: Timestamp) -> Option<Timestamp> {

@@ -36,6 +36,9 @@ pub enum ApiError {
     /// The body (or the address) is larger than the server takes.
     #[error("{0}")]
     TooLarge(String),
+    /// Rate limited: the message says when to try again.
+    #[error("{0}")]
+    TooMany(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -81,6 +84,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +100,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooLarge(_) => "too_large",
+            ApiError::TooMany(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }

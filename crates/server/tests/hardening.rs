@@ -15,6 +15,7 @@ on_both_backends!(
     staff_routes_tell_outsiders_nothing_about_what_exists,
     arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing,
     wrong_passwords_back_off_per_account_and_address_without_telling_who_exists,
+    the_subscription_form_cannot_flood_a_mailbox,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -567,8 +568,87 @@ async fn wrong_passwords_back_off_per_account_and_address_without_telling_who_ex
         .minus(backline_domain::Span::from_millis(3_600_000));
     let recorded = app
         .store
-        .sign_in_failures("address:127.0.0.1", since)
+        .limited_attempts("address:127.0.0.1", since)
         .await
         .unwrap();
     assert_eq!(recorded.len(), 30);
+}
+
+async fn the_subscription_form_cannot_flood_a_mailbox(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    for slug in ["vault", "backup", "mail"] {
+        let r = app
+            .post(
+                &t.admin,
+                "/api/v1/services",
+                json!({"slug": slug, "name": slug, "kind": "service", "group": "cloud"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let subscribe = |body: String| {
+        let url = format!("{}/status/subscribe", app.base);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let queued = || async { app.store.outbox_pending().await.unwrap() };
+    // Twenty posts for one address and service: one confirmation mail, the same answer each time.
+    for _ in 0..20 {
+        assert_eq!(
+            subscribe("email=fan%40example.org&services=vault".into()).await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(queued().await, 1);
+    // A service not yet asked for is a new request; then the address has had its share.
+    assert_eq!(
+        subscribe("email=fan%40example.org&services=backup".into()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        subscribe("email=fan%40example.org&services=mail".into()).await,
+        StatusCode::OK
+    );
+    assert_eq!(queued().await, 3);
+    app.post(
+        &t.admin,
+        "/api/v1/services",
+        json!({"slug": "sync", "name": "sync", "kind": "service", "group": "cloud"}),
+    )
+    .await;
+    assert_eq!(
+        subscribe("email=fan%40example.org&services=sync".into()).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(queued().await, 3);
+    // A day later (the clock moved, not slept) the address may ask again.
+    app.state
+        .clock
+        .advance(backline_domain::Span::from_millis(25 * 3_600_000));
+    assert_eq!(
+        subscribe("email=fan%40example.org&services=sync".into()).await,
+        StatusCode::OK
+    );
+    assert_eq!(queued().await, 4);
+    // One client asking for many addresses is held back after ten (the one above counts).
+    for i in 0..9 {
+        assert_eq!(
+            subscribe(format!("email=fan{i}%40example.org&services=vault")).await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        subscribe("email=fan99%40example.org&services=vault".into()).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(queued().await, 13);
 }

@@ -271,11 +271,12 @@ impl Store {
 }
 
 impl Store {
-    /// Notes a failed sign-in under each key (the account, the client address).
-    pub async fn record_sign_in_failure(&self, keys: &[String], at: Timestamp) -> Result<()> {
+    /// Notes a rate-limited attempt (a failed sign-in, a subscription) under each key (the
+    /// account, the client address).
+    pub async fn record_limited_attempt(&self, keys: &[String], at: Timestamp) -> Result<()> {
         let mut tx = self.write.begin().await?;
         for key in keys {
-            sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO limited_attempts (key, at) VALUES ($1, $2)")
                 .bind(key)
                 .bind(at)
                 .execute(&mut *tx)
@@ -285,10 +286,10 @@ impl Store {
         Ok(())
     }
 
-    /// The failures under `key` since `since`.
-    pub async fn sign_in_failures(&self, key: &str, since: Timestamp) -> Result<Vec<Timestamp>> {
+    /// The attempts under `key` since `since`.
+    pub async fn limited_attempts(&self, key: &str, since: Timestamp) -> Result<Vec<Timestamp>> {
         Ok(sqlx::query_scalar(
-            "SELECT at FROM sign_in_failures WHERE key = $1 AND at > $2 ORDER BY at",
+            "SELECT at FROM limited_attempts WHERE key = $1 AND at > $2 ORDER BY at",
         )
         .bind(key)
         .bind(since)
@@ -296,9 +297,10 @@ impl Store {
         .await?)
     }
 
-    /// A successful sign-in clears the account's failures (the address keeps its own).
-    pub async fn clear_sign_in_failures(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+    /// Forgets the attempts under `key` (a successful sign-in clears its account's failures;
+    /// the address keeps its own).
+    pub async fn clear_limited_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM limited_attempts WHERE key = $1")
             .bind(key)
             .execute(&self.write)
             .await?;

@@ -85,7 +85,7 @@ pub async fn login(
         let Some(key) = key else { continue };
         let failures = state
             .store
-            .sign_in_failures(&key, now.minus(rule.window))
+            .limited_attempts(&key, now.minus(rule.window))
             .await?;
         wait = wait.max(rule.wait_until(&failures, now));
     }
@@ -120,7 +120,7 @@ pub async fn login(
         Some(user) if password_matches(form.password, hash).await => user,
         _ => {
             let keys: Vec<String> = std::iter::once(account_key).chain(address_key).collect();
-            state.store.record_sign_in_failure(&keys, now).await?;
+            state.store.record_limited_attempt(&keys, now).await?;
             tracing::info!(account = %email, "failed sign-in");
             return Ok(html_response(
                 StatusCode::UNAUTHORIZED,
@@ -128,7 +128,7 @@ pub async fn login(
             ));
         }
     };
-    state.store.clear_sign_in_failures(&account_key).await?;
+    state.store.clear_limited_attempts(&account_key).await?;
     let cookie = start_session(&state, &user).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
 }
