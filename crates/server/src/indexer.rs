@@ -353,8 +353,10 @@ async fn load_docs(store: &Store, changes: &[Change]) -> backline_store::Result<
         }
     }
     let mut docs = Vec::new();
+    let answers = store.answers_of_cases(&case_ids).await?;
     for (case, comments) in store.cases_with_comments(&case_ids).await? {
-        docs.extend(case_docs(&case, &comments));
+        let answered_by = answers.get(&case.id).map_or(&[][..], Vec::as_slice);
+        docs.extend(case_docs(&case, &comments, answered_by));
     }
     for article in store.articles_by_ids(&article_ids).await? {
         docs.push(article_doc(&article));
@@ -364,7 +366,12 @@ async fn load_docs(store: &Store, changes: &[Change]) -> backline_store::Result<
 
 /// A case and its comments as index documents. Comments carry their case's visibility and
 /// fields, so filters such as `status:open` and the audience rules apply to them alike.
-pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
+/// `answered_by`: the articles linked to the case as its answer.
+pub fn case_docs(
+    case: &CaseRecord,
+    comments: &[Comment],
+    answered_by: &[ArticleId],
+) -> Vec<IndexDoc> {
     let base = IndexDoc {
         kind: Some(DocType::Case),
         id: case.id.0,
@@ -385,6 +392,7 @@ pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
         audience: None,
         versions: Vec::new(),
         solved: !case.status.is_active(),
+        answered_by: answered_by.iter().map(|a| a.0).collect(),
     };
     let mut docs = Vec::with_capacity(1 + comments.len());
     for comment in comments {
@@ -395,6 +403,7 @@ pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
             created_at_ms: comment.created_at.as_millis(),
             public: comment.public,
             solved: false,
+            answered_by: Vec::new(),
             ..base.clone()
         });
     }
@@ -423,6 +432,7 @@ pub fn article_doc(article: &Article) -> IndexDoc {
         audience: Some(article.audience.as_str().into()),
         versions: article.content.versions.clone(),
         solved: false,
+        answered_by: Vec::new(),
     }
 }
 
@@ -444,8 +454,10 @@ pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usiz
             break;
         };
         let mut docs = Vec::new();
+        let answers = store.answers_of_cases(&ids).await?;
         for (case, comments) in store.cases_with_comments(&ids).await? {
-            docs.extend(case_docs(&case, &comments));
+            let answered_by = answers.get(&case.id).map_or(&[][..], Vec::as_slice);
+            docs.extend(case_docs(&case, &comments, answered_by));
             cases += 1;
         }
         index.upsert(&docs)?;
