@@ -12,7 +12,7 @@ use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "backline-search-3";
+const SCHEMA_VERSION: &str = "backline-search-4";
 const TOKENIZER: &str = "backline";
 const WRITER_MEMORY: usize = 15_000_000;
 
@@ -24,6 +24,10 @@ pub struct IndexDoc {
     /// For comments: the case they belong to.
     pub case_id: Option<i64>,
     pub title: String,
+    /// Articles: the issue, the problem in the words of the people who have it. It is matched
+    /// like the title (a case's title says the problem in those words too); it is also part
+    /// of `body`.
+    pub issue: String,
     pub body: String,
     pub created_at_ms: i64,
     /// Visibility of cases and comments: the case's organisation and partner.
@@ -342,12 +346,16 @@ impl SearchIndex {
         let title_words = words(searchable_title);
         let mut all_words = title_words.clone();
         all_words.extend(words(&doc.body));
-        d.add_text(f.t_title, title_words.join(" "));
+        let mut matched_as_title = title_words.clone();
+        if kind == DocType::Article {
+            matched_as_title.extend(words(&doc.issue));
+        }
+        d.add_text(f.t_title, matched_as_title.join(" "));
         d.add_text(f.t_all, all_words.join(" "));
         let mut all_codes = codes(searchable_title);
         all_codes.extend(codes(&doc.body));
         d.add_text(f.t_codes, all_codes.join(" "));
-        d.add_text(f.t_title_bi, bigrams(&title_words).join(" "));
+        d.add_text(f.t_title_bi, bigrams(&matched_as_title).join(" "));
         d.add_text(f.t_all_bi, bigrams(&all_words).join(" "));
         d
     }

@@ -695,3 +695,34 @@ impl SearchIndex {
         }
     }
 }
+
+impl SearchIndex {
+    /// Which of these cases the index holds as solved: read before a batch replaces them, it
+    /// tells which cases the batch solves or reopens.
+    pub fn solved_cases(&self, ids: &[i64]) -> Result<std::collections::HashSet<i64>> {
+        let f = &self.fields;
+        let mut out = std::collections::HashSet::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let searcher = self.reader.searcher();
+        for chunk in ids.chunks(1_000) {
+            let query = all_of(vec![
+                term_query(f.kind, "case"),
+                int_query(f.solved, 1),
+                any_of(chunk.iter().map(|id| int_query(f.id, *id)).collect()),
+            ]);
+            for (_, address) in
+                searcher.search(query.as_ref(), &TopDocs::with_limit(chunk.len()))?
+            {
+                let id = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .i64("id")?
+                    .first(address.doc_id);
+                out.extend(id);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -663,13 +663,16 @@ fn an_article_ranks_among_the_duplicate_cases_it_answers() {
     let body = "Since the weekend the nightly job on our file server stops after 40 minutes with error BK-1042 disk quota exceeded.";
     let build = |links: bool| {
         let index = SearchIndex::in_memory().unwrap();
-        let mut docs = vec![article(
+        // Written the KCS way: the issue in the customers' words, then the resolution.
+        let mut answer = article(
             100,
             "BK-1042 disk quota exceeded although the target has free space",
-            body,
+            &format!("{body}\n\nRaise the per-job quota in the backup policy, then rerun the job."),
             "validated",
             "public",
-        )];
+        );
+        answer.issue = body.into();
+        let mut docs = vec![answer];
         for i in 0..6 {
             let doc = case(10 + i, title, body, GLOBEX, Some(ACME), true, 30 + i);
             docs.push(if links && i == 2 {

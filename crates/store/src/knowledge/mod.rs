@@ -2,6 +2,7 @@
 //! them, the classification of solved cases, self-service deflection, stored settings, and
 //! known-issue suggestions worked out ahead of time.
 
+mod article_pages;
 mod articles;
 mod classification;
 mod deflection;
