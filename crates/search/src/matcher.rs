@@ -411,12 +411,7 @@ impl SearchIndex {
                     confidence = confidence.max(case_confidence);
                 }
                 if position < REASONS_FOR {
-                    let cases: Vec<String> = found
-                        .answered
-                        .iter()
-                        .map(|(_, id)| format!("#{id}"))
-                        .collect();
-                    reasons.insert(0, format!("answered similar cases {}", cases.join(", ")));
+                    reasons.insert(0, answered_reason(&found.answered));
                 }
             }
             confidence_of.insert(found.address, confidence);
@@ -699,6 +694,21 @@ struct Ranked {
     shared_version: Option<String>,
     /// For an article: the matching cases it answered (their address and number).
     answered: Vec<(DocAddress, i64)>,
+}
+
+/// "answered similar cases #276, #232, #227 and 11 more": the closest few by number.
+fn answered_reason(cases: &[(DocAddress, i64)]) -> String {
+    const NAMED: usize = 3;
+    let named: Vec<String> = cases
+        .iter()
+        .take(NAMED)
+        .map(|(_, id)| format!("#{id}"))
+        .collect();
+    let mut reason = format!("answered similar cases {}", named.join(", "));
+    if cases.len() > NAMED {
+        reason.push_str(&format!(" and {} more", cases.len() - NAMED));
+    }
+    reason
 }
 
 /// How far above the best case that lends it its score an answering article ranks.

@@ -1673,11 +1673,9 @@ async fn suggestions_are_kept_and_worked_out_again_when_knowledge_changes(backen
             .iter()
             .any(|s| s["type"] == "case" && s["id"] == similar)
     };
-    app.search_until(
-        &t.agent,
-        &format!("/api/v1/search?q=TL-77%20type:case"),
-        |b| b["total"] == 2,
-    )
+    app.search_until(&t.agent, "/api/v1/search?q=TL-77%20type:case", |b| {
+        b["total"] == 2
+    })
     .await;
     assert!(
         !offers(&app.get(&t.agent, &path).await.body),
