@@ -739,7 +739,15 @@ fn answers_of(searcher: &Searcher, address: DocAddress) -> Vec<i64> {
 
 /// How rare a term is among all documents (BM25's idf): rare words carry the meaning.
 fn idf(searcher: &Searcher, field: Field, term: &str) -> f32 {
-    let docs = searcher.num_docs() as f32;
+    // Document frequencies still count replaced documents until their segments merge, so the
+    // documents are counted the same way (alive ones only would make frequent terms weigh
+    // nothing, or less than nothing, on an index with many updates).
+    let docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    let docs = docs as f32;
     let df = searcher
         .doc_freq(&Term::from_field_text(field, term))
         .unwrap_or(0) as f32;

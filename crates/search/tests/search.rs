@@ -834,3 +834,42 @@ fn readers_with_the_same_sight_share_a_key() {
         "a customer without the vendor's articles sees less"
     );
 }
+
+#[test]
+fn confidence_holds_on_an_index_with_many_replaced_documents() {
+    // Every change to a case replaces its document; until segments merge, the replaced ones
+    // still count in term frequencies. Confidence must not sink to nothing meanwhile.
+    let index = SearchIndex::in_memory().unwrap();
+    let docs = [
+        case(
+            1,
+            "Tape library reports TL-77",
+            "after the firmware update",
+            INITECH,
+            None,
+            true,
+            1,
+        ),
+        case(2, "Printer offline", "paper jam", INITECH, None, true, 1),
+    ];
+    // Replaced ten times before one commit: one segment, nine of every ten documents gone.
+    for _ in 0..10 {
+        index.upsert(&docs).unwrap();
+    }
+    index.commit(1).unwrap();
+    let input = MatchInput {
+        title: "Tape library reports TL-77".into(),
+        body: "since the firmware update".into(),
+        ..Default::default()
+    };
+    let top = index
+        .suggest(
+            &input,
+            &visibility(Role::Agent, None),
+            &MatchWeights::default(),
+            5,
+        )
+        .unwrap();
+    assert_eq!(top[0].id, 1);
+    assert!(top[0].confidence > 0.9, "{top:?}");
+}
