@@ -726,3 +726,16 @@ impl SearchIndex {
         Ok(out)
     }
 }
+
+impl SearchIndex {
+    /// Whether the index holds this document (as of its last commit).
+    pub fn holds(&self, kind: DocType, id: i64) -> bool {
+        self.reader
+            .searcher()
+            .doc_freq(&Term::from_field_text(
+                self.fields.key,
+                &format!("{}:{id}", kind.as_str()),
+            ))
+            .is_ok_and(|n| n > 0)
+    }
+}

@@ -565,66 +565,77 @@ pub const SIMILAR_CONFIDENCE: f32 = 0.6;
 /// The articles and solved cases most likely to answer a case the caller can see. Staff get
 /// the matcher's full list; customers and partner technicians only suggestions above
 /// `SIMILAR_CONFIDENCE` that they may read now.
+///
+/// Up to `KEPT_SUGGESTIONS` come from the list kept for the case and the caller's sight, read
+/// with the case in one round trip (the case page asks on every view); a list that is missing
+/// or stale is worked out and kept (a view racing the suggester keeps the same list twice,
+/// harmlessly). While the index catches up at start, lists are worked out and never kept.
 pub async fn suggestions_for_case(
     state: &AppState,
     caller: &User,
     case: CaseId,
     limit: usize,
 ) -> ApiResult<Vec<Suggestion>> {
-    let case = visible_case(&state.store, caller, case).await?;
-    suggestions_for_record(state, caller, &case, limit).await
-}
-
-/// `suggestions_for_case` for a case already read (and checked visible to `caller`).
-pub async fn suggestions_for_record(
-    state: &AppState,
-    caller: &User,
-    case: &CaseRecord,
-    limit: usize,
-) -> ApiResult<Vec<Suggestion>> {
     let actor = caller.actor();
     let visibility = Visibility::for_actor(&actor);
     let limit = limit.clamp(1, 50);
     let mut list = if limit <= KEPT_SUGGESTIONS && state.search().is_ready() {
-        kept_suggestions(state, case, &visibility).await?
+        let sight = visibility.key();
+        let found = state
+            .store
+            .case_with_kept_suggestions(case, &sight)
+            .await?
+            .ok_or(ApiError::NotFound("case"))?;
+        // The same rule and the same answer as `visible_case`.
+        if !actor.can_see_case(found.organization, found.partner) {
+            return Err(ApiError::NotFound("case"));
+        }
+        let input = match_input(case, &found.subject, &found.description, found.created_at);
+        let fingerprint = input_fingerprint(&input, &state.search().weights());
+        let kept = found
+            .kept
+            .filter(|k| k.is_current(found.basis, fingerprint))
+            .and_then(|k| match serde_json::from_str::<Vec<Suggestion>>(&k.json) {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    tracing::warn!(error = %e, case = case.0, "kept suggestions unreadable");
+                    None
+                }
+            });
+        match kept {
+            Some(list) => list,
+            None => {
+                // A list is kept only once the index holds the case (checked before the
+                // matcher takes its view of the index): from then on, any knowledge that
+                // arrives later moves the case's stamp (the suggester finds the open cases a
+                // newly solved one resembles in the index). A list worked out earlier could
+                // miss a case solved meanwhile and never be told.
+                let indexed = state.search().index.holds(DocType::Case, case.0);
+                let list = suggest(state, visibility, input, KEPT_SUGGESTIONS).await?;
+                if indexed {
+                    let json = serde_json::to_string(&list)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    // Keeping is a saving, not a promise: a failed write costs a later view a
+                    // recompute.
+                    if let Err(e) = state
+                        .store
+                        .store_suggestions(case, &sight, found.basis, fingerprint, &json)
+                        .await
+                    {
+                        tracing::warn!(error = %e, case = case.0, "keeping suggestions failed");
+                    }
+                }
+                list
+            }
+        }
     } else {
-        // While the index catches up a list would miss answers; it is shown, never kept.
-        suggest(state, visibility, match_input_for(case), limit).await?
+        let record = visible_case(&state.store, caller, case).await?;
+        suggest(state, visibility, match_input_for(&record), limit).await?
     };
     if !caller.role.is_staff() {
         list = for_outsiders(state, &actor, list).await?;
     }
     list.truncate(limit);
-    Ok(list)
-}
-
-/// The kept list for the case and this sight if it is current, otherwise one worked out now
-/// and kept (a view racing the indexer keeps the same list twice, harmlessly).
-async fn kept_suggestions(
-    state: &AppState,
-    case: &CaseRecord,
-    visibility: &Visibility,
-) -> ApiResult<Vec<Suggestion>> {
-    let sight = visibility.key();
-    let input = match_input_for(case);
-    let fingerprint = input_fingerprint(&input, &state.search().weights());
-    let (basis, kept) = state.store.stored_suggestions(case.id, &sight).await?;
-    if let Some(kept) = kept.filter(|k| k.is_current(basis, fingerprint)) {
-        match serde_json::from_str::<Vec<Suggestion>>(&kept.json) {
-            Ok(list) => return Ok(list),
-            Err(e) => tracing::warn!(error = %e, case = case.id.0, "kept suggestions unreadable"),
-        }
-    }
-    let list = suggest(state, visibility.clone(), input, KEPT_SUGGESTIONS).await?;
-    let json = serde_json::to_string(&list).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // Keeping is a saving, not a promise: a failed write costs the next view a recompute.
-    if let Err(e) = state
-        .store
-        .store_suggestions(case.id, &sight, basis, fingerprint, &json)
-        .await
-    {
-        tracing::warn!(error = %e, case = case.id.0, "keeping suggestions failed");
-    }
     Ok(list)
 }
 
@@ -683,13 +694,17 @@ pub fn input_fingerprint(input: &MatchInput, weights: &backline_search::MatchWei
 
 /// What the matcher looks for to answer a stored case: the same for the product and for
 /// `backline learn`, so learned weights fit what users get.
-pub fn match_input_for(case: &backline_store::CaseRecord) -> MatchInput {
+pub fn match_input_for(case: &CaseRecord) -> MatchInput {
+    match_input(case.id, &case.subject, &case.description, case.created_at)
+}
+
+fn match_input(id: CaseId, subject: &str, description: &str, created_at: Timestamp) -> MatchInput {
     MatchInput {
-        title: case.subject.clone(),
-        body: case.description.clone(),
-        created_at_ms: case.created_at.as_millis(),
+        title: subject.to_string(),
+        body: description.to_string(),
+        created_at_ms: created_at.as_millis(),
         versions: Vec::new(),
-        exclude: Some((DocType::Case, case.id.0)),
+        exclude: Some((DocType::Case, id.0)),
         articles_only: false,
     }
 }

@@ -12,9 +12,10 @@
 //! Lists are kept in the database, each with the generation, stamp and text fingerprint it was
 //! worked out under, so every node reads the others' work and a stale list is never used.
 //! Each node does this after its own index has the change, so the last list kept after a
-//! change comes from an index that holds it. The work runs on a thread of low CPU priority and
+//! change comes from an index that holds it. A list is kept only for a case the index already
+//! holds: a case solved later then finds it among the open cases it resembles. The work runs on a thread of low CPU priority and
 //! is bounded per round: under a flood of new cases requests win, and whatever was skipped is
-//! worked out by the first view that needs it (`service::suggestions_for_record`).
+//! worked out by the first view that needs it (`service::suggestions_for_case`).
 
 use super::service::{input_fingerprint, match_input_for, KEPT_SUGGESTIONS};
 use crate::indexer::SearchState;

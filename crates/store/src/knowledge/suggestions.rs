@@ -4,7 +4,7 @@
 
 use crate::sql::{Arg, Sql};
 use crate::{Result, Store};
-use backline_domain::{ArticleId, ArticleState, Audience, CaseId, Timestamp};
+use backline_domain::{ArticleId, ArticleState, Audience, CaseId, OrgId, Timestamp};
 use std::collections::HashMap;
 
 /// What a stored list must have been worked out under to be current: the knowledge generation
@@ -31,6 +31,58 @@ impl StoredSuggestions {
     /// Whether it still holds: nothing that could change it has moved since.
     pub fn is_current(&self, basis: SuggestionBasis, input_hash: i64) -> bool {
         self.basis == basis && self.input_hash == input_hash
+    }
+}
+
+/// A case as far as its kept suggestions need it: who may see it, the text they were worked
+/// out for, the present basis and the kept list (`Store::case_with_kept_suggestions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseWithKeptSuggestions {
+    pub organization: OrgId,
+    pub partner: Option<OrgId>,
+    pub subject: String,
+    pub description: String,
+    pub created_at: Timestamp,
+    pub basis: SuggestionBasis,
+    pub kept: Option<StoredSuggestions>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseKeptRow {
+    organization_id: OrgId,
+    partner_id: Option<OrgId>,
+    subject: String,
+    description: String,
+    created_at: Timestamp,
+    #[sqlx(flatten)]
+    stored: StoredRow,
+}
+
+impl StoredRow {
+    /// The present basis, and the kept list if there is one.
+    fn split(self) -> (SuggestionBasis, Option<StoredSuggestions>) {
+        let basis = SuggestionBasis {
+            generation: self.current_generation,
+            stamp: self.current_stamp,
+        };
+        let kept = match (
+            self.generation,
+            self.stamp,
+            self.input_hash,
+            self.suggestions,
+            self.computed_at,
+        ) {
+            (Some(generation), Some(stamp), Some(input_hash), Some(json), Some(computed_at)) => {
+                Some(StoredSuggestions {
+                    basis: SuggestionBasis { generation, stamp },
+                    input_hash,
+                    json,
+                    computed_at,
+                })
+            }
+            _ => None,
+        };
+        (basis, kept)
     }
 }
 
@@ -86,28 +138,42 @@ impl Store {
         .bind(sight)
         .fetch_one(&self.read)
         .await?;
-        let basis = SuggestionBasis {
-            generation: row.current_generation,
-            stamp: row.current_stamp,
-        };
-        let stored = match (
-            row.generation,
-            row.stamp,
-            row.input_hash,
-            row.suggestions,
-            row.computed_at,
-        ) {
-            (Some(generation), Some(stamp), Some(input_hash), Some(json), Some(computed_at)) => {
-                Some(StoredSuggestions {
-                    basis: SuggestionBasis { generation, stamp },
-                    input_hash,
-                    json,
-                    computed_at,
-                })
+        Ok(row.split())
+    }
+
+    /// The case page's kept suggestions in one round trip: the case's parties and text with
+    /// the present basis and the kept list for `sight`. `None` if there is no such case.
+    pub async fn case_with_kept_suggestions(
+        &self,
+        case: CaseId,
+        sight: &str,
+    ) -> Result<Option<CaseWithKeptSuggestions>> {
+        let row: Option<CaseKeptRow> = sqlx::query_as(
+            "SELECT c.organization_id, c.partner_id, c.subject, c.description, c.created_at, \
+             g.generation AS current_generation, COALESCE(t.stamp, 0) AS current_stamp, \
+             s.generation, s.stamp, s.input_hash, s.suggestions, s.computed_at \
+             FROM cases c \
+             JOIN knowledge_generation g ON g.id = 1 \
+             LEFT JOIN suggestion_stamps t ON t.case_id = c.id \
+             LEFT JOIN case_suggestions s ON s.case_id = c.id AND s.sight = $2 \
+             WHERE c.id = $1",
+        )
+        .bind(case)
+        .bind(sight)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|row| {
+            let (basis, kept) = row.stored.split();
+            CaseWithKeptSuggestions {
+                organization: row.organization_id,
+                partner: row.partner_id,
+                subject: row.subject,
+                description: row.description,
+                created_at: row.created_at,
+                basis,
+                kept,
             }
-            _ => None,
-        };
-        Ok((basis, stored))
+        }))
     }
 
     /// The present basis of each of these cases (for working out many lists at once).
