@@ -1681,6 +1681,14 @@ async fn suggestions_are_kept_and_worked_out_again_when_knowledge_changes(backen
         !offers(&app.get(&t.agent, &path).await.body),
         "an open case answers nothing yet"
     );
+    app.until("the similar case's own list kept", || async {
+        let (_, kept) = store
+            .stored_suggestions(CaseId(similar), &staff_sight)
+            .await
+            .unwrap();
+        kept.map(drop)
+    })
+    .await;
     solve(&app, similar).await;
     app.until("the solved case to be offered", || async {
         let body = app.get(&t.agent, &path).await.body;
@@ -1700,6 +1708,15 @@ async fn suggestions_are_kept_and_worked_out_again_when_knowledge_changes(backen
         "{}",
         kept.json
     );
+    // The solved case's own lists are dropped: a solved case's panel is seldom opened again.
+    app.until("the solved case's list dropped", || async {
+        let (_, kept) = store
+            .stored_suggestions(CaseId(similar), &staff_sight)
+            .await
+            .unwrap();
+        kept.is_none().then_some(())
+    })
+    .await;
 }
 
 /// The knowledge list shows 100 articles a page, numbered, with the total.

@@ -7,7 +7,8 @@
 //!   worked out again when next asked for (articles change seldom; there may be many cases);
 //! - a case was solved or reopened: the open cases it resembles most get their stamp moved
 //!   (something new may answer them) and their staff list worked out again;
-//! - a case is new or its text changed: its staff list is worked out and kept.
+//! - a case in work is new or its text changed: its staff list is worked out and kept; a case
+//!   just solved has its lists dropped (a view works them out again if anyone looks).
 //!
 //! Lists are kept in the database, each with the generation, stamp and text fingerprint it was
 //! worked out under, so every node reads the others' work and a stale list is never used.
@@ -178,8 +179,20 @@ async fn refresh(
     let touched: Vec<CaseId> = touched.into_iter().collect();
     store.bump_suggestion_stamps(&touched).await?;
 
-    let mut inputs: HashMap<CaseId, MatchInput> =
-        cases.into_iter().map(|c| (c.id, c.input)).collect();
+    // A solved case's panel is seldom looked at again: its lists are dropped (so the table
+    // holds about one list per open case, not one per case ever filed) and worked out again
+    // only if someone views it.
+    let newly_solved: Vec<CaseId> = cases
+        .iter()
+        .filter(|c| c.solved && !c.solved_before)
+        .map(|c| c.id)
+        .collect();
+    store.forget_suggestions(&newly_solved).await?;
+    let mut inputs: HashMap<CaseId, MatchInput> = cases
+        .into_iter()
+        .filter(|c| !c.solved)
+        .map(|c| (c.id, c.input))
+        .collect();
     for id in &touched {
         if !inputs.contains_key(id) {
             if let Ok(case) = store.case(*id).await {

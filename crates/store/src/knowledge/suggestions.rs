@@ -256,6 +256,24 @@ impl Store {
         Ok(())
     }
 
+    /// Drops every kept list of these cases (they were solved: their suggestions are seldom
+    /// looked at again, and a view works them out if they are).
+    pub async fn forget_suggestions(&self, cases: &[CaseId]) -> Result<()> {
+        for chunk in cases.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let text = format!(
+                "DELETE FROM case_suggestions WHERE case_id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&text);
+            for case in chunk {
+                query = query.bind(*case);
+            }
+            query.execute(&self.write).await?;
+        }
+        Ok(())
+    }
+
     /// Makes every stored list stale (an article changed). Returns the new generation.
     pub async fn bump_knowledge_generation(&self) -> Result<i64> {
         Ok(sqlx::query_scalar(
