@@ -148,7 +148,13 @@ impl Store {
         .await?;
         let mut changes = comment.then.clone();
         if changes.status.is_none() {
-            changes.status = comment.status_after.map(|(_, to)| to);
+            if let Some((_, to)) = comment.status_after {
+                // The move a reply brings about by itself (a customer answering a pending
+                // case reopens it) is the rules' own doing, not a change the author asked
+                // for; the closed case was refused above.
+                changes.status = Some(to);
+                changes.rules_for = None;
+            }
         }
         if !super::update_in(&mut tx, self.backend, case, &changes, author, now).await? {
             sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")
