@@ -7,7 +7,10 @@ use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-on_both_backends!(a_closed_case_stays_closed_whatever_arrives_with_the_close);
+on_both_backends!(
+    a_closed_case_stays_closed_whatever_arrives_with_the_close,
+    a_sweep_beside_another_still_sees_every_breach_it_was_asked_for,
+);
 
 async fn a_closed_case_stays_closed_whatever_arrives_with_the_close(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -73,5 +76,45 @@ async fn a_closed_case_stays_closed_whatever_arrives_with_the_close(backend: Bac
                 close.body
             );
         }
+    }
+}
+
+async fn a_sweep_beside_another_still_sees_every_breach_it_was_asked_for(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let policy = app
+        .post(
+            &t.admin,
+            "/api/v1/sla/policies",
+            json!({"name": "Standard", "first_reply_minutes": 60}),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::CREATED);
+    let later = backline_domain::Timestamp::now().plus(backline_domain::Span::HOUR.times(2));
+    for round in 0..10 {
+        let case = app
+            .file_case(
+                &t.initech,
+                json!({"subject": format!("Clock race {round}")}),
+            )
+            .await;
+        // One sweep evaluates the new case as of now while another is asked for two hours on;
+        // whichever writes first, the later one must end with the breach it was asked about.
+        let now = backline_domain::Timestamp::now();
+        let (a, b) = tokio::join!(
+            backline_server::sla::service::sweep(&app.store, now),
+            backline_server::sla::service::sweep(&app.store, later),
+        );
+        a.unwrap();
+        b.unwrap();
+        let clocks = app
+            .store
+            .case_clocks(backline_domain::CaseId(case))
+            .await
+            .unwrap();
+        assert!(
+            clocks.iter().any(|c| c.breached_at.is_some()),
+            "round {round}: {clocks:?}"
+        );
     }
 }
