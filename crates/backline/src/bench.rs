@@ -572,6 +572,7 @@ async fn case_page(
         "stored {cases} cases and {articles} articles in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let token = backline_server::auth::issue_api_token(&store, &agent).await?;
     store.close().await;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -640,8 +641,32 @@ async fn case_page(
             }
         }
     };
+    // The same cases through the API, for scale: the page's suggestions alone, and a plain
+    // case read (one query), under the same load as the pages.
+    let api = |what: &'static str| {
+        let (client, base, token, ids) = (client.clone(), base.clone(), token.clone(), ids.clone());
+        move |i: usize| {
+            let (client, base, token, ids) =
+                (client.clone(), base.clone(), token.clone(), ids.clone());
+            async move {
+                let id = ids[(i * 7919) % ids.len()];
+                let path = match what {
+                    "suggestions" => format!("{base}/api/v1/cases/{id}/suggestions?limit=5"),
+                    _ => format!("{base}/api/v1/cases/{id}"),
+                };
+                let reply = client.get(path).bearer_auth(&token).send().await?;
+                if reply.status() != reqwest::StatusCode::OK {
+                    bail!("{what} of case {id} answered {}", reply.status());
+                }
+                reply.bytes().await?;
+                anyhow::Ok(())
+            }
+        }
+    };
     let first = drive("first", ids.len(), clients, fetch.clone()).await?;
     let measured = drive("pages", requests, clients, fetch).await?;
+    let suggestions = drive("suggestions", requests, clients, api("suggestions")).await?;
+    let reads = drive("read", requests, clients, api("read")).await?;
     let (peak_rss_kb, _) = memory_of(pid);
     let _ = server.kill().await;
     for phase in [&first, &measured] {
@@ -656,6 +681,17 @@ async fn case_page(
             ids.len(),
         );
     }
+    for phase in [&suggestions, &reads] {
+        println!(
+            "{backend} API {:<11} {:>7} requests in {:>6.2} s = {:>7.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            phase.name,
+            phase.requests,
+            phase.elapsed.as_secs_f64(),
+            phase.per_second(),
+            phase.percentile(0.50),
+            phase.percentile(0.99),
+        );
+    }
     println!(
         "{}",
         json!({
@@ -663,6 +699,8 @@ async fn case_page(
             "articles": articles, "distinct_pages": ids.len(),
             "first_pass_per_s": first.per_second().round(), "first_pass_p99_ms": first.percentile(0.99),
             "pages_per_s": measured.per_second().round(), "p50_ms": measured.percentile(0.5), "p99_ms": measured.percentile(0.99),
+            "api_suggestions_per_s": suggestions.per_second().round(), "api_suggestions_p99_ms": suggestions.percentile(0.99),
+            "api_read_per_s": reads.per_second().round(), "api_read_p99_ms": reads.percentile(0.99),
             "server_peak_rss_mb": (peak_rss_kb as f64 / 1024.0 * 10.0).round() / 10.0,
         })
     );

@@ -252,9 +252,30 @@ pub fn typo_distance(word: &str) -> u8 {
     }
 }
 
-/// A word must appear (in the title or the text, or verbatim as an identifier), or, failing
-/// that, a word a typo or two away from it (ranked below the exact matches).
-fn word_query(f: &Fields, word: &str) -> Option<Box<dyn Query>> {
+/// A word in this share of all documents (or at least `COMMON_WORD_MIN` of them) is a word
+/// people really use, not a typo: its neighbours one edit away are other words, so it is
+/// matched exactly. Looking them up cost most of a broad search's time on a large index.
+const COMMON_WORD_SHARE: u64 = 1_000;
+const COMMON_WORD_MIN: u64 = 20;
+
+/// Whether `token` is common enough in the index to be taken as typed (see
+/// `COMMON_WORD_SHARE`).
+fn is_common(searcher: &Searcher, f: &Fields, token: &str) -> bool {
+    let docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    let df = searcher
+        .doc_freq(&Term::from_field_text(f.t_all, token))
+        .unwrap_or(0);
+    df >= (docs / COMMON_WORD_SHARE).max(COMMON_WORD_MIN)
+}
+
+/// A word must appear (in the title or the text, or verbatim as an identifier), or, when
+/// `searcher` is given and the word is not a common one, a word a typo or two away from it
+/// (ranked below the exact matches).
+fn word_query(f: &Fields, searcher: Option<&Searcher>, word: &str) -> Option<Box<dyn Query>> {
     let tokens = words(word);
     let code_tokens = codes(word);
     let mut options: Vec<Box<dyn Query>> = Vec::new();
@@ -274,15 +295,17 @@ fn word_query(f: &Fields, word: &str) -> Option<Box<dyn Query>> {
     // One typed word is one analysed token; a word that splits into several (identifiers
     // such as `jackson-databind` or `ZStandardCodec`) is matched exactly.
     let distance = typo_distance(word);
-    if let ([token], true) = (tokens.as_slice(), distance > 0) {
-        options.push(Box::new(BoostQuery::new(
-            Box::new(FuzzyTermQuery::new(
-                Term::from_field_text(f.t_all, token),
-                distance,
-                true,
-            )),
-            FUZZY_SCORE,
-        )));
+    if let ([token], true, Some(searcher)) = (tokens.as_slice(), distance > 0, searcher) {
+        if !is_common(searcher, f, token) {
+            options.push(Box::new(BoostQuery::new(
+                Box::new(FuzzyTermQuery::new(
+                    Term::from_field_text(f.t_all, token),
+                    distance,
+                    true,
+                )),
+                FUZZY_SCORE,
+            )));
+        }
     }
     for code in code_tokens {
         options.push(Box::new(BoostQuery::new(term_query(f.t_codes, &code), 3.0)));
@@ -294,7 +317,8 @@ fn phrase_query(f: &Fields, phrase: &str) -> Option<Box<dyn Query>> {
     let tokens = words(phrase);
     match tokens.len() {
         0 => None,
-        1 => word_query(f, phrase),
+        // A quoted word is meant as typed.
+        1 => word_query(f, None, phrase),
         _ => {
             let phrase_in = |field: Field| -> Box<dyn Query> {
                 Box::new(PhraseQuery::new(
@@ -482,6 +506,7 @@ impl SearchIndex {
     /// phrase.
     fn full_query(
         &self,
+        searcher: &Searcher,
         query: &SearchQuery,
         visibility: &Visibility,
         admit: Admit,
@@ -505,7 +530,7 @@ impl SearchIndex {
         }
         for clause in &query.clauses {
             let text_query = match clause {
-                Clause::Word(w) => word_query(f, w),
+                Clause::Word(w) => word_query(f, Some(searcher), w),
                 Clause::Phrase(p) => phrase_query(f, p),
                 Clause::Filter { .. } => None,
             };
@@ -526,8 +551,8 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<Hit>> {
         let f = &self.fields;
-        let query = self.full_query(query, visibility, SEARCH_ALL);
         let searcher = self.reader.searcher();
+        let query = self.full_query(&searcher, query, visibility, SEARCH_ALL);
         let limit = limit.max(1);
         let mut hits = Vec::new();
         match sort {
@@ -560,7 +585,7 @@ impl SearchIndex {
     ) -> Result<ResultPage> {
         let f = &self.fields;
         let searcher = self.reader.searcher();
-        let full = self.full_query(query, visibility, SEARCH_ALL);
+        let full = self.full_query(&searcher, query, visibility, SEARCH_ALL);
         let rows = searcher.search(full.as_ref(), &RowCollector)?;
         let total = rows.len();
         let per_page = per_page.max(1);
@@ -659,7 +684,7 @@ impl SearchIndex {
             answering_articles_only: false,
         };
         let comments = all_of(vec![
-            self.full_query(query, visibility, admit),
+            self.full_query(searcher, query, visibility, admit),
             Box::new(ConstScoreQuery::new(
                 any_of(
                     case_ids

@@ -645,6 +645,8 @@ fn typos_find_the_word_meant_below_exact_matches() {
     // Identifiers and phrases are matched as typed.
     assert_eq!(ids("BK-1042"), vec![5]);
     assert!(ids("\"nightly backpu\"").is_empty());
+    // A quoted word is meant as typed.
+    assert_eq!(ids("\"backpu\""), vec![3]);
     assert_eq!(backline_search::typo_distance("backpu"), 1);
     assert_eq!(backline_search::typo_distance("cnofiguration"), 2);
     assert_eq!(backline_search::typo_distance("car"), 0);
@@ -872,4 +874,33 @@ fn confidence_holds_on_an_index_with_many_replaced_documents() {
         .unwrap();
     assert_eq!(top[0].id, 1);
     assert!(top[0].confidence > 0.9, "{top:?}");
+}
+
+#[test]
+fn common_words_are_taken_as_typed() {
+    // "quota" is in 30 documents: a word people use, whose neighbour "quote" is another word.
+    let index = SearchIndex::in_memory().unwrap();
+    let mut docs: Vec<IndexDoc> = (0..30)
+        .map(|i| {
+            case(
+                i + 1,
+                &format!("Quota {i} exceeded"),
+                "",
+                INITECH,
+                None,
+                false,
+                1,
+            )
+        })
+        .collect();
+    docs.push(case(100, "Send us a quote", "", INITECH, None, false, 1));
+    index.upsert(&docs).unwrap();
+    index.commit(1).unwrap();
+    let staff = visibility(Role::Agent, None);
+    let quota = rows(&index, "quota", &staff, 0, 50);
+    assert_eq!(quota.total, 30, "{quota:?}");
+    // The rare word still finds its neighbours, below itself.
+    let quote = rows(&index, "quote", &staff, 0, 50);
+    assert_eq!(quote.total, 31);
+    assert_eq!(quote.rows[0].id, 100);
 }
