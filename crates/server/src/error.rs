@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The request conflicts with what is stored (a taken slug, a closed case).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A write made against an older version than the stored one (`If-Match`, a stale form).
+    #[error("{0}")]
+    Stale(String),
     /// A partner's escalation lacks what its agreement requires; each missing item is named.
     #[error("the escalation is incomplete; missing: {}", .0.join(", "))]
     EscalationIncomplete(Vec<String>),
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::EscalationIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Stale(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -98,6 +102,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::EscalationIncomplete(_) => "escalation_incomplete",
             ApiError::Conflict { code, .. } => code,
+            ApiError::Stale(_) => "stale",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooLarge(_) => "too_large",
             ApiError::TooMany(_) => "too_many_requests",
@@ -151,6 +156,10 @@ impl From<StoreError> for ApiError {
                 message,
             },
             StoreError::Invalid { field, message } => ApiError::validation(field, message),
+            StoreError::Stale { current } => ApiError::Stale(format!(
+                "it changed since you read it (it is now at version {current}); read it again \
+                 and make your change on what is there now"
+            )),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -183,6 +183,46 @@ where
     }
 }
 
+/// The version a write was prepared against, from `If-Match` (`"7"`, as the `ETag` of a
+/// read gave it); `None` without the header or with `*`. Anything else is a 400
+/// `invalid_if_match`: a client that sends a precondition means it, and a garbled one must not
+/// turn into an unconditional write.
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(axum::http::header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        text.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|v| IfMatch(Some(v)))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_if_match",
+                    format!(
+                        "If-Match must be one ETag as a read returned it, like \"7\", not {text:?}"
+                    ),
+                )
+            })
+    }
+}
+
+/// The `ETag` header naming a resource's version (see [`IfMatch`]).
+pub fn etag(version: i64) -> [(axum::http::HeaderName, String); 1] {
+    [(axum::http::header::ETAG, format!("\"{version}\""))]
+}
+
 /// A time in a query string: an RFC 3339 time, or a date (`2026-11-01`, midnight UTC). A bad
 /// value is a 400 `invalid_query` naming `field`.
 pub fn parse_time(field: &str, text: &str) -> Result<Timestamp, ApiError> {

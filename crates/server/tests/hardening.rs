@@ -16,6 +16,9 @@ on_both_backends!(
     arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing,
     wrong_passwords_back_off_per_account_and_address_without_telling_who_exists,
     the_subscription_form_cannot_flood_a_mailbox,
+    a_change_made_against_an_old_version_is_refused_not_written,
+    tags_added_at_the_same_moment_are_all_kept,
+    a_stale_case_form_says_so_and_keeps_the_choices,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -651,4 +654,229 @@ async fn the_subscription_form_cannot_flood_a_mailbox(backend: Backend) {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(queued().await, 13);
+}
+
+/// `PATCH` with an `If-Match` naming the version read: the ETag of every read and write.
+async fn patch_if_match(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    tag: Option<&str>,
+    body: serde_json::Value,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let mut request = app
+        .client
+        .patch(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .json(&body);
+    if let Some(tag) = tag {
+        request = request.header("if-match", tag);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, etag, response.json().await.unwrap())
+}
+
+async fn etag_of(app: &TestApp, token: &str, path: &str) -> String {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.headers()["etag"].to_str().unwrap().to_string()
+}
+
+async fn a_change_made_against_an_old_version_is_refused_not_written(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let case = app
+        .file_case(&t.initech, json!({"subject": "Versions"}))
+        .await;
+    let path = format!("/api/v1/cases/{case}");
+    let first = etag_of(&app, &t.agent, &path).await;
+    assert_eq!(first, "\"1\"");
+    // Two agents read the same version; the first change lands and moves the version on.
+    let (status, etag, body) = patch_if_match(
+        &app,
+        &t.agent,
+        &path,
+        Some(&first),
+        json!({"tags": ["billing"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(etag.as_deref(), Some("\"2\""));
+    assert_eq!(body["version"], 2);
+    // The second, made against what it read, is refused and writes nothing.
+    let (status, _, body) = patch_if_match(
+        &app,
+        &t.admin,
+        &path,
+        Some(&first),
+        json!({"tags": ["printer"], "priority": "high"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    assert_eq!(body["error"]["code"], "stale");
+    let now = app.get(&t.agent, &path).await.body;
+    assert_eq!(now["tags"], json!(["billing"]));
+    assert_eq!(now["priority"], "normal");
+    assert_eq!(now["version"], 2);
+    // A reply moves the version on too: a form drawn before it is stale.
+    let reply = app
+        .post(
+            &t.initech,
+            &format!("{path}/comments"),
+            json!({"body": "Any news?"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(etag_of(&app, &t.agent, &path).await, "\"3\"");
+    // Without If-Match (or with `*`) the change is unconditional, as before.
+    let (status, etag, _) = patch_if_match(
+        &app,
+        &t.admin,
+        &path,
+        Some("*"),
+        json!({"priority": "high"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(etag.as_deref(), Some("\"4\""));
+    // A garbled precondition is refused rather than ignored.
+    for bad in ["4", "W/\"4\"", "\"four\""] {
+        let (status, _, body) =
+            patch_if_match(&app, &t.admin, &path, Some(bad), json!({"priority": "low"})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_if_match");
+    }
+    assert_eq!(app.get(&t.agent, &path).await.body["priority"], "high");
+    // Customers may not read the version of a case that is not theirs.
+    let other = app.get(&t.globex, &path).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+}
+
+async fn tags_added_at_the_same_moment_are_all_kept(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let case = app
+        .file_case(&t.initech, json!({"subject": "Many hands"}))
+        .await;
+    let path = format!("/api/v1/cases/{case}");
+    // Eight clients add a tag each at the same moment: every one is kept.
+    let names: Vec<String> = (0..8).map(|i| format!("tag-{i}")).collect();
+    let replies = futures_util::future::join_all(names.iter().enumerate().map(|(i, name)| {
+        let token = if i % 2 == 0 { &t.agent } else { &t.admin };
+        app.patch(token, &path, json!({"add_tags": [name]}))
+    }))
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let tags = app.get(&t.agent, &path).await.body["tags"].clone();
+    assert_eq!(tags, json!(names), "{tags}");
+    let removed = app
+        .patch(&t.agent, &path, json!({"remove_tags": ["tag-0", "tag-7"]}))
+        .await;
+    assert_eq!(removed.body["tags"].as_array().unwrap().len(), 6);
+    // Bad tags are refused by name, nothing changes; customers may not touch tags.
+    let bad = app
+        .patch(&t.agent, &path, json!({"add_tags": ["no spaces"]}))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body["error"]["fields"]["add_tags"].is_string(),
+        "{}",
+        bad.body
+    );
+    let customer = app
+        .patch(&t.initech, &path, json!({"add_tags": ["mine"]}))
+        .await;
+    assert_eq!(customer.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&t.agent, &path).await.body["tags"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+}
+
+async fn a_stale_case_form_says_so_and_keeps_the_choices(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let case = app
+        .file_case(&t.initech, json!({"subject": "Two tabs"}))
+        .await;
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = agent.get(&format!("/cases/{case}")).await;
+    assert!(
+        page.html.contains(r#"name="version" value="1""#),
+        "{}",
+        page.html
+    );
+    // Meanwhile a colleague raises the priority through the API.
+    let raised = app
+        .patch(
+            &t.admin,
+            &format!("/api/v1/cases/{case}"),
+            json!({"priority": "urgent"}),
+        )
+        .await;
+    assert_eq!(raised.status, StatusCode::OK);
+    // The agent's form, drawn before, would set it back to normal: it is refused, says why,
+    // and keeps what the agent chose.
+    let stale = agent
+        .post(
+            &format!("/cases/{case}/update"),
+            &[
+                ("version", "1"),
+                ("status", "pending"),
+                ("priority", "normal"),
+                ("tier", "1"),
+                ("assignee", ""),
+                ("tags", "waiting-on-logs"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+    assert!(
+        stale.html.contains("changed while you were editing"),
+        "{}",
+        stale.html
+    );
+    assert!(stale.html.contains(r#"value="waiting-on-logs""#));
+    assert!(stale.html.contains(r#"<option value="pending" selected>"#));
+    assert!(stale.html.contains(r#"name="version" value="2""#));
+    let now = app
+        .get(&t.agent, &format!("/api/v1/cases/{case}"))
+        .await
+        .body;
+    assert_eq!(now["priority"], "urgent");
+    assert_eq!(now["status"], "new");
+    // Sent again from the fresh form, it lands.
+    let again = agent
+        .post(
+            &format!("/cases/{case}/update"),
+            &[
+                ("version", "2"),
+                ("status", "pending"),
+                ("tags", "waiting-on-logs"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.html);
+    let now = app
+        .get(&t.agent, &format!("/api/v1/cases/{case}"))
+        .await
+        .body;
+    assert_eq!(now["status"], "pending");
+    assert_eq!(now["priority"], "urgent");
 }

@@ -14,6 +14,9 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
+    /// A write prepared against an older version of the record than the stored one.
+    #[error("changed since it was read (now version {current})")]
+    Stale { current: i64 },
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("stored data is inconsistent: {0}")]

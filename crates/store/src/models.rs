@@ -129,6 +129,9 @@ pub struct CaseRecord {
     pub sla_state: Option<backline_domain::sla::SlaState>,
     /// Set when this case was merged into another: it is closed and its conversation moved.
     pub merged_into: Option<CaseId>,
+    /// One more with every change a person makes (fields, replies, a merge into it): what
+    /// `ETag`/`If-Match` and the case page's forms carry.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,10 +5,11 @@ use crate::auth::Caller;
 use crate::cases::lists;
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{etag, IfMatch, Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::views::CaseSort;
 use backline_domain::{CaseId, CaseStatus, Channel, Priority, UserId};
 use backline_store::User;
@@ -213,27 +214,38 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
-    responses((status = 200, body = CaseView), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = CaseView, headers(("ETag" = String, description = "The case's version, for `If-Match` on a change"))),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub async fn read(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
-) -> ApiResult<axum::Json<CaseView>> {
+) -> ApiResult<impl IntoResponse> {
     let case = service::visible_case(&state.store, &caller, CaseId(id)).await?;
-    Ok(axum::Json(CaseView::for_reader(&case, caller.role)))
+    Ok((
+        etag(case.version),
+        axum::Json(CaseView::for_reader(&case, caller.role)),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)), request_body = CaseUpdate,
-    responses((status = 200, body = CaseView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a case changed since answers 412 `stale` and keeps what it has")),
+    responses((status = 200, body = CaseView, headers(("ETag" = String, description = "The case's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(update): Json<CaseUpdate>,
-) -> ApiResult<axum::Json<CaseView>> {
-    let case = service::update_case(&state.store, &caller, CaseId(id), update).await?;
-    Ok(axum::Json(CaseView::for_reader(&case, caller.role)))
+) -> ApiResult<impl IntoResponse> {
+    let case = service::update_case(&state.store, &caller, CaseId(id), update, expected).await?;
+    Ok((
+        etag(case.version),
+        axum::Json(CaseView::for_reader(&case, caller.role)),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/comments", tag = "cases", params(("id" = i64, Path)),

@@ -317,23 +317,13 @@ pub async fn bulk_update(
         }
         return Ok(outcome);
     }
+    let mut one = update.clone();
+    if !add_tags.is_empty() {
+        // Added to each case's tags as they are when its change is written, not as read here.
+        one.add_tags = Some(add_tags.to_vec());
+    }
     for id in ids {
-        let mut one = update.clone();
-        if !add_tags.is_empty() {
-            match store.case(*id).await {
-                Ok(case) => {
-                    let mut tags = case.tags.clone();
-                    tags.extend(add_tags.iter().cloned());
-                    one.tags = Some(tags);
-                }
-                Err(StoreError::NotFound) => {
-                    outcome.refused.push((*id, "no such case".into()));
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        match service::update_case(store, caller, *id, one).await {
+        match service::update_case(store, caller, *id, one.clone(), None).await {
             Ok(case) => outcome.changed.push(case),
             Err(ApiError::NotFound(_)) => outcome.refused.push((*id, "no such case".into())),
             Err(ApiError::Validation(errors)) => {

@@ -113,7 +113,12 @@ pub fn apply(record: MacroRecord, case: &CaseRecord, caller: &User) -> Applied {
         priority: plan.priority,
         tier: plan.tier,
         assignee: plan.assignee,
-        tags: plan.tags,
+        // Added and taken off the tags as they are when the change is written, so a tag
+        // someone set meanwhile stays.
+        tags: None,
+        add_tags: (!record.actions.add_tags.is_empty()).then(|| record.actions.add_tags.clone()),
+        remove_tags: (!record.actions.remove_tags.is_empty())
+            .then(|| record.actions.remove_tags.clone()),
     };
     Applied {
         body: render_macro_body(&record.body, &facts),
@@ -137,7 +142,7 @@ pub async fn send(
     let applied = apply(record, &visible, caller);
     let text = body.map_or(applied.body.as_str(), |b| b);
     let comment = if text.trim().is_empty() {
-        service::update_case(store, caller, case, applied.update).await?;
+        service::update_case(store, caller, case, applied.update, None).await?;
         None
     } else {
         Some(

@@ -719,6 +719,18 @@ struct ReplyDraft {
     applied_macro: Option<AppliedMacro>,
     /// Something to say above the form (an article inserted, a macro applied).
     notice: Option<String>,
+    /// A change of fields refused because the case moved on while it was being made: what
+    /// the person chose, shown again in the form over the case as it is now.
+    update: Option<UpdateForm>,
+}
+
+/// The values the case fields form is drawn with.
+struct FieldChoices {
+    status: String,
+    priority: String,
+    tier: i64,
+    assignee: String,
+    tags: String,
 }
 
 struct AppliedMacro {
@@ -792,6 +804,28 @@ async fn render_case_page(
         )
     } else {
         (Vec::new(), None, Vec::new())
+    };
+    // What the fields form shows: the case, or what the person chose in a refused update.
+    let kept = reply.update.as_ref();
+    let chosen = FieldChoices {
+        status: kept
+            .and_then(|f| f.status.clone())
+            .unwrap_or_else(|| case.status.as_str().to_string()),
+        priority: kept
+            .and_then(|f| f.priority.clone())
+            .unwrap_or_else(|| case.priority.as_str().to_string()),
+        tier: kept
+            .and_then(|f| f.tier)
+            .unwrap_or_else(|| case.tier.level()),
+        assignee: kept.and_then(|f| f.assignee.clone()).unwrap_or_else(|| {
+            case.assignee
+                .as_ref()
+                .map(|a| a.id.0.to_string())
+                .unwrap_or_default()
+        }),
+        tags: kept
+            .and_then(|f| f.tags.clone())
+            .unwrap_or_else(|| case.tags.join(", ")),
     };
     let following = people
         .as_ref()
@@ -1047,27 +1081,28 @@ async fn render_case_page(
                         @if staff && !closed {
                             form.card #update method="post" action=(format!("/cases/{}/update", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
+                                input type="hidden" name="version" value=(case.version);
                                 label for="status" { "Status" }
                                 select #status name="status" {
-                                    @for s in CaseStatus::ALL { option value=(s.as_str()) selected[*s == case.status] { (s.as_str().replace('_', " ")) } }
+                                    @for s in CaseStatus::ALL { option value=(s.as_str()) selected[s.as_str() == chosen.status] { (s.as_str().replace('_', " ")) } }
                                 }
                                 label for="priority" { "Priority" }
                                 select #priority name="priority" {
-                                    @for p in Priority::ALL { option value=(p.as_str()) selected[*p == case.priority] { (p) } }
+                                    @for p in Priority::ALL { option value=(p.as_str()) selected[p.as_str() == chosen.priority] { (p) } }
                                 }
                                 label for="tier" { "Tier" }
                                 select #tier name="tier" {
-                                    @for t in 1..=3 { option value=(t) selected[t == case.tier.level()] { "L" (t) } }
+                                    @for t in 1..=3 { option value=(t) selected[t == chosen.tier] { "L" (t) } }
                                 }
                                 label for="assignee" { "Assignee" }
                                 select #assignee name="assignee" {
                                     option value="" { "— unassigned —" }
                                     @for a in &agents {
-                                        option value=(a.id.0) selected[case.assignee.as_ref().map(|x| x.id) == Some(a.id)] { (a.name) }
+                                        option value=(a.id.0) selected[a.id.0.to_string() == chosen.assignee] { (a.name) }
                                     }
                                 }
                                 label for="tags" { "Tags" }
-                                input #tags type="text" name="tags" value=(case.tags.join(", ")) aria-describedby="tags-hint";
+                                input #tags type="text" name="tags" value=(chosen.tags) aria-describedby="tags-hint";
                                 p.muted #tags-hint { "Separate tags with commas or spaces." }
                                 p { button type="submit" { "Update case #" (case.id.0) } }
                             }
@@ -1482,8 +1517,10 @@ fn file_list(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct UpdateForm {
+    /// The case's version the form was drawn from: a case changed since is not overwritten.
+    version: Option<i64>,
     status: Option<String>,
     priority: Option<String>,
     tier: Option<i64>,
@@ -1527,11 +1564,26 @@ pub async fn update_case(
             tier,
             assignee,
             tags: form.tags.as_deref().map(backline_domain::macros::tag_words),
+            ..Default::default()
         })
     })();
     let update = parsed.or_page(&who)?;
-    service::update_case(&state.store, &who.user, CaseId(id), update)
-        .await
-        .or_page(&who)?;
-    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+    match service::update_case(&state.store, &who.user, CaseId(id), update, form.version).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(ApiError::Stale(_)) => {
+            // Someone changed the case after this form was drawn: nothing is overwritten; the
+            // page shows the case as it is now, with this person's choices kept in the form.
+            let draft = ReplyDraft {
+                notice: Some(format!(
+                    "Case #{id} changed while you were editing it, so your update was not \
+                     saved. The case below is as it is now (see its history for what changed); \
+                     your choices are kept in the form: check them and update again."
+                )),
+                update: Some(form),
+                ..Default::default()
+            };
+            render_case_page(&state, &who, CaseId(id), &draft, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
 }

@@ -207,6 +207,11 @@ pub struct CaseUpdate {
     pub assignee: Option<Option<UserId>>,
     /// Replaces the tags.
     pub tags: Option<Vec<String>>,
+    /// Tags to add to those the case has when the change is written (two clients adding a
+    /// tag each at the same moment both keep theirs).
+    pub add_tags: Option<Vec<String>>,
+    /// Tags to take off, likewise.
+    pub remove_tags: Option<Vec<String>>,
 }
 
 pub async fn update_case(
@@ -214,9 +219,11 @@ pub async fn update_case(
     caller: &User,
     id: CaseId,
     update: CaseUpdate,
+    expected_version: Option<i64>,
 ) -> ApiResult<CaseRecord> {
     let case = visible_case(store, caller, id).await?;
-    let changes = check_update(store, caller, &case, &update).await?;
+    let mut changes = check_update(store, caller, &case, &update).await?;
+    changes.expected_version = expected_version;
     if case.status == CaseStatus::Closed && update.status.is_none() {
         return Err(ApiError::validation(
             "status",
@@ -233,6 +240,8 @@ impl CaseUpdate {
             && self.tier.is_none()
             && self.assignee.is_none()
             && self.tags.is_none()
+            && self.add_tags.is_none()
+            && self.remove_tags.is_none()
     }
 }
 
@@ -248,7 +257,9 @@ async fn check_update(
         && (update.priority.is_some()
             || update.tier.is_some()
             || update.assignee.is_some()
-            || update.tags.is_some())
+            || update.tags.is_some()
+            || update.add_tags.is_some()
+            || update.remove_tags.is_some())
     {
         return Err(ApiError::Forbidden(
             "only vendor staff can change priority, tier, assignee or tags".into(),
@@ -260,6 +271,14 @@ async fn check_update(
     }
     let tags = match &update.tags {
         Some(tags) => errors.check("tags", normalize_tags(tags)),
+        None => None,
+    };
+    let tags_added = match &update.add_tags {
+        Some(tags) => errors.check("add_tags", normalize_tags(tags)),
+        None => None,
+    };
+    let tags_removed = match &update.remove_tags {
+        Some(tags) => errors.check("remove_tags", normalize_tags(tags)),
         None => None,
     };
     if let Some(Some(assignee)) = update.assignee {
@@ -277,6 +296,8 @@ async fn check_update(
         tier: update.tier,
         assignee: update.assignee,
         tags,
+        tags_added: tags_added.unwrap_or_default(),
+        tags_removed: tags_removed.unwrap_or_default(),
         rules_for: Some(caller.role),
         ..Default::default()
     })

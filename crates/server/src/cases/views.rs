@@ -43,6 +43,9 @@ pub struct CaseView {
     pub sla: Option<CaseSlaSummary>,
     /// Set when this case was merged into another (it is then closed).
     pub merged_into: Option<i64>,
+    /// Goes up by one with every change people make (fields, replies, a merge into it); the
+    /// `ETag` of a read, for `If-Match` on a change.
+    pub version: i64,
 }
 
 /// Where a case stands against its service-level targets.
@@ -84,6 +87,7 @@ impl From<&CaseRecord> for CaseView {
                 due_at: c.sla_due_at.map(Timestamp::to_rfc3339),
             }),
             merged_into: c.merged_into.map(|m| m.0),
+            version: c.version,
         }
     }
 }

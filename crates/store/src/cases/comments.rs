@@ -157,11 +157,14 @@ impl Store {
             }
         }
         if !super::update_in(&mut tx, self.backend, case, &changes, author, now).await? {
-            sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(case)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE cases SET updated_at = $1, sla_check_at = $1, version = version + 1 \
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(case)
+            .execute(&mut *tx)
+            .await?;
         }
         announce_in(&mut tx, self.backend, Change::Case(case)).await?;
         tx.commit().await?;

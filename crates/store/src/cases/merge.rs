@@ -109,11 +109,14 @@ impl Store {
             now,
         )
         .await?;
-        sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(survivor)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE cases SET updated_at = $1, sla_check_at = $1, version = version + 1 \
+                 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(survivor)
+        .execute(&mut *tx)
+        .await?;
         announce_in(&mut tx, self.backend, Change::Case(source)).await?;
         announce_in(&mut tx, self.backend, Change::Case(survivor)).await?;
         tx.commit().await?;

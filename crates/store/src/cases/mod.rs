@@ -81,6 +81,10 @@ pub struct CaseChanges {
     pub tier: Option<Tier>,
     pub assignee: Option<Option<UserId>>,
     pub tags: Option<Vec<String>>,
+    /// Tags added to (and taken from) the case's tags as read inside the writing
+    /// transaction, after `tags` replaced them if it is given; normalised by the caller.
+    pub tags_added: Vec<String>,
+    pub tags_removed: Vec<String>,
     /// The queue (by id); `Some(None)` takes the case out of every queue.
     pub queue: Option<Option<QueueId>>,
     /// An event that says why, written after the field events in the same transaction (an
@@ -92,6 +96,26 @@ pub struct CaseChanges {
     /// are checked against the case as read inside the writing transaction, so two changes at
     /// the same moment cannot both pass against the same old state (a close and a reopen).
     pub rules_for: Option<backline_domain::Role>,
+    /// The version the change was prepared against (an `If-Match`, a form's hidden field):
+    /// when the case has moved on since, nothing is written and the caller hears
+    /// [`StoreError::Stale`].
+    pub expected_version: Option<i64>,
+}
+
+impl CaseChanges {
+    /// The tags after this change, from `current`: replaced, then added to and taken from,
+    /// sorted and without repeats. `None` when the change does not touch tags.
+    fn new_tags(&self, current: &[String]) -> Option<Vec<String>> {
+        if self.tags.is_none() && self.tags_added.is_empty() && self.tags_removed.is_empty() {
+            return None;
+        }
+        let mut tags: Vec<String> = self.tags.clone().unwrap_or_else(|| current.to_vec());
+        tags.extend(self.tags_added.iter().cloned());
+        tags.retain(|t| !self.tags_removed.contains(t));
+        tags.sort();
+        tags.dedup();
+        Some(tags)
+    }
 }
 
 /// Which cases a list holds and in which order. Several values in one field mean any of them;
@@ -136,7 +160,7 @@ const CASE_COLUMNS: &str = "c.id, c.subject, c.description, c.status, c.priority
      p.id AS p_id, p.slug AS p_slug, p.name AS p_name, p.partner_kinds AS p_kinds, \
      p.technical_level AS p_level, p.certified_until AS p_certified_until, \
      c.queue_id, c.routed_by_rule_id, c.escalation, c.mail_id, q.slug AS q_slug, \
-     c.sla_due_at, c.sla_state, c.merged_into \
+     c.sla_due_at, c.sla_state, c.merged_into, c.version \
      FROM cases c \
      JOIN organizations o ON o.id = c.organization_id \
      JOIN users r ON r.id = c.requester_id \
@@ -182,6 +206,7 @@ pub(super) struct CaseRow {
     sla_due_at: Option<Timestamp>,
     sla_state: Option<String>,
     merged_into: Option<CaseId>,
+    version: i64,
 }
 
 /// An organisation joined in as `o_id`, `o_slug` and `o_name`.
@@ -263,6 +288,7 @@ impl TryFrom<CaseRow> for CaseRecord {
                 .map(|s| stored(SlaState::parse, &s))
                 .transpose()?,
             merged_into: r.merged_into,
+            version: r.version,
         })
     }
 }
@@ -591,20 +617,25 @@ pub(crate) async fn update_in(
         Backend::Postgres => " FOR NO KEY UPDATE",
         Backend::Sqlite => "",
     };
-    let (status, priority, tier, assignee, tags, queue): (
+    let (status, priority, tier, assignee, tags, queue, version): (
         String,
         String,
         i64,
         Option<UserId>,
         String,
         Option<QueueId>,
+        i64,
     ) = sqlx::query_as(&format!(
-        "SELECT status, priority, tier, assignee_id, tags, queue_id FROM cases WHERE id = $1{lock}"
+        "SELECT status, priority, tier, assignee_id, tags, queue_id, version FROM cases \
+         WHERE id = $1{lock}"
     ))
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(StoreError::NotFound)?;
+    if changes.expected_version.is_some_and(|v| v != version) {
+        return Err(StoreError::Stale { current: version });
+    }
     let status = stored(CaseStatus::parse, &status)?;
     let priority = stored(Priority::parse, &priority)?;
     let tags: Vec<String> = serde_json::from_str(&tags).map_err(corrupt)?;
@@ -625,7 +656,8 @@ pub(crate) async fn update_in(
     if let Some(to) = changes.assignee.filter(|a| *a != assignee) {
         events.push(("assignee_changed", json!({"from": assignee, "to": to})));
     }
-    if let Some(to) = changes.tags.as_ref().filter(|t| **t != tags) {
+    let new_tags = changes.new_tags(&tags);
+    if let Some(to) = new_tags.as_ref().filter(|t| **t != tags) {
         events.push(("tags_changed", json!({"from": tags, "to": to})));
     }
     if let Some(to) = changes.queue.filter(|q| *q != queue) {
@@ -639,13 +671,14 @@ pub(crate) async fn update_in(
     let solved_at_sql = solved_at_assignment(status, new_status, "$7");
     sqlx::query(&format!(
         "UPDATE cases SET status = $1, priority = $2, tier = $3, assignee_id = $4, tags = $5, \
-         updated_at = $7, sla_check_at = $7, queue_id = $8, {solved_at_sql} WHERE id = $6"
+         updated_at = $7, sla_check_at = $7, queue_id = $8, version = version + 1, \
+         {solved_at_sql} WHERE id = $6"
     ))
     .bind(new_status.as_str())
     .bind(changes.priority.unwrap_or(priority).as_str())
     .bind(changes.tier.map_or(tier, Tier::level))
     .bind(changes.assignee.unwrap_or(assignee))
-    .bind(json!(changes.tags.as_ref().unwrap_or(&tags)).to_string())
+    .bind(json!(new_tags.as_ref().unwrap_or(&tags)).to_string())
     .bind(id)
     .bind(now)
     .bind(changes.queue.unwrap_or(queue))
@@ -674,7 +707,7 @@ fn check_rules_in_tx(
         || changes.priority.is_some()
         || changes.tier.is_some()
         || changes.assignee.is_some()
-        || changes.tags.is_some()
+        || changes.new_tags(&[]).is_some()
         || changes.queue.is_some();
     if status == CaseStatus::Closed && any {
         return Err(StoreError::Invalid {
