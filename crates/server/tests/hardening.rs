@@ -19,6 +19,7 @@ on_both_backends!(
     a_change_made_against_an_old_version_is_refused_not_written,
     tags_added_at_the_same_moment_are_all_kept,
     a_stale_case_form_says_so_and_keeps_the_choices,
+    article_edits_never_overwrite_a_newer_revision,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -879,4 +880,93 @@ async fn a_stale_case_form_says_so_and_keeps_the_choices(backend: Backend) {
         .body;
     assert_eq!(now["status"], "pending");
     assert_eq!(now["priority"], "urgent");
+}
+
+async fn article_edits_never_overwrite_a_newer_revision(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let created = app
+        .post(
+            &t.agent,
+            "/api/v1/articles",
+            json!({"title": "Printer offline", "issue": "The printer shows offline",
+                   "resolution": "Restart the spooler", "state": "draft", "audience": "internal"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/articles/{id}");
+    let first = etag_of(&app, &t.agent, &path).await;
+    assert_eq!(first, "\"1\"");
+    // Two people change different fields at once without preconditions: both edits land,
+    // each merged over the revision the other wrote.
+    let (a, b) = tokio::join!(
+        app.patch(&t.agent, &path, json!({"cause": "A stuck queue"})),
+        app.patch(&t.admin, &path, json!({"environment": "Windows 11"})),
+    );
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(b.status, StatusCode::OK, "{}", b.body);
+    let now = app.get(&t.agent, &path).await.body;
+    assert_eq!(now["cause"], "A stuck queue");
+    assert_eq!(now["environment"], "Windows 11");
+    assert_eq!(now["revision"], 3);
+    // An edit made against the first revision is refused and changes nothing.
+    let (status, _, body) = patch_if_match(
+        &app,
+        &t.agent,
+        &path,
+        Some(&first),
+        json!({"title": "Old view"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
+    assert_eq!(body["error"]["code"], "stale");
+    assert_eq!(
+        app.get(&t.agent, &path).await.body["title"],
+        "Printer offline"
+    );
+    let (status, etag, _) = patch_if_match(
+        &app,
+        &t.agent,
+        &path,
+        Some("\"3\""),
+        json!({"title": "Printer shows offline"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(etag.as_deref(), Some("\"4\""));
+    // The edit page carries its revision; saved after someone else's edit, it says so and
+    // keeps the text.
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let form = agent.get(&format!("/articles/{id}/edit")).await;
+    assert!(
+        form.html.contains(r#"name="revision" value="4""#),
+        "{}",
+        form.html
+    );
+    let moved = app
+        .patch(&t.admin, &path, json!({"resolution": "Clear the queue"}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let stale = agent
+        .post(
+            &format!("/articles/{id}/edit"),
+            &[
+                ("revision", "4"),
+                ("title", "Printer shows offline"),
+                ("issue", "The printer shows offline"),
+                ("resolution", "Restart the print spooler service"),
+                ("state", "draft"),
+                ("audience", "internal"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+    assert!(stale.html.contains("changed while you were editing"));
+    assert!(stale.html.contains("Restart the print spooler service"));
+    assert!(stale.html.contains(r#"name="revision" value="5""#));
+    assert_eq!(
+        app.get(&t.agent, &path).await.body["resolution"],
+        "Clear the queue"
+    );
 }

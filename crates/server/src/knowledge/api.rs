@@ -2,12 +2,13 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{period, Json, Path, Query};
+use crate::extract::{etag, period, IfMatch, Json, Path, Query};
 use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission, FoundRow};
 use crate::views::PartnerFlag;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::query::DocType;
 use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, Priority, Span,
@@ -274,27 +275,39 @@ pub async fn create_article(
 }
 
 #[utoipa::path(get, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)),
-    responses((status = 200, body = ArticleView), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = ArticleView, headers(("ETag" = String, description = "The article's revision, for `If-Match` on an edit"))),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub async fn read_article(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
-) -> ApiResult<axum::Json<ArticleView>> {
+) -> ApiResult<impl IntoResponse> {
     let article = knowledge::readable_article(&state, &caller, ArticleId(id)).await?;
-    Ok(axum::Json(ArticleView::from(&article)))
+    Ok((
+        etag(article.revision),
+        axum::Json(ArticleView::from(&article)),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)), request_body = ArticlePatch,
-    responses((status = 200, body = ArticleView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the edit was made against: an article changed since answers 412 `stale`")),
+    responses((status = 200, body = ArticleView, headers(("ETag" = String, description = "The article's new revision"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_article(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(patch): Json<ArticlePatch>,
-) -> ApiResult<axum::Json<ArticleView>> {
-    let article = knowledge::update_article(&state, &caller, ArticleId(id), patch).await?;
-    Ok(axum::Json(ArticleView::from(&article)))
+) -> ApiResult<impl IntoResponse> {
+    let article =
+        knowledge::update_article(&state, &caller, ArticleId(id), patch, expected).await?;
+    Ok((
+        etag(article.revision),
+        axum::Json(ArticleView::from(&article)),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/articles/{id}/revisions", tag = "knowledge", params(("id" = i64, Path)),

@@ -13,7 +13,7 @@ use backline_domain::{
 use backline_search::{Hit, MatchInput, ResultRow, Sort, Suggestion, Visibility};
 use backline_store::{
     Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, CaseRecord, LinkTarget, NewArticle,
-    User,
+    StoreError, User,
 };
 
 /// Results per page of search, at most.
@@ -89,7 +89,7 @@ pub async fn create_article(
 
 /// Fields to change; a field left out stays as it is.
 // The API's body, and what the edit form fills in.
-#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = UpdateArticle)]
 pub struct ArticlePatch {
@@ -109,34 +109,50 @@ pub async fn update_article(
     caller: &User,
     id: ArticleId,
     patch: ArticlePatch,
+    expected_revision: Option<i64>,
 ) -> ApiResult<Article> {
-    let current = readable_article(state, caller, id).await?;
-    staff_only(caller, "editing articles")?;
-    let old = current.content;
-    let content = ArticleContent::parse(ArticleContent {
-        title: patch.title.unwrap_or(old.title),
-        issue: patch.issue.unwrap_or(old.issue),
-        environment: patch.environment.unwrap_or(old.environment),
-        resolution: patch.resolution.unwrap_or(old.resolution),
-        cause: patch.cause.unwrap_or(old.cause),
-        products: patch.products.unwrap_or(old.products),
-        versions: patch.versions.unwrap_or(old.versions),
-    })?;
-    let new_state = patch.state.unwrap_or(current.state);
-    check_article_state(new_state, &content)?;
-    Ok(state
-        .store
-        .update_article(
-            id,
-            &ArticleEdit {
-                content,
-                state: new_state,
-                audience: patch.audience.unwrap_or(current.audience),
-                editor: caller.id,
-                at: None,
-            },
-        )
-        .await?)
+    // The fields left out of the patch come from the article as read here; the write is made
+    // against that revision, so an edit landing in between is never overwritten with what was
+    // read before it. Without a precondition of the caller's own, the patch is simply merged
+    // again over the newer revision.
+    let mut attempts = 0;
+    loop {
+        let current = readable_article(state, caller, id).await?;
+        staff_only(caller, "editing articles")?;
+        if expected_revision.is_some_and(|r| r != current.revision) {
+            return Err(StoreError::Stale {
+                current: current.revision,
+            }
+            .into());
+        }
+        let old = current.content;
+        let patch = patch.clone();
+        let content = ArticleContent::parse(ArticleContent {
+            title: patch.title.unwrap_or(old.title),
+            issue: patch.issue.unwrap_or(old.issue),
+            environment: patch.environment.unwrap_or(old.environment),
+            resolution: patch.resolution.unwrap_or(old.resolution),
+            cause: patch.cause.unwrap_or(old.cause),
+            products: patch.products.unwrap_or(old.products),
+            versions: patch.versions.unwrap_or(old.versions),
+        })?;
+        let new_state = patch.state.unwrap_or(current.state);
+        check_article_state(new_state, &content)?;
+        let edit = ArticleEdit {
+            content,
+            state: new_state,
+            audience: patch.audience.unwrap_or(current.audience),
+            editor: caller.id,
+            at: None,
+            expected_revision: Some(current.revision),
+        };
+        match state.store.update_article(id, &edit).await {
+            Err(StoreError::Stale { .. }) if expected_revision.is_none() && attempts < 3 => {
+                attempts += 1;
+            }
+            result => return Ok(result?),
+        }
+    }
 }
 
 /// The caller's readable articles, narrowed by the requested states and audiences.

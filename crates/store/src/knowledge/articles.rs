@@ -34,6 +34,9 @@ pub struct ArticleEdit {
     pub audience: Audience,
     pub editor: UserId,
     pub at: Option<Timestamp>,
+    /// The revision the edit was made against: when the article has moved on since, nothing
+    /// is written and the caller hears [`StoreError::Stale`].
+    pub expected_revision: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -222,6 +225,7 @@ impl Store {
             audience: new.audience,
             editor: new.author,
             at: new.at,
+            expected_revision: None,
         };
         insert_revision(&mut tx, id, 1, &all, &first, now).await?;
         let mut changes = vec![Change::Article(id)];
@@ -290,6 +294,14 @@ impl Store {
                 .await?
                 .ok_or(StoreError::NotFound)?;
         let current = Article::try_from(row)?;
+        if edit
+            .expected_revision
+            .is_some_and(|r| r != current.revision)
+        {
+            return Err(StoreError::Stale {
+                current: current.revision,
+            });
+        }
         let mut changed = edit.content.changed_fields(&current.content);
         if edit.state != current.state {
             changed.push("state");

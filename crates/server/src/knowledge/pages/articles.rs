@@ -326,6 +326,8 @@ pub struct ArticleForm {
     state: Option<String>,
     audience: Option<String>,
     source_case: Option<i64>,
+    /// The revision an edit form was drawn from: an article changed since is not overwritten.
+    revision: Option<i64>,
 }
 
 impl ArticleForm {
@@ -376,6 +378,7 @@ fn article_form(who: &WebUser, action: &str, form: &ArticleForm, errors: &FieldE
         form.card #article-form method="post" action=(action) {
             input type="hidden" name="csrf" value=(who.csrf);
             @if let Some(case) = form.source_case { input type="hidden" name="source_case" value=(case); p.num { "Written from case #" (case) } }
+            @if let Some(revision) = form.revision { input type="hidden" name="revision" value=(revision); }
             label for="title" { "Title" }
             input #title type="text" name="title" value=(form.title) required maxlength="200" style="width:100%";
             @if let Some(e) = error("title") { div.field-error { (e) } }
@@ -515,6 +518,7 @@ pub async fn edit_article_form(
         state: Some(article.state.as_str().into()),
         audience: Some(article.audience.as_str().into()),
         source_case: None,
+        revision: Some(article.revision),
     };
     let action = format!("/articles/{id}/edit");
     Ok(html_response(
@@ -550,6 +554,7 @@ pub async fn update_article(
                     state: article_state,
                     audience,
                 },
+                form.revision,
             )
             .await
         }
@@ -565,6 +570,35 @@ pub async fn update_article(
                     "Edit article",
                     Some(&who),
                     html! { h1 { "Edit article" } (article_form(&who, &action, &form, &errors)) },
+                ),
+            )
+        }
+        Err(ApiError::Stale(_)) => {
+            // Someone saved the article after this form was drawn: what this person typed is
+            // kept, to compare with the newer revision and save again against it.
+            let current = knowledge::readable_article(&state, &who.user, ArticleId(id))
+                .await
+                .or_page(&who)?;
+            let action = format!("/articles/{id}/edit");
+            let form = ArticleForm {
+                revision: Some(current.revision),
+                ..form
+            };
+            html_response(
+                StatusCode::CONFLICT,
+                page(
+                    "Edit article",
+                    Some(&who),
+                    html! {
+                        h1 { "Edit article" }
+                        div.error role="alert" {
+                            "This article changed while you were editing it (it is now at revision "
+                            (current.revision) "), so your changes were not saved. Your text is kept below; "
+                            a href=(format!("/articles/{id}")) target="_blank" { "open the current article" }
+                            " to compare, then save again."
+                        }
+                        (article_form(&who, &action, &form, &FieldErrors::new()))
+                    },
                 ),
             )
         }
