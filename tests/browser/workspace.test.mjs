@@ -38,6 +38,11 @@ test('every page people open passes the accessibility check', async () => {
   await agent.waitForSelector('dialog#shortcuts[open]');
   problems.push(...(await audit(agent)));
 
+  const admin = await signIn(env, 'admin@northwind.example');
+  for (const path of ['/team', '/incidents/templates', '/queues']) {
+    await visit(admin, path);
+  }
+
   const customer = await signIn(env, 'peter@initech.example');
   const customerCase = await firstCase(customer, '/cases?view=all');
   for (const path of ['/cases', customerCase, '/cases/new', '/articles', '/status', '/report']) {

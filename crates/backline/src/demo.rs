@@ -321,6 +321,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             .await?;
         agents.push((agent.id, *tier));
     }
+    // Ana, the team lead, keeps the routing, queues and templates; the others work cases.
+    store.set_manage_settings(agents[0].0, true).await?;
 
     let mut partner_ids = std::collections::HashMap::new();
     let mut partner_techs: std::collections::HashMap<&str, Vec<UserId>> =

@@ -134,6 +134,34 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// A caller who may change settings (see [`User::may_change_settings`]): authenticated like
+/// [`Caller`], then refused with 403 before the handler reads anything else.
+pub struct SettingsEditor(pub User);
+
+/// Refuses everyone but admins and the agents an admin allowed to change settings.
+pub fn settings_only(user: &User) -> Result<(), ApiError> {
+    if user.may_change_settings() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "changing settings is for admins, and for agents an admin has allowed to".into(),
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for SettingsEditor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        settings_only(&user)?;
+        Ok(SettingsEditor(user))
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 

@@ -14,7 +14,7 @@ use utoipa::OpenApi;
     info(title = "Backline API", description = "Support operations for vendors with partner channels. Authenticate with `Authorization: Bearer TOKEN` (create one with `backline token create`)."),
     paths(
         accounts::orgs::list, accounts::orgs::create, accounts::orgs::read, accounts::orgs::update,
-        accounts::users::list, accounts::users::create, accounts::users::me, accounts::users::read,
+        accounts::users::list, accounts::users::create, accounts::users::me, accounts::users::read, accounts::users::settings_permission,
         cases::api::list, cases::api::create, cases::api::read, cases::api::update,
         cases::api::comments, cases::api::add_comment, cases::api::events, cases::api::bulk,
         cases::api::views, cases::api::create_view, cases::api::delete_view,

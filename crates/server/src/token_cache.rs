@@ -38,6 +38,13 @@ impl TokenCache {
         Ok(user)
     }
 
+    /// Drops what this node holds for `user`, so a change of their rights takes effect here
+    /// at once (other nodes see it when their entries expire).
+    pub fn forget_user(&self, user: backline_domain::UserId) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, (cached, _)| cached.id != user);
+    }
+
     fn get(&self, hash: &str) -> Option<User> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries

@@ -20,6 +20,7 @@ on_both_backends!(
     tags_added_at_the_same_moment_are_all_kept,
     a_stale_case_form_says_so_and_keeps_the_choices,
     article_edits_never_overwrite_a_newer_revision,
+    settings_are_changed_by_admins_and_the_agents_they_allow,
 );
 
 async fn sign_in_only_ever_returns_to_a_page_of_this_site(backend: Backend) {
@@ -969,4 +970,196 @@ async fn article_edits_never_overwrite_a_newer_revision(backend: Backend) {
         app.get(&t.agent, &path).await.body["resolution"],
         "Clear the queue"
     );
+}
+
+async fn settings_are_changed_by_admins_and_the_agents_they_allow(backend: Backend) {
+    use reqwest::Method;
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let agent_id = app.agent_id;
+    // Every settings endpoint, each with a body it would take from someone allowed.
+    let endpoints: Vec<(Method, String, serde_json::Value)> = vec![
+        (
+            Method::POST,
+            "/api/v1/services".into(),
+            json!({"slug": "vault", "name": "Vault", "kind": "service", "group": "cloud"}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/services/vault/customers".into(),
+            json!({"organizations": ["initech"]}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/roster".into(),
+            json!([{"role": "operations", "name": "Ops", "email": "ops@vendor.example"}]),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/templates/alert".into(),
+            json!({"subject": "Alert: {{title}}", "body": "{{message}}"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/queues".into(),
+            json!({"slug": "l2", "name": "Tier 2", "model": "tiered", "tier": 2}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/queues/l2/members/{agent_id}"),
+            json!({"skills": ["vault"]}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/order".into(),
+            json!({"ids": []}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/routing/rules".into(),
+            json!({"name": "Vault to L2", "conditions": [{"field": "words", "any_of": ["vault"]}], "actions": {"queue": "l2"}}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/sla/policies".into(),
+            json!({"name": "Standard", "first_reply_minutes": 240}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/sla/calendars".into(),
+            json!({"name": "Office", "spec": {"time_zone": "Europe/Berlin", "hours": [{"day": "mon", "start": "09:00", "end": "17:00"}], "holidays": []}}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/courses".into(),
+            json!({"product": "Vault", "release": "1.0", "title": "Vault basics", "questions": [{"text": "Where are keys kept?", "choices": ["In the vault", "On paper"], "correct": 0}], "pass_mark": 100}),
+        ),
+    ];
+    // Agents not allowed, partners and customers are refused before anything is read.
+    for token in [&t.agent, &t.acme, &t.initech] {
+        for (method, path, body) in &endpoints {
+            let r = app
+                .request(method.clone(), Some(token), path, Some(body.clone()))
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{method} {path}: {}",
+                r.body
+            );
+            assert_eq!(r.code(), "forbidden");
+        }
+    }
+    assert!(app.get(&t.admin, "/api/v1/services").await.body["services"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(app.get(&t.admin, "/api/v1/queues").await.body["queues"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Only an admin grants it, and only to an agent.
+    let path = format!("/api/v1/users/{agent_id}/settings-permission");
+    let by_agent = app.put(&t.agent, &path, json!({"allowed": true})).await;
+    assert_eq!(by_agent.status, StatusCode::FORBIDDEN);
+    let me = app.get(&t.admin, "/api/v1/users/me").await.body;
+    let to_admin = app
+        .put(
+            &t.admin,
+            &format!("/api/v1/users/{}/settings-permission", me["id"]),
+            json!({"allowed": true}),
+        )
+        .await;
+    assert_eq!(
+        to_admin.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        to_admin.body
+    );
+    let customer = app.get(&t.initech, "/api/v1/users/me").await.body;
+    let to_customer = app
+        .put(
+            &t.admin,
+            &format!("/api/v1/users/{}/settings-permission", customer["id"]),
+            json!({"allowed": true}),
+        )
+        .await;
+    assert_eq!(to_customer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = app
+        .put(
+            &t.admin,
+            "/api/v1/users/999999/settings-permission",
+            json!({"allowed": true}),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let granted = app.put(&t.admin, &path, json!({"allowed": true})).await;
+    assert_eq!(granted.status, StatusCode::OK, "{}", granted.body);
+    assert_eq!(granted.body["may_change_settings"], true);
+    // The allowed agent now changes every setting, at once (the cached token is forgotten).
+    for (method, path, body) in &endpoints {
+        let r = app
+            .request(method.clone(), Some(&t.agent), path, Some(body.clone()))
+            .await;
+        assert!(
+            r.status.is_success(),
+            "{method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // The pages follow: the routing page offers the forms to the allowed agent only.
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    assert!(agent.get("/routing").await.html.contains("Add rule"));
+    let withdrawn = app.put(&t.admin, &path, json!({"allowed": false})).await;
+    assert_eq!(withdrawn.body["may_change_settings"], false);
+    let page = agent.get("/routing").await;
+    assert!(
+        !page.html.contains("Add rule") && page.html.contains("Vault to L2"),
+        "{}",
+        page.html
+    );
+    assert!(!agent.get("/queues").await.html.contains("Create queue"));
+    assert!(!agent
+        .get("/incidents/templates")
+        .await
+        .html
+        .contains("<button type=\"submit\">Save</button>"));
+    let refused = agent
+        .post(
+            "/routing",
+            &[(
+                "definition",
+                r#"{"name": "x", "conditions": [], "actions": {"tier": 2}}"#,
+            )],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let refused = agent
+        .post(
+            "/incidents/roster",
+            &[("lines", "operations, Me, me@vendor.example")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let r = app.put(&t.agent, "/api/v1/roster", json!([])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Admins grant it on the team page; agents cannot open it.
+    assert_eq!(agent.get("/team").await.status, StatusCode::FORBIDDEN);
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let team = admin.get("/team").await;
+    assert!(team.html.contains("Allow agent"), "{}", team.html);
+    let done = admin
+        .post(
+            &format!("/team/{agent_id}/settings"),
+            &[("allowed", "true")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(admin
+        .get("/team")
+        .await
+        .html
+        .contains("Withdraw from agent"));
+    assert!(agent.get("/routing").await.html.contains("Add rule"));
 }

@@ -75,9 +75,22 @@ pub struct User {
     /// Set for customers whose serving partner's agreement withholds the vendor.
     pub limits: backline_domain::AccessLimits,
     pub created_at: Timestamp,
+    /// An agent an admin allowed to change settings.
+    pub manage_settings: bool,
 }
 
 impl User {
+    /// Settings (routing rules and queues, services and who uses them, the roster, message
+    /// templates, service-level policies and calendars, courses) are changed by admins, and by
+    /// the agents an admin allowed to.
+    pub fn may_change_settings(&self) -> bool {
+        match self.role {
+            backline_domain::Role::Admin => true,
+            backline_domain::Role::Agent => self.manage_settings,
+            _ => false,
+        }
+    }
+
     pub fn actor(&self) -> backline_domain::Actor {
         backline_domain::Actor {
             limits: self.limits,

@@ -16,7 +16,8 @@ pub struct NewUser {
     pub password_hash: Option<String>,
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.tier, u.created_at, \
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.tier, u.created_at, u.manage_settings, \
      o.id AS o_id, o.slug AS o_slug, o.name AS o_name, pa.terms AS partner_terms \
      FROM users u LEFT JOIN organizations o ON o.id = u.org_id \
      LEFT JOIN partner_agreements pa ON pa.partner_id = o.served_by_id";
@@ -30,6 +31,7 @@ struct UserRow {
     role: String,
     tier: Option<i64>,
     created_at: Timestamp,
+    manage_settings: i64,
     o_id: Option<OrgId>,
     o_slug: Option<String>,
     o_name: Option<String>,
@@ -71,6 +73,7 @@ impl TryFrom<UserRow> for User {
             org,
             tier,
             created_at: r.created_at,
+            manage_settings: r.manage_settings != 0,
         })
     }
 }
@@ -107,6 +110,21 @@ impl Store {
         .fetch_one(&self.write)
         .await
         .map_err(StoreError::unique("a user with this email already exists"))?;
+        self.user(id).await
+    }
+
+    /// Grants or withdraws an agent's leave to change settings (see
+    /// [`User::may_change_settings`]); only agents hold it, admins have it by their role.
+    pub async fn set_manage_settings(&self, id: UserId, allowed: bool) -> Result<User> {
+        let done =
+            sqlx::query("UPDATE users SET manage_settings = $1 WHERE id = $2 AND role = 'agent'")
+                .bind(i64::from(allowed))
+                .bind(id)
+                .execute(&self.write)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         self.user(id).await
     }
 

@@ -16,10 +16,16 @@ pub fn router() -> Router<AppState> {
         .route("/organizations/{slug}", get(orgs::read).patch(orgs::update))
         .route("/users", get(users::list).post(users::create))
         .route("/users/me", get(users::me))
-        .route("/users/{id}", get(users::read));
+        .route("/users/{id}", get(users::read))
+        .route(
+            "/users/{id}/settings-permission",
+            axum::routing::put(users::settings_permission),
+        );
     Router::new()
         .nest("/api/v1", api)
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
+        .route("/team", get(pages::team))
+        .route("/team/{id}/settings", post(pages::team_settings))
 }

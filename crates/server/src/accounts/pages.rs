@@ -146,3 +146,70 @@ pub async fn logout(
     let cookie = clear_cookie(&state)?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }
+
+/// Admins: vendor staff, and which agents may change settings.
+pub async fn team(State(state): State<AppState>, who: WebUser) -> PageResult {
+    super::orgs::require_admin(&who.user).or_page(&who)?;
+    let staff = state.store.list_users(None, true).await.or_page(&who)?;
+    Ok(html_response(
+        StatusCode::OK,
+        page(
+            "Team",
+            Some(&who),
+            html! {
+                h1 { "Team" }
+                p.muted { "Settings are routing rules and queues, services and who uses them, the incident roster, message templates, service-level policies and calendars, and courses. Admins change them; agents can be allowed to." }
+                table {
+                    thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "May change settings" } } }
+                    tbody {
+                        @for u in &staff {
+                            tr {
+                                td { (u.name) } td { (u.email) } td { (u.role.as_str()) }
+                                td {
+                                    @if u.role == backline_domain::Role::Agent {
+                                        form.inline method="post" action=(format!("/team/{}/settings", u.id.0)) {
+                                            input type="hidden" name="csrf" value=(who.csrf);
+                                            @if u.manage_settings {
+                                                "Yes "
+                                                input type="hidden" name="allowed" value="false";
+                                                button type="submit" { "Withdraw from " (u.name) }
+                                            } @else {
+                                                "No "
+                                                input type="hidden" name="allowed" value="true";
+                                                button type="submit" { "Allow " (u.name) }
+                                            }
+                                        }
+                                    } @else {
+                                        "Yes, as an admin"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TeamSettingsForm {
+    allowed: bool,
+}
+
+pub async fn team_settings(
+    State(state): State<AppState>,
+    who: WebUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    CsrfForm(form): CsrfForm<TeamSettingsForm>,
+) -> PageResult {
+    super::users::set_settings_permission(
+        &state,
+        &who.user,
+        backline_domain::UserId(id),
+        form.allowed,
+    )
+    .await
+    .or_page(&who)?;
+    Ok(Redirect::to("/team").into_response())
+}

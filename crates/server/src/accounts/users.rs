@@ -164,3 +164,60 @@ pub async fn read(
     }
     Ok(axum::Json(UserView::from(&user)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPermission {
+    /// Whether the agent may change settings: routing rules and queues, services and who
+    /// uses them, the roster, message templates, service-level policies and calendars, courses.
+    pub allowed: bool,
+}
+
+/// Admins only: allows an agent to change settings, or withdraws it. Admins hold it by their
+/// role; customers and partner technicians cannot be given it.
+pub async fn set_settings_permission(
+    state: &AppState,
+    caller: &backline_store::User,
+    id: UserId,
+    allowed: bool,
+) -> ApiResult<backline_store::User> {
+    require_admin(caller)?;
+    let user = state.store.user(id).await.or_not_found("user")?;
+    match user.role {
+        Role::Agent => {}
+        Role::Admin => {
+            return Err(ApiError::validation(
+                "allowed",
+                "admins change settings by their role; there is nothing to grant",
+            ))
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "allowed",
+                "only vendor agents can be allowed to change settings",
+            ))
+        }
+    }
+    let user = state
+        .store
+        .set_manage_settings(id, allowed)
+        .await
+        .or_not_found("user")?;
+    // Their next request on this node sees the change, not a cached copy of them.
+    state.tokens.forget_user(id);
+    Ok(user)
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{id}/settings-permission", tag = "users", params(("id" = i64, Path)),
+    request_body = SettingsPermission,
+    responses((status = 200, body = UserView), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn settings_permission(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<SettingsPermission>,
+) -> ApiResult<axum::Json<UserView>> {
+    let user = set_settings_permission(&state, &caller, UserId(id), body.allowed).await?;
+    Ok(axum::Json(UserView::from(&user)))
+}

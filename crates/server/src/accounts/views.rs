@@ -53,6 +53,8 @@ pub struct UserView {
     /// The tier an agent works in.
     pub tier: Option<Tier>,
     pub created_at: String,
+    /// Whether they may change settings (admins always; agents when an admin allowed it).
+    pub may_change_settings: bool,
 }
 
 impl From<&User> for UserView {
@@ -65,6 +67,7 @@ impl From<&User> for UserView {
             organization: u.org.as_ref().map(OrgRefView::from),
             tier: u.tier,
             created_at: u.created_at.to_rfc3339(),
+            may_change_settings: u.may_change_settings(),
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::partner::Party;
 use backline_domain::sla::{CalendarSpec, WorkingHours};
-use backline_domain::{FieldErrors, Priority, Role, Span};
+use backline_domain::{FieldErrors, Priority, Span};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -76,7 +76,7 @@ async fn render(
     let store = &state.store;
     let policies = service::policies(store, &who.user).await.or_page(who)?;
     let calendars = service::calendars(store, &who.user).await.or_page(who)?;
-    let admin = who.user.role == Role::Admin;
+    let admin = who.user.may_change_settings();
     let empty = FieldErrors::new();
     let (blank_policy, blank_calendar) = (PolicyForm::default(), CalendarForm::default());
     let (pform, perrors) = policy_form.unwrap_or((&blank_policy, &empty));

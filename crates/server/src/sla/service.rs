@@ -8,7 +8,7 @@ use backline_domain::sla::{
     self, Calendar, CalendarSpec, ClockFacts, Metric, MetricClock, PolicyConditions, PolicyFacts,
     Targets,
 };
-use backline_domain::{CaseId, FieldErrors, OrgId, Priority, Role, Span, Timestamp};
+use backline_domain::{CaseId, FieldErrors, OrgId, Priority, Span, Timestamp};
 use backline_store::{
     CaseClock, ClocksUpdate, SlaCalendar, SlaCaseFacts, SlaPolicy, SlaPolicyInput, Store,
     StoreError, User,
@@ -27,16 +27,6 @@ const SWEEP_YIELD: u32 = 4;
 /// How many batches in a row may lose a race for a case before the sweep leaves the rest
 /// to its next run (a case changed on every read would otherwise hold it forever).
 const SWEEP_RETRIES: u32 = 5;
-
-fn admin_only(caller: &User) -> ApiResult<()> {
-    if caller.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "only admins can change service-level policies and calendars".into(),
-        ))
-    }
-}
 
 fn staff_only(caller: &User) -> ApiResult<()> {
     if caller.role.is_staff() {
@@ -61,7 +51,7 @@ pub async fn save_calendar(
     name: &str,
     spec: &CalendarSpec,
 ) -> ApiResult<SlaCalendar> {
-    admin_only(caller)?;
+    crate::auth::settings_only(caller)?;
     let mut errors = check_name(name);
     if let Err(problems) = Calendar::from_spec(spec) {
         for (field, message) in problems.0 {
@@ -86,7 +76,7 @@ pub async fn save_calendar(
 }
 
 pub async fn delete_calendar(store: &Store, caller: &User, id: i64) -> ApiResult<()> {
-    admin_only(caller)?;
+    crate::auth::settings_only(caller)?;
     store.delete_sla_calendar(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::NotFound("calendar"),
         StoreError::Conflict(message) => ApiError::Conflict {
@@ -125,7 +115,7 @@ pub async fn save_policy(
     id: Option<i64>,
     submission: &PolicySubmission,
 ) -> ApiResult<SlaPolicy> {
-    admin_only(caller)?;
+    crate::auth::settings_only(caller)?;
     let mut errors = check_name(&submission.name);
     let mut target = |field: &str, minutes: Option<i64>| -> Option<Span> {
         match minutes {
@@ -219,12 +209,12 @@ async fn policy(store: &Store, id: i64) -> ApiResult<SlaPolicy> {
 }
 
 pub async fn delete_policy(store: &Store, caller: &User, id: i64) -> ApiResult<()> {
-    admin_only(caller)?;
+    crate::auth::settings_only(caller)?;
     store.delete_sla_policy(id).await.or_not_found("policy")
 }
 
 pub async fn move_policy(store: &Store, caller: &User, id: i64, up: bool) -> ApiResult<()> {
-    admin_only(caller)?;
+    crate::auth::settings_only(caller)?;
     store.move_sla_policy(id, up).await.or_not_found("policy")
 }
 

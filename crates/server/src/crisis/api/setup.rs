@@ -1,7 +1,7 @@
 //! `/api/v1/services`, `/api/v1/roster` and `/api/v1/templates`: what is set up before a
 //! crisis (the services and who uses them, who does what, what messages say).
 
-use crate::auth::Staff;
+use crate::auth::{SettingsEditor, Staff};
 use crate::crisis::service as crisis;
 use crate::crisis::views::{Roster, RosterEntryView, ServiceList, ServiceView, TemplateView};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -44,7 +44,7 @@ pub async fn services(
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_service(
     State(state): State<AppState>,
-    _staff: Staff,
+    _editor: SettingsEditor,
     Json(body): Json<ServiceBody>,
 ) -> ApiResult<(StatusCode, axum::Json<ServiceView>)> {
     let mut errors = FieldErrors::new();
@@ -76,13 +76,13 @@ pub struct CustomersBody {
     pub organizations: Vec<String>,
 }
 
-/// Staff only: which customers use a service, so an incident on it tells them.
+/// Settings (admins, and agents allowed to): which customers use a service, so an incident on it tells them.
 #[utoipa::path(put, path = "/api/v1/services/{slug}/customers", tag = "crisis", params(("slug" = String, Path)), request_body = CustomersBody,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_customers(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    SettingsEditor(staff): SettingsEditor,
     Path(slug): Path<String>,
     Json(body): Json<CustomersBody>,
 ) -> ApiResult<StatusCode> {
@@ -164,13 +164,13 @@ pub async fn roster(State(state): State<AppState>, _staff: Staff) -> ApiResult<a
     Ok(axum::Json(read_roster(&state).await?))
 }
 
-/// Staff only: replaces the roster.
+/// Settings (admins, and agents allowed to): replaces the roster.
 #[utoipa::path(put, path = "/api/v1/roster", tag = "crisis", request_body = Vec<RosterBody>,
     responses((status = 200, body = Roster), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_roster(
     State(state): State<AppState>,
-    _staff: Staff,
+    _editor: SettingsEditor,
     Json(body): Json<Vec<RosterBody>>,
 ) -> ApiResult<axum::Json<Roster>> {
     state.store.set_roster(&roster_entries(body)?).await?;
@@ -196,13 +196,13 @@ pub async fn get_template(
     Ok(axum::Json(TemplateView::from((kind, &template))))
 }
 
-/// Staff only: replaces a template; it may use only its kind's `{{variables}}`.
+/// Settings (admins, and agents allowed to): replaces a template; it may use only its kind's `{{variables}}`.
 #[utoipa::path(put, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = TemplateKind, Path)), request_body = Template,
     responses((status = 200, body = TemplateView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_template(
     State(state): State<AppState>,
-    _staff: Staff,
+    _editor: SettingsEditor,
     Path(kind): Path<String>,
     Json(template): Json<Template>,
 ) -> ApiResult<axum::Json<TemplateView>> {

@@ -177,12 +177,14 @@ async fn render_console(
                         div.card #roster {
                             h2 { "Roster" }
                             ul { @for r in &roster { li { strong { (r.role.as_str().replace('_', " ")) } ": " (r.name) " <" (r.email) ">" @if !r.phone.is_empty() { " · " (r.phone) } } } }
+                            @if who.user.may_change_settings() {
                             form method="post" action="/incidents/roster" {
                                 input type="hidden" name="csrf" value=(who.csrf);
                                 label for="roster-lines" { "One per line: role, name, email, phone" }
                                 textarea #roster-lines name="lines" { @for r in &roster { (r.role.as_str()) ", " (r.name) ", " (r.email) ", " (r.phone) "\n" } }
                                 p.num { "Roles: " (RosterRole::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")) }
                                 p { button type="submit" { "Save roster" } }
+                            }
                             }
                         }
                         p { a href="/status" { "Public status page" } " · " a href="/incidents/templates" { "Message templates" } " · " a href="/report" { "Report a problem" } }
@@ -250,7 +252,7 @@ pub async fn save_roster(
     who: WebUser,
     CsrfForm(form): CsrfForm<RosterForm>,
 ) -> PageResult {
-    crisis::staff_only(&who.user).or_page(&who)?;
+    crate::auth::settings_only(&who.user).or_page(&who)?;
     let mut entries = Vec::new();
     let mut errors = backline_domain::FieldErrors::new();
     for (n, line) in form

@@ -15,6 +15,7 @@ use serde::Deserialize;
 /// Every message template, editable, with the variables each may use.
 pub async fn templates(State(state): State<AppState>, who: WebUser) -> PageResult {
     crisis::staff_only(&who.user).or_page(&who)?;
+    let can_edit = who.user.may_change_settings();
     let mut all = Vec::new();
     for kind in backline_domain::crisis::TemplateKind::ALL {
         match crisis::template(&state, *kind).await {
@@ -30,7 +31,15 @@ pub async fn templates(State(state): State<AppState>, who: WebUser) -> PageResul
             html! {
                 p.num { a href="/incidents" { "← console" } }
                 h1 { "Message templates" }
+                @if !can_edit { p.muted { "Editing templates is for admins and the agents they allow to change settings." } }
                 @for (kind, t) in &all {
+                    @if !can_edit {
+                        div.card.template data-template=(kind.as_str()) {
+                            h2 { (kind) }
+                            p { strong { (t.subject) } }
+                            pre { (t.body) }
+                        }
+                    } @else {
                     form.card.template method="post" action=(format!("/incidents/templates/{}", kind.as_str())) data-template=(kind.as_str()) {
                         input type="hidden" name="csrf" value=(who.csrf);
                         h2 { (kind) }
@@ -38,6 +47,7 @@ pub async fn templates(State(state): State<AppState>, who: WebUser) -> PageResul
                         label { "Subject" } input type="text" name="subject" value=(t.subject) style="width:100%";
                         label { "Body" } textarea name="body" { (t.body) }
                         p { button type="submit" { "Save" } }
+                    }
                     }
                 }
             },
@@ -57,7 +67,7 @@ pub async fn save_template(
     Path(kind): Path<String>,
     CsrfForm(form): CsrfForm<TemplateForm>,
 ) -> PageResult {
-    crisis::staff_only(&who.user).or_page(&who)?;
+    crate::auth::settings_only(&who.user).or_page(&who)?;
     let Ok(kind) = backline_domain::crisis::TemplateKind::parse(&kind) else {
         return Err(WebError::new(ApiError::NotFound("template")).for_user(&who));
     };

@@ -1,7 +1,7 @@
 //! `/api/v1/routing`, `/api/v1/queues` and the case escalation endpoints: routing rules,
 //! queues and their members, tiered escalation and swarming.
 
-use crate::auth::{Caller, Staff};
+use crate::auth::{Caller, SettingsEditor, Staff};
 use crate::cases::views::CaseView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path};
@@ -34,13 +34,13 @@ pub async fn rules(
     Ok(axum::Json(rule_list(&state).await?))
 }
 
-/// Staff only: adds a rule at the end of the order.
+/// Settings (admins, and agents allowed to): adds a rule at the end of the order.
 #[utoipa::path(post, path = "/api/v1/routing/rules", tag = "routing", request_body = RuleBody,
     responses((status = 201, body = RuleView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_rule(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    SettingsEditor(staff): SettingsEditor,
     Json(body): Json<RuleBody>,
 ) -> ApiResult<(StatusCode, axum::Json<RuleView>)> {
     let definition = RuleDefinition::try_from(body)?;
@@ -48,13 +48,13 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, axum::Json(RuleView::from(&rule))))
 }
 
-/// Staff only: replaces a rule, keeping its place in the order.
+/// Settings (admins, and agents allowed to): replaces a rule, keeping its place in the order.
 #[utoipa::path(put, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)), request_body = RuleBody,
     responses((status = 200, body = RuleView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_rule(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    SettingsEditor(staff): SettingsEditor,
     Path(id): Path<RuleId>,
     Json(body): Json<RuleBody>,
 ) -> ApiResult<axum::Json<RuleView>> {
@@ -63,13 +63,13 @@ pub async fn update_rule(
     Ok(axum::Json(RuleView::from(&rule)))
 }
 
-/// Staff only: deletes a rule that never routed a case (one that did must be disabled).
+/// Settings (admins, and agents allowed to): deletes a rule that never routed a case (one that did must be disabled).
 #[utoipa::path(delete, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_rule(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    SettingsEditor(staff): SettingsEditor,
     Path(id): Path<RuleId>,
 ) -> ApiResult<StatusCode> {
     partners::delete_rule(&state, &staff, id).await?;
@@ -83,13 +83,13 @@ pub struct OrderBody {
     pub ids: Vec<i64>,
 }
 
-/// Staff only: puts the rules in a new order.
+/// Settings (admins, and agents allowed to): puts the rules in a new order.
 #[utoipa::path(post, path = "/api/v1/routing/order", tag = "routing", request_body = OrderBody,
     responses((status = 200, body = RuleList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn order_rules(
     State(state): State<AppState>,
-    _staff: Staff,
+    _editor: SettingsEditor,
     Json(body): Json<OrderBody>,
 ) -> ApiResult<axum::Json<RuleList>> {
     let ids: Vec<RuleId> = body.ids.iter().copied().map(RuleId).collect();
@@ -171,7 +171,7 @@ pub async fn queues(
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_queue(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    SettingsEditor(staff): SettingsEditor,
     Json(body): Json<QueueBody>,
 ) -> ApiResult<(StatusCode, axum::Json<QueueView>)> {
     let queue = partners::create_queue(
@@ -189,14 +189,14 @@ pub struct MemberBody {
     pub skills: Vec<String>,
 }
 
-/// Staff only: adds a staff member to a queue, or replaces their skills.
+/// Settings (admins, and agents allowed to): adds a staff member to a queue, or replaces their skills.
 #[utoipa::path(put, path = "/api/v1/queues/{slug}/members/{user}", tag = "routing",
     params(("slug" = String, Path), ("user" = i64, Path)), request_body = MemberBody,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_member(
     State(state): State<AppState>,
-    Staff(staff): Staff,
+    SettingsEditor(staff): SettingsEditor,
     Path((slug, user)): Path<(String, i64)>,
     Json(body): Json<MemberBody>,
 ) -> ApiResult<StatusCode> {

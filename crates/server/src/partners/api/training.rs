@@ -1,6 +1,6 @@
 //! `/api/v1/courses`: training courses and the tests that certify partner technicians.
 
-use crate::auth::{Caller, Staff};
+use crate::auth::{Caller, SettingsEditor};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Json, Path};
 use crate::partners::service::take_test;
@@ -92,13 +92,13 @@ impl TryFrom<CourseBody> for NewCourse {
     }
 }
 
-/// Staff only: a course with its test.
+/// Settings (admins, and agents allowed to): a course with its test.
 #[utoipa::path(post, path = "/api/v1/courses", tag = "training", request_body = CourseBody,
     responses((status = 201, body = CourseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_course(
     State(state): State<AppState>,
-    _staff: Staff,
+    _editor: SettingsEditor,
     Json(body): Json<CourseBody>,
 ) -> ApiResult<(StatusCode, axum::Json<CourseView>)> {
     let course = state

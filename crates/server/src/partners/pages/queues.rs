@@ -35,6 +35,7 @@ async fn render_queues(
 ) -> PageResult {
     let who = who.clone();
     staff_only(&who.user).or_page(&who)?;
+    let can_edit = who.user.may_change_settings();
     let loaded = async {
         let mut queues = Vec::new();
         for q in state.store.queues().await? {
@@ -57,14 +58,18 @@ async fn render_queues(
                     div.card.queue data-queue=(q.slug) {
                         h2 { (q.name) " " span.badge { (q.model) } @if let Some(tier) = q.tier { " " span.num.queue-tier { "serves L" (tier.level()) } } " " span.num { (q.slug) } }
                         ul { @for m in members { li { (m.user.name) " · " (m.active_cases) " active" @if !m.skills.is_empty() { " · skills: " (m.skills.join(", ")) } } } }
+                        @if can_edit {
                         form.filters method="post" action=(format!("/queues/{}/members", q.slug)) {
                             input type="hidden" name="csrf" value=(who.csrf);
                             select name="user" aria-label="Member" { @for u in &staff { option value=(u.id.0) { (u.name) } } }
                             input type="text" name="skills" placeholder="skills, comma-separated" aria-label="Skills";
                             button type="submit" { "Add or update member" }
                         }
+                        }
                     }
                 }
+                @if !can_edit { p.muted { "Creating queues and changing members is for admins and the agents they allow to change settings." } }
+                @if can_edit {
                 form.card #new-queue method="post" action="/queues" {
                     input type="hidden" name="csrf" value=(who.csrf);
                     h2 { "New queue" }
@@ -80,6 +85,7 @@ async fn render_queues(
                     select #q-tier name="tier" aria-invalid=[invalid("tier")] { option value="" { "none" } @for t in 1..=3 { option value=(t) selected[draft.tier.trim() == t.to_string()] { "L" (t) } } }
                     (field_error(errors, &["tier"]))
                     p { button type="submit" { "Create queue" } }
+                }
                 }
             },
         ),
@@ -100,7 +106,7 @@ pub async fn create_queue(
     who: WebUser,
     CsrfForm(form): CsrfForm<QueueForm>,
 ) -> PageResult {
-    staff_only(&who.user).or_page(&who)?;
+    crate::auth::settings_only(&who.user).or_page(&who)?;
     let tier = match form.tier.trim() {
         "" => Ok(None),
         t => t
@@ -160,7 +166,7 @@ pub async fn set_member(
     Path(slug): Path<String>,
     CsrfForm(form): CsrfForm<MemberForm>,
 ) -> PageResult {
-    staff_only(&who.user).or_page(&who)?;
+    crate::auth::settings_only(&who.user).or_page(&who)?;
     let user = backline_domain::UserId(form.user);
     partners::set_queue_member(&state, &who.user, &slug, user, form.skills.split(','))
         .await

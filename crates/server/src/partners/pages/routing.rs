@@ -154,6 +154,7 @@ async fn render_routing(
     status: StatusCode,
 ) -> PageResult {
     staff_only(&who.user).or_page(who)?;
+    let can_edit = who.user.may_change_settings();
     let rules = state.store.routing_rules().await.or_page(who)?;
     let tried = q.org_kind.as_ref().map(|kind| {
         let facts = RoutingFacts {
@@ -189,7 +190,14 @@ async fn render_routing(
             html! {
                 h1 { "Routing rules" }
                 p.num { "Rules run in order when a case is filed; the first that matches routes it, and the case records which one. " a href="/queues" { "Queues" } }
+                @if !can_edit { p.muted { "Changing rules is for admins and the agents they allow to change settings." } }
                 @for (i, r) in rules.iter().enumerate() {
+                    @if !can_edit {
+                        div.card.rule data-rule=(r.id) {
+                            h3 { (i + 1) ". " (r.definition.name) @if !r.definition.enabled { " " span.badge { "disabled" } } }
+                            pre { (serde_json::to_string_pretty(&serde_json::json!({"name": r.definition.name, "enabled": r.definition.enabled, "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})).unwrap_or_default()) }
+                        }
+                    } @else {
                     form.card.rule method="post" action=(format!("/routing/{}", r.id)) data-rule=(r.id) {
                         input type="hidden" name="csrf" value=(who.csrf);
                         h3 { (i + 1) ". " (r.definition.name) @if !r.definition.enabled { " " span.badge { "disabled" } } }
@@ -201,7 +209,9 @@ async fn render_routing(
                         }
                         p { button type="submit" name="action" value="save" { "Save" } " " button type="submit" name="action" value="up" { "Move up" } " " button type="submit" name="action" value="delete" { "Delete" } }
                     }
+                    }
                 }
+                @if can_edit {
                 form.card method="post" action="/routing" {
                     input type="hidden" name="csrf" value=(who.csrf);
                     h3 { "New rule" }
@@ -213,6 +223,7 @@ async fn render_routing(
                     }
                     p.num { "Conditions: org_kind, partner_kind, technical_level, certified, has_partner, product, priority, channel, words. Actions: tier, queue, priority, assign (round_robin, least_loaded), add_tags." }
                     p { button type="submit" { "Add rule" } }
+                }
                 }
                 form.card #route-test method="get" action="/routing" {
                     h3 { "Try the rules" }
@@ -251,7 +262,7 @@ pub async fn add_rule(
     who: WebUser,
     CsrfForm(form): CsrfForm<RuleForm>,
 ) -> PageResult {
-    staff_only(&who.user).or_page(&who)?;
+    crate::auth::settings_only(&who.user).or_page(&who)?;
     let saved = match parse_rule(&form.definition) {
         Ok(def) => partners::save_rule(&state, &who.user, None, &def).await,
         Err(e) => Err(e),
@@ -284,7 +295,7 @@ pub async fn change_rule(
     Path(id): Path<RuleId>,
     CsrfForm(form): CsrfForm<RuleForm>,
 ) -> PageResult {
-    staff_only(&who.user).or_page(&who)?;
+    crate::auth::settings_only(&who.user).or_page(&who)?;
     let result: Result<(), ApiError> = async {
         match form.action.as_deref().unwrap_or("save") {
             "delete" => partners::delete_rule(&state, &who.user, id).await,
