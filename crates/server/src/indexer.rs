@@ -238,7 +238,7 @@ async fn follow(
     state: SearchState,
     suggester: tokio::sync::mpsc::UnboundedSender<Committed>,
 ) {
-    let mut pending: HashSet<Change> = HashSet::new();
+    let mut pending = PendingChanges::default();
     let mut watermark = Timestamp::from_millis(index.watermark());
     // A new index (watermark 0) reads everything.
     let mut catch_up_from = Some(catch_up_point(watermark));
@@ -269,7 +269,8 @@ async fn follow(
                         }
                         startup = Some(set);
                     }
-                    pending.extend(changes);
+                    // Found by re-reading from `since`: none was committed before it.
+                    pending.hear_all(changes.iter().copied(), since);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "search catch-up failed; retrying");
@@ -285,7 +286,7 @@ async fn follow(
             .store(pending.len() + in_flight_count, Ordering::Relaxed);
         tokio::select! {
             heard = listener.next() => match heard {
-                Some(Heard::Changed(change)) => { pending.insert(change); }
+                Some(Heard::Changed(change)) => pending.hear(change, Timestamp::now()),
                 Some(Heard::Lost) => catch_up_from = Some(catch_up_point(watermark)),
                 None => return,
             },
@@ -334,26 +335,22 @@ async fn follow(
                     continue;
                 }
                 last_flush = std::time::Instant::now();
-                // Everything heard so far is in `pending`, so once it is written, everything
-                // committed before this moment (less the margin) is searchable.
-                let batch_mark = Timestamp::now();
-                let take: Vec<Change> = pending.iter().take(MAX_BATCH).copied().collect();
-                for change in &take {
-                    pending.remove(change);
-                }
-                let mark = if pending.is_empty() { batch_mark } else { watermark };
-                match load_docs(&store, &take).await {
+                let (take, mark) = pending.take_oldest(MAX_BATCH, Timestamp::now());
+                let taken: Vec<Change> = take.iter().map(|(c, _)| *c).collect();
+                match load_docs(&store, &taken).await {
                     Ok((docs, cases)) => {
                         let (done, done_rx) = oneshot::channel();
                         if batches.send(Batch { docs, watermark: mark, done }).is_err() {
                             return;
                         }
-                        let articles_changed = take.iter().any(|c| matches!(c, Change::Article(_)));
-                        in_flight = Some(InFlight { done: done_rx, mark, changes: take, cases, articles_changed });
+                        let articles_changed = taken.iter().any(|c| matches!(c, Change::Article(_)));
+                        in_flight = Some(InFlight { done: done_rx, mark, changes: taken, cases, articles_changed });
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "reading changes for search failed; retrying");
-                        pending.extend(take);
+                        for (change, heard) in take {
+                            pending.hear(change, heard);
+                        }
                     }
                 }
             },
@@ -365,6 +362,53 @@ async fn follow(
                 }
             },
         }
+    }
+}
+
+/// Changes heard and not yet handed to the writer, each with when it was first heard.
+///
+/// The watermark a batch commits says "every change committed before this time is in the
+/// index"; after a restart the follower re-reads from there (less the margin). It must move
+/// on while changes keep arriving: a stream that never lets the set empty would otherwise
+/// pin the watermark where the stream began, and a restart would re-read everything since,
+/// a time that grows with the store instead of with what was missed.
+#[derive(Default)]
+struct PendingChanges {
+    heard: std::collections::HashMap<Change, Timestamp>,
+}
+
+impl PendingChanges {
+    /// Keeps the first time a change was heard: it is the one the watermark must not pass.
+    fn hear(&mut self, change: Change, at: Timestamp) {
+        let first = self.heard.entry(change).or_insert(at);
+        *first = (*first).min(at);
+    }
+
+    fn hear_all(&mut self, changes: impl IntoIterator<Item = Change>, at: Timestamp) {
+        for change in changes {
+            self.hear(change, at);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.heard.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heard.is_empty()
+    }
+
+    /// Takes up to `max` changes, the longest waiting first, and the watermark their batch
+    /// may commit: `now` if nothing is left waiting, else the moment the oldest change still
+    /// waiting was heard (everything committed before it was heard by then, and is in this
+    /// batch or an earlier one).
+    fn take_oldest(&mut self, max: usize, now: Timestamp) -> (Vec<(Change, Timestamp)>, Timestamp) {
+        let mut all: Vec<(Change, Timestamp)> = self.heard.drain().collect();
+        all.sort_by_key(|(_, at)| *at);
+        let rest = all.split_off(all.len().min(max));
+        let mark = rest.first().map_or(now, |(_, oldest)| (*oldest).min(now));
+        self.heard.extend(rest);
+        (all, mark)
     }
 }
 
@@ -522,5 +566,60 @@ pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usiz
 impl AppState {
     pub fn search(&self) -> &SearchState {
         &self.search
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    #[test]
+    fn the_watermark_moves_on_under_a_stream_that_never_lets_up() {
+        let mut pending = PendingChanges::default();
+        // A stream: three changes a tick, batches of two, so the set never empties.
+        let mut marks = Vec::new();
+        let mut next = 0;
+        for tick in 0..10_i64 {
+            for _ in 0..3 {
+                next += 1;
+                pending.hear(Change::Case(CaseId(next)), at(tick * 100));
+            }
+            let (batch, mark) = pending.take_oldest(2, at(tick * 100 + 50));
+            assert_eq!(batch.len(), 2);
+            assert!(!pending.is_empty());
+            marks.push(mark.as_millis());
+        }
+        // Each batch's mark is when the oldest change still waiting was heard: it never
+        // passes one, and it keeps moving instead of staying where the stream began.
+        assert_eq!(marks[0], 0);
+        assert!(marks.windows(2).all(|w| w[0] <= w[1]), "{marks:?}");
+        assert!(*marks.last().unwrap() >= 600, "{marks:?}");
+        // Drained, the mark is the batch's own moment.
+        let (rest, mark) = pending.take_oldest(usize::MAX, at(5_000));
+        assert_eq!(rest.len(), 10);
+        assert_eq!(mark, at(5_000));
+    }
+
+    #[test]
+    fn a_change_heard_again_keeps_its_first_time_and_oldest_go_first() {
+        let mut pending = PendingChanges::default();
+        pending.hear(Change::Case(CaseId(1)), at(300));
+        pending.hear(Change::Case(CaseId(2)), at(100));
+        pending.hear(Change::Case(CaseId(1)), at(400));
+        pending.hear_all([Change::Article(ArticleId(7))], at(50));
+        assert_eq!(pending.len(), 3);
+        let (batch, mark) = pending.take_oldest(2, at(1_000));
+        assert_eq!(
+            batch,
+            vec![
+                (Change::Article(ArticleId(7)), at(50)),
+                (Change::Case(CaseId(2)), at(100))
+            ]
+        );
+        assert_eq!(mark, at(300));
     }
 }
