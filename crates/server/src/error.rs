@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The body (or the address) is larger than the server takes.
     #[error("{0}")]
     TooLarge(String),
+    /// The address (path and query) is longer than the server takes.
+    #[error("{0}")]
+    AddressTooLong(String),
     /// Rate limited: the message says when to try again.
     #[error("{0}")]
     TooMany(String),
@@ -88,6 +91,7 @@ impl ApiError {
             ApiError::Stale(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::AddressTooLong(_) => StatusCode::URI_TOO_LONG,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,6 +109,7 @@ impl ApiError {
             ApiError::Stale(_) => "stale",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TooLarge(_) => "too_large",
+            ApiError::AddressTooLong(_) => "address_too_long",
             ApiError::TooMany(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }

@@ -62,6 +62,11 @@ pub async fn security_headers(
 /// The largest form body read (the same as axum's default limit for JSON).
 const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
+/// The longest address (path and query) taken: far beyond any link the product makes, short
+/// enough that an address never reaches the HTTP parser's own limit, which answers without a
+/// body.
+const MAX_ADDRESS_BYTES: usize = 8 * 1024;
+
 /// One rule for both databases at the edge: no text holds a NUL character (PostgreSQL cannot
 /// store one). An address (path or query) with one is refused with 400; a form field with one
 /// with 422 naming the field; a form body over the limit with 413. JSON bodies are checked by
@@ -77,6 +82,13 @@ pub async fn refuse_nul_text(request: Request, next: Next) -> Response {
         }
     };
     let address = request.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if address.len() > MAX_ADDRESS_BYTES {
+        return answer(crate::error::ApiError::AddressTooLong(format!(
+            "The address is {} characters long; the server takes at most {MAX_ADDRESS_BYTES}. \
+             Send long searches or lists in the body of a POST instead.",
+            address.len()
+        )));
+    }
     if has_encoded_nul(address.as_bytes()) {
         return answer(crate::error::ApiError::bad_request(
             "invalid_text",

@@ -463,6 +463,27 @@ async fn arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing(backend: Backe
     let body: serde_json::Value = reply.json().await.unwrap();
     assert_eq!(body["error"]["code"], "too_large");
     assert_eq!(app.case_count().await, cases_before);
+    // Addresses past the limit: 414 with the API's error body, or a page for people, up to
+    // lengths the HTTP parser itself still takes.
+    for length in [9 * 1024, 60 * 1024] {
+        let q = "a".repeat(length);
+        let reply = raw
+            .get(format!("{}/api/v1/cases?q={q}", app.base))
+            .bearer_auth(&t.initech)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::URI_TOO_LONG, "{length}");
+        let body: serde_json::Value = reply.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "address_too_long", "{length}");
+        let reply = raw
+            .get(format!("{}/search?q={q}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::URI_TOO_LONG, "{length}");
+        assert!(reply.text().await.unwrap().contains("The address is"), "{length}");
+    }
 }
 
 async fn wrong_passwords_back_off_per_account_and_address_without_telling_who_exists(
