@@ -482,7 +482,10 @@ async fn arbitrary_text_gets_a_4xx_with_a_code_and_stores_nothing(backend: Backe
             .await
             .unwrap();
         assert_eq!(reply.status(), StatusCode::URI_TOO_LONG, "{length}");
-        assert!(reply.text().await.unwrap().contains("The address is"), "{length}");
+        assert!(
+            reply.text().await.unwrap().contains("The address is"),
+            "{length}"
+        );
     }
 }
 

@@ -88,7 +88,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE postmortems SET summary = $1, root_cause = $2, category = $3, action_items = $4, \
-             internal_report = $5, customer_edition = $6, executive_review = $7, updated_at = $8 WHERE incident_id = $9",
+             internal_report = $5, customer_edition = $6, executive_review = $7, updated_at = $8 WHERE incident_id = $9 \
+             AND (published_at IS NULL OR customer_edition = $6)",
         )
         .bind(&pm.summary)
         .bind(&pm.root_cause)
@@ -102,7 +103,21 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            // None to save, or one published: its customer edition went out and stays as sent.
+            let published: Option<Option<Timestamp>> =
+                sqlx::query_scalar("SELECT published_at FROM postmortems WHERE incident_id = $1")
+                    .bind(pm.incident_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            return Err(match published {
+                Some(Some(_)) => StoreError::Invalid {
+                    field: "customer_edition",
+                    message: "the post-mortem is published: its customer edition was sent and \
+                              cannot change (the internal report still can)"
+                        .into(),
+                },
+                _ => StoreError::NotFound,
+            });
         }
         incident_event(
             &mut tx,
@@ -121,22 +136,32 @@ impl Store {
         Ok(())
     }
 
+    /// Publishes the post-mortem whose customer edition is `edition` (the text `mails` were
+    /// written from): if it was published meanwhile, or its edition changed since it was read,
+    /// nothing is written or sent.
     pub async fn publish_postmortem(
         &self,
         incident: IncidentId,
+        edition: &str,
         by: UserId,
         mails: &[Mail],
     ) -> Result<()> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
-        let done = sqlx::query("UPDATE postmortems SET published_at = $1 WHERE incident_id = $2 AND published_at IS NULL")
-            .bind(now)
-            .bind(incident)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE postmortems SET published_at = $1 WHERE incident_id = $2 \
+             AND published_at IS NULL AND customer_edition = $3",
+        )
+        .bind(now)
+        .bind(incident)
+        .bind(edition)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(
-                "the post-mortem is already published, or there is none".into(),
+                "the post-mortem is already published, or its customer edition changed while \
+                 it was being published; read it again"
+                    .into(),
             ));
         }
         incident_event(

@@ -73,6 +73,7 @@ pub async fn publish_postmortem(state: &AppState, caller: &User, id: IncidentId)
         .store
         .publish_postmortem(
             id,
+            &pm.customer_edition,
             caller.id,
             &mails_for(&recipients, &message, "postmortem"),
         )
