@@ -591,7 +591,12 @@ async fn merging_moves_the_conversation_and_closes_the_duplicate(backend: Backen
             json!({"into": survivor}),
         )
         .await;
-    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
 
     // The page: the merged case says where the conversation went.
     let agent = Browser::sign_in(&app, "agent@vendor.example").await;

@@ -136,6 +136,12 @@ impl Store {
                     local_changes.clone(),
                 ));
                 spawn_checkpointer(read.clone());
+                // Statistics for the query planner: gathered at open where missing, then kept
+                // current (SQLite re-analyses only tables that grew or shrank a lot).
+                sqlx::query("PRAGMA optimize = 0x10002")
+                    .execute(&write)
+                    .await?;
+                spawn_optimizer(write.clone());
                 Store {
                     backend: Backend::Sqlite,
                     read,
@@ -177,6 +183,15 @@ impl Store {
         Ok(())
     }
 
+    /// Brings the query planner's statistics up to date now (after a bulk load); PostgreSQL's
+    /// autovacuum does this by itself.
+    pub async fn analyze(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("ANALYZE").execute(&self.write).await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
@@ -203,6 +218,28 @@ async fn sqlite_pool(url: &str, connections: u32) -> Result<AnyPool> {
         .connect(url)
         .await?;
     Ok(pool)
+}
+
+/// Runs `PRAGMA optimize` on the writer every hour, as SQLite advises for long-lived
+/// connections, so plans follow the data as it grows. Ends when the pool closes.
+fn spawn_optimizer(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                break;
+            }
+            if let Err(e) = sqlx::query("PRAGMA optimize").execute(&pool).await {
+                if pool.is_closed() {
+                    break;
+                }
+                tracing::warn!(error = %e, "SQLite optimize failed");
+            }
+        }
+    });
 }
 
 /// Folds the SQLite write-ahead log back into the database every half second, from a reader

@@ -215,6 +215,42 @@ async fn scenario(config: StoreConfig) {
         .unwrap()
         .0
         .is_empty());
+    // Counting stops one past the cap: "more than the cap".
+    let solved = CaseFilter {
+        statuses: vec![CaseStatus::Solved, CaseStatus::Closed],
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_cases(&solved, CaseScope::All)
+            .await
+            .unwrap()
+            .0
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_matching(&solved, CaseScope::All, 5)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_matching(&solved, CaseScope::All, 0)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_matching(&filter, CaseScope::Partner(customer.id), 5)
+            .await
+            .unwrap(),
+        0
+    );
     store.close().await;
 }
 

@@ -192,6 +192,7 @@ pub async fn list(
             .map(|c| CaseView::for_reader(c, caller.role))
             .collect(),
         total: listed.total,
+        total_more: listed.more,
         page,
         pages: listed.pages(),
         sort: sort.to_string(),
@@ -334,8 +335,9 @@ pub struct ViewSummary {
     pub shared: bool,
     /// Whether the caller may delete it.
     pub deletable: bool,
-    /// How many cases it holds now.
+    /// How many cases it holds, counted up to 10,000; `count_more` says it holds more.
     pub count: i64,
+    pub count_more: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -361,7 +363,7 @@ async fn summary(
     caller: &User,
     view: lists::ViewEntry,
 ) -> ApiResult<ViewSummary> {
-    let count = lists::count(&state.store, caller, &view).await?;
+    let counted = lists::count(&state.store, caller, &view).await?;
     Ok(ViewSummary {
         key: view.key,
         name: view.name,
@@ -369,7 +371,8 @@ async fn summary(
         sort: view.sort.to_string(),
         shared: view.shared,
         deletable: view.deletable,
-        count,
+        count: counted.min(lists::COUNT_CAP),
+        count_more: counted > lists::COUNT_CAP,
     })
 }
 

@@ -137,11 +137,17 @@ pub async fn filter_for(
     })
 }
 
+/// Lists are counted exactly up to this many cases; past it they hold "more than" it.
+pub const COUNT_CAP: i64 = 10_000;
+
 /// One page of a list, counted.
 #[derive(Debug)]
 pub struct ListPage {
     pub cases: Vec<CaseRecord>,
+    /// At most [`COUNT_CAP`]; see `more`.
     pub total: i64,
+    /// The list holds more than `total` cases.
+    pub more: bool,
     /// 1-based.
     pub page: usize,
     pub per_page: usize,
@@ -167,10 +173,11 @@ pub async fn run(
     filter.offset = (page - 1).saturating_mul(filter.limit);
     let scope = caller.actor().case_scope();
     let (cases, next_cursor) = store.list_cases(&filter, scope).await?;
-    let total = store.count_matching(&filter, scope).await?;
+    let counted = store.count_matching(&filter, scope, COUNT_CAP).await?;
     Ok(ListPage {
         cases,
-        total,
+        total: counted.min(COUNT_CAP),
+        more: counted > COUNT_CAP,
         page,
         per_page: filter.limit,
         next_cursor,
@@ -178,11 +185,13 @@ pub async fn run(
 }
 
 /// How many cases each view holds, for the list of views.
+/// How many cases each view holds, for the list of views: at most [`COUNT_CAP`] + 1, which
+/// reads "more than [`COUNT_CAP`]".
 pub async fn count(store: &Store, caller: &User, view: &ViewEntry) -> ApiResult<i64> {
     let list = parse_list_query(caller, &view.query)?;
     let filter = filter_for(store, caller, &list, view.sort).await?;
     Ok(store
-        .count_matching(&filter, caller.actor().case_scope())
+        .count_matching(&filter, caller.actor().case_scope(), COUNT_CAP)
         .await?)
 }
 

@@ -123,7 +123,7 @@ pub async fn case_list(
                                 a.current[v.key == view.key] href=(format!("/cases?view={}", urlencode(&v.key)))
                                     aria-current=[(v.key == view.key).then_some("page")] {
                                     span.name { (v.name) }
-                                    @if let Some(n) = n { " " span.count { (n) } }
+                                    @if let Some(n) = n { " " span.count { (count_text(*n)) } }
                                 }
                                 @if v.shared && v.key.starts_with('v') { " " span.muted title="Shared with every agent" { "shared" } }
                             }
@@ -146,7 +146,7 @@ pub async fn case_list(
                 }
                 @if let Some(listed) = &listed {
                     p.muted.count-line {
-                        @if listed.total == 1 { "1 case" } @else { (listed.total) " cases" }
+                        @if listed.more { "More than " (count_text(listed.total)) " cases" } @else if listed.total == 1 { "1 case" } @else { (count_text(listed.total)) " cases" }
                         @if listed.pages() > 1 { " · page " (listed.page) " of " (listed.pages()) }
                         " · sorted by " (sort_words(sort))
                     }
@@ -1585,5 +1585,37 @@ pub async fn update_case(
             render_case_page(&state, &who, CaseId(id), &draft, StatusCode::CONFLICT).await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
+}
+
+/// A count as people read it: thousands grouped (`12,345`), and past the counting cap
+/// `10,000+`.
+fn count_text(n: i64) -> String {
+    if n > lists::COUNT_CAP {
+        return format!("{}+", count_text(lists::COUNT_CAP));
+    }
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn counts_read_with_thousands_grouped_and_a_cap() {
+        assert_eq!(super::count_text(0), "0");
+        assert_eq!(super::count_text(999), "999");
+        assert_eq!(super::count_text(1_000), "1,000");
+        assert_eq!(super::count_text(10_000), "10,000");
+        assert_eq!(super::count_text(10_001), "10,000+");
     }
 }

@@ -106,8 +106,10 @@ impl CaseView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseList {
     pub cases: Vec<CaseView>,
-    /// How many cases the whole list holds.
+    /// How many cases the whole list holds, counted up to 10,000.
     pub total: i64,
+    /// The list holds more than `total` cases (counting stops at 10,000).
+    pub total_more: bool,
     /// This page's number (from 1) and how many pages there are.
     pub page: usize,
     pub pages: usize,
