@@ -469,9 +469,13 @@ impl Store {
         batch: &[(&SlaCaseFacts, &ClocksUpdate)],
         now: Timestamp,
     ) -> Result<usize> {
+        // Rows are written in id order, the order every other writer locking several cases
+        // (a merge) takes them in, so the sweep and a merge cannot deadlock on PostgreSQL.
+        let mut ordered: Vec<&(&SlaCaseFacts, &ClocksUpdate)> = batch.iter().collect();
+        ordered.sort_by_key(|(facts, _)| facts.case);
         let mut tx = self.write.begin().await?;
         let mut written = 0;
-        for (facts, update) in batch {
+        for (facts, update) in ordered {
             if save_clocks_in(&mut tx, facts, update, now).await? {
                 written += 1;
             }
