@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::browser::Browser;
+
 use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -12,6 +14,7 @@ on_both_backends!(
     a_sweep_beside_another_still_sees_every_breach_it_was_asked_for,
     an_incident_is_resolved_once_and_takes_no_update_after,
     a_published_post_mortem_is_the_edition_that_was_sent,
+    post_mortem_edits_never_overwrite_a_newer_save,
 );
 
 async fn a_closed_case_stays_closed_whatever_arrives_with_the_close(backend: Backend) {
@@ -320,4 +323,84 @@ async fn a_published_post_mortem_is_the_edition_that_was_sent(backend: Backend) 
             .await;
         assert_eq!(internal.status, StatusCode::OK, "{}", internal.body);
     }
+}
+
+async fn post_mortem_edits_never_overwrite_a_newer_save(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    vault(&app).await;
+    let id = declare(&app, "Versions").await;
+    let resolved = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/incidents/{id}/updates"),
+            json!({"state": "resolved", "message": "Fixed"}),
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::CREATED);
+    let url = format!("{}/api/v1/incidents/{id}/postmortem", app.base);
+    let read = app
+        .client
+        .get(&url)
+        .bearer_auth(&t.agent)
+        .send()
+        .await
+        .unwrap();
+    let first = read.headers()["etag"].to_str().unwrap().to_string();
+    let put = |token: &str, tag: &str, summary: &str| {
+        app.client
+            .put(&url)
+            .bearer_auth(token)
+            .header("if-match", tag)
+            .json(&json!({"summary": summary, "category": "capacity"}))
+            .send()
+    };
+    // Two saves against the same read, even within one millisecond: the second is refused.
+    let one = put(&t.agent, &first, "Disk full").await.unwrap();
+    assert_eq!(one.status(), StatusCode::OK);
+    let second_tag = one.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(second_tag, first);
+    let two = put(&t.admin, &first, "Network").await.unwrap();
+    assert_eq!(two.status(), StatusCode::PRECONDITION_FAILED);
+    let body: Value = two.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "stale");
+    let now = app
+        .get(&t.agent, &format!("/api/v1/incidents/{id}/postmortem"))
+        .await
+        .body;
+    assert_eq!(now["summary"], "Disk full");
+    // The page's form carries its version; drawn before a colleague's save, it comes back
+    // with the text typed and says why.
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = agent.get(&format!("/incidents/{id}")).await;
+    let version = second_tag.trim_matches('"').to_string();
+    assert!(
+        page.html
+            .contains(&format!(r#"name="version" value="{version}""#)),
+        "{}",
+        page.html
+    );
+    let three = put(&t.admin, &second_tag, "Disk full on the scheduler")
+        .await
+        .unwrap();
+    assert_eq!(three.status(), StatusCode::OK);
+    let stale = agent
+        .post(
+            &format!("/incidents/{id}/postmortem"),
+            &[
+                ("version", version.as_str()),
+                ("summary", "My long analysis"),
+                ("category", "capacity"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.html);
+    assert!(
+        stale.html.contains("while you were editing") && stale.html.contains("My long analysis")
+    );
+    let now = app
+        .get(&t.agent, &format!("/api/v1/incidents/{id}/postmortem"))
+        .await
+        .body;
+    assert_eq!(now["summary"], "Disk full on the scheduler");
 }

@@ -20,6 +20,8 @@ pub struct Postmortem {
     pub due_at: Timestamp,
     pub executive_review: bool,
     pub published_at: Option<Timestamp>,
+    /// Moves on with every save (never twice to the same moment): the `ETag` of a read.
+    pub updated_at: Timestamp,
 }
 
 /// A `postmortems` row; action items are JSON, read leniently (an unreadable list is empty).
@@ -36,6 +38,7 @@ struct PostmortemRow {
     #[sqlx(try_from = "Flag")]
     executive_review: bool,
     published_at: Option<Timestamp>,
+    updated_at: Timestamp,
 }
 
 impl From<PostmortemRow> for Postmortem {
@@ -51,6 +54,7 @@ impl From<PostmortemRow> for Postmortem {
             due_at: r.due_at,
             executive_review: r.executive_review,
             published_at: r.published_at,
+            updated_at: r.updated_at,
         }
     }
 }
@@ -83,39 +87,66 @@ impl Store {
         Ok(row.map(Postmortem::from))
     }
 
-    pub async fn save_postmortem(&self, pm: &Postmortem, by: UserId) -> Result<()> {
+    /// Saves a post-mortem; with `expected`, only if it is still the version (`updated_at`)
+    /// the edit was made against, else [`StoreError::Stale`].
+    pub async fn save_postmortem(
+        &self,
+        pm: &Postmortem,
+        by: UserId,
+        expected: Option<Timestamp>,
+    ) -> Result<()> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
-        let done = sqlx::query(
+        let precondition = if expected.is_some() {
+            " AND updated_at = $10"
+        } else {
+            ""
+        };
+        // `updated_at` is the version: it moves on even for two saves in one millisecond.
+        let sql = format!(
             "UPDATE postmortems SET summary = $1, root_cause = $2, category = $3, action_items = $4, \
-             internal_report = $5, customer_edition = $6, executive_review = $7, updated_at = $8 WHERE incident_id = $9 \
-             AND (published_at IS NULL OR customer_edition = $6)",
-        )
-        .bind(&pm.summary)
-        .bind(&pm.root_cause)
-        .bind(pm.category.trim().to_lowercase())
-        .bind(pm.action_items.to_string())
-        .bind(&pm.internal_report)
-        .bind(&pm.customer_edition)
-        .bind(i64::from(pm.executive_review))
-        .bind(now)
-        .bind(pm.incident_id)
-        .execute(&mut *tx)
-        .await?;
+             internal_report = $5, customer_edition = $6, executive_review = $7, \
+             updated_at = CASE WHEN updated_at < $8 THEN $8 ELSE updated_at + 1 END \
+             WHERE incident_id = $9 AND (published_at IS NULL OR customer_edition = $6){precondition}",
+        );
+        let mut update = sqlx::query(&sql)
+            .bind(&pm.summary)
+            .bind(&pm.root_cause)
+            .bind(pm.category.trim().to_lowercase())
+            .bind(pm.action_items.to_string())
+            .bind(&pm.internal_report)
+            .bind(&pm.customer_edition)
+            .bind(i64::from(pm.executive_review))
+            .bind(now)
+            .bind(pm.incident_id);
+        if let Some(expected) = expected {
+            update = update.bind(expected);
+        }
+        let done = update.execute(&mut *tx).await?;
         if done.rows_affected() == 0 {
-            // None to save, or one published: its customer edition went out and stays as sent.
-            let published: Option<Option<Timestamp>> =
-                sqlx::query_scalar("SELECT published_at FROM postmortems WHERE incident_id = $1")
-                    .bind(pm.incident_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            return Err(match published {
-                Some(Some(_)) => StoreError::Invalid {
-                    field: "customer_edition",
-                    message: "the post-mortem is published: its customer edition was sent and \
+            // None to save, one changed since it was read, or one published: its customer
+            // edition went out and stays as sent.
+            let found: Option<(Option<Timestamp>, Timestamp, String)> = sqlx::query_as(
+                "SELECT published_at, updated_at, customer_edition FROM postmortems \
+                 WHERE incident_id = $1",
+            )
+            .bind(pm.incident_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            return Err(match found {
+                Some((_, current, _)) if expected.is_some_and(|e| e != current) => {
+                    StoreError::Stale {
+                        current: current.as_millis(),
+                    }
+                }
+                Some((Some(_), _, edition)) if edition != pm.customer_edition => {
+                    StoreError::Invalid {
+                        field: "customer_edition",
+                        message: "the post-mortem is published: its customer edition was sent and \
                               cannot change (the internal report still can)"
-                        .into(),
-                },
+                            .into(),
+                    }
+                }
                 _ => StoreError::NotFound,
             });
         }

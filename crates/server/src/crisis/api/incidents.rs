@@ -8,10 +8,11 @@ use crate::crisis::views::{
     NotificationView, PostmortemDetail, PostmortemView, TimelineEntry,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody, StoreResult};
-use crate::extract::{Json, Path};
+use crate::extract::{etag, IfMatch, Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::FieldErrors;
 use backline_domain::{IncidentId, Span, Timestamp};
 use backline_store::crisis::{Incident, Postmortem};
@@ -148,22 +149,26 @@ pub async fn notifications(
 
 /// Staff only: the post-mortem with the incident's timeline.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/postmortem", tag = "crisis", params(("id" = i64, Path)),
-    responses((status = 200, body = PostmortemDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = PostmortemDetail, headers(("ETag" = String, description = "The post-mortem's version, for `If-Match`"))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn postmortem(
     State(state): State<AppState>,
     _staff: Staff,
     Path(id): Path<IncidentId>,
-) -> ApiResult<axum::Json<PostmortemDetail>> {
+) -> ApiResult<impl IntoResponse> {
     found(&state, id).await?;
     let pm = state.store.postmortem(id).await?.ok_or(ApiError::NotFound(
         "post-mortem (it opens when the incident is resolved)",
     ))?;
     let events = state.store.incident_events(id).await?;
-    Ok(axum::Json(PostmortemDetail {
-        postmortem: PostmortemView::from(&pm),
-        timeline: events.iter().map(TimelineEntry::from).collect(),
-    }))
+    Ok((
+        etag(pm.updated_at.as_millis()),
+        axum::Json(PostmortemDetail {
+            postmortem: PostmortemView::from(&pm),
+            timeline: events.iter().map(TimelineEntry::from).collect(),
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -210,16 +215,19 @@ impl PostmortemBody {
 }
 
 /// Staff only: saves the post-mortem (it opens when the incident is resolved).
-#[utoipa::path(put, path = "/api/v1/incidents/{id}/postmortem", tag = "crisis", params(("id" = i64, Path)), request_body = PostmortemBody,
-    responses((status = 200, body = PostmortemView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/postmortem", tag = "crisis", request_body = PostmortemBody,
+    params(("id" = i64, Path), ("If-Match" = Option<String>, Header, description = "The ETag the edit was made against: a post-mortem saved since answers 412 `stale`")),
+    responses((status = 200, body = PostmortemView, headers(("ETag" = String, description = "The post-mortem's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 412, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn save_postmortem(
     State(state): State<AppState>,
     Staff(staff): Staff,
     Path(id): Path<IncidentId>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<PostmortemBody>,
-) -> ApiResult<axum::Json<PostmortemView>> {
+) -> ApiResult<impl IntoResponse> {
     found(&state, id).await?;
     let action_items = serde_json::to_value(body.action_items()?)
         .map_err(|e| ApiError::Internal(format!("storing action items: {e}")))?;
@@ -241,8 +249,11 @@ pub async fn save_postmortem(
         executive_review: false,
         ..current
     };
-    let saved = crisis::save_postmortem(&state, &staff, pm).await?;
-    Ok(axum::Json(PostmortemView::from(&saved)))
+    let saved = crisis::save_postmortem(&state, &staff, pm, expected).await?;
+    Ok((
+        etag(saved.updated_at.as_millis()),
+        axum::Json(PostmortemView::from(&saved)),
+    ))
 }
 
 /// Sends the customer edition to the incident's audience (staff only, once).

@@ -21,6 +21,23 @@ pub async fn incident_page(
     who: WebUser,
     Path(id): Path<IncidentId>,
 ) -> PageResult {
+    render_incident(&state, &who, id, None, StatusCode::OK).await
+}
+
+/// A post-mortem save that was refused: what the person typed, and why, in words.
+struct PostmortemDraft {
+    typed: Postmortem,
+    problem: String,
+}
+
+async fn render_incident(
+    state: &AppState,
+    who: &WebUser,
+    id: IncidentId,
+    draft: Option<PostmortemDraft>,
+    status: StatusCode,
+) -> PageResult {
+    let who = who.clone();
     crisis::staff_only(&who.user).or_page(&who)?;
     let loaded = async {
         let incident = state.store.incident(id).await.or_not_found("incident")?;
@@ -31,10 +48,23 @@ pub async fn incident_page(
             state.store.postmortem(id).await?,
         ))
     };
-    let (i, events, notifications, pm) = loaded.await.or_page(&who)?;
+    let (i, events, notifications, stored) = loaded.await.or_page(&who)?;
+    // A refused save shows what was typed, drawn over the version stored now, so saving
+    // again after checking lands.
+    let (pm, problem) = match (draft, stored) {
+        (Some(d), Some(now)) => (
+            Some(Postmortem {
+                updated_at: now.updated_at,
+                published_at: now.published_at,
+                ..d.typed
+            }),
+            Some(d.problem),
+        ),
+        (_, stored) => (stored, None),
+    };
     let sent = notifications.iter().filter(|n| n.sent_at.is_some()).count();
     Ok(html_response(
-        StatusCode::OK,
+        status,
         page(
             &i.title,
             Some(&who),
@@ -64,6 +94,7 @@ pub async fn incident_page(
                             h2 { "Timeline" }
                             ol { @for e in &events { li { strong { (e.kind) } @if let Some(s) = e.state { " (" (s) ")" } " · " (format_time(e.at)) @if let Some(a) = &e.actor { " · " (a) } @if !e.message.is_empty() { div.description { (e.message) } } } } }
                         }
+                        @if let Some(problem) = &problem { div.error role="alert" #postmortem-problem { (problem) } }
                         @if let Some(pm) = &pm { (postmortem_editor(&who, i.id, pm)) }
                     }
                     aside {
@@ -94,6 +125,7 @@ fn postmortem_editor(who: &WebUser, id: IncidentId, pm: &Postmortem) -> Markup {
     html! {
         form.card #postmortem method="post" action=(format!("/incidents/{id}/postmortem")) {
             input type="hidden" name="csrf" value=(who.csrf);
+            input type="hidden" name="version" value=(pm.updated_at.as_millis());
             h2 { "Post-mortem · due " (format_time(pm.due_at)) @if pm.executive_review { " " span.badge.late #exec-review { "repeated cause: executive review" } } @if pm.published_at.is_some() { " " span.badge { "published" } } }
             label for="pm-summary" { "Summary" } textarea #pm-summary name="summary" { (pm.summary) }
             label for="pm-root" { "Root cause" } textarea #pm-root name="root_cause" { (pm.root_cause) }
@@ -181,6 +213,8 @@ pub struct PostmortemForm {
     internal_report: String,
     #[serde(default)]
     customer_edition: String,
+    /// The version the form was drawn from.
+    version: Option<i64>,
 }
 
 pub async fn save_postmortem(
@@ -212,10 +246,37 @@ pub async fn save_postmortem(
         customer_edition: form.customer_edition,
         ..current
     };
-    crisis::save_postmortem(&state, &who.user, pm)
-        .await
-        .or_page(&who)?;
-    Ok(Redirect::to(&format!("/incidents/{id}#postmortem")).into_response())
+    match crisis::save_postmortem(&state, &who.user, pm.clone(), form.version).await {
+        Ok(_) => Ok(Redirect::to(&format!("/incidents/{id}#postmortem")).into_response()),
+        Err(ApiError::Stale(_)) => {
+            let draft = PostmortemDraft {
+                typed: pm,
+                problem: "Someone saved this post-mortem while you were editing it, so your \
+                          changes were not saved. Your text is kept below over their version: \
+                          check it against the timeline and save again."
+                    .into(),
+            };
+            render_incident(&state, &who, id, Some(draft), StatusCode::CONFLICT).await
+        }
+        Err(ApiError::Validation(errors)) => {
+            let draft = PostmortemDraft {
+                typed: pm,
+                problem: format!(
+                    "The post-mortem was not saved: {}. Your text is kept below.",
+                    errors.summary()
+                ),
+            };
+            render_incident(
+                &state,
+                &who,
+                id,
+                Some(draft),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
 }
 
 pub async fn publish(

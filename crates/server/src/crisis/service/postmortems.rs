@@ -14,6 +14,7 @@ pub async fn save_postmortem(
     state: &AppState,
     caller: &User,
     mut pm: Postmortem,
+    expected_version: Option<i64>,
 ) -> ApiResult<Postmortem> {
     staff_only(caller)?;
     let incident = state.store.incident(pm.incident_id).await?;
@@ -21,7 +22,11 @@ pub async fn save_postmortem(
     pm.executive_review = repeated_cause(&pm.category, &history, incident.declared_at);
     state
         .store
-        .save_postmortem(&pm, caller.id)
+        .save_postmortem(
+            &pm,
+            caller.id,
+            expected_version.map(backline_domain::Timestamp::from_millis),
+        )
         .await
         .map_err(|e| match e {
             StoreError::NotFound => ApiError::Conflict {
