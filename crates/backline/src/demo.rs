@@ -909,7 +909,7 @@ async fn partner_program(
 /// The service catalogue, which customers use what, and the crisis roster.
 /// Customer success: three playbooks (a new partner's onboarding, a quarterly business
 /// review, an at-risk customer), owners, stages and renewals on two customers, and a release
-/// next week for the staffing forecast.
+/// in three days for the staffing forecast (inside its first week).
 async fn success_playbooks(
     store: &Store,
     admin: UserId,
@@ -1001,7 +1001,7 @@ async fn success_playbooks(
             Some(now.plus(Span::DAY.times(200))),
         )
         .await?;
-    let release = now.plus(Span::DAY.times(7));
+    let release = now.plus(Span::DAY.times(3));
     store
         .save_staffing_event(
             None,

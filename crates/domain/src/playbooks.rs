@@ -253,6 +253,36 @@ impl PlaybookContent {
     }
 }
 
+impl PlaybookContent {
+    /// Whether every word of `query` appears (case-insensitively) somewhere in the playbook:
+    /// its name, situation, summary, or a step's title, script, email or dialogue. An empty
+    /// query matches everything.
+    pub fn matches(&self, query: &str) -> bool {
+        let mut text = format!(
+            "{}\n{}\n{}",
+            self.name,
+            self.situation.label(),
+            self.summary
+        );
+        for s in &self.steps {
+            for part in [
+                &s.title,
+                &s.script,
+                &s.email_subject,
+                &s.email_body,
+                &s.dialogue,
+            ] {
+                text.push('\n');
+                text.push_str(part);
+            }
+        }
+        let text = text.to_lowercase();
+        query
+            .split_whitespace()
+            .all(|word| text.contains(&word.to_lowercase()))
+    }
+}
+
 /// A step's email filled for one account.
 pub fn render_email(step: &Step, values: &BTreeMap<&str, String>) -> Option<(String, String)> {
     (!step.email_subject.trim().is_empty()).then(|| {
@@ -420,6 +450,9 @@ mod tests {
             steps: vec![s.clone()],
         };
         assert!(content.check().is_ok());
+        assert!(content.matches("partner WELCOME"));
+        assert!(content.matches(""));
+        assert!(!content.matches("renewal"));
         let values = BTreeMap::from([
             ("account.name", "Acme".to_string()),
             ("recipient.name", "Ann".to_string()),

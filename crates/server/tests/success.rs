@@ -15,6 +15,7 @@ on_both_backends!(
     a_trigger_runs_a_playbook_once_and_creates_tasks,
     an_approved_step_queues_its_email_in_the_outbox,
     a_partner_alert_playbook_starts_from_a_real_alert,
+    an_incident_on_a_service_it_uses_starts_the_incident_playbook,
     playbooks_are_versioned_and_improved_by_suggestions,
     success_is_for_staff_only,
 );
@@ -278,6 +279,23 @@ async fn an_approved_step_queues_its_email_in_the_outbox(backend: Backend) {
         )
         .await;
     assert_eq!(none.status, StatusCode::CONFLICT, "{}", none.body);
+    // The run's outcome is recorded from the account page.
+    let browser = Browser::sign_in(&app, "admin@vendor.example").await;
+    let page = browser.get("/success/accounts/initech").await;
+    assert!(page.html.contains("Finish the run"));
+    let run_id = run.body["id"].as_i64().unwrap();
+    let done = browser
+        .post(
+            &format!("/success/runs/{run_id}/finish"),
+            &[("outcome", "Renewal signed.")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let read = app
+        .get(&t.agent, &format!("/api/v1/success/runs/{run_id}"))
+        .await;
+    assert_eq!(read.body["outcome"], "Renewal signed.");
+    assert!(read.body["finished_at"].is_string());
 }
 
 async fn a_partner_alert_playbook_starts_from_a_real_alert(backend: Backend) {
@@ -475,4 +493,71 @@ async fn success_is_for_staff_only(backend: Backend) {
     assert!(page.html.contains(r#"href="/success""#));
     // Agents do not see the weights form.
     assert!(!page.html.contains(r#"action="/success/weights""#));
+}
+
+async fn an_incident_on_a_service_it_uses_starts_the_incident_playbook(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    // Vault is used by initech alone; a roster so an incident can be declared.
+    let r = app
+        .post(
+            &t.admin,
+            "/api/v1/services",
+            json!({"slug": "vault", "name": "Vault", "kind": "service", "group": "cloud"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .put(
+            &t.admin,
+            "/api/v1/services/vault/customers",
+            json!({"organizations": ["initech"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let roster = json!([
+        {"role": "support_communications", "name": "Comms", "email": "comms@vendor.example"},
+        {"role": "operations", "name": "Ops", "email": "ops@vendor.example"},
+    ]);
+    let r = app.put(&t.admin, "/api/v1/roster", roster).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    create_playbook(
+        &app,
+        &t.agent,
+        json!({"name": "After an incident", "situation": "incident_hit",
+               "trigger": {"kind": "incident", "days": 7},
+               "steps": [{"title": "Call about the outage", "owner": "account_owner", "day_offset": 1}]}),
+    )
+    .await;
+    let next_update = backline_domain::Timestamp::now()
+        .plus(backline_domain::Span::MINUTE.times(30))
+        .to_rfc3339();
+    let r = app
+        .post(
+            &t.agent,
+            "/api/v1/incidents",
+            json!({"title": "Vault unlocks fail", "services": ["vault"], "impact": "major",
+                   "nature": "Unlocks time out", "eta": "an hour", "next_update_at": next_update,
+                   "message": "Operations are restarting the key servers."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // The incident counts against initech's health: 100 less 20 for the one incident.
+    let one = app.get(&t.agent, "/api/v1/success/accounts/initech").await;
+    let incidents = &one.body["health"]["measures"][3];
+    assert_eq!(incidents["name"], "incidents");
+    assert_eq!(incidents["score"], 80.0, "{}", one.body);
+    let globex = app.get(&t.agent, "/api/v1/success/accounts/globex").await;
+    assert_eq!(globex.body["health"]["measures"][3]["score"], 100.0);
+    // Only initech's account gets the run.
+    let check = app
+        .post(&t.admin, "/api/v1/success/triggers/check", json!({}))
+        .await;
+    let started = check.body["started"].as_array().unwrap();
+    assert_eq!(started.len(), 1, "{}", check.body);
+    let run = app
+        .get(&t.agent, &format!("/api/v1/success/runs/{}", started[0]))
+        .await;
+    assert_eq!(run.body["account"], "initech");
+    assert_eq!(run.body["trigger"], "incident");
 }

@@ -4,7 +4,7 @@
 use super::service::{self, AccountChange, AccountSummary, RunDetail, TaskDetail};
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +13,7 @@ use backline_domain::playbooks::{PlaybookContent, Stage, Step};
 use backline_domain::{FieldErrors, Timestamp};
 use backline_store::{Playbook, Run, Suggestion};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountView {
@@ -175,13 +175,21 @@ pub struct PlaybookList {
     pub playbooks: Vec<PlaybookView>,
 }
 
-#[utoipa::path(get, path = "/api/v1/success/playbooks", tag = "success",
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybookQuery {
+    /// Words that must all appear in the playbook (name, situation, summary, steps).
+    pub q: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/success/playbooks", tag = "success", params(PlaybookQuery),
     responses((status = 200, body = PlaybookList), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn playbooks(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    Query(query): Query<PlaybookQuery>,
 ) -> ApiResult<axum::Json<PlaybookList>> {
-    let list = service::playbooks(&state.store, &caller).await?;
+    let list = service::playbooks(&state.store, &caller, query.q.as_deref()).await?;
     Ok(axum::Json(PlaybookList {
         playbooks: list.into_iter().map(PlaybookView::from).collect(),
     }))

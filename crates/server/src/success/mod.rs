@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
             "/success/playbooks/{id}/suggestions/{suggestion}",
             post(pages::decide),
         )
+        .route("/success/runs/{id}/finish", post(pages::finish_run))
         .route("/success/tasks", get(pages::tasks_page))
         .route("/success/tasks/{id}/done", post(pages::complete_task))
         .route("/success/tasks/{id}/email", post(pages::send_email))

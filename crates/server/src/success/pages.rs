@@ -8,7 +8,7 @@ use crate::layout::{field_error, html_response, page, when};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::health::HealthWeights;
@@ -54,20 +54,33 @@ impl WeightsForm {
     }
 }
 
-pub async fn overview(State(state): State<AppState>, who: WebUser) -> PageResult {
-    render_overview(&state, &who, None).await
+#[derive(Deserialize, Default)]
+pub struct OverviewQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn overview(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(query): Query<OverviewQuery>,
+) -> PageResult {
+    render_overview(&state, &who, &query.q, None).await
 }
 
 async fn render_overview(
     state: &AppState,
     who: &WebUser,
+    query: &str,
     weights_form: Option<(&WeightsForm, &FieldErrors)>,
 ) -> PageResult {
     let store = &state.store;
     let accounts = service::accounts(store, &who.user, state.clock.now())
         .await
         .or_page(who)?;
-    let playbooks = service::playbooks(store, &who.user).await.or_page(who)?;
+    let playbooks = service::playbooks(store, &who.user, Some(query))
+        .await
+        .or_page(who)?;
     let weights = service::weights(store).await.or_page(who)?;
     let current = WeightsForm::from(&weights);
     let empty = FieldErrors::new();
@@ -96,7 +109,12 @@ async fn render_overview(
         }
         section.card {
             h2 { "Playbooks" }
-            @if playbooks.is_empty() { p.empty { "No playbook yet." } }
+            form method="get" action="/success" {
+                label for="pb-q" { "Search playbooks" }
+                input #pb-q type="search" name="q" value=(query);
+                button type="submit" { "Search" }
+            }
+            @if playbooks.is_empty() { p.empty { @if query.is_empty() { "No playbook yet." } @else { "No playbook has these words." } } }
             ul { @for p in &playbooks { li {
                 a href=(format!("/success/playbooks/{}", p.id)) { (p.content.name) }
                 " · " (p.content.situation.label()) " · version " (p.version)
@@ -160,7 +178,7 @@ pub async fn save_weights(
     match result {
         Ok(()) => Ok(Redirect::to("/success#weights").into_response()),
         Err(ApiError::Validation(errors)) => {
-            render_overview(&state, &who, Some((&form, &errors))).await
+            render_overview(&state, &who, "", Some((&form, &errors))).await
         }
         Err(e) => Err(e).or_page(&who),
     }
@@ -197,7 +215,9 @@ async fn render_account(
     let runs = service::runs(store, &who.user, Some(a.org.id))
         .await
         .or_page(who)?;
-    let playbooks = service::playbooks(store, &who.user).await.or_page(who)?;
+    let playbooks = service::playbooks(store, &who.user, None)
+        .await
+        .or_page(who)?;
     let staff = store.list_users(None, true).await.or_page(who)?;
     let current = AccountForm {
         owner_email: a
@@ -255,6 +275,14 @@ async fn render_account(
                 (playbooks.iter().find(|p| p.id == r.playbook_id).map_or("a playbook", |p| p.content.name.as_str()))
                 " · " (r.reason) " · started " (when(r.started_at))
                 @if let Some(o) = &r.outcome { " · outcome: " (o) }
+                @else {
+                    form method="post" action=(format!("/success/runs/{}/finish", r.id)) {
+                        input type="hidden" name="csrf" value=(who.csrf);
+                        label for=(format!("outcome-{}", r.id)) { "Outcome" }
+                        input id=(format!("outcome-{}", r.id)) type="text" name="outcome" required;
+                        button.secondary type="submit" { "Finish the run" }
+                    }
+                }
             } } }
             @if !playbooks.is_empty() {
                 form method="post" action=(format!("/success/accounts/{}/runs", a.org.slug)) {
@@ -553,4 +581,25 @@ pub async fn send_email(
         .await
         .or_page(&who)?;
     Ok(Redirect::to("/success/tasks").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct FinishForm {
+    #[serde(default)]
+    outcome: String,
+}
+
+pub async fn finish_run(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<FinishForm>,
+) -> PageResult {
+    let run = service::run(&state.store, &who.user, id)
+        .await
+        .or_page(&who)?;
+    service::finish_run(&state.store, &who.user, id, &form.outcome)
+        .await
+        .or_page(&who)?;
+    Ok(Redirect::to(&format!("/success/accounts/{}", run.org.slug)).into_response())
 }

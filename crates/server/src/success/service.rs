@@ -200,9 +200,18 @@ pub async fn update_account(
     account(store, caller, slug, now).await
 }
 
-pub async fn playbooks(store: &Store, caller: &User) -> ApiResult<Vec<Playbook>> {
+/// The playbooks, those matching every word of `query` when one is given.
+pub async fn playbooks(
+    store: &Store,
+    caller: &User,
+    query: Option<&str>,
+) -> ApiResult<Vec<Playbook>> {
     staff_only(caller)?;
-    Ok(store.playbooks().await?)
+    let all = store.playbooks().await?;
+    Ok(match query {
+        Some(q) => all.into_iter().filter(|p| p.content.matches(q)).collect(),
+        None => all,
+    })
 }
 
 pub async fn playbook(
