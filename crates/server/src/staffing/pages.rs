@@ -280,6 +280,10 @@ fn plan_section(plan: &Plan, form: &PlanForm) -> Markup {
     }
 }
 
+fn highest(values: &[f64]) -> f64 {
+    values.iter().cloned().fold(0.0_f64, f64::max)
+}
+
 /// A bar chart with an optional line over it on its own scale, drawn on the server.
 struct Chart {
     bars: Vec<f64>,
@@ -329,7 +333,9 @@ impl maud::Render for Chart {
             ));
         }
         svg.push_str("</svg>");
-        html! { figure { (PreEscaped(svg)) figcaption.muted { (self.label) } } }
+        // The scale, since the chart has no axes: the table below holds every number.
+        html! { figure { (PreEscaped(svg)) figcaption.muted { (self.label)
+        ". Tallest bar " (format!("{:.2}", highest(&self.bars))) @if !self.line.is_empty() { ", highest point of the line " (format!("{:.2}", highest(&self.line))) } "." } } }
     }
 }
 

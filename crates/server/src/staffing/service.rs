@@ -312,15 +312,18 @@ pub async fn plan(
         .collect();
     // The busiest day: the one whose busiest hour needs the most agents (the hour's arrivals
     // break ties, then the earlier day).
-    let busiest = intervals.iter().enumerate().fold(0, |best, (i, x)| {
-        let b = &intervals[best];
-        let key = |p: &PlanInterval| (p.staffing.scheduled, p.arrivals);
-        if key(x).0 > key(b).0 || (key(x).0 == key(b).0 && key(x).1 > key(b).1) {
-            i
-        } else {
-            best
-        }
-    });
+    let busiest = intervals
+        .iter()
+        .enumerate()
+        .max_by(|(i, a), (j, b)| {
+            a.staffing
+                .scheduled
+                .cmp(&b.staffing.scheduled)
+                .then(a.arrivals.total_cmp(&b.arrivals))
+                // Equal hours: the earlier one counts as the larger, so it is the one kept.
+                .then(j.cmp(i))
+        })
+        .map_or(0, |(i, _)| i);
     let day_start = intervals
         .get(busiest)
         .map_or(f.start, |p| Timestamp::start_of(p.at.date()));

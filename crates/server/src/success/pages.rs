@@ -116,7 +116,7 @@ async fn render_overview(
             }
             @if playbooks.is_empty() { p.empty { @if query.is_empty() { "No playbook yet." } @else { "No playbook has these words." } } }
             ul { @for p in &playbooks { li {
-                a href=(format!("/success/playbooks/{}", p.id)) { (p.content.name) }
+                a.in-text href=(format!("/success/playbooks/{}", p.id)) { (p.content.name) }
                 " · " (p.content.situation.label()) " · version " (p.version)
                 @if let Some(t) = &p.content.trigger { " · starts on " (t.as_str()) }
             } } }
@@ -512,7 +512,7 @@ pub async fn tasks_page(State(state): State<AppState>, who: WebUser) -> PageResu
                     @if t.overdue { span.badge.overdue { "Overdue" } " " }
                     (t.task.title)
                 }
-                p.muted { (t.playbook_name) " · " a href=(format!("/success/accounts/{}", t.org.slug)) { (t.org.name) } " · due " (when(t.task.due_at)) }
+                p.muted { (t.playbook_name) " · " a.in-text href=(format!("/success/accounts/{}", t.org.slug)) { (t.org.name) } " · due " (when(t.task.due_at)) }
                 @if let Some(step) = &t.step {
                     @if !step.script.is_empty() { h3 { "Script" } p.pre { (step.script) } }
                     @if !step.dialogue.is_empty() { h3 { "Sample dialogue" } p.pre { (step.dialogue) } }
