@@ -12,7 +12,8 @@ before(async () => { env = await start(); });
 after(async () => { await env?.stop(); });
 
 const PAGES = ['/staffing', '/staffing?deflection_percent=20&aht_seconds=900', '/success',
-  '/success/tasks', '/success/accounts/globex', '/success/playbooks/1'];
+  '/success/tasks', '/success/accounts/globex', '/success/playbooks/1', '/success/playbooks/new',
+  '/success/playbooks/1/edit'];
 
 test('staffing and success pages pass the accessibility check', async () => {
   const problems = [];

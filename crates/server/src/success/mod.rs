@@ -59,7 +59,15 @@ pub fn router() -> Router<AppState> {
             get(pages::account_page).post(pages::save_account),
         )
         .route("/success/accounts/{slug}/runs", post(pages::start_run))
+        .route(
+            "/success/playbooks/new",
+            get(pages::new_playbook_page).post(pages::create_playbook),
+        )
         .route("/success/playbooks/{id}", get(pages::playbook_page))
+        .route(
+            "/success/playbooks/{id}/edit",
+            get(pages::edit_playbook_page).post(pages::save_playbook),
+        )
         .route("/success/playbooks/{id}/suggestions", post(pages::suggest))
         .route(
             "/success/playbooks/{id}/suggestions/{suggestion}",

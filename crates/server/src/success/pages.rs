@@ -12,9 +12,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use backline_domain::health::HealthWeights;
-use backline_domain::playbooks::Stage;
+use backline_domain::playbooks::{
+    PlaybookContent, Situation, Stage, Step, StepOwner, Trigger, PLACEHOLDERS,
+};
 use backline_domain::{FieldErrors, Role};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 
 fn measure_label(name: &str) -> &str {
@@ -109,6 +111,7 @@ async fn render_overview(
         }
         section.card {
             h2 { "Playbooks" }
+            p { a href="/success/playbooks/new" { "Write a playbook" } }
             form method="get" action="/success" {
                 label for="pb-q" { "Search playbooks" }
                 input #pb-q type="search" name="q" value=(query);
@@ -394,6 +397,7 @@ async fn render_playbook(
     let (text, errors) = typed.unwrap_or(("", &empty));
     let body = html! {
         h1 { (p.content.name) }
+        @if decides { p { a href=(format!("/success/playbooks/{id}/edit")) { "Edit this playbook" } } }
         p.muted { (p.content.situation.label()) " · version " (p.version) " of " (versions.len())
             @if let Some(t) = &p.content.trigger { " · starts by itself on " (t.as_str()) } }
         @if !p.content.summary.is_empty() { p { (p.content.summary) } }
@@ -602,4 +606,305 @@ pub async fn finish_run(
         .await
         .or_page(&who)?;
     Ok(Redirect::to(&format!("/success/accounts/{}", run.org.slug)).into_response())
+}
+
+/// Step rows the editor offers beyond the playbook's own, for adding steps.
+const BLANK_STEPS: usize = 2;
+const TRIGGERS: [(&str, &str); 6] = [
+    ("", "by hand only"),
+    ("health_below", "health below (score)"),
+    ("renewal_within", "renewal within (days)"),
+    ("new_partner", "partner signed within (days)"),
+    ("partner_alert", "a partner alert"),
+    ("incident", "an incident on its services within (days)"),
+];
+
+/// The editor's fields as typed: `name`, `situation`, `summary`, `trigger`, `trigger_value`
+/// and per step `s{i}_title`, `s{i}_owner`, `s{i}_days`, `s{i}_script`, `s{i}_subject`,
+/// `s{i}_body`, `s{i}_dialogue`.
+type EditorForm = std::collections::HashMap<String, String>;
+
+fn editor_form(content: &PlaybookContent) -> EditorForm {
+    let mut f = EditorForm::new();
+    f.insert("name".into(), content.name.clone());
+    f.insert("situation".into(), content.situation.as_str().into());
+    f.insert("summary".into(), content.summary.clone());
+    let (kind, value) = match content.trigger {
+        None => ("", String::new()),
+        Some(Trigger::HealthBelow { threshold }) => ("health_below", threshold.to_string()),
+        Some(Trigger::RenewalWithin { days }) => ("renewal_within", days.to_string()),
+        Some(Trigger::NewPartner { days }) => ("new_partner", days.to_string()),
+        Some(Trigger::PartnerAlert) => ("partner_alert", String::new()),
+        Some(Trigger::Incident { days }) => ("incident", days.to_string()),
+    };
+    f.insert("trigger".into(), kind.into());
+    f.insert("trigger_value".into(), value);
+    for (i, st) in content.steps.iter().enumerate() {
+        f.insert(format!("s{i}_title"), st.title.clone());
+        let owner = match st.owner {
+            StepOwner::AccountOwner => "account_owner",
+            StepOwner::Runner => "runner",
+        };
+        f.insert(format!("s{i}_owner"), owner.into());
+        f.insert(format!("s{i}_days"), st.day_offset.to_string());
+        f.insert(format!("s{i}_script"), st.script.clone());
+        f.insert(format!("s{i}_subject"), st.email_subject.clone());
+        f.insert(format!("s{i}_body"), st.email_body.clone());
+        f.insert(format!("s{i}_dialogue"), st.dialogue.clone());
+    }
+    f
+}
+
+/// Reads the editor: the content, or each field that could not be read. Step rows with no
+/// title and nothing else are left out (the blank rows offered for adding steps).
+fn read_editor(form: &EditorForm) -> Result<PlaybookContent, FieldErrors> {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let mut errors = FieldErrors::new();
+    let situation = Situation::parse(get("situation"));
+    if situation.is_none() {
+        errors.add("situation", "choose a situation");
+    }
+    let value = get("trigger_value").trim();
+    let days = |errors: &mut FieldErrors| match value.parse::<u32>() {
+        Ok(d) => d,
+        Err(_) => {
+            errors.add("trigger", "write the trigger's number of days");
+            0
+        }
+    };
+    let trigger = match get("trigger") {
+        "" => None,
+        "health_below" => Some(Trigger::HealthBelow {
+            threshold: value.parse::<f64>().unwrap_or_else(|_| {
+                errors.add("trigger", "write the health score that starts it");
+                0.0
+            }),
+        }),
+        "renewal_within" => Some(Trigger::RenewalWithin {
+            days: days(&mut errors),
+        }),
+        "new_partner" => Some(Trigger::NewPartner {
+            days: days(&mut errors),
+        }),
+        "partner_alert" => Some(Trigger::PartnerAlert),
+        "incident" => Some(Trigger::Incident {
+            days: days(&mut errors),
+        }),
+        _ => {
+            errors.add("trigger", "choose a trigger from the list");
+            None
+        }
+    };
+    let mut steps = Vec::new();
+    let mut i = 0;
+    while form.contains_key(&format!("s{i}_title")) {
+        let f = |name: &str| get(&format!("s{i}_{name}")).to_string();
+        let text = [
+            f("title"),
+            f("script"),
+            f("subject"),
+            f("body"),
+            f("dialogue"),
+        ];
+        if text.iter().all(|t| t.trim().is_empty()) {
+            i += 1;
+            continue;
+        }
+        // Errors name the step by its place among the steps kept, as the checks do.
+        let at = steps.len();
+        let day_offset = match f("days").trim() {
+            "" => 0,
+            d => d.parse::<u32>().unwrap_or_else(|_| {
+                errors.add(
+                    &format!("steps[{at}].day_offset"),
+                    "write a whole number of days",
+                );
+                0
+            }),
+        };
+        steps.push(Step {
+            title: f("title"),
+            owner: if f("owner") == "runner" {
+                StepOwner::Runner
+            } else {
+                StepOwner::AccountOwner
+            },
+            day_offset,
+            script: f("script"),
+            email_subject: f("subject"),
+            email_body: f("body"),
+            dialogue: f("dialogue"),
+        });
+        i += 1;
+    }
+    let content = PlaybookContent {
+        name: get("name").to_string(),
+        situation: situation.unwrap_or(Situation::Onboarding),
+        summary: get("summary").to_string(),
+        trigger,
+        steps,
+    };
+    if let Err(checked) = content.check() {
+        for (field, message) in checked.0 {
+            errors.add(&field, message);
+        }
+    }
+    errors.into_result().map(|()| content)
+}
+
+fn render_editor(
+    who: &WebUser,
+    id: Option<i64>,
+    form: &EditorForm,
+    errors: &FieldErrors,
+) -> Markup {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let mut rows = 0;
+    while form.contains_key(&format!("s{rows}_title")) {
+        rows += 1;
+    }
+    // Errors name steps by their place among the kept steps; rows are shown as typed, so a
+    // row's errors are found by counting the non-blank rows before it (a blank row has none).
+    let positions: Vec<Option<usize>> = (0..rows + BLANK_STEPS)
+        .scan(0, |kept, i| {
+            let blank = ["title", "script", "subject", "body", "dialogue"]
+                .iter()
+                .all(|n| get(&format!("s{i}_{n}")).trim().is_empty());
+            Some((!blank).then(|| {
+                *kept += 1;
+                *kept - 1
+            }))
+        })
+        .collect();
+    let action = match id {
+        Some(id) => format!("/success/playbooks/{id}/edit"),
+        None => "/success/playbooks/new".into(),
+    };
+    html! {
+        h1 { @if id.is_some() { "Edit the playbook" } @else { "Write a playbook" } }
+        p.muted { "Sample emails may use " @for (i, p) in PLACEHOLDERS.iter().enumerate() { @if i > 0 { ", " } code { "{{" (p) "}}" } } ". Saving makes a new version; earlier versions stay readable." }
+        @if !errors.is_empty() { div.error role="alert" { "The playbook was not saved. Please correct the fields marked below." } }
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(who.csrf);
+            label for="p-name" { "Name" }
+            input #p-name type="text" name="name" value=(get("name")) required;
+            (field_error(errors, &["name"]))
+            label for="p-situation" { "Situation" }
+            select #p-situation name="situation" {
+                @for s in Situation::ALL { option value=(s.as_str()) selected[get("situation") == s.as_str()] { (s.label()) } }
+            }
+            (field_error(errors, &["situation"]))
+            label for="p-summary" { "When and why to use it" }
+            textarea #p-summary name="summary" rows="2" { (get("summary")) }
+            label for="p-trigger" { "Starts by itself on" }
+            select #p-trigger name="trigger" {
+                @for (value, label) in TRIGGERS { option value=(value) selected[get("trigger") == value] { (label) } }
+            }
+            label for="p-trigger-value" { "Trigger's score or days" }
+            input #p-trigger-value type="text" inputmode="decimal" name="trigger_value" value=(get("trigger_value"));
+            (field_error(errors, &["trigger"]))
+            (field_error(errors, &["steps"]))
+            @for i in 0..rows + BLANK_STEPS {
+                @let f = |name: &str| get(&format!("s{i}_{name}"));
+                @let err = |name: &str| match positions[i] {
+                    None => html! {},
+                    Some(at) => field_error(errors, &[&format!("steps[{at}].{name}")]),
+                };
+                fieldset {
+                    legend { "Step " (i + 1) @if i >= rows { " (leave empty to add none)" } }
+                    label for=(format!("s{i}-title")) { "Title" }
+                    input id=(format!("s{i}-title")) type="text" name=(format!("s{i}_title")) value=(f("title"));
+                    (err("title"))
+                    label for=(format!("s{i}-owner")) { "For" }
+                    select id=(format!("s{i}-owner")) name=(format!("s{i}_owner")) {
+                        option value="account_owner" selected[f("owner") != "runner"] { "the account's owner" }
+                        option value="runner" selected[f("owner") == "runner"] { "whoever runs it" }
+                    }
+                    label for=(format!("s{i}-days")) { "Due, days after the start" }
+                    input id=(format!("s{i}-days")) type="text" inputmode="numeric" name=(format!("s{i}_days")) value=(f("days"));
+                    (err("day_offset"))
+                    label for=(format!("s{i}-script")) { "Script" }
+                    textarea id=(format!("s{i}-script")) name=(format!("s{i}_script")) rows="2" { (f("script")) }
+                    label for=(format!("s{i}-subject")) { "Sample email subject" }
+                    input id=(format!("s{i}-subject")) type="text" name=(format!("s{i}_subject")) value=(f("subject"));
+                    (err("email_subject"))
+                    label for=(format!("s{i}-body")) { "Sample email" }
+                    textarea id=(format!("s{i}-body")) name=(format!("s{i}_body")) rows="4" { (f("body")) }
+                    (err("email_body"))
+                    label for=(format!("s{i}-dialogue")) { "Sample dialogue" }
+                    textarea id=(format!("s{i}-dialogue")) name=(format!("s{i}_dialogue")) rows="2" { (f("dialogue")) }
+                }
+            }
+            button type="submit" { "Save playbook" }
+        }
+    }
+}
+
+pub async fn new_playbook_page(State(_state): State<AppState>, who: WebUser) -> PageResult {
+    crate::auth::staff_only(&who.user).or_page(&who)?;
+    let body = render_editor(&who, None, &EditorForm::new(), &FieldErrors::new());
+    Ok(html_response(
+        StatusCode::OK,
+        page("Write a playbook", Some(&who), body),
+    ))
+}
+
+pub async fn edit_playbook_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let p = service::playbook(&state.store, &who.user, id, None)
+        .await
+        .or_page(&who)?;
+    let body = render_editor(
+        &who,
+        Some(id),
+        &editor_form(&p.content),
+        &FieldErrors::new(),
+    );
+    Ok(html_response(
+        StatusCode::OK,
+        page("Edit the playbook", Some(&who), body),
+    ))
+}
+
+async fn save_editor(
+    state: &AppState,
+    who: &WebUser,
+    id: Option<i64>,
+    form: EditorForm,
+) -> PageResult {
+    let result = match read_editor(&form) {
+        Err(errors) => Err(ApiError::Validation(errors)),
+        Ok(content) => service::save_playbook(&state.store, &who.user, id, &content).await,
+    };
+    match result {
+        Ok(saved) => Ok(Redirect::to(&format!("/success/playbooks/{}", saved.id)).into_response()),
+        Err(ApiError::Validation(errors)) => {
+            let body = render_editor(who, id, &form, &errors);
+            Ok(html_response(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page("Playbook", Some(who), body),
+            ))
+        }
+        Err(e) => Err(e).or_page(who),
+    }
+}
+
+pub async fn create_playbook(
+    State(state): State<AppState>,
+    who: WebUser,
+    CsrfForm(form): CsrfForm<EditorForm>,
+) -> PageResult {
+    save_editor(&state, &who, None, form).await
+}
+
+pub async fn save_playbook(
+    State(state): State<AppState>,
+    who: WebUser,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<EditorForm>,
+) -> PageResult {
+    save_editor(&state, &who, Some(id), form).await
 }
