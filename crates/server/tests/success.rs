@@ -97,6 +97,31 @@ async fn health_follows_the_cases_and_the_vendors_weights(backend: Backend) {
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let one = app.get(&t.agent, "/api/v1/success/accounts/initech").await;
     assert_eq!(one.body["health"]["score"], 50.0, "{}", one.body);
+    // Health below 60 starts the at-risk playbook on initech alone (the others score 100).
+    let at_risk = create_playbook(
+        &app,
+        &t.admin,
+        json!({"name": "At risk", "situation": "objection",
+               "trigger": {"kind": "health_below", "threshold": 60},
+               "steps": [{"title": "Call the sponsor", "owner": "account_owner", "day_offset": 1}]}),
+    )
+    .await;
+    let check = app
+        .post(&t.admin, "/api/v1/success/triggers/check", json!({}))
+        .await;
+    let started = check.body["started"].as_array().unwrap();
+    assert_eq!(started.len(), 1, "{}", check.body);
+    let run = app
+        .get(&t.agent, &format!("/api/v1/success/runs/{}", started[0]))
+        .await;
+    assert_eq!(
+        (
+            run.body["account"].as_str(),
+            run.body["playbook_id"].as_i64()
+        ),
+        (Some("initech"), Some(at_risk))
+    );
+    assert_eq!(run.body["reason"], "health 50.0 is below 60");
 
     // The account page shows the formula's parts.
     let browser = Browser::sign_in(&app, "agent@vendor.example").await;
