@@ -627,6 +627,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     case_work(store, &agents).await?;
     crisis_setup(store, &agents).await?;
     service_levels(store).await?;
+    success_playbooks(store, admin.id, &agents).await?;
     // The demo's history is not news: nobody is mailed about it (its missed targets included).
     store.notifications_caught_up().await?;
     // Mail from the demo customers' domains finds its organisation.
@@ -908,6 +909,117 @@ async fn partner_program(
 }
 
 /// The service catalogue, which customers use what, and the crisis roster.
+/// Customer success: three playbooks (a new partner's onboarding, a quarterly business
+/// review, an at-risk customer), owners, stages and renewals on two customers, and a release
+/// in three days for the staffing forecast (inside its first week).
+async fn success_playbooks(
+    store: &Store,
+    admin: UserId,
+    agents: &[(UserId, i64)],
+) -> anyhow::Result<()> {
+    use backline_domain::forecast::EventKind;
+    use backline_domain::playbooks::{PlaybookContent, Situation, Stage, Step, StepOwner, Trigger};
+    use backline_domain::Span;
+    let step = |title: &str, owner: StepOwner, day_offset: u32, script: &str| Step {
+        title: title.into(),
+        owner,
+        day_offset,
+        script: script.into(),
+        email_subject: String::new(),
+        email_body: String::new(),
+        dialogue: String::new(),
+    };
+    let playbooks = [
+        PlaybookContent {
+            name: "New partner: first 30 days".into(),
+            situation: Situation::Onboarding,
+            summary: "Started when a partner signs: get its technicians certified and its first escalations right.".into(),
+            trigger: Some(Trigger::NewPartner { days: 30 }),
+            steps: vec![
+                Step {
+                    email_subject: "Welcome to the partner program, {{account.name}}".into(),
+                    email_body: "Hello {{recipient.name}},\n\nI am {{owner.name}}, your partner manager. This week we set up your queue and book your technicians' certification.\n\nTalk soon,\n{{owner.name}}".into(),
+                    dialogue: "Partner: Which course first?\nManager: The current release's; it unlocks tier-2 routing.".into(),
+                    ..step("Welcome call and program tour", StepOwner::AccountOwner, 0, "Walk through the agreement, the escalation checklist and the partner knowledge space.")
+                },
+                step("Technicians booked on certification", StepOwner::AccountOwner, 7, "Check every technician has a course attempt booked."),
+                step("Review the first ten escalations", StepOwner::Runner, 30, "Look for escalations the partner could have answered from knowledge it sees; show where."),
+            ],
+        },
+        PlaybookContent {
+            name: "Quarterly business review".into(),
+            situation: Situation::RegularReview,
+            summary: "Every quarter with each key account: volume, service levels, satisfaction, what is next.".into(),
+            trigger: None,
+            steps: vec![
+                Step {
+                    email_subject: "Your quarterly review, {{account.name}}".into(),
+                    email_body: "Hello {{recipient.name}},\n\nshall we meet next week to review the quarter? Your health score is {{health.score}}; I will bring the details.\n\n{{owner.name}}".into(),
+                    ..step("Book the review", StepOwner::AccountOwner, 0, "Propose two slots; invite the sponsor and the technical lead.")
+                },
+                step("Prepare the numbers", StepOwner::Runner, 5, "Cases by category, service levels met, ratings, incidents that touched them."),
+                step("Hold the review and record actions", StepOwner::AccountOwner, 10, "Agree three actions with owners and dates."),
+            ],
+        },
+        PlaybookContent {
+            name: "At-risk customer".into(),
+            situation: Situation::Objection,
+            summary: "Started when health falls below 60: find out why before the renewal does.".into(),
+            trigger: Some(Trigger::HealthBelow { threshold: 60.0 }),
+            steps: vec![
+                Step {
+                    dialogue: "Customer: Your support is slow.\nManager: Which cases? Let us look at them together now.".into(),
+                    ..step("Call the sponsor", StepOwner::AccountOwner, 1, "Listen first; name the severe open cases and what is being done.")
+                },
+                step("Escalation review with support", StepOwner::Runner, 3, "Go through every open urgent case with its assignee."),
+                Step {
+                    email_subject: "What we are changing, {{account.name}}".into(),
+                    email_body: "Hello {{recipient.name}},\n\nthank you for the frank call. Here is what we change and when.\n\n{{owner.name}}".into(),
+                    ..step("Written plan to the customer", StepOwner::AccountOwner, 5, "Send the agreed changes in writing.")
+                },
+            ],
+        },
+    ];
+    for content in &playbooks {
+        store.save_playbook(None, content, admin).await?;
+    }
+    let owner = agents.first().map(|a| a.0);
+    let now = Timestamp::now();
+    let globex = store.org_by_slug("globex").await?;
+    store
+        .save_success_account(
+            globex.id,
+            owner,
+            Stage::Renewal,
+            Some(now.plus(Span::DAY.times(45))),
+        )
+        .await?;
+    let initech = store.org_by_slug("initech").await?;
+    store
+        .save_success_account(
+            initech.id,
+            owner,
+            Stage::Mature,
+            Some(now.plus(Span::DAY.times(200))),
+        )
+        .await?;
+    let release = now.plus(Span::DAY.times(3));
+    store
+        .save_staffing_event(
+            None,
+            &backline_store::StaffingEventInput {
+                name: "Release 5.0".into(),
+                kind: EventKind::Release,
+                starts: release,
+                ends: release.plus(Span::DAY.times(2)),
+                lift_percent: 160,
+            },
+            admin,
+        )
+        .await?;
+    Ok(())
+}
+
 /// A support-hours calendar and three policies: urgent cases around the clock, cases of
 /// customers a partner owns on business hours with longer targets, everything else on
 /// business hours. The clocks of every demo case are evaluated at once.

@@ -573,6 +573,38 @@ async fn demo_fills_a_store_once_and_prints_logins() {
     assert_eq!(scores["scores"].as_array().unwrap().len(), 6, "{scores}");
     let percent = scores["total"]["percent"].as_f64().unwrap();
     assert!((60.0..=95.0).contains(&percent), "{scores}");
+    // Customer success: the three demo playbooks, and the demo release inside the forecast's
+    // first week, applied at the lift the admin expects (no past release to learn from).
+    let (_, playbooks) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/success/playbooks",
+            None,
+        )
+        .await;
+    let mut situations: Vec<&str> = playbooks["playbooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["content"]["situation"].as_str().unwrap())
+        .collect();
+    situations.sort();
+    assert_eq!(situations, ["objection", "onboarding", "regular_review"]);
+    let (_, forecast) = server
+        .call(
+            reqwest::Method::GET,
+            token.trim(),
+            "/api/v1/staffing/forecast",
+            None,
+        )
+        .await;
+    assert_eq!(
+        forecast["events"][0]["name"], "Release 5.0",
+        "{}",
+        forecast["events"]
+    );
+    assert_eq!(forecast["events"][0]["source"], "expected");
     assert!(Path::new(&dir.path().join("data/backline.db")).exists());
     // The demo's knowledge base becomes searchable once the new index has caught up.
     let deadline = Instant::now() + Duration::from_secs(10);

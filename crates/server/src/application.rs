@@ -10,7 +10,8 @@
 //!   for (`mail::smtp`), and the IMAP poller (`mail::imap`);
 //! - the case notifier, which turns case events into mail (`mail::notifier`);
 //! - the incident clock (`crisis::service::start_cadence`);
-//! - partner alert mail to relationship managers (`partners::service::start_alert_mail`).
+//! - partner alert mail to relationship managers (`partners::service::start_alert_mail`);
+//! - playbook triggers that start customer-success runs (`success::service::start_triggers`).
 //!
 //! SQLite's WAL checkpointer is not here: it belongs to the store, which every command opens
 //! (`demo`, `reindex`, `learn` write too), so `Store::open` starts it and closing the store
@@ -175,6 +176,12 @@ impl Application {
         ));
         jobs.push(crate::sla::service::start(state.clone(), config.sla_every));
         jobs.push(crate::partners::service::start_alert_mail(
+            state.clone(),
+            config.partner_alerts_every,
+        ));
+        // Playbook triggers (health, renewal, new partner, partner alert, incident) change
+        // over hours and days; the partner alerts' cadence suits them.
+        jobs.push(crate::success::service::start_triggers(
             state.clone(),
             config.partner_alerts_every,
         ));

@@ -94,6 +94,8 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                                 a href="/partners" { "Partners" }
                                 a href="/routing" { "Routing" }
                                 a href="/sla" { "Service levels" }
+                                a href="/staffing" { "Staffing" }
+                                a href="/success" { "Success" }
                                 a href="/macros" { "Macros" }
                                 a href="/satisfaction" { "Satisfaction" }
                                 a href="/incidents" { "Incidents" }

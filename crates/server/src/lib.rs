@@ -30,6 +30,8 @@ pub mod session;
 pub mod sla;
 pub mod smtp_client;
 pub mod smtp_sink;
+pub mod staffing;
+pub mod success;
 mod token_cache;
 pub mod trace;
 pub mod views;
@@ -108,6 +110,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crisis::router())
         .merge(mail::router())
         .merge(sla::router())
+        .merge(staffing::router())
+        .merge(success::router())
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))

@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, knowledge, mail, sla, AppState};
+use crate::{accounts, cases, knowledge, mail, sla, staffing, success, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -27,6 +27,15 @@ use utoipa::OpenApi;
         sla::api::list_calendars, sla::api::create_calendar, sla::api::replace_calendar, sla::api::delete_calendar,
         sla::api::list_policies, sla::api::create_policy, sla::api::replace_policy, sla::api::delete_policy,
         sla::api::move_policy, sla::api::case_clocks,
+        staffing::api::forecast, staffing::api::plan, staffing::api::list_events,
+        staffing::api::create_event, staffing::api::replace_event, staffing::api::delete_event,
+        success::api::accounts, success::api::account, success::api::update_account,
+        success::api::weights, success::api::set_weights, success::api::playbooks,
+        success::api::create_playbook, success::api::playbook, success::api::playbook_version,
+        success::api::save_playbook, success::api::suggestions, success::api::suggest,
+        success::api::decide, success::api::start_run, success::api::runs, success::api::run,
+        success::api::finish_run, success::api::check_triggers, success::api::my_tasks,
+        success::api::complete_task, success::api::send_email,
         cases::attachments::upload, cases::attachments::list, cases::attachments::download,
         mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case, mail::api::dismiss,
         mail::api::settings, mail::api::put_settings, mail::api::domains, mail::api::put_domains,
@@ -49,7 +58,7 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"))
 )]
 pub struct ApiDoc;
 

@@ -19,6 +19,8 @@ mod partners;
 mod rows;
 mod sla;
 mod sql;
+mod staffing;
+mod success;
 pub mod testing;
 mod users;
 
@@ -36,6 +38,8 @@ pub use partners::{
     StoredAgreement,
 };
 pub use sla::{CaseClock, ClocksUpdate, SlaCalendar, SlaCaseFacts, SlaPolicy, SlaPolicyInput};
+pub use staffing::{StaffMessage, StaffingEvent, StaffingEventInput};
+pub use success::{NewRun, Playbook, Run, SuccessAccount, Suggestion, Task};
 pub use users::NewUser;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

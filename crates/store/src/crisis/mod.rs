@@ -5,7 +5,7 @@
 //! the mail worker claims due rows for a while (so one node sends each), and marks them sent.
 
 mod incidents;
-mod outbox;
+pub(crate) mod outbox;
 mod postmortems;
 mod roster;
 mod services;

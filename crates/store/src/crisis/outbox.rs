@@ -59,7 +59,7 @@ impl OutboxMail {
     }
 }
 
-pub(super) async fn insert_mails(
+pub(crate) async fn insert_mails(
     tx: &mut Transaction<'_, Any>,
     mails: &[Mail],
     incident: Option<IncidentId>,
