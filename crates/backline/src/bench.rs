@@ -92,6 +92,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
     },
+    /// Auto-categorisation on labelled texts (CSV `text,label`; `oos`: no category applies):
+    /// in-scope accuracy, `oos` recall, macro-F1, per-case latency and training time.
+    Categorize {
+        #[arg(long)]
+        train: PathBuf,
+        #[arg(long)]
+        test: PathBuf,
+        /// Also measure a categoriser whose threshold is judged on this file too.
+        #[arg(long)]
+        validation: Option<PathBuf>,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -127,6 +138,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             requests,
             clients,
         } => crate::bench_lists::run(cases, requests, clients.max(1)).await,
+        BenchCommand::Categorize {
+            train,
+            test,
+            validation,
+        } => crate::bench_categorize::run(&train, &test, validation.as_deref()),
     }
 }
 
