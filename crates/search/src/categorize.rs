@@ -162,7 +162,9 @@ struct Scored {
 /// The parts that score a text; trained once on everything and once per fold.
 struct Scorer {
     featurizer: Featurizer,
+    /// One SVM per category, then (when training had out-of-scope rows) one for out of scope.
     model: LinearModel,
+    categories: usize,
     neighbours: Neighbours,
 }
 
@@ -175,17 +177,32 @@ impl Scorer {
     ) -> Scorer {
         let featurizer = Featurizer::fit(texts);
         let vectors: Vec<_> = texts.iter().map(|t| featurizer.vector(t)).collect();
-        let model = LinearModel::train(&vectors, targets, classes, featurizer.dimensions(), options);
+        // Out-of-scope rows are negatives for every category and, when there are any, the
+        // positives of one more SVM whose score says how out of scope a text looks.
+        let has_out_of_scope = targets.iter().any(Option::is_none);
+        let model_targets: Vec<Option<usize>> = if has_out_of_scope {
+            targets.iter().map(|t| Some(t.unwrap_or(classes))).collect()
+        } else {
+            targets.to_vec()
+        };
+        let model = LinearModel::train(
+            &vectors,
+            &model_targets,
+            classes + usize::from(has_out_of_scope),
+            featurizer.dimensions(),
+            options,
+        );
         let neighbours = Neighbours::build(&vectors, targets, featurizer.word_dimensions());
         Scorer {
             featurizer,
             model,
+            categories: classes,
             neighbours,
         }
     }
 
     fn score(&self, text: &str) -> Option<Scored> {
-        score_with(&self.featurizer, &self.model, &self.neighbours, text)
+        score_with(self, text)
     }
 }
 
@@ -266,18 +283,20 @@ impl Categorizer {
     }
 }
 
-fn score_with(
-    featurizer: &Featurizer,
-    model: &LinearModel,
-    neighbours: &Neighbours,
-    text: &str,
-) -> Option<Scored> {
+fn score_with(scorer: &Scorer, text: &str) -> Option<Scored> {
+    let Scorer {
+        featurizer,
+        model,
+        categories,
+        neighbours,
+    } = scorer;
     let vector = featurizer.vector(text);
     if vector.entries.is_empty() {
         return None;
     }
-    let near = neighbours.nearest(&vector.entries, model.classes());
-    let linear = model.scores(&vector.entries);
+    let near = neighbours.nearest(&vector.entries, *categories);
+    let mut linear = model.scores(&vector.entries);
+    let out_of_scope = linear.split_off(*categories).first().copied();
     let scores: Vec<f64> = linear
         .iter()
         .zip(&near.by_class)
@@ -304,6 +323,8 @@ fn score_with(
             nearest: near.by_class.iter().copied().fold(0.0, f64::max),
             nearest_in_class: near.by_class[best],
             nearest_out_of_scope: near.out_of_scope,
+            // Without out-of-scope training rows this is 0 everywhere and has no say.
+            ahead_of_out_of_scope: out_of_scope.map_or(0.0, |o| linear[best] - o),
             known_share: vector.known_share,
         },
         scores,

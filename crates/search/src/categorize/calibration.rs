@@ -17,6 +17,8 @@ pub(super) struct Signals {
     pub(super) nearest_in_class: f64,
     /// ... of the nearest out-of-scope training text (0 when training had none).
     pub(super) nearest_out_of_scope: f64,
+    /// How far the best category's SVM score is ahead of the out-of-scope SVM's.
+    pub(super) ahead_of_out_of_scope: f64,
     /// Share of the text's words seen in training.
     pub(super) known_share: f64,
 }
@@ -30,11 +32,16 @@ impl Signals {
             self.nearest_in_class,
             self.nearest_out_of_scope,
             self.known_share,
+            self.ahead_of_out_of_scope,
+            self.top * self.top,
+            self.nearest_in_class * self.nearest_in_class,
+            self.top * self.nearest_in_class,
+            self.margin * self.margin,
         ]
     }
 }
 
-const FEATURES: usize = 6;
+const FEATURES: usize = 11;
 /// Ridge penalty (on standardised features): keeps the fit finite when held-out outcomes
 /// are all alike or a signal separates them perfectly.
 const RIDGE: f64 = 1.0;
