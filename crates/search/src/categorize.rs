@@ -11,16 +11,20 @@
 //!   everywhere: that is itself a sign it belongs to no category.
 //! - **Scores** (`linear`): one-vs-rest linear SVMs (L2 loss, dual coordinate descent, fixed
 //!   seed), one per category. Rows labelled out-of-scope are negatives for every category
-//!   and never a category of their own.
+//!   and, when there are any, the positives of one more SVM that is never suggested: its
+//!   score only tells how out of scope a text looks.
 //! - **Neighbours** (`neighbours`): cosine similarity of the text's word features to the
-//!   nearest training text, overall and within the best category; out-of-scope text tends
-//!   to have no close neighbour even when a linear score happens to be high.
+//!   nearest training text of each category, added (half weight) to that category's SVM
+//!   score; out-of-scope text tends to have no close neighbour even when a linear score
+//!   happens to be high.
 //! - **Confidence** (`calibration`): a small logistic model turns those signals into the
 //!   probability that the top category is right. It is fitted on held-out predictions made
 //!   by cross-validation on the training data alone, where each fold also leaves a share of
 //!   the categories out entirely: their texts stand in for out-of-scope text the training
-//!   data may not have (it works with no out-of-scope rows at all). The same held-out
-//!   predictions choose the threshold below which the answer is `None`.
+//!   data may not have (it works with no out-of-scope rows at all).
+//! - **Threshold**: the same held-out predictions set it, as the confidence that withholds
+//!   a fixed small share (`TrainOptions::withheld_share`, 0.5%) of the right answers; below
+//!   it the answer is `None`. Nothing is tuned on the data the categoriser is judged on.
 
 mod calibration;
 mod features;
@@ -202,7 +206,47 @@ impl Scorer {
     }
 
     fn score(&self, text: &str) -> Option<Scored> {
-        score_with(self, text)
+        let vector = self.featurizer.vector(text);
+        if vector.entries.is_empty() {
+            // Nothing in the text was ever seen in training: there is no basis for a guess.
+            return None;
+        }
+        let near = self.neighbours.nearest(&vector.entries, self.categories);
+        let mut linear = self.model.scores(&vector.entries);
+        let out_of_scope = linear.split_off(self.categories).first().copied();
+        let scores: Vec<f64> = linear
+            .iter()
+            .zip(&near.by_class)
+            .map(|(score, similarity)| score + NEIGHBOUR_WEIGHT * similarity)
+            .collect();
+        let mut best = 0;
+        let mut second = f64::NEG_INFINITY;
+        for (class, &score) in scores.iter().enumerate().skip(1) {
+            if score > scores[best] {
+                second = scores[best];
+                best = class;
+            } else if score > second {
+                second = score;
+            }
+        }
+        if !second.is_finite() {
+            // A single category: measure its lead over a score of "surely not" (-1).
+            second = -1.0;
+        }
+        Some(Scored {
+            best,
+            signals: Signals {
+                top: scores[best],
+                margin: scores[best] - second,
+                nearest: near.by_class.iter().copied().fold(0.0, f64::max),
+                nearest_in_class: near.by_class[best],
+                nearest_out_of_scope: near.out_of_scope,
+                // Without out-of-scope training rows this is 0 everywhere and has no say.
+                ahead_of_out_of_scope: out_of_scope.map_or(0.0, |o| linear[best] - o),
+                known_share: vector.known_share,
+            },
+            scores,
+        })
     }
 }
 
@@ -240,7 +284,7 @@ impl Categorizer {
             for (text, label) in validation {
                 let label = label.as_ref().trim();
                 let target = index.get(label).copied();
-                judged.push(HeldOut::judge(scorer.score(text.as_ref()), target));
+                judged.push(HeldOut::judge(scorer.score(text.as_ref()), target, false));
             }
         }
         let calibration = Calibration::fit(&judged);
@@ -283,54 +327,6 @@ impl Categorizer {
     }
 }
 
-fn score_with(scorer: &Scorer, text: &str) -> Option<Scored> {
-    let Scorer {
-        featurizer,
-        model,
-        categories,
-        neighbours,
-    } = scorer;
-    let vector = featurizer.vector(text);
-    if vector.entries.is_empty() {
-        return None;
-    }
-    let near = neighbours.nearest(&vector.entries, *categories);
-    let mut linear = model.scores(&vector.entries);
-    let out_of_scope = linear.split_off(*categories).first().copied();
-    let scores: Vec<f64> = linear
-        .iter()
-        .zip(&near.by_class)
-        .map(|(score, similarity)| score + NEIGHBOUR_WEIGHT * similarity)
-        .collect();
-    let mut best = 0;
-    let mut second = f64::NEG_INFINITY;
-    for (class, &score) in scores.iter().enumerate().skip(1) {
-        if score > scores[best] {
-            second = scores[best];
-            best = class;
-        } else if score > second {
-            second = score;
-        }
-    }
-    if !second.is_finite() {
-        second = -1.0;
-    }
-    Some(Scored {
-        best,
-        signals: Signals {
-            top: scores[best],
-            margin: scores[best] - second,
-            nearest: near.by_class.iter().copied().fold(0.0, f64::max),
-            nearest_in_class: near.by_class[best],
-            nearest_out_of_scope: near.out_of_scope,
-            // Without out-of-scope training rows this is 0 everywhere and has no say.
-            ahead_of_out_of_scope: out_of_scope.map_or(0.0, |o| linear[best] - o),
-            known_share: vector.known_share,
-        },
-        scores,
-    })
-}
-
 /// The best `k` categories with a softmax share of the SVM scores. The scale turns margins
 /// (about -1 to 1) into shares that are neither flat nor all on one category.
 fn rank(scores: &[f64], labels: &[String], k: usize) -> Vec<(String, f64)> {
@@ -356,10 +352,12 @@ pub(crate) struct HeldOut {
     in_scope: bool,
     /// The model's best category is the text's category.
     correct: bool,
+    /// Out of scope only because its category was left out of this fold.
+    stand_in: bool,
 }
 
 impl HeldOut {
-    fn judge(scored: Option<Scored>, target: Option<usize>) -> HeldOut {
+    fn judge(scored: Option<Scored>, target: Option<usize>, stand_in: bool) -> HeldOut {
         let correct = match (&scored, target) {
             (Some(s), Some(t)) => s.best == t,
             _ => false,
@@ -368,6 +366,7 @@ impl HeldOut {
             signals: scored.map(|s| s.signals),
             in_scope: target.is_some(),
             correct,
+            stand_in,
         }
     }
 }
@@ -474,8 +473,9 @@ fn cross_validate(texts: &[&str], encoded: &Encoded, options: &TrainOptions) -> 
             if !judged_here {
                 continue;
             }
+            let stand_in = target.is_some_and(left_out);
             let target = target.and_then(|c| (!left_out(c)).then_some(renumber[c]));
-            judged.push(HeldOut::judge(scorer.score(text), target));
+            judged.push(HeldOut::judge(scorer.score(text), target, stand_in));
         }
     }
     judged

@@ -1,6 +1,8 @@
 //! Turns a prediction's signals into a confidence: the probability that the best category is
 //! the right answer, from a logistic model fitted on held-out predictions (right answers as
-//! positives; wrong categories and out-of-scope texts as negatives).
+//! positives; wrong categories and out-of-scope texts as negatives). Squares and a product of
+//! the main signals let it bend: a high score with no close training text is less sure than
+//! either alone suggests.
 
 use super::HeldOut;
 
@@ -61,35 +63,46 @@ fn sigmoid(z: f64) -> f64 {
 
 impl Calibration {
     pub(super) fn fit(judged: &[HeldOut]) -> Calibration {
-        let data: Vec<([f64; FEATURES], f64)> = judged
+        // Real out-of-scope rows are better evidence of what out of scope looks like than
+        // the stand-ins (texts of left-out categories), but few: together they weigh as much
+        // as all the stand-ins.
+        let real = judged.iter().filter(|h| !h.in_scope && !h.stand_in).count();
+        let stand_ins = judged.iter().filter(|h| h.stand_in).count();
+        let real_weight = if real > 0 {
+            (stand_ins as f64 / real as f64).max(1.0)
+        } else {
+            1.0
+        };
+        let data: Vec<([f64; FEATURES], f64, f64)> = judged
             .iter()
             .filter_map(|h| {
                 let signals = h.signals.as_ref()?;
-                Some((signals.features(), if h.correct { 1.0 } else { 0.0 }))
+                let weight = if !h.in_scope && !h.stand_in { real_weight } else { 1.0 };
+                Some((signals.features(), if h.correct { 1.0 } else { 0.0 }, weight))
             })
             .collect();
         let n = data.len().max(1) as f64;
         let mut mean = [0.0; FEATURES];
-        for (x, _) in &data {
+        for (x, _, _) in &data {
             for j in 0..FEATURES {
                 mean[j] += x[j] / n;
             }
         }
         let mut inverse_spread = [0.0; FEATURES];
         for j in 0..FEATURES {
-            let variance = data.iter().map(|(x, _)| (x[j] - mean[j]).powi(2)).sum::<f64>() / n;
+            let variance = data.iter().map(|(x, _, _)| (x[j] - mean[j]).powi(2)).sum::<f64>() / n;
             if variance > 1e-12 {
                 inverse_spread[j] = 1.0 / variance.sqrt();
             }
         }
-        let standardised: Vec<([f64; FEATURES], f64)> = data
+        let standardised: Vec<([f64; FEATURES], f64, f64)> = data
             .iter()
-            .map(|(x, y)| {
+            .map(|(x, y, w)| {
                 let mut z = [0.0; FEATURES];
                 for j in 0..FEATURES {
                     z[j] = (x[j] - mean[j]) * inverse_spread[j];
                 }
-                (z, *y)
+                (z, *y, *w)
             })
             .collect();
 
@@ -99,13 +112,13 @@ impl Calibration {
         for _ in 0..50 {
             let mut gradient = [0.0f64; P];
             let mut hessian = [[0.0f64; P]; P];
-            for (z, y) in &standardised {
+            for (z, y, w) in &standardised {
                 let mut x = [1.0f64; P];
                 x[1..].copy_from_slice(z);
                 let p = sigmoid((0..P).map(|j| beta[j] * x[j]).sum());
-                let weight = (p * (1.0 - p)).max(1e-9);
+                let weight = w * (p * (1.0 - p)).max(1e-9);
                 for a in 0..P {
-                    gradient[a] += (y - p) * x[a];
+                    gradient[a] += w * (y - p) * x[a];
                     for b in 0..P {
                         hessian[a][b] += weight * x[a] * x[b];
                     }

@@ -136,10 +136,6 @@ impl LinearModel {
         }
     }
 
-    pub(super) fn classes(&self) -> usize {
-        self.classes
-    }
-
     /// Decision value of every category for a vector's entries.
     pub(super) fn scores(&self, entries: &[(u32, f32)]) -> Vec<f64> {
         let mut scores: Vec<f32> = self.bias.clone();
