@@ -46,8 +46,9 @@ pub struct Prediction {
     /// Estimated probability (0 to 1) that the best category is right; compared with the
     /// categoriser's threshold to decide between it and `None`.
     pub confidence: f64,
-    /// The best categories, most likely first, each with its share of the probability among
-    /// the categories (at most `TrainOptions::ranked`).
+    /// The best categories, most likely first (at most `TrainOptions::ranked`), each with a
+    /// softmax share of the scores (summing to 1 over all categories): for ordering and
+    /// showing alternatives, not a calibrated probability like `confidence`.
     pub ranked: Vec<(String, f64)>,
 }
 
@@ -260,8 +261,9 @@ impl Categorizer {
         Self::train_with_validation::<S, L, &str, &str>(examples, &[], options)
     }
 
-    /// Like `train`, and the confidence threshold is also judged on `validation` (labelled
-    /// rows kept out of training) when it has any.
+    /// Like `train`, and the confidence model and threshold are also fitted on `validation`
+    /// (labelled rows kept out of training) when it has any. A validation label the training
+    /// data does not have counts as out of scope.
     pub fn train_with_validation<S: AsRef<str>, L: AsRef<str>, VS: AsRef<str>, VL: AsRef<str>>(
         examples: &[(S, L)],
         validation: &[(VS, VL)],
@@ -608,8 +610,9 @@ mod tests {
         assert_eq!(categorizer.labels().len(), 4);
     }
 
+    /// The training data has no out-of-scope rows: the threshold alone says `None`.
     #[test]
-    fn text_unlike_any_category_is_uncategorised() {
+    fn text_unlike_any_category_is_uncategorised_without_out_of_scope_rows() {
         let categorizer = Categorizer::train(&support_examples(), &options()).unwrap();
         let known = categorizer.predict("my invoice was charged twice");
         for text in [
