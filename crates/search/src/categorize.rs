@@ -444,9 +444,9 @@ fn cross_validate(texts: &[&str], encoded: &Encoded, options: &TrainOptions) -> 
         // Kept categories are renumbered densely for the fold's model.
         let mut renumber = vec![usize::MAX; classes];
         let mut kept = 0;
-        for class in 0..classes {
+        for (class, number) in renumber.iter_mut().enumerate() {
             if !left_out(class) {
-                renumber[class] = kept;
+                *number = kept;
                 kept += 1;
             }
         }
@@ -599,11 +599,18 @@ mod tests {
         for (text, label) in [
             ("my card was charged twice for one invoice", "billing"),
             ("the login page says my password is wrong", "login"),
-            ("the tracking number of my parcel shows no delivery", "shipping"),
+            (
+                "the tracking number of my parcel shows no delivery",
+                "shipping",
+            ),
             ("the backup job failed again last night", "backup"),
         ] {
             let prediction = categorizer.predict(text);
-            assert_eq!(prediction.label.as_deref(), Some(label), "{text}: {prediction:?}");
+            assert_eq!(
+                prediction.label.as_deref(),
+                Some(label),
+                "{text}: {prediction:?}"
+            );
             assert_eq!(prediction.ranked[0].0, label);
             assert!(prediction.confidence >= categorizer.threshold());
         }
@@ -615,11 +622,7 @@ mod tests {
     fn text_unlike_any_category_is_uncategorised_without_out_of_scope_rows() {
         let categorizer = Categorizer::train(&support_examples(), &options()).unwrap();
         let known = categorizer.predict("my invoice was charged twice");
-        for text in [
-            "what rhymes with orange",
-            "qwxz vvbn jjkk",
-            "",
-        ] {
+        for text in ["what rhymes with orange", "qwxz vvbn jjkk", ""] {
             let prediction = categorizer.predict(text);
             assert_eq!(prediction.label, None, "{text}: {prediction:?}");
             assert!(prediction.confidence < known.confidence);
@@ -642,11 +645,16 @@ mod tests {
         let categorizer = Categorizer::train(&examples, &options()).unwrap();
         assert!(!categorizer.labels().iter().any(|l| l == "oos"));
         assert_eq!(
-            categorizer.predict("tell me a joke about the weather").label,
+            categorizer
+                .predict("tell me a joke about the weather")
+                .label,
             None
         );
         assert_eq!(
-            categorizer.predict("refund the duplicate payment please").label.as_deref(),
+            categorizer
+                .predict("refund the duplicate payment please")
+                .label
+                .as_deref(),
             Some("billing")
         );
     }
@@ -672,7 +680,14 @@ mod tests {
     #[test]
     fn same_data_gives_same_predictions_whatever_the_threads() {
         let examples = support_examples();
-        let one = Categorizer::train(&examples, &TrainOptions { threads: 1, ..options() }).unwrap();
+        let one = Categorizer::train(
+            &examples,
+            &TrainOptions {
+                threads: 1,
+                ..options()
+            },
+        )
+        .unwrap();
         let two = Categorizer::train(&examples, &options()).unwrap();
         assert_eq!(one.threshold(), two.threshold());
         for text in [
@@ -695,7 +710,10 @@ mod tests {
         let categorizer =
             Categorizer::train_with_validation(&examples, &validation, &options()).unwrap();
         assert_eq!(
-            categorizer.predict("refund my duplicate invoice payment").label.as_deref(),
+            categorizer
+                .predict("refund my duplicate invoice payment")
+                .label
+                .as_deref(),
             Some("billing")
         );
     }

@@ -77,8 +77,16 @@ impl Calibration {
             .iter()
             .filter_map(|h| {
                 let signals = h.signals.as_ref()?;
-                let weight = if !h.in_scope && !h.stand_in { real_weight } else { 1.0 };
-                Some((signals.features(), if h.correct { 1.0 } else { 0.0 }, weight))
+                let weight = if !h.in_scope && !h.stand_in {
+                    real_weight
+                } else {
+                    1.0
+                };
+                Some((
+                    signals.features(),
+                    if h.correct { 1.0 } else { 0.0 },
+                    weight,
+                ))
             })
             .collect();
         let n = data.len().max(1) as f64;
@@ -90,7 +98,11 @@ impl Calibration {
         }
         let mut inverse_spread = [0.0; FEATURES];
         for j in 0..FEATURES {
-            let variance = data.iter().map(|(x, _, _)| (x[j] - mean[j]).powi(2)).sum::<f64>() / n;
+            let variance = data
+                .iter()
+                .map(|(x, _, _)| (x[j] - mean[j]).powi(2))
+                .sum::<f64>()
+                / n;
             if variance > 1e-12 {
                 inverse_spread[j] = 1.0 / variance.sqrt();
             }
@@ -150,11 +162,10 @@ impl Calibration {
 
     pub(super) fn confidence(&self, signals: &Signals) -> f64 {
         let x = signals.features();
-        let mut z = self.intercept;
-        for j in 0..FEATURES {
-            z += self.coefficients[j] * (x[j] - self.mean[j]) * self.inverse_spread[j];
-        }
-        sigmoid(z)
+        let z: f64 = (0..FEATURES)
+            .map(|j| self.coefficients[j] * (x[j] - self.mean[j]) * self.inverse_spread[j])
+            .sum();
+        sigmoid(self.intercept + z)
     }
 }
 
@@ -174,8 +185,9 @@ fn solve<const P: usize>(mut a: [[f64; P]; P], mut b: [f64; P]) -> [f64; P] {
         for row in col + 1..P {
             let f = a[row][col] / d;
             if f != 0.0 {
-                for k in col..P {
-                    a[row][k] -= f * a[col][k];
+                let pivot_row = a[col];
+                for (target, source) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                    *target -= f * source;
                 }
                 b[row] -= f * b[col];
             }
