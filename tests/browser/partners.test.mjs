@@ -17,7 +17,8 @@ test('the relationship manager compares partners and reads a scorecard with aler
   await Promise.all([page.waitForURL(/\/partners\/acme-resellers$/), page.locator('#comparison a', { hasText: 'Acme Resellers' }).click()]);
   assert.match(await page.locator('#certified-badge').textContent(), /not certified/);
   assert.ok(Number(await page.locator('#scorecard .escalations').textContent()) > 0, 'escalations counted');
-  assert.equal(await page.locator('#scorecard .metric svg').count(), 6, 'six share charts');
+  assert.equal(await page.locator('#scorecard .metric svg').count(), 7, 'seven share charts, customer satisfaction among them');
+  assert.match(await page.locator('#scorecard').textContent(), /Customer satisfaction \(\d+ ratings\)/);
   assert.equal(await page.locator('#alerts [data-alert=certified_below_minimum]').count(), 1);
   assert.match(await page.locator('#agreement').textContent(), /Searched the knowledge base/);
   await page.screenshot({ path: join(ARTIFACTS, 'partner-page.png'), fullPage: true });

@@ -85,6 +85,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         clients: usize,
     },
+    /// The staff case page over HTTP (session cookie, known-issue suggestions and all)
+    /// against a real server: pages/s and latency with concurrent clients.
+    CasePage {
+        /// Benchmark PostgreSQL at this URL (use an empty database); SQLite in a temporary
+        /// folder otherwise.
+        #[arg(long, env = "BACKLINE_BENCH_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Cases stored before measuring (a third of them solved, so they answer the others).
+        #[arg(long, default_value_t = 3_000)]
+        cases: usize,
+        /// Knowledge articles stored before measuring.
+        #[arg(long, default_value_t = 60)]
+        articles: usize,
+        /// Distinct cases whose pages are fetched, over and over.
+        #[arg(long, default_value_t = 500)]
+        pages_of: usize,
+        /// Case pages fetched while measuring.
+        #[arg(long, default_value_t = 50_000)]
+        requests: usize,
+        /// Concurrent HTTP clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+    },
     /// Search index at scale: build time, disk size and query latency over generated cases.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -143,6 +166,36 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             test,
             validation,
         } => crate::bench_categorize::run(&train, &test, validation.as_deref()),
+        BenchCommand::CasePage {
+            database_url,
+            cases,
+            articles,
+            pages_of,
+            requests,
+            clients,
+        } => {
+            let temp =
+                std::env::temp_dir().join(format!("backline-bench-page-{}", std::process::id()));
+            let config = match &database_url {
+                Some(url) => StoreConfig::from_flags(&temp, Some(url))?,
+                None => StoreConfig::Sqlite {
+                    data_dir: temp.clone(),
+                },
+            };
+            let result = case_page(
+                &config,
+                cases.max(1),
+                articles,
+                pages_of.clamp(1, cases.max(1)),
+                requests,
+                clients.max(1),
+            )
+            .await;
+            if database_url.is_none() {
+                let _ = std::fs::remove_dir_all(&temp);
+            }
+            result
+        }
     }
 }
 
@@ -370,6 +423,320 @@ async fn run_api(
         })
     );
     Ok(())
+}
+
+/// Words the case-page benchmark's cases and articles are made of: a few dozen problems,
+/// each reported many times in slightly different words, as support sees them.
+const PAGE_COMPONENTS: &[&str] = &[
+    "backup agent",
+    "restore service",
+    "dedup index",
+    "web console",
+    "license server",
+    "snapshot manager",
+    "sync client",
+    "vault appliance",
+    "audit log export",
+    "sso login",
+];
+const PAGE_SYMPTOMS: &[&str] = &[
+    "fails with a timeout",
+    "stops after the upgrade",
+    "uses all memory",
+    "reports quota exceeded",
+    "cannot connect through the proxy",
+    "loses its settings",
+];
+
+fn page_case_text(i: usize) -> (String, String) {
+    let component = PAGE_COMPONENTS[i % PAGE_COMPONENTS.len()];
+    let symptom = PAGE_SYMPTOMS[(i / PAGE_COMPONENTS.len()) % PAGE_SYMPTOMS.len()];
+    let code = 1000 + (i % (PAGE_COMPONENTS.len() * PAGE_SYMPTOMS.len()));
+    (
+        format!("The {component} {symptom} (BK-{code})"),
+        format!(
+            "Since version 7.{} the {component} {symptom} on node {}. The log shows error BK-{code} \
+             and repeated retries. We restarted the service twice.",
+            i % 4,
+            i % 97
+        ),
+    )
+}
+
+/// The staff case page: a store with cases (a third solved) and articles, a real server, an
+/// agent signed in with a session cookie, and `clients` clients fetching the pages of
+/// `pages_of` cases over and over. Prints the first pass over those pages (suggestions that
+/// the server's suggester had not kept yet are worked out then) and the measured run.
+async fn case_page(
+    config: &StoreConfig,
+    cases: usize,
+    articles: usize,
+    pages_of: usize,
+    requests: usize,
+    clients: usize,
+) -> anyhow::Result<()> {
+    use backline_domain::{ArticleContent, ArticleState, Audience, CaseStatus};
+    use backline_store::{CaseChanges, NewArticle};
+    let backend = match config {
+        StoreConfig::Sqlite { .. } => "sqlite",
+        StoreConfig::Postgres { .. } => "postgres",
+    };
+    let store = Store::open(config)
+        .await
+        .context("opening the benchmark store")?;
+    let suffix = backline_domain::Timestamp::now().as_millis();
+    let partner = store
+        .create_org(&NewOrg {
+            slug: format!("bench-partner-{suffix}"),
+            name: "Bench Partner".into(),
+            kind: OrgKind::Partner,
+            partner_kinds: PartnerKinds::new(vec![PartnerKind::Reseller]),
+            technical_level: Some(TechnicalLevel::Expert),
+            served_by: None,
+        })
+        .await?;
+    let customer = store
+        .create_org(&NewOrg {
+            slug: format!("bench-customer-{suffix}"),
+            name: "Bench Customer".into(),
+            kind: OrgKind::Customer,
+            partner_kinds: PartnerKinds::default(),
+            technical_level: None,
+            served_by: Some(partner.id),
+        })
+        .await?;
+    let password = "bench-case-page";
+    let agent_email = format!("agent-{suffix}@bench.example");
+    let agent = store
+        .create_user(&NewUser {
+            email: agent_email.clone(),
+            name: "Bench Agent".into(),
+            role: Role::Agent,
+            org: None,
+            tier: Some(Tier::L1),
+            password_hash: Some(
+                backline_server::auth::hash_password(password)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+        })
+        .await?;
+    let requester = store
+        .create_user(&NewUser {
+            email: format!("customer-{suffix}@bench.example"),
+            name: "Bench Customer".into(),
+            role: Role::Customer,
+            org: Some(customer.id),
+            tier: None,
+            password_hash: None,
+        })
+        .await?;
+    let started = Instant::now();
+    for i in 0..articles {
+        let (title, text) = page_case_text(i);
+        store
+            .create_article(&NewArticle {
+                content: ArticleContent {
+                    title,
+                    issue: text,
+                    resolution: "Upgrade the agent and rerun the job.".into(),
+                    ..ArticleContent::default()
+                },
+                state: ArticleState::Validated,
+                audience: Audience::Public,
+                author: agent.id,
+                source_case: None,
+                at: None,
+            })
+            .await?;
+    }
+    let mut page_ids = Vec::with_capacity(pages_of);
+    for i in 0..cases {
+        let (subject, description) = page_case_text(i);
+        let case = store
+            .create_case(&NewCase {
+                subject,
+                description,
+                priority: Priority::Normal,
+                product: Some("Backup".into()),
+                channel: Channel::Web,
+                tier: Tier::L1,
+                tags: Vec::new(),
+                organization: customer.id,
+                partner: Some(partner.id),
+                requester: requester.id,
+                created_at: None,
+                routing: None,
+                escalation: None,
+            })
+            .await?;
+        if i % 3 == 0 {
+            store
+                .update_case(
+                    case.id,
+                    &CaseChanges {
+                        status: Some(CaseStatus::Solved),
+                        ..Default::default()
+                    },
+                    agent.id,
+                )
+                .await?;
+        } else if page_ids.len() < pages_of {
+            page_ids.push(case.id.0);
+        }
+    }
+    eprintln!(
+        "stored {cases} cases and {articles} articles in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let token = backline_server::auth::issue_api_token(&store, &agent).await?;
+    store.close().await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut command = tokio::process::Command::new(std::env::current_exe()?);
+    command.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    command.args(["--secure-cookies", "false"]);
+    match config {
+        StoreConfig::Sqlite { data_dir } => command.arg("--data").arg(data_dir),
+        StoreConfig::Postgres { url } => command.arg("--database-url").arg(url),
+    };
+    command
+        .env("BACKLINE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let mut server = command.spawn().context("starting the server")?;
+    let pid = server.id().context("server pid")?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    wait_healthy(&client, &base).await?;
+    wait_search_ready(&client, &base).await?;
+    let signed_in = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", agent_email.as_str()),
+            ("password", password),
+            ("next", "/cases"),
+        ])
+        .send()
+        .await?;
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("signing in gave no session cookie")?
+        .to_string();
+
+    let ids = Arc::new(page_ids);
+    let fetch = {
+        let (client, base, cookie, ids) =
+            (client.clone(), base.clone(), cookie.clone(), ids.clone());
+        move |i: usize| {
+            let (client, base, cookie, ids) =
+                (client.clone(), base.clone(), cookie.clone(), ids.clone());
+            async move {
+                // A stride through the cases, so consecutive requests read different pages.
+                let id = ids[(i * 7919) % ids.len()];
+                let reply = client
+                    .get(format!("{base}/cases/{id}"))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await?;
+                if reply.status() != reqwest::StatusCode::OK {
+                    bail!("case page {id} answered {}", reply.status());
+                }
+                let page = reply.text().await?;
+                if !page.contains("id=\"knowledge\"") {
+                    bail!("case page {id} has no knowledge panel");
+                }
+                anyhow::Ok(())
+            }
+        }
+    };
+    // The same cases through the API, for scale: the page's suggestions alone, and a plain
+    // case read (one query), under the same load as the pages.
+    let api = |what: &'static str| {
+        let (client, base, token, ids) = (client.clone(), base.clone(), token.clone(), ids.clone());
+        move |i: usize| {
+            let (client, base, token, ids) =
+                (client.clone(), base.clone(), token.clone(), ids.clone());
+            async move {
+                let id = ids[(i * 7919) % ids.len()];
+                let path = match what {
+                    "suggestions" => format!("{base}/api/v1/cases/{id}/suggestions?limit=5"),
+                    _ => format!("{base}/api/v1/cases/{id}"),
+                };
+                let reply = client.get(path).bearer_auth(&token).send().await?;
+                if reply.status() != reqwest::StatusCode::OK {
+                    bail!("{what} of case {id} answered {}", reply.status());
+                }
+                reply.bytes().await?;
+                anyhow::Ok(())
+            }
+        }
+    };
+    let first = drive("first", ids.len(), clients, fetch.clone()).await?;
+    let measured = drive("pages", requests, clients, fetch).await?;
+    let suggestions = drive("suggestions", requests, clients, api("suggestions")).await?;
+    let reads = drive("read", requests, clients, api("read")).await?;
+    let (peak_rss_kb, _) = memory_of(pid);
+    let _ = server.kill().await;
+    for phase in [&first, &measured] {
+        println!(
+            "{backend} staff case page {:<6} {:>7} pages in {:>6.2} s = {:>7.0} pages/s   p50 {:>6.2} ms   p99 {:>6.2} ms   ({clients} clients, {} distinct cases)",
+            phase.name,
+            phase.requests,
+            phase.elapsed.as_secs_f64(),
+            phase.per_second(),
+            phase.percentile(0.50),
+            phase.percentile(0.99),
+            ids.len(),
+        );
+    }
+    for phase in [&suggestions, &reads] {
+        println!(
+            "{backend} API {:<11} {:>7} requests in {:>6.2} s = {:>7.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            phase.name,
+            phase.requests,
+            phase.elapsed.as_secs_f64(),
+            phase.per_second(),
+            phase.percentile(0.50),
+            phase.percentile(0.99),
+        );
+    }
+    println!(
+        "{}",
+        json!({
+            "bench": "case-page", "backend": backend, "clients": clients, "cases_stored": cases,
+            "articles": articles, "distinct_pages": ids.len(),
+            "first_pass_per_s": first.per_second().round(), "first_pass_p99_ms": first.percentile(0.99),
+            "pages_per_s": measured.per_second().round(), "p50_ms": measured.percentile(0.5), "p99_ms": measured.percentile(0.99),
+            "api_suggestions_per_s": suggestions.per_second().round(), "api_suggestions_p99_ms": suggestions.percentile(0.99),
+            "api_read_per_s": reads.per_second().round(), "api_read_p99_ms": reads.percentile(0.99),
+            "server_peak_rss_mb": (peak_rss_kb as f64 / 1024.0 * 10.0).round() / 10.0,
+        })
+    );
+    Ok(())
+}
+
+/// Waits until the server's search index has caught up with the store (suggestions need it).
+async fn wait_search_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        if let Ok(reply) = client.get(format!("{base}/healthz")).send().await {
+            if let Ok(health) = reply.json::<serde_json::Value>().await {
+                if health["search"]["state"] == "ready" {
+                    return Ok(());
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the search index did not catch up")
 }
 
 fn description(i: usize) -> String {

@@ -140,6 +140,14 @@ async fn measure(
         )
         .await?;
     let saved_view = store.saved_views(admin).await?[0].id;
+    // A node in service has its search index caught up: build it offline first, as
+    // `backline reindex` does, rather than measure lists while the indexer catches up.
+    let started = Instant::now();
+    {
+        let index = backline_search::SearchIndex::open_for_bulk(&dir.join("index"))?;
+        backline_server::indexer::rebuild(&store, &index).await?;
+    }
+    eprintln!("indexed in {:.1} s", started.elapsed().as_secs_f64());
 
     // The server, in this process, with the sweep idle until the second phase starts it.
     let mut config = backline_server::application::Config::new(store.clone());

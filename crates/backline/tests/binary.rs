@@ -459,8 +459,10 @@ async fn two_nodes_share_one_postgres_database() {
             break;
         }
         assert!(
-            filed.elapsed() < Duration::from_secs(2),
-            "node B did not find node A's case within 2 s"
+            // A bound, not an expectation: B follows A's changes within a second or two when
+            // the machine is idle, much later on a loaded one.
+            filed.elapsed() < Duration::from_secs(30),
+            "node B did not find node A's case within 30 s"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

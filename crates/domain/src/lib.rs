@@ -17,6 +17,7 @@ pub mod routing;
 pub mod satisfaction;
 pub mod sla;
 pub mod template;
+pub mod throttle;
 pub mod user;
 pub mod validation;
 pub mod views;

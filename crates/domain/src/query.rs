@@ -170,6 +170,15 @@ impl SearchQuery {
     }
 }
 
+/// Whether a `partner:` value names this partner: its slug starts with the value or its name
+/// holds it, ignoring case (`partner:acm` finds `acme-resellers`, `partner:resellers` finds
+/// "Acme Resellers"). Case lists and search both mean this.
+pub fn partner_named(value: &str, slug: &str, name: &str) -> bool {
+    let value = value.trim().to_lowercase();
+    !value.is_empty()
+        && (slug.to_lowercase().starts_with(&value) || name.to_lowercase().contains(&value))
+}
+
 /// Reads a `"..."` starting at `open`; returns the content and the index after the closing quote.
 fn quoted(chars: &[char], open: usize) -> Result<(String, usize), QueryError> {
     let close = chars[open + 1..]
@@ -229,6 +238,22 @@ impl fmt::Display for SearchQuery {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn partners_are_named_by_slug_prefix_or_a_part_of_the_name() {
+        use super::partner_named;
+        assert!(partner_named("acm", "acme-resellers", "Acme Resellers"));
+        assert!(partner_named("ACME", "acme-resellers", "Acme Resellers"));
+        assert!(partner_named(
+            "resellers",
+            "acme-resellers",
+            "Acme Resellers"
+        ));
+        assert!(!partner_named("resellers", "orbit-it", "Orbit IT"));
+        // The middle of a slug is not a prefix.
+        assert!(!partner_named("resellers", "acme-resellers", "Acme"));
+        assert!(!partner_named(" ", "acme-resellers", "Acme Resellers"));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

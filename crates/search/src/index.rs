@@ -12,7 +12,7 @@ use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "backline-search-2";
+const SCHEMA_VERSION: &str = "backline-search-4";
 const TOKENIZER: &str = "backline";
 const WRITER_MEMORY: usize = 15_000_000;
 
@@ -24,6 +24,10 @@ pub struct IndexDoc {
     /// For comments: the case they belong to.
     pub case_id: Option<i64>,
     pub title: String,
+    /// Articles: the issue, the problem in the words of the people who have it. It is matched
+    /// like the title (a case's title says the problem in those words too); it is also part
+    /// of `body`.
+    pub issue: String,
     pub body: String,
     pub created_at_ms: i64,
     /// Visibility of cases and comments: the case's organisation and partner.
@@ -43,6 +47,9 @@ pub struct IndexDoc {
     pub versions: Vec<String>,
     /// Cases: solved or closed, so usable as a known answer.
     pub solved: bool,
+    /// Cases: the articles linked to it as its answer. A case that matches lends its score to
+    /// the article that answered it (see `matcher`).
+    pub answered_by: Vec<i64>,
 }
 
 impl IndexDoc {
@@ -56,7 +63,16 @@ pub(crate) struct Fields {
     pub key: Field,
     pub kind: Field,
     pub id: Field,
+    /// Cases and comments: the case (indexed, so a page of results can fetch the comments of
+    /// its cases).
     pub case_id: Field,
+    /// What a result row gathers under: the case for cases and comments, minus the id for
+    /// articles (fast, read for every match while grouping).
+    pub group_key: Field,
+    /// `DOC_CASE`, `DOC_COMMENT` or `DOC_ARTICLE`, fast, for grouping.
+    pub doc_kind: Field,
+    /// Cases: the articles that answered them (fast, read while ranking suggestions).
+    pub answers: Field,
     pub org_id: Field,
     pub partner_id: Field,
     pub public: Field,
@@ -101,7 +117,10 @@ fn schema() -> (Schema, Fields) {
         key: b.add_text_field("key", STRING | STORED),
         kind: b.add_text_field("kind", STRING | STORED),
         id: b.add_i64_field("id", INDEXED | STORED | FAST),
-        case_id: b.add_i64_field("case_id", STORED),
+        case_id: b.add_i64_field("case_id", INDEXED | STORED),
+        group_key: b.add_i64_field("group_key", FAST),
+        doc_kind: b.add_i64_field("doc_kind", FAST),
+        answers: b.add_i64_field("answers", FAST),
         org_id: b.add_i64_field("org_id", INDEXED),
         partner_id: b.add_i64_field("partner_id", INDEXED),
         public: b.add_i64_field("public", INDEXED),
@@ -127,6 +146,11 @@ fn schema() -> (Schema, Fields) {
     };
     (b.build(), fields)
 }
+
+/// `doc_kind` values.
+pub(crate) const DOC_CASE: i64 = 0;
+pub(crate) const DOC_COMMENT: i64 = 1;
+pub(crate) const DOC_ARTICLE: i64 = 2;
 
 /// An open index with its single writer (tantivy allows one per directory).
 pub struct SearchIndex {
@@ -260,12 +284,28 @@ impl SearchIndex {
 
     fn document(&self, doc: &IndexDoc) -> TantivyDocument {
         let f = &self.fields;
+        let kind = doc.kind.unwrap_or(DocType::Case);
         let mut d = TantivyDocument::default();
         d.add_text(f.key, doc.key());
-        d.add_text(f.kind, doc.kind.map_or("case", |k| k.as_str()));
+        d.add_text(f.kind, kind.as_str());
         d.add_i64(f.id, doc.id);
-        if let Some(case_id) = doc.case_id {
+        let case_id = match kind {
+            DocType::Case => Some(doc.case_id.unwrap_or(doc.id)),
+            DocType::Comment => doc.case_id,
+            DocType::Article => None,
+        };
+        if let Some(case_id) = case_id {
             d.add_i64(f.case_id, case_id);
+        }
+        let (group, code) = match kind {
+            DocType::Case => (doc.id, DOC_CASE),
+            DocType::Comment => (case_id.unwrap_or_default(), DOC_COMMENT),
+            DocType::Article => (-doc.id, DOC_ARTICLE),
+        };
+        d.add_i64(f.group_key, group);
+        d.add_i64(f.doc_kind, code);
+        for article in &doc.answered_by {
+            d.add_i64(f.answers, *article);
         }
         d.add_i64(f.org_id, doc.org_id.unwrap_or(-1));
         d.add_i64(f.partner_id, doc.partner_id.unwrap_or(-1));
@@ -295,15 +335,27 @@ impl SearchIndex {
         for version in &doc.versions {
             d.add_i64(f.version_hashes, version_hash(version));
         }
-        let title_words = words(&doc.title);
+        // A comment is found by its own words: its title (the case's subject) is only shown.
+        // Otherwise every comment of a case about "backup" matched "backup", and a result list
+        // repeated the case once per comment.
+        let searchable_title = if kind == DocType::Comment {
+            ""
+        } else {
+            doc.title.as_str()
+        };
+        let title_words = words(searchable_title);
         let mut all_words = title_words.clone();
         all_words.extend(words(&doc.body));
-        d.add_text(f.t_title, title_words.join(" "));
+        let mut matched_as_title = title_words.clone();
+        if kind == DocType::Article {
+            matched_as_title.extend(words(&doc.issue));
+        }
+        d.add_text(f.t_title, matched_as_title.join(" "));
         d.add_text(f.t_all, all_words.join(" "));
-        let mut all_codes = codes(&doc.title);
+        let mut all_codes = codes(searchable_title);
         all_codes.extend(codes(&doc.body));
         d.add_text(f.t_codes, all_codes.join(" "));
-        d.add_text(f.t_title_bi, bigrams(&title_words).join(" "));
+        d.add_text(f.t_title_bi, bigrams(&matched_as_title).join(" "));
         d.add_text(f.t_all_bi, bigrams(&all_words).join(" "));
         d
     }

@@ -17,6 +17,6 @@ pub use categorize::{CategorizeError, Categorizer, Prediction, TrainOptions};
 pub use error::SearchError;
 pub use index::{excerpt, IndexDoc, SearchIndex};
 pub use matcher::{MatchInput, MatchWeights, Suggestion};
-pub use search::{Hit, Sort, Visibility};
+pub use search::{typo_distance, Hit, ResultPage, ResultRow, Sort, Visibility, FOLDED_COMMENTS};
 
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;

@@ -11,8 +11,8 @@
 //! own linked cases (`learn`). The product and `backline bench known-issues` call this same code.
 
 use crate::analysis::{bigrams, codes, words};
-use crate::index::SearchIndex;
-use crate::search::{read_hit, term_query, visibility_filter, Admit, Visibility};
+use crate::index::{Fields, SearchIndex, DOC_ARTICLE};
+use crate::search::{read_hit, term_query, visibility_filter, Admit, Hit, Visibility};
 use crate::Result;
 use backline_domain::query::DocType;
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,20 @@ const MAX_CONSIDERED: usize = 256;
 const DAY_MS: f64 = 86_400_000.0;
 /// Suggestions that come with reasons.
 pub const REASONS_FOR: usize = 10;
+/// Articles and solved cases are different kinds of text: a duplicate case repeats the
+/// customer's own words, while an article says the problem once, in general terms, beside its
+/// resolution and cause, so on raw BM25 a duplicate always beats the article that answers it.
+/// Each view therefore scales articles against the best article, so the best article counts as
+/// fully as the best case, provided it reaches this share of the best raw score (a weak article
+/// is not lifted just because the rest are weaker still).
+const ARTICLE_PARITY: f32 = 0.5;
+/// An article is the answer itself, where a solved case only shows that someone was answered
+/// (the agent still has to find how): an article counts this much more than a solved case
+/// that matches as well.
+const ANSWER_BONUS: f32 = 1.2;
+/// Matching cases whose linked answers are looked at: an article that answered one of the
+/// closest cases is at least as good an answer as that case.
+const ANSWERS_FROM: usize = 20;
 
 /// How much each signal counts. Serialised to the database when learned.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -121,14 +135,36 @@ pub struct MatchInput {
     pub articles_only: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
+    #[serde(with = "doc_type_text")]
     pub kind: DocType,
     pub id: i64,
     pub title: String,
     pub excerpt: String,
+    /// The matcher's ranking score: only comparable within one list.
     pub score: f32,
+    /// How much of the case's title wording (and identifiers) the suggestion holds, weighted
+    /// by how rare each word is: 0 to 1, comparable across cases, so it can gate what is shown
+    /// to customers.
+    #[serde(default)]
+    pub confidence: f32,
     pub reasons: Vec<String>,
+}
+
+/// `DocType` as its text in stored suggestions.
+mod doc_type_text {
+    use backline_domain::query::DocType;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(kind: &DocType, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(kind.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DocType, D::Error> {
+        let text = String::deserialize(d)?;
+        DocType::parse(&text).map_err(|e| serde::de::Error::custom(e.to_string()))
+    }
 }
 
 /// One candidate with its scaled view scores, ready to be weighted.
@@ -137,6 +173,16 @@ struct Candidate {
     address: DocAddress,
     views: [f32; FEATURES],
     created_at_ms: Option<i64>,
+    article: bool,
+}
+
+/// What the matcher looks among.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    /// Articles and solved cases (or articles only, per `MatchInput::articles_only`).
+    Answers,
+    /// Cases still in work: the ones a newly solved case may answer.
+    OpenCases,
 }
 
 /// Everything needed to rank one input under any weights (computed once when learning).
@@ -210,14 +256,24 @@ impl SearchIndex {
         searcher: &Searcher,
         input: &MatchInput,
         visibility: &Visibility,
+        pool: Pool,
     ) -> Result<Candidates> {
         let f = &self.fields;
-        let admit = Admit {
-            cases: !input.articles_only,
-            solved_cases_only: true,
-            comments: false,
-            articles: true,
-            answering_articles_only: true,
+        let admit = match pool {
+            Pool::Answers => Admit {
+                cases: !input.articles_only,
+                cases_solved: Some(true),
+                comments: false,
+                articles: true,
+                answering_articles_only: true,
+            },
+            Pool::OpenCases => Admit {
+                cases: true,
+                cases_solved: Some(false),
+                comments: false,
+                articles: false,
+                answering_articles_only: true,
+            },
         };
         let filter = visibility_filter(f, visibility, admit);
         let t = tokens(input);
@@ -248,19 +304,28 @@ impl SearchIndex {
             let Some(query) = view_query(searcher, *field, terms, filter.as_ref()) else {
                 continue;
             };
-            let top = searcher.search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?;
-            let best = top
-                .iter()
+            let top: Vec<(f32, DocAddress)> = searcher
+                .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
+                .into_iter()
                 .filter(|(_, a)| Some(*a) != excluded)
-                .map(|(s, _)| *s)
-                .fold(0.0_f32, f32::max);
+                .collect();
+            let best = top.iter().map(|(s, _)| *s).fold(0.0_f32, f32::max);
             if best <= 0.0 {
                 continue;
             }
+            let best_article = top
+                .iter()
+                .filter(|(_, a)| is_article(searcher, *a))
+                .map(|(s, _)| *s)
+                .fold(0.0_f32, f32::max);
+            let article_scale = best_article.max(ARTICLE_PARITY * best);
             for (score, address) in top {
-                if Some(address) != excluded {
-                    by_address.entry(address).or_insert([0.0; FEATURES])[i] = score / best;
-                }
+                let scale = if is_article(searcher, address) {
+                    article_scale
+                } else {
+                    best
+                };
+                by_address.entry(address).or_insert([0.0; FEATURES])[i] = (score / scale).min(1.0);
             }
         }
         let mut list = Vec::with_capacity(by_address.len());
@@ -275,6 +340,7 @@ impl SearchIndex {
                 address,
                 views,
                 created_at_ms: created,
+                article: is_article(searcher, address),
             });
         }
         Ok(Candidates {
@@ -298,31 +364,166 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<Suggestion>> {
         let searcher = self.reader.searcher();
-        let candidates = self.candidates(&searcher, input, visibility)?;
-        let ranked = rank(&searcher, &candidates, weights)?;
+        let candidates = self.candidates(&searcher, input, visibility, Pool::Answers)?;
+        let mut ranked: Vec<Ranked> = rank(&searcher, &candidates, weights)?
+            .into_iter()
+            .map(|(address, score, shared_version)| Ranked {
+                address,
+                score,
+                shared_version,
+                answered: Vec::new(),
+            })
+            .collect();
+        if !input.articles_only {
+            self.lend_scores_to_answers(&searcher, visibility, &mut ranked)?;
+        }
         let query_tokens = tokens(input);
         let mut out = Vec::with_capacity(limit);
-        for (position, (address, score, shared_version)) in
-            ranked.into_iter().take(limit).enumerate()
-        {
-            let hit = read_hit(&searcher, &self.fields, address, score)?;
+        let mut confidence_of: HashMap<DocAddress, f32> = HashMap::new();
+        for (position, found) in ranked.into_iter().take(limit).enumerate() {
+            let hit = read_hit(&searcher, &self.fields, found.address, found.score)?;
             // Reasons are for people, who read the first few; deeper results (asked for by
             // evaluations) are ranked the same way but come without them.
-            let reasons = if position < REASONS_FOR {
-                reasons(&query_tokens, &hit, input.created_at_ms, shared_version)
+            let mut reasons = if position < REASONS_FOR {
+                reasons(
+                    &query_tokens,
+                    &hit,
+                    input.created_at_ms,
+                    found.shared_version.clone(),
+                )
             } else {
                 Vec::new()
             };
+            let mut confidence = confidence(&searcher, &self.fields, &query_tokens, &hit);
+            if !found.answered.is_empty() {
+                // The cases it answered vouch for it as much as they match themselves.
+                for (case_address, _) in &found.answered {
+                    let case_confidence = match confidence_of.get(case_address) {
+                        Some(c) => *c,
+                        None => {
+                            let case = read_hit(&searcher, &self.fields, *case_address, 0.0)?;
+                            let c =
+                                confidence_of_hit(&searcher, &self.fields, &query_tokens, &case);
+                            confidence_of.insert(*case_address, c);
+                            c
+                        }
+                    };
+                    confidence = confidence.max(case_confidence);
+                }
+                if position < REASONS_FOR {
+                    reasons.insert(0, answered_reason(&found.answered));
+                }
+            }
+            confidence_of.insert(found.address, confidence);
             out.push(Suggestion {
                 kind: hit.kind,
                 id: hit.id,
                 title: hit.title,
                 excerpt: hit.excerpt,
-                score,
+                score: found.score,
+                confidence,
                 reasons,
             });
         }
         Ok(out)
+    }
+
+    /// An article linked as the answer of one of the best matching cases is the answer to this
+    /// case too: it ranks at least as high as the best such case (just above it), whether or
+    /// not its own words matched as well. Only articles the reader may see, from cases the
+    /// reader may see (both are in `ranked` only if visible, or looked up under `visibility`).
+    fn lend_scores_to_answers(
+        &self,
+        searcher: &Searcher,
+        visibility: &Visibility,
+        ranked: &mut Vec<Ranked>,
+    ) -> Result<()> {
+        let f = &self.fields;
+        // article id -> (best lending score, the cases that lend it)
+        let mut lent: HashMap<i64, (f32, Vec<(DocAddress, i64)>)> = HashMap::new();
+        for found in ranked.iter().take(ANSWERS_FROM) {
+            if is_article(searcher, found.address) {
+                continue;
+            }
+            let answers = answers_of(searcher, found.address);
+            if answers.is_empty() {
+                continue;
+            }
+            let case_id = fast_i64(searcher, found.address, "group_key").unwrap_or_default();
+            for article in answers {
+                let entry = lent.entry(article).or_insert((0.0, Vec::new()));
+                entry.0 = entry.0.max(found.score);
+                entry.1.push((found.address, case_id));
+            }
+        }
+        if lent.is_empty() {
+            return Ok(());
+        }
+        let mut missing: HashSet<i64> = lent.keys().copied().collect();
+        for found in ranked.iter_mut() {
+            if !is_article(searcher, found.address) {
+                continue;
+            }
+            let id = -fast_i64(searcher, found.address, "group_key").unwrap_or_default();
+            if let Some((score, cases)) = lent.get(&id) {
+                missing.remove(&id);
+                found.answered = cases.clone();
+                found.score = found.score.max(score + LENT_MARGIN);
+            }
+        }
+        if !missing.is_empty() {
+            let admit = Admit {
+                cases: false,
+                cases_solved: None,
+                comments: false,
+                articles: true,
+                answering_articles_only: true,
+            };
+            let query = BooleanQuery::new(vec![
+                (Occur::Must, visibility_filter(f, visibility, admit)),
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(
+                        missing
+                            .iter()
+                            .map(|id| (Occur::Should, crate::search::int_query(f.id, *id)))
+                            .collect(),
+                    )),
+                ),
+            ]);
+            for (_, address) in searcher.search(&query, &TopDocs::with_limit(missing.len()))? {
+                let id = -fast_i64(searcher, address, "group_key").unwrap_or_default();
+                if let Some((score, cases)) = lent.get(&id) {
+                    ranked.push(Ranked {
+                        address,
+                        score: score + LENT_MARGIN,
+                        shared_version: None,
+                        answered: cases.clone(),
+                    });
+                }
+            }
+        }
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.address.cmp(&b.address)));
+        Ok(())
+    }
+
+    /// Cases still in work that `input` (a case just solved) may answer, best first: their
+    /// suggestions are worth working out again.
+    pub fn similar_open_cases(
+        &self,
+        input: &MatchInput,
+        weights: &MatchWeights,
+        limit: usize,
+    ) -> Result<Vec<i64>> {
+        let searcher = self.reader.searcher();
+        let candidates =
+            self.candidates(&searcher, input, &Visibility::everything(), Pool::OpenCases)?;
+        let ranked = rank(&searcher, &candidates, weights)?;
+        Ok(ranked
+            .into_iter()
+            .take(limit)
+            .filter_map(|(address, _, _)| fast_i64(&searcher, address, "group_key"))
+            .collect())
     }
 
     /// Mean reciprocal rank of each example's known answer under `weights` (0 for an answer
@@ -347,7 +548,7 @@ impl SearchIndex {
         let f = &self.fields;
         let mut prepared = Vec::with_capacity(examples.len());
         for (input, (kind, id)) in examples {
-            let candidates = self.candidates(searcher, input, visibility)?;
+            let candidates = self.candidates(searcher, input, visibility, Pool::Answers)?;
             let target = candidates.list.iter().map(|c| c.address).find(|a| {
                 read_hit(searcher, f, *a, 0.0)
                     .map(|h| h.kind == *kind && h.id == *id)
@@ -445,7 +646,13 @@ fn rank(
     let mut out = Vec::with_capacity(scored.len());
     for (candidate, base) in scored {
         let mut score = base;
-        if weights.recency > 0.0 && weights.recency_days > 0.0 && candidates.input_created_at_ms > 0
+        if candidate.article {
+            // Articles do not age like reports: they are edited or archived when they stop
+            // applying, so an article in the pool counts as current.
+            score += weights.recency;
+        } else if weights.recency > 0.0
+            && weights.recency_days > 0.0
+            && candidates.input_created_at_ms > 0
         {
             if let Some(created) = candidate.created_at_ms {
                 let days =
@@ -462,6 +669,9 @@ fn rank(
                 score += weights.same_version;
             }
         }
+        if candidate.article {
+            score *= ANSWER_BONUS;
+        }
         out.push((candidate.address, score, shared));
     }
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -477,10 +687,114 @@ fn candidate_version_hashes(searcher: &Searcher, address: DocAddress) -> Vec<i64
         .unwrap_or_default()
 }
 
+/// A ranked candidate on its way to a suggestion.
+struct Ranked {
+    address: DocAddress,
+    score: f32,
+    shared_version: Option<String>,
+    /// For an article: the matching cases it answered (their address and number).
+    answered: Vec<(DocAddress, i64)>,
+}
+
+/// "answered similar cases #276, #232, #227 and 11 more": the closest few by number.
+fn answered_reason(cases: &[(DocAddress, i64)]) -> String {
+    const NAMED: usize = 3;
+    let named: Vec<String> = cases
+        .iter()
+        .take(NAMED)
+        .map(|(_, id)| format!("#{id}"))
+        .collect();
+    let mut reason = format!("answered similar cases {}", named.join(", "));
+    if cases.len() > NAMED {
+        reason.push_str(&format!(" and {} more", cases.len() - NAMED));
+    }
+    reason
+}
+
+/// How far above the best case that lends it its score an answering article ranks.
+const LENT_MARGIN: f32 = 0.001;
+
+fn fast_i64(searcher: &Searcher, address: DocAddress, field: &str) -> Option<i64> {
+    searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .i64(field)
+        .ok()
+        .and_then(|column| column.first(address.doc_id))
+}
+
+fn is_article(searcher: &Searcher, address: DocAddress) -> bool {
+    fast_i64(searcher, address, "doc_kind") == Some(DOC_ARTICLE)
+}
+
+/// The articles linked as answers to the case at `address`.
+fn answers_of(searcher: &Searcher, address: DocAddress) -> Vec<i64> {
+    searcher
+        .segment_reader(address.segment_ord)
+        .fast_fields()
+        .i64("answers")
+        .map(|column| column.values_for_doc(address.doc_id).collect())
+        .unwrap_or_default()
+}
+
+/// How rare a term is among all documents (BM25's idf): rare words carry the meaning.
+fn idf(searcher: &Searcher, field: Field, term: &str) -> f32 {
+    // Document frequencies still count replaced documents until their segments merge, so the
+    // documents are counted the same way (alive ones only would make frequent terms weigh
+    // nothing, or less than nothing, on an index with many updates).
+    let docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    let docs = docs as f32;
+    let df = searcher
+        .doc_freq(&Term::from_field_text(field, term))
+        .unwrap_or(0) as f32;
+    (1.0 + (docs - df + 0.5) / (df + 0.5)).ln().max(0.0)
+}
+
+/// The share of the input's title words and identifiers (weighted by rarity) that `hit`'s
+/// title and text hold: how surely it is about the same thing, whatever else it matched.
+fn confidence(searcher: &Searcher, f: &Fields, query: &Tokens, hit: &Hit) -> f32 {
+    confidence_of_hit(searcher, f, query, hit)
+}
+
+fn confidence_of_hit(searcher: &Searcher, f: &Fields, query: &Tokens, hit: &Hit) -> f32 {
+    let text = format!("{}\n{}", hit.title, hit.excerpt);
+    let held_words: HashSet<String> = words(&text).into_iter().collect();
+    let held_codes: HashSet<String> = codes(&text).into_iter().collect();
+    let mut asked: HashSet<&str> = HashSet::new();
+    let (mut total, mut held) = (0.0_f32, 0.0_f32);
+    for word in &query.title {
+        if asked.insert(word) {
+            let weight = idf(searcher, f.t_all, word);
+            total += weight;
+            if held_words.contains(word) {
+                held += weight;
+            }
+        }
+    }
+    for code in &query.codes {
+        if asked.insert(code) {
+            let weight = idf(searcher, f.t_codes, code);
+            total += weight;
+            if held_codes.contains(code) {
+                held += weight;
+            }
+        }
+    }
+    if total <= 0.0 {
+        0.0
+    } else {
+        held / total
+    }
+}
+
 /// Plain reasons a person can check at a glance.
 fn reasons(
     query: &Tokens,
-    hit: &crate::search::Hit,
+    hit: &Hit,
     created_at_ms: i64,
     shared_version: Option<String>,
 ) -> Vec<String> {
@@ -511,7 +825,7 @@ fn reasons(
     if let Some(version) = shared_version {
         reasons.push(format!("same version: {version}"));
     }
-    if created_at_ms > 0 && hit.created_at_ms > 0 {
+    if created_at_ms > 0 && hit.created_at_ms > 0 && hit.kind != DocType::Article {
         let days = (created_at_ms - hit.created_at_ms).unsigned_abs() / 86_400_000;
         if days <= 30 {
             reasons.push(format!("reported {days} days apart"));

@@ -2,17 +2,22 @@
 //! visibility, so a result list can never show what its reader may not see.
 
 use crate::analysis::{codes, words};
-use crate::index::{Fields, SearchIndex};
+use crate::index::{Fields, SearchIndex, DOC_CASE, DOC_COMMENT};
 use crate::Result;
 use backline_domain::query::{statuses_named, Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{ArticleState, Audience, CaseScope, Role};
-use tantivy::collector::TopDocs;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::columnar::ColumnValues;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+};
 
 /// What a caller may find, in index terms (mirrors `backline_domain::visibility` and
 /// `backline_domain::knowledge::can_read_article`).
@@ -33,6 +38,30 @@ impl Visibility {
             article_audiences: actor.readable_audiences().to_vec(),
             all_article_states: matches!(actor.role, Role::Admin | Role::Agent),
         }
+    }
+
+    /// Names this sight in a few characters, the same for every reader who sees exactly the
+    /// same: all staff share one, every customer user of one organisation another. What was
+    /// worked out for one reader (stored suggestions) serves all readers with the same key.
+    pub fn key(&self) -> String {
+        let cases = match self.cases {
+            CaseScope::All => "all".to_string(),
+            CaseScope::Partner(org) => format!("partner-{}", org.0),
+            CaseScope::Organization(org) => format!("org-{}", org.0),
+            CaseScope::Nothing => "none".to_string(),
+        };
+        let mut audiences: Vec<&str> = self.article_audiences.iter().map(|a| a.as_str()).collect();
+        audiences.sort_unstable();
+        format!(
+            "{cases};notes={};articles={};states={}",
+            u8::from(self.internal_notes),
+            audiences.join(","),
+            if self.all_article_states {
+                "all"
+            } else {
+                "validated"
+            }
+        )
     }
 
     /// Everything: for benchmarks and rebuild checks.
@@ -107,8 +136,9 @@ fn all_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Admit {
     pub cases: bool,
-    /// Only solved or closed cases (known answers).
-    pub solved_cases_only: bool,
+    /// `Some(true)`: only solved or closed cases (known answers); `Some(false)`: only cases
+    /// still in work; `None`: any.
+    pub cases_solved: Option<bool>,
     pub comments: bool,
     pub articles: bool,
     /// Only articles that can answer a case: not drafts (no resolution yet), not archived.
@@ -130,8 +160,8 @@ pub(crate) fn visibility_filter(f: &Fields, v: &Visibility, admit: Admit) -> Box
             if let Some(scope) = scope {
                 parts.push(scope.box_clone());
             }
-            if admit.solved_cases_only {
-                parts.push(int_query(f.solved, 1));
+            if let Some(solved) = admit.cases_solved {
+                parts.push(int_query(f.solved, i64::from(solved)));
             }
             kinds.push(all_of(parts));
         }
@@ -203,8 +233,49 @@ fn filter_terms(field: FilterField, value: &str) -> Vec<String> {
     }
 }
 
-/// A word must appear (in the title or the text, or verbatim as an identifier).
-fn word_query(f: &Fields, word: &str) -> Option<Box<dyn Query>> {
+/// Score of a document that holds a word only misspelt (tantivy scores fuzzy matches with a
+/// constant): well under any exact match of the same word, so typos rank below the real thing.
+const FUZZY_SCORE: f32 = 0.05;
+
+/// How many edits a typed word may be away from an indexed one and still match it: none for
+/// short words (too many neighbours: "cat" is one edit from "car", "cut", "at"...), one for 4 to
+/// 7 letters ("backpu" -> backup), two for longer ones. Identifiers (anything holding a digit
+/// or read as a code, like BK-1042 or 7.2) are copied, not typed from memory: never fuzzy.
+pub fn typo_distance(word: &str) -> u8 {
+    if word.chars().any(|c| c.is_ascii_digit()) || !codes(word).is_empty() {
+        return 0;
+    }
+    match word.chars().filter(|c| c.is_alphabetic()).count() {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// A word in this share of all documents (or at least `COMMON_WORD_MIN` of them) is a word
+/// people really use, not a typo: its neighbours one edit away are other words, so it is
+/// matched exactly. Looking them up cost most of a broad search's time on a large index.
+const COMMON_WORD_SHARE: u64 = 1_000;
+const COMMON_WORD_MIN: u64 = 20;
+
+/// Whether `token` is common enough in the index to be taken as typed (see
+/// `COMMON_WORD_SHARE`).
+fn is_common(searcher: &Searcher, f: &Fields, token: &str) -> bool {
+    let docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    let df = searcher
+        .doc_freq(&Term::from_field_text(f.t_all, token))
+        .unwrap_or(0);
+    df >= (docs / COMMON_WORD_SHARE).max(COMMON_WORD_MIN)
+}
+
+/// A word must appear (in the title or the text, or verbatim as an identifier), or, when
+/// `searcher` is given and the word is not a common one, a word a typo or two away from it
+/// (ranked below the exact matches).
+fn word_query(f: &Fields, searcher: Option<&Searcher>, word: &str) -> Option<Box<dyn Query>> {
     let tokens = words(word);
     let code_tokens = codes(word);
     let mut options: Vec<Box<dyn Query>> = Vec::new();
@@ -221,6 +292,21 @@ fn word_query(f: &Fields, word: &str) -> Option<Box<dyn Query>> {
                 .collect(),
         ));
     }
+    // One typed word is one analysed token; a word that splits into several (identifiers
+    // such as `jackson-databind` or `ZStandardCodec`) is matched exactly.
+    let distance = typo_distance(word);
+    if let ([token], true, Some(searcher)) = (tokens.as_slice(), distance > 0, searcher) {
+        if !is_common(searcher, f, token) {
+            options.push(Box::new(BoostQuery::new(
+                Box::new(FuzzyTermQuery::new(
+                    Term::from_field_text(f.t_all, token),
+                    distance,
+                    true,
+                )),
+                FUZZY_SCORE,
+            )));
+        }
+    }
     for code in code_tokens {
         options.push(Box::new(BoostQuery::new(term_query(f.t_codes, &code), 3.0)));
     }
@@ -231,7 +317,8 @@ fn phrase_query(f: &Fields, phrase: &str) -> Option<Box<dyn Query>> {
     let tokens = words(phrase);
     match tokens.len() {
         0 => None,
-        1 => word_query(f, phrase),
+        // A quoted word is meant as typed.
+        1 => word_query(f, None, phrase),
         _ => {
             let phrase_in = |field: Field| -> Box<dyn Query> {
                 Box::new(PhraseQuery::new(
@@ -274,23 +361,157 @@ pub(crate) fn read_hit(
     })
 }
 
-impl SearchIndex {
-    /// Runs a parsed query for a caller; at most `limit` hits, best (or newest) first.
-    pub fn search(
+/// Which documents a search admits: everything the reader may see.
+const SEARCH_ALL: Admit = Admit {
+    cases: true,
+    cases_solved: None,
+    comments: true,
+    articles: true,
+    answering_articles_only: false,
+};
+
+/// Comments shown under each case of a result page, at most.
+pub const FOLDED_COMMENTS: usize = 3;
+/// Comments read to fold under one page of cases, at most (a case with thousands of matching
+/// comments shows three of them and a count either way).
+const FOLD_READ_LIMIT: usize = 2_000;
+
+/// One row of a result page: a case (with the matching comments folded under it) or an
+/// article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// `Case` or `Article`.
+    pub kind: DocType,
+    pub id: i64,
+    pub title: String,
+    pub excerpt: String,
+    pub created_at_ms: i64,
+    /// The best score among what matched in the row.
+    pub score: f32,
+    /// Whether the case's (or article's) own text matched, not only comments.
+    pub matched_itself: bool,
+    /// The best matching comments the reader may see, best first, `FOLDED_COMMENTS` at most.
+    pub comments: Vec<Hit>,
+    /// Matching comments beyond those shown.
+    pub more_comments: usize,
+}
+
+/// A page of results and how many rows the whole search holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultPage {
+    pub rows: Vec<ResultRow>,
+    pub total: usize,
+}
+
+/// What matched in one row, gathered while searching.
+#[derive(Debug, Clone, Copy)]
+struct RowMatch {
+    score: f32,
+    newest_ms: i64,
+    comments: u32,
+    /// The case or article document itself, when it matched.
+    itself: Option<DocAddress>,
+}
+
+impl RowMatch {
+    fn merge(&mut self, other: RowMatch) {
+        self.score = self.score.max(other.score);
+        self.newest_ms = self.newest_ms.max(other.newest_ms);
+        self.comments += other.comments;
+        self.itself = self.itself.or(other.itself);
+    }
+}
+
+/// Gathers every match into rows (cases with their comments, articles), so the total counts
+/// rows, not documents, and a page can be cut from rows in either order.
+struct RowCollector;
+
+struct RowSegmentCollector {
+    segment: u32,
+    group: std::sync::Arc<dyn ColumnValues<i64>>,
+    doc_kind: std::sync::Arc<dyn ColumnValues<i64>>,
+    created: std::sync::Arc<dyn ColumnValues<i64>>,
+    rows: HashMap<i64, RowMatch>,
+}
+
+impl Collector for RowCollector {
+    type Fruit = HashMap<i64, RowMatch>;
+    type Child = RowSegmentCollector;
+
+    fn for_segment(
         &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<RowSegmentCollector> {
+        let fast = reader.fast_fields();
+        Ok(RowSegmentCollector {
+            segment,
+            group: fast.i64("group_key")?.first_or_default_col(0),
+            doc_kind: fast.i64("doc_kind")?.first_or_default_col(DOC_CASE),
+            created: fast.i64("created_at")?.first_or_default_col(0),
+            rows: HashMap::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(
+        &self,
+        fruits: Vec<HashMap<i64, RowMatch>>,
+    ) -> tantivy::Result<HashMap<i64, RowMatch>> {
+        let mut fruits = fruits.into_iter();
+        let mut all = fruits.next().unwrap_or_default();
+        for fruit in fruits {
+            for (key, row) in fruit {
+                match all.entry(key) {
+                    Entry::Occupied(mut e) => e.get_mut().merge(row),
+                    Entry::Vacant(e) => {
+                        e.insert(row);
+                    }
+                }
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for RowSegmentCollector {
+    type Fruit = HashMap<i64, RowMatch>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let comment = self.doc_kind.get_val(doc) == DOC_COMMENT;
+        let found = RowMatch {
+            score,
+            newest_ms: self.created.get_val(doc),
+            comments: u32::from(comment),
+            itself: (!comment).then_some(DocAddress::new(self.segment, doc)),
+        };
+        match self.rows.entry(self.group.get_val(doc)) {
+            Entry::Occupied(mut e) => e.get_mut().merge(found),
+            Entry::Vacant(e) => {
+                e.insert(found);
+            }
+        }
+    }
+
+    fn harvest(self) -> HashMap<i64, RowMatch> {
+        self.rows
+    }
+}
+
+impl SearchIndex {
+    /// The whole query for a reader: what they may see, the filters, and every word and
+    /// phrase.
+    fn full_query(
+        &self,
+        searcher: &Searcher,
         query: &SearchQuery,
         visibility: &Visibility,
-        sort: Sort,
-        limit: usize,
-    ) -> Result<Vec<Hit>> {
+        admit: Admit,
+    ) -> Box<dyn Query> {
         let f = &self.fields;
-        let admit = Admit {
-            cases: true,
-            solved_cases_only: false,
-            comments: true,
-            articles: true,
-            answering_articles_only: false,
-        };
         let mut must: Vec<Box<dyn Query>> = vec![visibility_filter(f, visibility, admit)];
         for field in FilterField::ALL {
             let values: Vec<&str> = query.filters(*field).collect();
@@ -309,7 +530,7 @@ impl SearchIndex {
         }
         for clause in &query.clauses {
             let text_query = match clause {
-                Clause::Word(w) => word_query(f, w),
+                Clause::Word(w) => word_query(f, Some(searcher), w),
                 Clause::Phrase(p) => phrase_query(f, p),
                 Clause::Filter { .. } => None,
             };
@@ -317,8 +538,21 @@ impl SearchIndex {
                 must.push(q);
             }
         }
-        let query = all_of(must);
+        all_of(must)
+    }
+
+    /// Runs a parsed query for a caller; at most `limit` documents (cases, comments and
+    /// articles each on their own), best (or newest) first.
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        visibility: &Visibility,
+        sort: Sort,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        let f = &self.fields;
         let searcher = self.reader.searcher();
+        let query = self.full_query(&searcher, query, visibility, SEARCH_ALL);
         let limit = limit.max(1);
         let mut hits = Vec::new();
         match sort {
@@ -336,5 +570,197 @@ impl SearchIndex {
             }
         }
         Ok(hits)
+    }
+
+    /// One page of results for a caller, as rows: each case once, with the comments that
+    /// matched folded under it, and each article; `page` counts from 0. `total` counts rows.
+    /// Newest first orders rows by their latest matching document.
+    pub fn search_rows(
+        &self,
+        query: &SearchQuery,
+        visibility: &Visibility,
+        sort: Sort,
+        page: usize,
+        per_page: usize,
+    ) -> Result<ResultPage> {
+        let f = &self.fields;
+        let searcher = self.reader.searcher();
+        let full = self.full_query(&searcher, query, visibility, SEARCH_ALL);
+        let rows = searcher.search(full.as_ref(), &RowCollector)?;
+        let total = rows.len();
+        let per_page = per_page.max(1);
+        let skip = page.saturating_mul(per_page);
+        let mut ranked: Vec<(i64, RowMatch)> = rows.into_iter().collect();
+        let order = |a: &(i64, RowMatch), b: &(i64, RowMatch)| match sort {
+            Sort::Relevance => {
+                b.1.score
+                    .total_cmp(&a.1.score)
+                    .then(b.1.newest_ms.cmp(&a.1.newest_ms))
+                    .then(b.0.cmp(&a.0))
+            }
+            Sort::Newest => b.1.newest_ms.cmp(&a.1.newest_ms).then(b.0.cmp(&a.0)),
+        };
+        let wanted = skip.saturating_add(per_page);
+        if ranked.len() > wanted {
+            // Only the rows up to this page need ordering.
+            ranked.select_nth_unstable_by(wanted, order);
+            ranked.truncate(wanted);
+        }
+        ranked.sort_unstable_by(order);
+        let page_rows: Vec<(i64, RowMatch)> = ranked.into_iter().skip(skip).collect();
+
+        let case_ids: Vec<i64> = page_rows
+            .iter()
+            .filter(|(key, row)| *key > 0 && row.comments > 0)
+            .map(|(key, _)| *key)
+            .collect();
+        let mut folded =
+            self.folded_comments(&searcher, query, visibility, &page_rows, &case_ids)?;
+        let mut out = Vec::with_capacity(page_rows.len());
+        for (key, row) in page_rows {
+            let (kind, id) = if key < 0 {
+                (DocType::Article, -key)
+            } else {
+                (DocType::Case, key)
+            };
+            let mut comments = folded.remove(&key).unwrap_or_default();
+            let itself = match row.itself {
+                Some(address) => Some(read_hit(&searcher, f, address, row.score)?),
+                None => self.document_by_key(&searcher, &format!("case:{id}"))?,
+            };
+            // A case missing from the index (it cannot be, as its comments carry it) is shown
+            // under its comments' title rather than dropped.
+            let (title, excerpt, created_at_ms) = match itself {
+                Some(hit) => (hit.title, hit.excerpt, hit.created_at_ms),
+                None => (
+                    comments
+                        .first()
+                        .map(|c| c.title.clone())
+                        .unwrap_or_default(),
+                    String::new(),
+                    row.newest_ms,
+                ),
+            };
+            let shown = comments.len().min(FOLDED_COMMENTS);
+            comments.truncate(shown);
+            out.push(ResultRow {
+                kind,
+                id,
+                title,
+                excerpt,
+                created_at_ms,
+                score: if sort == Sort::Relevance {
+                    row.score
+                } else {
+                    0.0
+                },
+                matched_itself: row.itself.is_some(),
+                more_comments: (row.comments as usize).saturating_sub(shown),
+                comments,
+            });
+        }
+        Ok(ResultPage { rows: out, total })
+    }
+
+    /// The matching comments of these cases that the reader may see, best first per case.
+    fn folded_comments(
+        &self,
+        searcher: &Searcher,
+        query: &SearchQuery,
+        visibility: &Visibility,
+        rows: &[(i64, RowMatch)],
+        case_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<Hit>>> {
+        let f = &self.fields;
+        let mut out: HashMap<i64, Vec<Hit>> = HashMap::new();
+        if case_ids.is_empty() {
+            return Ok(out);
+        }
+        let admit = Admit {
+            cases: false,
+            cases_solved: None,
+            comments: true,
+            articles: false,
+            answering_articles_only: false,
+        };
+        let comments = all_of(vec![
+            self.full_query(searcher, query, visibility, admit),
+            Box::new(ConstScoreQuery::new(
+                any_of(
+                    case_ids
+                        .iter()
+                        .map(|id| int_query(f.case_id, *id))
+                        .collect(),
+                ),
+                0.0,
+            )),
+        ]);
+        let expected: usize = rows.iter().map(|(_, r)| r.comments as usize).sum();
+        let limit = expected.clamp(1, FOLD_READ_LIMIT);
+        for (score, address) in searcher.search(comments.as_ref(), &TopDocs::with_limit(limit))? {
+            let hit = read_hit(searcher, f, address, score)?;
+            let Some(case_id) = hit.case_id else { continue };
+            let list = out.entry(case_id).or_default();
+            if list.len() < FOLDED_COMMENTS {
+                list.push(hit);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored document with this key (`case:12`), whoever may see it: callers check.
+    fn document_by_key(&self, searcher: &Searcher, key: &str) -> Result<Option<Hit>> {
+        let found = searcher.search(
+            term_query(self.fields.key, key).as_ref(),
+            &TopDocs::with_limit(1),
+        )?;
+        match found.first() {
+            Some((_, address)) => Ok(Some(read_hit(searcher, &self.fields, *address, 0.0)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Which of these cases the index holds as solved: read before a batch replaces them, it
+    /// tells which cases the batch solves or reopens.
+    pub fn solved_cases(&self, ids: &[i64]) -> Result<std::collections::HashSet<i64>> {
+        let f = &self.fields;
+        let mut out = std::collections::HashSet::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let searcher = self.reader.searcher();
+        for chunk in ids.chunks(1_000) {
+            let query = all_of(vec![
+                term_query(f.kind, "case"),
+                int_query(f.solved, 1),
+                any_of(chunk.iter().map(|id| int_query(f.id, *id)).collect()),
+            ]);
+            for (_, address) in
+                searcher.search(query.as_ref(), &TopDocs::with_limit(chunk.len()))?
+            {
+                let id = searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .i64("id")?
+                    .first(address.doc_id);
+                out.extend(id);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SearchIndex {
+    /// Whether the index holds this document (as of its last commit).
+    pub fn holds(&self, kind: DocType, id: i64) -> bool {
+        self.reader
+            .searcher()
+            .doc_freq(&Term::from_field_text(
+                self.fields.key,
+                &format!("{}:{id}", kind.as_str()),
+            ))
+            .is_ok_and(|n| n > 0)
     }
 }

@@ -222,9 +222,12 @@ impl Application {
             jobs,
             ..
         } = self;
-        let served = axum::serve(listener, crate::app(state))
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            listener,
+            crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         // Held until here, so the jobs run exactly as long as the server (or until this
         // future is dropped).
         drop(jobs);

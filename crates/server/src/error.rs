@@ -33,6 +33,12 @@ pub enum ApiError {
     EscalationIncomplete(Vec<String>),
     #[error("unsupported media type: send JSON with Content-Type: application/json")]
     UnsupportedMediaType,
+    /// The body (or the address) is larger than the server takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Rate limited: the message says when to try again.
+    #[error("{0}")]
+    TooMany(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -77,6 +83,8 @@ impl ApiError {
             ApiError::EscalationIncomplete(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +99,8 @@ impl ApiError {
             ApiError::EscalationIncomplete(_) => "escalation_incomplete",
             ApiError::Conflict { code, .. } => code,
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::TooLarge(_) => "too_large",
+            ApiError::TooMany(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -31,10 +31,62 @@ where
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_request("unreadable_body", e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        refuse_nul_in_json(&bytes)?;
         parse(&bytes).map(Json)
+    }
+}
+
+/// A body that could not be read: too large is 413 (in the API's error format), anything
+/// else 400.
+pub fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(
+            "The request body is larger than the server takes (2 MB for JSON and forms).".into(),
+        )
+    } else {
+        ApiError::bad_request("unreadable_body", e.body_text())
+    }
+}
+
+/// Refuses a JSON body with a NUL character in any string, naming where (PostgreSQL cannot
+/// store one and SQLite would; one rule for both: no text anywhere holds NUL).
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    // In valid JSON a NUL can only be written as an escape; look closer only then.
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(()); // The parse below reports the syntax error.
+    };
+    fn find(value: &serde_json::Value, path: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| find(v, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if k.contains('\0') {
+                    Some(here)
+                } else {
+                    find(v, &here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    match find(&value, "") {
+        Some(path) => Err(ApiError::validation(
+            if path.is_empty() { "body" } else { &path },
+            "text may not contain a NUL character",
+        )),
+        None => Ok(()),
     }
 }
 

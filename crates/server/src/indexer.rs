@@ -15,10 +15,11 @@
 //! progress`): a new or stale index would answer searches with nothing, as if nothing matched.
 //! `/healthz` reports the progress and search falls back to the database meanwhile.
 
+use crate::knowledge::suggester::{Committed, CommittedCase};
 use crate::AppState;
 use backline_domain::query::DocType;
 use backline_domain::{ArticleId, CaseId, Span, Timestamp};
-use backline_search::{IndexDoc, MatchWeights, SearchIndex};
+use backline_search::{IndexDoc, MatchInput, MatchWeights, SearchIndex};
 use backline_store::{Article, CaseRecord, Change, Comment, Heard, Store};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -109,17 +110,23 @@ pub struct IndexProgress {
     pub total: u64,
 }
 
+/// What a commit reports back: the cases of the batch the index held as solved before it.
+type CommitOutcome = Result<HashSet<i64>, String>;
+
 /// The batch the writer thread is committing: its outcome, watermark and changes.
 struct InFlight {
-    done: oneshot::Receiver<Result<(), String>>,
+    done: oneshot::Receiver<CommitOutcome>,
     mark: Timestamp,
     changes: Vec<Change>,
+    /// The batch's cases as the suggester needs them, and whether articles changed.
+    cases: Vec<(CaseId, MatchInput, bool)>,
+    articles_changed: bool,
 }
 
 struct Batch {
     docs: Vec<IndexDoc>,
     watermark: Timestamp,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<CommitOutcome>,
 }
 
 /// Opens (or creates) the index in `dir`, or in memory when `None`, and starts following the
@@ -135,7 +142,7 @@ pub async fn start(
     std::thread::Builder::new()
         .name("backline-indexer".into())
         .spawn(move || {
-            lower_priority();
+            lower_priority(WRITER_NICE);
             // Opened on this thread so tantivy's own worker threads inherit its priority.
             let index = match &dir {
                 Some(dir) => SearchIndex::open(dir),
@@ -157,9 +164,19 @@ pub async fn start(
                 )
                 .entered();
                 let started = std::time::Instant::now();
+                let case_ids: Vec<i64> = batch
+                    .docs
+                    .iter()
+                    .filter(|d| d.kind == Some(DocType::Case))
+                    .map(|d| d.id)
+                    .collect();
                 let result = index
-                    .upsert(&batch.docs)
-                    .and_then(|()| index.commit(batch.watermark.as_millis()))
+                    .solved_cases(&case_ids)
+                    .and_then(|solved_before| {
+                        index.upsert(&batch.docs)?;
+                        index.commit(batch.watermark.as_millis())?;
+                        Ok(solved_before)
+                    })
                     .map_err(|e| e.to_string());
                 tracing::debug!(
                     ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -186,8 +203,9 @@ pub async fn start(
         progress: Arc::default(),
     };
     let listener = store.listen().await?;
+    let suggester = crate::knowledge::suggester::start(store.clone(), state.clone());
     let task = tokio::spawn(
-        follow(store, index, listener, batches_tx, state.clone())
+        follow(store, index, listener, batches_tx, state.clone(), suggester)
             .instrument(tracing::info_span!("indexer")),
     );
     Ok((state, task))
@@ -199,18 +217,18 @@ pub async fn store_weights(store: &Store, weights: &MatchWeights) -> backline_st
     store.set_setting(WEIGHTS_KEY, &text).await
 }
 
+/// Lowers the calling thread's CPU priority to `nice` (0 is normal, 19 the lowest).
 #[cfg(target_os = "linux")]
-fn lower_priority() {
+pub(crate) fn lower_priority(nice: i32) {
     // SAFETY: setpriority on the calling thread's own id has no memory effects.
-    let result =
-        unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as u32, WRITER_NICE) };
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as u32, nice) };
     if result != 0 {
-        tracing::debug!("could not lower the indexer's priority");
+        tracing::debug!("could not lower a background thread's priority");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn lower_priority() {}
+pub(crate) fn lower_priority(_nice: i32) {}
 
 async fn follow(
     store: Store,
@@ -218,6 +236,7 @@ async fn follow(
     mut listener: backline_store::ChangeListener,
     batches: std::sync::mpsc::Sender<Batch>,
     state: SearchState,
+    suggester: tokio::sync::mpsc::UnboundedSender<Committed>,
 ) {
     let mut pending: HashSet<Change> = HashSet::new();
     let mut watermark = Timestamp::from_millis(index.watermark());
@@ -271,10 +290,24 @@ async fn follow(
                 None => return,
             },
             done = async { (&mut in_flight.as_mut().expect("guarded").done).await }, if in_flight.is_some() => {
-                let InFlight { mark: batch_mark, changes: written, .. } = in_flight.take().expect("guarded");
+                let InFlight { mark: batch_mark, changes: written, cases, articles_changed, .. } = in_flight.take().expect("guarded");
                 match done {
-                    Ok(Ok(())) => {
+                    Ok(Ok(solved_before)) => {
                         watermark = batch_mark;
+                        // Searchable now: the suggester may work from it. It is gone only
+                        // when the server stops.
+                        let _ = suggester.send(Committed {
+                            cases: cases
+                                .into_iter()
+                                .map(|(id, input, solved)| CommittedCase {
+                                    id,
+                                    input,
+                                    solved,
+                                    solved_before: solved_before.contains(&id.0),
+                                })
+                                .collect(),
+                            articles_changed,
+                        });
                         if let Some(left) = startup.as_mut().filter(|left| !left.is_empty()) {
                             let before = left.len();
                             for change in &written {
@@ -310,12 +343,13 @@ async fn follow(
                 }
                 let mark = if pending.is_empty() { batch_mark } else { watermark };
                 match load_docs(&store, &take).await {
-                    Ok(docs) => {
+                    Ok((docs, cases)) => {
                         let (done, done_rx) = oneshot::channel();
                         if batches.send(Batch { docs, watermark: mark, done }).is_err() {
                             return;
                         }
-                        in_flight = Some(InFlight { done: done_rx, mark, changes: take });
+                        let articles_changed = take.iter().any(|c| matches!(c, Change::Article(_)));
+                        in_flight = Some(InFlight { done: done_rx, mark, changes: take, cases, articles_changed });
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "reading changes for search failed; retrying");
@@ -343,7 +377,12 @@ fn mark_ready(state: &SearchState) {
     }
 }
 
-async fn load_docs(store: &Store, changes: &[Change]) -> backline_store::Result<Vec<IndexDoc>> {
+/// The changed cases and articles as index documents, and each case as the suggester needs it
+/// (what the matcher looks for, and whether it is solved).
+async fn load_docs(
+    store: &Store,
+    changes: &[Change],
+) -> backline_store::Result<(Vec<IndexDoc>, Vec<(CaseId, MatchInput, bool)>)> {
     let mut case_ids: Vec<CaseId> = Vec::new();
     let mut article_ids: Vec<ArticleId> = Vec::new();
     for change in changes {
@@ -353,23 +392,37 @@ async fn load_docs(store: &Store, changes: &[Change]) -> backline_store::Result<
         }
     }
     let mut docs = Vec::new();
+    let mut cases = Vec::with_capacity(case_ids.len());
+    let answers = store.answers_of_cases(&case_ids).await?;
     for (case, comments) in store.cases_with_comments(&case_ids).await? {
-        docs.extend(case_docs(&case, &comments));
+        let answered_by = answers.get(&case.id).map_or(&[][..], Vec::as_slice);
+        docs.extend(case_docs(&case, &comments, answered_by));
+        cases.push((
+            case.id,
+            crate::knowledge::service::match_input_for(&case),
+            !case.status.is_active(),
+        ));
     }
     for article in store.articles_by_ids(&article_ids).await? {
         docs.push(article_doc(&article));
     }
-    Ok(docs)
+    Ok((docs, cases))
 }
 
 /// A case and its comments as index documents. Comments carry their case's visibility and
 /// fields, so filters such as `status:open` and the audience rules apply to them alike.
-pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
+/// `answered_by`: the articles linked to the case as its answer.
+pub fn case_docs(
+    case: &CaseRecord,
+    comments: &[Comment],
+    answered_by: &[ArticleId],
+) -> Vec<IndexDoc> {
     let base = IndexDoc {
         kind: Some(DocType::Case),
         id: case.id.0,
         case_id: Some(case.id.0),
         title: case.subject.clone(),
+        issue: String::new(),
         body: case.description.clone(),
         created_at_ms: case.created_at.as_millis(),
         org_id: Some(case.organization.id.0),
@@ -385,6 +438,7 @@ pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
         audience: None,
         versions: Vec::new(),
         solved: !case.status.is_active(),
+        answered_by: answered_by.iter().map(|a| a.0).collect(),
     };
     let mut docs = Vec::with_capacity(1 + comments.len());
     for comment in comments {
@@ -395,6 +449,7 @@ pub fn case_docs(case: &CaseRecord, comments: &[Comment]) -> Vec<IndexDoc> {
             created_at_ms: comment.created_at.as_millis(),
             public: comment.public,
             solved: false,
+            answered_by: Vec::new(),
             ..base.clone()
         });
     }
@@ -408,6 +463,7 @@ pub fn article_doc(article: &Article) -> IndexDoc {
         id: article.id.0,
         case_id: None,
         title: article.content.title.clone(),
+        issue: article.content.issue.clone(),
         body: article.content.body(),
         created_at_ms: article.created_at.as_millis(),
         org_id: None,
@@ -423,6 +479,7 @@ pub fn article_doc(article: &Article) -> IndexDoc {
         audience: Some(article.audience.as_str().into()),
         versions: article.content.versions.clone(),
         solved: false,
+        answered_by: Vec::new(),
     }
 }
 
@@ -444,8 +501,10 @@ pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usiz
             break;
         };
         let mut docs = Vec::new();
+        let answers = store.answers_of_cases(&ids).await?;
         for (case, comments) in store.cases_with_comments(&ids).await? {
-            docs.extend(case_docs(&case, &comments));
+            let answered_by = answers.get(&case.id).map_or(&[][..], Vec::as_slice);
+            docs.extend(case_docs(&case, &comments, answered_by));
             cases += 1;
         }
         index.upsert(&docs)?;

@@ -20,6 +20,7 @@ const PRESENCE_SCRIPT: &str = include_str!("assets/presence.js");
 const KEYS_SCRIPT: &str = include_str!("assets/keys.js");
 const FAVICON: &str = include_str!("assets/favicon.svg");
 const ZONE_SCRIPT: &str = include_str!("assets/zone.js");
+const CLOCK_SCRIPT: &str = include_str!("assets/clock.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/presence.js", get(|| script(PRESENCE_SCRIPT)))
         .route("/assets/keys.js", get(|| script(KEYS_SCRIPT)))
         .route("/assets/zone.js", get(|| script(ZONE_SCRIPT)))
+        .route("/assets/clock.js", get(|| script(CLOCK_SCRIPT)))
         .route("/assets/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
 }

@@ -13,6 +13,8 @@ pub mod accounts;
 pub mod application;
 pub mod auth;
 pub mod cases;
+mod catch_panic;
+pub mod clock;
 pub mod crisis;
 pub mod error;
 pub mod extract;
@@ -23,6 +25,7 @@ pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod partners;
+mod security;
 pub mod session;
 pub mod sla;
 pub mod smtp_client;
@@ -62,6 +65,8 @@ pub struct AppState {
     search: indexer::SearchState,
     /// Who we are in mail, and intake's limits.
     pub mail: Arc<mail::MailContext>,
+    /// "Now" for time-based limits; tests move it forward instead of sleeping.
+    pub clock: clock::Clock,
 }
 
 impl AppState {
@@ -82,6 +87,7 @@ impl AppState {
             postmortem_business_days: crisis::service::POSTMORTEM_BUSINESS_DAYS,
             secure_cookies,
             mail: Arc::new(mail::MailContext::ephemeral()),
+            clock: clock::Clock::default(),
         }
     }
 
@@ -105,6 +111,12 @@ pub fn app(state: AppState) -> Router {
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))
+        .layer(axum::middleware::from_fn(security::refuse_nul_text))
+        .layer(axum::middleware::from_fn(catch_panic::catch_panic))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::security_headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -187,6 +187,13 @@ impl FromRequest<AppState> for CsrfMultipart {
                 }
                 None => {
                     let text = field.text().await.map_err(unreadable)?;
+                    // Files may hold any bytes; text never holds NUL (see `security`).
+                    if text.contains('\0') || name.contains('\0') {
+                        return Err(reject(ApiError::validation(
+                            &name.replace('\0', ""),
+                            "text may not contain a NUL character",
+                        )));
+                    }
                     form.fields.insert(name, text);
                 }
             }
@@ -194,5 +201,65 @@ impl FromRequest<AppState> for CsrfMultipart {
         let csrf = form.fields.get("csrf").map(String::as_str).unwrap_or("");
         who.check_csrf(csrf).map_err(reject)?;
         Ok(form)
+    }
+}
+
+/// `text` if it is a path on this site that a browser will read the same way: it starts with
+/// one `/`, and holds no backslash, whitespace or control character (browsers drop tabs and
+/// line breaks from addresses, so `/<TAB>/evil.example` would lead off-site as
+/// `//evil.example`), and parses as a path and query. Anything else is `None`: callers then go
+/// to a page of their own choosing.
+pub fn same_site_path(text: &str) -> Option<&str> {
+    let plain = text.len() <= 2_000
+        && text.starts_with('/')
+        && !text.starts_with("//")
+        && !text
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    (plain && text.parse::<axum::http::uri::PathAndQuery>().is_ok()).then_some(text)
+}
+
+/// The address the request came from (the TCP peer), when the server knows it. Behind a
+/// proxy this is the proxy: limits keyed on it are kept loose for that reason.
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_plain_same_site_paths_are_followed() {
+        for good in ["/cases", "/cases/12?view=mine&page=2", "/articles/3#top"] {
+            assert_eq!(same_site_path(good), Some(good), "{good}");
+        }
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\\evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/ evil",
+            "https://evil.example/",
+            "evil.example",
+            "",
+            "/\u{0}",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
     }
 }

@@ -269,3 +269,41 @@ impl Store {
         convert(sql.query_as::<UserRow>().fetch_all(&self.read).await?)
     }
 }
+
+impl Store {
+    /// Notes a rate-limited attempt (a failed sign-in, a subscription) under each key (the
+    /// account, the client address).
+    pub async fn record_limited_attempt(&self, keys: &[String], at: Timestamp) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for key in keys {
+            sqlx::query("INSERT INTO limited_attempts (key, at) VALUES ($1, $2)")
+                .bind(key)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The attempts under `key` since `since`.
+    pub async fn limited_attempts(&self, key: &str, since: Timestamp) -> Result<Vec<Timestamp>> {
+        Ok(sqlx::query_scalar(
+            "SELECT at FROM limited_attempts WHERE key = $1 AND at > $2 ORDER BY at",
+        )
+        .bind(key)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Forgets the attempts under `key` (a successful sign-in clears its account's failures;
+    /// the address keeps its own).
+    pub async fn clear_limited_attempts(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM limited_attempts WHERE key = $1")
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}

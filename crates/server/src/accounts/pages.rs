@@ -9,6 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use backline_domain::throttle::Backoff;
 use backline_store::StoreError;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -47,7 +48,7 @@ fn login_page(error: Option<&str>, email: &str, next: &str) -> Markup {
 pub async fn login_form(Query(query): Query<LoginQuery>) -> Response {
     html_response(
         StatusCode::OK,
-        login_page(None, "", query.next.as_deref().unwrap_or("/cases")),
+        login_page(None, "", safe_next(query.next.as_deref())),
     )
 }
 
@@ -60,19 +61,56 @@ pub struct LoginForm {
 
 /// Only same-site paths, so the sign-in form cannot bounce people to another site.
 fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path)
-            if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") =>
-        {
-            path
-        }
-        _ => "/cases",
-    }
+    next.and_then(crate::web::same_site_path)
+        .unwrap_or("/cases")
 }
 
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> PageResult {
+pub async fn login(
+    State(state): State<AppState>,
+    crate::web::ClientAddress(address): crate::web::ClientAddress,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
     let email = form.email.trim().to_lowercase();
     let next = safe_next(form.next.as_deref()).to_string();
+    // Wrong passwords back off per account and per client address, whether or not the
+    // account exists (the answer must not tell which), before the password is even checked.
+    let now = state.clock.now();
+    let account_key = format!("email:{email}");
+    let address_key = address.map(|a| format!("address:{a}"));
+    let mut wait = None;
+    for (key, rule) in [
+        (Some(account_key.clone()), Backoff::ACCOUNT),
+        (address_key.clone(), Backoff::ADDRESS),
+    ] {
+        let Some(key) = key else { continue };
+        let failures = state
+            .store
+            .limited_attempts(&key, now.minus(rule.window))
+            .await?;
+        wait = wait.max(rule.wait_until(&failures, now));
+    }
+    if let Some(until) = wait {
+        let seconds = ((until.since(now).as_millis() + 999) / 1_000).max(1);
+        let message = format!(
+            "Too many failed sign-ins. Wait {} and try again.",
+            if seconds == 1 {
+                "a second".to_string()
+            } else if seconds < 90 {
+                format!("{seconds} seconds")
+            } else {
+                format!("{} minutes", (seconds + 59) / 60)
+            }
+        );
+        let mut response = html_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(Some(&message), &email, &next),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            seconds.to_string().parse().expect("digits"),
+        );
+        return Ok(response);
+    }
     let (user, hash) = match state.store.user_with_password(&email).await {
         Ok((user, hash)) => (Some(user), hash),
         Err(StoreError::NotFound) => (None, None),
@@ -81,12 +119,16 @@ pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -
     let user = match user {
         Some(user) if password_matches(form.password, hash).await => user,
         _ => {
+            let keys: Vec<String> = std::iter::once(account_key).chain(address_key).collect();
+            state.store.record_limited_attempt(&keys, now).await?;
+            tracing::info!(account = %email, "failed sign-in");
             return Ok(html_response(
                 StatusCode::UNAUTHORIZED,
                 login_page(Some("Wrong email or password."), &email, &next),
-            ))
+            ));
         }
     };
+    state.store.clear_limited_attempts(&account_key).await?;
     let cookie = start_session(&state, &user).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
 }

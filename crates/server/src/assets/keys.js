@@ -80,3 +80,9 @@
     event.preventDefault();
   });
 })();
+
+// Forms that undo something ask first (`data-confirm` on the form or its button).
+document.addEventListener("submit", (event) => {
+  const ask = event.submitter?.dataset.confirm || event.target.dataset.confirm;
+  if (ask && !window.confirm(ask)) event.preventDefault();
+});

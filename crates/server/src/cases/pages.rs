@@ -404,7 +404,8 @@ pub async fn bulk_update(
 /// Back to the list the form came from (only a path on this site), with a message.
 fn with_done(back: Option<&str>, message: &str) -> String {
     let back = back
-        .filter(|b| b.starts_with("/cases") && !b.starts_with("//"))
+        .and_then(crate::web::same_site_path)
+        .filter(|b| b.starts_with("/cases"))
         .unwrap_or("/cases");
     let join = if back.contains('?') { '&' } else { '?' };
     format!("{back}{join}done={}", urlencode(message))

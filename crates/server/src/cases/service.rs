@@ -277,6 +277,7 @@ async fn check_update(
         tier: update.tier,
         assignee: update.assignee,
         tags,
+        rules_for: Some(caller.role),
         ..Default::default()
     })
 }
@@ -334,7 +335,10 @@ pub async fn reply_and_update(
         then,
         at: None,
     };
-    Ok(store.add_comment_with(&comment, origin).await?)
+    store
+        .add_comment_with(&comment, origin)
+        .await
+        .or_conflict("case_closed")
 }
 
 /// The comments the caller may read: internal notes for vendor staff only.
@@ -415,6 +419,7 @@ pub async fn escalate(
                 tier: Some(next),
                 queue: Some(to.map(|q| q.id)),
                 event: Some(("escalated", event)),
+                rules_for: Some(caller.role),
                 ..Default::default()
             },
             caller.id,

@@ -224,7 +224,11 @@ struct SubscribeForm {
     services: Vec<String>,
 }
 
-pub async fn subscribe(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+pub async fn subscribe(
+    State(state): State<AppState>,
+    crate::web::ClientAddress(client): crate::web::ClientAddress,
+    body: axum::body::Bytes,
+) -> Response {
     // Repeated checkbox fields (`services=a&services=b`) are gathered by hand.
     let mut form = SubscribeForm {
         email: String::new(),
@@ -237,7 +241,7 @@ pub async fn subscribe(State(state): State<AppState>, body: axum::body::Bytes) -
             _ => {}
         }
     }
-    match service::subscribe(&state, &form.email, &form.services).await {
+    match service::subscribe(&state, &form.email, &form.services, client).await {
         Ok(()) => html_response(
             StatusCode::OK,
             page(
@@ -257,6 +261,18 @@ pub async fn subscribe(State(state): State<AppState>, body: axum::body::Bytes) -
                 html! {
                     h1 { "That did not work" }
                     div.error { (errors.summary()) }
+                    p { a href="/status" { "Back to the status page" } }
+                },
+            ),
+        ),
+        Err(ApiError::TooMany(message)) => html_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            page(
+                "Subscribe",
+                None,
+                html! {
+                    h1 { "Please wait" }
+                    div.error { (message) }
                     p { a href="/status" { "Back to the status page" } }
                 },
             ),

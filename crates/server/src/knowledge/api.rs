@@ -3,13 +3,17 @@
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{period, Json, Path, Query};
-use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission};
+use crate::knowledge::service::{self as knowledge, ArticlePatch, ArticleSubmission, FoundRow};
+use crate::views::PartnerFlag;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use backline_domain::query::DocType;
-use backline_domain::{ArticleContent, ArticleId, ArticleState, Audience, CaseId, Span, Timestamp};
-use backline_search::{Hit, Sort, Suggestion};
+use backline_domain::{
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, Priority, Span,
+    Timestamp,
+};
+use backline_search::{Sort, Suggestion};
 use backline_store::{Article, ArticleRevision, CaseLink, LinkTarget};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -199,13 +203,15 @@ pub async fn list_articles(
                 value: s.as_str().into(),
             });
         }
-        let hits = knowledge::search(&state, &caller, parsed, Sort::Relevance, limit)
+        let rows = knowledge::search(&state, &caller, parsed, Sort::Relevance, 1, limit)
             .await?
-            .hits;
-        let mut articles = Vec::with_capacity(hits.len());
-        for hit in hits {
+            .rows;
+        let mut articles = Vec::with_capacity(rows.len());
+        for found in rows {
             // Read from the database so the answer is current even if the index lags.
-            if let Ok(a) = knowledge::readable_article(&state, &caller, ArticleId(hit.id)).await {
+            if let Ok(a) =
+                knowledge::readable_article(&state, &caller, ArticleId(found.row.id)).await
+            {
                 if audiences.is_empty() || audiences.contains(&a.audience) {
                     articles.push(ArticleView::from(&a));
                 }
@@ -340,38 +346,80 @@ pub struct SearchParams {
     pub q: String,
     /// `relevance` (default) or `newest`.
     pub sort: Option<String>,
-    /// 1 to 100 (default 20).
+    /// Rows per page, 1 to 100 (default 20).
     pub limit: Option<usize>,
+    /// Which page, from 1 (default 1).
+    pub page: Option<usize>,
 }
 
+/// A comment that matched, shown under its case.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct HitView {
-    /// `case`, `comment` or `article`.
+pub struct CommentMatchView {
+    pub id: i64,
+    pub excerpt: String,
+    pub created_at: String,
+    /// Where to read the case's comments in the API.
+    pub href: String,
+}
+
+/// One row of results: a case, once, with the comments that matched under it, or an article.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultView {
+    /// `case` or `article`.
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: DocType,
     pub id: i64,
-    /// For comments, the case they belong to; for cases, the case itself.
-    pub case_id: Option<i64>,
+    /// Cases: the number people quote (the same value as `id`).
+    pub number: Option<i64>,
     pub title: String,
     pub excerpt: String,
     pub created_at: String,
     pub score: f32,
     /// Where to read it in the API.
     pub href: String,
+    /// Cases: as they stand now.
+    pub status: Option<CaseStatus>,
+    pub priority: Option<Priority>,
+    /// Cases: the partner that filed it or serves its customer; `null` for direct support
+    /// and for articles.
+    pub partner: Option<PartnerFlag>,
+    /// Cases: whether the case's own subject or description matched (not only comments).
+    pub matched_itself: bool,
+    /// Cases: the best matching comments the caller may see, three at most.
+    pub comments: Vec<CommentMatchView>,
+    /// Cases: matching comments beyond those listed.
+    pub more_comments: usize,
 }
 
-impl From<&Hit> for HitView {
-    fn from(h: &Hit) -> Self {
-        HitView {
-            kind: h.kind,
-            id: h.id,
-            case_id: h.case_id,
-            title: h.title.clone(),
-            excerpt: h.excerpt.clone(),
-            created_at: Timestamp::from_millis(h.created_at_ms).to_rfc3339(),
-            score: h.score,
-            href: href(h.kind, h.id, h.case_id),
+impl From<&FoundRow> for ResultView {
+    fn from(found: &FoundRow) -> Self {
+        let row = &found.row;
+        let case = found.case.as_ref();
+        ResultView {
+            kind: row.kind,
+            id: row.id,
+            number: case.map(|c| c.id.0),
+            title: case.map_or_else(|| row.title.clone(), |c| c.subject.clone()),
+            excerpt: row.excerpt.clone(),
+            created_at: Timestamp::from_millis(row.created_at_ms).to_rfc3339(),
+            score: row.score,
+            href: href(row.kind, row.id, None),
+            status: case.map(|c| c.status),
+            priority: case.map(|c| c.priority),
+            partner: case.and_then(|c| c.partner.as_ref()).map(PartnerFlag::from),
+            matched_itself: row.matched_itself,
+            comments: row
+                .comments
+                .iter()
+                .map(|c| CommentMatchView {
+                    id: c.id,
+                    excerpt: c.excerpt.clone(),
+                    created_at: Timestamp::from_millis(c.created_at_ms).to_rfc3339(),
+                    href: href(DocType::Comment, c.id, Some(row.id)),
+                })
+                .collect(),
+            more_comments: row.more_comments,
         }
     }
 }
@@ -387,12 +435,31 @@ fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults {
     pub query: String,
-    pub results: Vec<HitView>,
+    /// This page of results.
+    pub results: Vec<ResultView>,
+    /// Rows (cases and articles) the whole search holds.
+    pub total: usize,
+    /// This page, from 1.
+    pub page: usize,
+    /// Pages the whole search fills (at least 1).
+    pub pages: usize,
+    pub per_page: usize,
     /// `false` while this node's search index is still catching up after a start (`/healthz`
     /// shows its progress): the results then come from a plainer database search (every word
     /// in a case's subject or description or an article's title or text, newest first,
     /// comments not searched), so something may be missing.
     pub complete: bool,
+}
+
+/// Reads `sort=`.
+pub(crate) fn sort_of(sort: Option<&str>) -> ApiResult<Sort> {
+    match sort.map(str::trim) {
+        None | Some("") | Some("relevance") => Ok(Sort::Relevance),
+        Some("newest") => Ok(Sort::Newest),
+        Some(other) => Err(invalid_query(format!(
+            "sort: expected relevance or newest, not {other:?}"
+        ))),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/search", tag = "knowledge", params(SearchParams),
@@ -403,24 +470,27 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> ApiResult<axum::Json<SearchResults>> {
     let parsed = knowledge::parse_query(&params.q)?;
-    let sort = match params.sort.as_deref().map(str::trim) {
-        None | Some("") | Some("relevance") => Sort::Relevance,
-        Some("newest") => Sort::Newest,
-        Some(other) => {
-            return Err(invalid_query(format!(
-                "sort: expected relevance or newest, not {other:?}"
-            )))
-        }
-    };
-    let limit = limit_of(params.limit.or(Some(20)), knowledge::MAX_RESULTS)?;
-    let found = knowledge::search(&state, &caller, parsed.clone(), sort, limit).await?;
+    let sort = sort_of(params.sort.as_deref())?;
+    let per_page = limit_of(
+        params.limit.or(Some(knowledge::PER_PAGE)),
+        knowledge::MAX_RESULTS,
+    )?;
+    let page = knowledge::page_number(params.page)?;
+    let found = knowledge::search(&state, &caller, parsed.clone(), sort, page, per_page).await?;
     Ok(axum::Json(SearchResults {
         query: parsed.to_string(),
-        results: found.hits.iter().map(HitView::from).collect(),
+        results: found.rows.iter().map(ResultView::from).collect(),
+        total: found.total,
+        page: found.page,
+        pages: found.pages(),
+        per_page: found.per_page,
         complete: found.complete,
     }))
 }
 
+/// A suggested answer. Vendor staff see why it was suggested; customers and partner
+/// technicians see what it is (`excerpt`, `score`, `confidence` and `reasons` are `null` for
+/// them), and only suggestions the matcher is sure of.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionView {
     /// `article` or `case` (a solved case).
@@ -429,22 +499,27 @@ pub struct SuggestionView {
     pub kind: DocType,
     pub id: i64,
     pub title: String,
-    pub excerpt: String,
-    pub score: f32,
-    /// Why it matched, for people: shared words, identifiers, versions, timing.
-    pub reasons: Vec<String>,
+    pub excerpt: Option<String>,
+    /// The matcher's ranking score, comparable within this list only.
+    pub score: Option<f32>,
+    /// How much of the case's title wording and identifiers it holds, by rarity: 0 to 1.
+    pub confidence: Option<f32>,
+    /// Why it matched, for people: shared words, identifiers, versions, timing, cases it
+    /// answered.
+    pub reasons: Option<Vec<String>>,
     pub href: String,
 }
 
-impl From<&Suggestion> for SuggestionView {
-    fn from(s: &Suggestion) -> Self {
+impl SuggestionView {
+    fn new(s: &Suggestion, staff: bool) -> Self {
         SuggestionView {
             kind: s.kind,
             id: s.id,
             title: s.title.clone(),
-            excerpt: s.excerpt.clone(),
-            score: s.score,
-            reasons: s.reasons.clone(),
+            excerpt: staff.then(|| s.excerpt.clone()),
+            score: staff.then_some(s.score),
+            confidence: staff.then_some(s.confidence),
+            reasons: staff.then(|| s.reasons.clone()),
             href: href(s.kind, s.id, None),
         }
     }
@@ -478,8 +553,12 @@ pub async fn suggestions(
     // Read before suggesting: if the index turns ready meanwhile, this errs on "incomplete".
     let complete = state.search().is_ready();
     let suggestions = knowledge::suggestions_for_case(&state, &caller, CaseId(id), limit).await?;
+    let staff = caller.role.is_staff();
     Ok(axum::Json(SuggestionList {
-        suggestions: suggestions.iter().map(SuggestionView::from).collect(),
+        suggestions: suggestions
+            .iter()
+            .map(|s| SuggestionView::new(s, staff))
+            .collect(),
         complete,
     }))
 }

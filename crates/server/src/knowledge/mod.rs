@@ -4,6 +4,7 @@
 pub mod api;
 pub mod pages;
 pub mod service;
+pub mod suggester;
 
 use crate::AppState;
 use axum::routing::{get, post};

@@ -5,14 +5,15 @@ use crate::cases::service::visible_case;
 use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::knowledge::check_article_state;
-use backline_domain::query::{Clause, DocType, FilterField, SearchQuery};
+use backline_domain::query::{partner_named, Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{
-    ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors, Priority, Span,
-    Timestamp,
+    ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors, OrgKind, Priority,
+    Span, Timestamp,
 };
-use backline_search::{Hit, MatchInput, Sort, Suggestion, Visibility};
+use backline_search::{Hit, MatchInput, ResultRow, Sort, Suggestion, Visibility};
 use backline_store::{
-    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, LinkTarget, NewArticle, User,
+    Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, CaseRecord, LinkTarget, NewArticle,
+    User,
 };
 
 /// Results per page of search, at most.
@@ -139,15 +140,13 @@ pub async fn update_article(
 }
 
 /// The caller's readable articles, narrowed by the requested states and audiences.
-pub async fn list_articles(
-    state: &AppState,
+fn readable_filter(
     caller: &User,
     states: Vec<ArticleState>,
     audiences: Vec<Audience>,
     product: Option<String>,
-    before: Option<ArticleId>,
     limit: usize,
-) -> ApiResult<(Vec<Article>, Option<ArticleId>)> {
+) -> ArticleFilter {
     let actor = caller.actor();
     let readable = |s: ArticleState, a: Audience| actor.can_read_article(s, a);
     let states: Vec<ArticleState> = ArticleState::ALL
@@ -162,16 +161,46 @@ pub async fn list_articles(
         .filter(|a| audiences.is_empty() || audiences.contains(a))
         .filter(|a| ArticleState::ALL.iter().any(|s| readable(*s, *a)))
         .collect();
-    Ok(state
-        .store
-        .list_articles(&ArticleFilter {
-            states,
-            audiences,
-            product,
-            before,
-            limit,
-        })
-        .await?)
+    ArticleFilter {
+        states,
+        audiences,
+        product,
+        before: None,
+        limit,
+    }
+}
+
+/// The caller's readable articles, narrowed by the requested states and audiences.
+pub async fn list_articles(
+    state: &AppState,
+    caller: &User,
+    states: Vec<ArticleState>,
+    audiences: Vec<Audience>,
+    product: Option<String>,
+    before: Option<ArticleId>,
+    limit: usize,
+) -> ApiResult<(Vec<Article>, Option<ArticleId>)> {
+    let filter = ArticleFilter {
+        before,
+        ..readable_filter(caller, states, audiences, product, limit)
+    };
+    Ok(state.store.list_articles(&filter).await?)
+}
+
+/// Articles in the knowledge list: this many to a page.
+pub const ARTICLES_PER_PAGE: usize = 100;
+
+/// Page `page` (from 1) of the caller's readable articles in these states, newest first, and
+/// how many there are in all.
+pub async fn article_page(
+    state: &AppState,
+    caller: &User,
+    states: Vec<ArticleState>,
+    page: usize,
+) -> ApiResult<(Vec<Article>, usize)> {
+    let filter = readable_filter(caller, states, Vec::new(), None, ARTICLES_PER_PAGE);
+    let (articles, total) = state.store.article_page(&filter, page).await?;
+    Ok((articles, usize::try_from(total).unwrap_or_default()))
 }
 
 /// Parses a query, or says where it went wrong.
@@ -190,42 +219,164 @@ pub fn parse_query(q: &str) -> ApiResult<SearchQuery> {
     Ok(query)
 }
 
-/// What a search found.
+/// Rows per page of search results.
+pub const PER_PAGE: usize = 20;
+/// The deepest page one may ask for: far beyond what people page through, and it bounds the
+/// rows ranked for one answer.
+pub const MAX_PAGE: usize = 500;
+
+/// One row of search results: a case, read from the database so its status, priority and
+/// partner flag are current, with the matching comments the reader may see; or an article.
+#[derive(Debug, Clone)]
+pub struct FoundRow {
+    pub row: ResultRow,
+    /// Case rows: the case as stored.
+    pub case: Option<backline_store::CaseRecord>,
+}
+
+/// A page of search results.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub hits: Vec<Hit>,
-    /// False while this node's index is catching up after start. The hits then come from the
+    pub rows: Vec<FoundRow>,
+    /// Rows the whole search holds.
+    pub total: usize,
+    /// 1-based.
+    pub page: usize,
+    pub per_page: usize,
+    /// False while this node's index is catching up after start. The rows then come from the
     /// database (`search_database`): every word in a case's subject or description or an
     /// article's title or text, newest first, no comments.
     pub complete: bool,
 }
 
-/// Search across cases, comments and articles, only within what the caller may see.
+impl Found {
+    /// Pages the whole search fills (at least one).
+    pub fn pages(&self) -> usize {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}
+
+/// Checks a requested page number (1-based).
+pub fn page_number(page: Option<usize>) -> ApiResult<usize> {
+    match page.unwrap_or(1) {
+        page @ 1..=MAX_PAGE => Ok(page),
+        other => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("page: must be 1 to {MAX_PAGE}, not {other}"),
+        )),
+    }
+}
+
+/// `partner:` values name partners by slug prefix or a part of the name, as in case lists;
+/// the index holds each case's partner slug, so each value becomes the slugs it names (a value
+/// that names no partner stays as it is and finds nothing).
+async fn resolve_partners(state: &AppState, query: &SearchQuery) -> ApiResult<SearchQuery> {
+    if query.filters(FilterField::Partner).next().is_none() {
+        return Ok(query.clone());
+    }
+    let partners = state
+        .store
+        .list_orgs(Some(OrgKind::Partner), None, None)
+        .await?;
+    let mut clauses = Vec::with_capacity(query.clauses.len());
+    for clause in &query.clauses {
+        match clause {
+            Clause::Filter {
+                field: FilterField::Partner,
+                value,
+            } => {
+                let named: Vec<&str> = partners
+                    .iter()
+                    .filter(|p| partner_named(value, &p.slug, &p.name))
+                    .map(|p| p.slug.as_str())
+                    .collect();
+                if named.is_empty() {
+                    clauses.push(clause.clone());
+                }
+                for slug in named {
+                    clauses.push(Clause::Filter {
+                        field: FilterField::Partner,
+                        value: slug.to_string(),
+                    });
+                }
+            }
+            other => clauses.push(other.clone()),
+        }
+    }
+    Ok(SearchQuery { clauses })
+}
+
+/// Search across cases (with their comments) and articles, only within what the caller may
+/// see: page `page` (1-based) of `per_page` rows, and how many rows there are in all.
 pub async fn search(
     state: &AppState,
     caller: &User,
     query: SearchQuery,
     sort: Sort,
-    limit: usize,
+    page: usize,
+    per_page: usize,
 ) -> ApiResult<Found> {
-    let limit = limit.clamp(1, MAX_RESULTS);
-    if !state.search().is_ready() {
-        // An index still catching up would answer "nothing found" for what it has not read
-        // yet; the database has it all, if with plainer matching.
-        let hits = search_database(state, caller, &query, limit).await?;
-        return Ok(Found {
-            hits,
-            complete: false,
-        });
-    }
-    let index = state.search().index.clone();
-    let visibility = Visibility::for_actor(&caller.actor());
-    let hits = tokio::task::spawn_blocking(move || index.search(&query, &visibility, sort, limit))
+    let per_page = per_page.clamp(1, MAX_RESULTS);
+    let page = page.clamp(1, MAX_PAGE);
+    let query = resolve_partners(state, &query).await?;
+    let (rows, total, complete) = if state.search().is_ready() {
+        let index = state.search().index.clone();
+        let visibility = Visibility::for_actor(&caller.actor());
+        let found = tokio::task::spawn_blocking(move || {
+            index.search_rows(&query, &visibility, sort, page - 1, per_page)
+        })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
+        (found.rows, found.total, true)
+    } else {
+        // An index still catching up would answer "nothing found" for what it has not read
+        // yet; the database has it all, if with plainer matching.
+        let wanted = page * per_page;
+        let hits = search_database(state, caller, &query, wanted + 1).await?;
+        let total = hits.len();
+        let rows = hits
+            .into_iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|hit| ResultRow {
+                kind: hit.kind,
+                id: hit.id,
+                title: hit.title,
+                excerpt: hit.excerpt,
+                created_at_ms: hit.created_at_ms,
+                score: hit.score,
+                matched_itself: true,
+                comments: Vec::new(),
+                more_comments: 0,
+            })
+            .collect();
+        (rows, total, false)
+    };
+    let mut found = Vec::with_capacity(rows.len());
+    let mut total = total;
+    for row in rows {
+        let case = if row.kind == DocType::Case {
+            // Read again under the caller's sight: the index decides what matched, the
+            // database what the case is now.
+            match visible_case(&state.store, caller, CaseId(row.id)).await {
+                Ok(case) => Some(case),
+                Err(ApiError::NotFound(_)) => {
+                    total = total.saturating_sub(1);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        found.push(FoundRow { row, case });
+    }
     Ok(Found {
-        hits,
-        complete: true,
+        rows: found,
+        total,
+        page,
+        per_page,
+        complete,
     })
 }
 
@@ -403,26 +554,157 @@ fn flatten(text: &str) -> String {
         .to_lowercase()
 }
 
-/// The articles and solved cases most likely to answer a case the caller can see.
+/// Suggestions kept per case and sight: enough for the case page (5) and the API's default
+/// (10). Asking for more works them out on the spot.
+pub const KEPT_SUGGESTIONS: usize = 10;
+/// Customers and partner technicians see a suggestion only when it holds at least this share
+/// of the case's title wording (by rarity, see `Suggestion::confidence`): a list of loosely
+/// related titles would send them reading the wrong answers.
+pub const SIMILAR_CONFIDENCE: f32 = 0.6;
+
+/// The articles and solved cases most likely to answer a case the caller can see. Staff get
+/// the matcher's full list; customers and partner technicians only suggestions above
+/// `SIMILAR_CONFIDENCE` that they may read now.
+///
+/// Up to `KEPT_SUGGESTIONS` come from the list kept for the case and the caller's sight, read
+/// with the case in one round trip (the case page asks on every view); a list that is missing
+/// or stale is worked out and kept (a view racing the suggester keeps the same list twice,
+/// harmlessly). While the index catches up at start, lists are worked out and never kept.
 pub async fn suggestions_for_case(
     state: &AppState,
     caller: &User,
     case: CaseId,
     limit: usize,
 ) -> ApiResult<Vec<Suggestion>> {
-    let case = visible_case(&state.store, caller, case).await?;
-    suggest(state, caller, match_input_for(&case), limit).await
+    let actor = caller.actor();
+    let visibility = Visibility::for_actor(&actor);
+    let limit = limit.clamp(1, 50);
+    let mut list = if limit <= KEPT_SUGGESTIONS && state.search().is_ready() {
+        let sight = visibility.key();
+        let found = state
+            .store
+            .case_with_kept_suggestions(case, &sight)
+            .await?
+            .ok_or(ApiError::NotFound("case"))?;
+        // The same rule and the same answer as `visible_case`.
+        if !actor.can_see_case(found.organization, found.partner) {
+            return Err(ApiError::NotFound("case"));
+        }
+        let input = match_input(case, &found.subject, &found.description, found.created_at);
+        let fingerprint = input_fingerprint(&input, &state.search().weights());
+        let kept = found
+            .kept
+            .filter(|k| k.is_current(found.basis, fingerprint))
+            .and_then(|k| match serde_json::from_str::<Vec<Suggestion>>(&k.json) {
+                Ok(list) => Some(list),
+                Err(e) => {
+                    tracing::warn!(error = %e, case = case.0, "kept suggestions unreadable");
+                    None
+                }
+            });
+        match kept {
+            Some(list) => list,
+            None => {
+                // A list is kept only once the index holds the case (checked before the
+                // matcher takes its view of the index): from then on, any knowledge that
+                // arrives later moves the case's stamp (the suggester finds the open cases a
+                // newly solved one resembles in the index). A list worked out earlier could
+                // miss a case solved meanwhile and never be told.
+                let indexed = state.search().index.holds(DocType::Case, case.0);
+                let list = suggest(state, visibility, input, KEPT_SUGGESTIONS).await?;
+                if indexed {
+                    let json = serde_json::to_string(&list)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    // Keeping is a saving, not a promise: a failed write costs a later view a
+                    // recompute.
+                    if let Err(e) = state
+                        .store
+                        .store_suggestions(case, &sight, found.basis, fingerprint, &json)
+                        .await
+                    {
+                        tracing::warn!(error = %e, case = case.0, "keeping suggestions failed");
+                    }
+                }
+                list
+            }
+        }
+    } else {
+        let record = visible_case(&state.store, caller, case).await?;
+        suggest(state, visibility, match_input_for(&record), limit).await?
+    };
+    if !caller.role.is_staff() {
+        list = for_outsiders(state, &actor, list).await?;
+    }
+    list.truncate(limit);
+    Ok(list)
+}
+
+/// What customers and partner technicians are shown: suggestions the matcher is sure of, and
+/// only articles they may read as they stand now (a kept list may predate an article being
+/// withdrawn from their audience; the next recompute would drop it, this check does at once).
+async fn for_outsiders(
+    state: &AppState,
+    actor: &backline_domain::Actor,
+    list: Vec<Suggestion>,
+) -> ApiResult<Vec<Suggestion>> {
+    let sure: Vec<Suggestion> = list
+        .into_iter()
+        .filter(|s| s.confidence >= SIMILAR_CONFIDENCE)
+        .collect();
+    let articles: Vec<ArticleId> = sure
+        .iter()
+        .filter(|s| s.kind == DocType::Article)
+        .map(|s| ArticleId(s.id))
+        .collect();
+    if articles.is_empty() {
+        return Ok(sure);
+    }
+    let sight = state.store.article_sight(&articles).await?;
+    Ok(sure
+        .into_iter()
+        .filter(|s| {
+            s.kind != DocType::Article
+                || sight
+                    .get(&ArticleId(s.id))
+                    .is_some_and(|(st, aud)| actor.can_read_article(*st, *aud))
+        })
+        .collect())
+}
+
+/// A fingerprint of what a kept list was worked out from: the case's text and time, and the
+/// matcher's weights (learned weights change every list). The same on every node.
+pub fn input_fingerprint(input: &MatchInput, weights: &backline_search::MatchWeights) -> i64 {
+    let weights = serde_json::to_string(weights).unwrap_or_default();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [
+        input.title.as_bytes(),
+        &[0],
+        input.body.as_bytes(),
+        &[0],
+        &input.created_at_ms.to_le_bytes(),
+        weights.as_bytes(),
+    ] {
+        for byte in part {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash as i64
 }
 
 /// What the matcher looks for to answer a stored case: the same for the product and for
 /// `backline learn`, so learned weights fit what users get.
-pub fn match_input_for(case: &backline_store::CaseRecord) -> MatchInput {
+pub fn match_input_for(case: &CaseRecord) -> MatchInput {
+    match_input(case.id, &case.subject, &case.description, case.created_at)
+}
+
+fn match_input(id: CaseId, subject: &str, description: &str, created_at: Timestamp) -> MatchInput {
     MatchInput {
-        title: case.subject.clone(),
-        body: case.description.clone(),
-        created_at_ms: case.created_at.as_millis(),
+        title: subject.to_string(),
+        body: description.to_string(),
+        created_at_ms: created_at.as_millis(),
         versions: Vec::new(),
-        exclude: Some((DocType::Case, case.id.0)),
+        exclude: Some((DocType::Case, id.0)),
         articles_only: false,
     }
 }
@@ -443,19 +725,18 @@ pub async fn suggestions_for_text(
         exclude: None,
         articles_only: true,
     };
-    suggest(state, caller, input, limit).await
+    let visibility = Visibility::for_actor(&caller.actor());
+    suggest(state, visibility, input, limit.clamp(1, 50)).await
 }
 
 async fn suggest(
     state: &AppState,
-    caller: &User,
+    visibility: Visibility,
     input: MatchInput,
     limit: usize,
 ) -> ApiResult<Vec<Suggestion>> {
     let search = state.search().clone();
     let weights = search.weights();
-    let visibility = Visibility::for_actor(&caller.actor());
-    let limit = limit.clamp(1, 50);
     let suggestions = tokio::task::spawn_blocking(move || {
         search.index.suggest(&input, &visibility, &weights, limit)
     })
@@ -509,6 +790,10 @@ pub async fn link(
 pub async fn links(state: &AppState, caller: &User, case: CaseId) -> ApiResult<Vec<CaseLink>> {
     let case = visible_case(&state.store, caller, case).await?;
     let links = state.store.case_links(case.id).await?;
+    if caller.role.is_staff() {
+        // Staff read every article and case: nothing to leave out, nothing to look up.
+        return Ok(links);
+    }
     // A link may point at something this caller may not read (an internal article, another
     // organisation's case); such links are left out rather than half shown.
     let mut out = Vec::with_capacity(links.len());

@@ -24,6 +24,9 @@ const MAX_WARN_MINUTES: i64 = 30 * 24 * 60;
 const SWEEP_BATCH: usize = 200;
 /// How many times as long as a full batch's write the sweep waits before the next one.
 const SWEEP_YIELD: u32 = 4;
+/// How many batches in a row may lose a race for a case before the sweep leaves the rest
+/// to its next run (a case changed on every read would otherwise hold it forever).
+const SWEEP_RETRIES: u32 = 5;
 
 fn admin_only(caller: &User) -> ApiResult<()> {
     if caller.role == Role::Admin {
@@ -383,6 +386,7 @@ pub async fn sweep(store: &Store, now: Timestamp) -> ApiResult<usize> {
     let mut written = 0;
     let mut policies: Option<PolicySet> = None;
     let mut owners: HashMap<OrgId, Party> = HashMap::new();
+    let mut contested = 0;
     loop {
         let batch = store.sla_cases_due(now, SWEEP_BATCH).await?;
         if batch.is_empty() {
@@ -410,7 +414,20 @@ pub async fn sweep(store: &Store, now: Timestamp) -> ApiResult<usize> {
         }
         let pairs: Vec<_> = batch.iter().zip(&updates).collect();
         let started = std::time::Instant::now();
-        written += store.save_clock_batch(&pairs, now).await?;
+        let saved = store.save_clock_batch(&pairs, now).await?;
+        written += saved;
+        // A case changed (or was evaluated by another sweep) between reading and writing
+        // keeps its check time and is read again, with its new facts, before this sweep
+        // ends: a caller asking for the clocks "as of `now`" gets them, whatever ran beside it.
+        let lost = saved < batch.len();
+        if lost {
+            contested += 1;
+            if contested > SWEEP_RETRIES {
+                return Ok(written);
+            }
+            continue;
+        }
+        contested = 0;
         if !full {
             return Ok(written);
         }

@@ -96,6 +96,23 @@ impl Store {
         let case = comment.case;
         let author = comment.author;
         let mut tx = self.write.begin().await?;
+        // The case as it is now, inside the transaction (locked on PostgreSQL): a comment never
+        // lands on a case closed a moment before by someone else.
+        let lock = match self.backend {
+            crate::Backend::Postgres => " FOR NO KEY UPDATE",
+            crate::Backend::Sqlite => "",
+        };
+        let status: String =
+            sqlx::query_scalar(&format!("SELECT status FROM cases WHERE id = $1{lock}"))
+                .bind(case)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        if status == CaseStatus::Closed.as_str() && origin.mail_id.is_none() {
+            return Err(StoreError::Conflict(
+                "the case is closed; file a new case".into(),
+            ));
+        }
         let comment_id: CommentId = sqlx::query_scalar(
             "INSERT INTO comments (case_id, author_id, body, public, created_at, channel, mail_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -131,7 +148,13 @@ impl Store {
         .await?;
         let mut changes = comment.then.clone();
         if changes.status.is_none() {
-            changes.status = comment.status_after.map(|(_, to)| to);
+            if let Some((_, to)) = comment.status_after {
+                // The move a reply brings about by itself (a customer answering a pending
+                // case reopens it) is the rules' own doing, not a change the author asked
+                // for; the closed case was refused above.
+                changes.status = Some(to);
+                changes.rules_for = None;
+            }
         }
         if !super::update_in(&mut tx, self.backend, case, &changes, author, now).await? {
             sqlx::query("UPDATE cases SET updated_at = $1, sla_check_at = $1 WHERE id = $2")

@@ -88,6 +88,10 @@ pub struct CaseChanges {
     pub event: Option<(&'static str, serde_json::Value)>,
     /// When the change happened; `None` for now. Importers set it.
     pub at: Option<Timestamp>,
+    /// The role of whoever asks, when the status rules apply (everyone but the system): they
+    /// are checked against the case as read inside the writing transaction, so two changes at
+    /// the same moment cannot both pass against the same old state (a close and a reopen).
+    pub rules_for: Option<backline_domain::Role>,
 }
 
 /// Which cases a list holds and in which order. Several values in one field mean any of them;
@@ -604,6 +608,9 @@ pub(crate) async fn update_in(
     let status = stored(CaseStatus::parse, &status)?;
     let priority = stored(Priority::parse, &priority)?;
     let tags: Vec<String> = serde_json::from_str(&tags).map_err(corrupt)?;
+    if let Some(role) = changes.rules_for {
+        check_rules_in_tx(role, status, changes)?;
+    }
 
     let mut events: Vec<(&str, serde_json::Value)> = Vec::new();
     if let Some(to) = changes.status.filter(|s| *s != status) {
@@ -654,6 +661,36 @@ pub(crate) async fn update_in(
         classify_in(tx, id, Some(actor), now).await?;
     }
     Ok(true)
+}
+
+/// The status rules against the case as it is inside the transaction: a closed case takes no
+/// change at all, and a status change must be one the role may make from where the case is.
+fn check_rules_in_tx(
+    role: backline_domain::Role,
+    status: CaseStatus,
+    changes: &CaseChanges,
+) -> Result<()> {
+    let any = changes.status.is_some_and(|s| s != status)
+        || changes.priority.is_some()
+        || changes.tier.is_some()
+        || changes.assignee.is_some()
+        || changes.tags.is_some()
+        || changes.queue.is_some();
+    if status == CaseStatus::Closed && any {
+        return Err(StoreError::Invalid {
+            field: "status",
+            message: "the case is closed and can no longer change; file a new case".into(),
+        });
+    }
+    if let Some(to) = changes.status {
+        backline_domain::case::check_status_change(role, status, to).map_err(|e| {
+            StoreError::Invalid {
+                field: "status",
+                message: e.0,
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// The `solved_at` part of an UPDATE moving a case from `from` to `to`: it marks the latest

@@ -42,6 +42,23 @@ impl Store {
         Ok(())
     }
 
+    /// The services `email` already has a subscription to, confirmed or waiting for
+    /// confirmation since `since`: asking again for those sends no second mail.
+    pub async fn subscribed_services(
+        &self,
+        email: &str,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT service_id FROM status_subscriptions WHERE email = $1 \
+             AND (confirmed_at IS NOT NULL OR created_at > $2)",
+        )
+        .bind(email)
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     /// Confirms every subscription carrying this token; returns how many.
     pub async fn confirm_subscription(&self, token: &str) -> Result<u64> {
         let done = sqlx::query("UPDATE status_subscriptions SET confirmed_at = $1 WHERE token = $2 AND confirmed_at IS NULL")

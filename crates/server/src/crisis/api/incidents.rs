@@ -1,7 +1,7 @@
 //! `/api/v1/incidents` and `/api/v1/drills`: declaring incidents, updating their audience on
 //! a committed clock, and their post-mortems.
 
-use crate::auth::{Caller, Staff};
+use crate::auth::Staff;
 use crate::crisis::service::{self as crisis, Declaration, UpdateInput};
 use crate::crisis::views::{
     ActionItem, IncidentDetail, IncidentEventView, IncidentList, IncidentView, NotificationList,
@@ -251,10 +251,11 @@ pub async fn save_postmortem(
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn publish_postmortem(
     State(state): State<AppState>,
-    Caller(caller): Caller,
+    Staff(caller): Staff,
     Path(id): Path<IncidentId>,
 ) -> ApiResult<axum::Json<PostmortemView>> {
-    // A missing incident is a 404 whoever asks; the service then checks the role.
+    // The role first (the extractor), then whether the incident exists: a partner or
+    // customer learns nothing from the answer.
     found(&state, id).await?;
     crisis::publish_postmortem(&state, &caller, id).await?;
     let pm = state

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::{Impact, IncidentState, RosterRole};
 use backline_domain::SignalGroupId;
 use backline_store::crisis::{format_time, RosterEntry};
-use maud::{html, PreEscaped};
+use maud::html;
 use serde::Deserialize;
 
 /// The declaration form as typed, with what is wrong with it; kept when a declaration is
@@ -188,7 +188,7 @@ async fn render_console(
                         p { a href="/status" { "Public status page" } " · " a href="/incidents/templates" { "Message templates" } " · " a href="/report" { "Report a problem" } }
                     }
                 }
-                script { (PreEscaped(CLOCK_SCRIPT)) }
+                script src="/assets/clock.js" defer {}
             },
         ),
     ))

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect};
 use backline_domain::crisis::IncidentState;
 use backline_domain::IncidentId;
 use backline_store::crisis::{format_time, Postmortem};
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use serde::Deserialize;
 
 pub async fn incident_page(
@@ -83,7 +83,7 @@ pub async fn incident_page(
                         }
                     }
                 }
-                script { (PreEscaped(CLOCK_SCRIPT)) }
+                script src="/assets/clock.js" defer {}
             },
         ),
     ))

@@ -15,22 +15,6 @@ use backline_domain::{Span, Timestamp};
 use backline_store::crisis::format_time;
 use maud::{html, Markup};
 
-/// Counts down to each `.clock[data-due]` every second (no framework; the page works without).
-const CLOCK_SCRIPT: &str = r#"
-(function () {
-  function tick() {
-    for (const el of document.querySelectorAll('.clock[data-due]')) {
-      const left = Math.round((Number(el.dataset.due) - Date.now()) / 1000);
-      const abs = Math.abs(left), m = Math.floor(abs / 60), s = abs % 60;
-      el.textContent = (left < 0 ? 'overdue by ' : 'in ') + m + ' min ' + String(s).padStart(2, '0') + ' s';
-      el.classList.toggle('late', left < 0);
-    }
-  }
-  tick();
-  setInterval(tick, 1000);
-})();
-"#;
-
 fn clock(due: Option<Timestamp>) -> Markup {
     match due {
         Some(at) => html! { span.clock data-due=(at.as_millis()) { (format_time(at)) } },

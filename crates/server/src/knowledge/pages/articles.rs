@@ -22,6 +22,8 @@ use serde::Deserialize;
 pub struct ArticleListQuery {
     q: Option<String>,
     state: Option<String>,
+    /// Kept as text so a bad number is answered in words.
+    page: Option<String>,
 }
 
 pub async fn article_list(
@@ -34,43 +36,69 @@ pub async fn article_list(
         .state
         .as_deref()
         .and_then(|s| ArticleState::parse(s).ok());
-    let articles: Vec<Article> = if q.trim().is_empty() {
-        match knowledge::list_articles(
+    let requested = match query.page.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(text.parse::<usize>().map_err(|_| {
+            WebError::new(ApiError::bad_request(
+                "invalid_query",
+                format!("page: {text:?} is not a page number"),
+            ))
+            .for_user(&who)
+        })?),
+    };
+    let page_number = knowledge::page_number(requested).or_page(&who)?;
+    let (articles, total): (Vec<Article>, usize) = if q.trim().is_empty() {
+        knowledge::article_page(
             &state,
             &who.user,
             wanted_state.into_iter().collect(),
-            Vec::new(),
-            None,
-            None,
-            100,
+            page_number,
         )
         .await
-        {
-            Ok((articles, _)) => articles,
-            Err(e) => return Err(WebError::new(e).for_user(&who)),
-        }
+        .or_page(&who)?
     } else {
-        let mut parsed = match knowledge::parse_query(&q) {
-            Ok(parsed) => parsed,
-            Err(e) => return Err(WebError::new(e).for_user(&who)),
-        };
+        let mut parsed = knowledge::parse_query(&q).or_page(&who)?;
         parsed.clauses.push(backline_domain::query::Clause::Filter {
             field: backline_domain::query::FilterField::Type,
             value: "article".into(),
         });
-        let hits = knowledge::search(&state, &who.user, parsed, Sort::Relevance, 100)
-            .await
-            .or_page(&who)?
-            .hits;
+        if let Some(wanted) = wanted_state {
+            parsed.clauses.push(backline_domain::query::Clause::Filter {
+                field: backline_domain::query::FilterField::State,
+                value: wanted.as_str().into(),
+            });
+        }
+        let found = knowledge::search(
+            &state,
+            &who.user,
+            parsed,
+            Sort::Relevance,
+            page_number,
+            knowledge::ARTICLES_PER_PAGE,
+        )
+        .await
+        .or_page(&who)?;
         let mut out = Vec::new();
-        for hit in hits {
-            if let Ok(a) = knowledge::readable_article(&state, &who.user, ArticleId(hit.id)).await {
-                if wanted_state.is_none_or(|s| s == a.state) {
-                    out.push(a);
-                }
+        for row in found.rows {
+            // Read from the database so the list is current even if the index lags.
+            if let Ok(a) =
+                knowledge::readable_article(&state, &who.user, ArticleId(row.row.id)).await
+            {
+                out.push(a);
             }
         }
-        out
+        (out, found.total)
+    };
+    let pages = total.div_ceil(knowledge::ARTICLES_PER_PAGE).max(1);
+    let link = |p: usize| {
+        let mut link = format!("/articles?page={p}");
+        if !q.trim().is_empty() {
+            link.push_str(&format!("&q={}", crate::session::urlencode(&q)));
+        }
+        if let Some(s) = wanted_state {
+            link.push_str(&format!("&state={}", s.as_str()));
+        }
+        link
     };
     let staff = who.user.role.is_staff();
     let deflection = if staff {
@@ -120,6 +148,10 @@ pub async fn article_list(
                 @if articles.is_empty() {
                     div.card.empty { "No articles here." }
                 } @else {
+                    p.num #article-total {
+                        strong { (total) } @if total == 1 { " article" } @else { " articles" }
+                        @if pages > 1 { ", page " (page_number) " of " (pages) }
+                    }
                     table.cases {
                         thead { tr { th { "#" } th { "Title" } th { "State" } th { "Audience" } th { "Products" } th { "Reused" } th { "Updated" } } }
                         tbody {
@@ -137,6 +169,7 @@ pub async fn article_list(
                         }
                     }
                 }
+                (page_links(page_number, pages, link))
             },
         ),
     ))

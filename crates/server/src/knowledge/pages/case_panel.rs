@@ -16,8 +16,40 @@ use backline_store::{CaseLink, CaseRecord, LinkTarget};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-/// The case page's knowledge panel: classification, links, and suggestions to link.
+/// The case page's knowledge panel. Vendor staff get the agent's tool: classification, links,
+/// suggested answers with the matcher's score and reasons and a button to link each. Customers
+/// and partner technicians get what answers them: the answers linked to the case and
+/// "similar solved questions", titles only (the list they are given is already cut to what
+/// the matcher is sure of and they may read).
 pub fn case_knowledge_panel(
+    who: &WebUser,
+    case: &CaseRecord,
+    links: &[CaseLink],
+    suggestions: &[Suggestion],
+) -> Markup {
+    if who.user.role.is_staff() {
+        staff_panel(who, case, links, suggestions)
+    } else {
+        outsider_panel(links, suggestions)
+    }
+}
+
+fn linked_list(links: &[CaseLink]) -> Markup {
+    html! {
+        ul.links {
+            @for l in links {
+                li {
+                    @match l.target {
+                        LinkTarget::Article(a) => { a href=(format!("/articles/{}", a.0)) { (l.title) } }
+                        LinkTarget::Case(c) => { a href=(format!("/cases/{}", c.0)) { "#" (c.0) " " (l.title) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn staff_panel(
     who: &WebUser,
     case: &CaseRecord,
     links: &[CaseLink],
@@ -37,39 +69,27 @@ pub fn case_knowledge_panel(
             }
             @if !links.is_empty() {
                 h3 { "Linked" }
-                ul.links {
-                    @for l in links {
-                        li {
-                            @match l.target {
-                                LinkTarget::Article(a) => { a href=(format!("/articles/{}", a.0)) { (l.title) } }
-                                LinkTarget::Case(c) => { a href=(format!("/cases/{}", c.0)) { "#" (c.0) " " (l.title) } }
-                            }
-                        }
-                    }
-                }
+                (linked_list(links))
             }
             h3 { "Suggested answers" }
-            @let staff = who.user.role.is_staff();
             @if suggestions.is_empty() { p.num { "No known answer matches yet." } }
             ol.suggestions {
                 @for s in suggestions {
                     li.suggestion data-type=(s.kind.as_str()) data-id=(s.id) {
                         a href=(href(s.kind, s.id, None)) { @if s.kind == DocType::Case { "#" (s.id) " " } (s.title) }
-                        // Scores and the matcher's reasons are for the people who tune it.
-                        @if staff {
-                            " " span.num { (format!("{:.2}", s.score)) }
-                            @if !s.reasons.is_empty() { div.num.reasons { (s.reasons.join(" · ")) } }
-                        }
+                        " " span.num title="The matcher's score, comparable within this list" { (format!("{:.2}", s.score)) }
+                        @if !s.reasons.is_empty() { div.num.reasons { (s.reasons.join(" · ")) } }
                         @if !linked(s.kind, s.id) {
                             form.inline method="post" action=(format!("/cases/{}/links", case.id.0)) {
                                 input type="hidden" name="csrf" value=(who.csrf);
                                 @if s.kind == DocType::Article {
                                     input type="hidden" name="article_id" value=(s.id);
+                                    // The visible words begin the spoken name, which says which one.
+                                    button type="submit" aria-label=(format!("Link article {}", s.title)) { "Link article" }
                                 } @else {
                                     input type="hidden" name="case_id" value=(s.id);
+                                    button type="submit" aria-label=(format!("Link case #{} {}", s.id, s.title)) { "Link case" }
                                 }
-                                // Staff link an answer; customers and partners say it answered them.
-                                button type="submit" { @if staff { "Link" } @else { "This answers it" } }
                             }
                         } @else {
                             span.badge { "linked" }
@@ -77,8 +97,29 @@ pub fn case_knowledge_panel(
                     }
                 }
             }
-            @if who.user.role.is_staff() {
-                p { a href=(format!("/articles/new?from_case={}", case.id.0)) { "Write an article from this case" } }
+            p { a href=(format!("/articles/new?from_case={}", case.id.0)) { "Write an article from this case" } }
+        }
+    }
+}
+
+fn outsider_panel(links: &[CaseLink], suggestions: &[Suggestion]) -> Markup {
+    html! {
+        @if !links.is_empty() || !suggestions.is_empty() {
+            div.card #knowledge {
+                @if !links.is_empty() {
+                    h2 { "Answers to this case" }
+                    (linked_list(links))
+                }
+                @if !suggestions.is_empty() {
+                    h2 { "Similar solved questions" }
+                    ol.similar {
+                        @for s in suggestions {
+                            li.similar-question data-type=(s.kind.as_str()) data-id=(s.id) {
+                                a href=(href(s.kind, s.id, None)) { (s.title) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

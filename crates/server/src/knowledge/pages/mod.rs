@@ -30,3 +30,24 @@ fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
         DocType::Comment => format!("/cases/{}#comment-{id}", case_id.unwrap_or_default()),
     }
 }
+
+/// Numbered page links for a list of `pages` pages showing `current`: the first and last, two
+/// either side of the current one, and previous/next.
+fn page_links(current: usize, pages: usize, link: impl Fn(usize) -> String) -> Markup {
+    let shown: Vec<usize> = (1..=pages)
+        .filter(|p| *p == 1 || *p == pages || p.abs_diff(current) <= 2)
+        .collect();
+    html! {
+        @if pages > 1 {
+            nav.pager aria-label="Pages" {
+                @if current > 1 { a rel="prev" href=(link(current - 1)) { "← Previous" } " " }
+                @for (i, p) in shown.iter().enumerate() {
+                    @if i > 0 && shown[i - 1] + 1 < *p { span.muted { "…" } " " }
+                    @if *p == current { span.current aria-current="page" { (p) } " " }
+                    @else { a href=(link(*p)) aria-label=(format!("Page {p}")) { (p) } " " }
+                }
+                @if current < pages { a rel="next" href=(link(current + 1)) { "Next →" } }
+            }
+        }
+    }
+}
