@@ -94,6 +94,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                                 a href="/partners" { "Partners" }
                                 a href="/routing" { "Routing" }
                                 a href="/sla" { "Service levels" }
+                                a href="/analytics" { "Insights" }
                                 a href="/macros" { "Macros" }
                                 a href="/satisfaction" { "Satisfaction" }
                                 a href="/incidents" { "Incidents" }

@@ -10,6 +10,7 @@
 //! the listener, once for the binary and for tests alike; `app` builds the router.
 
 pub mod accounts;
+pub mod analytics;
 pub mod application;
 pub mod auth;
 pub mod cases;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub mail: Arc<mail::MailContext>,
     /// "Now" for time-based limits; tests move it forward instead of sleeping.
     pub clock: clock::Clock,
+    /// This node's case categoriser, fitted and kept by `analytics::model`.
+    pub categorizer: analytics::model::ModelCell,
 }
 
 impl AppState {
@@ -88,6 +91,7 @@ impl AppState {
             secure_cookies,
             mail: Arc::new(mail::MailContext::ephemeral()),
             clock: clock::Clock::default(),
+            categorizer: analytics::model::ModelCell::default(),
         }
     }
 
@@ -108,6 +112,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crisis::router())
         .merge(mail::router())
         .merge(sla::router())
+        .merge(analytics::router())
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))

@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, knowledge, mail, sla, AppState};
+use crate::{accounts, analytics, cases, knowledge, mail, sla, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -27,6 +27,11 @@ use utoipa::OpenApi;
         sla::api::list_calendars, sla::api::create_calendar, sla::api::replace_calendar, sla::api::delete_calendar,
         sla::api::list_policies, sla::api::create_policy, sla::api::replace_policy, sla::api::delete_policy,
         sla::api::move_policy, sla::api::case_clocks,
+        analytics::api::list_categories, analytics::api::create_category, analytics::api::replace_category,
+        analytics::api::retire_category, analytics::api::restore_category, analytics::api::model,
+        analytics::api::retrain, analytics::api::case_category, analytics::api::set_case_category,
+        analytics::api::volume, analytics::api::drivers, analytics::api::backlog, analytics::api::times,
+        analytics::api::outcomes, analytics::api::deflection,
         cases::attachments::upload, cases::attachments::list, cases::attachments::download,
         mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case, mail::api::dismiss,
         mail::api::settings, mail::api::put_settings, mail::api::domains, mail::api::put_domains,
@@ -49,7 +54,7 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"), (name = "analytics"))
 )]
 pub struct ApiDoc;
 
