@@ -85,6 +85,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         clients: usize,
     },
+    /// The Insights dashboards at scale on SQLite: each dashboard's p50 and p99 for the last
+    /// 30 days and the last year, over `cases` cases spread across two years.
+    Analytics {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        /// Times each dashboard is asked per period.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+    },
     /// The staff case page over HTTP (session cookie, known-issue suggestions and all)
     /// against a real server: pages/s and latency with concurrent clients.
     CasePage {
@@ -161,6 +170,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             requests,
             clients,
         } => crate::bench_lists::run(cases, requests, clients.max(1)).await,
+        BenchCommand::Analytics { cases, requests } => {
+            crate::bench_analytics::run(cases, requests).await
+        }
         BenchCommand::Categorize {
             train,
             test,

@@ -493,6 +493,26 @@ impl Store {
         Ok(sql.query_as().fetch_all(&self.read).await?)
     }
 
+    /// Gives every uncategorised case one of `categories` by its id, as if agents had: for
+    /// benchmarks at scale, where cases come from `testing::bulk_cases`. One statement.
+    pub async fn spread_categories(&self, categories: &[i64]) -> Result<u64> {
+        if categories.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = format!(
+            "UPDATE cases SET category_id = CASE (id % {})",
+            categories.len()
+        );
+        for (i, id) in categories.iter().enumerate() {
+            sql.push_str(&format!(" WHEN {i} THEN {id}"));
+        }
+        sql.push_str(" END, categorized_at = created_at WHERE category_id IS NULL");
+        Ok(sqlx::query(&sql)
+            .execute(&self.write)
+            .await?
+            .rows_affected())
+    }
+
     pub async fn organization_names(&self) -> Result<Vec<Named>> {
         Ok(sqlx::query_as("SELECT id, name FROM organizations")
             .fetch_all(&self.read)
