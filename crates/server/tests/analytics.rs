@@ -17,6 +17,7 @@ on_both_backends!(
     suggestions_come_from_categorised_cases_and_survive_a_restart,
     a_correction_is_kept_and_used_by_the_next_fit,
     dashboards_match_hand_counts_and_csv_matches_the_api,
+    the_categories_page_keeps_a_refused_form_and_only_admins_change,
 );
 
 async fn category(app: &TestApp, name: &str, parent: Option<i64>) -> i64 {
@@ -761,4 +762,72 @@ async fn dashboards_match_hand_counts_and_csv_matches_the_api(backend: Backend) 
             .html
             .contains("href=\"/analytics\""));
     }
+}
+
+async fn the_categories_page_keeps_a_refused_form_and_only_admins_change(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let sync = category(&app, "Sync", None).await;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let page = admin.get("/categories").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Add, rename or move a category"));
+    // A name too long and a parent that would make a loop: both named beside their fields,
+    // what was typed shown again, nothing stored.
+    let long = "x".repeat(61);
+    let page = admin
+        .post(
+            "/categories",
+            &[
+                ("id", &sync.to_string()),
+                ("name", &long),
+                ("parent_id", &sync.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.html.contains("60 characters or fewer"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("under itself"), "{}", page.html);
+    assert!(page.html.contains(&format!("value=\"{long}\"")));
+    assert_eq!(categories(&app).await.len(), 1);
+    // A good one is saved, under Sync.
+    let page = admin
+        .post(
+            "/categories",
+            &[
+                ("id", ""),
+                ("name", "Conflicts"),
+                ("parent_id", &sync.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let list = categories(&app).await;
+    assert_eq!(list[1]["path"], "Sync › Conflicts");
+    let page = admin.post(&format!("/categories/{sync}/retire"), &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(categories(&app).await.iter().all(|c| c["retired"] == true));
+    // Agents read the tree without the forms, and cannot post them.
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = agent.get("/categories").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Conflicts") && !page.html.contains("Save category"));
+    let page = agent.post("/categories", &[("name", "Nope")]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = agent
+        .post(&format!("/categories/{sync}/restore"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    // Customers and partners are refused the page.
+    for email in ["user@initech.example", "tech@acme.example"] {
+        let browser = Browser::sign_in(&app, email).await;
+        assert_eq!(
+            browser.get("/categories").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert_eq!(categories(&app).await.len(), 2);
 }
