@@ -18,6 +18,7 @@ on_both_backends!(
     a_correction_is_kept_and_used_by_the_next_fit,
     dashboards_match_hand_counts_and_csv_matches_the_api,
     the_categories_page_keeps_a_refused_form_and_only_admins_change,
+    enough_new_labels_make_it_learn_again_unasked,
 );
 
 async fn category(app: &TestApp, name: &str, parent: Option<i64>) -> i64 {
@@ -830,4 +831,36 @@ async fn the_categories_page_keeps_a_refused_form_and_only_admins_change(backend
         );
     }
     assert_eq!(categories(&app).await.len(), 2);
+}
+
+async fn enough_new_labels_make_it_learn_again_unasked(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let [backups, signin, billing] = trained(&app).await;
+    let first = app
+        .get(&app.tokens.agent, "/api/v1/categories/model")
+        .await
+        .body;
+    // 24 more labels are not enough; the 25th is (`model::RETRAIN_AFTER`).
+    let kinds = [(BACKUP, backups), (LOGIN, signin), (BILLING, billing)];
+    for n in 0..24 {
+        let (texts, id) = kinds[n % 3];
+        let case = file(&app, &format!("{} (again, #{n})", texts[n % 6])).await;
+        set_category(&app, case, Some(id)).await;
+    }
+    let model = app
+        .get(&app.tokens.agent, "/api/v1/categories/model")
+        .await
+        .body;
+    assert_eq!(model["new_labels"], 24, "{model}");
+    assert_eq!(model["fitted_at"], first["fitted_at"]);
+    let case = file(&app, "Backup snapshot missing once more").await;
+    set_category(&app, case, Some(backups)).await;
+    app.until("a fit of its own accord", || async {
+        let model = app
+            .get(&app.tokens.agent, "/api/v1/categories/model")
+            .await
+            .body;
+        (model["examples"] == 43).then_some(())
+    })
+    .await;
 }
