@@ -524,6 +524,35 @@ async fn dashboards_match_hand_counts_and_csv_matches_the_api(backend: Backend) 
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    // One case solved and reopened; one handed from the agent to the admin (the first
+    // assignment is not a hand-off, the second is).
+    for status in ["solved", "open"] {
+        let reply = app
+            .patch(
+                &t.agent,
+                &format!("/api/v1/cases/{}", cases[4]),
+                json!({"status": status}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let admin_id = app
+        .store
+        .user_by_email("admin@vendor.example")
+        .await
+        .unwrap()
+        .id
+        .0;
+    for assignee in [app.agent_id, admin_id] {
+        let reply = app
+            .patch(
+                &t.agent,
+                &format!("/api/v1/cases/{}", cases[1]),
+                json!({"assignee": assignee}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
 
     let volume = app
         .get(&t.agent, "/api/v1/analytics/volume?by=category&bucket=day")
@@ -646,6 +675,19 @@ async fn dashboards_match_hand_counts_and_csv_matches_the_api(backend: Backend) 
         .map(|r| r["resolution"]["cases"].as_i64().unwrap())
         .sum();
     assert_eq!((replied, solved), (1, 1));
+    // One hand-off among five cases; one of the two cases ever solved was reopened.
+    let handoffs: f64 = rows
+        .iter()
+        .map(|r| r["handoffs_per_case"].as_f64().unwrap() * r["cases"].as_f64().unwrap())
+        .sum();
+    assert!((handoffs - 1.0).abs() < 1e-9, "{times}");
+    assert_eq!(rows.len(), 1, "every case is L1: {times}");
+    assert_eq!(rows[0]["reopen_rate_bp"], 5000, "{times}");
+    let model = app
+        .get(&t.agent, "/api/v1/analytics/times?by=model")
+        .await
+        .body;
+    assert_eq!(model["rows"][0]["key"], "no queue", "{model}");
 
     let outcomes = app.get(&t.agent, "/api/v1/analytics/outcomes").await.body;
     let total = &outcomes["total"];

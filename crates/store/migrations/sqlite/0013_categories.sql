@@ -26,5 +26,11 @@ ALTER TABLE cases ADD COLUMN suggested_at BIGINT;
 CREATE INDEX cases_categorized ON cases (categorized_at);
 -- The suggester looks for recent cases nobody has categorised or suggested for.
 CREATE INDEX cases_unsuggested ON cases (suggested_at, created_at);
--- Dashboards count cases by creation time in a period, with the dimensions they group by.
-CREATE INDEX cases_created_dims ON cases (created_at, category_id, status);
+-- Dashboards count cases filed in a period grouped by one dimension; with every dimension
+-- in the index, SQLite and PostgreSQL answer from the index alone.
+CREATE INDEX cases_created_dims ON cases (created_at, category_id, partner_id, organization_id, tier, queue_id, product, channel, status);
+-- Outcomes count solved cases by when they were solved; the backlog reads cases in work by age.
+CREATE INDEX cases_solved ON cases (solved_at, classification);
+CREATE INDEX cases_status_created ON cases (status, created_at);
+-- Hand-offs and reopenings are a few kinds of event among many.
+CREATE INDEX case_events_kind ON case_events (kind, case_id);
