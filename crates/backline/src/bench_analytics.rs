@@ -4,6 +4,10 @@
 //! period (the last 30 days) and for a whole year; p50 and p99 are printed. Timed through
 //! the service the page and the API call (queries and aggregation; no HTTP or rendering).
 //! Figures are printed, never asserted.
+//!
+//! Note: `testing::bulk_cases` draws each case's age below 2^31 ms (about 25 days) whatever
+//! `span_days` says, so both periods hold every case: the figures are for dashboards
+//! aggregating all `cases` cases, the worst case for a 30-day view.
 
 use anyhow::Context;
 use backline_domain::{OrgId, OrgKind, PartnerKind, PartnerKinds, Role, Timestamp, UserId};
