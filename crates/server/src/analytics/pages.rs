@@ -678,6 +678,7 @@ pub async fn analytics_page(
     let q = query_of(&input);
     let body = html! {
         h1 { "Insights" }
+        p { a href="/categories" { "Case categories and the categoriser" } }
         (filter_form(&input, &filters, &categories))
         section.card #volume {
             h2 { "Volume by " (by) }
