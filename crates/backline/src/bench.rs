@@ -85,6 +85,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         clients: usize,
     },
+    /// The Insights dashboards at scale on SQLite: each dashboard's p50 and p99 for the last
+    /// 30 days and the last year, over `cases` cases spread across two years.
+    Analytics {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        /// Times each dashboard is asked per period.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+    },
     /// The staff case page over HTTP (session cookie, known-issue suggestions and all)
     /// against a real server: pages/s and latency with concurrent clients.
     CasePage {
@@ -114,6 +123,17 @@ pub enum BenchCommand {
         cases: usize,
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
+    },
+    /// Auto-categorisation on labelled texts (CSV `text,label`; `oos`: no category applies):
+    /// in-scope accuracy, `oos` recall, macro-F1, per-case latency and training time.
+    Categorize {
+        #[arg(long)]
+        train: PathBuf,
+        #[arg(long)]
+        test: PathBuf,
+        /// Also measure a categoriser whose threshold is judged on this file too.
+        #[arg(long)]
+        validation: Option<PathBuf>,
     },
 }
 
@@ -150,6 +170,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             requests,
             clients,
         } => crate::bench_lists::run(cases, requests, clients.max(1)).await,
+        BenchCommand::Analytics { cases, requests } => {
+            crate::bench_analytics::run(cases, requests).await
+        }
+        BenchCommand::Categorize {
+            train,
+            test,
+            validation,
+        } => crate::bench_categorize::run(&train, &test, validation.as_deref()),
         BenchCommand::CasePage {
             database_url,
             cases,

@@ -413,6 +413,8 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             .await?;
         article_for_issue.insert(*issue, article.id);
     }
+    // Each case with the issue it reports and when, for its category.
+    let mut demo_cases = Vec::new();
     // Opening times spread evenly over six months, with jitter, oldest first.
     for i in 0..CASES {
         let opened =
@@ -484,6 +486,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             })
             .await?;
 
+        demo_cases.push((case.id, issue, opened));
         let age_days = (now - opened) / DAY_MS;
         let (agent, agent_tier) = *pick(&mut rng, &agents);
         let mut at = opened + rng.gen_range(DAY_MS / 48..DAY_MS / 4);
@@ -624,6 +627,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
                 .await?;
         }
     }
+    categories(store, &demo_cases, agents[0].0, now).await?;
     case_work(store, &agents).await?;
     crisis_setup(store, &agents).await?;
     service_levels(store).await?;
@@ -646,6 +650,62 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         ARTICLES.len()
     )?;
     print_logins(out)?;
+    Ok(())
+}
+
+/// Where each of `ISSUES` sits in the category tree (product › area › issue).
+const CATEGORY_OF_ISSUE: [[&str; 3]; 16] = [
+    ["Backup", "Jobs", "Job failures"],
+    ["Backup", "Restore", "Slow restores"],
+    ["Backup", "Agent", "Agent does not start"],
+    ["Backup", "Policies", "Retention"],
+    ["Backup", "Jobs", "Incremental size"],
+    ["Vault", "Access", "Certificates"],
+    ["Vault", "Audit", "Exports"],
+    ["Vault", "Access", "Single sign-on"],
+    ["Vault", "Keys", "Rotation"],
+    ["Sync", "Client", "File names"],
+    ["Sync", "Client", "Performance"],
+    ["Sync", "Files", "Conflicts"],
+    ["Sync", "Network", "Proxies"],
+    ["Backup", "Policies", "Exclusions"],
+    ["Vault", "Licensing", "Seats"],
+    ["Sync", "Sharing", "Permission reports"],
+];
+
+/// A category tree, and a category on every case older than three days, as agents would
+/// have given them; the newest cases are left for the categoriser to suggest.
+async fn categories(
+    store: &Store,
+    cases: &[(backline_domain::CaseId, usize, i64)],
+    agent: UserId,
+    now: i64,
+) -> anyhow::Result<()> {
+    let mut ids: HashMap<Vec<&str>, i64> = HashMap::new();
+    let mut leaf = Vec::new();
+    for path in CATEGORY_OF_ISSUE {
+        let mut parent = None;
+        for depth in 1..=3 {
+            let key = path[..depth].to_vec();
+            let id = match ids.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = store.create_category(parent, path[depth - 1]).await?;
+                    ids.insert(key, id);
+                    id
+                }
+            };
+            parent = Some(id);
+        }
+        leaf.push(parent.unwrap_or_default());
+    }
+    for (case, issue, opened) in cases {
+        if now - opened > 3 * DAY_MS {
+            store
+                .set_case_category(*case, Some(leaf[*issue]), agent)
+                .await?;
+        }
+    }
     Ok(())
 }
 

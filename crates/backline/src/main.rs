@@ -1,6 +1,8 @@
 //! `backline`: the server, the admin command line, demo data and benchmarks in one binary.
 
 mod bench;
+mod bench_analytics;
+mod bench_categorize;
 mod bench_known;
 mod bench_lists;
 mod bench_mail;
@@ -160,10 +162,25 @@ enum Command {
         #[command(subcommand)]
         command: MailboxCommand,
     },
+    /// Case categories and the categoriser that suggests them.
+    Categories {
+        #[command(subcommand)]
+        command: CategoriesCommand,
+    },
     /// Measure performance; prints figures, asserts nothing.
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CategoriesCommand {
+    /// Ask every running node to learn the categoriser again from the categorised cases
+    /// now (each does at its next round, within seconds); nodes started later learn at start.
+    Retrain {
+        #[command(flatten)]
+        store: StoreFlags,
     },
 }
 
@@ -524,6 +541,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Mailbox { command } => mailbox(command).await?,
         Command::Bench { command } => bench::run(command).await?,
+        Command::Categories {
+            command: CategoriesCommand::Retrain { store },
+        } => {
+            let db = store.open().await?;
+            let at = backline_domain::Timestamp::now();
+            db.set_setting(
+                backline_server::analytics::model::RETRAIN_REQUEST_KEY,
+                &at.to_rfc3339(),
+            )
+            .await?;
+            println!(
+                "asked every node to learn the categoriser again ({})",
+                at.to_rfc3339()
+            );
+            db.close().await;
+        }
     }
     Ok(())
 }

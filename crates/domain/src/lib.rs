@@ -3,7 +3,9 @@
 //! Everything here is plain data and plain functions so that the rules (who may see a case,
 //! what a valid case looks like, how a partner is flagged) are tested without a database.
 
+pub mod analytics;
 pub mod case;
+pub mod categories;
 pub mod clock;
 pub mod crisis;
 pub mod forecast;

@@ -7,11 +7,13 @@
 //! nodes each keep their own index current from the same log. It can always be rebuilt.
 
 pub mod analysis;
+pub mod categorize;
 mod error;
 mod index;
 pub mod matcher;
 mod search;
 
+pub use categorize::{CategorizeError, Categorizer, Prediction, TrainOptions};
 pub use error::SearchError;
 pub use index::{excerpt, IndexDoc, SearchIndex};
 pub use matcher::{MatchInput, MatchWeights, Suggestion};

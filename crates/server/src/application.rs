@@ -65,6 +65,8 @@ pub struct Config {
     pub partner_alerts_every: Duration,
     /// How often the service-level sweep evaluates changed cases and clocks running out.
     pub sla_every: Duration,
+    /// How often the categoriser looks for new cases to suggest for and labels to learn.
+    pub categorize_every: Duration,
 }
 
 impl Config {
@@ -86,6 +88,7 @@ impl Config {
             cadence_every: Duration::from_secs(15),
             partner_alerts_every: Duration::from_secs(3600),
             sla_every: Duration::from_secs(1),
+            categorize_every: Duration::from_secs(1),
         }
     }
 }
@@ -175,6 +178,10 @@ impl Application {
             config.cadence_every,
         ));
         jobs.push(crate::sla::service::start(state.clone(), config.sla_every));
+        jobs.push(crate::analytics::model::start(
+            state.clone(),
+            config.categorize_every,
+        ));
         jobs.push(crate::partners::service::start_alert_mail(
             state.clone(),
             config.partner_alerts_every,

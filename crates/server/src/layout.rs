@@ -96,6 +96,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                                 a href="/sla" { "Service levels" }
                                 a href="/staffing" { "Staffing" }
                                 a href="/success" { "Success" }
+                                a href="/analytics" { "Insights" }
                                 a href="/macros" { "Macros" }
                                 a href="/satisfaction" { "Satisfaction" }
                                 a href="/incidents" { "Incidents" }

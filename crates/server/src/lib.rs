@@ -10,6 +10,7 @@
 //! the listener, once for the binary and for tests alike; `app` builds the router.
 
 pub mod accounts;
+pub mod analytics;
 pub mod application;
 pub mod auth;
 pub mod cases;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub mail: Arc<mail::MailContext>,
     /// "Now" for time-based limits; tests move it forward instead of sleeping.
     pub clock: clock::Clock,
+    /// This node's case categoriser, fitted and kept by `analytics::model`.
+    pub categorizer: analytics::model::ModelCell,
 }
 
 impl AppState {
@@ -90,6 +93,7 @@ impl AppState {
             secure_cookies,
             mail: Arc::new(mail::MailContext::ephemeral()),
             clock: clock::Clock::default(),
+            categorizer: analytics::model::ModelCell::default(),
         }
     }
 
@@ -112,6 +116,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sla::router())
         .merge(staffing::router())
         .merge(success::router())
+        .merge(analytics::router())
         .merge(layout::router())
         .merge(openapi::router())
         .layer(axum::middleware::from_fn(layout::with_viewer_zone))

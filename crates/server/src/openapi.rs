@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, knowledge, mail, sla, staffing, success, AppState};
+use crate::{accounts, analytics, cases, knowledge, mail, sla, staffing, success, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -36,6 +36,11 @@ use utoipa::OpenApi;
         success::api::decide, success::api::start_run, success::api::runs, success::api::run,
         success::api::finish_run, success::api::check_triggers, success::api::my_tasks,
         success::api::complete_task, success::api::send_email,
+        analytics::api::list_categories, analytics::api::create_category, analytics::api::replace_category,
+        analytics::api::retire_category, analytics::api::restore_category, analytics::api::model,
+        analytics::api::retrain, analytics::api::case_category, analytics::api::set_case_category,
+        analytics::api::volume, analytics::api::drivers, analytics::api::backlog, analytics::api::times,
+        analytics::api::outcomes, analytics::api::deflection,
         cases::attachments::upload, cases::attachments::list, cases::attachments::download,
         mail::api::list, mail::api::read, mail::api::raw, mail::api::retry, mail::api::open_case, mail::api::dismiss,
         mail::api::settings, mail::api::put_settings, mail::api::domains, mail::api::put_domains,
@@ -58,7 +63,7 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"), (name = "analytics"))
 )]
 pub struct ApiDoc;
 

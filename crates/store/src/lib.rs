@@ -6,6 +6,7 @@
 //! readers: SQLite allows one writer at a time anyway, and queueing writers in the pool is
 //! cheaper than having them spin on the database lock.
 
+pub mod analytics;
 mod batch;
 mod cases;
 mod changes;

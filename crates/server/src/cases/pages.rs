@@ -837,6 +837,8 @@ async fn render_case_page(
     } else {
         None
     };
+    // Staff only: customers and partners never see a category suggestion.
+    let category_card = crate::analytics::pages::case_category_card(state, who, case.id).await?;
     let now = Timestamp::now();
     let closed = case.status == CaseStatus::Closed;
     Ok(html_response(
@@ -1020,6 +1022,7 @@ async fn render_case_page(
                                 }
                             }
                         }
+                        @if let Some(card) = &category_card { (card) }
                         @if let Some(r) = rating.as_ref().filter(|_| staff) {
                             div.card #satisfaction {
                                 h3 { "Satisfaction" }

@@ -1,0 +1,331 @@
+//! The arithmetic of the analytics dashboards: time buckets, quantiles (median, p90),
+//! shares, growth and trend, backlog age bands and the ranking of top drivers. Pure
+//! functions; the store counts, these turn counts and durations into figures.
+
+use crate::{Span, Timestamp};
+
+/// The width of one point on a chart over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Day,
+    /// Monday 00:00 UTC to the next Monday.
+    Week,
+}
+
+impl Bucket {
+    pub fn parse(text: &str) -> Result<Bucket, crate::ParseError> {
+        match text {
+            "day" => Ok(Bucket::Day),
+            "week" => Ok(Bucket::Week),
+            other => Err(crate::ParseError(format!(
+                "choose day or week, not {other:?}"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+        }
+    }
+
+    pub fn span(self) -> Span {
+        match self {
+            Bucket::Day => Span::DAY,
+            Bucket::Week => Span::DAY.times(7),
+        }
+    }
+
+    /// Where the buckets are counted from: 1970-01-05 was a Monday, so weeks start on
+    /// Mondays; days start at midnight UTC either way.
+    pub fn origin(self) -> i64 {
+        match self {
+            Bucket::Day => 0,
+            Bucket::Week => 4 * Span::DAY.as_millis(),
+        }
+    }
+
+    /// The start of the bucket holding `at`.
+    pub fn start(self, at: Timestamp) -> Timestamp {
+        let width = self.span().as_millis();
+        let from_origin = at.as_millis() - self.origin();
+        Timestamp::from_millis(from_origin.div_euclid(width) * width + self.origin())
+    }
+
+    /// The starts of every bucket that overlaps `[from, to)`, oldest first.
+    pub fn starts(self, from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+        let mut out = Vec::new();
+        let mut at = self.start(from);
+        while at < to {
+            out.push(at);
+            at = at.plus(self.span());
+        }
+        out
+    }
+
+    /// The bucket a period of this length is best drawn in: days up to about three months,
+    /// weeks beyond (a chart of hundreds of bars says nothing more).
+    pub fn for_period(from: Timestamp, to: Timestamp) -> Bucket {
+        if to.since(from) <= Span::DAY.times(92) {
+            Bucket::Day
+        } else {
+            Bucket::Week
+        }
+    }
+}
+
+/// The `q`-quantile (0 to 1) of sorted values by linear interpolation between closest ranks
+/// (the common "type 7" definition: the median of 1, 2, 3, 4 is 2.5). `None` when empty.
+pub fn quantile(sorted: &[i64], q: f64) -> Option<f64> {
+    let (first, last) = (sorted.first()?, sorted.last()?);
+    if sorted.len() == 1 {
+        return Some(*first as f64);
+    }
+    let q = q.clamp(0.0, 1.0);
+    let position = q * (sorted.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let above = position.ceil() as usize;
+    if below == above {
+        return Some(sorted[below] as f64);
+    }
+    let fraction = position - below as f64;
+    let value = sorted[below] as f64 + (sorted[above] - sorted[below]) as f64 * fraction;
+    debug_assert!(value >= *first as f64 && value <= *last as f64);
+    Some(value)
+}
+
+/// Median and 90th percentile of durations, in milliseconds (rounded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Durations {
+    pub count: usize,
+    pub median_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+}
+
+pub fn durations(mut values: Vec<i64>) -> Durations {
+    values.sort_unstable();
+    Durations {
+        count: values.len(),
+        median_ms: quantile(&values, 0.5).map(|v| v.round() as i64),
+        p90_ms: quantile(&values, 0.9).map(|v| v.round() as i64),
+    }
+}
+
+/// `part / whole` in basis points (1 = 0.01%), rounded; `None` when `whole` is 0.
+pub fn share_bp(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| ((part as f64 / whole as f64) * 10_000.0).round() as i64)
+}
+
+/// Growth from one period to the next in basis points (+5000 = half as many again);
+/// `None` when the earlier period had none (any growth from zero is unbounded).
+pub fn growth_bp(previous: i64, current: i64) -> Option<i64> {
+    share_bp(current - previous, previous)
+}
+
+/// The least-squares slope of equally spaced counts: how many more per bucket, on average,
+/// each bucket than the one before. 0 for fewer than two points.
+pub fn trend(counts: &[i64]) -> f64 {
+    let n = counts.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mean_x = (n - 1) as f64 / 2.0;
+    let mean_y = counts.iter().sum::<i64>() as f64 / n as f64;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for (x, y) in counts.iter().enumerate() {
+        let dx = x as f64 - mean_x;
+        covariance += dx * (*y as f64 - mean_y);
+        variance += dx * dx;
+    }
+    covariance / variance
+}
+
+/// Backlog age bands: upper bounds in days, the last open-ended.
+pub const AGE_BANDS: [(&str, i64); 5] = [
+    ("under 1 day", 1),
+    ("1 to 3 days", 3),
+    ("3 to 7 days", 7),
+    ("7 to 30 days", 30),
+    ("over 30 days", i64::MAX),
+];
+
+/// The band of a case open for `age`.
+pub fn age_band(age: Span) -> usize {
+    let days = age.as_millis() as f64 / Span::DAY.as_millis() as f64;
+    AGE_BANDS
+        .iter()
+        .position(|(_, upper)| days < *upper as f64)
+        .unwrap_or(AGE_BANDS.len() - 1)
+}
+
+/// One category's counts for the drivers ranking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriverCounts<K> {
+    pub key: K,
+    /// Cases in the period asked about.
+    pub current: i64,
+    /// Cases in the period of the same length just before it.
+    pub previous: i64,
+    /// Cases per bucket across the current period, oldest first.
+    pub series: Vec<i64>,
+}
+
+/// A category ranked as a driver of volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Driver<K> {
+    pub key: K,
+    pub current: i64,
+    pub previous: i64,
+    /// `current - previous`.
+    pub change: i64,
+    pub growth_bp: Option<i64>,
+    /// Share of all cases in the current period.
+    pub share_bp: i64,
+    /// Slope of the per-bucket counts in the current period (cases per bucket).
+    pub trend: f64,
+}
+
+/// Ranks categories by how much they grew (most added cases first; then the larger, then
+/// the faster trend), so a category that doubled from 2 to 4 does not outrank one that went
+/// from 100 to 150. Categories with no case in either period are left out.
+pub fn rank_drivers<K: Clone>(counts: &[DriverCounts<K>], total_current: i64) -> Vec<Driver<K>> {
+    let mut drivers: Vec<Driver<K>> = counts
+        .iter()
+        .filter(|c| c.current > 0 || c.previous > 0)
+        .map(|c| Driver {
+            key: c.key.clone(),
+            current: c.current,
+            previous: c.previous,
+            change: c.current - c.previous,
+            growth_bp: growth_bp(c.previous, c.current),
+            share_bp: share_bp(c.current, total_current).unwrap_or(0),
+            trend: trend(&c.series),
+        })
+        .collect();
+    drivers.sort_by(|a, b| {
+        b.change
+            .cmp(&a.change)
+            .then(b.current.cmp(&a.current))
+            .then(b.trend.total_cmp(&a.trend))
+    });
+    drivers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn quantiles_interpolate_between_ranks() {
+        assert_eq!(quantile(&[], 0.5), None);
+        assert_eq!(quantile(&[7], 0.9), Some(7.0));
+        assert_eq!(quantile(&[1, 2, 3, 4], 0.5), Some(2.5));
+        // position 0.9 * 3 = 2.7: 3 + 0.7 * (4 - 3)
+        assert!((quantile(&[1, 2, 3, 4], 0.9).unwrap() - 3.7).abs() < 1e-9);
+        // ten values 10..=100: position 8.1 -> 90 + 0.1 * 10 = 91
+        let tens: Vec<i64> = (1..=10).map(|v| v * 10).collect();
+        assert!((quantile(&tens, 0.9).unwrap() - 91.0).abs() < 1e-9);
+        assert_eq!(quantile(&tens, 0.5), Some(55.0));
+    }
+
+    #[test]
+    fn durations_sort_first() {
+        let d = durations(vec![40, 10, 30, 20]);
+        assert_eq!(d.count, 4);
+        assert_eq!(d.median_ms, Some(25));
+        assert_eq!(d.p90_ms, Some(37)); // 30 + 0.7 * 10
+        assert_eq!(durations(vec![]).median_ms, None);
+    }
+
+    #[test]
+    fn shares_and_growth_in_basis_points() {
+        assert_eq!(share_bp(1, 3), Some(3333));
+        assert_eq!(share_bp(0, 0), None);
+        assert_eq!(growth_bp(100, 150), Some(5000));
+        assert_eq!(growth_bp(4, 2), Some(-5000));
+        assert_eq!(growth_bp(0, 5), None);
+    }
+
+    #[test]
+    fn trend_is_the_least_squares_slope() {
+        assert_eq!(trend(&[5]), 0.0);
+        assert!((trend(&[1, 2, 3]) - 1.0).abs() < 1e-9);
+        // mean x 1.5, mean y 4; covariance 6, variance 5
+        assert!((trend(&[2, 4, 4, 6]) - 1.2).abs() < 1e-9);
+        assert!((trend(&[6, 4, 4, 2]) + 1.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 2026-12-02 is a Wednesday; its week starts Monday 2026-11-30.
+        let wednesday = Timestamp::parse("2026-12-02T15:30:00Z").unwrap();
+        assert_eq!(
+            Bucket::Week.start(wednesday),
+            Timestamp::parse("2026-11-30T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            Bucket::Day.start(wednesday),
+            Timestamp::parse("2026-12-02T00:00:00Z").unwrap()
+        );
+        let from = Timestamp::parse("2026-11-29T12:00:00Z").unwrap();
+        let to = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        assert_eq!(Bucket::Day.starts(from, to).len(), 2);
+        assert_eq!(Bucket::Week.starts(from, to).len(), 2);
+        assert_eq!(
+            Bucket::Day.start(Timestamp::from_millis(-1)).as_millis(),
+            -DAY
+        );
+    }
+
+    #[test]
+    fn backlog_age_bands() {
+        assert_eq!(age_band(Span::HOUR), 0);
+        assert_eq!(age_band(Span::DAY), 1);
+        assert_eq!(age_band(Span::DAY.times(6)), 2);
+        assert_eq!(age_band(Span::DAY.times(7)), 3);
+        assert_eq!(age_band(Span::DAY.times(400)), 4);
+    }
+
+    #[test]
+    fn drivers_rank_by_added_cases() {
+        let counts = vec![
+            DriverCounts {
+                key: "a",
+                current: 4,
+                previous: 2,
+                series: vec![1, 1, 2],
+            },
+            DriverCounts {
+                key: "b",
+                current: 150,
+                previous: 100,
+                series: vec![40, 50, 60],
+            },
+            DriverCounts {
+                key: "c",
+                current: 46,
+                previous: 60,
+                series: vec![20, 16, 10],
+            },
+            DriverCounts {
+                key: "d",
+                current: 0,
+                previous: 0,
+                series: vec![0, 0, 0],
+            },
+        ];
+        let ranked = rank_drivers(&counts, 200);
+        let keys: Vec<_> = ranked.iter().map(|d| d.key).collect();
+        assert_eq!(keys, ["b", "a", "c"]);
+        assert_eq!(ranked[0].change, 50);
+        assert_eq!(ranked[0].growth_bp, Some(5000));
+        assert_eq!(ranked[0].share_bp, 7500);
+        assert!((ranked[0].trend - 10.0).abs() < 1e-9);
+        assert_eq!(ranked[1].growth_bp, Some(10000));
+        assert_eq!(ranked[1].share_bp, 200);
+        assert_eq!(ranked[2].change, -14);
+    }
+}
