@@ -6,6 +6,7 @@
 pub mod case;
 pub mod clock;
 pub mod crisis;
+pub mod help;
 pub mod ids;
 pub mod knowledge;
 pub mod macros;

@@ -1,6 +1,6 @@
 //! Backline's server: the JSON API, the web pages, health and metrics, over one `Store`.
 //!
-//! One folder per feature (`accounts`, `cases`, `knowledge`, `partners`, `crisis`), each with
+//! One folder per feature (`accounts`, `cases`, `knowledge`, `help`, `partners`, `crisis`), each with
 //! its `service` (the rules: the only place that decides), `api` (JSON handlers and their
 //! typed bodies), `pages` (server-rendered pages) and its `router()`. The shared edges sit
 //! beside them: `auth`, `session`, `extract`, `error`, `web` (the page handlers' edge),
@@ -18,6 +18,7 @@ pub mod clock;
 pub mod crisis;
 pub mod error;
 pub mod extract;
+pub mod help;
 pub mod indexer;
 pub mod knowledge;
 pub mod layout;
@@ -104,6 +105,7 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(cases::router())
         .merge(knowledge::router())
+        .merge(help::router())
         .merge(partners::router())
         .merge(crisis::router())
         .merge(mail::router())

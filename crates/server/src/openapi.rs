@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, knowledge, mail, sla, AppState};
+use crate::{accounts, cases, help, knowledge, mail, sla, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -47,9 +47,11 @@ use utoipa::OpenApi;
         incidents::declare, incidents::drill, incidents::incidents, incidents::incident, incidents::update,
         incidents::long_resolution, incidents::notifications, incidents::postmortem, incidents::save_postmortem,
         incidents::publish_postmortem,
+        help::api::list_categories, help::api::create_category, help::api::create_section,
+        help::api::place_article, help::api::helpfulness, help::api::set_brand,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"), (name = "help"))
 )]
 pub struct ApiDoc;
 

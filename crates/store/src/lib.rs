@@ -11,6 +11,7 @@ mod cases;
 mod changes;
 pub mod crisis;
 mod error;
+pub mod help;
 mod knowledge;
 pub mod mail;
 mod models;

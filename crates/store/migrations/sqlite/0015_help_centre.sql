@@ -1,0 +1,65 @@
+-- The help centre: categories and sections staff arrange articles in, where each article sits
+-- (and which partner owns it, for a partner's own help centre), "Was this helpful?" votes,
+-- what signed-in readers looked at (for deflection), and partners' brands.
+CREATE TABLE help_categories (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT    NOT NULL,
+    slug        TEXT    NOT NULL UNIQUE,
+    description TEXT    NOT NULL,
+    position    BIGINT  NOT NULL,
+    created_at  BIGINT  NOT NULL
+);
+
+CREATE TABLE help_sections (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    category_id INTEGER NOT NULL REFERENCES help_categories (id),
+    name        TEXT    NOT NULL,
+    position    BIGINT  NOT NULL,
+    created_at  BIGINT  NOT NULL
+);
+CREATE INDEX help_sections_category ON help_sections (category_id);
+
+-- An article's place: its section (none: listed under "Other articles") and, for a partner's
+-- own article, that partner (shown only in that partner's help centre).
+CREATE TABLE help_placements (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id),
+    section_id INTEGER REFERENCES help_sections (id),
+    partner_id INTEGER REFERENCES organizations (id),
+    updated_at BIGINT  NOT NULL
+);
+CREATE INDEX help_placements_section ON help_placements (section_id);
+CREATE INDEX help_placements_partner ON help_placements (partner_id);
+
+-- One vote per signed-in reader and article (a new vote replaces the old); anonymous votes
+-- have no user and each counts.
+CREATE TABLE help_votes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    user_id    INTEGER REFERENCES users (id),
+    helpful    BIGINT  NOT NULL,
+    comment    TEXT    NOT NULL,
+    created_at BIGINT  NOT NULL,
+    UNIQUE (article_id, user_id)
+);
+
+-- A signed-in customer or partner technician reading an article or searching the help centre.
+-- Followed by no case from that person within the window, it counts as deflected.
+CREATE TABLE help_visits (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    article_id INTEGER REFERENCES articles (id),
+    searched   TEXT,
+    at         BIGINT  NOT NULL
+);
+CREATE INDEX help_visits_at ON help_visits (at);
+CREATE INDEX cases_requester_created ON cases (requester_id, created_at);
+
+-- A partner's help centre under its own name, logo and colours (`/help/p/{slug}`).
+CREATE TABLE help_brands (
+    partner_id INTEGER PRIMARY KEY REFERENCES organizations (id),
+    name       TEXT    NOT NULL,
+    logo_url   TEXT    NOT NULL,
+    colour     TEXT    NOT NULL,
+    accent     TEXT    NOT NULL,
+    updated_at BIGINT  NOT NULL
+);
