@@ -1,6 +1,7 @@
 //! `backline`: the server, the admin command line, demo data and benchmarks in one binary.
 
 mod bench;
+mod bench_help;
 mod bench_known;
 mod bench_lists;
 mod bench_mail;

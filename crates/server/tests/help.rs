@@ -20,6 +20,7 @@ on_both_backends!(
     a_partner_branded_centre_shows_its_brand_and_the_articles_its_agreement_allows,
     only_staff_and_the_partner_itself_set_a_brand,
     help_centre_visits_without_a_case_count_as_deflected,
+    staff_arrange_the_help_centre_with_forms,
 );
 
 async fn article(app: &TestApp, title: &str, audience: &str, state: &str) -> i64 {
@@ -903,4 +904,129 @@ async fn help_centre_visits_without_a_case_count_as_deflected(backend: Backend) 
     // Deflection figures are for staff.
     let reply = app.get(&t.acme, "/api/v1/deflections").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+async fn staff_arrange_the_help_centre_with_forms(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let id = article(
+        &app,
+        "Move the catalogue to new storage",
+        "public",
+        "validated",
+    )
+    .await;
+    // Customers and partners are refused the page and its forms.
+    for email in ["user@initech.example", "tech@acme.example"] {
+        let outsider = Browser::sign_in(&app, email).await;
+        assert_eq!(
+            outsider.get("/help/manage").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let page = outsider
+            .post("/help/manage/categories", &[("name", "Sneaky")])
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN);
+    }
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = agent.get("/help/manage").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Arrange the help centre"));
+    // A refused form comes back with what was typed and each problem beside its field.
+    let page = agent
+        .post(
+            "/help/manage/categories",
+            &[("name", ""), ("slug", "Bad Slug"), ("position", "first")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("value=\"Bad Slug\""), "{}", page.html);
+    assert!(
+        page.html.contains("Must be a whole number."),
+        "{}",
+        page.html
+    );
+    let page = agent
+        .post(
+            "/help/manage/categories",
+            &[("name", "Storage"), ("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&t.agent, "/api/v1/help/categories").await.body,
+        json!({"categories": []})
+    );
+
+    let page = agent
+        .post(
+            "/help/manage/categories",
+            &[("name", "Storage"), ("description", "Disks and volumes")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let categories = app.get(&t.agent, "/api/v1/help/categories").await.body;
+    let category = categories["categories"][0]["id"].as_i64().unwrap();
+    let page = agent
+        .post(
+            "/help/manage/categories",
+            &[("name", "Storage again"), ("slug", "storage")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.html.contains("already exists"), "{}", page.html);
+    let page = agent
+        .post(
+            "/help/manage/sections",
+            &[
+                ("category_id", &category.to_string()),
+                ("name", "Moving data"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let categories = app.get(&t.agent, "/api/v1/help/categories").await.body;
+    let section = categories["categories"][0]["sections"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let page = agent
+        .post(
+            "/help/manage/placements",
+            &[
+                ("article_id", "999999"),
+                ("section_id", &section.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("No article has this number."));
+    let page = agent
+        .post(
+            "/help/manage/placements",
+            &[
+                ("article_id", &id.to_string()),
+                ("section_id", &section.to_string()),
+                ("partner", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let (_, _, html) = anonymous(&app, "/help/categories/storage").await;
+    assert!(html.contains("Move the catalogue to new storage"), "{html}");
+    let page = agent
+        .post(
+            "/help/manage/brands",
+            &[
+                ("partner", "acme"),
+                ("name", "Acme Help"),
+                ("colour", "#000000"),
+                ("accent", "#ffffff"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(anonymous(&app, "/help/p/acme")
+        .await
+        .2
+        .contains("Acme Help"));
 }
