@@ -17,6 +17,7 @@ pub mod query;
 pub mod routing;
 pub mod satisfaction;
 pub mod sla;
+pub mod social;
 pub mod template;
 pub mod throttle;
 pub mod user;

@@ -31,6 +31,7 @@ pub mod session;
 pub mod sla;
 pub mod smtp_client;
 pub mod smtp_sink;
+pub mod social;
 mod token_cache;
 pub mod trace;
 pub mod views;
@@ -106,6 +107,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(knowledge::router())
         .merge(help::router())
+        .merge(social::router())
         .merge(partners::router())
         .merge(crisis::router())
         .merge(mail::router())

@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, help, knowledge, mail, sla, AppState};
+use crate::{accounts, cases, help, knowledge, mail, sla, social, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -49,9 +49,10 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
         help::api::list_categories, help::api::create_category, help::api::create_section,
         help::api::place_article, help::api::helpfulness, help::api::set_brand,
+        social::api::receive, social::api::summary,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"), (name = "help"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"), (name = "help"), (name = "channels"))
 )]
 pub struct ApiDoc;
 

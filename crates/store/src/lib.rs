@@ -19,6 +19,7 @@ mod orgs;
 mod partners;
 mod rows;
 mod sla;
+pub mod social;
 mod sql;
 pub mod testing;
 mod users;

@@ -1452,6 +1452,7 @@ fn channel_label(channel: backline_domain::Channel) -> &'static str {
         Channel::Email => "by email",
         Channel::Community => "from the community",
         Channel::Monitoring => "from monitoring",
+        Channel::Social => "from social media",
     }
 }
 

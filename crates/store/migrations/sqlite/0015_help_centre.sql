@@ -63,3 +63,29 @@ CREATE TABLE help_brands (
     accent     TEXT    NOT NULL,
     updated_at BIGINT  NOT NULL
 );
+
+-- Social mentions as a channel: each author once per network, as a contact (a customer user
+-- with a made-up .invalid address in the organisation the mentions are filed under).
+CREATE TABLE social_contacts (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    network    TEXT    NOT NULL,
+    handle     TEXT    NOT NULL,
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    created_at BIGINT  NOT NULL,
+    UNIQUE (network, handle)
+);
+
+-- Every mention received, once per address: a compliment is counted here and files nothing;
+-- anything else filed a case or commented on the author's open one.
+CREATE TABLE social_mentions (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    contact_id  INTEGER NOT NULL REFERENCES social_contacts (id),
+    url         TEXT    NOT NULL UNIQUE,
+    body        TEXT    NOT NULL,
+    posted_at   BIGINT  NOT NULL,
+    compliment  BIGINT  NOT NULL,
+    case_id     INTEGER REFERENCES cases (id),
+    comment_id  INTEGER REFERENCES comments (id),
+    received_at BIGINT  NOT NULL
+);
+CREATE INDEX social_mentions_received ON social_mentions (received_at);
