@@ -666,7 +666,7 @@ async fn a_partner_branded_centre_shows_its_brand_and_the_articles_its_agreement
         "{html}"
     );
     assert!(
-        html.contains("background: #12345a; color: #ffffff;"),
+        html.contains("header.top.help-top { background: #12345a; color: #ffffff; }"),
         "{html}"
     );
     assert!(html.contains("src=\"https://acme.example/logo.png\""));

@@ -72,7 +72,8 @@ fn frame(
     let style = ctx.brand.as_ref().map(|b| {
         // Colours were checked as `#rrggbb` when stored, so they are safe inside a style.
         format!(
-            ".help-top {{ background: {}; color: {}; }} .help-top a, .help-top button {{ color: {}; }}",
+            "header.top.help-top {{ background: {}; color: {}; }} \
+             header.top.help-top .brand, header.top.help-top nav a {{ color: {}; }}",
             b.brand.colour, b.brand.accent, b.brand.accent
         )
     });
