@@ -84,6 +84,9 @@ pub struct HelpArticleFilter {
     pub category: Option<i64>,
     /// Only these articles (search results to check against the centre).
     pub ids: Option<Vec<ArticleId>>,
+    /// Only articles whose title holds each of these pieces of text, ignoring case. Letters
+    /// and digits only: anything else is dropped, so a piece cannot be a `LIKE` pattern.
+    pub title_holds: Vec<String>,
     pub limit: usize,
 }
 
@@ -310,6 +313,17 @@ impl Store {
                 return Ok(Vec::new());
             }
             sql.push_in("a.id", ids.iter().map(|id| Arg::Int(id.0)));
+        }
+        for piece in &filter.title_holds {
+            let piece: String = piece
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            if !piece.is_empty() {
+                sql.push(" AND LOWER(a.title) LIKE ")
+                    .bind(Arg::Text(format!("%{piece}%")));
+            }
         }
         sql.push(" ORDER BY a.updated_at DESC, a.id DESC LIMIT ")
             .bind(Arg::Int(

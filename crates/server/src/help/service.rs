@@ -333,15 +333,13 @@ pub async fn search(
                 _ => None,
             })
             .collect();
-        let mut found = state
+        let found = state
             .store
-            .help_articles(&ctx.filter(CATEGORY_ARTICLES))
+            .help_articles(&HelpArticleFilter {
+                title_holds: words,
+                ..ctx.filter(limit)
+            })
             .await?;
-        found.retain(|a| {
-            let title = a.title.to_lowercase();
-            words.iter().all(|w| title.contains(w.as_str()))
-        });
-        found.truncate(limit);
         return Ok((found, false));
     }
     let visibility = Visibility {
@@ -395,6 +393,9 @@ pub async fn search_page(
     Ok(found)
 }
 
+/// Titles looked at for an unfinished word, at most.
+const SUGGESTION_CANDIDATES: usize = 200;
+
 /// Suggestions as the reader types: articles found for the words so far, then, if few, titles
 /// holding the last (perhaps unfinished) word.
 pub async fn suggest(
@@ -413,11 +414,18 @@ pub async fn suggest(
             .skip(1)
             .map(str::to_lowercase)
             .collect();
-        let all = state
+        // The database narrows to titles holding every word (the last as typed so far); the
+        // last must also begin a word of the title.
+        let mut pieces = complete.clone();
+        pieces.push(last.clone());
+        let candidates = state
             .store
-            .help_articles(&ctx.filter(CATEGORY_ARTICLES))
+            .help_articles(&HelpArticleFilter {
+                title_holds: pieces,
+                ..ctx.filter(SUGGESTION_CANDIDATES)
+            })
             .await?;
-        for a in all {
+        for a in candidates {
             let title = a.title.to_lowercase();
             let fits = title
                 .split(|c: char| !c.is_alphanumeric())
