@@ -24,6 +24,7 @@ pub mod user;
 pub mod validation;
 pub mod views;
 pub mod visibility;
+pub mod webhooks;
 
 pub use case::{CaseStatus, Channel, NewCaseInput, Priority, Tier};
 pub use clock::{Span, Timestamp};

@@ -174,6 +174,7 @@ impl Application {
             config.cadence_every,
         ));
         jobs.push(crate::sla::service::start(state.clone(), config.sla_every));
+        jobs.push(crate::webhooks::service::start(state.clone()));
         jobs.push(crate::partners::service::start_alert_mail(
             state.clone(),
             config.partner_alerts_every,

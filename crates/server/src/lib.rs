@@ -36,6 +36,7 @@ mod token_cache;
 pub mod trace;
 pub mod views;
 pub mod web;
+pub mod webhooks;
 
 pub use session::SESSION_COOKIE;
 
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .merge(knowledge::router())
         .merge(help::router())
         .merge(social::router())
+        .merge(webhooks::router())
         .merge(partners::router())
         .merge(crisis::router())
         .merge(mail::router())

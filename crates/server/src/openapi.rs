@@ -4,7 +4,7 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, cases, help, knowledge, mail, sla, social, AppState};
+use crate::{accounts, cases, help, knowledge, mail, sla, social, webhooks, AppState};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -50,9 +50,10 @@ use utoipa::OpenApi;
         help::api::list_categories, help::api::create_category, help::api::create_section,
         help::api::place_article, help::api::helpfulness, help::api::set_brand,
         social::api::receive, social::api::summary,
+        webhooks::api::create, webhooks::api::list, webhooks::api::deliveries,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"), (name = "help"), (name = "channels"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "macros"), (name = "satisfaction"), (name = "help"), (name = "channels"), (name = "webhooks"))
 )]
 pub struct ApiDoc;
 

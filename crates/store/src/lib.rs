@@ -23,6 +23,7 @@ pub mod social;
 mod sql;
 pub mod testing;
 mod users;
+pub mod webhooks;
 
 pub use cases::{
     CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, MacroRecord, NewCase, NewComment, Presence,

@@ -89,3 +89,38 @@ CREATE TABLE social_mentions (
     received_at BIGINT  NOT NULL
 );
 CREATE INDEX social_mentions_received ON social_mentions (received_at);
+
+-- Outbound webhooks: an admin's subscription of an address to events, with the secret its
+-- deliveries are signed with (kept as given: signing needs it), and since when it fails.
+CREATE TABLE webhook_subscriptions (
+    id            BIGSERIAL PRIMARY KEY,
+    url           TEXT    NOT NULL,
+    events        TEXT    NOT NULL,
+    secret        TEXT    NOT NULL,
+    owner_id      BIGINT  NOT NULL REFERENCES users (id),
+    active        BIGINT  NOT NULL,
+    failing_since BIGINT,
+    disabled_at   BIGINT,
+    created_at    BIGINT  NOT NULL
+);
+
+-- One event for one subscription: pending until an answer in 2xx, tried again with backoff.
+CREATE TABLE webhook_deliveries (
+    id              BIGSERIAL PRIMARY KEY,
+    subscription_id BIGINT  NOT NULL REFERENCES webhook_subscriptions (id),
+    event           TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    status          TEXT    NOT NULL,
+    attempts        BIGINT  NOT NULL,
+    response_code   BIGINT,
+    last_error      TEXT,
+    next_attempt_at BIGINT  NOT NULL,
+    last_attempt_at BIGINT,
+    created_at      BIGINT  NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX webhook_deliveries_subscription ON webhook_deliveries (subscription_id, id);
+
+-- Where the webhook job stands in the case events (history before it is not announced).
+INSERT INTO notifier_cursor (name, last_event_id)
+    SELECT 'webhooks', COALESCE(MAX(id), 0) FROM case_events;
