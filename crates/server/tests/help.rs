@@ -595,6 +595,36 @@ async fn votes_are_counted_per_article(backend: Backend) {
     assert!(html.contains("2 of 4 found this helpful."), "{html}");
     let (_, _, html) = anonymous(&app, &format!("{path}?voted=1")).await;
     assert!(html.contains("Thank you"));
+    // Anonymous answers from one address are limited: twenty an hour (three were counted
+    // above; refused forms are not), then a wait; the figures stop moving.
+    let vote_other = format!("/help/articles/{other}-x/vote");
+    let mut accepted = 0;
+    let refusal = loop {
+        let (status, html) = anonymous_post(&app, &vote_other, &[("helpful", "no")]).await;
+        if status != StatusCode::SEE_OTHER {
+            break (status, html);
+        }
+        accepted += 1;
+        assert!(accepted <= 20, "never limited");
+    };
+    assert_eq!(accepted, 17);
+    assert_eq!(refusal.0, StatusCode::TOO_MANY_REQUESTS, "{}", refusal.1);
+    assert!(
+        refusal.1.contains("Too many answers from here"),
+        "{}",
+        refusal.1
+    );
+    let counted = app
+        .get(
+            &t.agent,
+            &format!("/api/v1/help/articles/{other}/helpfulness"),
+        )
+        .await;
+    assert_eq!(counted.body["no"], 17);
+    // An hour later it is open again.
+    app.state.clock.advance(Span::HOUR.times(2));
+    let (status, _) = anonymous_post(&app, &vote_other, &[("helpful", "yes")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
 async fn put_agreement(app: &TestApp, slug: &str, extra: Value) {

@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::help::service::{self, HelpContext};
 use crate::layout::{field_error, html_response, when};
 use crate::session::{session_token, WebUser};
-use crate::web::{PageResult, WebError};
+use crate::web::{ClientAddress, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -441,19 +441,21 @@ pub struct VoteBody {
 pub async fn vote_vendor(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     Path(reference): Path<String>,
     axum::Form(body): axum::Form<VoteBody>,
 ) -> PageResult {
-    vote(state, headers, None, reference, body).await
+    vote(state, headers, client, None, reference, body).await
 }
 
 pub async fn vote_partner(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     Path((partner, reference)): Path<(String, String)>,
     axum::Form(body): axum::Form<VoteBody>,
 ) -> PageResult {
-    vote(state, headers, Some(partner), reference, body).await
+    vote(state, headers, client, Some(partner), reference, body).await
 }
 
 /// "Was this helpful?": anyone may answer. A signed-in reader's form must carry the session's
@@ -462,6 +464,7 @@ pub async fn vote_partner(
 async fn vote(
     state: AppState,
     headers: HeaderMap,
+    client: Option<std::net::IpAddr>,
     partner: Option<String>,
     reference: String,
     body: VoteBody,
@@ -483,7 +486,7 @@ async fn vote(
             ))
         }
     };
-    match service::vote(&state, &ctx, id, helpful, &body.comment).await {
+    match service::vote(&state, &ctx, id, helpful, &body.comment, client).await {
         Ok(title) => {
             let canonical = ctx.article_path(id, &title);
             Ok(Redirect::to(&format!("{canonical}?voted=1#helpful")).into_response())

@@ -450,6 +450,7 @@ pub async fn vote(
     id: ArticleId,
     helpful: bool,
     comment: &str,
+    client: Option<std::net::IpAddr>,
 ) -> ApiResult<String> {
     let article = state.store.article(id).await.or_not_found("article")?;
     let placement = state.store.help_placement(id).await?;
@@ -457,6 +458,27 @@ pub async fn vote(
         return Err(ApiError::NotFound("article"));
     }
     let comment = help::vote_comment(comment)?;
+    if ctx.reader.is_none() {
+        // Signed-in readers count once per article anyway; anonymous answers are limited per
+        // client address.
+        if let Some(client) = client {
+            let rule = backline_domain::throttle::Backoff::HELP_VOTE_ADDRESS;
+            let key = format!("help-vote-address:{client}");
+            let now = state.clock.now();
+            let earlier = state
+                .store
+                .limited_attempts(&key, now.minus(rule.window))
+                .await?;
+            if let Some(until) = rule.wait_until(&earlier, now) {
+                let minutes = (until.since(now).as_millis() + 59_999) / 60_000;
+                return Err(ApiError::TooMany(format!(
+                    "Too many answers from here. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )));
+            }
+            state.store.record_limited_attempt(&[key], now).await?;
+        }
+    }
     state
         .store
         .record_help_vote(id, ctx.reader.as_ref().map(|u| u.id), helpful, &comment)
