@@ -117,6 +117,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         clients: usize,
     },
+    /// The public help centre on SQLite: article pages, search pages and suggestions over
+    /// `articles` public articles, fetched anonymously; latency and the largest page.
+    /// (`help-centre`, as clap keeps `help` for itself.)
+    #[command(name = "help-centre")]
+    Help {
+        #[arg(long, default_value_t = 10_000)]
+        articles: usize,
+        /// Requests per measured phase.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        /// Concurrent HTTP clients (one: no queueing, so latency is close to server time).
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+    },
     /// Search index at scale: build time, disk size and query latency over generated cases.
     Search {
         #[arg(long, default_value_t = 1_000_000)]
@@ -165,6 +179,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             backline_search::MatchWeights::default(),
         ),
         BenchCommand::Search { cases, queries } => crate::bench_search::run(cases, queries),
+        BenchCommand::Help {
+            articles,
+            requests,
+            clients,
+        } => crate::bench_help::run(articles, requests, clients).await,
         BenchCommand::Lists {
             cases,
             requests,
@@ -736,7 +755,7 @@ async fn case_page(
 }
 
 /// Waits until the server's search index has caught up with the store (suggestions need it).
-async fn wait_search_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+pub(crate) async fn wait_search_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
         if let Ok(reply) = client.get(format!("{base}/healthz")).send().await {

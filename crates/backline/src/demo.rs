@@ -391,6 +391,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
     let start = now - 180 * DAY_MS;
     // The knowledge base predates the cases, so links to it make cases `known`.
     let mut article_for_issue: HashMap<usize, ArticleId> = HashMap::new();
+    let mut articles_by_product: Vec<(&str, ArticleId)> = Vec::new();
     for (issue, title, resolution, cause, audience, state, versions) in ARTICLES {
         let (product, _, description) = ISSUES[*issue];
         let article = store
@@ -412,7 +413,9 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
             })
             .await?;
         article_for_issue.insert(*issue, article.id);
+        articles_by_product.push((product, article.id));
     }
+    help_centre(store, &articles_by_product, &partner_ids, &agreements).await?;
     // Each case with the issue it reports and when, for its category.
     let mut demo_cases = Vec::new();
     // Opening times spread evenly over six months, with jitter, oldest first.
@@ -768,6 +771,61 @@ async fn case_work(store: &Store, agents: &[(UserId, i64)]) -> anyhow::Result<()
 /// sends certified partners straight to tier 2, courses with tests, certificates (BrightPath
 /// and FrontDesk certified; Acme and Orbit not yet) and reported fees. Returns each partner's
 /// agreement by slug.
+/// The help centre: a category per product with one section, every article in its product's
+/// section, and a branded centre for each partner whose agreement gives it the customer.
+async fn help_centre(
+    store: &Store,
+    articles: &[(&str, ArticleId)],
+    partner_ids: &HashMap<&'static str, backline_domain::OrgId>,
+    agreements: &HashMap<&'static str, Agreement>,
+) -> anyhow::Result<()> {
+    let mut sections: HashMap<&str, i64> = HashMap::new();
+    for (position, (product, _)) in articles.iter().enumerate() {
+        if sections.contains_key(product) {
+            continue;
+        }
+        let category = store
+            .create_help_category(
+                product,
+                &backline_domain::help::slugify(product),
+                &format!("Setting up and troubleshooting {product}."),
+                position as i64,
+            )
+            .await?;
+        let section = store
+            .create_help_section(category.id, "Known issues and fixes", 0)
+            .await?;
+        sections.insert(product, section.id);
+    }
+    for (product, article) in articles {
+        store
+            .set_help_placement(
+                *article,
+                backline_store::help::HelpPlacement {
+                    section_id: sections.get(product).copied(),
+                    partner_id: None,
+                },
+            )
+            .await?;
+    }
+    let mut slugs: Vec<&&str> = agreements.keys().collect();
+    slugs.sort();
+    for slug in slugs {
+        if !backline_domain::help::may_have_brand(&agreements[*slug]) {
+            continue;
+        }
+        let name = PARTNERS
+            .iter()
+            .find(|p| p.slug == *slug)
+            .map_or(*slug, |p| p.name);
+        let brand =
+            backline_domain::help::Brand::parse(&format!("{name} Help"), "", "#1f3a5f", "#ffffff")
+                .map_err(|e| anyhow::anyhow!("demo brand: {}", e.summary()))?;
+        store.set_help_brand(partner_ids[*slug], &brand).await?;
+    }
+    Ok(())
+}
+
 async fn partner_program(
     store: &Store,
     admin: UserId,

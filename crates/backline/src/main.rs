@@ -3,6 +3,7 @@
 mod bench;
 mod bench_analytics;
 mod bench_categorize;
+mod bench_help;
 mod bench_known;
 mod bench_lists;
 mod bench_mail;

@@ -24,7 +24,7 @@ string_enum!(
 
 string_enum!(
     /// How the case reached the vendor.
-    Channel { Web => "web", Api => "api", Email => "email", Community => "community", Monitoring => "monitoring" }
+    Channel { Web => "web", Api => "api", Email => "email", Community => "community", Monitoring => "monitoring", Social => "social" }
 );
 
 /// Support tier 1 to 3 (L1, L2, L3). Serialised as the bare number.

@@ -46,6 +46,15 @@ impl Backoff {
         window: Span::from_millis(24 * 3_600_000),
     };
 
+    /// Anonymous "Was this helpful?" answers from one client address: twenty an hour, then a
+    /// minute doubling up to a day, so a script cannot stuff an article's figures.
+    pub const HELP_VOTE_ADDRESS: Backoff = Backoff {
+        free: 20,
+        first_wait: Span::from_millis(60_000),
+        max_wait: Span::from_millis(24 * 3_600_000),
+        window: Span::from_millis(3_600_000),
+    };
+
     /// When the next attempt may be checked, given the failures inside the window (any order);
     /// `None` when it may be checked now.
     pub fn wait_until(&self, failures: &[Timestamp], now: Timestamp) -> Option<Timestamp> {

@@ -182,6 +182,7 @@ impl Application {
             state.clone(),
             config.categorize_every,
         ));
+        jobs.push(crate::webhooks::service::start(state.clone()));
         jobs.push(crate::partners::service::start_alert_mail(
             state.clone(),
             config.partner_alerts_every,

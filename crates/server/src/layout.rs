@@ -88,7 +88,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                         nav {
                             a href="/cases" { "Cases" }
                             a href="/cases/new" { "New case" }
-                            a href="/articles" { "Knowledge" }
+                            @if who.user.role.is_staff() { a href="/articles" { "Knowledge" } } @else { a href="/articles" { "Help centre" } }
                             a href="/search" { "Search" }
                             @if who.user.role.is_staff() {
                                 a href="/partners" { "Partners" }

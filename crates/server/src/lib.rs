@@ -1,6 +1,6 @@
 //! Backline's server: the JSON API, the web pages, health and metrics, over one `Store`.
 //!
-//! One folder per feature (`accounts`, `cases`, `knowledge`, `partners`, `crisis`), each with
+//! One folder per feature (`accounts`, `cases`, `knowledge`, `help`, `partners`, `crisis`), each with
 //! its `service` (the rules: the only place that decides), `api` (JSON handlers and their
 //! typed bodies), `pages` (server-rendered pages) and its `router()`. The shared edges sit
 //! beside them: `auth`, `session`, `extract`, `error`, `web` (the page handlers' edge),
@@ -19,6 +19,7 @@ pub mod clock;
 pub mod crisis;
 pub mod error;
 pub mod extract;
+pub mod help;
 pub mod indexer;
 pub mod knowledge;
 pub mod layout;
@@ -31,12 +32,14 @@ pub mod session;
 pub mod sla;
 pub mod smtp_client;
 pub mod smtp_sink;
+pub mod social;
 pub mod staffing;
 pub mod success;
 mod token_cache;
 pub mod trace;
 pub mod views;
 pub mod web;
+pub mod webhooks;
 
 pub use session::SESSION_COOKIE;
 
@@ -110,6 +113,9 @@ pub fn app(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(cases::router())
         .merge(knowledge::router())
+        .merge(help::router())
+        .merge(social::router())
+        .merge(webhooks::router())
         .merge(partners::router())
         .merge(crisis::router())
         .merge(mail::router())

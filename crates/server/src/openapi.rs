@@ -4,7 +4,10 @@
 use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
-use crate::{accounts, analytics, cases, knowledge, mail, sla, staffing, success, AppState};
+use crate::{
+    accounts, analytics, cases, help, knowledge, mail, sla, social, staffing, success, webhooks,
+    AppState,
+};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -61,9 +64,13 @@ use utoipa::OpenApi;
         incidents::declare, incidents::drill, incidents::incidents, incidents::incident, incidents::update,
         incidents::long_resolution, incidents::notifications, incidents::postmortem, incidents::save_postmortem,
         incidents::publish_postmortem,
+        help::api::list_categories, help::api::create_category, help::api::create_section,
+        help::api::place_article, help::api::helpfulness, help::api::set_brand,
+        social::api::receive, social::api::summary,
+        webhooks::api::create, webhooks::api::list, webhooks::api::deliveries,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"), (name = "analytics"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"), (name = "analytics"), (name = "help"), (name = "channels"), (name = "webhooks"))
 )]
 pub struct ApiDoc;
 

@@ -12,6 +12,7 @@ mod cases;
 mod changes;
 pub mod crisis;
 mod error;
+pub mod help;
 mod knowledge;
 pub mod mail;
 mod models;
@@ -19,11 +20,13 @@ mod orgs;
 mod partners;
 mod rows;
 mod sla;
+pub mod social;
 mod sql;
 mod staffing;
 mod success;
 pub mod testing;
 mod users;
+pub mod webhooks;
 
 pub use cases::{
     CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, MacroRecord, NewCase, NewComment, Presence,

@@ -1490,6 +1490,7 @@ fn channel_label(channel: backline_domain::Channel) -> &'static str {
         Channel::Email => "by email",
         Channel::Community => "from the community",
         Channel::Monitoring => "from monitoring",
+        Channel::Social => "from social media",
     }
 }
 

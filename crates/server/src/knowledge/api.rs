@@ -667,6 +667,40 @@ pub struct DeflectionView {
     pub deflected: i64,
     /// deflected / forms that were shown suggestions; `null` when none were.
     pub deflection_rate: Option<f64>,
+    /// The help centre's figures over the same period.
+    pub help_centre: HelpDeflectionView,
+}
+
+/// Help-centre visits (article views and searches) by signed-in customers and partner
+/// technicians; one counts as deflected when its person files no case within a day after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HelpDeflectionView {
+    pub article_views: i64,
+    pub searches: i64,
+    pub deflected: i64,
+    /// Up to 100 articles, most deflections first.
+    pub by_article: Vec<HelpDeflectionRowView>,
+    /// Categories, most deflections first; `id` and `name` are `null` for articles in none.
+    pub by_category: Vec<HelpDeflectionRowView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HelpDeflectionRowView {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub visits: i64,
+    pub deflected: i64,
+}
+
+impl From<&backline_store::help::HelpDeflectionRow> for HelpDeflectionRowView {
+    fn from(r: &backline_store::help::HelpDeflectionRow) -> Self {
+        HelpDeflectionRowView {
+            id: r.id,
+            name: r.name.clone(),
+            visits: r.visits,
+            deflected: r.deflected,
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/deflections", tag = "knowledge", params(PeriodParams),
@@ -692,6 +726,7 @@ pub async fn deflections(
         .store
         .deflection_counts(from, to, now.minus(knowledge::ABANDONED_AFTER))
         .await?;
+    let help = crate::help::service::deflection(&state, from, to).await?;
     Ok(axum::Json(DeflectionView {
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
@@ -702,5 +737,12 @@ pub async fn deflections(
         deflected: counts.deflected,
         deflection_rate: (counts.shown_suggestions > 0)
             .then(|| counts.deflected as f64 / counts.shown_suggestions as f64),
+        help_centre: HelpDeflectionView {
+            article_views: help.article_views,
+            searches: help.searches,
+            deflected: help.deflected,
+            by_article: help.by_article.iter().map(Into::into).collect(),
+            by_category: help.by_category.iter().map(Into::into).collect(),
+        },
     }))
 }

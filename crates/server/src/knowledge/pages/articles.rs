@@ -31,6 +31,14 @@ pub async fn article_list(
     who: WebUser,
     Query(query): Query<ArticleListQuery>,
 ) -> PageResult {
+    // The list is the staff's working table; customers and partner technicians find articles
+    // in the help centre (their partner's branded one when it has one).
+    if !who.is_staff() {
+        let home = crate::help::service::home_for(&state, &who.user)
+            .await
+            .or_page(&who)?;
+        return Ok(Redirect::to(&home).into_response());
+    }
     let q = query.q.unwrap_or_default();
     let wanted_state = query
         .state
@@ -118,6 +126,20 @@ pub async fn article_list(
     } else {
         None
     };
+    let help_deflection = if staff {
+        let now = Timestamp::now();
+        Some(
+            crate::help::service::deflection(
+                &state,
+                now.minus(Span::DAY.times(30)),
+                now.plus(Span::from_millis(1)),
+            )
+            .await
+            .or_page(&who)?,
+        )
+    } else {
+        None
+    };
     Ok(html_response(
         StatusCode::OK,
         page(
@@ -133,6 +155,46 @@ pub async fn article_list(
                         strong.opened { (d.opened) } " opened one, "
                         strong.filed { (d.filed_after_opening) } " filed anyway, "
                         strong.deflected { (d.deflected) } " deflected (left without filing for 30 minutes)."
+                    }
+                }
+                @if let Some(h) = &help_deflection {
+                    section.card #help-deflection aria-labelledby="help-deflection-title" {
+                        h2 #help-deflection-title { "Help centre, last 30 days" }
+                        p {
+                            strong.views { (h.article_views) } " article views and "
+                            strong.searches { (h.searches) } " searches by signed-in customers and partners; "
+                            strong.deflected { (h.deflected) } " were followed by no case within a day."
+                        }
+                        @if !h.by_article.is_empty() {
+                            table.cases {
+                                caption { "By article" }
+                                thead { tr { th { "Article" } th.num { "Views" } th.num { "Deflected" } } }
+                                tbody {
+                                    @for row in &h.by_article {
+                                        tr {
+                                            td { @if let Some(id) = row.id { a href=(format!("/articles/{id}")) { (row.name.clone().unwrap_or_default()) } } }
+                                            td.num { (row.visits) }
+                                            td.num { (row.deflected) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        @if !h.by_category.is_empty() {
+                            table.cases {
+                                caption { "By category" }
+                                thead { tr { th { "Category" } th.num { "Views" } th.num { "Deflected" } } }
+                                tbody {
+                                    @for row in &h.by_category {
+                                        tr {
+                                            td { (row.name.clone().unwrap_or_else(|| "Not in a category".into())) }
+                                            td.num { (row.visits) }
+                                            td.num { (row.deflected) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 form.filters method="get" action="/articles" {
