@@ -44,9 +44,11 @@ pub async fn templates(State(state): State<AppState>, who: WebUser) -> PageResul
                         input type="hidden" name="csrf" value=(who.csrf);
                         h2 { (kind) }
                         p.num { "Variables: " (backline_domain::crisis::template_variables(*kind).iter().map(|v| format!("{{{{{v}}}}}")).collect::<Vec<_>>().join(" ")) }
-                        label { "Subject" } input type="text" name="subject" value=(t.subject) style="width:100%";
-                        label { "Body" } textarea name="body" { (t.body) }
-                        p { button type="submit" { "Save" } }
+                        label for=(format!("subject-{}", kind.as_str())) { "Subject" }
+                        input id=(format!("subject-{}", kind.as_str())) type="text" name="subject" value=(t.subject) style="width:100%";
+                        label for=(format!("body-{}", kind.as_str())) { "Body" }
+                        textarea id=(format!("body-{}", kind.as_str())) name="body" { (t.body) }
+                        p { button type="submit" { "Save " (kind) " template" } }
                     }
                     }
                 }
