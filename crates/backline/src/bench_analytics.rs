@@ -9,12 +9,13 @@
 //! `span_days` says, so both periods hold every case: the figures are for dashboards
 //! aggregating all `cases` cases, the worst case for a 30-day view.
 
+use crate::bench_lists::People;
 use anyhow::Context;
-use backline_domain::{OrgId, OrgKind, PartnerKind, PartnerKinds, Role, Timestamp, UserId};
+use backline_domain::Timestamp;
 use backline_server::analytics::service::{self, FilterInput, TimesBy};
 use backline_store::analytics::Dimension;
 use backline_store::testing::{bulk_cases, BulkCases};
-use backline_store::{NewOrg, NewUser, Store, StoreConfig};
+use backline_store::{Store, StoreConfig};
 use std::time::Instant;
 
 pub async fn run(cases: usize, requests: usize) -> anyhow::Result<()> {
@@ -30,61 +31,14 @@ async fn measure(dir: &std::path::Path, cases: usize, requests: usize) -> anyhow
     })
     .await
     .context("opening the benchmark store")?;
-    let mut partners = Vec::new();
-    for p in 0..3 {
-        partners.push(
-            store
-                .create_org(&NewOrg {
-                    slug: format!("partner-{p}"),
-                    name: format!("Partner {p}"),
-                    kind: OrgKind::Partner,
-                    partner_kinds: PartnerKinds::new(vec![PartnerKind::Reseller]),
-                    technical_level: None,
-                    served_by: None,
-                })
-                .await?
-                .id,
-        );
-    }
-    let (mut organizations, mut served_by, mut requesters) = (Vec::new(), Vec::new(), Vec::new());
-    for c in 0..20 {
-        let partner = (c % 2 == 0).then(|| partners[c % 3]);
-        let org = store
-            .create_org(&NewOrg {
-                slug: format!("customer-{c}"),
-                name: format!("Customer {c}"),
-                kind: OrgKind::Customer,
-                partner_kinds: PartnerKinds::default(),
-                technical_level: None,
-                served_by: partner,
-            })
-            .await?;
-        requesters.push(
-            user(
-                &store,
-                &format!("user{c}@customer.example"),
-                Role::Customer,
-                Some(org.id),
-            )
-            .await?,
-        );
-        organizations.push(org.id);
-        served_by.push(partner);
-    }
-    let mut agents = Vec::new();
-    for a in 0..20 {
-        agents.push(
-            user(
-                &store,
-                &format!("agent{a}@vendor.example"),
-                Role::Agent,
-                None,
-            )
-            .await?,
-        );
-    }
-    user(&store, "admin@vendor.example", Role::Admin, None).await?;
-    let admin = store.user_by_email("admin@vendor.example").await?;
+    let People {
+        organizations,
+        served_by,
+        requesters,
+        agents,
+        admin,
+    } = People::create(&store).await?;
+    let admin = store.user(admin).await?;
     let mut categories = Vec::new();
     for product in ["Backup", "Sync", "Vault", "Mail"] {
         let top = store.create_category(None, product).await?;
@@ -175,23 +129,4 @@ async fn measure(dir: &std::path::Path, cases: usize, requests: usize) -> anyhow
     }
     store.close().await;
     Ok(())
-}
-
-async fn user(
-    store: &Store,
-    email: &str,
-    role: Role,
-    org: Option<OrgId>,
-) -> anyhow::Result<UserId> {
-    Ok(store
-        .create_user(&NewUser {
-            email: email.into(),
-            name: email.split('@').next().unwrap_or(email).into(),
-            role,
-            org,
-            tier: None,
-            password_hash: None,
-        })
-        .await?
-        .id)
 }

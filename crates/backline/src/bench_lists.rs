@@ -44,61 +44,13 @@ async fn measure(
     .await
     .context("opening the benchmark store")?;
 
-    // People: three partners serving half of twenty customers, twenty agents.
-    let mut partners = Vec::new();
-    for p in 0..3 {
-        partners.push(
-            store
-                .create_org(&NewOrg {
-                    slug: format!("partner-{p}"),
-                    name: format!("Partner {p}"),
-                    kind: OrgKind::Partner,
-                    partner_kinds: PartnerKinds::new(vec![PartnerKind::Reseller]),
-                    technical_level: None,
-                    served_by: None,
-                })
-                .await?
-                .id,
-        );
-    }
-    let (mut organizations, mut served_by, mut requesters) = (Vec::new(), Vec::new(), Vec::new());
-    for c in 0..20 {
-        let partner = (c % 2 == 0).then(|| partners[c % 3]);
-        let org = store
-            .create_org(&NewOrg {
-                slug: format!("customer-{c}"),
-                name: format!("Customer {c}"),
-                kind: OrgKind::Customer,
-                partner_kinds: PartnerKinds::default(),
-                technical_level: None,
-                served_by: partner,
-            })
-            .await?;
-        requesters.push(
-            user(
-                &store,
-                &format!("user{c}@customer.example"),
-                Role::Customer,
-                Some(org.id),
-            )
-            .await?,
-        );
-        organizations.push(org.id);
-        served_by.push(partner);
-    }
-    let mut agents = Vec::new();
-    for a in 0..20 {
-        agents.push(
-            user(
-                &store,
-                &format!("agent{a}@vendor.example"),
-                Role::Agent,
-                None,
-            )
-            .await?,
-        );
-    }
-    let admin = user(&store, "admin@vendor.example", Role::Admin, None).await?;
+    let People {
+        organizations,
+        served_by,
+        requesters,
+        agents,
+        admin,
+    } = People::create(&store).await?;
     // One policy for every case, saved before the cases arrive (saving one sends every open
     // case to the sweep, which the second phase does on purpose).
     let policy = SlaPolicyInput {
@@ -312,6 +264,84 @@ async fn measure(
         (busy.per_second() / idle.per_second() - 1.0) * 100.0
     );
     Ok(())
+}
+
+/// The people of a benchmark store: three partners serving half of twenty customers (one
+/// requester each), twenty agents and an admin.
+pub(crate) struct People {
+    pub(crate) organizations: Vec<OrgId>,
+    /// Each customer's serving partner, in the order of `organizations`.
+    pub(crate) served_by: Vec<Option<OrgId>>,
+    pub(crate) requesters: Vec<UserId>,
+    pub(crate) agents: Vec<UserId>,
+    pub(crate) admin: UserId,
+}
+
+impl People {
+    pub(crate) async fn create(store: &Store) -> anyhow::Result<People> {
+        let mut partners = Vec::new();
+        for p in 0..3 {
+            partners.push(
+                store
+                    .create_org(&NewOrg {
+                        slug: format!("partner-{p}"),
+                        name: format!("Partner {p}"),
+                        kind: OrgKind::Partner,
+                        partner_kinds: PartnerKinds::new(vec![PartnerKind::Reseller]),
+                        technical_level: None,
+                        served_by: None,
+                    })
+                    .await?
+                    .id,
+            );
+        }
+        let (mut organizations, mut served_by, mut requesters) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for c in 0..20 {
+            let partner = (c % 2 == 0).then(|| partners[c % 3]);
+            let org = store
+                .create_org(&NewOrg {
+                    slug: format!("customer-{c}"),
+                    name: format!("Customer {c}"),
+                    kind: OrgKind::Customer,
+                    partner_kinds: PartnerKinds::default(),
+                    technical_level: None,
+                    served_by: partner,
+                })
+                .await?;
+            requesters.push(
+                user(
+                    store,
+                    &format!("user{c}@customer.example"),
+                    Role::Customer,
+                    Some(org.id),
+                )
+                .await?,
+            );
+            organizations.push(org.id);
+            served_by.push(partner);
+        }
+        let mut agents = Vec::new();
+        for a in 0..20 {
+            agents.push(
+                user(
+                    store,
+                    &format!("agent{a}@vendor.example"),
+                    Role::Agent,
+                    None,
+                )
+                .await?,
+            );
+        }
+        let admin = user(store, "admin@vendor.example", Role::Admin, None).await?;
+        Ok(People {
+            organizations,
+            served_by,
+            requesters,
+            agents,
+            admin,
+        })
+    }
 }
 
 async fn user(
