@@ -84,6 +84,9 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 8)]
         clients: usize,
+        /// Leave the store's folder behind (its path is printed) to study its queries.
+        #[arg(long)]
+        keep: bool,
     },
     /// The Insights dashboards at scale on SQLite: each dashboard's p50 and p99 for the last
     /// 30 days and the last year, over `cases` cases spread across two years.
@@ -188,7 +191,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             cases,
             requests,
             clients,
-        } => crate::bench_lists::run(cases, requests, clients.max(1)).await,
+            keep,
+        } => crate::bench_lists::run(cases, requests, clients.max(1), keep).await,
         BenchCommand::Analytics { cases, requests } => {
             crate::bench_analytics::run(cases, requests).await
         }

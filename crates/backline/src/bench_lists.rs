@@ -25,10 +25,14 @@ const VIEWS: &[&str] = &[
     "saved",
 ];
 
-pub async fn run(cases: usize, requests: usize, clients: usize) -> anyhow::Result<()> {
+pub async fn run(cases: usize, requests: usize, clients: usize, keep: bool) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("backline-bench-lists-{}", std::process::id()));
     let result = measure(&dir, cases, requests, clients).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if keep {
+        eprintln!("the store is kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     result
 }
 

@@ -312,40 +312,37 @@ fn push_scope(sql: &mut Sql, scope: CaseScope) {
 /// Adds a list filter to a query over `cases c`. Names (organisation, partner, queue) are
 /// looked up in subqueries, so counting needs no joins.
 fn push_filter(sql: &mut Sql, filter: &CaseFilter) {
-    push_filter_ordered(sql, filter, false);
+    push_filter_ordered(sql, filter, None);
 }
 
-/// Like [`push_filter`], for a query that reads a page in an order. With `order_index` the
-/// status term is kept off SQLite's indexes (`+c.status`): a status matches a large share of
-/// cases, and without up-to-date statistics SQLite would read every matching case through
-/// the status index and sort them all, where walking the index that holds the order finds a
-/// page at once.
-fn push_filter_ordered(sql: &mut Sql, filter: &CaseFilter, order_index: bool) {
+/// Like [`push_filter`], for a query that reads a page in `order` from an index that holds
+/// it (SQLite). Terms on columns with a handful of values that each hold a large share of
+/// the cases are kept off the indexes (`+c.status`): without that SQLite reads every
+/// matching case through the index on the term (a quarter of a million for "unsolved" or
+/// "high priority" at a million cases) and sorts them all, where walking the index that
+/// holds the order finds a page after a few hundred rows. The service-level state is one of
+/// those only in the orders that start with the due time: there the cases at risk come
+/// first; in another order a rare state is better found through its own index.
+fn push_filter_ordered(sql: &mut Sql, filter: &CaseFilter, order: Option<CaseSort>) {
     let text = |v: &str| Arg::Text(v.to_string());
     let lower = |v: &String| Arg::Text(v.to_lowercase());
-    let status = if order_index { "+c.status" } else { "c.status" };
-    sql.push_in(status, filter.statuses.iter().map(|s| text(s.as_str())));
+    let unindexed = |column: &'static str, off: bool| {
+        if off {
+            format!("+{column}")
+        } else {
+            column.to_string()
+        }
+    };
+    let walking = order.is_some();
+    let due_first = order.is_some_and(|o| matches!(o.key, SortKey::Attention | SortKey::Due));
     sql.push_in(
-        "c.priority",
+        &unindexed("c.status", walking),
+        filter.statuses.iter().map(|s| text(s.as_str())),
+    );
+    sql.push_in(
+        &unindexed("c.priority", walking),
         filter.priorities.iter().map(|p| text(p.as_str())),
     );
-    if !filter.organizations.is_empty() {
-        sql.push(" AND c.organization_id IN (SELECT id FROM organizations WHERE 1 = 1")
-            .push_in("LOWER(slug)", filter.organizations.iter().map(lower))
-            .push(")");
-    }
-    if !filter.partners.is_empty() {
-        sql.push(" AND c.partner_id IN (SELECT id FROM organizations WHERE 1 = 0");
-        for partner in &filter.partners {
-            let partner = escape_like(&partner.to_lowercase());
-            sql.push(" OR LOWER(slug) LIKE ")
-                .bind(Arg::Text(format!("{partner}%")))
-                .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
-                .bind(Arg::Text(format!("%{partner}%")))
-                .push(" ESCAPE '\\'");
-        }
-        sql.push(")");
-    }
     sql.push_in("LOWER(c.product)", filter.products.iter().map(lower));
     for tag in &filter.tags {
         // Tags are stored as a JSON list of normalised strings: match one whole element.
@@ -375,7 +372,10 @@ fn push_filter_ordered(sql: &mut Sql, filter: &CaseFilter, order_index: bool) {
         "c.channel",
         filter.channels.iter().map(|c| text(c.as_str())),
     );
-    sql.push_in("c.sla_state", filter.sla.iter().map(|s| text(s.as_str())));
+    sql.push_in(
+        &unindexed("c.sla_state", due_first),
+        filter.sla.iter().map(|s| text(s.as_str())),
+    );
     if let Some(words) = &filter.text {
         // Substring match on each word; full-text search with ranking is the search index's job.
         for word in words.split_whitespace().take(8) {
@@ -551,7 +551,11 @@ impl Store {
         // matching case, instead of walking the index that already holds the order.
         let mut sql = Sql::new("SELECT c.id FROM cases c WHERE 1 = 1");
         push_scope(&mut sql, scope);
-        push_filter_ordered(&mut sql, filter, self.backend == Backend::Sqlite);
+        push_filter_ordered(
+            &mut sql,
+            filter,
+            (self.backend == Backend::Sqlite).then_some(filter.sort),
+        );
         if let Some(before) = filter.before {
             sql.push(" AND c.id < ").bind(Arg::Int(before.0));
         }
