@@ -79,6 +79,7 @@ async fn measure(
             agents: agents.clone(),
             span_days: 730,
             now: Timestamp::now(),
+            replies: false,
         },
     )
     .await?;

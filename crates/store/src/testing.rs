@@ -107,6 +107,10 @@ pub struct BulkCases {
     /// Cases are spread over the `span_days` days before `now`.
     pub span_days: i64,
     pub now: backline_domain::Timestamp,
+    /// Give each case in work or done (not `new`) with an assignee a first public reply
+    /// from that agent, within eight hours of its filing and before its last change: what
+    /// reply-time figures are computed from.
+    pub replies: bool,
 }
 
 /// Stores `spec.count` cases with their `created` events quickly, for benchmarks at scale: a
@@ -120,11 +124,13 @@ pub async fn bulk_cases(store: &crate::Store, spec: &BulkCases) -> crate::Result
     const PER_STATEMENT: usize = 500;
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = move |n: usize| -> usize {
-        // xorshift64*: plenty for spreading rows, and no dependency for a test helper.
+        // xorshift64*: plenty for spreading rows, and no dependency for a test helper. The
+        // top 53 bits: 31 (as this once kept) cap a draw at 2^31, and a draw of milliseconds
+        // then spread two years of cases over 25 days.
         seed ^= seed >> 12;
         seed ^= seed << 25;
         seed ^= seed >> 27;
-        (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n.max(1)
+        (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as usize % n.max(1)
     };
     let products = ["Backup", "Sync", "Vault", "Mail"];
     let span_ms = spec.span_days.max(1) * 86_400_000;
@@ -202,6 +208,18 @@ pub async fn bulk_cases(store: &crate::Store, spec: &BulkCases) -> crate::Result
             sql.push_str(&values.join(", "));
             sqlx::query(&sql).execute(&mut *tx).await?;
             written += rows;
+        }
+        if spec.replies {
+            sqlx::query(
+                "INSERT INTO comments (case_id, author_id, body, public, created_at) \
+                 SELECT id, assignee_id, 'Thanks, we are looking into it.', 1, \
+                 CASE WHEN created_at + (id * 7919) % 28800000 < updated_at \
+                 THEN created_at + (id * 7919) % 28800000 ELSE updated_at END FROM cases \
+                 WHERE id > (SELECT COALESCE(MAX(case_id), 0) FROM case_events) \
+                 AND status <> 'new' AND assignee_id IS NOT NULL",
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         // Each case's `created` event, which the service-level clocks start from.
         sqlx::query(
