@@ -95,6 +95,56 @@ pub fn quantile(sorted: &[i64], q: f64) -> Option<f64> {
     Some(value)
 }
 
+/// The 0-based ranks the `percent`-th percentile of `n` sorted values reads under the type-7
+/// definition of [`quantile`], and how far between them it lies (in hundredths). Integer
+/// arithmetic, so a database can pick the same ranks: `below = percent * (n - 1) / 100`,
+/// `above` rounds up. `None` when there are no values.
+pub fn quantile_ranks(n: u64, percent: u64) -> Option<(u64, u64, u64)> {
+    let position = percent.min(100) * n.checked_sub(1)?;
+    Some((position / 100, position.div_ceil(100), position % 100))
+}
+
+/// The percentile from the values at the ranks [`quantile_ranks`] named.
+pub fn quantile_between(below: i64, above: i64, hundredths: u64) -> f64 {
+    below as f64 + (above - below) as f64 * hundredths as f64 / 100.0
+}
+
+/// Median and p90 of `count` durations from the values at the ranks [`quantile_ranks`]
+/// names for 50 and 90 (rank to value), as a database that sorted them hands them over.
+/// A missing rank leaves that figure out rather than guess it.
+pub fn durations_from_ranks(count: u64, values: &std::collections::HashMap<u64, i64>) -> Durations {
+    let at = |percent| {
+        let (below, above, hundredths) = quantile_ranks(count, percent)?;
+        Some(
+            quantile_between(*values.get(&below)?, *values.get(&above)?, hundredths).round() as i64,
+        )
+    };
+    Durations {
+        count: count as usize,
+        median_ms: at(50),
+        p90_ms: at(90),
+    }
+}
+
+/// What an audit-trail event means for the times dashboard: a hand-off (an escalation, a
+/// queue move, a reassignment; a first assignment is not one) or a reopening (a status
+/// change away from solved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryMark {
+    Handoff,
+    Reopening,
+}
+
+/// `from` is the event's former value as text (`None` when it had none).
+pub fn history_mark(kind: &str, from: Option<&str>) -> Option<HistoryMark> {
+    match kind {
+        "escalated" | "queue_changed" => Some(HistoryMark::Handoff),
+        "assignee_changed" if from.is_some() => Some(HistoryMark::Handoff),
+        "status_changed" if from == Some("solved") => Some(HistoryMark::Reopening),
+        _ => None,
+    }
+}
+
 /// Median and 90th percentile of durations, in milliseconds (rounded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Durations {
@@ -214,6 +264,60 @@ pub fn rank_drivers<K: Clone>(counts: &[DriverCounts<K>], total_current: i64) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quantile_ranks_pick_what_sorting_everything_would() {
+        // 1..=11: the median is rank 5 exactly, p90 rank 9 exactly.
+        assert_eq!(quantile_ranks(11, 50), Some((5, 5, 0)));
+        assert_eq!(quantile_ranks(11, 90), Some((9, 9, 0)));
+        // Four values: the median lies halfway between ranks 1 and 2; p90 at 2.7.
+        assert_eq!(quantile_ranks(4, 50), Some((1, 2, 50)));
+        assert_eq!(quantile_ranks(4, 90), Some((2, 3, 70)));
+        assert_eq!(quantile_ranks(1, 90), Some((0, 0, 0)));
+        assert_eq!(quantile_ranks(0, 50), None);
+        for n in 1..60u64 {
+            let values: Vec<i64> = (0..n as i64).map(|v| v * v * 37 % 1009).collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let picked: std::collections::HashMap<u64, i64> = sorted
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as u64, *v))
+                .collect();
+            assert_eq!(
+                durations_from_ranks(n, &picked),
+                durations(values),
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_rank_leaves_the_figure_out() {
+        let only_median: std::collections::HashMap<u64, i64> = [(1, 10), (2, 20)].into();
+        let d = durations_from_ranks(4, &only_median);
+        assert_eq!((d.count, d.median_ms, d.p90_ms), (4, Some(15), None));
+    }
+
+    #[test]
+    fn hand_offs_and_reopenings_are_read_from_the_trail() {
+        assert_eq!(history_mark("escalated", None), Some(HistoryMark::Handoff));
+        assert_eq!(
+            history_mark("queue_changed", Some("1")),
+            Some(HistoryMark::Handoff)
+        );
+        assert_eq!(history_mark("assignee_changed", None), None);
+        assert_eq!(
+            history_mark("assignee_changed", Some("3")),
+            Some(HistoryMark::Handoff)
+        );
+        assert_eq!(
+            history_mark("status_changed", Some("solved")),
+            Some(HistoryMark::Reopening)
+        );
+        assert_eq!(history_mark("status_changed", Some("open")), None);
+        assert_eq!(history_mark("created", None), None);
+    }
+
     use super::*;
 
     const DAY: i64 = 86_400_000;

@@ -7,6 +7,7 @@ mod common;
 
 use backline_domain::Timestamp;
 use backline_server::application::{Application, Config as ServerConfig};
+use backline_store::testing::execute_raw;
 use common::browser::Browser;
 use common::{Backend, TestApp};
 use reqwest::StatusCode;
@@ -19,6 +20,7 @@ on_both_backends!(
     dashboards_match_hand_counts_and_csv_matches_the_api,
     the_categories_page_keeps_a_refused_form_and_only_admins_change,
     enough_new_labels_make_it_learn_again_unasked,
+    reply_times_are_exact_percentiles_and_follow_a_merge,
 );
 
 async fn category(app: &TestApp, name: &str, parent: Option<i64>) -> i64 {
@@ -905,4 +907,106 @@ async fn enough_new_labels_make_it_learn_again_unasked(backend: Backend) {
         (model["examples"] == 43).then_some(())
     })
     .await;
+}
+
+async fn file_case(app: &TestApp, subject: &str) -> i64 {
+    let reply = app
+        .post(
+            &app.tokens.initech,
+            "/api/v1/cases",
+            json!({"subject": subject, "description": "Details."}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_i64().unwrap()
+}
+
+async fn comment(app: &TestApp, token: &str, case: i64) {
+    let reply = app
+        .post(
+            token,
+            &format!("/api/v1/cases/{case}/comments"),
+            json!({"body": "About this.", "public": true}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+}
+
+async fn times_by_tier(app: &TestApp) -> Vec<Value> {
+    let reply = app
+        .get(&app.tokens.agent, "/api/v1/analytics/times?by=tier")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.body["rows"].as_array().unwrap().clone()
+}
+
+/// The times dashboard reads each group's median and p90 from the ranks the database
+/// picks after sorting the group: they must be the type-7 figures of all the durations,
+/// only the first public staff reply counts, and a merge carries the reply to the case
+/// that carries on.
+async fn reply_times_are_exact_percentiles_and_follow_a_merge(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    // A case with no staff reply yet, filed first (it survives the merge below).
+    let survivor = file_case(&app, "Our nightly export stopped").await;
+    // Seven cases answered by an agent after 5, 1, 9, 3, 7, 2 and 8 minutes: a customer's
+    // own comment before the reply, and a second staff reply, do not count.
+    let minutes = [5, 1, 9, 3, 7, 2, 8];
+    let mut answered = Vec::new();
+    for (i, m) in minutes.iter().enumerate() {
+        let case = file_case(&app, &format!("Export question {i}")).await;
+        comment(&app, &app.tokens.initech, case).await;
+        comment(&app, &app.tokens.agent, case).await;
+        comment(&app, &app.tokens.agent, case).await;
+        // Filed `m` minutes before its first staff reply.
+        execute_raw(
+            &app.store,
+            &format!(
+                "UPDATE cases SET created_at = first_reply_at - {} WHERE id = {case}",
+                m * 60_000
+            ),
+        )
+        .await
+        .unwrap();
+        answered.push(case);
+    }
+    execute_raw(
+        &app.store,
+        &format!(
+            "UPDATE cases SET tier = 2, created_at = created_at - 3600000 WHERE id = {survivor}"
+        ),
+    )
+    .await
+    .unwrap();
+    let rows = times_by_tier(&app).await;
+    let l1 = rows.iter().find(|r| r["key"] == "L1").unwrap();
+    assert_eq!(l1["cases"], 7, "{rows:?}");
+    assert_eq!(l1["first_reply"]["cases"], 7, "{rows:?}");
+    // Sorted 1 2 3 5 7 8 9: the median is the fourth; p90 lies 0.4 of the way from 8 to 9.
+    assert_eq!(l1["first_reply"]["median_minutes"], 5.0, "{rows:?}");
+    assert_eq!(l1["first_reply"]["p90_minutes"], 8.4, "{rows:?}");
+    let l2 = rows.iter().find(|r| r["key"] == "L2").unwrap();
+    assert_eq!(l2["first_reply"]["cases"], 0, "{rows:?}");
+    assert!(l2["first_reply"]["median_minutes"].is_null(), "{rows:?}");
+
+    // The case answered after 9 minutes merges into the survivor: its reply goes along.
+    let merged = answered[2];
+    let reply = app
+        .post(
+            &app.tokens.agent,
+            &format!("/api/v1/cases/{merged}/merge"),
+            json!({"into": survivor}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let rows = times_by_tier(&app).await;
+    let l1 = rows.iter().find(|r| r["key"] == "L1").unwrap();
+    assert_eq!(l1["first_reply"]["cases"], 6, "{rows:?}");
+    // Sorted 1 2 3 5 7 8: the median halfway between 3 and 5; p90 halfway between 7 and 8.
+    assert_eq!(l1["first_reply"]["median_minutes"], 4.0, "{rows:?}");
+    assert_eq!(l1["first_reply"]["p90_minutes"], 7.5, "{rows:?}");
+    let l2 = rows.iter().find(|r| r["key"] == "L2").unwrap();
+    assert_eq!(l2["first_reply"]["cases"], 1, "{rows:?}");
+    // Filed an hour (and the moments this test took) before the merged case's reply.
+    let waited = l2["first_reply"]["median_minutes"].as_f64().unwrap();
+    assert!((60.0..61.0).contains(&waited), "{rows:?}");
 }

@@ -141,23 +141,68 @@ pub struct BacklogCount {
     pub n: i64,
 }
 
-/// One case of a period, for reply and resolution times.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct CaseTimes {
-    pub id: CaseId,
-    pub tier: i64,
-    pub queue_id: Option<i64>,
+/// What the times dashboard groups the cases of a period by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimesGroup {
+    Tier,
+    Queue,
+    Partner,
     /// `tiered` or `swarm`, from the case's queue.
-    pub model: Option<String>,
-    pub partner_id: Option<OrgId>,
-    pub created_at: Timestamp,
-    pub solved_at: Option<Timestamp>,
-    /// The first public reply by vendor staff.
-    pub first_reply_at: Option<Timestamp>,
-    /// Escalations, queue moves and reassignments (a first assignment is not a hand-off).
+    SupportModel,
+}
+
+impl TimesGroup {
+    fn column(self) -> (&'static str, bool) {
+        match self {
+            TimesGroup::Tier => ("c.tier", true),
+            TimesGroup::Queue => ("c.queue_id", true),
+            TimesGroup::Partner => ("c.partner_id", true),
+            TimesGroup::SupportModel => ("q.model", false),
+        }
+    }
+
+    fn select(self) -> String {
+        let (column, id) = self.column();
+        if id {
+            format!("{column} AS key_id, CAST(NULL AS TEXT) AS key_text")
+        } else {
+            format!("CAST(NULL AS BIGINT) AS key_id, {column} AS key_text")
+        }
+    }
+}
+
+/// The cases of one group of a period: how many, their hand-offs, and reopenings.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TimesCount {
+    pub key_id: Option<i64>,
+    pub key_text: Option<String>,
+    pub cases: i64,
+    /// Escalations, queue moves and reassignments, all cases together.
     pub handoffs: i64,
-    /// Times the case went from solved back into work.
-    pub reopens: i64,
+    /// Cases solved at least once (solved now, or reopened since).
+    pub solved: i64,
+    /// Cases reopened after solving.
+    pub reopened: i64,
+}
+
+/// Which duration of a case a [`RankedDuration`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Filing to the first public reply by vendor staff.
+    FirstReply,
+    /// Filing to solving.
+    Resolution,
+}
+
+/// One duration of a group, at a rank the caller asked for: the `position`-th smallest
+/// (0-based) of the group's `group_size`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RankedDuration {
+    pub key_id: Option<i64>,
+    pub key_text: Option<String>,
+    pub group_size: i64,
+    pub position: i64,
+    pub ms: i64,
 }
 
 /// A name for an id (organisations, queues).
@@ -467,67 +512,72 @@ impl Store {
         Ok(sql.query_as().fetch_all(&self.read).await?)
     }
 
-    /// One row per case filed in `[from, to)`: what reply and resolution times, hand-offs
-    /// and reopenings are computed from. Three set queries (the cases, their first staff
-    /// replies, their hand-off and reopening events) joined here: a subquery per case made
-    /// the database probe three indexes for every case of the period.
-    pub async fn case_times(
+    /// Cases filed in `[from, to)` by group: counts, hand-offs and reopenings, kept on each
+    /// case as its history happens (`first_reply_at`, `handoffs`, `reopens`), so one index
+    /// over the period answers.
+    pub async fn times_counts(
         &self,
+        group: TimesGroup,
         from: Timestamp,
         to: Timestamp,
         filter: &CaseFilter,
-    ) -> Result<Vec<CaseTimes>> {
-        let period = |sql: &mut Sql| {
-            sql.bind(Arg::Int(from.as_millis()))
-                .push(" AND c.created_at < ")
-                .bind(Arg::Int(to.as_millis()));
-            filter.push(sql);
-        };
-        let mut cases = Sql::new(
-            "SELECT c.id, c.tier, c.queue_id, q.model AS model, c.partner_id, c.created_at, c.solved_at, \
-             CAST(NULL AS BIGINT) AS first_reply_at, CAST(0 AS BIGINT) AS handoffs, CAST(0 AS BIGINT) AS reopens \
+    ) -> Result<Vec<TimesCount>> {
+        let mut sql = Sql::new("SELECT ");
+        sql.push(&group.select()).push(
+            ", COUNT(*) AS cases, CAST(SUM(c.handoffs) AS BIGINT) AS handoffs, \
+             CAST(SUM(CASE WHEN c.solved_at IS NOT NULL OR c.reopens > 0 THEN 1 ELSE 0 END) AS BIGINT) AS solved, \
+             CAST(SUM(CASE WHEN c.reopens > 0 THEN 1 ELSE 0 END) AS BIGINT) AS reopened \
              FROM cases c LEFT JOIN queues q ON q.id = c.queue_id WHERE c.created_at >= ",
         );
-        period(&mut cases);
-        let mut rows: Vec<CaseTimes> = cases.query_as().fetch_all(&self.read).await?;
+        sql.bind(Arg::Int(from.as_millis()))
+            .push(" AND c.created_at < ")
+            .bind(Arg::Int(to.as_millis()));
+        filter.push(&mut sql);
+        sql.push(" GROUP BY ").push(group.column().0);
+        Ok(sql.query_as().fetch_all(&self.read).await?)
+    }
 
-        let mut replies = Sql::new(
-            "SELECT m.case_id AS id, MIN(m.created_at) AS at FROM cases c \
-             JOIN comments m ON m.case_id = c.id JOIN users u ON u.id = m.author_id \
-             WHERE m.public = 1 AND u.role IN ('admin', 'agent') AND c.created_at >= ",
-        );
-        period(&mut replies);
-        replies.push(" GROUP BY m.case_id");
-        let replies: Vec<(i64, i64)> = replies.query_as().fetch_all(&self.read).await?;
-
-        // Hand-offs: escalations, queue moves and reassignments (not a first assignment);
-        // reopenings: a status change away from solved.
-        let mut events = Sql::new(
-            "SELECT e.case_id AS id, \
-             SUM(CASE WHEN e.kind IN ('escalated', 'queue_changed') \
-                 OR (e.kind = 'assignee_changed' AND e.data NOT LIKE '%\"from\":null%') THEN 1 ELSE 0 END) AS handoffs, \
-             SUM(CASE WHEN e.kind = 'status_changed' AND e.data LIKE '%\"from\":\"solved\"%' THEN 1 ELSE 0 END) AS reopens \
-             FROM cases c JOIN case_events e ON e.case_id = c.id \
-             WHERE e.kind IN ('escalated', 'queue_changed', 'assignee_changed', 'status_changed') AND c.created_at >= ",
-        );
-        period(&mut events);
-        events.push(" GROUP BY e.case_id");
-        let events: Vec<(i64, i64, i64)> = events.query_as().fetch_all(&self.read).await?;
-
-        let position: std::collections::HashMap<i64, usize> =
-            rows.iter().enumerate().map(|(i, r)| (r.id.0, i)).collect();
-        for (id, at) in replies {
-            if let Some(&i) = position.get(&id) {
-                rows[i].first_reply_at = Some(Timestamp::from_millis(at));
-            }
+    /// For each group of the cases filed in `[from, to)` that have the measure, the
+    /// durations at the ranks of the given percentiles (`analytics::quantile_ranks`: the
+    /// rank below and the rank above each), with the group's count. The database sorts
+    /// each group; only the few values a median or p90 is read from travel.
+    pub async fn ranked_durations(
+        &self,
+        group: TimesGroup,
+        measure: Measure,
+        from: Timestamp,
+        to: Timestamp,
+        filter: &CaseFilter,
+        percents: &[u64],
+    ) -> Result<Vec<RankedDuration>> {
+        let end = match measure {
+            Measure::FirstReply => "c.first_reply_at",
+            Measure::Resolution => "c.solved_at",
+        };
+        let (key, _) = group.column();
+        let mut sql = Sql::new("SELECT key_id, key_text, group_size, position, ms FROM (SELECT ");
+        sql.push(&group.select())
+            .push(&format!(
+                ", {end} - c.created_at AS ms, \
+                 ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {end} - c.created_at) - 1 AS position, \
+                 COUNT(*) OVER (PARTITION BY {key}) AS group_size \
+                 FROM cases c LEFT JOIN queues q ON q.id = c.queue_id WHERE {end} IS NOT NULL \
+                 AND c.created_at >= "
+            ))
+            .bind(Arg::Int(from.as_millis()))
+            .push(" AND c.created_at < ")
+            .bind(Arg::Int(to.as_millis()));
+        filter.push(&mut sql);
+        sql.push(") ranked WHERE 1 = 0");
+        for percent in percents {
+            let percent = (*percent).min(100);
+            // The same integer arithmetic as `quantile_ranks`: below, and above rounded up.
+            sql.push(&format!(
+                " OR position = (group_size - 1) * {percent} / 100 \
+                 OR position = ((group_size - 1) * {percent} + 99) / 100"
+            ));
         }
-        for (id, handoffs, reopens) in events {
-            if let Some(&i) = position.get(&id) {
-                rows[i].handoffs = handoffs;
-                rows[i].reopens = reopens;
-            }
-        }
-        Ok(rows)
+        Ok(sql.query_as().fetch_all(&self.read).await?)
     }
 
     /// Gives every uncategorised case one of `categories` by its id, as if agents had: for

@@ -10,7 +10,9 @@ use backline_domain::analytics::{
 };
 use backline_domain::categories::{check_place, paths, CategoryName, Node};
 use backline_domain::{CaseId, FieldErrors, Role, Span, Timestamp};
-use backline_store::analytics::{CaseCategory, CaseFilter, Category, Dimension};
+use backline_store::analytics::{
+    CaseCategory, CaseFilter, Category, Dimension, Measure, TimesGroup,
+};
 use backline_store::{Store, User};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -699,49 +701,59 @@ pub async fn times(
 ) -> ApiResult<Vec<TimesRow>> {
     staff_only(caller)?;
     let labels = Labels::load(store).await?;
-    let rows = store
-        .case_times(filters.from, filters.to, &filters.cases)
-        .await?;
+    let group = match by {
+        TimesBy::Tier => TimesGroup::Tier,
+        TimesBy::Queue => TimesGroup::Queue,
+        TimesBy::Partner => TimesGroup::Partner,
+        TimesBy::SupportModel => TimesGroup::SupportModel,
+    };
+    let key = |id: Option<i64>, text: Option<&str>| match by {
+        TimesBy::Tier => format!("L{}", id.unwrap_or_default()),
+        TimesBy::Queue => labels.of(Dimension::Queue, id, None),
+        TimesBy::Partner => labels.of(Dimension::Partner, id, None),
+        TimesBy::SupportModel => text.unwrap_or("no queue").to_string(),
+    };
+    let (from, to, cases) = (filters.from, filters.to, &filters.cases);
     #[derive(Default)]
     struct Group {
         cases: i64,
-        first: Vec<i64>,
-        resolution: Vec<i64>,
         handoffs: i64,
         solved: i64,
         reopened: i64,
+        /// Per measure: how many durations, and the value at each rank read.
+        first: (u64, HashMap<u64, i64>),
+        resolution: (u64, HashMap<u64, i64>),
     }
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    for r in rows {
-        let key = match by {
-            TimesBy::Tier => format!("L{}", r.tier),
-            TimesBy::Queue => labels.of(Dimension::Queue, r.queue_id, None),
-            TimesBy::Partner => labels.of(Dimension::Partner, r.partner_id.map(|p| p.0), None),
-            TimesBy::SupportModel => r.model.clone().unwrap_or_else(|| "no queue".into()),
-        };
-        let g = groups.entry(key).or_default();
-        g.cases += 1;
-        if let Some(at) = r.first_reply_at {
-            g.first.push(at.since(r.created_at).as_millis());
-        }
-        if let Some(at) = r.solved_at {
-            g.resolution.push(at.since(r.created_at).as_millis());
-        }
-        g.handoffs += r.handoffs;
-        if r.solved_at.is_some() || r.reopens > 0 {
-            g.solved += 1;
-        }
-        if r.reopens > 0 {
-            g.reopened += 1;
+    // Grouped by what the database grouped by (ranks are per group there), named after.
+    let mut groups: HashMap<(Option<i64>, Option<String>), Group> = HashMap::new();
+    for row in store.times_counts(group, from, to, cases).await? {
+        let g = groups.entry((row.key_id, row.key_text)).or_default();
+        g.cases += row.cases;
+        g.handoffs += row.handoffs;
+        g.solved += row.solved;
+        g.reopened += row.reopened;
+    }
+    for measure in [Measure::FirstReply, Measure::Resolution] {
+        let ranked = store
+            .ranked_durations(group, measure, from, to, cases, &[50, 90])
+            .await?;
+        for row in ranked {
+            let g = groups.entry((row.key_id, row.key_text)).or_default();
+            let (count, values) = match measure {
+                Measure::FirstReply => &mut g.first,
+                Measure::Resolution => &mut g.resolution,
+            };
+            *count = row.group_size as u64;
+            values.insert(row.position as u64, row.ms);
         }
     }
-    Ok(groups
+    let mut rows: Vec<TimesRow> = groups
         .into_iter()
-        .map(|(key, g)| TimesRow {
-            key,
+        .map(|((id, text), g)| TimesRow {
+            key: key(id, text.as_deref()),
             cases: g.cases,
-            first_reply: figures::durations(g.first),
-            resolution: figures::durations(g.resolution),
+            first_reply: figures::durations_from_ranks(g.first.0, &g.first.1),
+            resolution: figures::durations_from_ranks(g.resolution.0, &g.resolution.1),
             handoffs_per_case_x100: if g.cases > 0 {
                 ((g.handoffs as f64 / g.cases as f64) * 100.0).round() as i64
             } else {
@@ -749,7 +761,9 @@ pub async fn times(
             },
             reopen_rate_bp: figures::share_bp(g.reopened, g.solved),
         })
-        .collect())
+        .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(rows)
 }
 
 /// Classifications in the order shown.

@@ -137,6 +137,18 @@ impl Store {
         if let Some(mail) = origin.mail_id {
             crate::mail::mark_placed(&mut tx, mail, case, Some(comment_id), now).await?;
         }
+        if comment.public {
+            // The first public reply by vendor staff, for the times dashboard.
+            sqlx::query(
+                "UPDATE cases SET first_reply_at = $2 WHERE id = $1 AND first_reply_at IS NULL \
+                 AND EXISTS (SELECT 1 FROM users WHERE id = $3 AND role IN ('admin', 'agent'))",
+            )
+            .bind(case)
+            .bind(now)
+            .bind(author)
+            .execute(&mut *tx)
+            .await?;
+        }
         record_event(
             &mut tx,
             case,

@@ -2,6 +2,7 @@
 
 use crate::rows::{convert, corrupt, MaybeUserCols};
 use crate::{CaseEvent, Result, Store, StoreError};
+use backline_domain::analytics::HistoryMark;
 use backline_domain::{CaseId, Timestamp, UserId};
 use sqlx::{Any, Transaction};
 
@@ -47,6 +48,23 @@ pub(crate) async fn record_event(
         .bind(at)
         .execute(&mut **tx)
         .await?;
+    // The times dashboard's counts, kept on the case in the event's transaction.
+    let from = match &data["from"] {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
+    };
+    let counter = match backline_domain::analytics::history_mark(kind, from.as_deref()) {
+        Some(HistoryMark::Handoff) => "handoffs",
+        Some(HistoryMark::Reopening) => "reopens",
+        None => return Ok(()),
+    };
+    sqlx::query(&format!(
+        "UPDATE cases SET {counter} = {counter} + 1 WHERE id = $1"
+    ))
+    .bind(case)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

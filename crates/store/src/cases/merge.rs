@@ -72,6 +72,11 @@ impl Store {
             // Mail that came in on the source now belongs to the survivor's thread.
             "UPDATE inbound_mail SET case_id = $2 WHERE case_id = $1",
             "UPDATE outbox SET case_id = $2 WHERE case_id = $1",
+            // The first staff reply goes with the comments: the earlier of the two.
+            "UPDATE cases SET first_reply_at = (SELECT first_reply_at FROM cases WHERE id = $1) \
+             WHERE id = $2 AND (SELECT first_reply_at FROM cases WHERE id = $1) \
+             < COALESCE(first_reply_at, 9223372036854775807)",
+            "UPDATE cases SET first_reply_at = NULL WHERE id = $1 AND id <> $2",
         ] {
             sqlx::query(sql)
                 .bind(source)
