@@ -185,7 +185,7 @@ async fn render_one(
                 h2 { "Signing secret" }
                 p { strong { "Copy it now: it is not shown again." } " Your receiver checks each delivery's signature with it." }
                 label for="secret-value" { "Secret" }
-                input #secret-value type="text" readonly value=(secret) spellcheck="false" autocomplete="off";
+                input #secret-value type="text" readonly size="60" value=(secret) spellcheck="false" autocomplete="off";
             }
         }
         section.card {
@@ -224,7 +224,9 @@ async fn render_one(
             h2 { "Deliveries, newest first" }
             @if deliveries.is_empty() { p.empty { "No delivery yet." } }
             @else {
-                div.table-scroll { table.list #deliveries {
+                // On a phone the table scrolls sideways by itself; with nothing to focus inside,
+                // it takes the focus so that keyboard users can scroll it.
+                div.table-scroll { table.list #deliveries tabindex="0" aria-label="Deliveries" {
                     thead { tr { th { "Event" } th { "Status" } th { "Attempts" } th { "Last answer" } th { "Error" } th { "Next try" } th { "Queued" } } }
                     tbody { @for d in &deliveries { (delivery_row(d)) } }
                 } }
