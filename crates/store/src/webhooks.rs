@@ -1,7 +1,7 @@
 //! Outbound webhooks: subscriptions, the deliveries queued for them from case events (queued
 //! and the job's place moved in one transaction, by compare-and-set, so with several nodes each
 //! event is queued once) and from the other features' events (`announce`, called inside the
-//! feature's own transaction; each marked queued by compare-and-set), and each delivery's tries.
+//! feature's own transaction; each taken by deleting it, once), and each delivery's tries.
 
 use crate::{Result, Store};
 use backline_domain::webhooks::{
@@ -114,7 +114,7 @@ pub struct Announcement {
 /// Appends an event for webhooks. Call it inside the transaction of the change it announces
 /// (a community question stored, an alert mailed): the event then exists if and only if the
 /// change commits, and the webhook job queues it once for every active subscription to
-/// `event`, however many nodes run (it marks the event queued by compare-and-set).
+/// `event`, however many nodes run (it takes the event by deleting it).
 pub async fn announce(
     tx: &mut Transaction<'_, Any>,
     announcement: &Announcement,
@@ -531,8 +531,7 @@ impl Store {
     /// Announced events not queued yet, oldest first.
     pub async fn waiting_webhook_events(&self, limit: i64) -> Result<Vec<AnnouncedEvent>> {
         let rows: Vec<AnnouncedRow> = sqlx::query_as(
-            "SELECT id, kind, subject_id, data, created_at FROM webhook_events \
-             WHERE queued_at IS NULL ORDER BY id LIMIT $1",
+            "SELECT id, kind, subject_id, data, created_at FROM webhook_events ORDER BY id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.write)
@@ -550,10 +549,10 @@ impl Store {
             .collect())
     }
 
-    /// Marks each announced event queued and writes its deliveries, in one transaction. Each
-    /// event is marked by compare-and-set: one another node queued meanwhile is skipped with
-    /// its deliveries (on PostgreSQL the second node waits for the first's commit, then finds
-    /// the event taken). The number of events this call queued.
+    /// Takes each announced event (deletes it) and writes its deliveries, in one transaction.
+    /// An event another node took meanwhile is skipped with its deliveries (on PostgreSQL the
+    /// second node's delete waits for the first's commit, then finds nothing). The number of
+    /// events this call queued.
     pub async fn queue_announced_deliveries(
         &self,
         queued: &[(i64, Vec<NewDelivery>)],
@@ -562,13 +561,10 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let mut count = 0;
         for (event, deliveries) in queued {
-            let taken = sqlx::query(
-                "UPDATE webhook_events SET queued_at = $1 WHERE id = $2 AND queued_at IS NULL",
-            )
-            .bind(now)
-            .bind(event)
-            .execute(&mut *tx)
-            .await?;
+            let taken = sqlx::query("DELETE FROM webhook_events WHERE id = $1")
+                .bind(event)
+                .execute(&mut *tx)
+                .await?;
             if taken.rows_affected() == 0 {
                 continue;
             }
