@@ -1,6 +1,6 @@
-//! Outbound webhooks: which case events are announced, how a delivery is signed and how a
-//! receiver checks it, when a failed delivery is tried again, and when a subscription that
-//! keeps failing is switched off.
+//! Outbound webhooks: which case, incident and partner events are announced (and what their
+//! payloads hold), how a delivery is signed and how a receiver checks it, when a failed
+//! delivery is tried again, and when a subscription that keeps failing is switched off.
 //!
 //! The check a receiver makes (also in the README): take the `X-Backline-Timestamp` header
 //! (Unix seconds) and the raw body; compute HMAC-SHA256 with the subscription's secret over
@@ -10,15 +10,118 @@
 
 use crate::{string_enum, FieldErrors, Span, Timestamp};
 use hmac::{Hmac, Mac};
+use serde::Serialize;
 use sha2::Sha256;
 
 string_enum!(
-    /// What a subscription can hear of.
+    /// What a subscription can hear of. Case events come from the case audit trail; the
+    /// others are appended by their feature in the transaction of the change they announce.
     WebhookEvent {
         CaseCreated => "case.created", CaseUpdated => "case.updated",
-        CaseSolved => "case.solved", CommentAdded => "comment.added"
+        CaseSolved => "case.solved", CommentAdded => "comment.added",
+        IncidentDeclared => "incident.declared", IncidentUpdated => "incident.updated",
+        IncidentResolved => "incident.resolved", PartnerAlert => "partner.alert",
+        CommunityQuestionAsked => "community.question_asked"
     }
 );
+
+/// The event name of a test delivery an admin sends by hand: never subscribed to, always
+/// delivered to the one subscription it was sent for.
+pub const PING: &str = "ping";
+
+impl WebhookEvent {
+    /// The event in words, for the admin's checkboxes.
+    pub fn label(self) -> &'static str {
+        match self {
+            WebhookEvent::CaseCreated => "A case is created",
+            WebhookEvent::CaseUpdated => {
+                "A case changes (status, priority, tier, assignee, tags, queue)"
+            }
+            WebhookEvent::CaseSolved => "A case is solved",
+            WebhookEvent::CommentAdded => "A public reply is added to a case",
+            WebhookEvent::IncidentDeclared => "An incident is declared",
+            WebhookEvent::IncidentUpdated => "An incident's public update is posted",
+            WebhookEvent::IncidentResolved => "An incident is resolved",
+            WebhookEvent::PartnerAlert => "A partner relationship alert is raised",
+            WebhookEvent::CommunityQuestionAsked => "A community question is asked",
+        }
+    }
+}
+
+/// The webhook event an incident timeline entry is, if any. Only what the public status page
+/// shows is announced: drills (`dry_run`) and dismissed signals (not `public`) stay inside,
+/// and so do reminders and other internal entries.
+pub fn incident_event_for(
+    timeline_kind: &str,
+    public: bool,
+    dry_run: bool,
+) -> Option<WebhookEvent> {
+    if !public || dry_run {
+        return None;
+    }
+    match timeline_kind {
+        "declared" => Some(WebhookEvent::IncidentDeclared),
+        "update" => Some(WebhookEvent::IncidentUpdated),
+        "resolved" => Some(WebhookEvent::IncidentResolved),
+        _ => None,
+    }
+}
+
+/// Where an incident is on the public status page, as a path on the site.
+pub fn incident_status_path(incident_id: i64) -> String {
+    format!("/status#incident-{incident_id}")
+}
+
+/// A service an incident affects, as announced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnnouncedService {
+    pub slug: String,
+    pub name: String,
+}
+
+/// The `data` of `incident.declared`, `incident.updated` and `incident.resolved`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentData {
+    pub incident_id: i64,
+    pub title: String,
+    /// `investigating`, `identified`, `monitoring` or `resolved`, after the change.
+    pub state: String,
+    /// `minor`, `major` or `critical`.
+    pub impact: String,
+    pub services: Vec<AnnouncedService>,
+    /// The message posted with the declaration or update.
+    pub message: String,
+    /// The incident on the public status page (a path on the site).
+    pub status_page: String,
+}
+
+/// The `data` of `partner.alert`: one relationship alert newly raised for a partner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartnerAlertData {
+    pub partner_id: i64,
+    pub partner_name: String,
+    pub partner_slug: String,
+    /// `invalid_escalations`, `certified_below_minimum` or `certificate_expiring`.
+    pub alert: String,
+    pub message: String,
+    /// The partner's page (a path on the site, for staff).
+    pub partner_page: String,
+}
+
+/// Why a subscription is switched off, in words, when deliveries kept failing.
+pub fn failing_reason(last_answer: Option<i64>, last_error: Option<&str>) -> String {
+    let answer = match (last_answer, last_error) {
+        (Some(code), _) => format!("the last answer was HTTP {code}"),
+        (None, Some(error)) if !error.trim().is_empty() => {
+            format!("the last try failed: {}", error.trim())
+        }
+        (None, _) => "the receiver could not be reached".to_string(),
+    };
+    format!(
+        "no delivery succeeded for {} days; {answer}",
+        DISABLE_AFTER.whole_days()
+    )
+}
 
 /// The webhook event a case event is, if any: a public comment, a new case, a case solved, or
 /// any other change to a case (one delivery per changed field). Internal notes, routing and
@@ -170,6 +273,62 @@ mod tests {
         );
         assert_eq!(event_for("routed", None, None), None);
         assert_eq!(event_for("linked", None, None), None);
+    }
+
+    #[test]
+    fn only_public_incident_news_is_announced() {
+        use WebhookEvent::*;
+        assert_eq!(
+            incident_event_for("declared", true, false),
+            Some(IncidentDeclared)
+        );
+        assert_eq!(
+            incident_event_for("update", true, false),
+            Some(IncidentUpdated)
+        );
+        assert_eq!(
+            incident_event_for("resolved", true, false),
+            Some(IncidentResolved)
+        );
+        // A drill and a dismissed signal are not news for the outside.
+        assert_eq!(incident_event_for("declared", true, true), None);
+        assert_eq!(incident_event_for("resolved", false, false), None);
+        assert_eq!(incident_event_for("dismissed", false, false), None);
+        // Internal timeline entries are not either.
+        assert_eq!(incident_event_for("long_resolution", true, false), None);
+        assert_eq!(incident_event_for("reminded", true, false), None);
+        assert_eq!(incident_status_path(42), "/status#incident-42");
+    }
+
+    #[test]
+    fn every_event_has_words_and_a_name_that_parses_back() {
+        assert_eq!(WebhookEvent::ALL.len(), 9);
+        for e in WebhookEvent::ALL {
+            assert_eq!(WebhookEvent::parse(e.as_str()), Ok(*e));
+            assert!(!e.label().is_empty());
+        }
+        assert_eq!(
+            WebhookEvent::parse("community.question_asked"),
+            Ok(WebhookEvent::CommunityQuestionAsked)
+        );
+        // A ping is sent by hand, never subscribed to.
+        assert!(WebhookEvent::parse(PING).is_err());
+    }
+
+    #[test]
+    fn switched_off_subscriptions_say_why() {
+        assert_eq!(
+            failing_reason(Some(503), None),
+            "no delivery succeeded for 3 days; the last answer was HTTP 503"
+        );
+        assert_eq!(
+            failing_reason(None, Some(" connection refused ")),
+            "no delivery succeeded for 3 days; the last try failed: connection refused"
+        );
+        assert_eq!(
+            failing_reason(None, None),
+            "no delivery succeeded for 3 days; the receiver could not be reached"
+        );
     }
 
     #[test]

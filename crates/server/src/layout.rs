@@ -101,7 +101,7 @@ pub fn page(title: &str, who: Option<&WebUser>, content: Markup) -> Markup {
                                 a href="/satisfaction" { "Satisfaction" }
                                 a href="/incidents" { "Incidents" }
                                 a href="/mail" { "Mail" }
-                                @if who.user.role == Role::Admin { a href="/team" { "Team" } }
+                                @if who.user.role == Role::Admin { a href="/team" { "Team" } a href="/webhooks" { "Webhooks" } }
                             }
                             @if who.user.role == Role::Partner {
                                 @if let Some(org) = &who.user.org { a href=(format!("/partners/{}", org.slug)) { "Our program" } }

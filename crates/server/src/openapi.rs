@@ -68,6 +68,7 @@ use utoipa::OpenApi;
         help::api::place_article, help::api::helpfulness, help::api::set_brand,
         social::api::receive, social::api::summary,
         webhooks::api::create, webhooks::api::list, webhooks::api::deliveries,
+        webhooks::api::update, webhooks::api::delete, webhooks::api::ping, webhooks::api::rotate_secret,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"), (name = "analytics"), (name = "help"), (name = "channels"), (name = "webhooks"))

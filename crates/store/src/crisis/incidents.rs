@@ -189,6 +189,7 @@ impl Store {
         incident_event(&mut tx, id, Entry { kind, state: Some(new.state), message: &new.message, data: json!({"impact": new.impact, "nature": new.nature, "eta": new.eta, "next_update_at": new.next_update_at.map(Timestamp::as_millis),
                    "dry_run": new.dry_run, "recipients": mails.len()}), actor: Some(new.declared_by) }, now)
         .await?;
+        crate::webhooks::announce_incident(&mut tx, id, kind, &new.message, now).await?;
         if let Some(group) = new.signal_group {
             let state = if new.public { "declared" } else { "dismissed" };
             sqlx::query("UPDATE signal_groups SET state = $1, incident_id = $2 WHERE id = $3")
@@ -286,6 +287,8 @@ impl Store {
         }
         incident_event(&mut tx, id, Entry { kind: if resolved { "resolved" } else { "update" }, state: Some(update.state), message: &update.message, data: json!({"next_update_at": update.next_update_at.map(Timestamp::as_millis), "eta": update.eta, "recipients": mails.len()}), actor: Some(update.by) }, now)
         .await?;
+        let kind = if resolved { "resolved" } else { "update" };
+        crate::webhooks::announce_incident(&mut tx, id, kind, &update.message, now).await?;
         if let (true, Some(due)) = (resolved, update.postmortem_due) {
             ensure_postmortem(&mut tx, id, due, now).await?;
         }

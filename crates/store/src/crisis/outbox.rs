@@ -102,15 +102,17 @@ impl Store {
         Ok(())
     }
 
-    /// Moves the setting `key` from `before` (`None`: not set) to `after` and writes `mails`,
-    /// in one transaction, only if the setting still holds `before`: with several nodes
-    /// noticing the same change, one of them mails it. `false` when another moved it first.
+    /// Moves the setting `key` from `before` (`None`: not set) to `after` and writes `mails`
+    /// and the webhook `announcements`, in one transaction, only if the setting still holds
+    /// `before`: with several nodes noticing the same change, one of them mails and announces
+    /// it. `false` when another moved it first.
     pub async fn swap_setting_with_mails(
         &self,
         key: &str,
         before: Option<&str>,
         after: &str,
         mails: &[Mail],
+        announcements: &[crate::webhooks::Announcement],
     ) -> Result<bool> {
         let mut tx = self.write.begin().await?;
         let now = Timestamp::now();
@@ -142,6 +144,9 @@ impl Store {
             return Ok(false);
         }
         insert_mails(&mut tx, mails, None, now).await?;
+        for announcement in announcements {
+            crate::webhooks::announce(&mut tx, announcement, now).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -58,12 +58,14 @@ pub async fn mail_partner_alerts(state: &AppState) -> ApiResult<usize> {
                 unsubscribe: None,
             }]
         };
+        // Each new alert is announced to webhooks exactly when it is mailed.
+        let announcements = crate::webhooks::service::partner_alert_announcements(&partner, &new);
         // The new alerts and the mail about them in one transaction, moved from what was read:
         // when two nodes check at once, one mails and the other finds it done.
         let after = serde_json::to_string(&digest).unwrap_or_default();
         if state
             .store
-            .swap_setting_with_mails(&key, stored.as_deref(), &after, &mails)
+            .swap_setting_with_mails(&key, stored.as_deref(), &after, &mails, &announcements)
             .await?
             && !mails.is_empty()
         {
