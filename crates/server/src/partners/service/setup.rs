@@ -7,13 +7,38 @@ use backline_domain::routing::SupportModel;
 use backline_domain::{RuleId, Tier, UserId};
 use backline_store::{Org, RoutingRule, StoreError, User};
 
+/// Replaces a partner's agreement (staff only), with `expected` only over that version (0:
+/// the default terms; 412 `stale` otherwise); its gate and limits apply from the next request.
+pub async fn save_agreement(
+    state: &AppState,
+    caller: &User,
+    partner: &Org,
+    terms: &backline_domain::partner::Agreement,
+    expected: Option<i64>,
+) -> ApiResult<backline_store::StoredAgreement> {
+    staff_only(caller)?;
+    let stored = state
+        .store
+        .write_agreement(partner.id, terms, caller.id, expected)
+        .await?;
+    state.partners.forget();
+    Ok(stored)
+}
+
+/// One routing rule.
+pub async fn rule(state: &AppState, id: RuleId) -> ApiResult<RoutingRule> {
+    state.store.routing_rule(id).await.or_not_found("rule")
+}
+
 /// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;
-/// shared by the API and the routing page so both refuse the same rules.
+/// shared by the API and the routing page so both refuse the same rules. A replacement with
+/// `expected` is written only over that version (412 `stale` otherwise).
 pub async fn save_rule(
     state: &AppState,
     caller: &User,
     id: Option<RuleId>,
     definition: &backline_domain::routing::RuleDefinition,
+    expected: Option<i64>,
 ) -> ApiResult<RoutingRule> {
     staff_only(caller)?;
     if let Some(slug) = &definition.actions.queue {
@@ -32,7 +57,7 @@ pub async fn save_rule(
         None => state.store.create_rule(definition).await?,
         Some(id) => state
             .store
-            .update_rule(id, definition)
+            .update_rule(id, definition, expected)
             .await
             .or_not_found("rule")?,
     };
@@ -40,17 +65,27 @@ pub async fn save_rule(
     Ok(saved)
 }
 
-/// Deletes a rule that never routed a case (one that did must be disabled instead).
-pub async fn delete_rule(state: &AppState, caller: &User, id: RuleId) -> ApiResult<()> {
+/// Deletes a rule that never routed a case (one that did must be disabled instead); with
+/// `expected`, only while the rule is at that version.
+pub async fn delete_rule(
+    state: &AppState,
+    caller: &User,
+    id: RuleId,
+    expected: Option<i64>,
+) -> ApiResult<()> {
     staff_only(caller)?;
-    state.store.delete_rule(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("rule"),
-        StoreError::Conflict(message) => ApiError::Conflict {
-            code: "rule_in_use",
-            message,
-        },
-        other => other.into(),
-    })?;
+    state
+        .store
+        .delete_rule(id, expected)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound("rule"),
+            StoreError::Conflict(message) => ApiError::Conflict {
+                code: "rule_in_use",
+                message,
+            },
+            other => other.into(),
+        })?;
     state.partners.forget();
     Ok(())
 }
