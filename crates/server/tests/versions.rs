@@ -547,6 +547,11 @@ async fn a_stale_policy_form_says_so_and_keeps_the_input(backend: Backend) {
     let stale = admin.post("/sla/policies", &fields).await;
     assert_stale_form(&stale, 2);
     assert!(stale.html.contains(r#"value="7h""#), "typed value kept");
+    assert!(
+        stale.html.contains("first reply 30 m,"),
+        "the current value shown beside the form: {}",
+        stale.html
+    );
     assert_eq!(
         app.get(&t.admin, &path).await.body["first_reply_minutes"],
         30

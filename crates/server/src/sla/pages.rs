@@ -287,7 +287,17 @@ async fn render(
         @if admin {
             section.card #policy-form {
                 @if pform.id.is_some() { h2 { "Edit the policy " (pform.name) } } @else { h2 { "Add a policy" } }
-                @if stale == Some(Stale::Policy) { (stale_notice("policy")) }
+                @if stale == Some(Stale::Policy) {
+                    (stale_notice("policy"))
+                    @if let Some(now) = pform.id.and_then(|id| policies.iter().find(|p| p.id == id)) {
+                        @let target = |s: Option<Span>| s.map_or_else(|| "none".to_string(), span_words);
+                        p.current {
+                            "Now: " strong { (now.input.name) } ", first reply " (target(now.input.first_reply))
+                            ", next reply " (target(now.input.next_reply)) ", resolution " (target(now.input.resolution))
+                            ", warning " (span_words(now.input.warn_before)) " before, counted " (calendar_name(now.input.calendar_id)) "."
+                        }
+                    }
+                }
                 @if !perrors.is_empty() { div.error role="alert" { "The policy was not saved. Please correct the fields marked below." } }
                 form method="post" action="/sla/policies" {
                     input type="hidden" name="csrf" value=(who.csrf);
@@ -363,7 +373,17 @@ async fn render(
             }
             @if admin {
                 @if cform.id.is_some() { h3 { "Edit the calendar " (cform.name) } } @else { h3 { "Add a calendar" } }
-                @if stale == Some(Stale::Calendar) { (stale_notice("calendar")) }
+                @if stale == Some(Stale::Calendar) {
+                    (stale_notice("calendar"))
+                    @if let Some(now) = cform.id.and_then(|id| calendars.iter().find(|c| c.id == id)) {
+                        p.current {
+                            "Now: " strong { (now.name) } " (" (now.spec.time_zone) "), "
+                            @for (i, h) in now.spec.hours.iter().enumerate() { @if i > 0 { ", " } (h.day) " " (h.start) "–" (h.end) }
+                            @if !now.spec.holidays.is_empty() { "; holidays " (now.spec.holidays.join(", ")) }
+                            "."
+                        }
+                    }
+                }
                 @if !cerrors.is_empty() { div.error role="alert" { "The calendar was not saved. Please correct the fields marked below." } }
                 form #calendar-form method="post" action="/sla/calendars" {
                     input type="hidden" name="csrf" value=(who.csrf);
