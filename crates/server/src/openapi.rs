@@ -55,7 +55,7 @@ use utoipa::OpenApi;
         program::put_agreement, program::scorecard, program::alerts, program::compare, program::fees,
         program::report_fees, program::statements,
         routing::rules, routing::create_rule, routing::rule, routing::update_rule, routing::delete_rule, routing::order_rules,
-        routing::test_rules, routing::queues, routing::create_queue, routing::set_member, routing::escalate,
+        routing::test_rules, routing::queues, routing::queue, routing::create_queue, routing::set_member, routing::escalate,
         routing::swarm,
         training::courses, training::create_course, training::attempt,
         setup::services, setup::create_service, setup::set_customers, setup::customers, setup::roster, setup::set_roster,

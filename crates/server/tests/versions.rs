@@ -15,6 +15,7 @@ on_both_backends!(
     sla_policies_carry_versions,
     sla_calendars_carry_versions,
     routing_rules_carry_versions,
+    queues_carry_versions,
     macros_carry_versions,
     partner_agreements_carry_versions,
     organizations_carry_versions,
@@ -24,6 +25,7 @@ on_both_backends!(
     a_stale_policy_form_says_so_and_keeps_the_input,
     a_stale_calendar_form_says_so_and_keeps_the_input,
     a_stale_rule_form_says_so_and_keeps_the_input,
+    a_stale_queue_member_form_says_so_and_keeps_the_input,
     a_stale_macro_form_says_so_and_keeps_the_input,
     a_stale_agreement_form_says_so_and_keeps_the_input,
     a_stale_template_form_says_so_and_keeps_the_input,
@@ -74,6 +76,8 @@ async fn send(
 struct Resource<'a> {
     token: &'a str,
     read: String,
+    /// Where writes go, when not where the resource is read.
+    write_path: Option<String>,
     write: Method,
     first: Value,
     second: Value,
@@ -85,6 +89,7 @@ struct Resource<'a> {
 
 /// The whole contract, checked the same way for every resource.
 async fn check_versions(app: &TestApp, r: Resource<'_>) {
+    let write_path = r.write_path.as_deref().unwrap_or(&r.read);
     let read = send(app, r.token, Method::GET, &r.read, None, None).await;
     assert_eq!(read.status, StatusCode::OK, "{}: {}", r.read, read.body);
     let old = read.etag.clone().expect("a read answers ETag");
@@ -99,7 +104,7 @@ async fn check_versions(app: &TestApp, r: Resource<'_>) {
         app,
         r.token,
         r.write.clone(),
-        &r.read,
+        write_path,
         Some(&old),
         Some(&r.first),
     )
@@ -117,7 +122,7 @@ async fn check_versions(app: &TestApp, r: Resource<'_>) {
         app,
         r.token,
         r.write.clone(),
-        &r.read,
+        write_path,
         Some(&old),
         Some(&r.second),
     )
@@ -149,7 +154,7 @@ async fn check_versions(app: &TestApp, r: Resource<'_>) {
             app,
             r.token,
             r.write.clone(),
-            &r.read,
+            write_path,
             Some(bad),
             Some(&r.second),
         )
@@ -171,7 +176,7 @@ async fn check_versions(app: &TestApp, r: Resource<'_>) {
         app,
         r.token,
         r.write.clone(),
-        &r.read,
+        write_path,
         None,
         Some(&r.second),
     )
@@ -223,6 +228,7 @@ async fn sla_policies_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: format!("/api/v1/sla/policies/{id}"),
+            write_path: None,
             write: Method::PUT,
             first: json!({"name": "Standard", "first_reply_minutes": 120}),
             second: json!({"name": "Standard", "first_reply_minutes": 60}),
@@ -247,6 +253,7 @@ async fn sla_calendars_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: format!("/api/v1/sla/calendars/{id}"),
+            write_path: None,
             write: Method::PUT,
             first: calendar("Berlin office"),
             second: calendar("Berlin headquarters"),
@@ -270,11 +277,43 @@ async fn routing_rules_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: format!("/api/v1/routing/rules/{id}"),
+            write_path: None,
             write: Method::PUT,
             first: rule("Vault cases to L2"),
             second: rule("Vault cases to tier 2"),
             field: "/name",
             deletable: true,
+        },
+    )
+    .await;
+}
+
+async fn queue_l2(app: &TestApp) {
+    let created = app
+        .post(
+            &app.tokens.admin,
+            "/api/v1/queues",
+            json!({"slug": "l2", "name": "Tier 2", "model": "tiered", "tier": 2}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+}
+
+async fn queues_carry_versions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.tokens.admin.clone();
+    queue_l2(&app).await;
+    check_versions(
+        &app,
+        Resource {
+            token: &admin,
+            read: "/api/v1/queues/l2".into(),
+            write_path: Some(format!("/api/v1/queues/l2/members/{}", app.agent_id)),
+            write: Method::PUT,
+            first: json!({"skills": ["vault"]}),
+            second: json!({"skills": ["sync"]}),
+            field: "/members/0/skills",
+            deletable: false,
         },
     )
     .await;
@@ -294,6 +333,7 @@ async fn macros_carry_versions(backend: Backend) {
         Resource {
             token: &agent,
             read: format!("/api/v1/macros/{id}"),
+            write_path: None,
             write: Method::PUT,
             first: a_macro("Ask for the logs"),
             second: a_macro("Ask for logs again"),
@@ -330,6 +370,7 @@ async fn partner_agreements_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: "/api/v1/partners/acme/agreement".into(),
+            write_path: None,
             write: Method::PUT,
             first: agreement("never"),
             second: agreement("allowed"),
@@ -348,6 +389,7 @@ async fn organizations_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: "/api/v1/organizations/initech".into(),
+            write_path: None,
             write: Method::PATCH,
             first: json!({"name": "Initech Corporation"}),
             second: json!({"name": "Initech Ltd"}),
@@ -380,6 +422,7 @@ async fn message_templates_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: "/api/v1/templates/alert".into(),
+            write_path: None,
             write: Method::PUT,
             first: template("Incident: {{title}}"),
             second: template("Service incident: {{title}}"),
@@ -398,6 +441,7 @@ async fn mail_settings_carry_versions(backend: Backend) {
         Resource {
             token: &admin,
             read: "/api/v1/mail/settings".into(),
+            write_path: None,
             write: Method::PUT,
             first: json!({"unknown_senders": "create:initech"}),
             second: json!({"unknown_senders": "hold"}),
@@ -662,6 +706,46 @@ async fn a_stale_rule_form_says_so_and_keeps_the_input(backend: Backend) {
         .await;
     assert_eq!(delete.status, StatusCode::CONFLICT, "{}", delete.html);
     assert_eq!(app.get(&t.admin, &path).await.status, StatusCode::OK);
+}
+
+async fn a_stale_queue_member_form_says_so_and_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    queue_l2(&app).await;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let form = admin.get("/queues").await;
+    assert!(
+        form.html.contains(r#"name="version" value="1""#),
+        "{}",
+        form.html
+    );
+    let member = format!("/api/v1/queues/l2/members/{}", app.agent_id);
+    let changed = app
+        .put(&t.admin, &member, json!({"skills": ["vault"]}))
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.body);
+    let agent = app.agent_id.to_string();
+    let stale = admin
+        .post(
+            "/queues/l2/members",
+            &[
+                ("version", "1"),
+                ("user", agent.as_str()),
+                ("skills", "backup, sync"),
+            ],
+        )
+        .await;
+    assert_stale_form(&stale, 2);
+    assert!(
+        stale.html.contains(r#"value="backup, sync""#),
+        "typed skills kept"
+    );
+    assert!(
+        stale.html.contains("skills: vault"),
+        "the members as they are now"
+    );
+    let now = app.get(&t.admin, "/api/v1/queues/l2").await.body;
+    assert_eq!(now["members"][0]["skills"], json!(["vault"]));
 }
 
 async fn a_stale_macro_form_says_so_and_keeps_the_input(backend: Backend) {

@@ -1,5 +1,5 @@
 //! Versions of the settings people edit (optimistic concurrency, as cases have): SLA policies
-//! and calendars, routing rules, macros, partner agreements, organisations, message templates
+//! and calendars, routing rules, queues (with their members), macros, partner agreements, organisations, message templates
 //! and stored settings. Every change adds one to the row's `version`; a write that names the
 //! version it was prepared against is refused with [`StoreError::Stale`] when the row moved on.
 //!
@@ -18,6 +18,7 @@ pub(crate) enum Versioned {
     SlaPolicy,
     SlaCalendar,
     RoutingRule,
+    Queue,
     Macro,
     Agreement,
     Organization,
@@ -32,6 +33,7 @@ impl Versioned {
             Versioned::SlaPolicy => ("sla_policies", "id"),
             Versioned::SlaCalendar => ("sla_calendars", "id"),
             Versioned::RoutingRule => ("routing_rules", "id"),
+            Versioned::Queue => ("queues", "id"),
             Versioned::Macro => ("macros", "id"),
             Versioned::Agreement => ("partner_agreements", "partner_id"),
             Versioned::Organization => ("organizations", "id"),

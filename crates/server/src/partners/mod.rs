@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
             "/queues",
             get(api::routing::queues).post(api::routing::create_queue),
         )
+        .route("/queues/{slug}", get(api::routing::queue))
         .route(
             "/queues/{slug}/members/{user}",
             put(api::routing::set_member),

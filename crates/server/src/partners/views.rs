@@ -448,6 +448,9 @@ pub struct QueueWithMembers {
     /// The tier a tiered queue serves; none for swarms.
     pub tier: Option<backline_domain::Tier>,
     pub members: Vec<MemberView>,
+    /// Moves on with every change to the members; send it back as `If-Match: "N"` to change
+    /// a member only over this version.
+    pub version: i64,
 }
 
 impl From<(&Queue, &[QueueMember])> for QueueWithMembers {
@@ -458,6 +461,7 @@ impl From<(&Queue, &[QueueMember])> for QueueWithMembers {
             model: q.model,
             tier: q.tier,
             members: members.iter().map(MemberView::from).collect(),
+            version: q.version,
         }
     }
 }

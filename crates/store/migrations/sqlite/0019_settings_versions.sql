@@ -6,6 +6,8 @@
 ALTER TABLE sla_policies ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE sla_calendars ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE routing_rules ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+-- A queue's version moves with its members (who is in it, with which skills).
+ALTER TABLE queues ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE macros ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE partner_agreements ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE organizations ADD COLUMN version INTEGER NOT NULL DEFAULT 1;

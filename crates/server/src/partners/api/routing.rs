@@ -209,26 +209,48 @@ pub struct MemberBody {
     pub skills: Vec<String>,
 }
 
+/// Staff only: one queue with its members, with its version as the `ETag`.
+#[utoipa::path(get, path = "/api/v1/queues/{slug}", tag = "routing", params(("slug" = String, Path)),
+    responses((status = 200, body = QueueWithMembers, headers(("ETag" = String, description = "The queue's version, for `If-Match` on a change to its members"))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(slug): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let (queue, members) = partners::queue_with_members(&state, &slug).await?;
+    Ok((
+        etag(queue.version),
+        axum::Json(QueueWithMembers::from((&queue, members.as_slice()))),
+    ))
+}
+
 /// Settings (admins, and agents allowed to): adds a staff member to a queue, or replaces their skills.
 #[utoipa::path(put, path = "/api/v1/queues/{slug}/members/{user}", tag = "routing",
-    params(("slug" = String, Path), ("user" = i64, Path)), request_body = MemberBody,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("slug" = String, Path), ("user" = i64, Path),
+           ("If-Match" = Option<String>, Header, description = "The queue's ETag the change was made against: members changed since answer 412 `stale` and stay as they are")),
+    request_body = MemberBody,
+    responses((status = 204, headers(("ETag" = String, description = "The queue's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn set_member(
     State(state): State<AppState>,
     SettingsEditor(staff): SettingsEditor,
     Path((slug, user)): Path<(String, i64)>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<MemberBody>,
-) -> ApiResult<StatusCode> {
-    partners::set_queue_member(
+) -> ApiResult<impl IntoResponse> {
+    let version = partners::set_queue_member(
         &state,
         &staff,
         &slug,
         UserId(user),
         body.skills.iter().map(String::as_str),
+        expected,
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((etag(version), StatusCode::NO_CONTENT))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

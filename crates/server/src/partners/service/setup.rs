@@ -126,7 +126,8 @@ pub async fn set_queue_member<'a>(
     queue: &str,
     user: UserId,
     skills: impl IntoIterator<Item = &'a str>,
-) -> ApiResult<()> {
+    expected: Option<i64>,
+) -> ApiResult<i64> {
     staff_only(caller)?;
     let queue = state
         .store
@@ -145,10 +146,25 @@ pub async fn set_queue_member<'a>(
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
         .collect();
-    Ok(state
+    state
         .store
-        .set_queue_member(queue.id, member.id, &skills)
-        .await?)
+        .write_queue_member(queue.id, member.id, &skills, expected)
+        .await
+        .or_not_found("queue")
+}
+
+/// One queue with its members.
+pub async fn queue_with_members(
+    state: &AppState,
+    slug: &str,
+) -> ApiResult<(backline_store::Queue, Vec<backline_store::QueueMember>)> {
+    let queue = state
+        .store
+        .queue_by_slug(slug)
+        .await
+        .or_not_found("queue")?;
+    let members = state.store.queue_members(queue.id).await?;
+    Ok((queue, members))
 }
 
 /// Records the support fees a partner collected in a period (`2026-10` or `2026-Q3`).
