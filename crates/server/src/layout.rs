@@ -287,6 +287,24 @@ pub fn field_error(errors: &FieldErrors, fields: &[&str]) -> Markup {
     html! { div.field-error role="alert" { (messages.join(" ")) } }
 }
 
+/// The hidden field an edit form carries: the version of what it edits as the form was drawn,
+/// so a save over a newer version comes back instead of overwriting it.
+pub fn version_field(version: Option<i64>) -> Markup {
+    html! { @if let Some(v) = version { input type="hidden" name="version" value=(v); } }
+}
+
+/// The notice over an edit form refused because what it edits changed after the form was
+/// drawn (409): nothing was saved, the form keeps what was typed and now carries the current
+/// version, so saving again is a deliberate choice over the values shown beside it.
+pub fn stale_notice(what: &str) -> Markup {
+    html! {
+        div.error role="alert" {
+            "This " (what) " changed while you were editing — review the current values below \
+             and save again. Nothing was saved; what you typed is kept in the form."
+        }
+    }
+}
+
 /// Upper-cases the first letter and ends with a full stop.
 pub fn sentence(message: &str) -> String {
     let mut chars = message.trim().chars();

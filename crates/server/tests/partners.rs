@@ -887,7 +887,7 @@ async fn a_refused_case_leaves_the_round_robin_where_it_was(backend: Backend) {
     // picked for it must not count either.
     let scan_turns = turns(&app, "rr-scan").await;
     app.store
-        .delete_rule(backline_domain::RuleId(scanner_rule))
+        .delete_rule(backline_domain::RuleId(scanner_rule), None)
         .await
         .unwrap();
     let refused = app

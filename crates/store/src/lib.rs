@@ -26,6 +26,7 @@ mod staffing;
 mod success;
 pub mod testing;
 mod users;
+mod versions;
 pub mod webhooks;
 
 pub use cases::{

@@ -18,6 +18,8 @@ pub struct Org {
     pub certified_until: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Moves on with every change people make to it (see `versions`).
+    pub version: i64,
 }
 
 impl Org {

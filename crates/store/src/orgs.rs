@@ -2,6 +2,7 @@
 
 use crate::rows::{convert, stored};
 use crate::sql::{Arg, Sql};
+use crate::versions::{advance, Versioned};
 use crate::{Org, OrgRef, Result, Store, StoreError};
 use backline_domain::{OrgId, OrgKind, PartnerKinds, TechnicalLevel, Timestamp};
 
@@ -26,7 +27,7 @@ pub struct OrgChanges {
 
 const ORG_COLUMNS: &str =
     "o.id, o.slug, o.name, o.kind, o.partner_kinds, o.technical_level, o.certified_until, \
-     o.created_at, o.updated_at, s.id AS s_id, s.slug AS s_slug, s.name AS s_name \
+     o.created_at, o.updated_at, o.version, s.id AS s_id, s.slug AS s_slug, s.name AS s_name \
      FROM organizations o LEFT JOIN organizations s ON s.id = o.served_by_id";
 
 /// A row of `ORG_COLUMNS`.
@@ -41,6 +42,7 @@ struct OrgRow {
     certified_until: Option<Timestamp>,
     created_at: Timestamp,
     updated_at: Timestamp,
+    version: i64,
     s_id: Option<OrgId>,
     s_slug: Option<String>,
     s_name: Option<String>,
@@ -69,6 +71,7 @@ impl TryFrom<OrgRow> for Org {
             certified_until: r.certified_until,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -138,8 +141,24 @@ impl Store {
         convert(sql.query_as::<OrgRow>().fetch_all(&self.read).await?)
     }
 
-    pub async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> Result<Org> {
-        let current = self.org(id).await?;
+    /// Applies `changes` to the organisation as it is inside the writing transaction, if it is
+    /// still at `expected` (when given), else [`StoreError::Stale`].
+    pub async fn update_org(
+        &self,
+        id: OrgId,
+        changes: &OrgChanges,
+        expected: Option<i64>,
+    ) -> Result<Org> {
+        let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::Organization, Arg::Int(id.0), expected).await?;
+        // Read after the version moved: on PostgreSQL the row is locked now, so the fields
+        // left as they are come from the row this change is written over.
+        let current: Org =
+            sqlx::query_as::<_, OrgRow>(&format!("SELECT {ORG_COLUMNS} WHERE o.id = $1"))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_into()?;
         let name = changes.name.clone().unwrap_or(current.name);
         let kinds = changes
             .partner_kinds
@@ -147,7 +166,7 @@ impl Store {
             .unwrap_or(current.partner_kinds);
         let level = changes.technical_level.unwrap_or(current.technical_level);
         let served_by = changes.served_by.unwrap_or(current.served_by.map(|s| s.id));
-        let updated = sqlx::query(
+        sqlx::query(
             "UPDATE organizations SET name = $1, partner_kinds = $2, technical_level = $3, \
              served_by_id = $4, updated_at = $5 WHERE id = $6",
         )
@@ -157,11 +176,9 @@ impl Store {
         .bind(served_by)
         .bind(Timestamp::now())
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        tx.commit().await?;
         self.org(id).await
     }
 }

@@ -10,6 +10,7 @@
 use crate::cases::record_event;
 use crate::rows::{convert, corrupt, stored, Flag};
 use crate::sql::{Arg, Sql};
+use crate::versions::{advance, Versioned};
 use crate::{Result, Store, StoreError};
 use backline_domain::sla::{CalendarSpec, Metric, PolicyConditions, SlaState};
 use backline_domain::{CaseId, CaseStatus, OrgId, Priority, Role, Span, Timestamp};
@@ -23,6 +24,8 @@ pub struct SlaCalendar {
     pub name: String,
     pub spec: CalendarSpec,
     pub updated_at: Timestamp,
+    /// Moves on with every change (see `versions`).
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -31,6 +34,7 @@ struct CalendarRow {
     name: String,
     spec: String,
     updated_at: Timestamp,
+    version: i64,
 }
 
 impl TryFrom<CalendarRow> for SlaCalendar {
@@ -41,6 +45,7 @@ impl TryFrom<CalendarRow> for SlaCalendar {
             name: r.name,
             spec: serde_json::from_str(&r.spec).map_err(corrupt)?,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -65,6 +70,8 @@ pub struct SlaPolicy {
     pub position: i64,
     pub input: SlaPolicyInput,
     pub updated_at: Timestamp,
+    /// Moves on with every change to the policy (not with its place in the order).
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,6 +86,7 @@ struct PolicyRow {
     resolution_minutes: Option<i64>,
     warn_minutes: i64,
     updated_at: Timestamp,
+    version: i64,
 }
 
 impl TryFrom<PolicyRow> for SlaPolicy {
@@ -98,6 +106,7 @@ impl TryFrom<PolicyRow> for SlaPolicy {
                 warn_before: Span::MINUTE.times(r.warn_minutes),
             },
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -191,10 +200,11 @@ pub struct ClocksUpdate {
 
 impl Store {
     pub async fn sla_calendars(&self) -> Result<Vec<SlaCalendar>> {
-        let rows: Vec<CalendarRow> =
-            sqlx::query_as("SELECT id, name, spec, updated_at FROM sla_calendars ORDER BY name")
-                .fetch_all(&self.read)
-                .await?;
+        let rows: Vec<CalendarRow> = sqlx::query_as(
+            "SELECT id, name, spec, updated_at, version FROM sla_calendars ORDER BY name",
+        )
+        .fetch_all(&self.read)
+        .await?;
         convert(rows)
     }
 
@@ -206,10 +216,23 @@ impl Store {
         name: &str,
         spec: &CalendarSpec,
     ) -> Result<i64> {
+        self.write_sla_calendar(id, name, spec, None).await
+    }
+
+    /// [`Store::save_sla_calendar`], replacing only if the calendar is still at `expected`
+    /// (when given), else [`StoreError::Stale`].
+    pub async fn write_sla_calendar(
+        &self,
+        id: Option<i64>,
+        name: &str,
+        spec: &CalendarSpec,
+        expected: Option<i64>,
+    ) -> Result<i64> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         let id = match id {
             Some(id) => {
+                advance(&mut tx, Versioned::SlaCalendar, Arg::Int(id), expected).await?;
                 let done = sqlx::query(
                     "UPDATE sla_calendars SET name = $1, spec = $2, updated_at = $3 WHERE id = $4",
                 )
@@ -240,9 +263,11 @@ impl Store {
         Ok(id)
     }
 
-    /// Deletes a calendar no policy uses (`Conflict` otherwise).
-    pub async fn delete_sla_calendar(&self, id: i64) -> Result<()> {
+    /// Deletes a calendar no policy uses (`Conflict` otherwise), if it is still at `expected`
+    /// (when given).
+    pub async fn delete_sla_calendar(&self, id: i64, expected: Option<i64>) -> Result<()> {
         let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::SlaCalendar, Arg::Int(id), expected).await?;
         let used: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM sla_policies WHERE calendar_id = $1")
                 .bind(id)
@@ -268,7 +293,7 @@ impl Store {
     pub async fn sla_policies(&self) -> Result<Vec<SlaPolicy>> {
         let rows: Vec<PolicyRow> = sqlx::query_as(
             "SELECT id, name, position, conditions, calendar_id, first_reply_minutes, \
-             next_reply_minutes, resolution_minutes, warn_minutes, updated_at \
+             next_reply_minutes, resolution_minutes, warn_minutes, updated_at, version \
              FROM sla_policies ORDER BY position, id",
         )
         .fetch_all(&self.read)
@@ -279,11 +304,23 @@ impl Store {
     /// Creates a policy (tried after the existing ones) or replaces the one with `id`; every
     /// open case is evaluated again under the new set.
     pub async fn save_sla_policy(&self, id: Option<i64>, policy: &SlaPolicyInput) -> Result<i64> {
+        self.write_sla_policy(id, policy, None).await
+    }
+
+    /// [`Store::save_sla_policy`], replacing only if the policy is still at `expected` (when
+    /// given), else [`StoreError::Stale`].
+    pub async fn write_sla_policy(
+        &self,
+        id: Option<i64>,
+        policy: &SlaPolicyInput,
+        expected: Option<i64>,
+    ) -> Result<i64> {
         let now = Timestamp::now();
         let minutes = |s: Option<Span>| s.map(|s| s.as_millis() / Span::MINUTE.as_millis());
         let mut tx = self.write.begin().await?;
         let id = match id {
             Some(id) => {
+                advance(&mut tx, Versioned::SlaPolicy, Arg::Int(id), expected).await?;
                 let done = sqlx::query(
                     "UPDATE sla_policies SET name = $1, conditions = $2, calendar_id = $3, \
                      first_reply_minutes = $4, next_reply_minutes = $5, resolution_minutes = $6, \
@@ -358,10 +395,12 @@ impl Store {
     }
 
     /// Deletes a policy; cases it set targets for keep their recorded clocks (history) and are
-    /// evaluated again under the remaining policies.
-    pub async fn delete_sla_policy(&self, id: i64) -> Result<()> {
+    /// evaluated again under the remaining policies. With `expected`, only while the
+    /// policy is at that version.
+    pub async fn delete_sla_policy(&self, id: i64, expected: Option<i64>) -> Result<()> {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::SlaPolicy, Arg::Int(id), expected).await?;
         sqlx::query("UPDATE case_sla SET policy_id = NULL WHERE policy_id = $1")
             .bind(id)
             .execute(&mut *tx)

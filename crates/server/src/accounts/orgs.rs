@@ -4,11 +4,12 @@
 use super::views::{OrgList, OrgView};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, StoreResult};
-use crate::extract::{double_option, Json};
+use crate::extract::{double_option, etag, IfMatch, Json};
 use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::org::check_org_shape;
 use backline_domain::{
     CaseScope, FieldErrors, OrgKind, PartnerKind, PartnerKinds, Role, Slug, TechnicalLevel,
@@ -160,26 +161,32 @@ pub async fn visible_org(
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{slug}", tag = "organizations",
-    params(("slug" = String, Path)), responses((status = 200, body = OrgView), (status = 404, body = crate::error::ErrorBody)))]
+    params(("slug" = String, Path)),
+    responses((status = 200, body = OrgView, headers(("ETag" = String, description = "The organisation's version, for `If-Match` on a change"))),
+              (status = 404, body = crate::error::ErrorBody)))]
 pub async fn read(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
-) -> ApiResult<axum::Json<OrgView>> {
+) -> ApiResult<impl IntoResponse> {
     let org = visible_org(&state.store, &caller, &slug).await?;
-    Ok(axum::Json(OrgView::from(&org)))
+    Ok((etag(org.version), axum::Json(OrgView::from(&org))))
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{slug}", tag = "organizations", request_body = UpdateOrg,
-    params(("slug" = String, Path)),
-    responses((status = 200, body = OrgView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("slug" = String, Path),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: an organisation changed since answers 412 `stale` and keeps what it has")),
+    responses((status = 200, body = OrgView, headers(("ETag" = String, description = "The organisation's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<UpdateOrg>,
-) -> ApiResult<axum::Json<OrgView>> {
+) -> ApiResult<impl IntoResponse> {
     let org = visible_org(&state.store, &caller, &slug).await?;
     require_admin(&caller)?;
     let mut errors = FieldErrors::new();
@@ -202,6 +209,10 @@ pub async fn update(
         technical_level: body.technical_level,
         served_by,
     };
-    let org = state.store.update_org(org.id, &changes).await?;
-    Ok(axum::Json(OrgView::from(&org)))
+    let org = state
+        .store
+        .update_org(org.id, &changes, expected)
+        .await
+        .or_not_found("organization")?;
+    Ok((etag(org.version), axum::Json(OrgView::from(&org))))
 }

@@ -20,6 +20,9 @@ pub struct OrgView {
     pub served_by: Option<OrgRefView>,
     pub created_at: String,
     pub updated_at: String,
+    /// Moves on with every change; send it back as `If-Match: "N"` to change only this
+    /// version.
+    pub version: i64,
 }
 
 impl From<&Org> for OrgView {
@@ -34,6 +37,7 @@ impl From<&Org> for OrgView {
             served_by: o.served_by.as_ref().map(OrgRefView::from),
             created_at: o.created_at.to_rfc3339(),
             updated_at: o.updated_at.to_rfc3339(),
+            version: o.version,
         }
     }
 }

@@ -45,12 +45,14 @@ async fn changeable(store: &Store, caller: &User, id: i64) -> ApiResult<MacroRec
 }
 
 /// Creates (`id` `None`) or replaces a macro after checking its text, placeholders, tags and
-/// the person it assigns to.
+/// the person it assigns to. A replacement with `expected` is written only over that version
+/// (412 `stale` otherwise).
 pub async fn save(
     store: &Store,
     caller: &User,
     id: Option<i64>,
     input: &MacroInput,
+    expected: Option<i64>,
 ) -> ApiResult<MacroRecord> {
     staff_only(caller)?;
     if input.shared && caller.role != Role::Admin {
@@ -79,12 +81,16 @@ pub async fn save(
     errors.into_result()?;
     let checked = check_macro(input)?;
     let owner = (!checked.shared).then_some(caller.id);
-    Ok(store.save_macro(id, &checked, owner).await?)
+    store
+        .write_macro(id, &checked, owner, expected)
+        .await
+        .or_not_found("macro")
 }
 
-pub async fn delete(store: &Store, caller: &User, id: i64) -> ApiResult<()> {
+/// Deletes a macro; with `expected`, only while it is at that version.
+pub async fn delete(store: &Store, caller: &User, id: i64, expected: Option<i64>) -> ApiResult<()> {
     changeable(store, caller, id).await?;
-    Ok(store.delete_macro(id).await?)
+    store.delete_macro(id, expected).await.or_not_found("macro")
 }
 
 /// A macro applied to one case: its text filled in, and the changes sending it will make.

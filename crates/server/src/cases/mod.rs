@@ -49,7 +49,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/macros/{id}",
-            put(work_api::replace_macro).delete(work_api::delete_macro),
+            get(work_api::read_macro)
+                .put(work_api::replace_macro)
+                .delete(work_api::delete_macro),
         )
         .route(
             "/cases/{id}/macros/{macro_id}",

@@ -7,11 +7,12 @@ use super::views::{CaseView, CommentView};
 use super::work;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path, Query};
+use crate::extract::{etag, IfMatch, Json, Path, Query};
 use crate::views::UserRefView;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::macros::{MacroActions, MacroInput};
 use backline_domain::satisfaction::{Rating, Score};
 use backline_domain::{CaseId, Span, Timestamp};
@@ -30,6 +31,9 @@ pub struct MacroView {
     /// How often it was sent.
     pub uses: i64,
     pub updated_at: String,
+    /// Moves on with every edit (not with uses); send it back as `If-Match: "N"` to change or
+    /// delete only this version.
+    pub version: i64,
 }
 
 impl From<&MacroRecord> for MacroView {
@@ -42,6 +46,7 @@ impl From<&MacroRecord> for MacroView {
             shared: m.owner_id.is_none(),
             uses: m.uses,
             updated_at: m.updated_at.to_rfc3339(),
+            version: m.version,
         }
     }
 }
@@ -71,33 +76,51 @@ pub async fn create_macro(
     Caller(caller): Caller,
     Json(input): Json<MacroInput>,
 ) -> ApiResult<(StatusCode, axum::Json<MacroView>)> {
-    let saved = macros::save(&state.store, &caller, None, &input).await?;
+    let saved = macros::save(&state.store, &caller, None, &input, None).await?;
     Ok((StatusCode::CREATED, axum::Json(MacroView::from(&saved))))
 }
 
+#[utoipa::path(get, path = "/api/v1/macros/{id}", tag = "macros", params(("id" = i64, Path)),
+    responses((status = 200, body = MacroView, headers(("ETag" = String, description = "The macro's version, for `If-Match` on a change"))),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn read_macro(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let found = macros::usable(&state.store, &caller, id).await?;
+    Ok((etag(found.version), axum::Json(MacroView::from(&found))))
+}
+
 #[utoipa::path(put, path = "/api/v1/macros/{id}", tag = "macros", params(("id" = i64, Path)),
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a macro changed since answers 412 `stale` and keeps what it has")),
     request_body = MacroInput,
-    responses((status = 200, body = MacroView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = MacroView, headers(("ETag" = String, description = "The macro's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn replace_macro(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(input): Json<MacroInput>,
-) -> ApiResult<axum::Json<MacroView>> {
-    let saved = macros::save(&state.store, &caller, Some(id), &input).await?;
-    Ok(axum::Json(MacroView::from(&saved)))
+) -> ApiResult<impl IntoResponse> {
+    let saved = macros::save(&state.store, &caller, Some(id), &input, expected).await?;
+    Ok((etag(saved.version), axum::Json(MacroView::from(&saved))))
 }
 
 #[utoipa::path(delete, path = "/api/v1/macros/{id}", tag = "macros", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on: a macro changed since answers 412 `stale` and stays")),
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody)))]
 pub async fn delete_macro(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    macros::delete(&state.store, &caller, id).await?;
+    macros::delete(&state.store, &caller, id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,7 +7,7 @@ use super::service;
 use super::work;
 use super::work_api::{report_since, score_by};
 use crate::error::ApiError;
-use crate::layout::{field_error, html_response, page, sentence};
+use crate::layout::{field_error, html_response, page, sentence, stale_notice, version_field};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
@@ -368,6 +368,9 @@ pub struct MacroForm {
     internal: Option<String>,
     #[serde(default)]
     shared: Option<String>,
+    /// The macro's version the form was drawn from (editing only).
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 impl MacroForm {
@@ -392,6 +395,7 @@ impl MacroForm {
             remove_tags: a.remove_tags.join(", "),
             internal: a.internal.then(|| "1".into()),
             shared: m.owner_id.is_none().then(|| "1".into()),
+            version: Some(m.version),
         }
     }
 
@@ -438,6 +442,7 @@ pub async fn macros_page(State(state): State<AppState>, who: WebUser) -> PageRes
         None,
         &MacroForm::default(),
         None,
+        false,
         StatusCode::OK,
     )
     .await
@@ -449,6 +454,7 @@ async fn render_macros(
     editing: Option<i64>,
     form: &MacroForm,
     errors: Option<&FieldErrors>,
+    stale: bool,
     status: StatusCode,
 ) -> PageResult {
     let list = macros::macros(&state.store, &who.user).await.or_page(who)?;
@@ -482,6 +488,11 @@ async fn render_macros(
                         @let changes = m.actions.describe(name_of);
                         @if !changes.is_empty() { p.muted { "Also: " (changes.join("; ")) } }
                         @if mine || admin {
+                            @if stale && editing == Some(m.id) {
+                                (stale_notice("macro"))
+                                p.muted { "Its text as it is now:" }
+                                pre.macro-body { (m.body) }
+                            }
                             @let shown = if editing == Some(m.id) { form.clone() } else { MacroForm::from_record(m) };
                             @let shown_errors = if editing == Some(m.id) { errors } else { &empty };
                             (macro_fields(who, Some(m.id), &shown, shown_errors, admin, &staff))
@@ -522,6 +533,7 @@ fn macro_fields(
     html! {
         form.card.macro-form method="post" action=(action) {
             input type="hidden" name="csrf" value=(who.csrf);
+            @if id.is_some() { (version_field(form.version)) }
             label for=(field("title")) { "Name" }
             (field_error(errors, &["title"]))
             input id=(field("title")) type="text" name="title" value=(form.title) required maxlength="120";
@@ -582,7 +594,7 @@ async fn save_macro_form(
     form: MacroForm,
 ) -> PageResult {
     let saved = match form.parse() {
-        Ok(input) => macros::save(&state.store, &who.user, id, &input).await,
+        Ok(input) => macros::save(&state.store, &who.user, id, &input, form.version).await,
         Err(errors) => Err(ApiError::Validation(errors)),
     };
     match saved {
@@ -601,9 +613,23 @@ async fn save_macro_form(
                 id,
                 &form,
                 Some(&errors),
+                false,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+        }
+        Err(ApiError::Stale(_)) => {
+            // Someone changed the macro after this form was drawn: nothing is overwritten; its
+            // text as it is now is shown above what was typed, which now carries the current
+            // version, so saving again is a deliberate choice.
+            let current = macros::usable(&state.store, &who.user, id.unwrap_or_default())
+                .await
+                .or_page(&who)?;
+            let form = MacroForm {
+                version: Some(current.version),
+                ..form
+            };
+            render_macros(&state, &who, id, &form, None, true, StatusCode::CONFLICT).await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
     }
@@ -632,7 +658,7 @@ pub async fn delete_macro(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<crate::web::NoFields>,
 ) -> PageResult {
-    macros::delete(&state.store, &who.user, id)
+    macros::delete(&state.store, &who.user, id, None)
         .await
         .or_page(&who)?;
     Ok(Redirect::to("/macros").into_response())

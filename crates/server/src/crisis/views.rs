@@ -349,10 +349,13 @@ pub struct TemplateView {
     pub body: String,
     /// The `{{variables}}` this kind of message may use.
     pub variables: Vec<String>,
+    /// Moves on with every save (0 while the built-in template is used); send it back as
+    /// `If-Match: "N"` to replace only this version.
+    pub version: i64,
 }
 
-impl From<(TemplateKind, &Template)> for TemplateView {
-    fn from((kind, t): (TemplateKind, &Template)) -> Self {
+impl From<(TemplateKind, &Template, i64)> for TemplateView {
+    fn from((kind, t, version): (TemplateKind, &Template, i64)) -> Self {
         TemplateView {
             kind,
             subject: t.subject.clone(),
@@ -361,6 +364,7 @@ impl From<(TemplateKind, &Template)> for TemplateView {
                 .iter()
                 .map(|v| v.to_string())
                 .collect(),
+            version,
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::intake::{self, UNKNOWN_SENDERS};
 use crate::auth::{Caller, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{self, etag, IfMatch};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -226,25 +227,44 @@ pub struct MailSettings {
     pub unknown_senders: String,
 }
 
+/// The mail settings as stored, with their version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailSettingsView {
+    /// `hold` or `create:<organisation slug>` (see [`MailSettings`]).
+    pub unknown_senders: String,
+    /// Moves on with every change (0 while the default `hold` applies); send it back as
+    /// `If-Match: "N"` to change only this version.
+    pub version: i64,
+}
+
 #[utoipa::path(get, path = "/api/v1/mail/settings", tag = "mail",
-    responses((status = 200, body = MailSettings), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = MailSettingsView, headers(("ETag" = String, description = "The settings' version (\"0\" while unset), for `If-Match` on a change"))),
+              (status = 403, body = ErrorBody)))]
 pub async fn settings(
     State(state): State<AppState>,
     Staff(_staff): Staff,
-) -> ApiResult<Json<MailSettings>> {
-    let value = state.store.setting(UNKNOWN_SENDERS).await?;
-    Ok(Json(MailSettings {
-        unknown_senders: value.unwrap_or_else(|| "hold".into()),
-    }))
+) -> ApiResult<impl IntoResponse> {
+    let (value, version) = state.store.setting_with_version(UNKNOWN_SENDERS).await?;
+    Ok((
+        etag(version),
+        Json(MailSettingsView {
+            unknown_senders: value.unwrap_or_else(|| "hold".into()),
+            version,
+        }),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/mail/settings", tag = "mail", request_body = MailSettings,
-    responses((status = 200, body = MailSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: settings changed since answer 412 `stale` and keep what they have")),
+    responses((status = 200, body = MailSettingsView, headers(("ETag" = String, description = "The settings' new version"))),
+              (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     Staff(staff): Staff,
-    Json(body): Json<MailSettings>,
-) -> ApiResult<Json<MailSettings>> {
+    IfMatch(expected): IfMatch,
+    extract::Json(body): extract::Json<MailSettings>,
+) -> ApiResult<impl IntoResponse> {
     admin_only(&staff)?;
     let value = body.unknown_senders.trim().to_string();
     match value.strip_prefix("create:") {
@@ -275,10 +295,17 @@ pub async fn put_settings(
             ))
         }
     }
-    state.store.set_setting(UNKNOWN_SENDERS, &value).await?;
-    Ok(Json(MailSettings {
-        unknown_senders: value,
-    }))
+    let version = state
+        .store
+        .write_setting(UNKNOWN_SENDERS, &value, expected)
+        .await?;
+    Ok((
+        etag(version),
+        Json(MailSettingsView {
+            unknown_senders: value,
+            version,
+        }),
+    ))
 }
 
 fn admin_only(user: &backline_store::User) -> ApiResult<()> {

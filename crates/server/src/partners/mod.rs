@@ -36,7 +36,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/routing/rules/{id}",
-            put(api::routing::update_rule).delete(api::routing::delete_rule),
+            get(api::routing::rule)
+                .put(api::routing::update_rule)
+                .delete(api::routing::delete_rule),
         )
         .route("/routing/order", post(api::routing::order_rules))
         .route("/routing/test", post(api::routing::test_rules))
@@ -44,6 +46,7 @@ pub fn router() -> Router<AppState> {
             "/queues",
             get(api::routing::queues).post(api::routing::create_queue),
         )
+        .route("/queues/{slug}", get(api::routing::queue))
         .route(
             "/queues/{slug}/members/{user}",
             put(api::routing::set_member),

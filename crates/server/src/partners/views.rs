@@ -167,6 +167,9 @@ pub struct AgreementView {
     /// `null` while the partner still has the default terms.
     pub updated_by: Option<UserRefView>,
     pub updated_at: Option<String>,
+    /// Moves on with every save (0 while the partner runs on the default terms); send it back
+    /// as `If-Match: "N"` to replace only this version.
+    pub version: i64,
 }
 
 impl From<&StoredAgreement> for AgreementView {
@@ -186,6 +189,7 @@ impl From<&StoredAgreement> for AgreementView {
             fixed_fee: format_money(terms.fixed_fee_cents),
             updated_by: stored.updated_by.as_ref().map(UserRefView::from),
             updated_at: stored.updated_at.map(Timestamp::to_rfc3339),
+            version: stored.version,
         }
     }
 }
@@ -359,6 +363,9 @@ pub struct RuleView {
     pub match_mode: MatchMode,
     pub conditions: Vec<Condition>,
     pub actions: Actions,
+    /// Moves on with every change to the rule (not with moves in the order); send it back as
+    /// `If-Match: "N"` to change or delete only this version.
+    pub version: i64,
 }
 
 impl From<&RoutingRule> for RuleView {
@@ -371,6 +378,7 @@ impl From<&RoutingRule> for RuleView {
             match_mode: r.definition.match_mode,
             conditions: r.definition.conditions.clone(),
             actions: r.definition.actions.clone(),
+            version: r.version,
         }
     }
 }
@@ -440,6 +448,9 @@ pub struct QueueWithMembers {
     /// The tier a tiered queue serves; none for swarms.
     pub tier: Option<backline_domain::Tier>,
     pub members: Vec<MemberView>,
+    /// Moves on with every change to the members; send it back as `If-Match: "N"` to change
+    /// a member only over this version.
+    pub version: i64,
 }
 
 impl From<(&Queue, &[QueueMember])> for QueueWithMembers {
@@ -450,6 +461,7 @@ impl From<(&Queue, &[QueueMember])> for QueueWithMembers {
             model: q.model,
             tier: q.tier,
             members: members.iter().map(MemberView::from).collect(),
+            version: q.version,
         }
     }
 }

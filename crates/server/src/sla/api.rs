@@ -3,10 +3,11 @@
 use super::service::{self, PolicySubmission};
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path};
+use crate::extract::{etag, IfMatch, Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::partner::Party;
 use backline_domain::sla::{CalendarSpec, Metric, SlaState};
 use backline_domain::{CaseId, Priority, Span, Timestamp};
@@ -29,6 +30,9 @@ pub struct CalendarView {
     pub name: String,
     pub spec: CalendarSpec,
     pub updated_at: String,
+    /// Moves on with every change; send it back as `If-Match: "N"` to change or delete only
+    /// this version.
+    pub version: i64,
 }
 
 impl From<SlaCalendar> for CalendarView {
@@ -38,6 +42,7 @@ impl From<SlaCalendar> for CalendarView {
             name: c.name,
             spec: c.spec,
             updated_at: c.updated_at.to_rfc3339(),
+            version: c.version,
         }
     }
 }
@@ -113,6 +118,9 @@ pub struct PolicyView {
     pub resolution_minutes: Option<i64>,
     pub warn_minutes: i64,
     pub updated_at: String,
+    /// Moves on with every change to the policy (not with moves in the order); send it back
+    /// as `If-Match: "N"` to change or delete only this version.
+    pub version: i64,
 }
 
 fn minutes(span: Span) -> i64 {
@@ -138,6 +146,7 @@ pub async fn policy_view(store: &Store, p: SlaPolicy) -> ApiResult<PolicyView> {
         resolution_minutes: p.input.resolution.map(minutes),
         warn_minutes: minutes(p.input.warn_before),
         updated_at: p.updated_at.to_rfc3339(),
+        version: p.version,
     })
 }
 
@@ -210,34 +219,64 @@ pub async fn create_calendar(
     Caller(caller): Caller,
     Json(body): Json<CalendarBody>,
 ) -> ApiResult<(StatusCode, axum::Json<CalendarView>)> {
-    let saved = service::save_calendar(&state.store, &caller, None, &body.name, &body.spec).await?;
+    let saved =
+        service::save_calendar(&state.store, &caller, None, &body.name, &body.spec, None).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
+#[utoipa::path(get, path = "/api/v1/sla/calendars/{id}", tag = "sla", params(("id" = i64, Path)),
+    responses((status = 200, body = CalendarView, headers(("ETag" = String, description = "The calendar's version, for `If-Match` on a change"))),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn read_calendar(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let calendar = service::calendar(&state.store, &caller, id).await?;
+    Ok((
+        etag(calendar.version),
+        axum::Json(CalendarView::from(calendar)),
+    ))
+}
+
 #[utoipa::path(put, path = "/api/v1/sla/calendars/{id}", tag = "sla", params(("id" = i64, Path)),
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a calendar changed since answers 412 `stale` and keeps what it has")),
     request_body = CalendarBody,
-    responses((status = 200, body = CalendarView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = CalendarView, headers(("ETag" = String, description = "The calendar's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn replace_calendar(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<CalendarBody>,
-) -> ApiResult<axum::Json<CalendarView>> {
-    let saved =
-        service::save_calendar(&state.store, &caller, Some(id), &body.name, &body.spec).await?;
-    Ok(axum::Json(saved.into()))
+) -> ApiResult<impl IntoResponse> {
+    let saved = service::save_calendar(
+        &state.store,
+        &caller,
+        Some(id),
+        &body.name,
+        &body.spec,
+        expected,
+    )
+    .await?;
+    Ok((etag(saved.version), axum::Json(CalendarView::from(saved))))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sla/calendars/{id}", tag = "sla", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on: a calendar changed since answers 412 `stale` and stays")),
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+              (status = 412, body = crate::error::ErrorBody)))]
 pub async fn delete_calendar(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    service::delete_calendar(&state.store, &caller, id).await?;
+    service::delete_calendar(&state.store, &caller, id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,36 +301,63 @@ pub async fn create_policy(
     Caller(caller): Caller,
     Json(body): Json<PolicyBody>,
 ) -> ApiResult<(StatusCode, axum::Json<PolicyView>)> {
-    let saved = service::save_policy(&state.store, &caller, None, &body.into()).await?;
+    let saved = service::save_policy(&state.store, &caller, None, &body.into(), None).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(policy_view(&state.store, saved).await?),
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/sla/policies/{id}", tag = "sla", params(("id" = i64, Path)),
+    responses((status = 200, body = PolicyView, headers(("ETag" = String, description = "The policy's version, for `If-Match` on a change"))),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn read_policy(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let policy = service::read_policy(&state.store, &caller, id).await?;
+    let version = policy.version;
+    Ok((
+        etag(version),
+        axum::Json(policy_view(&state.store, policy).await?),
+    ))
+}
+
 #[utoipa::path(put, path = "/api/v1/sla/policies/{id}", tag = "sla", params(("id" = i64, Path)),
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a policy changed since answers 412 `stale` and keeps what it has")),
     request_body = PolicyBody,
-    responses((status = 200, body = PolicyView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = PolicyView, headers(("ETag" = String, description = "The policy's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn replace_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<PolicyBody>,
-) -> ApiResult<axum::Json<PolicyView>> {
-    let saved = service::save_policy(&state.store, &caller, Some(id), &body.into()).await?;
-    Ok(axum::Json(policy_view(&state.store, saved).await?))
+) -> ApiResult<impl IntoResponse> {
+    let saved =
+        service::save_policy(&state.store, &caller, Some(id), &body.into(), expected).await?;
+    let version = saved.version;
+    Ok((
+        etag(version),
+        axum::Json(policy_view(&state.store, saved).await?),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/sla/policies/{id}", tag = "sla", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on: a policy changed since answers 412 `stale` and stays")),
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody)))]
 pub async fn delete_policy(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    service::delete_policy(&state.store, &caller, id).await?;
+    service::delete_policy(&state.store, &caller, id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

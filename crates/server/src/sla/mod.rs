@@ -7,7 +7,7 @@ pub mod pages;
 pub mod service;
 
 use crate::AppState;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
@@ -18,7 +18,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/sla/calendars/{id}",
-            put(api::replace_calendar).delete(api::delete_calendar),
+            get(api::read_calendar)
+                .put(api::replace_calendar)
+                .delete(api::delete_calendar),
         )
         .route(
             "/sla/policies",
@@ -26,7 +28,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/sla/policies/{id}",
-            put(api::replace_policy).delete(api::delete_policy),
+            get(api::read_policy)
+                .put(api::replace_policy)
+                .delete(api::delete_policy),
         )
         .route("/sla/policies/{id}/move", post(api::move_policy))
         .route("/cases/{id}/sla", get(api::case_clocks));

@@ -3,7 +3,7 @@
 
 use super::service::{self, PolicySubmission};
 use crate::error::ApiError;
-use crate::layout::{field_error, html_response, page, span_words};
+use crate::layout::{field_error, html_response, page, span_words, stale_notice, version_field};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, NoFields, OrPage, PageResult};
 use crate::AppState;
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect};
 use backline_domain::partner::Party;
 use backline_domain::sla::{CalendarSpec, WorkingHours};
 use backline_domain::{FieldErrors, Priority, Span};
+use backline_store::{SlaCalendar, SlaPolicy};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -20,6 +21,8 @@ use serde::Deserialize;
 #[derive(Deserialize, Default, Clone)]
 pub struct PolicyForm {
     id: Option<i64>,
+    /// The policy's version the form was drawn from (editing only).
+    version: Option<i64>,
     name: String,
     #[serde(default)]
     organizations: String,
@@ -53,6 +56,8 @@ pub struct PolicyForm {
 #[derive(Deserialize, Default, Clone)]
 pub struct CalendarForm {
     id: Option<i64>,
+    /// The calendar's version the form was drawn from (editing only).
+    version: Option<i64>,
     name: String,
     time_zone: String,
     /// One line per rule: `mon-fri 09:00-17:00`, `sat 10:00-14:00`.
@@ -62,8 +67,123 @@ pub struct CalendarForm {
     holidays: String,
 }
 
-pub async fn sla_page(State(state): State<AppState>, who: WebUser) -> PageResult {
-    render(&state, &who, None, None, StatusCode::OK).await
+/// `?policy=ID` or `?calendar=ID` opens that one in its form to edit.
+#[derive(Deserialize, Default)]
+pub struct SlaQuery {
+    policy: Option<i64>,
+    calendar: Option<i64>,
+}
+
+pub async fn sla_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    axum::extract::Query(q): axum::extract::Query<SlaQuery>,
+) -> PageResult {
+    let empty = FieldErrors::new();
+    let policy = match q.policy {
+        Some(id) => Some(
+            policy_form(
+                &state,
+                &service::read_policy(&state.store, &who.user, id)
+                    .await
+                    .or_page(&who)?,
+            )
+            .await
+            .or_page(&who)?,
+        ),
+        None => None,
+    };
+    let calendar = match q.calendar {
+        Some(id) => Some(calendar_form(
+            &service::calendar(&state.store, &who.user, id)
+                .await
+                .or_page(&who)?,
+        )),
+        None => None,
+    };
+    render(
+        &state,
+        &who,
+        policy.as_ref().map(|f| (f, &empty)),
+        calendar.as_ref().map(|f| (f, &empty)),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A length in minutes as the form takes it back: `1d 4h`, `30m`.
+fn length_text(minutes: i64) -> String {
+    let (days, hours, mins) = (minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (mins, "m")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if parts.is_empty() {
+        "0".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// A stored policy in the form, to edit it.
+async fn policy_form(state: &AppState, p: &SlaPolicy) -> Result<PolicyForm, ApiError> {
+    let c = &p.input.conditions;
+    let length = |s: Option<Span>| {
+        s.map(|s| length_text(s.as_millis() / Span::MINUTE.as_millis()))
+            .unwrap_or_default()
+    };
+    let has = |priority: Priority| c.priorities.contains(&priority).then(|| "1".to_string());
+    Ok(PolicyForm {
+        id: Some(p.id),
+        version: Some(p.version),
+        name: p.input.name.clone(),
+        organizations: service::slugs(&state.store, &c.organizations)
+            .await?
+            .join(", "),
+        partners: service::slugs(&state.store, &c.partners).await?.join(", "),
+        customer_owner: c.customer_owner.map(|o| o.to_string()).unwrap_or_default(),
+        products: c.products.join(", "),
+        priority_low: has(Priority::Low),
+        priority_normal: has(Priority::Normal),
+        priority_high: has(Priority::High),
+        priority_urgent: has(Priority::Urgent),
+        calendar_id: p
+            .input
+            .calendar_id
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        first_reply: length(p.input.first_reply),
+        next_reply: length(p.input.next_reply),
+        resolution: length(p.input.resolution),
+        warn: length(Some(p.input.warn_before)),
+    })
+}
+
+/// A stored calendar in the form, to edit it.
+fn calendar_form(c: &SlaCalendar) -> CalendarForm {
+    CalendarForm {
+        id: Some(c.id),
+        version: Some(c.version),
+        name: c.name.clone(),
+        time_zone: c.spec.time_zone.clone(),
+        hours: c
+            .spec
+            .hours
+            .iter()
+            .map(|h| format!("{} {}-{}", h.day, h.start, h.end))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        holidays: c.spec.holidays.join("\n"),
+    }
+}
+
+/// Which form comes back because what it edits changed meanwhile.
+#[derive(Clone, Copy, PartialEq)]
+enum Stale {
+    Policy,
+    Calendar,
 }
 
 async fn render(
@@ -71,6 +191,7 @@ async fn render(
     who: &WebUser,
     policy_form: Option<(&PolicyForm, &FieldErrors)>,
     calendar_form: Option<(&CalendarForm, &FieldErrors)>,
+    stale: Option<Stale>,
     status: StatusCode,
 ) -> PageResult {
     let store = &state.store;
@@ -129,6 +250,7 @@ async fn render(
                 td { (span_words(p.input.warn_before)) " before" }
                 @if admin {
                     td.actions {
+                        a.button.secondary href=(format!("/sla?policy={}#policy-form", p.id)) aria-label=(format!("Edit policy {}", p.input.name)) { "Edit" }
                         form.inline method="post" action=(format!("/sla/policies/{}/move", p.id)) {
                             input type="hidden" name="csrf" value=(who.csrf);
                             input type="hidden" name="up" value="1";
@@ -164,11 +286,23 @@ async fn render(
         }
         @if admin {
             section.card #policy-form {
-                h2 { "Add a policy" }
+                @if pform.id.is_some() { h2 { "Edit the policy " (pform.name) } } @else { h2 { "Add a policy" } }
+                @if stale == Some(Stale::Policy) {
+                    (stale_notice("policy"))
+                    @if let Some(now) = pform.id.and_then(|id| policies.iter().find(|p| p.id == id)) {
+                        @let target = |s: Option<Span>| s.map_or_else(|| "none".to_string(), span_words);
+                        p.current {
+                            "Now: " strong { (now.input.name) } ", first reply " (target(now.input.first_reply))
+                            ", next reply " (target(now.input.next_reply)) ", resolution " (target(now.input.resolution))
+                            ", warning " (span_words(now.input.warn_before)) " before, counted " (calendar_name(now.input.calendar_id)) "."
+                        }
+                    }
+                }
                 @if !perrors.is_empty() { div.error role="alert" { "The policy was not saved. Please correct the fields marked below." } }
                 form method="post" action="/sla/policies" {
                     input type="hidden" name="csrf" value=(who.csrf);
                     @if let Some(id) = pform.id { input type="hidden" name="id" value=(id); }
+                    (version_field(pform.version))
                     label for="p-name" { "Name" }
                     input #p-name type="text" name="name" value=(pform.name) maxlength="80" required;
                     (field_error(perrors, &["name"]))
@@ -228,6 +362,8 @@ async fn render(
                     p { @for (i, h) in c.spec.hours.iter().enumerate() { @if i > 0 { ", " } (h.day) " " (h.start) "–" (h.end) } }
                     @if !c.spec.holidays.is_empty() { p.muted { "Holidays: " (c.spec.holidays.join(", ")) } }
                     @if admin {
+                        a.button.secondary href=(format!("/sla?calendar={}#calendar-form", c.id)) aria-label=(format!("Edit calendar {}", c.name)) { "Edit" }
+                        " "
                         form.inline method="post" action=(format!("/sla/calendars/{}/delete", c.id)) {
                             input type="hidden" name="csrf" value=(who.csrf);
                             button.secondary type="submit" aria-label=(format!("Delete calendar {}", c.name)) { "Delete" }
@@ -236,10 +372,23 @@ async fn render(
                 }
             }
             @if admin {
-                h3 { "Add a calendar" }
+                @if cform.id.is_some() { h3 { "Edit the calendar " (cform.name) } } @else { h3 { "Add a calendar" } }
+                @if stale == Some(Stale::Calendar) {
+                    (stale_notice("calendar"))
+                    @if let Some(now) = cform.id.and_then(|id| calendars.iter().find(|c| c.id == id)) {
+                        p.current {
+                            "Now: " strong { (now.name) } " (" (now.spec.time_zone) "), "
+                            @for (i, h) in now.spec.hours.iter().enumerate() { @if i > 0 { ", " } (h.day) " " (h.start) "–" (h.end) }
+                            @if !now.spec.holidays.is_empty() { "; holidays " (now.spec.holidays.join(", ")) }
+                            "."
+                        }
+                    }
+                }
                 @if !cerrors.is_empty() { div.error role="alert" { "The calendar was not saved. Please correct the fields marked below." } }
                 form #calendar-form method="post" action="/sla/calendars" {
                     input type="hidden" name="csrf" value=(who.csrf);
+                    @if let Some(id) = cform.id { input type="hidden" name="id" value=(id); }
+                    (version_field(cform.version))
                     label for="c-name" { "Name" }
                     input #c-name type="text" name="name" value=(cform.name) maxlength="80" required;
                     (field_error(cerrors, &["name"]))
@@ -345,7 +494,7 @@ pub async fn save_policy(
         warn_minutes,
     };
     let result = match errors.is_empty() {
-        true => service::save_policy(&state.store, &who.user, form.id, &submission)
+        true => service::save_policy(&state.store, &who.user, form.id, &submission, form.version)
             .await
             .map(drop),
         false => Err(ApiError::Validation(errors)),
@@ -358,7 +507,30 @@ pub async fn save_policy(
                 &who,
                 Some((&form, &errors)),
                 None,
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(ApiError::Stale(_)) => {
+            // Someone changed the policy after this form was drawn: nothing is overwritten;
+            // the list shows the policy as it is now and the form keeps what was typed, now
+            // against the current version, so saving again is a deliberate choice.
+            let id = form.id.unwrap_or_default();
+            let current = service::read_policy(&state.store, &who.user, id)
+                .await
+                .or_page(&who)?;
+            let form = PolicyForm {
+                version: Some(current.version),
+                ..form
+            };
+            render(
+                &state,
+                &who,
+                Some((&form, &FieldErrors::new())),
+                None,
+                Some(Stale::Policy),
+                StatusCode::CONFLICT,
             )
             .await
         }
@@ -417,9 +589,16 @@ pub async fn save_calendar(
                 hours,
                 holidays: list(&form.holidays),
             };
-            service::save_calendar(&state.store, &who.user, form.id, &form.name, &spec)
-                .await
-                .map(drop)
+            service::save_calendar(
+                &state.store,
+                &who.user,
+                form.id,
+                &form.name,
+                &spec,
+                form.version,
+            )
+            .await
+            .map(drop)
         }
     };
     match result {
@@ -430,7 +609,28 @@ pub async fn save_calendar(
                 &who,
                 None,
                 Some((&form, &errors)),
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(ApiError::Stale(_)) => {
+            // As for a policy: the calendar as it is now is listed, the form keeps what was
+            // typed against the current version.
+            let current = service::calendar(&state.store, &who.user, form.id.unwrap_or_default())
+                .await
+                .or_page(&who)?;
+            let form = CalendarForm {
+                version: Some(current.version),
+                ..form
+            };
+            render(
+                &state,
+                &who,
+                None,
+                Some((&form, &FieldErrors::new())),
+                Some(Stale::Calendar),
+                StatusCode::CONFLICT,
             )
             .await
         }
@@ -461,7 +661,7 @@ pub async fn delete_policy(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    service::delete_policy(&state.store, &who.user, id)
+    service::delete_policy(&state.store, &who.user, id, None)
         .await
         .or_page(&who)?;
     Ok(Redirect::to("/sla").into_response())
@@ -473,7 +673,7 @@ pub async fn delete_calendar(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    service::delete_calendar(&state.store, &who.user, id)
+    service::delete_calendar(&state.store, &who.user, id, None)
         .await
         .or_page(&who)?;
     Ok(Redirect::to("/sla").into_response())
@@ -491,6 +691,13 @@ mod tests {
         assert_eq!(minutes(""), Ok(None));
         assert!(minutes("soon").is_err());
         assert!(minutes("4 hours").is_err());
+    }
+
+    #[test]
+    fn lengths_written_back_read_the_same() {
+        for m in [30, 240, 1680, 1441, 24 * 60] {
+            assert_eq!(minutes(&length_text(m)), Ok(Some(m)), "{m}");
+        }
     }
 
     #[test]

@@ -43,13 +43,24 @@ pub async fn calendars(store: &Store, caller: &User) -> ApiResult<Vec<SlaCalenda
     Ok(store.sla_calendars().await?)
 }
 
-/// Creates (`id` None) or replaces a calendar after checking it.
+/// One calendar, for staff.
+pub async fn calendar(store: &Store, caller: &User, id: i64) -> ApiResult<SlaCalendar> {
+    calendars(store, caller)
+        .await?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(ApiError::NotFound("calendar"))
+}
+
+/// Creates (`id` None) or replaces a calendar after checking it; a replacement with
+/// `expected` is written only over that version (412 `stale` otherwise).
 pub async fn save_calendar(
     store: &Store,
     caller: &User,
     id: Option<i64>,
     name: &str,
     spec: &CalendarSpec,
+    expected: Option<i64>,
 ) -> ApiResult<SlaCalendar> {
     crate::auth::settings_only(caller)?;
     let mut errors = check_name(name);
@@ -60,7 +71,7 @@ pub async fn save_calendar(
     }
     errors.into_result()?;
     let id = store
-        .save_sla_calendar(id, name.trim(), spec)
+        .write_sla_calendar(id, name.trim(), spec, expected)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(m) => ApiError::validation("name", m),
@@ -75,16 +86,24 @@ pub async fn save_calendar(
         .ok_or(ApiError::NotFound("calendar"))
 }
 
-pub async fn delete_calendar(store: &Store, caller: &User, id: i64) -> ApiResult<()> {
+pub async fn delete_calendar(
+    store: &Store,
+    caller: &User,
+    id: i64,
+    expected: Option<i64>,
+) -> ApiResult<()> {
     crate::auth::settings_only(caller)?;
-    store.delete_sla_calendar(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("calendar"),
-        StoreError::Conflict(message) => ApiError::Conflict {
-            code: "calendar_in_use",
-            message,
-        },
-        e => e.into(),
-    })
+    store
+        .delete_sla_calendar(id, expected)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound("calendar"),
+            StoreError::Conflict(message) => ApiError::Conflict {
+                code: "calendar_in_use",
+                message,
+            },
+            e => e.into(),
+        })
 }
 
 pub async fn policies(store: &Store, caller: &User) -> ApiResult<Vec<SlaPolicy>> {
@@ -108,12 +127,14 @@ pub struct PolicySubmission {
     pub warn_minutes: Option<i64>,
 }
 
-/// Checks a submission and saves it as a new policy (tried last) or over `id`.
+/// Checks a submission and saves it as a new policy (tried last) or over `id`, with
+/// `expected` only over that version (412 `stale` otherwise).
 pub async fn save_policy(
     store: &Store,
     caller: &User,
     id: Option<i64>,
     submission: &PolicySubmission,
+    expected: Option<i64>,
 ) -> ApiResult<SlaPolicy> {
     crate::auth::settings_only(caller)?;
     let mut errors = check_name(&submission.name);
@@ -189,13 +210,19 @@ pub async fn save_policy(
         warn_before: Span::MINUTE.times(warn),
     };
     let id = store
-        .save_sla_policy(id, &input)
+        .write_sla_policy(id, &input, expected)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(m) => ApiError::validation("name", m),
             StoreError::NotFound => ApiError::NotFound("policy"),
             e => e.into(),
         })?;
+    policy(store, id).await
+}
+
+/// One policy, for staff.
+pub async fn read_policy(store: &Store, caller: &User, id: i64) -> ApiResult<SlaPolicy> {
+    staff_only(caller)?;
     policy(store, id).await
 }
 
@@ -208,9 +235,17 @@ async fn policy(store: &Store, id: i64) -> ApiResult<SlaPolicy> {
         .ok_or(ApiError::NotFound("policy"))
 }
 
-pub async fn delete_policy(store: &Store, caller: &User, id: i64) -> ApiResult<()> {
+pub async fn delete_policy(
+    store: &Store,
+    caller: &User,
+    id: i64,
+    expected: Option<i64>,
+) -> ApiResult<()> {
     crate::auth::settings_only(caller)?;
-    store.delete_sla_policy(id).await.or_not_found("policy")
+    store
+        .delete_sla_policy(id, expected)
+        .await
+        .or_not_found("policy")
 }
 
 pub async fn move_policy(store: &Store, caller: &User, id: i64, up: bool) -> ApiResult<()> {

@@ -1,6 +1,8 @@
 //! Macros: saved replies with their field changes, shared or personal.
 
 use crate::rows::{convert, corrupt};
+use crate::sql::Arg;
+use crate::versions::{advance, Versioned};
 use crate::{Result, Store, StoreError};
 use backline_domain::macros::{MacroActions, MacroInput};
 use backline_domain::{Timestamp, UserId};
@@ -16,6 +18,8 @@ pub struct MacroRecord {
     /// How often it was sent, to put the team's favourites first.
     pub uses: i64,
     pub updated_at: Timestamp,
+    /// Moves on with every edit (not with its uses).
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -27,6 +31,7 @@ struct MacroRow {
     owner_id: Option<UserId>,
     uses: i64,
     updated_at: Timestamp,
+    version: i64,
 }
 
 impl TryFrom<MacroRow> for MacroRecord {
@@ -41,11 +46,12 @@ impl TryFrom<MacroRow> for MacroRecord {
             owner_id: r.owner_id,
             uses: r.uses,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
 
-const COLUMNS: &str = "id, title, body, actions, owner_id, uses, updated_at FROM macros";
+const COLUMNS: &str = "id, title, body, actions, owner_id, uses, updated_at, version FROM macros";
 
 impl Store {
     /// The macros `user` may use: shared and their own, most used first.
@@ -76,6 +82,17 @@ impl Store {
         input: &MacroInput,
         owner: Option<UserId>,
     ) -> Result<MacroRecord> {
+        self.write_macro(id, input, owner, None).await
+    }
+
+    /// [`Store::save_macro`], replacing only if the macro is still at `expected` (when given).
+    pub async fn write_macro(
+        &self,
+        id: Option<i64>,
+        input: &MacroInput,
+        owner: Option<UserId>,
+        expected: Option<i64>,
+    ) -> Result<MacroRecord> {
         let now = Timestamp::now();
         let actions = serde_json::to_string(&input.actions).map_err(corrupt)?;
         let id =
@@ -92,7 +109,9 @@ impl Store {
                 .fetch_one(&self.write)
                 .await?,
                 Some(id) => {
-                    let done = sqlx::query(
+                    let mut tx = self.write.begin().await?;
+                    advance(&mut tx, Versioned::Macro, Arg::Int(id), expected).await?;
+                    sqlx::query(
                         "UPDATE macros SET title = $1, body = $2, actions = $3, owner_id = $4, \
                      updated_at = $5 WHERE id = $6",
                     )
@@ -102,25 +121,24 @@ impl Store {
                     .bind(owner)
                     .bind(now)
                     .bind(id)
-                    .execute(&self.write)
+                    .execute(&mut *tx)
                     .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::NotFound);
-                    }
+                    tx.commit().await?;
                     id
                 }
             };
         self.macro_record(id).await
     }
 
-    pub async fn delete_macro(&self, id: i64) -> Result<()> {
-        let done = sqlx::query("DELETE FROM macros WHERE id = $1")
+    /// Deletes a macro; with `expected`, only while it is at that version.
+    pub async fn delete_macro(&self, id: i64, expected: Option<i64>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::Macro, Arg::Int(id), expected).await?;
+        sqlx::query("DELETE FROM macros WHERE id = $1")
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        tx.commit().await?;
         Ok(())
     }
 

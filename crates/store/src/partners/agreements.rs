@@ -2,6 +2,8 @@
 
 use super::training::refresh_certification;
 use crate::rows::{corrupt, UserCols};
+use crate::sql::Arg;
+use crate::versions::{advance_or_absent, first_write, Versioned};
 use crate::{Result, Store, UserRef};
 use backline_domain::partner::Agreement;
 use backline_domain::{OrgId, Timestamp, UserId};
@@ -13,12 +15,15 @@ pub struct StoredAgreement {
     /// `None` while the partner runs on the default terms.
     pub updated_by: Option<UserRef>,
     pub updated_at: Option<Timestamp>,
+    /// Moves on with every save; 0 while the partner runs on the default terms.
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
 struct AgreementRow {
     terms: String,
     updated_at: Timestamp,
+    version: i64,
     #[sqlx(flatten)]
     updated_by: UserCols,
 }
@@ -26,7 +31,7 @@ struct AgreementRow {
 impl Store {
     pub async fn agreement(&self, partner: OrgId) -> Result<StoredAgreement> {
         let row: Option<AgreementRow> = sqlx::query_as(
-            "SELECT a.terms, a.updated_at, u.id AS u_id, u.name AS u_name, u.email AS u_email \
+            "SELECT a.terms, a.updated_at, a.version, u.id AS u_id, u.name AS u_name, u.email AS u_email \
              FROM partner_agreements a JOIN users u ON u.id = a.updated_by WHERE a.partner_id = $1",
         )
         .bind(partner)
@@ -37,11 +42,13 @@ impl Store {
                 terms: serde_json::from_str(&row.terms).map_err(corrupt)?,
                 updated_by: Some(row.updated_by.into()),
                 updated_at: Some(row.updated_at),
+                version: row.version,
             },
             None => StoredAgreement {
                 terms: Agreement::default(),
                 updated_by: None,
                 updated_at: None,
+                version: 0,
             },
         })
     }
@@ -52,19 +59,60 @@ impl Store {
         terms: &Agreement,
         by: UserId,
     ) -> Result<StoredAgreement> {
+        self.write_agreement(partner, terms, by, None).await
+    }
+
+    /// [`Store::set_agreement`], only if the agreement is still at `expected` (when given; 0
+    /// for the default terms), else [`StoreError::Stale`](crate::StoreError::Stale).
+    pub async fn write_agreement(
+        &self,
+        partner: OrgId,
+        terms: &Agreement,
+        by: UserId,
+        expected: Option<i64>,
+    ) -> Result<StoredAgreement> {
         let mut tx = self.write.begin().await?;
         let text = json!(terms).to_string();
-        sqlx::query(
-            "INSERT INTO partner_agreements (partner_id, terms, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (partner_id) DO UPDATE SET terms = excluded.terms, \
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-        )
-        .bind(partner)
-        .bind(&text)
-        .bind(by)
-        .bind(Timestamp::now())
-        .execute(&mut *tx)
-        .await?;
+        let now = Timestamp::now();
+        match advance_or_absent(&mut tx, Versioned::Agreement, Arg::Int(partner.0), expected)
+            .await?
+        {
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE partner_agreements SET terms = $1, updated_by = $2, updated_at = $3 \
+                     WHERE partner_id = $4",
+                )
+                .bind(&text)
+                .bind(by)
+                .bind(now)
+                .bind(partner)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                // The first save. Without a precondition a racing first save is simply
+                // written over (last write wins); with one it was prepared against the
+                // default terms, which are gone, so it is stale.
+                let upsert = if expected.is_none() {
+                    " ON CONFLICT (partner_id) DO UPDATE SET terms = excluded.terms, \
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
+                     version = partner_agreements.version + 1"
+                } else {
+                    ""
+                };
+                sqlx::query(&format!(
+                    "INSERT INTO partner_agreements (partner_id, terms, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4){upsert}"
+                ))
+                .bind(partner)
+                .bind(&text)
+                .bind(by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(first_write)?;
+            }
+        }
         refresh_certification(&mut tx, partner).await?;
         tx.commit().await?;
         self.agreement(partner).await

@@ -1,6 +1,8 @@
 //! Queues, their support model, and their members with skills.
 
 use crate::rows::{convert, corrupt, stored, UserCols};
+use crate::sql::Arg;
+use crate::versions::{advance, Versioned};
 use crate::{Backend, Result, Store, StoreError, UserRef};
 use backline_domain::routing::{pick_assignee, Assignment, SupportModel};
 use backline_domain::{QueueId, Span, Tier, Timestamp, UserId};
@@ -15,6 +17,8 @@ pub struct Queue {
     pub model: SupportModel,
     /// The tier a tiered queue serves: cases escalated to that tier move here.
     pub tier: Option<Tier>,
+    /// Moves on with every change to its members.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +30,7 @@ pub struct QueueMember {
     pub last_assigned_at: Option<Timestamp>,
 }
 
-const SELECT_QUEUES: &str = "SELECT id, slug, name, model, tier FROM queues";
+const SELECT_QUEUES: &str = "SELECT id, slug, name, model, tier, version FROM queues";
 
 #[derive(sqlx::FromRow)]
 struct QueueRow {
@@ -35,6 +39,7 @@ struct QueueRow {
     name: String,
     model: String,
     tier: Option<i64>,
+    version: i64,
 }
 
 impl TryFrom<QueueRow> for Queue {
@@ -50,6 +55,7 @@ impl TryFrom<QueueRow> for Queue {
                 .tier
                 .map(|t| Tier::new(t).map_err(|e| StoreError::Corrupt(e.0)))
                 .transpose()?,
+            version: r.version,
         })
     }
 }
@@ -147,6 +153,22 @@ impl Store {
         user: UserId,
         skills: &[String],
     ) -> Result<()> {
+        self.write_queue_member(queue, user, skills, None)
+            .await
+            .map(drop)
+    }
+
+    /// [`Store::set_queue_member`], only if the queue is still at `expected` (when given),
+    /// else [`StoreError::Stale`]; answers the queue's new version.
+    pub async fn write_queue_member(
+        &self,
+        queue: QueueId,
+        user: UserId,
+        skills: &[String],
+        expected: Option<i64>,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let version = advance(&mut tx, Versioned::Queue, Arg::Int(queue.0), expected).await?;
         sqlx::query(
             "INSERT INTO queue_members (queue_id, user_id, skills) VALUES ($1, $2, $3) \
              ON CONFLICT (queue_id, user_id) DO UPDATE SET skills = excluded.skills",
@@ -154,9 +176,10 @@ impl Store {
         .bind(queue)
         .bind(user)
         .bind(json!(skills).to_string())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(version)
     }
 
     pub async fn queue_members(&self, queue: QueueId) -> Result<Vec<QueueMember>> {

@@ -1,6 +1,8 @@
 //! Routing rules, kept in order; the first enabled match routes a new case.
 
 use crate::rows::{convert, corrupt};
+use crate::sql::Arg;
+use crate::versions::{advance, Versioned};
 use crate::{Result, Store, StoreError};
 use backline_domain::routing::RuleDefinition;
 use backline_domain::{RuleId, Timestamp};
@@ -11,6 +13,8 @@ pub struct RoutingRule {
     pub id: RuleId,
     pub position: i64,
     pub definition: RuleDefinition,
+    /// Moves on with every change to the rule (not with its place in the order).
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -18,6 +22,7 @@ struct RuleRow {
     id: RuleId,
     position: i64,
     definition: String,
+    version: i64,
 }
 
 impl TryFrom<RuleRow> for RoutingRule {
@@ -28,6 +33,7 @@ impl TryFrom<RuleRow> for RoutingRule {
             id: r.id,
             position: r.position,
             definition: serde_json::from_str(&r.definition).map_err(corrupt)?,
+            version: r.version,
         })
     }
 }
@@ -35,7 +41,7 @@ impl TryFrom<RuleRow> for RoutingRule {
 impl Store {
     pub async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
         let rows: Vec<RuleRow> = sqlx::query_as(
-            "SELECT id, position, definition FROM routing_rules ORDER BY position, id",
+            "SELECT id, position, definition, version FROM routing_rules ORDER BY position, id",
         )
         .fetch_all(&self.read)
         .await?;
@@ -43,12 +49,13 @@ impl Store {
     }
 
     pub async fn routing_rule(&self, id: RuleId) -> Result<RoutingRule> {
-        let row: RuleRow =
-            sqlx::query_as("SELECT id, position, definition FROM routing_rules WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?
-                .ok_or(StoreError::NotFound)?;
+        let row: RuleRow = sqlx::query_as(
+            "SELECT id, position, definition, version FROM routing_rules WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         row.try_into()
     }
 
@@ -66,44 +73,45 @@ impl Store {
         self.routing_rule(id).await
     }
 
+    /// Replaces a rule's definition, if it is still at `expected` (when given).
     pub async fn update_rule(
         &self,
         id: RuleId,
         definition: &RuleDefinition,
+        expected: Option<i64>,
     ) -> Result<RoutingRule> {
-        let done =
-            sqlx::query("UPDATE routing_rules SET definition = $1, updated_at = $2 WHERE id = $3")
-                .bind(json!(definition).to_string())
-                .bind(Timestamp::now())
-                .bind(id)
-                .execute(&self.write)
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::RoutingRule, Arg::Int(id.0), expected).await?;
+        sqlx::query("UPDATE routing_rules SET definition = $1, updated_at = $2 WHERE id = $3")
+            .bind(json!(definition).to_string())
+            .bind(Timestamp::now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         self.routing_rule(id).await
     }
 
     /// Rules keep their history on the cases they routed; a rule that routed cases is
-    /// disabled rather than deleted.
-    pub async fn delete_rule(&self, id: RuleId) -> Result<()> {
+    /// disabled rather than deleted. With `expected`, only while the rule is at that version.
+    pub async fn delete_rule(&self, id: RuleId, expected: Option<i64>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::RoutingRule, Arg::Int(id.0), expected).await?;
         let used: i64 =
             sqlx::query_scalar("SELECT COUNT(*) AS n FROM cases WHERE routed_by_rule_id = $1")
                 .bind(id)
-                .fetch_one(&self.read)
+                .fetch_one(&mut *tx)
                 .await?;
         if used > 0 {
             return Err(StoreError::Conflict(format!(
                 "the rule routed {used} cases; disable it instead of deleting it"
             )));
         }
-        let done = sqlx::query("DELETE FROM routing_rules WHERE id = $1")
+        sqlx::query("DELETE FROM routing_rules WHERE id = $1")
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        tx.commit().await?;
         Ok(())
     }
 

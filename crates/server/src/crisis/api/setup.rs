@@ -5,11 +5,12 @@ use crate::auth::{SettingsEditor, Staff};
 use crate::crisis::service as crisis;
 use crate::crisis::views::{Roster, RosterEntryView, ServiceList, ServiceView, TemplateView};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Json, Path};
+use crate::extract::{etag, IfMatch, Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use backline_domain::crisis::{check_template, RosterRole, ServiceKind, Template, TemplateKind};
+use axum::response::IntoResponse;
+use backline_domain::crisis::{RosterRole, ServiceKind, Template, TemplateKind};
 use backline_domain::{Email, FieldErrors, Slug};
 use backline_store::crisis::RosterEntry;
 use serde::{Deserialize, Serialize};
@@ -184,31 +185,41 @@ fn template_kind(kind: &str) -> ApiResult<TemplateKind> {
 
 /// Staff only: the template of a kind of message (the built-in one until edited).
 #[utoipa::path(get, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = TemplateKind, Path)),
-    responses((status = 200, body = TemplateView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = TemplateView, headers(("ETag" = String, description = "The template's version (\"0\" for the built-in one), for `If-Match` on a change"))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn get_template(
     State(state): State<AppState>,
     _staff: Staff,
     Path(kind): Path<String>,
-) -> ApiResult<axum::Json<TemplateView>> {
+) -> ApiResult<impl IntoResponse> {
     let kind = template_kind(&kind)?;
-    let template = crisis::template(&state, kind).await?;
-    Ok(axum::Json(TemplateView::from((kind, &template))))
+    let (template, version) = crisis::versioned_template(&state, kind).await?;
+    Ok((
+        etag(version),
+        axum::Json(TemplateView::from((kind, &template, version))),
+    ))
 }
 
 /// Settings (admins, and agents allowed to): replaces a template; it may use only its kind's `{{variables}}`.
-#[utoipa::path(put, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = TemplateKind, Path)), request_body = Template,
-    responses((status = 200, body = TemplateView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/templates/{kind}", tag = "crisis", params(("kind" = TemplateKind, Path),
+    ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a template saved since answers 412 `stale` and keeps what it has")),
+    request_body = Template,
+    responses((status = 200, body = TemplateView, headers(("ETag" = String, description = "The template's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn put_template(
     State(state): State<AppState>,
-    _editor: SettingsEditor,
+    SettingsEditor(editor): SettingsEditor,
     Path(kind): Path<String>,
+    IfMatch(expected): IfMatch,
     Json(template): Json<Template>,
-) -> ApiResult<axum::Json<TemplateView>> {
+) -> ApiResult<impl IntoResponse> {
     let kind = template_kind(&kind)?;
-    check_template(kind, &template)?;
-    state.store.set_template(kind, &template).await?;
-    let saved = crisis::template(&state, kind).await?;
-    Ok(axum::Json(TemplateView::from((kind, &saved))))
+    let version = crisis::save_template(&state, &editor, kind, &template, expected).await?;
+    Ok((
+        etag(version),
+        axum::Json(TemplateView::from((kind, &template, version))),
+    ))
 }

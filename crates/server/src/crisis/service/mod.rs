@@ -39,6 +39,30 @@ pub async fn template(state: &AppState, kind: TemplateKind) -> ApiResult<Templat
         .unwrap_or_else(|| default_template(kind)))
 }
 
+/// The template of `kind` as it is used (the built-in one until edited) and its version (0
+/// while the built-in one is used), read together.
+pub async fn versioned_template(
+    state: &AppState,
+    kind: TemplateKind,
+) -> ApiResult<(Template, i64)> {
+    let (stored, version) = state.store.stored_template(kind).await?;
+    Ok((stored.unwrap_or_else(|| default_template(kind)), version))
+}
+
+/// Checks and saves the template of `kind` (settings editors only), with `expected` only over
+/// that version (412 `stale` otherwise); answers the new version.
+pub async fn save_template(
+    state: &AppState,
+    caller: &backline_store::User,
+    kind: TemplateKind,
+    template: &Template,
+    expected: Option<i64>,
+) -> ApiResult<i64> {
+    crate::auth::settings_only(caller)?;
+    backline_domain::crisis::check_template(kind, template)?;
+    Ok(state.store.write_template(kind, template, expected).await?)
+}
+
 /// The end of the business day `days` business days after `from` (its last millisecond).
 pub fn postmortem_due(from: Timestamp, days: u32) -> Timestamp {
     let due = business_days_after(from.date(), days);

@@ -3,7 +3,7 @@
 
 use crate::auth::{Caller, Staff};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{period, Json, Path, Query};
+use crate::extract::{etag, period, IfMatch, Json, Path, Query};
 use crate::partners::service::{self as partners, readable_partner, staff_only, AgreementBody};
 use crate::partners::views::{
     AgreementView, AlertView, ComparedPartner, Comparison, FeeReportList, FeeReportView,
@@ -125,38 +125,46 @@ pub async fn update(
 
 #[utoipa::path(get, path = "/api/v1/partners/{slug}/agreement", tag = "partners",
     params(("slug" = String, Path, description = "The partner's slug")),
-    responses((status = 200, body = AgreementView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AgreementView, headers(("ETag" = String, description = "The agreement's version (\"0\" for the default terms), for `If-Match` on a change"))),
+              (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn agreement(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
-) -> ApiResult<axum::Json<AgreementView>> {
+) -> ApiResult<impl IntoResponse> {
     let partner = readable_partner(&state, &caller, &slug).await?;
     let stored = state.store.agreement(partner.id).await?;
-    Ok(axum::Json(AgreementView::from(&stored)))
+    Ok((
+        etag(stored.version),
+        axum::Json(AgreementView::from(&stored)),
+    ))
 }
 
 /// Staff only: replaces the agreement. Its escalation gate and access limits apply from the
 /// next request on.
 #[utoipa::path(put, path = "/api/v1/partners/{slug}/agreement", tag = "partners",
-    params(("slug" = String, Path, description = "The partner's slug")), request_body = AgreementBody,
-    responses((status = 200, body = AgreementView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("slug" = String, Path, description = "The partner's slug"),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: an agreement saved since answers 412 `stale` and keeps what it has")),
+    request_body = AgreementBody,
+    responses((status = 200, body = AgreementView, headers(("ETag" = String, description = "The agreement's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn put_agreement(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<AgreementBody>,
-) -> ApiResult<axum::Json<AgreementView>> {
+) -> ApiResult<impl IntoResponse> {
     let partner = readable_partner(&state, &caller, &slug).await?;
     staff_only(&caller)?;
     let terms = Agreement::try_from(body)?;
-    let stored = state
-        .store
-        .set_agreement(partner.id, &terms, caller.id)
-        .await?;
-    state.partners.forget();
-    Ok(axum::Json(AgreementView::from(&stored)))
+    let stored = partners::save_agreement(&state, &caller, &partner, &terms, expected).await?;
+    Ok((
+        etag(stored.version),
+        axum::Json(AgreementView::from(&stored)),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

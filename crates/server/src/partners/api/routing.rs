@@ -4,7 +4,7 @@
 use crate::auth::{Caller, SettingsEditor, Staff};
 use crate::cases::views::CaseView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Json, Path};
+use crate::extract::{etag, IfMatch, Json, Path};
 use crate::partners::service::{self as partners, RuleBody};
 use crate::partners::views::{
     QueueList, QueueView, QueueWithMembers, RouteTestResult, RuleList, RuleView, SwarmView,
@@ -12,6 +12,7 @@ use crate::partners::views::{
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::routing::{first_match, RoutingFacts, RuleDefinition, SupportModel};
 use backline_domain::{CaseId, RuleId, UserId};
 use serde::Deserialize;
@@ -44,35 +45,54 @@ pub async fn create_rule(
     Json(body): Json<RuleBody>,
 ) -> ApiResult<(StatusCode, axum::Json<RuleView>)> {
     let definition = RuleDefinition::try_from(body)?;
-    let rule = partners::save_rule(&state, &staff, None, &definition).await?;
+    let rule = partners::save_rule(&state, &staff, None, &definition, None).await?;
     Ok((StatusCode::CREATED, axum::Json(RuleView::from(&rule))))
+}
+
+/// Staff only: one rule, with its version as the `ETag`.
+#[utoipa::path(get, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)),
+    responses((status = 200, body = RuleView, headers(("ETag" = String, description = "The rule's version, for `If-Match` on a change"))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rule(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(id): Path<RuleId>,
+) -> ApiResult<impl IntoResponse> {
+    let rule = partners::rule(&state, id).await?;
+    Ok((etag(rule.version), axum::Json(RuleView::from(&rule))))
 }
 
 /// Settings (admins, and agents allowed to): replaces a rule, keeping its place in the order.
 #[utoipa::path(put, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)), request_body = RuleBody,
-    responses((status = 200, body = RuleView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a rule changed since answers 412 `stale` and keeps what it has")),
+    responses((status = 200, body = RuleView, headers(("ETag" = String, description = "The rule's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn update_rule(
     State(state): State<AppState>,
     SettingsEditor(staff): SettingsEditor,
     Path(id): Path<RuleId>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<RuleBody>,
-) -> ApiResult<axum::Json<RuleView>> {
+) -> ApiResult<impl IntoResponse> {
     let definition = RuleDefinition::try_from(body)?;
-    let rule = partners::save_rule(&state, &staff, Some(id), &definition).await?;
-    Ok(axum::Json(RuleView::from(&rule)))
+    let rule = partners::save_rule(&state, &staff, Some(id), &definition, expected).await?;
+    Ok((etag(rule.version), axum::Json(RuleView::from(&rule))))
 }
 
 /// Settings (admins, and agents allowed to): deletes a rule that never routed a case (one that did must be disabled).
 #[utoipa::path(delete, path = "/api/v1/routing/rules/{id}", tag = "routing", params(("id" = i64, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on: a rule changed since answers 412 `stale` and stays")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub async fn delete_rule(
     State(state): State<AppState>,
     SettingsEditor(staff): SettingsEditor,
     Path(id): Path<RuleId>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    partners::delete_rule(&state, &staff, id).await?;
+    partners::delete_rule(&state, &staff, id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -189,26 +209,48 @@ pub struct MemberBody {
     pub skills: Vec<String>,
 }
 
+/// Staff only: one queue with its members, with its version as the `ETag`.
+#[utoipa::path(get, path = "/api/v1/queues/{slug}", tag = "routing", params(("slug" = String, Path)),
+    responses((status = 200, body = QueueWithMembers, headers(("ETag" = String, description = "The queue's version, for `If-Match` on a change to its members"))),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Path(slug): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let (queue, members) = partners::queue_with_members(&state, &slug).await?;
+    Ok((
+        etag(queue.version),
+        axum::Json(QueueWithMembers::from((&queue, members.as_slice()))),
+    ))
+}
+
 /// Settings (admins, and agents allowed to): adds a staff member to a queue, or replaces their skills.
 #[utoipa::path(put, path = "/api/v1/queues/{slug}/members/{user}", tag = "routing",
-    params(("slug" = String, Path), ("user" = i64, Path)), request_body = MemberBody,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("slug" = String, Path), ("user" = i64, Path),
+           ("If-Match" = Option<String>, Header, description = "The queue's ETag the change was made against: members changed since answer 412 `stale` and stay as they are")),
+    request_body = MemberBody,
+    responses((status = 204, headers(("ETag" = String, description = "The queue's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn set_member(
     State(state): State<AppState>,
     SettingsEditor(staff): SettingsEditor,
     Path((slug, user)): Path<(String, i64)>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<MemberBody>,
-) -> ApiResult<StatusCode> {
-    partners::set_queue_member(
+) -> ApiResult<impl IntoResponse> {
+    let version = partners::set_queue_member(
         &state,
         &staff,
         &slug,
         UserId(user),
         body.skills.iter().map(String::as_str),
+        expected,
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((etag(version), StatusCode::NO_CONTENT))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,7 +2,7 @@
 //! the agreement editor.
 
 use crate::error::ApiError;
-use crate::layout::{field_error, html_response, page, when};
+use crate::layout::{field_error, html_response, page, stale_notice, version_field, when};
 use crate::partners::service::{
     self as partners, ranked_scorecards, readable_partner, staff_only, AgreementBody,
 };
@@ -259,6 +259,7 @@ fn agreement_form(
         @if !errors.is_empty() { div.error role="alert" { "The agreement was not saved. Correct the fields marked below and save again." } }
         form.card #agreement-form method="post" action=(format!("/partners/{slug}/agreement")) {
             input type="hidden" name="csrf" value=(who.csrf);
+            (version_field(form.version))
             label for="customer_owner" { "Who owns the customer" } (party("customer_owner", &form.customer_owner))
             label for="billing_owner" { "Who bills" } (party("billing_owner", &form.billing_owner))
             label for="updates_distributed_by" { "Who distributes updates" } (party("updates_distributed_by", &form.updates_distributed_by))
@@ -298,9 +299,13 @@ pub async fn agreement_page(
         .await
         .or_page(&who)?;
     staff_only(&who.user).or_page(&who)?;
-    let terms = match state.store.agreement(partner.id).await {
-        Ok(s) => s.terms,
+    let stored = match state.store.agreement(partner.id).await {
+        Ok(s) => s,
         Err(e) => return Err(WebError::new(e.into()).for_user(&who)),
+    };
+    let form = AgreementForm {
+        version: Some(stored.version),
+        ..AgreementForm::from_terms(&stored.terms)
     };
     Ok(html_response(
         StatusCode::OK,
@@ -309,7 +314,7 @@ pub async fn agreement_page(
             Some(&who),
             html! {
                 h1 { "Agreement with " (partner.name) }
-                (agreement_form(&who, &slug, &AgreementForm::from_terms(&terms), &backline_domain::FieldErrors::new()))
+                (agreement_form(&who, &slug, &form, &backline_domain::FieldErrors::new()))
             },
         ),
     ))
@@ -333,6 +338,9 @@ pub struct AgreementForm {
     fee_percent: String,
     #[serde(default)]
     fixed_fee: String,
+    /// The agreement's version the form was drawn from (0: the default terms).
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 impl AgreementForm {
@@ -427,6 +435,7 @@ impl AgreementForm {
             fee_model: terms.fee_model.as_str().into(),
             fee_percent: format!("{}", terms.fee_percent_bp as f64 / 100.0),
             fixed_fee: format_money(terms.fixed_fee_cents),
+            version: None,
         }
     }
 }
@@ -443,13 +452,46 @@ pub async fn save_agreement(
     staff_only(&who.user).or_page(&who)?;
     match form.parse() {
         Ok(terms) => {
-            state
-                .store
-                .set_agreement(partner.id, &terms, who.user.id)
-                .await
-                .or_page(&who)?;
-            state.partners.forget();
-            Ok(Redirect::to(&format!("/partners/{slug}")).into_response())
+            match partners::save_agreement(&state, &who.user, &partner, &terms, form.version).await
+            {
+                Ok(_) => Ok(Redirect::to(&format!("/partners/{slug}")).into_response()),
+                Err(ApiError::Stale(_)) => {
+                    // Someone saved the agreement after this form was drawn: nothing is
+                    // overwritten; the terms as they are now are shown beside what was typed,
+                    // which now carries the current version.
+                    let current = state.store.agreement(partner.id).await.or_page(&who)?;
+                    let form = AgreementForm {
+                        version: Some(current.version),
+                        ..form
+                    };
+                    let now = AgreementForm::from_terms(&current.terms);
+                    Ok(html_response(
+                        StatusCode::CONFLICT,
+                        page(
+                            "Agreement",
+                            Some(&who),
+                            html! {
+                                h1 { "Agreement with " (partner.name) }
+                                (stale_notice("agreement"))
+                                details open {
+                                    summary { "The agreement as it is now" }
+                                    dl {
+                                        dt { "Customer owner" } dd { (now.customer_owner) }
+                                        dt { "Billing owner" } dd { (now.billing_owner) }
+                                        dt { "Updates distributed by" } dd { (now.updates_distributed_by) }
+                                        dt { "Vendor direct contact" } dd { (now.vendor_direct_contact) }
+                                        dt { "Certified technicians required" } dd { (now.required_certified_technicians) }
+                                        dt { "Fee model" } dd { (now.fee_model) " " (now.fee_percent) "% " (now.fixed_fee) }
+                                        dt { "Troubleshooting checklist" } dd { pre { (now.troubleshooting_checklist) } }
+                                    }
+                                }
+                                (agreement_form(&who, &slug, &form, &backline_domain::FieldErrors::new()))
+                            },
+                        ),
+                    ))
+                }
+                Err(e) => Err(WebError::new(e).for_user(&who)),
+            }
         }
         Err(errors) => Ok(html_response(
             StatusCode::UNPROCESSABLE_ENTITY,

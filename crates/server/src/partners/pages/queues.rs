@@ -1,7 +1,7 @@
 //! Queues, their support model and tier, and their members with skills.
 
 use crate::error::ApiError;
-use crate::layout::{field_error, html_response, page, sentence};
+use crate::layout::{field_error, html_response, page, sentence, stale_notice, version_field};
 use crate::partners::service::{self as partners, staff_only};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult, WebError};
@@ -20,9 +20,17 @@ pub async fn queues_page(State(state): State<AppState>, who: WebUser) -> PageRes
         &who,
         &QueueForm::default(),
         &FieldErrors::new(),
+        None,
         StatusCode::OK,
     )
     .await
+}
+
+/// A member form refused because the queue's members changed after it was drawn: the queue
+/// it was for and what was typed.
+struct StaleMember<'a> {
+    queue: &'a str,
+    form: &'a MemberForm,
 }
 
 /// The queues page; `draft` and `errors` are a refused new queue, shown again as typed.
@@ -31,6 +39,7 @@ async fn render_queues(
     who: &WebUser,
     draft: &QueueForm,
     errors: &FieldErrors,
+    stale: Option<StaleMember<'_>>,
     status: StatusCode,
 ) -> PageResult {
     let who = who.clone();
@@ -59,10 +68,13 @@ async fn render_queues(
                         h2 { (q.name) " " span.badge { (q.model) } @if let Some(tier) = q.tier { " " span.num.queue-tier { "serves L" (tier.level()) } } " " span.num { (q.slug) } }
                         ul { @for m in members { li { (m.user.name) " · " (m.active_cases) " active" @if !m.skills.is_empty() { " · skills: " (m.skills.join(", ")) } } } }
                         @if can_edit {
+                        @let typed = stale.as_ref().filter(|s| s.queue == q.slug).map(|s| s.form);
+                        @if typed.is_some() { (stale_notice("queue")) }
                         form.filters method="post" action=(format!("/queues/{}/members", q.slug)) {
                             input type="hidden" name="csrf" value=(who.csrf);
-                            select name="user" aria-label="Member" { @for u in &staff { option value=(u.id.0) { (u.name) } } }
-                            input type="text" name="skills" placeholder="skills, comma-separated" aria-label="Skills";
+                            (version_field(Some(q.version)))
+                            select name="user" aria-label="Member" { @for u in &staff { option value=(u.id.0) selected[typed.is_some_and(|t| t.user == u.id.0)] { (u.name) } } }
+                            input type="text" name="skills" placeholder="skills, comma-separated" aria-label="Skills" value=(typed.map_or("", |t| t.skills.as_str()));
                             button type="submit" { "Add or update member" }
                         }
                         }
@@ -135,6 +147,7 @@ pub async fn create_queue(
                 &who,
                 &form,
                 &errors,
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
@@ -147,7 +160,7 @@ pub async fn create_queue(
                 "slug"
             };
             errors.add(field, sentence(&e.to_string()));
-            render_queues(&state, &who, &form, &errors, StatusCode::CONFLICT).await
+            render_queues(&state, &who, &form, &errors, None, StatusCode::CONFLICT).await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
     }
@@ -158,6 +171,8 @@ pub struct MemberForm {
     user: i64,
     #[serde(default)]
     skills: String,
+    /// The queue's version the form was drawn from.
+    version: Option<i64>,
 }
 
 pub async fn set_member(
@@ -168,8 +183,35 @@ pub async fn set_member(
 ) -> PageResult {
     crate::auth::settings_only(&who.user).or_page(&who)?;
     let user = backline_domain::UserId(form.user);
-    partners::set_queue_member(&state, &who.user, &slug, user, form.skills.split(','))
-        .await
-        .or_page(&who)?;
-    Ok(Redirect::to("/queues").into_response())
+    match partners::set_queue_member(
+        &state,
+        &who.user,
+        &slug,
+        user,
+        form.skills.split(','),
+        form.version,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/queues").into_response()),
+        // Someone changed the queue's members after this form was drawn: nothing is written;
+        // the members as they are now are listed above what was typed, and the form now
+        // carries the current version, so saving again is a deliberate choice.
+        Err(ApiError::Stale(_)) => {
+            let stale = StaleMember {
+                queue: &slug,
+                form: &form,
+            };
+            render_queues(
+                &state,
+                &who,
+                &QueueForm::default(),
+                &FieldErrors::new(),
+                Some(stale),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(WebError::new(e).for_user(&who)),
+    }
 }

@@ -1,7 +1,7 @@
 //! Routing rules: edit them in order, and try them on a made-up case.
 
 use crate::error::ApiError;
-use crate::layout::{html_response, page, sentence};
+use crate::layout::{html_response, page, sentence, stale_notice, version_field};
 use crate::partners::service::{self as partners, staff_only, RuleBody};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult, WebError};
@@ -46,6 +46,11 @@ struct RuleDraft {
     rule: Option<RuleId>,
     text: String,
     error: String,
+    /// The version the form carries back: the one it was drawn from, or after a stale save
+    /// the current one.
+    version: Option<i64>,
+    /// Refused because the rule changed after the form was drawn.
+    stale: bool,
 }
 
 impl RuleDraft {
@@ -200,9 +205,16 @@ async fn render_routing(
                     } @else {
                     form.card.rule method="post" action=(format!("/routing/{}", r.id)) data-rule=(r.id) {
                         input type="hidden" name="csrf" value=(who.csrf);
+                        (version_field(RuleDraft::for_rule(draft, Some(r.id)).map_or(Some(r.version), |d| d.version)))
                         h3 { (i + 1) ". " (r.definition.name) @if !r.definition.enabled { " " span.badge { "disabled" } } }
                         @if let Some(d) = RuleDraft::for_rule(draft, Some(r.id)) {
-                            div.field-error role="alert" id=(format!("rule-{}-error", r.id)) { (d.error) }
+                            @if d.stale {
+                                (stale_notice("rule"))
+                                p.muted { "The rule as it is now:" }
+                                pre { (serde_json::to_string_pretty(&serde_json::json!({"name": r.definition.name, "enabled": r.definition.enabled, "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})).unwrap_or_default()) }
+                            } @else {
+                                div.field-error role="alert" id=(format!("rule-{}-error", r.id)) { (d.error) }
+                            }
                             textarea name="definition" aria-label=(format!("Rule {}", r.id)) aria-invalid="true" aria-describedby=(format!("rule-{}-error", r.id)) { (d.text) }
                         } @else {
                             textarea name="definition" aria-label=(format!("Rule {}", r.id)) { (serde_json::to_string_pretty(&serde_json::json!({"name": r.definition.name, "enabled": r.definition.enabled, "match": r.definition.match_mode, "conditions": r.definition.conditions, "actions": r.definition.actions})).unwrap_or_default()) }
@@ -250,6 +262,8 @@ pub struct RuleForm {
     #[serde(default)]
     definition: String,
     action: Option<String>,
+    /// The rule's version the form was drawn from (editing only).
+    version: Option<i64>,
 }
 
 fn parse_rule(text: &str) -> Result<backline_domain::routing::RuleDefinition, ApiError> {
@@ -264,7 +278,7 @@ pub async fn add_rule(
 ) -> PageResult {
     crate::auth::settings_only(&who.user).or_page(&who)?;
     let saved = match parse_rule(&form.definition) {
-        Ok(def) => partners::save_rule(&state, &who.user, None, &def).await,
+        Ok(def) => partners::save_rule(&state, &who.user, None, &def, None).await,
         Err(e) => Err(e),
     };
     match saved {
@@ -274,6 +288,8 @@ pub async fn add_rule(
                 rule: None,
                 text: form.definition,
                 error: rule_problem(&e),
+                version: None,
+                stale: false,
             };
             let q = RoutingQuery::default();
             render_routing(
@@ -298,7 +314,7 @@ pub async fn change_rule(
     crate::auth::settings_only(&who.user).or_page(&who)?;
     let result: Result<(), ApiError> = async {
         match form.action.as_deref().unwrap_or("save") {
-            "delete" => partners::delete_rule(&state, &who.user, id).await,
+            "delete" => partners::delete_rule(&state, &who.user, id, form.version).await,
             "up" => {
                 let mut ids: Vec<RuleId> = state
                     .store
@@ -314,7 +330,7 @@ pub async fn change_rule(
             }
             _ => {
                 let def = parse_rule(&form.definition)?;
-                partners::save_rule(&state, &who.user, Some(id), &def).await?;
+                partners::save_rule(&state, &who.user, Some(id), &def, form.version).await?;
                 Ok(())
             }
         }
@@ -329,6 +345,8 @@ pub async fn change_rule(
                 rule: Some(id),
                 text: form.definition,
                 error: rule_problem(&e),
+                version: form.version,
+                stale: false,
             };
             let q = RoutingQuery::default();
             render_routing(
@@ -339,6 +357,21 @@ pub async fn change_rule(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
+        }
+        Err(ApiError::Stale(_)) => {
+            // Someone changed the rule after this form was drawn: nothing is overwritten; the
+            // rule as it is now is shown beside what was typed, which now carries the current
+            // version, so saving again is a deliberate choice.
+            let current = partners::rule(&state, id).await.or_page(&who)?;
+            let draft = RuleDraft {
+                rule: Some(id),
+                text: form.definition,
+                error: String::new(),
+                version: Some(current.version),
+                stale: true,
+            };
+            let q = RoutingQuery::default();
+            render_routing(&state, &who, &q, Some(&draft), StatusCode::CONFLICT).await
         }
         Err(e) => Err(WebError::new(e).for_user(&who)),
     }

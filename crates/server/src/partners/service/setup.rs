@@ -7,13 +7,38 @@ use backline_domain::routing::SupportModel;
 use backline_domain::{RuleId, Tier, UserId};
 use backline_store::{Org, RoutingRule, StoreError, User};
 
+/// Replaces a partner's agreement (staff only), with `expected` only over that version (0:
+/// the default terms; 412 `stale` otherwise); its gate and limits apply from the next request.
+pub async fn save_agreement(
+    state: &AppState,
+    caller: &User,
+    partner: &Org,
+    terms: &backline_domain::partner::Agreement,
+    expected: Option<i64>,
+) -> ApiResult<backline_store::StoredAgreement> {
+    staff_only(caller)?;
+    let stored = state
+        .store
+        .write_agreement(partner.id, terms, caller.id, expected)
+        .await?;
+    state.partners.forget();
+    Ok(stored)
+}
+
+/// One routing rule.
+pub async fn rule(state: &AppState, id: RuleId) -> ApiResult<RoutingRule> {
+    state.store.routing_rule(id).await.or_not_found("rule")
+}
+
 /// Creates (`id: None`) or replaces a routing rule after checking it names an existing queue;
-/// shared by the API and the routing page so both refuse the same rules.
+/// shared by the API and the routing page so both refuse the same rules. A replacement with
+/// `expected` is written only over that version (412 `stale` otherwise).
 pub async fn save_rule(
     state: &AppState,
     caller: &User,
     id: Option<RuleId>,
     definition: &backline_domain::routing::RuleDefinition,
+    expected: Option<i64>,
 ) -> ApiResult<RoutingRule> {
     staff_only(caller)?;
     if let Some(slug) = &definition.actions.queue {
@@ -32,7 +57,7 @@ pub async fn save_rule(
         None => state.store.create_rule(definition).await?,
         Some(id) => state
             .store
-            .update_rule(id, definition)
+            .update_rule(id, definition, expected)
             .await
             .or_not_found("rule")?,
     };
@@ -40,17 +65,27 @@ pub async fn save_rule(
     Ok(saved)
 }
 
-/// Deletes a rule that never routed a case (one that did must be disabled instead).
-pub async fn delete_rule(state: &AppState, caller: &User, id: RuleId) -> ApiResult<()> {
+/// Deletes a rule that never routed a case (one that did must be disabled instead); with
+/// `expected`, only while the rule is at that version.
+pub async fn delete_rule(
+    state: &AppState,
+    caller: &User,
+    id: RuleId,
+    expected: Option<i64>,
+) -> ApiResult<()> {
     staff_only(caller)?;
-    state.store.delete_rule(id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("rule"),
-        StoreError::Conflict(message) => ApiError::Conflict {
-            code: "rule_in_use",
-            message,
-        },
-        other => other.into(),
-    })?;
+    state
+        .store
+        .delete_rule(id, expected)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::NotFound("rule"),
+            StoreError::Conflict(message) => ApiError::Conflict {
+                code: "rule_in_use",
+                message,
+            },
+            other => other.into(),
+        })?;
     state.partners.forget();
     Ok(())
 }
@@ -91,7 +126,8 @@ pub async fn set_queue_member<'a>(
     queue: &str,
     user: UserId,
     skills: impl IntoIterator<Item = &'a str>,
-) -> ApiResult<()> {
+    expected: Option<i64>,
+) -> ApiResult<i64> {
     staff_only(caller)?;
     let queue = state
         .store
@@ -110,10 +146,25 @@ pub async fn set_queue_member<'a>(
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
         .collect();
-    Ok(state
+    state
         .store
-        .set_queue_member(queue.id, member.id, &skills)
-        .await?)
+        .write_queue_member(queue.id, member.id, &skills, expected)
+        .await
+        .or_not_found("queue")
+}
+
+/// One queue with its members.
+pub async fn queue_with_members(
+    state: &AppState,
+    slug: &str,
+) -> ApiResult<(backline_store::Queue, Vec<backline_store::QueueMember>)> {
+    let queue = state
+        .store
+        .queue_by_slug(slug)
+        .await
+        .or_not_found("queue")?;
+    let members = state.store.queue_members(queue.id).await?;
+    Ok((queue, members))
 }
 
 /// Records the support fees a partner collected in a period (`2026-10` or `2026-Q3`).
