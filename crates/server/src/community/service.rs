@@ -438,7 +438,7 @@ pub async fn answer(
             notice.as_ref(),
         )
         .await
-        .map_err(|e| closed_thread_error(e))?;
+        .map_err(closed_thread_error)?;
     Ok(Posted {
         id,
         state: state_for(held),
