@@ -192,6 +192,10 @@ pub struct QuestionFilter {
     pub viewer: Option<UserId>,
     /// Only questions with a published answer.
     pub answered_only: bool,
+    /// Only questions whose title or text holds at least one of these words, ignoring case.
+    /// Letters and digits only: anything else is dropped, so a word cannot be a `LIKE`
+    /// pattern.
+    pub holds_any: Vec<String>,
     pub limit: usize,
 }
 
@@ -444,6 +448,31 @@ impl Store {
                     sql.push(" AND p.state = 'published'");
                 }
             }
+        }
+        let words: Vec<String> = filter
+            .holds_any
+            .iter()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        if !words.is_empty() {
+            sql.push(" AND (");
+            for (i, word) in words.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                let pattern = format!("%{word}%");
+                sql.push("LOWER(p.title) LIKE ")
+                    .bind(Arg::Text(pattern.clone()))
+                    .push(" OR LOWER(p.body) LIKE ")
+                    .bind(Arg::Text(pattern));
+            }
+            sql.push(")");
         }
         if filter.answered_only {
             sql.push(

@@ -165,6 +165,7 @@ pub async fn questions(state: &AppState, viewer: &Viewer, space: &Space) -> ApiR
                 staff: viewer.is_staff(),
                 viewer: viewer.user.as_ref().map(|u| u.id),
                 answered_only: false,
+                holds_any: Vec::new(),
                 limit: QUESTIONS_PER_PAGE,
             },
             Timestamp::now(),
@@ -823,6 +824,8 @@ pub async fn likely(state: &AppState, caller: &User, text: &str) -> ApiResult<Li
                 staff: false,
                 viewer: None,
                 answered_only: true,
+                // The database keeps questions holding a typed word; the domain ranks them.
+                holds_any: typed.clone(),
                 limit: LIKELY_CANDIDATES,
             },
             Timestamp::now(),
