@@ -133,6 +133,10 @@ pub enum BenchCommand {
         /// Concurrent HTTP clients (one: no queueing, so latency is close to server time).
         #[arg(long, default_value_t = 1)]
         clients: usize,
+        /// Community posts stored too (a question with three answers per four posts); with
+        /// any, question pages and likely-answer lookups are measured as well.
+        #[arg(long, default_value_t = 0)]
+        posts: usize,
     },
     /// Search index at scale: build time, disk size and query latency over generated cases.
     Search {
@@ -186,7 +190,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             articles,
             requests,
             clients,
-        } => crate::bench_help::run(articles, requests, clients).await,
+            posts,
+        } => crate::bench_help::run(articles, requests, clients, posts).await,
         BenchCommand::Lists {
             cases,
             requests,

@@ -1,7 +1,10 @@
 //! `backline bench help-centre`: the public help centre at scale on SQLite. A store of `articles`
 //! validated public articles, arranged in ten categories of five sections, behind a real
 //! server; anonymous clients fetch article pages (by their clean address), search pages and
-//! suggestions. Prints latency as the client sees it over loopback (an upper bound of the
+//! suggestions; with `--posts N`, also N community posts in a public space (a question with
+//! three answers per four posts), whose question pages are fetched anonymously and whose
+//! likely answers (articles from the matcher and answered questions) are asked for with a
+//! token, as the ask form does while one types. Prints latency as the client sees it over loopback (an upper bound of the
 //! server's time; with one client nothing queues) and the largest page. Figures are printed,
 //! never asserted.
 
@@ -49,9 +52,14 @@ const QUERIES: &[&str] = &[
     "memroy",
 ];
 
-pub async fn run(articles: usize, requests: usize, clients: usize) -> anyhow::Result<()> {
+pub async fn run(
+    articles: usize,
+    requests: usize,
+    clients: usize,
+    posts: usize,
+) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("backline-bench-help-{}", std::process::id()));
-    let result = measure(&dir, articles.max(1), requests, clients.max(1)).await;
+    let result = measure(&dir, articles.max(1), requests, clients.max(1), posts).await;
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -77,6 +85,7 @@ async fn measure(
     articles: usize,
     requests: usize,
     clients: usize,
+    posts: usize,
 ) -> anyhow::Result<()> {
     let config = StoreConfig::Sqlite {
         data_dir: dir.to_path_buf(),
@@ -149,6 +158,7 @@ async fn measure(
         sections.len(),
         started.elapsed().as_secs_f64()
     );
+    let (questions, token) = community_posts(&store, &author, posts).await?;
     store.close().await;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -204,7 +214,79 @@ async fn measure(
     let search = drive("search", requests, clients, fetch("search")).await?;
     let search_bytes = largest.swap(0, Ordering::Relaxed);
     let suggest = drive("suggest", requests, clients, fetch("suggest")).await?;
+    let community = if questions.is_empty() {
+        None
+    } else {
+        let questions = Arc::new(questions);
+        let token = Arc::new(token);
+        let ask = |kind: &'static str| {
+            let (client, base, questions, token, largest) = (
+                client.clone(),
+                base.clone(),
+                questions.clone(),
+                token.clone(),
+                largest.clone(),
+            );
+            move |i: usize| {
+                let (client, base, questions, token, largest) = (
+                    client.clone(),
+                    base.clone(),
+                    questions.clone(),
+                    token.clone(),
+                    largest.clone(),
+                );
+                async move {
+                    let request = if kind == "question" {
+                        let id = questions[(i * 7919) % questions.len()];
+                        client.get(format!("{base}/community/questions/{id}"))
+                    } else {
+                        let query = QUERIES[i % QUERIES.len()].replace(' ', "+");
+                        client
+                            .get(format!("{base}/api/v1/community/likely?q={query}"))
+                            .bearer_auth(token.as_str())
+                    };
+                    let reply = request.send().await?;
+                    if reply.status() != reqwest::StatusCode::OK {
+                        bail!("{kind} answered {}", reply.status());
+                    }
+                    let body = reply.bytes().await?;
+                    if kind == "question" {
+                        largest.fetch_max(body.len(), Ordering::Relaxed);
+                    }
+                    anyhow::Ok(())
+                }
+            }
+        };
+        let question = drive("question", requests, clients, ask("question")).await?;
+        let question_bytes = largest.swap(0, Ordering::Relaxed);
+        let likely = drive("likely", requests, clients, ask("likely")).await?;
+        Some((question, question_bytes, likely))
+    };
     let _ = server.kill().await;
+    if let Some((question, question_bytes, likely)) = &community {
+        for (phase, bytes) in [(question, Some(*question_bytes)), (likely, None)] {
+            println!(
+                "sqlite community {:<8} {:>6} requests in {:>6.2} s = {:>6.0}/s   p50 {:>6.2} ms   p99 {:>6.2} ms{}   ({clients} clients, {posts} posts, {articles} articles)",
+                phase.name,
+                phase.requests,
+                phase.elapsed.as_secs_f64(),
+                phase.per_second(),
+                phase.percentile(0.50),
+                phase.percentile(0.99),
+                bytes.map(|b| format!("   largest page {:.1} kB", b as f64 / 1000.0)).unwrap_or_default(),
+            );
+        }
+        println!(
+            "{}",
+            json!({
+                "bench": "community", "backend": "sqlite", "posts": posts, "articles": articles,
+                "clients": clients,
+                "question_p50_ms": question.percentile(0.50), "question_p99_ms": question.percentile(0.99),
+                "question_largest_bytes": question_bytes,
+                "likely_p50_ms": likely.percentile(0.50), "likely_p99_ms": likely.percentile(0.99),
+            })
+        );
+    }
     for (phase, bytes) in [
         (&article, Some(article_bytes)),
         (&search, Some(search_bytes)),
@@ -233,4 +315,68 @@ async fn measure(
         })
     );
     Ok(())
+}
+
+/// Stores `posts` community posts in a public space (a question and three answers per four
+/// posts, published: the author is staff), and answers the questions' ids and an API token for
+/// the likely-answer lookups.
+async fn community_posts(
+    store: &Store,
+    author: &backline_store::User,
+    posts: usize,
+) -> anyhow::Result<(Vec<i64>, String)> {
+    use backline_domain::community::{PostKind, PostState, SpaceAccess, SpaceVisibility};
+    use backline_store::community::{NewPost, NewSpace};
+    if posts == 0 {
+        return Ok((Vec::new(), String::new()));
+    }
+    let started = Instant::now();
+    let space = store
+        .create_community_space(&NewSpace {
+            name: "Questions".into(),
+            slug: "questions".into(),
+            description: String::new(),
+            access: SpaceAccess {
+                visibility: SpaceVisibility::Public,
+                partner_kinds: backline_domain::PartnerKinds::new(Vec::new()),
+                certified_only: false,
+            },
+        })
+        .await?;
+    let post = |kind, question_id, title: String, body: String| NewPost {
+        kind,
+        space_id: space.id,
+        question_id,
+        parent_id: None,
+        author: author.id,
+        title,
+        body,
+        state: PostState::Published,
+        at: backline_domain::Timestamp::now(),
+    };
+    let mut questions = Vec::new();
+    for q in 0..posts.div_ceil(4) {
+        let (title, body) = text(q * 31 + 7);
+        let id = store
+            .add_community_post(&post(PostKind::Question, None, title, body), true, None)
+            .await?;
+        for a in 0..3 {
+            let (_, answer) = text(q * 31 + a);
+            store
+                .add_community_post(
+                    &post(PostKind::Answer, Some(id), String::new(), answer),
+                    false,
+                    None,
+                )
+                .await?;
+        }
+        questions.push(id);
+    }
+    let token = backline_server::auth::issue_api_token(store, author).await?;
+    eprintln!(
+        "stored {} community questions with three answers each in {:.1} s",
+        questions.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok((questions, token))
 }

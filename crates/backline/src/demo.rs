@@ -416,6 +416,7 @@ pub async fn fill(store: &Store, out: &mut dyn Write) -> anyhow::Result<()> {
         articles_by_product.push((product, article.id));
     }
     help_centre(store, &articles_by_product, &partner_ids, &agreements).await?;
+    community(store).await?;
     // Each case with the issue it reports and when, for its category.
     let mut demo_cases = Vec::new();
     // Opening times spread evenly over six months, with jitter, oldest first.
@@ -822,6 +823,124 @@ async fn help_centre(
             backline_domain::help::Brand::parse(&format!("{name} Help"), "", "#1f3a5f", "#ffffff")
                 .map_err(|e| anyhow::anyhow!("demo brand: {}", e.summary()))?;
         store.set_help_brand(partner_ids[*slug], &brand).await?;
+    }
+    Ok(())
+}
+
+/// The community: a public space with a few questions (answered by a customer, a partner
+/// technician and staff, one accepted) and a partner space for all partners. Written
+/// published: demo content is the vendor's own seeding, not a new account's first post.
+async fn community(store: &Store) -> anyhow::Result<()> {
+    use backline_domain::community::{PostKind, PostState, SpaceAccess, SpaceVisibility};
+    use backline_store::community::{NewPost, NewSpace};
+    let space = |name: &str, slug: &str, description: &str, visibility| NewSpace {
+        name: name.into(),
+        slug: slug.into(),
+        description: description.into(),
+        access: SpaceAccess {
+            visibility,
+            partner_kinds: backline_domain::PartnerKinds::new(Vec::new()),
+            certified_only: false,
+        },
+    };
+    let public = store
+        .create_community_space(&space(
+            "Product questions",
+            "questions",
+            "Ask how to do something; customers, partners and our staff answer.",
+            SpaceVisibility::Public,
+        ))
+        .await?;
+    let lounge = store
+        .create_community_space(&space(
+            "Partner lounge",
+            "partner-lounge",
+            "For partner technicians: release notes ahead of time, field tips, and each other's help.",
+            SpaceVisibility::Partners,
+        ))
+        .await?;
+    // (space, asker, title, text, answers as (author, text); the first answer is accepted)
+    type Thread<'a> = (i64, &'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let threads: [Thread; 4] = [
+        (
+            public.id,
+            "gavin@hooli.example",
+            "Can a restore go to a different server than the backup came from?",
+            "Our old file server is being retired and we want to restore last week's backup onto the new one.",
+            &[
+                ("ana@northwind.example", "Yes: in the restore wizard pick \"Another machine\" and choose the new server's agent. The agent must run the same major version."),
+                ("rita@acme-resellers.example", "We do this at every hardware refresh. Install the agent on the new server first so it shows up in the list."),
+            ],
+        ),
+        (
+            public.id,
+            "peter@initech.example",
+            "How long are nightly backups kept by default?",
+            "",
+            &[("chen@northwind.example", "Thirty days by default; change it per job under Retention.")],
+        ),
+        (
+            public.id,
+            "monica@pied-piper.example",
+            "Is there a way to get an email when a job fails?",
+            "We only notice failures when someone looks at the console.",
+            &[],
+        ),
+        (
+            lounge.id,
+            "rita@acme-resellers.example",
+            "Any known issues with the 7.3 upgrade on older Windows servers?",
+            "Several of our customers are still on Windows Server 2012 R2.",
+            &[
+                ("eli@northwind.example", "Inside information ahead of the notes: 7.3 needs the 2019 Visual C++ runtime; install it before the upgrade or the agent will not start."),
+                ("ivo@brightpath.example", "Confirmed on two sites; with the runtime in place the upgrade went through."),
+            ],
+        ),
+    ];
+    let now = Timestamp::now();
+    for (n, (space_id, asker, title, text, answers)) in threads.iter().enumerate() {
+        let at = now.minus(backline_domain::Span::DAY.times(10 - n as i64));
+        let asker = store.user_by_email(asker).await?.id;
+        let question = store
+            .add_community_post(
+                &NewPost {
+                    kind: PostKind::Question,
+                    space_id: *space_id,
+                    question_id: None,
+                    parent_id: None,
+                    author: asker,
+                    title: (*title).into(),
+                    body: (*text).into(),
+                    state: PostState::Published,
+                    at,
+                },
+                true,
+                None,
+            )
+            .await?;
+        for (i, (author, body)) in answers.iter().enumerate() {
+            let author = store.user_by_email(author).await?.id;
+            let answer = store
+                .add_community_post(
+                    &NewPost {
+                        kind: PostKind::Answer,
+                        space_id: *space_id,
+                        question_id: Some(question),
+                        parent_id: None,
+                        author,
+                        title: String::new(),
+                        body: (*body).into(),
+                        state: PostState::Published,
+                        at: at.plus(backline_domain::Span::HOUR.times(i as i64 + 1)),
+                    },
+                    false,
+                    None,
+                )
+                .await?;
+            if i == 0 {
+                store.set_community_accepted(question, Some(answer)).await?;
+            }
+        }
     }
     Ok(())
 }

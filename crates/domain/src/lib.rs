@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod case;
 pub mod categories;
 pub mod clock;
+pub mod community;
 pub mod crisis;
 pub mod forecast;
 pub mod health;

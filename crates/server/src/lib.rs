@@ -16,6 +16,7 @@ pub mod auth;
 pub mod cases;
 mod catch_panic;
 pub mod clock;
+pub mod community;
 pub mod crisis;
 pub mod error;
 pub mod extract;
@@ -114,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .merge(cases::router())
         .merge(knowledge::router())
         .merge(help::router())
+        .merge(community::router())
         .merge(social::router())
         .merge(webhooks::router())
         .merge(partners::router())

@@ -5,8 +5,8 @@ use crate::crisis::api::{incidents, setup, signals};
 use crate::error::ApiError;
 use crate::partners::api::{program, routing, training};
 use crate::{
-    accounts, analytics, cases, help, knowledge, mail, sla, social, staffing, success, webhooks,
-    AppState,
+    accounts, analytics, cases, community, help, knowledge, mail, sla, social, staffing, success,
+    webhooks, AppState,
 };
 use axum::routing::{any, get};
 use axum::Router;
@@ -66,12 +66,17 @@ use utoipa::OpenApi;
         incidents::publish_postmortem,
         help::api::list_categories, help::api::create_category, help::api::create_section,
         help::api::place_article, help::api::helpfulness, help::api::set_brand,
+        community::api::list_spaces, community::api::create_space, community::api::list_questions,
+        community::api::ask, community::api::likely, community::api::read_question,
+        community::api::answer, community::api::comment, community::api::vote, community::api::accept,
+        community::api::follow, community::api::moderate, community::api::lock, community::api::merge,
+        community::api::promote, community::api::to_case,
         social::api::receive, social::api::summary,
         webhooks::api::create, webhooks::api::list, webhooks::api::deliveries,
         webhooks::api::update, webhooks::api::delete, webhooks::api::ping, webhooks::api::rotate_secret,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
-    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"), (name = "analytics"), (name = "help"), (name = "channels"), (name = "webhooks"))
+    tags((name = "organizations"), (name = "users"), (name = "cases"), (name = "knowledge"), (name = "partners"), (name = "routing"), (name = "training"), (name = "crisis"), (name = "mail"), (name = "sla"), (name = "staffing"), (name = "success"), (name = "macros"), (name = "satisfaction"), (name = "analytics"), (name = "help"), (name = "community"), (name = "channels"), (name = "webhooks"))
 )]
 pub struct ApiDoc;
 

@@ -1160,7 +1160,10 @@ async fn nodes_checking_alerts_at_once_mail_each_alert_once(backend: Backend) {
     let sent = a.unwrap() + b.unwrap() + c.unwrap() + d.unwrap();
     // The app's own check runs at start too: on a busy machine it may only get to run
     // now, beside these four, and be the one that mails. Five checkers, one mail.
-    assert!(sent <= 1, "one check mails, the others find it done: {sent}");
+    assert!(
+        sent <= 1,
+        "one check mails, the others find it done: {sent}"
+    );
     app.mail_until(1).await;
     assert_eq!(
         app.store.outbox_pending().await.unwrap()

@@ -24,6 +24,7 @@ on_both_backends!(
     a_new_partner_alert_is_delivered_once_with_its_mail,
     pings_rotated_secrets_and_switching_off_and_on,
     the_webhooks_page_is_for_admins_and_shows_the_secret_once,
+    community_questions_are_announced_when_everyone_may_read_them,
 );
 
 /// What the receiver got: headers and the raw body of each request.
@@ -930,4 +931,88 @@ async fn the_webhooks_page_is_for_admins_and_shows_the_secret_once(backend: Back
         .await
         .html
         .contains("No subscription yet."));
+}
+
+/// A community question is announced when it is published: at once when staff ask it, and
+/// only on approval when a new account's question is held for review.
+async fn community_questions_are_announced_when_everyone_may_read_them(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let (receiver, url) = Receiver::start(vec![200]).await;
+    let hook = subscribe(&app, &url, json!(["community.question_asked"])).await;
+    let id = hook["id"].as_i64().unwrap();
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let space = app
+        .post(
+            &t.admin,
+            "/api/v1/community/spaces",
+            json!({"name": "General", "slug": "general", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(space.status, StatusCode::CREATED, "{}", space.body);
+    let staff_question = ask_question(&app, &t.agent, "How do I rotate the backup keys?").await;
+    assert_eq!(staff_question["state"], "published");
+    app.until("the staff question announced", || async {
+        (receiver.count() >= 1).then_some(())
+    })
+    .await;
+    // A new account's question waits for review, and so does its announcement.
+    let held = ask_question(&app, &t.globex, "Is there a dark mode?").await;
+    assert_eq!(held["state"], "held");
+    let held_id = held["id"].as_i64().unwrap();
+    let approved = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/community/posts/{held_id}/moderation"),
+            json!({"action": "approve"}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    app.until("the approved question announced", || async {
+        (receiver.count() >= 2).then_some(())
+    })
+    .await;
+    let mut subjects = Vec::new();
+    for i in 0..2 {
+        let (headers, body) = receiver.nth(i);
+        let payload = verified(&secret, &app, &headers, &body);
+        assert_eq!(payload["event"], "community.question_asked");
+        assert_eq!(payload["data"]["space"], "general");
+        let question = payload["subject_id"].as_i64().unwrap();
+        assert_eq!(payload["data"]["question_id"], question);
+        assert_eq!(
+            payload["data"]["path"],
+            format!("/community/questions/{question}")
+        );
+        subjects.push((question, payload["data"]["title"].clone()));
+    }
+    assert_eq!(
+        subjects,
+        vec![
+            (
+                staff_question["id"].as_i64().unwrap(),
+                json!("How do I rotate the backup keys?")
+            ),
+            (held_id, json!("Is there a dark mode?")),
+        ]
+    );
+    // Two deliveries in all: the held question was not announced when it was asked.
+    let listed = deliveries(&app, id).await;
+    assert_eq!(
+        listed["deliveries"].as_array().unwrap().len(),
+        2,
+        "{listed}"
+    );
+}
+
+async fn ask_question(app: &TestApp, token: &str, title: &str) -> Value {
+    let reply = app
+        .post(
+            token,
+            "/api/v1/community/spaces/general/questions",
+            json!({"title": title, "body": "Details follow."}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body
 }

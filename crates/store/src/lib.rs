@@ -10,6 +10,7 @@ pub mod analytics;
 mod batch;
 mod cases;
 mod changes;
+pub mod community;
 pub mod crisis;
 mod error;
 pub mod help;

@@ -108,7 +108,9 @@ fn frame(
                             @if who.is_staff() { a href="/articles" { "Knowledge" } }
                             a href="/cases" { "Your cases" }
                             a href="/cases/new" { "Contact support" }
+                            a href="/community" { "Community" }
                         } @else {
+                            a href="/community" { "Community" }
                             a href=(format!("/login?next={}", crate::session::urlencode(&base))) { "Sign in" }
                         }
                     }

@@ -1,0 +1,62 @@
+// Likely answers on the community's ask form: after a short pause in typing the title, ask
+// /community/likely for answered questions and articles that may already answer it, and list
+// them as links under the title. Without script the form still posts the question.
+(function () {
+  "use strict";
+  const form = document.getElementById("ask-form");
+  if (!form) return;
+  const title = form.querySelector("input[name=title]");
+  const section = document.getElementById("likely");
+  const list = document.getElementById("likely-list");
+  const url = form.dataset.likely;
+  const PAUSE_MS = 150;
+  let timer = null;
+  let asked = "";
+  let inflight = null;
+
+  function render(items) {
+    list.replaceChildren();
+    for (const item of items) {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = item.href;
+      link.textContent = item.title;
+      const kind = document.createElement("span");
+      kind.className = "excerpt";
+      kind.textContent = item.kind === "article" ? " (article)" : " (answered question)";
+      li.append(link, kind);
+      list.append(li);
+    }
+    section.hidden = items.length === 0;
+    section.dataset.updated = String(performance.now());
+  }
+
+  async function ask() {
+    const text = title.value.trim();
+    if (text === asked) return;
+    asked = text;
+    if (text.length < 3) {
+      render([]);
+      return;
+    }
+    if (inflight) inflight.abort();
+    inflight = new AbortController();
+    try {
+      const response = await fetch(url + "?q=" + encodeURIComponent(text), {
+        signal: inflight.signal,
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) return;
+      const body = await response.json();
+      if (text === asked) render(body.likely || []);
+    } catch (e) {
+      if (e.name !== "AbortError") render([]);
+    }
+  }
+
+  title.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(ask, PAUSE_MS);
+  });
+})();
