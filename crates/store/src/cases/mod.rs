@@ -343,6 +343,23 @@ fn push_filter_ordered(sql: &mut Sql, filter: &CaseFilter, order: Option<CaseSor
         &unindexed("c.priority", walking),
         filter.priorities.iter().map(|p| text(p.as_str())),
     );
+    if !filter.organizations.is_empty() {
+        sql.push(" AND c.organization_id IN (SELECT id FROM organizations WHERE 1 = 1")
+            .push_in("LOWER(slug)", filter.organizations.iter().map(lower))
+            .push(")");
+    }
+    if !filter.partners.is_empty() {
+        sql.push(" AND c.partner_id IN (SELECT id FROM organizations WHERE 1 = 0");
+        for partner in &filter.partners {
+            let partner = escape_like(&partner.to_lowercase());
+            sql.push(" OR LOWER(slug) LIKE ")
+                .bind(Arg::Text(format!("{partner}%")))
+                .push(" ESCAPE '\\' OR LOWER(name) LIKE ")
+                .bind(Arg::Text(format!("%{partner}%")))
+                .push(" ESCAPE '\\'");
+        }
+        sql.push(")");
+    }
     sql.push_in("LOWER(c.product)", filter.products.iter().map(lower));
     for tag in &filter.tags {
         // Tags are stored as a JSON list of normalised strings: match one whole element.
