@@ -997,7 +997,7 @@ async fn partner_program(
             .set_agreement(partner_ids[slug], &terms, admin)
             .await?;
         store
-            .set_relationship_manager(partner_ids[slug], Some(agents[0].0))
+            .set_relationship_manager(partner_ids[slug], Some(agents[0].0), None)
             .await?;
         agreements.insert(slug, terms);
     }
@@ -1252,6 +1252,7 @@ async fn success_playbooks(
                 lift_percent: 160,
             },
             admin,
+            None,
         )
         .await?;
     Ok(())

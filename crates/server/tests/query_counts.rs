@@ -208,7 +208,7 @@ async fn partner_with(
         .await
         .unwrap();
     store
-        .set_relationship_manager(partner.id, Some(admin))
+        .set_relationship_manager(partner.id, Some(admin), None)
         .await
         .unwrap();
     let course = store.course(course).await.unwrap();

@@ -21,6 +21,11 @@ on_both_backends!(
     organizations_carry_versions,
     message_templates_carry_versions,
     mail_settings_carry_versions,
+    case_categories_carry_versions,
+    partner_profiles_carry_versions,
+    staffing_events_carry_versions,
+    health_weights_carry_versions,
+    success_accounts_carry_versions,
     writers_racing_on_one_version_get_one_success_and_one_stale,
     a_stale_policy_form_says_so_and_keeps_the_input,
     a_stale_calendar_form_says_so_and_keeps_the_input,
@@ -29,6 +34,9 @@ on_both_backends!(
     a_stale_macro_form_says_so_and_keeps_the_input,
     a_stale_agreement_form_says_so_and_keeps_the_input,
     a_stale_template_form_says_so_and_keeps_the_input,
+    a_stale_category_form_says_so_and_keeps_the_input,
+    a_stale_weights_form_says_so_and_keeps_the_input,
+    a_stale_account_form_says_so_and_keeps_the_input,
 );
 
 /// An answer with its `ETag`.
@@ -452,6 +460,205 @@ async fn mail_settings_carry_versions(backend: Backend) {
     .await;
 }
 
+async fn case_categories_carry_versions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.tokens.admin.clone();
+    let id = created_id(&app, &admin, "/api/v1/categories", json!({"name": "Sync"})).await;
+    check_versions(
+        &app,
+        Resource {
+            token: &admin,
+            read: format!("/api/v1/categories/{id}"),
+            write_path: None,
+            write: Method::PUT,
+            first: json!({"name": "Sync engine"}),
+            second: json!({"name": "Syncing"}),
+            field: "/name",
+            deletable: false,
+        },
+    )
+    .await;
+    // Retiring a category is a change too: its version moves on.
+    let before = send(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/categories/{id}"),
+        None,
+        None,
+    )
+    .await;
+    let retired = app
+        .post(
+            &admin,
+            &format!("/api/v1/categories/{id}/retire"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(retired.status, StatusCode::OK, "{}", retired.body);
+    let after = send(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/categories/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(after.body["retired"], true);
+    assert_ne!(after.etag, before.etag, "retiring moves the version on");
+}
+
+fn event(lift_percent: i64) -> Value {
+    json!({"name": "Release 5.0", "kind": "release", "starts_at": "2030-01-10T09:00:00Z",
+           "ends_at": "2030-01-11T09:00:00Z", "lift_percent": lift_percent})
+}
+
+async fn staffing_events_carry_versions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.tokens.admin.clone();
+    let id = created_id(&app, &admin, "/api/v1/staffing/events", event(150)).await;
+    check_versions(
+        &app,
+        Resource {
+            token: &admin,
+            read: format!("/api/v1/staffing/events/{id}"),
+            write_path: None,
+            write: Method::PUT,
+            first: event(200),
+            second: event(250),
+            field: "/lift_percent",
+            deletable: true,
+        },
+    )
+    .await;
+}
+
+fn weights(satisfaction: u32) -> Value {
+    json!({"volume_trend": 15, "severe_open": 25, "satisfaction": satisfaction,
+           "incidents": 15, "escalations": 15})
+}
+
+async fn health_weights_carry_versions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.tokens.admin.clone();
+    // On the default weights the version is 0: a write prepared against them is checked too.
+    let read = send(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/success/health-weights",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.etag.as_deref(), Some("\"0\""), "{}", read.body);
+    check_versions(
+        &app,
+        Resource {
+            token: &admin,
+            read: "/api/v1/success/health-weights".into(),
+            write_path: None,
+            write: Method::PUT,
+            first: weights(40),
+            second: weights(50),
+            field: "/satisfaction",
+            deletable: false,
+        },
+    )
+    .await;
+}
+
+fn account(stage: &str) -> Value {
+    json!({"owner_email": "agent@vendor.example", "stage": stage, "renewal_at": "2027-03-31"})
+}
+
+async fn success_accounts_carry_versions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.tokens.admin.clone();
+    // Before its first save an account is at version 0: a write prepared then is checked too.
+    let read = send(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/success/accounts/initech",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.etag.as_deref(), Some("\"0\""), "{}", read.body);
+    check_versions(
+        &app,
+        Resource {
+            token: &admin,
+            read: "/api/v1/success/accounts/initech".into(),
+            write_path: None,
+            write: Method::PUT,
+            first: account("adoption"),
+            second: account("renewal"),
+            field: "/stage",
+            deletable: false,
+        },
+    )
+    .await;
+}
+
+async fn partner_profiles_carry_versions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let admin = app.tokens.admin.clone();
+    check_versions(
+        &app,
+        Resource {
+            token: &admin,
+            read: "/api/v1/partners/acme".into(),
+            write_path: None,
+            write: Method::PATCH,
+            first: json!({"relationship_manager": "agent@vendor.example"}),
+            second: json!({"relationship_manager": null}),
+            field: "/relationship_manager",
+            deletable: false,
+        },
+    )
+    .await;
+    // The profile's version is its organisation's: renaming the organisation moves it.
+    let profile = send(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/partners/acme",
+        None,
+        None,
+    )
+    .await;
+    let org = send(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/organizations/acme",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(profile.etag, org.etag);
+    // A change prepared against an older version is refused even when it changes nothing.
+    let stale = send(
+        &app,
+        &admin,
+        Method::PATCH,
+        "/api/v1/partners/acme",
+        Some("\"1\""),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.body
+    );
+    assert_eq!(stale.body["error"]["code"], "stale");
+}
+
 /// Sends `writers` writes at once, all against `tag`; answers their statuses.
 async fn race(
     app: &TestApp,
@@ -860,4 +1067,118 @@ async fn a_stale_template_form_says_so_and_keeps_the_input(backend: Backend) {
         app.get(&t.admin, path).await.body["subject"],
         "Resolved: {{title}}"
     );
+}
+
+async fn a_stale_category_form_says_so_and_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let id = created_id(
+        &app,
+        &t.admin,
+        "/api/v1/categories",
+        json!({"name": "Sync"}),
+    )
+    .await;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let form = admin.get(&format!("/categories?edit={id}")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    assert!(
+        form.html.contains(r#"name="version" value="1""#),
+        "{}",
+        form.html
+    );
+    let path = format!("/api/v1/categories/{id}");
+    let changed = app
+        .put(&t.admin, &path, json!({"name": "Sync engine"}))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let stale = admin
+        .post(
+            "/categories",
+            &[
+                ("id", id.to_string().as_str()),
+                ("version", "1"),
+                ("name", "Synchronisation"),
+                ("parent_id", ""),
+            ],
+        )
+        .await;
+    assert_stale_form(&stale, 2);
+    assert!(
+        stale.html.contains(r#"value="Synchronisation""#),
+        "typed name kept"
+    );
+    assert!(stale.html.contains("Sync engine"), "the current name shown");
+    assert_eq!(app.get(&t.admin, &path).await.body["name"], "Sync engine");
+}
+
+async fn a_stale_weights_form_says_so_and_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let form = admin.get("/success").await;
+    assert!(
+        form.html.contains(r#"name="version" value="0""#),
+        "{}",
+        form.html
+    );
+    let path = "/api/v1/success/health-weights";
+    let changed = app.put(&t.admin, path, weights(40)).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let stale = admin
+        .post(
+            "/success/weights",
+            &[
+                ("version", "0"),
+                ("volume_trend", "15"),
+                ("severe_open", "25"),
+                ("satisfaction", "77"),
+                ("incidents", "15"),
+                ("escalations", "15"),
+            ],
+        )
+        .await;
+    assert_stale_form(&stale, 1);
+    assert!(stale.html.contains(r#"value="77""#), "typed weight kept");
+    assert!(
+        stale.html.contains("satisfaction 40"),
+        "the current weights shown"
+    );
+    assert_eq!(app.get(&t.admin, path).await.body["satisfaction"], 40);
+}
+
+async fn a_stale_account_form_says_so_and_keeps_the_input(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let admin = Browser::sign_in(&app, "admin@vendor.example").await;
+    let form = admin.get("/success/accounts/initech").await;
+    assert!(
+        form.html.contains(r#"name="version" value="0""#),
+        "{}",
+        form.html
+    );
+    let path = "/api/v1/success/accounts/initech";
+    let changed = app.put(&t.admin, path, account("adoption")).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let stale = admin
+        .post(
+            "/success/accounts/initech",
+            &[
+                ("version", "0"),
+                ("owner_email", ""),
+                ("stage", "at_risk"),
+                ("renewal_at", "2028-01-15"),
+            ],
+        )
+        .await;
+    assert_stale_form(&stale, 1);
+    assert!(
+        stale.html.contains(r#"value="2028-01-15""#),
+        "typed date kept"
+    );
+    assert!(
+        stale.html.contains("stage adoption, renewal 2027-03-31"),
+        "the current values shown"
+    );
+    assert_eq!(app.get(&t.admin, path).await.body["stage"], "adoption");
 }

@@ -7,6 +7,7 @@
 
 use crate::cases::record_event;
 use crate::sql::{Arg, Sql};
+use crate::versions::{advance, Versioned};
 use crate::{Result, Store, StoreError};
 use backline_domain::{CaseId, OrgId, Timestamp, UserId};
 use serde_json::json;
@@ -20,6 +21,8 @@ pub struct Category {
     pub retired_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Moves on with every rename, move, retirement or restoration.
+    pub version: i64,
 }
 
 /// A case's category and the categoriser's suggestion, as stored.
@@ -212,7 +215,7 @@ pub struct Named {
     pub name: String,
 }
 
-const CATEGORY_COLUMNS: &str = "id, parent_id, name, retired_at, created_at, updated_at";
+const CATEGORY_COLUMNS: &str = "id, parent_id, name, retired_at, created_at, updated_at, version";
 
 impl Store {
     /// Every category, retired ones too, by name.
@@ -240,24 +243,31 @@ impl Store {
         ))
     }
 
-    /// Renames and moves a category in one step.
-    pub async fn update_category(&self, id: i64, parent: Option<i64>, name: &str) -> Result<()> {
-        let done = sqlx::query(
+    /// Renames and moves a category in one step; with `expected`, only while it is at that
+    /// version ([`StoreError::Stale`] otherwise). Answers the new version.
+    pub async fn update_category(
+        &self,
+        id: i64,
+        parent: Option<i64>,
+        name: &str,
+        expected: Option<i64>,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let version = advance(&mut tx, Versioned::Category, Arg::Int(id), expected).await?;
+        sqlx::query(
             "UPDATE categories SET parent_id = $1, name = $2, updated_at = $3 WHERE id = $4",
         )
         .bind(parent)
         .bind(name)
         .bind(Timestamp::now())
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await
         .map_err(StoreError::unique(
             "a category of that name is already there; choose another name",
         ))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        tx.commit().await?;
+        Ok(version)
     }
 
     /// Retires categories (a node and its subtree, as the service lists them) or brings
@@ -266,12 +276,15 @@ impl Store {
         let now = Timestamp::now();
         let mut tx = self.write.begin().await?;
         for id in ids {
-            sqlx::query("UPDATE categories SET retired_at = $1, updated_at = $2 WHERE id = $3")
-                .bind(retired.then_some(now))
-                .bind(now)
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE categories SET retired_at = $1, updated_at = $2, version = version + 1 \
+                 WHERE id = $3",
+            )
+            .bind(retired.then_some(now))
+            .bind(now)
+            .bind(*id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -1,6 +1,8 @@
 //! What staffing plans are computed from: case arrivals per hour, the timing of staff replies
 //! (for the measured handling time), and the known events an admin enters.
 
+use crate::sql::Arg;
+use crate::versions::{advance, Versioned};
 use crate::{Result, Store, StoreError};
 use backline_domain::forecast::EventKind;
 use backline_domain::{CaseId, Span, Timestamp, UserId};
@@ -17,6 +19,8 @@ pub struct StaffingEvent {
     pub lift_percent: i64,
     pub created_by: Option<UserId>,
     pub updated_at: Timestamp,
+    /// Moves on with every change.
+    pub version: i64,
 }
 
 /// What an admin writes for an event.
@@ -39,6 +43,7 @@ struct EventRow {
     lift_percent: i64,
     created_by: Option<UserId>,
     updated_at: Timestamp,
+    version: i64,
 }
 
 impl TryFrom<EventRow> for StaffingEvent {
@@ -54,6 +59,7 @@ impl TryFrom<EventRow> for StaffingEvent {
             lift_percent: r.lift_percent,
             created_by: r.created_by,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -109,7 +115,8 @@ impl Store {
 
     pub async fn staffing_events(&self) -> Result<Vec<StaffingEvent>> {
         let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT id, name, kind, starts_at, ends_at, lift_percent, created_by, updated_at \
+            "SELECT id, name, kind, starts_at, ends_at, lift_percent, created_by, updated_at, \
+             version \
              FROM staffing_events ORDER BY starts_at, id",
         )
         .fetch_all(&self.read)
@@ -119,7 +126,8 @@ impl Store {
 
     pub async fn staffing_event(&self, id: i64) -> Result<StaffingEvent> {
         let row: Option<EventRow> = sqlx::query_as(
-            "SELECT id, name, kind, starts_at, ends_at, lift_percent, created_by, updated_at \
+            "SELECT id, name, kind, starts_at, ends_at, lift_percent, created_by, updated_at, \
+             version \
              FROM staffing_events WHERE id = $1",
         )
         .bind(id)
@@ -128,17 +136,22 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
-    /// Creates (`id` None) or replaces an event; `NotFound` for a missing id.
+    /// Creates (`id` None) or replaces an event; `NotFound` for a missing id. With
+    /// `expected`, a replacement lands only while the event is at that version
+    /// ([`StoreError::Stale`] otherwise).
     pub async fn save_staffing_event(
         &self,
         id: Option<i64>,
         input: &StaffingEventInput,
         by: UserId,
+        expected: Option<i64>,
     ) -> Result<i64> {
         let now = Timestamp::now();
         match id {
             Some(id) => {
-                let done = sqlx::query(
+                let mut tx = self.write.begin().await?;
+                advance(&mut tx, Versioned::StaffingEvent, Arg::Int(id), expected).await?;
+                sqlx::query(
                     "UPDATE staffing_events SET name = $1, kind = $2, starts_at = $3, \
                      ends_at = $4, lift_percent = $5, updated_at = $6 WHERE id = $7",
                 )
@@ -149,11 +162,9 @@ impl Store {
                 .bind(input.lift_percent)
                 .bind(now)
                 .bind(id)
-                .execute(&self.write)
+                .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
+                tx.commit().await?;
                 Ok(id)
             }
             None => Ok(sqlx::query_scalar(
@@ -173,14 +184,15 @@ impl Store {
         }
     }
 
-    pub async fn delete_staffing_event(&self, id: i64) -> Result<()> {
-        let done = sqlx::query("DELETE FROM staffing_events WHERE id = $1")
+    /// Deletes an event; with `expected`, only while it is at that version.
+    pub async fn delete_staffing_event(&self, id: i64, expected: Option<i64>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        advance(&mut tx, Versioned::StaffingEvent, Arg::Int(id), expected).await?;
+        sqlx::query("DELETE FROM staffing_events WHERE id = $1")
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -4,6 +4,8 @@
 
 use crate::crisis::outbox::insert_mails;
 use crate::crisis::Mail;
+use crate::sql::Arg;
+use crate::versions::{advance_or_absent, first_write, Versioned};
 use crate::{Result, Store, StoreError};
 use backline_domain::health::HealthFacts;
 use backline_domain::playbooks::{PlannedTask, PlaybookContent, Stage};
@@ -17,6 +19,8 @@ pub struct SuccessAccount {
     pub stage: Stage,
     pub renewal: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// Moves on with every save.
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -26,6 +30,7 @@ struct AccountRow {
     stage: String,
     renewal_at: Option<Timestamp>,
     updated_at: Timestamp,
+    version: i64,
 }
 
 impl TryFrom<AccountRow> for SuccessAccount {
@@ -38,6 +43,7 @@ impl TryFrom<AccountRow> for SuccessAccount {
                 .ok_or_else(|| StoreError::Corrupt(format!("unknown stage {:?}", r.stage)))?,
             renewal: r.renewal_at,
             updated_at: r.updated_at,
+            version: r.version,
         })
     }
 }
@@ -139,13 +145,14 @@ const RUN_COLUMNS: &str = "id, playbook_id, version, org_id, started_by, trigger
 impl Store {
     pub async fn success_accounts(&self) -> Result<Vec<SuccessAccount>> {
         let rows: Vec<AccountRow> = sqlx::query_as(
-            "SELECT org_id, owner_id, stage, renewal_at, updated_at FROM success_accounts",
+            "SELECT org_id, owner_id, stage, renewal_at, updated_at, version FROM success_accounts",
         )
         .fetch_all(&self.read)
         .await?;
         rows.into_iter().map(SuccessAccount::try_from).collect()
     }
 
+    /// Saves an account's record whatever version it is at (last write wins).
     pub async fn save_success_account(
         &self,
         org: OrgId,
@@ -153,20 +160,72 @@ impl Store {
         stage: Stage,
         renewal: Option<Timestamp>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO success_accounts (org_id, owner_id, stage, renewal_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO UPDATE SET \
-             owner_id = excluded.owner_id, stage = excluded.stage, \
-             renewal_at = excluded.renewal_at, updated_at = excluded.updated_at",
+        self.write_success_account(org, owner, stage, renewal, None)
+            .await
+            .map(drop)
+    }
+
+    /// Saves an account's record only while it is at `expected` (when given; 0 before its
+    /// first save), else [`StoreError::Stale`]; answers the new version.
+    pub async fn write_success_account(
+        &self,
+        org: OrgId,
+        owner: Option<UserId>,
+        stage: Stage,
+        renewal: Option<Timestamp>,
+        expected: Option<i64>,
+    ) -> Result<i64> {
+        let mut tx = self.write.begin().await?;
+        let now = Timestamp::now();
+        let version = match advance_or_absent(
+            &mut tx,
+            Versioned::SuccessAccount,
+            Arg::Int(org.0),
+            expected,
         )
-        .bind(org)
-        .bind(owner)
-        .bind(stage.as_str())
-        .bind(renewal)
-        .bind(Timestamp::now())
-        .execute(&self.write)
-        .await?;
-        Ok(())
+        .await?
+        {
+            Some(version) => {
+                sqlx::query(
+                    "UPDATE success_accounts SET owner_id = $1, stage = $2, renewal_at = $3, \
+                         updated_at = $4 WHERE org_id = $5",
+                )
+                .bind(owner)
+                .bind(stage.as_str())
+                .bind(renewal)
+                .bind(now)
+                .bind(org)
+                .execute(&mut *tx)
+                .await?;
+                version
+            }
+            None => {
+                // The first save. Without a precondition a racing first save is written
+                // over (last write wins); with one it was prepared against "no record
+                // yet", which is gone, so it is stale.
+                let upsert = if expected.is_none() {
+                    " ON CONFLICT (org_id) DO UPDATE SET owner_id = excluded.owner_id, \
+                         stage = excluded.stage, renewal_at = excluded.renewal_at, \
+                         updated_at = excluded.updated_at, version = success_accounts.version + 1"
+                } else {
+                    ""
+                };
+                sqlx::query_scalar(&format!(
+                    "INSERT INTO success_accounts (org_id, owner_id, stage, renewal_at, \
+                         updated_at) VALUES ($1, $2, $3, $4, $5){upsert} RETURNING version"
+                ))
+                .bind(org)
+                .bind(owner)
+                .bind(stage.as_str())
+                .bind(renewal)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(first_write)?
+            }
+        };
+        tx.commit().await?;
+        Ok(version)
     }
 
     /// What an account's health is computed from: its cases (as customer or as the serving

@@ -1,6 +1,8 @@
 //! Versions of the settings people edit (optimistic concurrency, as cases have): SLA policies
-//! and calendars, routing rules, queues (with their members), macros, partner agreements, organisations, message templates
-//! and stored settings. Every change adds one to the row's `version`; a write that names the
+//! and calendars, routing rules, queues (with their members), macros, partner agreements,
+//! organisations (a partner's relationship manager included), message templates, stored
+//! settings (the mail settings, the health weights), case categories, staffing's known events
+//! and success accounts. Every change adds one to the row's `version`; a write that names the
 //! version it was prepared against is refused with [`StoreError::Stale`] when the row moved on.
 //!
 //! Each writing transaction calls [`advance`] (or [`advance_or_absent`]) before anything else,
@@ -24,6 +26,9 @@ pub(crate) enum Versioned {
     Organization,
     Template,
     Setting,
+    Category,
+    StaffingEvent,
+    SuccessAccount,
 }
 
 impl Versioned {
@@ -39,6 +44,9 @@ impl Versioned {
             Versioned::Organization => ("organizations", "id"),
             Versioned::Template => ("templates", "kind"),
             Versioned::Setting => ("settings", "key"),
+            Versioned::Category => ("categories", "id"),
+            Versioned::StaffingEvent => ("staffing_events", "id"),
+            Versioned::SuccessAccount => ("success_accounts", "org_id"),
         }
     }
 }

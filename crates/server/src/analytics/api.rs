@@ -8,10 +8,11 @@ use super::service::{
 };
 use crate::auth::Staff;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{etag, IfMatch, Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::analytics::Durations;
 use backline_domain::{CaseId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,9 @@ pub struct CategoryView {
     pub depth: usize,
     pub retired: bool,
     pub updated_at: String,
+    /// Moves on with every rename, move, retirement or restoration; also the `ETag`, for
+    /// `If-Match` on a change.
+    pub version: i64,
 }
 
 impl From<CategoryNode> for CategoryView {
@@ -52,6 +56,7 @@ impl From<CategoryNode> for CategoryView {
             depth: n.depth,
             retired: n.category.retired_at.is_some(),
             updated_at: n.category.updated_at.to_rfc3339(),
+            version: n.category.version,
         }
     }
 }
@@ -85,26 +90,49 @@ pub async fn create_category(
         name: body.name,
         parent_id: body.parent_id,
     };
-    let saved = service::save_category(&state.store, &caller, None, &submission).await?;
+    let saved = service::save_category(&state.store, &caller, None, &submission, None).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
-#[utoipa::path(put, path = "/api/v1/categories/{id}", tag = "analytics", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/categories/{id}", tag = "analytics", params(("id" = i64, Path)),
+    responses((status = 200, body = CategoryView, headers(("ETag" = String, description = "The category's version, for `If-Match` on a change"))),
+              (status = 403, body = Error), (status = 404, body = Error)))]
+pub async fn read_category(
+    State(state): State<AppState>,
+    Staff(caller): Staff,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let node = service::read_category(&state.store, &caller, id).await?;
+    Ok((
+        etag(node.category.version),
+        axum::Json(CategoryView::from(node)),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/categories/{id}", tag = "analytics",
+    params(("id" = i64, Path),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a category changed since answers 412 `stale` and keeps what it has")),
     request_body = CategoryBody,
-    responses((status = 200, body = CategoryView), (status = 403, body = Error), (status = 404, body = Error),
-              (status = 422, body = Error)))]
+    responses((status = 200, body = CategoryView, headers(("ETag" = String, description = "The category's new version"))),
+              (status = 400, body = Error), (status = 403, body = Error), (status = 404, body = Error),
+              (status = 412, body = Error), (status = 422, body = Error)))]
 pub async fn replace_category(
     State(state): State<AppState>,
     Staff(caller): Staff,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<CategoryBody>,
-) -> ApiResult<axum::Json<CategoryView>> {
+) -> ApiResult<impl IntoResponse> {
     let submission = CategorySubmission {
         name: body.name,
         parent_id: body.parent_id,
     };
-    let saved = service::save_category(&state.store, &caller, Some(id), &submission).await?;
-    Ok(axum::Json(saved.into()))
+    let saved =
+        service::save_category(&state.store, &caller, Some(id), &submission, expected).await?;
+    Ok((
+        etag(saved.category.version),
+        axum::Json(CategoryView::from(saved)),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/categories/{id}/retire", tag = "analytics", params(("id" = i64, Path)),

@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/categories/model/retrain", post(api::retrain))
         .route(
             "/categories/{id}",
-            axum::routing::put(api::replace_category),
+            get(api::read_category).put(api::replace_category),
         )
         .route("/categories/{id}/retire", post(api::retire_category))
         .route("/categories/{id}/restore", post(api::restore_category))

@@ -7,7 +7,7 @@ use super::service::{
     OutcomeReport, TimesBy, TimesRow, VolumeReport, OUTCOMES,
 };
 use crate::error::ApiError;
-use crate::layout::{field_error, html_response, page, when};
+use crate::layout::{field_error, html_response, page, stale_notice, version_field, when};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, NoFields, OrPage, PageResult, WebError};
 use crate::AppState;
@@ -33,16 +33,60 @@ pub struct CategoryForm {
     /// Empty: the top level.
     #[serde(default)]
     parent_id: String,
+    /// The category's version the form was drawn from (when opened to edit one).
+    #[serde(default)]
+    version: Option<i64>,
 }
 
-pub async fn categories_page(State(state): State<AppState>, who: WebUser) -> PageResult {
-    render_categories(&state, &who, None, StatusCode::OK).await
+/// `?edit=ID` opens that category in the form, with the version it is at.
+#[derive(Deserialize, Default)]
+pub struct CategoriesQuery {
+    edit: Option<i64>,
 }
 
+pub async fn categories_page(
+    State(state): State<AppState>,
+    who: WebUser,
+    Query(q): Query<CategoriesQuery>,
+) -> PageResult {
+    let Some(id) = q.edit else {
+        return render_categories(&state, &who, None, false, StatusCode::OK).await;
+    };
+    let node = service::read_category(&state.store, &who.user, id)
+        .await
+        .or_page(&who)?;
+    let form = category_form(&node);
+    render_categories(
+        &state,
+        &who,
+        Some((&form, &FieldErrors::new())),
+        false,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// A stored category in the form, to rename or move it.
+fn category_form(node: &CategoryNode) -> CategoryForm {
+    CategoryForm {
+        id: node.category.id.to_string(),
+        name: node.category.name.clone(),
+        parent_id: node
+            .category
+            .parent_id
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        version: Some(node.category.version),
+    }
+}
+
+/// The tree and, for admins, the form; `stale` when the form comes back because the
+/// category changed after it was drawn.
 async fn render_categories(
     state: &AppState,
     who: &WebUser,
     form: Option<(&CategoryForm, &FieldErrors)>,
+    stale: bool,
     status: StatusCode,
 ) -> PageResult {
     let nodes = service::categories(&state.store, &who.user)
@@ -68,6 +112,7 @@ async fn render_categories(
                             @if n.category.retired_at.is_some() { " " span.badge { "retired" } }
                             @if admin {
                                 @let action = if n.category.retired_at.is_some() { "restore" } else { "retire" };
+                                " " a href=(format!("/categories?edit={}#category-form", n.category.id)) aria-label=(format!("edit {}", n.path)) { "Edit" }
                                 form.inline method="post" action=(format!("/categories/{}/{action}", n.category.id)) {
                                     input type="hidden" name="csrf" value=(who.csrf);
                                     button.secondary type="submit" aria-label=(format!("{action} {}", n.path)) {
@@ -83,14 +128,25 @@ async fn render_categories(
         @if admin {
             section.card #category-form {
                 h2 { "Add, rename or move a category" }
+                @if stale { (stale_notice("category")) }
                 @if !errors.is_empty() { div.error role="alert" { "The category was not saved. Please correct the fields marked below." } }
                 form method="post" action="/categories" {
                     input type="hidden" name="csrf" value=(who.csrf);
-                    label for="c-id" { "Category to change (leave on “new” to add one)" }
-                    select #c-id name="id" {
-                        option value="" { "new category" }
-                        @for n in &nodes {
-                            option value=(n.category.id) selected[form.id == n.category.id.to_string()] { (n.path) }
+                    @if form.version.is_some() {
+                        // Opened to edit one category: the version it was drawn from
+                        // belongs to that one, so which category is fixed.
+                        input type="hidden" name="id" value=(form.id);
+                        (version_field(form.version))
+                        @if let Some(n) = nodes.iter().find(|n| n.category.id.to_string() == form.id) {
+                            p { "Changing " strong { (n.path) } " (" a href="/categories#category-form" { "add a new one instead" } ")." }
+                        }
+                    } @else {
+                        label for="c-id" { "Category to change (leave on “new” to add one)" }
+                        select #c-id name="id" {
+                            option value="" { "new category" }
+                            @for n in &nodes {
+                                option value=(n.category.id) selected[form.id == n.category.id.to_string()] { (n.path) }
+                            }
                         }
                     }
                     (field_error(errors, &["id"]))
@@ -160,9 +216,29 @@ pub async fn save_category(
             name: form.name.clone(),
             parent_id,
         };
-        match service::save_category(&state.store, &who.user, id, &submission).await {
+        match service::save_category(&state.store, &who.user, id, &submission, form.version).await {
             Ok(_) => return Ok(Redirect::to("/categories").into_response()),
             Err(ApiError::Validation(problems)) => errors = problems,
+            Err(ApiError::Stale(_)) => {
+                // Someone changed the category after this form was drawn: nothing is
+                // overwritten; the tree shows it as it is now and the form keeps what was
+                // typed, now against the current version, so saving again is a choice.
+                let current = service::read_category(&state.store, &who.user, id.unwrap_or(0))
+                    .await
+                    .or_page(&who)?;
+                let form = CategoryForm {
+                    version: Some(current.category.version),
+                    ..form
+                };
+                return render_categories(
+                    &state,
+                    &who,
+                    Some((&form, &FieldErrors::new())),
+                    true,
+                    StatusCode::CONFLICT,
+                )
+                .await;
+            }
             Err(e) => return Err(WebError::new(e).for_user(&who)),
         }
     }
@@ -170,6 +246,7 @@ pub async fn save_category(
         &state,
         &who,
         Some((&form, &errors)),
+        false,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await

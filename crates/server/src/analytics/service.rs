@@ -92,12 +92,14 @@ pub struct CategorySubmission {
 }
 
 /// Checks a submission against the tree and saves it as a new category (`id` None) or as
-/// the new name and place of `id`.
+/// the new name and place of `id`, only while it is at version `expected` when given
+/// ([`ApiError::Stale`] otherwise).
 pub async fn save_category(
     store: &Store,
     caller: &User,
     id: Option<i64>,
     submission: &CategorySubmission,
+    expected: Option<i64>,
 ) -> ApiResult<CategoryNode> {
     admin_only(caller)?;
     let all = store.categories().await?;
@@ -129,9 +131,9 @@ pub async fn save_category(
     };
     let saved = match id {
         Some(id) => store
-            .update_category(id, submission.parent_id, name.as_str())
+            .update_category(id, submission.parent_id, name.as_str(), expected)
             .await
-            .map(|()| id),
+            .map(|_| id),
         None => {
             store
                 .create_category(submission.parent_id, name.as_str())
@@ -144,6 +146,12 @@ pub async fn save_category(
         e => e.into(),
     })?;
     category(store, saved).await
+}
+
+/// One category with its place in the tree (staff).
+pub async fn read_category(store: &Store, caller: &User, id: i64) -> ApiResult<CategoryNode> {
+    staff_only(caller)?;
+    category(store, id).await
 }
 
 async fn category(store: &Store, id: i64) -> ApiResult<CategoryNode> {

@@ -82,6 +82,9 @@ pub struct PartnerProfile {
     pub relationship_manager: Option<UserRefView>,
     pub end_customers: Vec<OrgRefView>,
     pub technicians: Vec<TechnicianView>,
+    /// The partner organisation's version (moves with any change to it, the relationship
+    /// manager included); also the `ETag`, for `If-Match` on a change.
+    pub version: i64,
 }
 
 /// What a profile is made of, as read from the store.
@@ -125,6 +128,7 @@ impl From<ProfileParts<'_>> for PartnerProfile {
             })
             .collect();
         PartnerProfile {
+            version: p.partner.version,
             slug: p.partner.slug.clone(),
             name: p.partner.name.clone(),
             kinds: p.partner.partner_kinds.as_slice().to_vec(),

@@ -3,10 +3,11 @@
 use super::service::{self, EventSubmission, Plan, PlanRequest};
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{etag, IfMatch, Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::forecast::{EventKind, LiftSource};
 use backline_domain::{FieldErrors, Timestamp};
 use backline_store::StaffingEvent;
@@ -337,6 +338,8 @@ pub struct EventView {
     pub ends_at: String,
     pub lift_percent: i64,
     pub updated_at: String,
+    /// Moves on with every change; also the `ETag`, for `If-Match` on a change.
+    pub version: i64,
 }
 
 impl From<StaffingEvent> for EventView {
@@ -349,6 +352,7 @@ impl From<StaffingEvent> for EventView {
             ends_at: e.ends.to_rfc3339(),
             lift_percent: e.lift_percent,
             updated_at: e.updated_at.to_rfc3339(),
+            version: e.version,
         }
     }
 }
@@ -379,34 +383,62 @@ pub async fn create_event(
     Json(body): Json<EventBody>,
 ) -> ApiResult<(StatusCode, axum::Json<EventView>)> {
     let (submission, errors) = body.submission();
-    let saved = service::save_event(&state.store, &caller, None, &submission, errors).await?;
+    let saved = service::save_event(&state.store, &caller, None, &submission, errors, None).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
+#[utoipa::path(get, path = "/api/v1/staffing/events/{id}", tag = "staffing",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = EventView, headers(("ETag" = String, description = "The event's version, for `If-Match` on a change"))),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn read_event(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let event = service::event(&state.store, &caller, id).await?;
+    Ok((etag(event.version), axum::Json(EventView::from(event))))
+}
+
 #[utoipa::path(put, path = "/api/v1/staffing/events/{id}", tag = "staffing",
-    params(("id" = i64, Path)), request_body = EventBody,
-    responses((status = 200, body = EventView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: an event changed since answers 412 `stale` and keeps what it has")),
+    request_body = EventBody,
+    responses((status = 200, body = EventView, headers(("ETag" = String, description = "The event's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn replace_event(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<EventBody>,
-) -> ApiResult<axum::Json<EventView>> {
+) -> ApiResult<impl IntoResponse> {
     let (submission, errors) = body.submission();
-    let saved = service::save_event(&state.store, &caller, Some(id), &submission, errors).await?;
-    Ok(axum::Json(saved.into()))
+    let saved = service::save_event(
+        &state.store,
+        &caller,
+        Some(id),
+        &submission,
+        errors,
+        expected,
+    )
+    .await?;
+    Ok((etag(saved.version), axum::Json(EventView::from(saved))))
 }
 
 #[utoipa::path(delete, path = "/api/v1/staffing/events/{id}", tag = "staffing",
-    params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = i64, Path),
+           ("If-Match" = Option<String>, Header, description = "The ETag the deletion was decided on: an event changed since answers 412 `stale` and stays")),
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody)))]
 pub async fn delete_event(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<i64>,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<StatusCode> {
-    service::delete_event(&state.store, &caller, id).await?;
+    service::delete_event(&state.store, &caller, id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }

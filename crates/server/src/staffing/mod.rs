@@ -7,7 +7,7 @@ pub mod pages;
 pub mod service;
 
 use crate::AppState;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
@@ -20,7 +20,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/staffing/events/{id}",
-            put(api::replace_event).delete(api::delete_event),
+            get(api::read_event)
+                .put(api::replace_event)
+                .delete(api::delete_event),
         );
     Router::new()
         .nest("/api/v1", api)

@@ -435,7 +435,7 @@ pub async fn save_event(
         ends,
         lift_percent,
     };
-    match service::save_event(&state.store, &who.user, None, &submission, errors).await {
+    match service::save_event(&state.store, &who.user, None, &submission, errors, None).await {
         Ok(_) => Ok(Redirect::to("/staffing#events").into_response()),
         Err(ApiError::Validation(errors)) => {
             render(&state, &who, &PlanForm::default(), Some((&form, &errors))).await
@@ -450,7 +450,7 @@ pub async fn delete_event(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    service::delete_event(&state.store, &who.user, id)
+    service::delete_event(&state.store, &who.user, id, None)
         .await
         .or_page(&who)?;
     Ok(Redirect::to("/staffing#events").into_response())

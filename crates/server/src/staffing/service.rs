@@ -360,13 +360,15 @@ pub struct EventSubmission {
     pub lift_percent: Option<i64>,
 }
 
-/// Checks and saves a new event (`id` None) or over `id`.
+/// Checks and saves a new event (`id` None) or over `id`, only while it is at version
+/// `expected` when given ([`ApiError::Stale`] otherwise).
 pub async fn save_event(
     store: &Store,
     caller: &User,
     id: Option<i64>,
     submission: &EventSubmission,
     errors: FieldErrors,
+    expected: Option<i64>,
 ) -> ApiResult<StaffingEvent> {
     admin_only(caller)?;
     let mut errors = errors;
@@ -416,7 +418,7 @@ pub async fn save_event(
         lift_percent: lift,
     };
     let id = store
-        .save_staffing_event(id, &input, caller.id)
+        .save_staffing_event(id, &input, caller.id, expected)
         .await
         .map_err(not_found)?;
     store.staffing_event(id).await.map_err(not_found)
@@ -429,7 +431,22 @@ fn not_found(e: StoreError) -> ApiError {
     }
 }
 
-pub async fn delete_event(store: &Store, caller: &User, id: i64) -> ApiResult<()> {
+/// One event (staff).
+pub async fn event(store: &Store, caller: &User, id: i64) -> ApiResult<StaffingEvent> {
+    staff_only(caller)?;
+    store.staffing_event(id).await.map_err(not_found)
+}
+
+/// Deletes an event, only while it is at version `expected` when given.
+pub async fn delete_event(
+    store: &Store,
+    caller: &User,
+    id: i64,
+    expected: Option<i64>,
+) -> ApiResult<()> {
     admin_only(caller)?;
-    store.delete_staffing_event(id).await.map_err(not_found)
+    store
+        .delete_staffing_event(id, expected)
+        .await
+        .map_err(not_found)
 }

@@ -4,10 +4,11 @@
 use super::service::{self, AccountChange, AccountSummary, RunDetail, TaskDetail};
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{etag, IfMatch, Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use backline_domain::health::{Health, HealthWeights};
 use backline_domain::playbooks::{PlaybookContent, Stage, Step};
 use backline_domain::{FieldErrors, Timestamp};
@@ -26,6 +27,9 @@ pub struct AccountView {
     pub stage: Stage,
     pub renewal_at: Option<String>,
     pub health: Health,
+    /// Moves on with every save of owner, stage or renewal (0 before the first); also the
+    /// `ETag` of the account, for `If-Match` on a change.
+    pub version: i64,
 }
 
 impl From<&AccountSummary> for AccountView {
@@ -38,6 +42,7 @@ impl From<&AccountSummary> for AccountView {
             stage: a.stage,
             renewal_at: a.renewal.map(Timestamp::to_rfc3339),
             health: a.health.clone(),
+            version: a.version,
         }
     }
 }
@@ -64,15 +69,15 @@ pub async fn accounts(
 
 #[utoipa::path(get, path = "/api/v1/success/accounts/{slug}", tag = "success",
     params(("slug" = String, Path)),
-    responses((status = 200, body = AccountView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = AccountView, headers(("ETag" = String, description = "The account's version (\"0\" before its first save), for `If-Match` on a change"))),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn account(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
-) -> ApiResult<axum::Json<AccountView>> {
+) -> ApiResult<impl IntoResponse> {
     let a = service::account(&state.store, &caller, &slug, state.clock.now()).await?;
-    Ok(axum::Json((&a).into()))
+    Ok((etag(a.version), axum::Json(AccountView::from(&a))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,15 +92,20 @@ pub struct AccountBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/success/accounts/{slug}", tag = "success",
-    params(("slug" = String, Path)), request_body = AccountBody,
-    responses((status = 200, body = AccountView), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    params(("slug" = String, Path),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: an account changed since answers 412 `stale` and keeps what it has")),
+    request_body = AccountBody,
+    responses((status = 200, body = AccountView, headers(("ETag" = String, description = "The account's new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 404, body = crate::error::ErrorBody), (status = 412, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_account(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<AccountBody>,
-) -> ApiResult<axum::Json<AccountView>> {
+) -> ApiResult<impl IntoResponse> {
     let mut errors = FieldErrors::new();
     let renewal = match body.renewal_at.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -119,34 +129,63 @@ pub async fn update_account(
         &change,
         errors,
         state.clock.now(),
+        expected,
     )
     .await?;
-    Ok(axum::Json((&a).into()))
+    Ok((etag(a.version), axum::Json(AccountView::from(&a))))
+}
+
+/// The health weights with their version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeightsView {
+    pub volume_trend: u32,
+    pub severe_open: u32,
+    pub satisfaction: u32,
+    pub incidents: u32,
+    pub escalations: u32,
+    /// Moves on with every change (0 while the defaults apply); also the `ETag`, for
+    /// `If-Match` on a change.
+    pub version: i64,
+}
+
+impl WeightsView {
+    fn new((w, version): (HealthWeights, i64)) -> Self {
+        WeightsView {
+            volume_trend: w.volume_trend,
+            severe_open: w.severe_open,
+            satisfaction: w.satisfaction,
+            incidents: w.incidents,
+            escalations: w.escalations,
+            version,
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/success/health-weights", tag = "success",
-    responses((status = 200, body = HealthWeights), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = WeightsView, headers(("ETag" = String, description = "The weights' version (\"0\" on the defaults), for `If-Match` on a change"))),
+              (status = 403, body = crate::error::ErrorBody)))]
 pub async fn weights(
     State(state): State<AppState>,
     Caller(caller): Caller,
-) -> ApiResult<axum::Json<HealthWeights>> {
-    Ok(axum::Json(
-        service::read_weights(&state.store, &caller).await?,
-    ))
+) -> ApiResult<impl IntoResponse> {
+    let read = service::read_weights(&state.store, &caller).await?;
+    Ok((etag(read.1), axum::Json(WeightsView::new(read))))
 }
 
 #[utoipa::path(put, path = "/api/v1/success/health-weights", tag = "success",
+    params(("If-Match" = Option<String>, Header, description = "The ETag the change was made against: weights changed since answer 412 `stale` and keep what they have")),
     request_body = HealthWeights,
-    responses((status = 200, body = HealthWeights), (status = 403, body = crate::error::ErrorBody),
-              (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = WeightsView, headers(("ETag" = String, description = "The weights' new version"))),
+              (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+              (status = 412, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_weights(
     State(state): State<AppState>,
     Caller(caller): Caller,
+    IfMatch(expected): IfMatch,
     Json(body): Json<HealthWeights>,
-) -> ApiResult<axum::Json<HealthWeights>> {
-    Ok(axum::Json(
-        service::set_weights(&state.store, &caller, &body).await?,
-    ))
+) -> ApiResult<impl IntoResponse> {
+    let saved = service::set_weights(&state.store, &caller, &body, expected).await?;
+    Ok((etag(saved.1), axum::Json(WeightsView::new(saved))))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,7 +4,7 @@
 
 use super::service::{self, AccountChange};
 use crate::error::ApiError;
-use crate::layout::{field_error, html_response, page, when};
+use crate::layout::{field_error, html_response, page, stale_notice, version_field, when};
 use crate::session::WebUser;
 use crate::web::{CsrfForm, OrPage, PageResult};
 use crate::AppState;
@@ -42,11 +42,15 @@ pub struct WeightsForm {
     incidents: String,
     #[serde(default)]
     escalations: String,
+    /// The weights' version the form was drawn from.
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 impl WeightsForm {
-    fn from(w: &HealthWeights) -> Self {
+    fn from(w: &HealthWeights, version: i64) -> Self {
         WeightsForm {
+            version: Some(version),
             volume_trend: w.volume_trend.to_string(),
             severe_open: w.severe_open.to_string(),
             satisfaction: w.satisfaction.to_string(),
@@ -67,7 +71,7 @@ pub async fn overview(
     who: WebUser,
     Query(query): Query<OverviewQuery>,
 ) -> PageResult {
-    render_overview(&state, &who, &query.q, None).await
+    render_overview(&state, &who, &query.q, None, false).await
 }
 
 async fn render_overview(
@@ -75,6 +79,7 @@ async fn render_overview(
     who: &WebUser,
     query: &str,
     weights_form: Option<(&WeightsForm, &FieldErrors)>,
+    stale: bool,
 ) -> PageResult {
     let store = &state.store;
     let accounts = service::accounts(store, &who.user, state.clock.now())
@@ -83,8 +88,8 @@ async fn render_overview(
     let playbooks = service::playbooks(store, &who.user, Some(query))
         .await
         .or_page(who)?;
-    let weights = service::weights(store).await.or_page(who)?;
-    let current = WeightsForm::from(&weights);
+    let (weights, version) = service::weights_with_version(store).await.or_page(who)?;
+    let current = WeightsForm::from(&weights, version);
     let empty = FieldErrors::new();
     let (wform, werrors) = weights_form.unwrap_or((&current, &empty));
     let admin = who.user.role == Role::Admin;
@@ -127,9 +132,11 @@ async fn render_overview(
         @if admin {
             section.card #weights {
                 h2 { "Health weights" }
+                @if stale { (stale_notice("weighting")) }
                 @if !werrors.is_empty() { div.error role="alert" { "The weights were not saved. Please correct the fields marked below." } }
                 form method="post" action="/success/weights" {
                     input type="hidden" name="csrf" value=(who.csrf);
+                    (version_field(wform.version))
                     @for (name, value) in [("volume_trend", &wform.volume_trend), ("severe_open", &wform.severe_open), ("satisfaction", &wform.satisfaction), ("incidents", &wform.incidents), ("escalations", &wform.escalations)] {
                         label for=(format!("w-{name}")) { (measure_label(name)) " (0–100)" }
                         input id=(format!("w-{name}")) type="text" inputmode="numeric" name=(name) value=(value);
@@ -141,7 +148,9 @@ async fn render_overview(
             }
         }
     };
-    let status = if werrors.is_empty() {
+    let status = if stale {
+        StatusCode::CONFLICT
+    } else if werrors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -174,14 +183,27 @@ pub async fn save_weights(
     };
     let result = match errors.into_result() {
         Err(errors) => Err(ApiError::Validation(errors)),
-        Ok(()) => service::set_weights(&state.store, &who.user, &weights)
+        Ok(()) => service::set_weights(&state.store, &who.user, &weights, form.version)
             .await
             .map(drop),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/success#weights").into_response()),
         Err(ApiError::Validation(errors)) => {
-            render_overview(&state, &who, "", Some((&form, &errors))).await
+            render_overview(&state, &who, "", Some((&form, &errors)), false).await
+        }
+        Err(ApiError::Stale(_)) => {
+            // Someone changed the weights after this form was drawn: nothing is overwritten;
+            // the formula line shows them as they are now and the form keeps what was typed,
+            // now against the current version, so saving again is a choice.
+            let (_, current) = service::weights_with_version(&state.store)
+                .await
+                .or_page(&who)?;
+            let form = WeightsForm {
+                version: Some(current),
+                ..form
+            };
+            render_overview(&state, &who, "", Some((&form, &FieldErrors::new())), true).await
         }
         Err(e) => Err(e).or_page(&who),
     }
@@ -195,6 +217,9 @@ pub struct AccountForm {
     stage: String,
     #[serde(default)]
     renewal_at: String,
+    /// The account's version the form was drawn from.
+    #[serde(default)]
+    version: Option<i64>,
 }
 
 pub async fn account_page(
@@ -202,7 +227,7 @@ pub async fn account_page(
     who: WebUser,
     Path(slug): Path<String>,
 ) -> PageResult {
-    render_account(&state, &who, &slug, None).await
+    render_account(&state, &who, &slug, None, false).await
 }
 
 async fn render_account(
@@ -210,6 +235,7 @@ async fn render_account(
     who: &WebUser,
     slug: &str,
     form: Option<(&AccountForm, &FieldErrors)>,
+    stale: bool,
 ) -> PageResult {
     let store = &state.store;
     let a = service::account(store, &who.user, slug, state.clock.now())
@@ -230,6 +256,7 @@ async fn render_account(
             .unwrap_or_default(),
         stage: a.stage.as_str().into(),
         renewal_at: a.renewal.map(|r| r.date().to_string()).unwrap_or_default(),
+        version: Some(a.version),
     };
     let empty = FieldErrors::new();
     let (form, errors) = form.unwrap_or((&current, &empty));
@@ -251,9 +278,17 @@ async fn render_account(
         }
         section.card {
             h2 { "Owner, stage and renewal" }
+            @if stale {
+                (stale_notice("account"))
+                p #account-now { "Now: success manager "
+                    @if let Some(o) = &a.owner { (o.email) } @else { "nobody" }
+                    ", stage " (a.stage.as_str()) ", renewal "
+                    @if let Some(r) = a.renewal { (r.date().to_string()) } @else { "none" } "." }
+            }
             @if !errors.is_empty() { div.error role="alert" { "The account was not saved. Please correct the fields marked below." } }
             form method="post" action=(format!("/success/accounts/{}", a.org.slug)) {
                 input type="hidden" name="csrf" value=(who.csrf);
+                (version_field(form.version))
                 label for="a-owner" { "Success manager" }
                 select #a-owner name="owner_email" {
                     option value="" { "nobody" }
@@ -299,7 +334,9 @@ async fn render_account(
             }
         }
     };
-    let status = if errors.is_empty() {
+    let status = if stale {
+        StatusCode::CONFLICT
+    } else if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -336,12 +373,33 @@ pub async fn save_account(
         &change,
         errors,
         state.clock.now(),
+        form.version,
     )
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/success/accounts/{slug}")).into_response()),
         Err(ApiError::Validation(errors)) => {
-            render_account(&state, &who, &slug, Some((&form, &errors))).await
+            render_account(&state, &who, &slug, Some((&form, &errors)), false).await
+        }
+        Err(ApiError::Stale(_)) => {
+            // Someone changed the account after this form was drawn: nothing is overwritten;
+            // the form keeps what was typed, now against the current version, beside the
+            // account as it is now.
+            let current = service::account(&state.store, &who.user, &slug, state.clock.now())
+                .await
+                .or_page(&who)?;
+            let form = AccountForm {
+                version: Some(current.version),
+                ..form
+            };
+            render_account(
+                &state,
+                &who,
+                &slug,
+                Some((&form, &FieldErrors::new())),
+                true,
+            )
+            .await
         }
         Err(e) => Err(e).or_page(&who),
     }

@@ -43,30 +43,38 @@ fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
 
 /// The vendor's health weights (the defaults until an admin sets them).
 pub async fn weights(store: &Store) -> ApiResult<HealthWeights> {
-    Ok(store
-        .setting(WEIGHTS_KEY)
-        .await?
+    Ok(weights_with_version(store).await?.0)
+}
+
+/// The weights with their version (a stored setting's: 0 while the defaults apply).
+pub async fn weights_with_version(store: &Store) -> ApiResult<(HealthWeights, i64)> {
+    let (text, version) = store.setting_with_version(WEIGHTS_KEY).await?;
+    let weights = text
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok((weights, version))
 }
 
-pub async fn read_weights(store: &Store, caller: &User) -> ApiResult<HealthWeights> {
+pub async fn read_weights(store: &Store, caller: &User) -> ApiResult<(HealthWeights, i64)> {
     staff_only(caller)?;
-    weights(store).await
+    weights_with_version(store).await
 }
 
+/// Sets the weights, only while they are at version `expected` when given
+/// ([`ApiError::Stale`] otherwise); answers them with their new version.
 pub async fn set_weights(
     store: &Store,
     caller: &User,
     weights: &HealthWeights,
-) -> ApiResult<HealthWeights> {
+    expected: Option<i64>,
+) -> ApiResult<(HealthWeights, i64)> {
     admin_only(caller)?;
     weights
         .check()
         .map_err(|m| ApiError::validation("weights", m))?;
     let json = serde_json::to_string(weights).map_err(|e| ApiError::Internal(e.to_string()))?;
-    store.set_setting(WEIGHTS_KEY, &json).await?;
-    Ok(*weights)
+    let version = store.write_setting(WEIGHTS_KEY, &json, expected).await?;
+    Ok((*weights, version))
 }
 
 /// An account as the success team sees it.
@@ -77,6 +85,8 @@ pub struct AccountSummary {
     pub stage: Stage,
     pub renewal: Option<Timestamp>,
     pub health: Health,
+    /// The record's version (0 before its first save).
+    pub version: i64,
 }
 
 async fn summary(
@@ -97,6 +107,7 @@ async fn summary(
         stage: record.map_or(Stage::Onboarding, |r| r.stage),
         renewal: record.and_then(|r| r.renewal),
         health: health::health(&facts, weights),
+        version: record.map_or(0, |r| r.version),
     })
 }
 
@@ -156,6 +167,8 @@ pub struct AccountChange {
     pub renewal: Option<Timestamp>,
 }
 
+/// Saves an account's owner, stage and renewal, only while its record is at version
+/// `expected` when given ([`ApiError::Stale`] otherwise).
 pub async fn update_account(
     store: &Store,
     caller: &User,
@@ -163,6 +176,7 @@ pub async fn update_account(
     change: &AccountChange,
     errors: FieldErrors,
     now: Timestamp,
+    expected: Option<i64>,
 ) -> ApiResult<AccountSummary> {
     staff_only(caller)?;
     let org = store
@@ -195,7 +209,7 @@ pub async fn update_account(
     errors.into_result()?;
     let stage = stage.unwrap_or(Stage::Onboarding);
     store
-        .save_success_account(org.id, owner, stage, change.renewal)
+        .write_success_account(org.id, owner, stage, change.renewal, expected)
         .await?;
     account(store, caller, slug, now).await
 }

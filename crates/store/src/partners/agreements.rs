@@ -3,7 +3,7 @@
 use super::training::refresh_certification;
 use crate::rows::{corrupt, UserCols};
 use crate::sql::Arg;
-use crate::versions::{advance_or_absent, first_write, Versioned};
+use crate::versions::{advance, advance_or_absent, first_write, Versioned};
 use crate::{Result, Store, UserRef};
 use backline_domain::partner::Agreement;
 use backline_domain::{OrgId, Timestamp, UserId};
@@ -122,13 +122,25 @@ impl Store {
         &self,
         partner: OrgId,
         manager: Option<UserId>,
-    ) -> Result<()> {
+        expected: Option<i64>,
+    ) -> Result<i64> {
+        // The manager is part of the organisation: its version moves, checked against
+        // `expected` when given (see `versions`).
+        let mut tx = self.write.begin().await?;
+        let version = advance(
+            &mut tx,
+            Versioned::Organization,
+            Arg::Int(partner.0),
+            expected,
+        )
+        .await?;
         sqlx::query("UPDATE organizations SET relationship_manager_id = $1 WHERE id = $2")
             .bind(manager)
             .bind(partner)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(version)
     }
 
     pub async fn relationship_manager(&self, partner: OrgId) -> Result<Option<UserRef>> {

@@ -70,15 +70,19 @@ async fn read_profile(state: &AppState, partner: &Org) -> ApiResult<PartnerProfi
 /// Staff: any partner; a partner technician: its own (anything else is 404).
 #[utoipa::path(get, path = "/api/v1/partners/{slug}", tag = "partners",
     params(("slug" = String, Path, description = "The partner's slug")),
-    responses((status = 200, description = "Kinds, level, relationship manager, end customers, technicians", body = PartnerProfile),
+    responses((status = 200, description = "Kinds, level, relationship manager, end customers, technicians", body = PartnerProfile,
+                headers(("ETag" = String, description = "The partner organisation's version, for `If-Match` on a change"))),
               (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn profile(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
-) -> ApiResult<axum::Json<PartnerProfile>> {
+) -> ApiResult<impl IntoResponse> {
     let partner = readable_partner(&state, &caller, &slug).await?;
-    Ok(axum::Json(read_profile(&state, &partner).await?))
+    Ok((
+        etag(partner.version),
+        axum::Json(read_profile(&state, &partner).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -92,35 +96,58 @@ pub struct UpdatePartner {
 
 /// Staff only: sets or clears the relationship manager.
 #[utoipa::path(patch, path = "/api/v1/partners/{slug}", tag = "partners",
-    params(("slug" = String, Path, description = "The partner's slug")), request_body = UpdatePartner,
-    responses((status = 200, body = PartnerProfile), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("slug" = String, Path, description = "The partner's slug"),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change was made against: a partner changed since answers 412 `stale` and keeps what it has")),
+    request_body = UpdatePartner,
+    responses((status = 200, body = PartnerProfile, headers(("ETag" = String, description = "The partner organisation's new version"))),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(slug): Path<String>,
+    IfMatch(expected): IfMatch,
     Json(body): Json<UpdatePartner>,
-) -> ApiResult<axum::Json<PartnerProfile>> {
+) -> ApiResult<impl IntoResponse> {
     // A technician asking about another partner learns nothing: 404 before the role's 403.
     let partner = readable_partner(&state, &caller, &slug).await?;
     staff_only(&caller)?;
-    if let Some(manager) = body.relationship_manager {
-        let id = match manager {
-            None => None,
-            Some(email) => match state.store.user_by_email(email.trim()).await {
-                Ok(u) if u.role.is_staff() => Some(u.id),
-                Ok(_) | Err(StoreError::NotFound) => {
-                    return Err(ApiError::validation(
-                        "relationship_manager",
-                        "must be the email of vendor staff",
-                    ))
+    match body.relationship_manager {
+        Some(manager) => {
+            let id = match manager {
+                None => None,
+                Some(email) => match state.store.user_by_email(email.trim()).await {
+                    Ok(u) if u.role.is_staff() => Some(u.id),
+                    Ok(_) | Err(StoreError::NotFound) => {
+                        return Err(ApiError::validation(
+                            "relationship_manager",
+                            "must be the email of vendor staff",
+                        ))
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            state
+                .store
+                .set_relationship_manager(partner.id, id, expected)
+                .await?;
+        }
+        // Nothing to change: still, a change prepared against an older version says so.
+        None => {
+            if expected.is_some_and(|v| v != partner.version) {
+                return Err(StoreError::Stale {
+                    current: partner.version,
                 }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        state.store.set_relationship_manager(partner.id, id).await?;
+                .into());
+            }
+        }
     }
-    Ok(axum::Json(read_profile(&state, &partner).await?))
+    let partner = state.store.org(partner.id).await?;
+    Ok((
+        etag(partner.version),
+        axum::Json(read_profile(&state, &partner).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/partners/{slug}/agreement", tag = "partners",
