@@ -82,11 +82,16 @@ impl Dimension {
 
     fn select(self) -> String {
         let (column, id) = self.column();
-        if id {
-            format!("{column} AS key_id, CAST(NULL AS TEXT) AS key_text")
-        } else {
-            format!("CAST(NULL AS BIGINT) AS key_id, {column} AS key_text")
-        }
+        key_select(column, id)
+    }
+}
+
+/// A grouping column as the `key_id` / `key_text` pair the grouped rows are read into.
+fn key_select(column: &str, id: bool) -> String {
+    if id {
+        format!("{column} AS key_id, CAST(NULL AS TEXT) AS key_text")
+    } else {
+        format!("CAST(NULL AS BIGINT) AS key_id, {column} AS key_text")
     }
 }
 
@@ -166,11 +171,7 @@ impl TimesGroup {
 
     fn select(self) -> String {
         let (column, id) = self.column();
-        if id {
-            format!("{column} AS key_id, CAST(NULL AS TEXT) AS key_text")
-        } else {
-            format!("CAST(NULL AS BIGINT) AS key_id, {column} AS key_text")
-        }
+        key_select(column, id)
     }
 }
 
