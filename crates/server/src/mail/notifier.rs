@@ -16,6 +16,7 @@ use backline_store::{CaseRecord, Store, StoreError, User};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 const BATCH: i64 = 100;
 
@@ -54,8 +55,14 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<usize> {
         events = events.len(),
         mails = mails.len()
     );
-    let _entered = span.enter();
-    if !state.store.write_notifications(from, last, &mails).await? {
+    // Instrumented, not entered: a span entered across an await is left on whichever thread
+    // resumes the task, and tracing then panics cloning it once it has closed.
+    let written = state
+        .store
+        .write_notifications(from, last, &mails)
+        .instrument(span)
+        .await?;
+    if !written {
         tracing::debug!("another node announced these events");
     }
     Ok(events.len())
