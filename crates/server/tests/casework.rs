@@ -699,33 +699,53 @@ async fn followers_and_cc_hear_of_replies_and_only_staff_change_them(backend: Ba
     assert_eq!(people["cc"], json!(["boss@initech.example"]));
     assert_eq!(people["followers"][0]["email"], "admin@vendor.example");
 
-    // The customer replies: the following admin hears of it; the agent's public reply then
-    // reaches the requester and the Cc.
+    // The customer replies: the following admin hears of it, and the Cc (everyone on the
+    // thread hears a public reply but its author); the agent's public reply then reaches the
+    // requester and the Cc, once.
+    let mails_to = |got: &[backline_server::smtp_sink::Received], who: &str| {
+        got.iter()
+            .filter(|m| m.to.iter().any(|to| to == who))
+            .count()
+    };
     app.post(
         &t.initech,
         &format!("/api/v1/cases/{case}/comments"),
         json!({"body": "It is still burning"}),
     )
     .await;
-    let got = app.mail_until(2).await;
-    assert!(
-        got.iter()
-            .any(|m| m.to.iter().any(|to| to == "admin@vendor.example")),
-        "{:?}",
-        got.iter().map(|m| &m.to).collect::<Vec<_>>()
-    );
+    app.until(
+        "the follower and the Cc hear of the customer's reply",
+        || async {
+            let got = app.mail_until(0).await;
+            (mails_to(&got, "admin@vendor.example") == 1
+                && mails_to(&got, "boss@initech.example") == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let requester_before = mails_to(&app.mail_until(0).await, "user@initech.example");
     app.post(
         &t.agent,
         &format!("/api/v1/cases/{case}/comments"),
         json!({"body": "Unplug it"}),
     )
     .await;
-    let got = app.mail_until(4).await;
-    let to_boss: Vec<_> = got
-        .iter()
-        .filter(|m| m.to.iter().any(|to| to == "boss@initech.example"))
-        .collect();
-    assert_eq!(to_boss.len(), 1, "the Cc hears the reply once");
+    app.until("the requester hears the agent's reply", || async {
+        let got = app.mail_until(0).await;
+        (mails_to(&got, "user@initech.example") > requester_before).then_some(())
+    })
+    .await;
+    app.until("the outbox emptied", || async {
+        (app.store.outbox_pending().await.unwrap() == 0).then_some(())
+    })
+    .await;
+    let got = app.mail_until(0).await;
+    assert_eq!(
+        mails_to(&got, "boss@initech.example"),
+        2,
+        "the Cc hears each reply once: {:?}",
+        got.iter().map(|m| (&m.to, m.subject())).collect::<Vec<_>>()
+    );
 
     // Removing works through the API and the page.
     assert_eq!(
