@@ -203,11 +203,17 @@ impl SearchIndex {
     }
 
     fn from_index(
-        index: Index,
+        mut index: Index,
         fields: Fields,
         threads: usize,
         memory: usize,
     ) -> Result<SearchIndex> {
+        // A search reads the index's segments in parallel, one core each: a broad search of
+        // a large index (every match is counted into rows) then takes a fraction of the time.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores > 1 {
+            index.set_multithread_executor(cores.min(8))?;
+        }
         index.tokenizers().register(
             TOKENIZER,
             TextAnalyzer::from(WhitespaceTokenizer::default()),

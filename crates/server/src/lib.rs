@@ -60,6 +60,8 @@ pub struct AppState {
     pub store: Store,
     pub metrics: Arc<metrics::Metrics>,
     tokens: Arc<token_cache::TokenCache>,
+    /// Web sessions seen in the last seconds: a page costs no session lookup.
+    pub(crate) sessions: Arc<token_cache::SessionCache>,
     /// Where people reach this installation, for links in email (`--public-url`).
     pub public_url: String,
     /// Business days after resolution within which a post-mortem is due.
@@ -91,6 +93,7 @@ impl AppState {
             search,
             metrics: Arc::default(),
             tokens: Arc::default(),
+            sessions: Arc::default(),
             partners: Arc::default(),
             public_url: "http://127.0.0.1:8080".into(),
             postmortem_business_days: crisis::service::POSTMORTEM_BUSINESS_DAYS,

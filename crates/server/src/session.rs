@@ -52,7 +52,13 @@ impl FromRequestParts<AppState> for WebUser {
             return Err(to_login());
         };
         let token_hash = hash_secret(&token);
-        match state.store.web_session(&token_hash).await {
+        let session = match state.sessions.get(&token_hash) {
+            Some(cached) => Ok(cached),
+            None => state.store.web_session(&token_hash).await.inspect(|found| {
+                state.sessions.put(token_hash.clone(), found.clone());
+            }),
+        };
+        match session {
             Ok((user, csrf)) => {
                 let who = WebUser {
                     user,

@@ -212,6 +212,9 @@ async fn sqlite_pool(url: &str, connections: u32) -> Result<AnyPool> {
     let pool = AnyPoolOptions::new()
         .max_connections(connections)
         .min_connections(1)
+        // An SQLite connection is a file handle in this process: it cannot have gone away
+        // like a server's, and checking it costs a round trip to its worker thread per query.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(|conn, _meta| {
             Box::pin(async move {

@@ -143,6 +143,7 @@ pub async fn logout(
         .delete_web_session(&who.token_hash)
         .await
         .or_page(&who)?;
+    state.sessions.forget(&who.token_hash);
     let cookie = clear_cookie(&state)?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
 }

@@ -205,6 +205,7 @@ pub async fn set_settings_permission(
         .or_not_found("user")?;
     // Their next request on this node sees the change, not a cached copy of them.
     state.tokens.forget_user(id);
+    state.sessions.forget_user(id);
     Ok(user)
 }
 

@@ -297,10 +297,7 @@ pub async fn case_category_card(
     if !who.user.role.is_staff() {
         return Ok(None);
     }
-    let view = service::case_category(&state.store, &who.user, case)
-        .await
-        .or_page(who)?;
-    let nodes = service::categories(&state.store, &who.user)
+    let (view, nodes) = service::case_category_and_tree(&state.store, &who.user, case)
         .await
         .or_page(who)?;
     let s = &view.stored;

@@ -209,16 +209,27 @@ pub async fn case_category(
     caller: &User,
     case: CaseId,
 ) -> ApiResult<CaseCategoryView> {
+    Ok(case_category_and_tree(store, caller, case).await?.0)
+}
+
+/// `case_category`, and the category tree it was read against (the case page's card shows
+/// both: one read of the categories serves the two).
+pub async fn case_category_and_tree(
+    store: &Store,
+    caller: &User,
+    case: CaseId,
+) -> ApiResult<(CaseCategoryView, Vec<CategoryNode>)> {
     staff_only(caller)?;
     let stored = store.case_category(case).await.or_not_found("case")?;
     let nodes = tree(store.categories().await?);
     let find =
         |id: Option<i64>| id.and_then(|id| nodes.iter().find(|n| n.category.id == id).cloned());
-    Ok(CaseCategoryView {
+    let view = CaseCategoryView {
         category: find(stored.category_id),
         suggestion: find(stored.suggested_category_id),
         stored,
-    })
+    };
+    Ok((view, nodes))
 }
 
 /// Confirms or corrects a case's category (`None` clears it). The label counts toward the

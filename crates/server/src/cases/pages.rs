@@ -763,7 +763,7 @@ async fn render_case_page(
     } else {
         Vec::new()
     };
-    let links = crate::knowledge::service::links(state, &who.user, case.id)
+    let links = crate::knowledge::service::links_of(state, &who.user, &case)
         .await
         .or_page(who)?;
     // Suggestions come from the search index; if it fails the page still shows the case.
@@ -794,7 +794,7 @@ async fn render_case_page(
                 .await
                 .or_page(who)?,
             Some(
-                super::work::people(&state.store, &who.user, case.id)
+                super::work::people_of(&state.store, &who.user, &case)
                     .await
                     .or_page(who)?,
             ),

@@ -60,8 +60,14 @@ pub struct CasePeople {
 }
 
 pub async fn people(store: &Store, caller: &User, case: CaseId) -> ApiResult<CasePeople> {
+    let case = visible_case(store, caller, case).await?;
+    people_of(store, caller, &case).await
+}
+
+/// `people` of a case the caller was already shown (`visible_case`).
+pub async fn people_of(store: &Store, caller: &User, case: &CaseRecord) -> ApiResult<CasePeople> {
     staff_only(caller, "the follower list")?;
-    visible_case(store, caller, case).await?;
+    let case = case.id;
     Ok(CasePeople {
         followers: store.case_followers(case).await?,
         cc: store.case_cc(case).await?,

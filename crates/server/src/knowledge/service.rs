@@ -805,6 +805,15 @@ pub async fn link(
 
 pub async fn links(state: &AppState, caller: &User, case: CaseId) -> ApiResult<Vec<CaseLink>> {
     let case = visible_case(&state.store, caller, case).await?;
+    links_of(state, caller, &case).await
+}
+
+/// The links of a case the caller was already shown (`visible_case`), as `links` gives them.
+pub async fn links_of(
+    state: &AppState,
+    caller: &User,
+    case: &CaseRecord,
+) -> ApiResult<Vec<CaseLink>> {
     let links = state.store.case_links(case.id).await?;
     if caller.role.is_staff() {
         // Staff read every article and case: nothing to leave out, nothing to look up.
