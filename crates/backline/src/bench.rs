@@ -84,6 +84,9 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 8)]
         clients: usize,
+        /// Cases filed in each creation phase (sweep idle, then sweep working).
+        #[arg(long, default_value_t = 5_000)]
+        creates: usize,
         /// Leave the store's folder behind (its path is printed) to study its queries.
         #[arg(long)]
         keep: bool,
@@ -144,6 +147,10 @@ pub enum BenchCommand {
         cases: usize,
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
+        /// Build the index in this folder and leave it there; if it already holds one, query
+        /// it without building (to measure a change to searching alone).
+        #[arg(long)]
+        index: Option<PathBuf>,
     },
     /// Auto-categorisation on labelled texts (CSV `text,label`; `oos`: no category applies):
     /// in-scope accuracy, `oos` recall, macro-F1, per-case latency and training time.
@@ -185,7 +192,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             learn_folds,
             backline_search::MatchWeights::default(),
         ),
-        BenchCommand::Search { cases, queries } => crate::bench_search::run(cases, queries),
+        BenchCommand::Search {
+            cases,
+            queries,
+            index,
+        } => crate::bench_search::run(cases, queries, index),
         BenchCommand::Help {
             articles,
             requests,
@@ -196,8 +207,9 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             cases,
             requests,
             clients,
+            creates,
             keep,
-        } => crate::bench_lists::run(cases, requests, clients.max(1), keep).await,
+        } => crate::bench_lists::run(cases, requests, clients.max(1), creates, keep).await,
         BenchCommand::Analytics { cases, requests } => {
             crate::bench_analytics::run(cases, requests).await
         }

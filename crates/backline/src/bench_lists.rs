@@ -25,9 +25,15 @@ const VIEWS: &[&str] = &[
     "saved",
 ];
 
-pub async fn run(cases: usize, requests: usize, clients: usize, keep: bool) -> anyhow::Result<()> {
+pub async fn run(
+    cases: usize,
+    requests: usize,
+    clients: usize,
+    creates: usize,
+    keep: bool,
+) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("backline-bench-lists-{}", std::process::id()));
-    let result = measure(&dir, cases, requests, clients).await;
+    let result = measure(&dir, cases, requests, clients, creates).await;
     if keep {
         eprintln!("the store is kept in {}", dir.display());
     } else {
@@ -41,6 +47,7 @@ async fn measure(
     cases: usize,
     requests: usize,
     clients: usize,
+    creates: usize,
 ) -> anyhow::Result<()> {
     let store = Store::open(&StoreConfig::Sqlite {
         data_dir: dir.to_path_buf(),
@@ -202,7 +209,7 @@ async fn measure(
     // Case creation, the sweep idle.
     let create = |label: &'static str| {
         let (client, base, token) = (client.clone(), base.clone(), customer_token.clone());
-        drive(label, requests, clients, move |i| {
+        drive(label, creates, clients, move |i| {
             let (client, base, token) = (client.clone(), base.clone(), token.clone());
             async move {
                 let reply = client
@@ -234,23 +241,32 @@ async fn measure(
         .await?;
     let backlog_before = store.sla_backlog(Timestamp::now()).await?;
     let stop = Arc::new(AtomicBool::new(false));
-    let swept = Arc::new(AtomicUsize::new(0));
     let sweeper = {
-        let (store, stop, swept) = (state.store.clone(), stop.clone(), swept.clone());
+        let (store, stop) = (state.store.clone(), stop.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let written = backline_server::sla::service::sweep(&store, Timestamp::now())
-                    .await
-                    .unwrap_or(0);
-                swept.fetch_add(written, Ordering::Relaxed);
+                let _ = backline_server::sla::service::sweep(&store, Timestamp::now()).await;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         })
     };
+    // Measure once the sweep is under way (the backlog shrinking), not while it starts.
+    let sweep_started = Instant::now();
+    while store.sla_backlog(Timestamp::now()).await? >= backlog_before {
+        if sweep_started.elapsed() > Duration::from_secs(600) {
+            bail!("the sweep did not start within ten minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let backlog_at_start = store.sla_backlog(Timestamp::now()).await?;
     let busy = create("sweeping").await?;
-    let swept_during = swept.load(Ordering::Relaxed);
     let backlog_after = store.sla_backlog(Timestamp::now()).await?;
+    // Cases the sweep evaluated while the phase ran: the backlog it cleared, plus the cases
+    // filed meanwhile (each new case joins the backlog once).
+    let swept_during = (backlog_at_start + busy.requests as i64 - backlog_after).max(0);
     stop.store(true, Ordering::Relaxed);
+    // The sweep works through its whole backlog before it looks at `stop`: end it here.
+    sweeper.abort();
     let _ = sweeper.await;
 
     for phase in [&idle, &busy] {
@@ -265,8 +281,9 @@ async fn measure(
         );
     }
     println!(
-        "creation while sweeping: {:+.1} % throughput; the sweep evaluated {swept_during} of {backlog_before} open cases meanwhile ({backlog_after} left)",
-        (busy.per_second() / idle.per_second() - 1.0) * 100.0
+        "creation while sweeping: {:+.1} % throughput; the sweep evaluated about {swept_during} cases meanwhile ({:.0}/s; {backlog_before} open cases to evaluate, {backlog_after} left)",
+        (busy.per_second() / idle.per_second() - 1.0) * 100.0,
+        swept_during as f64 / busy.elapsed.as_secs_f64().max(1e-9)
     );
     Ok(())
 }

@@ -10,7 +10,7 @@ use backline_search::{IndexDoc, SearchIndex, Sort, Visibility};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const PRODUCTS: &[&str] = &["backup", "vault", "sync", "gateway", "analytics"];
@@ -144,17 +144,33 @@ fn dir_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-pub fn run(cases: usize, queries: usize) -> anyhow::Result<()> {
+/// The kinds of query the benchmark types, in turn (`i % 5`).
+const QUERY_KINDS: [&str; 5] = [
+    "words",
+    "quoted phrase",
+    "words status:open priority:high",
+    "code product:x",
+    "words type:case",
+];
+
+pub fn run(cases: usize, queries: usize, keep: Option<PathBuf>) -> anyhow::Result<()> {
+    if let Some(dir) = keep {
+        let built = dir.join("meta.json").exists();
+        if built {
+            eprintln!("querying the index already in {}", dir.display());
+        }
+        return run_in(&dir, cases, queries, !built);
+    }
     let dir = std::env::temp_dir().join(format!("backline-bench-search-{}", std::process::id()));
-    let result = run_in(&dir, cases, queries);
+    let result = run_in(&dir, cases, queries, true);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
+fn run_in(dir: &Path, cases: usize, queries: usize, build: bool) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(7);
     let started = Instant::now();
-    {
+    if build {
         let index = SearchIndex::open_for_bulk(dir)?;
         let mut batch = Vec::with_capacity(10_000);
         let mut comment_id = 0;
@@ -190,9 +206,11 @@ fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
     }
     let build_s = started.elapsed().as_secs_f64();
     let disk_mb = dir_size(dir) as f64 / 1_048_576.0;
-    eprintln!(
-        "indexed {cases} cases and their comments in {build_s:.1} s, {disk_mb:.0} MB on disk"
-    );
+    if build {
+        eprintln!(
+            "indexed {cases} cases and their comments in {build_s:.1} s, {disk_mb:.0} MB on disk"
+        );
+    }
 
     let index = SearchIndex::open(dir)?;
     let readers = [
@@ -211,6 +229,8 @@ fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
         }),
     ];
     let mut times = Vec::with_capacity(queries);
+    // The same latencies by kind of query, so a slow kind shows by name.
+    let mut by_kind: [Vec<f64>; 5] = Default::default();
     let mut total_hits = 0;
     let mut total_rows = 0;
     for i in 0..queries {
@@ -237,13 +257,23 @@ fn run_in(dir: &Path, cases: usize, queries: usize) -> anyhow::Result<()> {
         // articles), counted in full, 20 shown.
         let t = Instant::now();
         let page = index.search_rows(&query, &readers[i % readers.len()], sort, 0, 20)?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        times.push(ms);
+        by_kind[i % 5].push(ms);
         total_hits += page.rows.len();
         total_rows += page.total;
     }
     times.sort_by(f64::total_cmp);
     let pct = |p: f64| crate::stats::percentile(&times, p);
     let round = |x: f64| (x * 100.0).round() / 100.0;
+    for (name, kind) in QUERY_KINDS.iter().zip(by_kind.iter_mut()) {
+        kind.sort_by(f64::total_cmp);
+        eprintln!(
+            "  {name:<28} p50 {:>7.2} ms   p99 {:>7.2} ms",
+            crate::stats::percentile(kind, 0.5),
+            crate::stats::percentile(kind, 0.99)
+        );
+    }
     println!(
         "{}",
         json!({
