@@ -2,8 +2,9 @@
 //! and the counts behind the analytics dashboards.
 //!
 //! Dashboards aggregate in SQL (counts grouped by a time bucket and one dimension) so the
-//! rows crossing to the server stay few; medians and p90 need the durations themselves and
-//! read one narrow row per case of the period.
+//! rows crossing to the server stay few; medians and p90 are ranked in SQL, only the ranks
+//! read coming back. Whole days of a period are read from the daily rollups instead
+//! (`rollups.rs`); these queries answer for the rest, and over every case when asked to.
 
 use crate::cases::record_event;
 use crate::sql::{Arg, Sql};
