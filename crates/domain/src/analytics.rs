@@ -2,7 +2,42 @@
 //! shares, growth and trend, backlog age bands and the ranking of top drivers. Pure
 //! functions; the store counts, these turn counts and durations into figures.
 
-use crate::{Span, Timestamp};
+use crate::{OrgId, Span, Timestamp};
+
+/// What a dashboard groups cases by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    Category,
+    Product,
+    Partner,
+    Channel,
+    Organization,
+    Tier,
+    Queue,
+}
+
+/// Which cases a dashboard counts, besides its period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseFilter {
+    /// The categories (a category and everything under it, as the service expands it).
+    pub categories: Vec<i64>,
+    pub product: Option<String>,
+    pub partner: Option<OrgId>,
+    pub organization: Option<OrgId>,
+    pub channel: Option<String>,
+    pub tier: Option<i64>,
+    pub queue: Option<i64>,
+}
+
+/// What the times dashboard groups the cases of a period by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimesGroup {
+    Tier,
+    Queue,
+    Partner,
+    /// `tiered` or `swarm`, from the case's queue.
+    SupportModel,
+}
 
 /// The width of one point on a chart over time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +159,32 @@ pub fn durations_from_ranks(count: u64, values: &std::collections::HashMap<u64, 
         median_ms: at(50),
         p90_ms: at(90),
     }
+}
+
+/// Median and p90 of unsorted durations, the same figures [`durations_from_ranks`] gives for
+/// the ranks a database picks after sorting them: only those ranks are selected
+/// (`select_nth_unstable`, linear), not the whole slice sorted. The slice is reordered.
+pub fn durations_by_rank(values: &mut [i64]) -> Durations {
+    let count = values.len() as u64;
+    let mut ranks: Vec<u64> = [50, 90]
+        .iter()
+        .filter_map(|percent| quantile_ranks(count, *percent))
+        .flat_map(|(below, above, _)| [below, above])
+        .collect();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let mut picked = std::collections::HashMap::new();
+    // Each selection leaves everything after the chosen rank to its right, so the next
+    // (larger) rank is looked for there only.
+    let mut done = 0usize;
+    for rank in ranks {
+        let rank = rank as usize;
+        let rest = &mut values[done..];
+        let (_, value, _) = rest.select_nth_unstable(rank - done);
+        picked.insert(rank as u64, *value);
+        done = rank + 1;
+    }
+    durations_from_ranks(count, &picked)
 }
 
 /// What an audit-trail event means for the times dashboard: a hand-off (an escalation, a
@@ -287,6 +348,29 @@ mod tests {
                 durations_from_ranks(n, &picked),
                 durations(values),
                 "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn selecting_the_ranks_gives_what_sorting_gives() {
+        for n in 0..200i64 {
+            // Repeats, negatives and a spread of magnitudes.
+            let values: Vec<i64> = (0..n)
+                .map(|v| (v * v * 7919 + 13) % 1_000_003 - 400_000)
+                .collect();
+            let mut shuffled = values.clone();
+            shuffled.reverse();
+            shuffled.rotate_left((n / 3) as usize);
+            assert_eq!(
+                durations_by_rank(&mut shuffled),
+                durations(values.clone()),
+                "n = {n}"
+            );
+            let mut same = vec![42; n as usize];
+            assert_eq!(
+                durations_by_rank(&mut same),
+                durations(vec![42; n as usize])
             );
         }
     }

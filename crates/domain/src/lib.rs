@@ -20,6 +20,7 @@ pub mod org;
 pub mod partner;
 pub mod playbooks;
 pub mod query;
+pub mod rollups;
 pub mod routing;
 pub mod satisfaction;
 pub mod sla;

@@ -11,7 +11,9 @@
 //! - the case notifier, which turns case events into mail (`mail::notifier`);
 //! - the incident clock (`crisis::service::start_cadence`);
 //! - partner alert mail to relationship managers (`partners::service::start_alert_mail`);
-//! - playbook triggers that start customer-success runs (`success::service::start_triggers`).
+//! - playbook triggers that start customer-success runs (`success::service::start_triggers`);
+//! - the Insights dashboards' daily rollups, rebuilt when their cases change
+//!   (`analytics::rollups::start`).
 //!
 //! SQLite's WAL checkpointer is not here: it belongs to the store, which every command opens
 //! (`demo`, `reindex`, `learn` write too), so `Store::open` starts it and closing the store
@@ -67,6 +69,9 @@ pub struct Config {
     pub sla_every: Duration,
     /// How often the categoriser looks for new cases to suggest for and labels to learn.
     pub categorize_every: Duration,
+    /// How often the dashboards' rollup job looks for days whose cases changed, once it has
+    /// rebuilt every one it found.
+    pub rollups_every: Duration,
 }
 
 impl Config {
@@ -89,6 +94,7 @@ impl Config {
             partner_alerts_every: Duration::from_secs(3600),
             sla_every: Duration::from_secs(1),
             categorize_every: Duration::from_secs(1),
+            rollups_every: Duration::from_secs(2),
         }
     }
 }
@@ -181,6 +187,10 @@ impl Application {
         jobs.push(crate::analytics::model::start(
             state.clone(),
             config.categorize_every,
+        ));
+        jobs.push(crate::analytics::rollups::start(
+            state.clone(),
+            config.rollups_every,
         ));
         jobs.push(crate::webhooks::service::start(state.clone()));
         jobs.push(crate::partners::service::start_alert_mail(

@@ -5,9 +5,16 @@
 
 mod common;
 
-use backline_domain::Timestamp;
+use backline_domain::rollups::{encode, Day, Family};
+use backline_domain::{Span, Timestamp};
+use backline_server::analytics::service::{
+    self, BacklogReport, DeflectionReport, DriversReport, FilterInput, OutcomeReport, TimesBy,
+    TimesRow, VolumeReport,
+};
 use backline_server::application::{Application, Config as ServerConfig};
+use backline_store::analytics::Dimension;
 use backline_store::testing::execute_raw;
+use backline_store::testing::replace_rollup;
 use common::browser::Browser;
 use common::{Backend, TestApp};
 use reqwest::StatusCode;
@@ -21,6 +28,7 @@ on_both_backends!(
     the_categories_page_keeps_a_refused_form_and_only_admins_change,
     enough_new_labels_make_it_learn_again_unasked,
     reply_times_are_exact_percentiles_and_follow_a_merge,
+    dashboards_from_rollups_are_the_figures_of_every_case,
 );
 
 async fn category(app: &TestApp, name: &str, parent: Option<i64>) -> i64 {
@@ -1009,4 +1017,426 @@ async fn reply_times_are_exact_percentiles_and_follow_a_merge(backend: Backend) 
     // Filed an hour (and the moments this test took) before the merged case's reply.
     let waited = l2["first_reply"]["median_minutes"].as_f64().unwrap();
     assert!((60.0..61.0).contains(&waited), "{rows:?}");
+}
+
+/// Every dashboard's figures for one set of filters, read one way.
+#[derive(Debug, PartialEq)]
+struct Figures {
+    volume: Vec<VolumeReport>,
+    drivers: DriversReport,
+    backlog: BacklogReport,
+    times: Vec<Vec<TimesRow>>,
+    outcomes: OutcomeReport,
+    deflection: DeflectionReport,
+}
+
+const DIMENSIONS: [Dimension; 7] = [
+    Dimension::Category,
+    Dimension::Product,
+    Dimension::Partner,
+    Dimension::Channel,
+    Dimension::Organization,
+    Dimension::Tier,
+    Dimension::Queue,
+];
+
+const TIMES_BY: [TimesBy; 4] = [
+    TimesBy::Tier,
+    TimesBy::Queue,
+    TimesBy::Partner,
+    TimesBy::SupportModel,
+];
+
+/// The dashboards through the service the pages and the API call: from rollups where
+/// current (`rollups`), or with every case aggregated in SQL.
+async fn figures(
+    app: &TestApp,
+    input: &FilterInput,
+    rollups: bool,
+    now: Timestamp,
+    every: bool,
+) -> Figures {
+    let store = &app.store;
+    let admin = store.user_by_email("admin@vendor.example").await.unwrap();
+    let mut f = service::resolve_filters(store, input, now).await.unwrap();
+    f.rollups = rollups;
+    let dimensions: &[Dimension] = if every {
+        &DIMENSIONS
+    } else {
+        &[Dimension::Category, Dimension::Queue]
+    };
+    let mut volume = Vec::new();
+    for d in dimensions {
+        volume.push(service::volume(store, &admin, *d, &f).await.unwrap());
+    }
+    let mut times = Vec::new();
+    for by in TIMES_BY {
+        times.push(service::times(store, &admin, by, &f).await.unwrap());
+    }
+    Figures {
+        volume,
+        drivers: service::drivers(store, &admin, &f).await.unwrap(),
+        backlog: service::backlog(store, &admin, &f, now).await.unwrap(),
+        times,
+        outcomes: service::outcomes(store, &admin, &f).await.unwrap(),
+        deflection: service::deflection(store, &admin, &f, now).await.unwrap(),
+    }
+}
+
+fn days_ago(n: i64) -> String {
+    Timestamp::now().minus(Span::DAY.times(n)).to_rfc3339()
+}
+
+/// The periods and filters compared: the default 30 days, whole days only (midnight to
+/// midnight), a year by week, 800 days, and the year under each filter.
+fn inputs(every: bool) -> Vec<FilterInput> {
+    let year = FilterInput {
+        from: Some(days_ago(365)),
+        ..FilterInput::default()
+    };
+    let mut all = vec![FilterInput::default(), year.clone()];
+    if !every {
+        return all;
+    }
+    all.push(FilterInput {
+        from: Some(days_ago(40)[..10].to_string()),
+        to: Some(days_ago(0)[..10].to_string()),
+        ..FilterInput::default()
+    });
+    all.push(FilterInput {
+        bucket: Some("week".into()),
+        ..year.clone()
+    });
+    all.push(FilterInput {
+        from: Some(days_ago(800)),
+        ..FilterInput::default()
+    });
+    let with = |set: &dyn Fn(&mut FilterInput)| {
+        let mut input = year.clone();
+        set(&mut input);
+        input
+    };
+    all.push(with(&|i| i.product = Some("Sync".into())));
+    all.push(with(&|i| i.partner = Some("acme".into())));
+    all.push(with(&|i| i.organization = Some("initech".into())));
+    all.push(with(&|i| i.channel = Some("email".into())));
+    all.push(with(&|i| i.tier = Some("2".into())));
+    all.push(with(&|i| i.queue = Some("l1".into())));
+    all
+}
+
+/// Every dashboard gives the same figures from rollups as from every case.
+async fn assert_same(app: &TestApp, every: bool, when: &str) {
+    let now = Timestamp::now();
+    let mut inputs = inputs(every);
+    if every {
+        let sync: i64 = app
+            .store
+            .categories()
+            .await
+            .unwrap()
+            .iter()
+            .find(|c| c.name == "Sync")
+            .unwrap()
+            .id;
+        inputs.push(FilterInput {
+            from: Some(days_ago(365)),
+            category: Some(sync.to_string()),
+            ..FilterInput::default()
+        });
+    }
+    for input in &inputs {
+        let rollups = figures(app, input, true, now, every).await;
+        let cases = figures(app, input, false, now, every).await;
+        // One dashboard at a time, so a difference names its dashboard.
+        assert_eq!(rollups.volume, cases.volume, "volume {when}: {input:?}");
+        assert_eq!(rollups.drivers, cases.drivers, "drivers {when}: {input:?}");
+        assert_eq!(rollups.backlog, cases.backlog, "backlog {when}: {input:?}");
+        assert_eq!(rollups.times, cases.times, "times {when}: {input:?}");
+        assert_eq!(
+            rollups.outcomes, cases.outcomes,
+            "outcomes {when}: {input:?}"
+        );
+        assert_eq!(
+            rollups.deflection, cases.deflection,
+            "deflection {when}: {input:?}"
+        );
+    }
+}
+
+/// Waits until the rollup job has rebuilt every day before today that changed.
+async fn rollups_settled(app: &TestApp) {
+    app.until("the rollups to be rebuilt", || async {
+        let today = Day::of(Timestamp::now());
+        (app.store.rollups_waiting(today).await.unwrap() == 0).then_some(())
+    })
+    .await
+}
+
+async fn current_days(app: &TestApp, family: Family) -> Vec<Day> {
+    let today = Day::of(Timestamp::now());
+    app.store
+        .current_rollups(family, Day(0), today.next())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.day)
+        .collect()
+}
+
+/// The day (UTC) a case's column falls in.
+async fn day_of_case(app: &TestApp, case: i64, column: &str) -> Day {
+    let (at,): (i64,) = backline_store::testing::query_one(
+        &app.store,
+        &format!("SELECT {column} FROM cases WHERE id = {case}"),
+    )
+    .await
+    .unwrap();
+    Day::of(Timestamp::from_millis(at))
+}
+
+/// Shows a change reaches the dashboards at once and its day's rollup is rebuilt: the
+/// day's rollup is first replaced by an empty one (so reading it shows, as a difference
+/// from every case), then `change` runs; right after it the figures are those of every
+/// case again (the day now reads from the cases: the change marked it in its own
+/// transaction), and once the job has rebuilt the day they still are, from its new
+/// rollup.
+async fn a_change_reaches_the_dashboards<F, Fut>(
+    app: &TestApp,
+    family: Family,
+    day: Day,
+    what: &str,
+    change: F,
+) where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    rollups_settled(app).await;
+    assert!(
+        current_days(app, family).await.contains(&day),
+        "{what}: {family:?} day {} has a current rollup",
+        day.0
+    );
+    let emptied = replace_rollup(&app.store, family, day, encode(&[]))
+        .await
+        .unwrap();
+    assert_eq!(emptied, 1);
+    let year = FilterInput {
+        from: Some(days_ago(365)),
+        ..FilterInput::default()
+    };
+    let now = Timestamp::now();
+    let (tampered, reference) = (
+        figures(app, &year, true, now, false).await,
+        figures(app, &year, false, now, false).await,
+    );
+    match family {
+        Family::Filed => assert!(
+            tampered.volume[0].total < reference.volume[0].total,
+            "{what}: the emptied rollup is what the dashboards read"
+        ),
+        Family::Solved => assert_ne!(
+            tampered.outcomes.totals, reference.outcomes.totals,
+            "{what}: the emptied rollup is what the dashboards read"
+        ),
+    }
+    change().await;
+    assert_same(app, false, &format!("right after {what}")).await;
+    rollups_settled(app).await;
+    assert!(
+        current_days(app, family).await.contains(&day),
+        "{what}: rebuilt"
+    );
+    assert_same(app, false, &format!("after {what}, rebuilt")).await;
+}
+
+/// The dashboards read whole past days from daily rollups, and give exactly the figures
+/// aggregating every case gives: for any period and every filter and grouping, and right
+/// after cases change (solved, reopened, recategorised, escalated to another queue, a first
+/// reply, a change made in SQL by no service at all) as well as once the job has rebuilt
+/// their days.
+async fn dashboards_from_rollups_are_the_figures_of_every_case(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    let sync = category(&app, "Sync", None).await;
+    let desktop = category(&app, "Desktop app", Some(sync)).await;
+    let billing = category(&app, "Billing", None).await;
+    for (slug, model, tier) in [
+        ("l1", "tiered", Some(1)),
+        ("l2", "tiered", Some(2)),
+        ("swarm", "swarm", None),
+    ] {
+        let reply = app
+            .post(
+                &t.admin,
+                "/api/v1/queues",
+                json!({"slug": slug, "name": slug.to_uppercase(), "model": model, "tier": tier}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    }
+    // Fourteen cases filed 0 to 400 days ago: three filers, four products, three categories
+    // and none, three queues and none; replies, solvings (on a later day), a reopening and
+    // a hand-off.
+    let back: [i64; 14] = [1, 2, 2, 3, 5, 8, 13, 21, 29, 34, 55, 200, 400, 0];
+    let mut cases = Vec::new();
+    for (i, days) in back.iter().enumerate() {
+        let (token, on_behalf) = match i % 3 {
+            0 => (&t.initech, None),
+            1 => (&t.globex, None),
+            _ => (&t.acme, Some("globex")),
+        };
+        let mut body = json!({"subject": format!("Case {i}"), "description": "Details."});
+        if let Some(product) = ["Sync", "Backup", "Vault"].get(i % 4) {
+            body["product"] = json!(product);
+        }
+        if let Some(org) = on_behalf {
+            body["on_behalf_of"] = json!(org);
+        }
+        let case = app.file_case(token, body).await;
+        if let Some(category) = [Some(sync), Some(desktop), Some(billing), None][i % 4] {
+            set_category(&app, case, Some(category)).await;
+        }
+        if i % 3 != 2 {
+            comment(&app, &t.agent, case).await;
+        }
+        let statuses: &[&str] = match i % 4 {
+            0 => &["solved"],
+            2 => &["solved", "open"],
+            _ => &[],
+        };
+        for status in statuses {
+            let reply = app
+                .patch(
+                    &t.agent,
+                    &format!("/api/v1/cases/{case}"),
+                    json!({"status": status}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        }
+        if i % 5 == 1 {
+            let admin_id = app
+                .store
+                .user_by_email("admin@vendor.example")
+                .await
+                .unwrap()
+                .id
+                .0;
+            for assignee in [app.agent_id, admin_id] {
+                let reply = app
+                    .patch(
+                        &t.agent,
+                        &format!("/api/v1/cases/{case}"),
+                        json!({"assignee": assignee}),
+                    )
+                    .await;
+                assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            }
+        }
+        // Back in time (solved half as many days ago as filed), into a queue, by email.
+        let day = Span::DAY.as_millis();
+        let queue = ["'l1'", "'swarm'", "NULL"][i % 3];
+        let channel = if i % 5 == 0 { "'email'" } else { "channel" };
+        let classification = match i % 8 {
+            0 => "'known'",
+            4 => "'new'",
+            _ => "classification",
+        };
+        execute_raw(
+            &app.store,
+            &format!(
+                "UPDATE cases SET created_at = created_at - {filed}, \
+                 first_reply_at = first_reply_at - {filed}, solved_at = solved_at - {solved}, \
+                 queue_id = (SELECT id FROM queues WHERE slug = {queue}), channel = {channel}, \
+                 classification = {classification} WHERE id = {case}",
+                filed = days * day + 3_600_000 * (i as i64 % 5),
+                solved = days / 2 * day,
+            ),
+        )
+        .await
+        .unwrap();
+        cases.push(case);
+    }
+    rollups_settled(&app).await;
+    // Every past day with a filing has a current rollup, and so does every past solving day.
+    let today = Day::of(Timestamp::now());
+    let filed = current_days(&app, Family::Filed).await;
+    for case in &cases {
+        let day = day_of_case(&app, *case, "created_at").await;
+        assert_eq!(filed.contains(&day), day < today, "case {case}");
+    }
+    assert!(!current_days(&app, Family::Solved).await.is_empty());
+    assert_same(&app, true, "after filing").await;
+
+    // Solving a case filed 13 days ago.
+    let case = cases[6];
+    let day = day_of_case(&app, case, "created_at").await;
+    a_change_reaches_the_dashboards(&app, Family::Filed, day, "solving", || async {
+        let reply = app
+            .patch(
+                &t.agent,
+                &format!("/api/v1/cases/{case}"),
+                json!({"status": "solved"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    })
+    .await;
+    // Reopening a case solved 100 days ago takes it out of that day's outcomes.
+    let case = cases[12];
+    let day = day_of_case(&app, case, "solved_at").await;
+    a_change_reaches_the_dashboards(&app, Family::Solved, day, "reopening", || async {
+        let reply = app
+            .patch(
+                &t.agent,
+                &format!("/api/v1/cases/{case}"),
+                json!({"status": "open"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    })
+    .await;
+    // Recategorising a case filed 29 days ago.
+    let case = cases[8];
+    let day = day_of_case(&app, case, "created_at").await;
+    a_change_reaches_the_dashboards(&app, Family::Filed, day, "recategorising", || async {
+        set_category(&app, case, Some(billing)).await;
+    })
+    .await;
+    // Escalating a case of L1 filed 34 days ago: tier 2, and the queue that serves it.
+    let case = cases[9];
+    let day = day_of_case(&app, case, "created_at").await;
+    a_change_reaches_the_dashboards(&app, Family::Filed, day, "escalating", || async {
+        let reply = app
+            .post(
+                &t.agent,
+                &format!("/api/v1/cases/{case}/escalate"),
+                json!({"reason": "needs the engine team"}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.body["queue"], "l2", "{}", reply.body);
+    })
+    .await;
+    // A first reply to a case filed 8 days ago that had none.
+    let case = cases[5];
+    let day = day_of_case(&app, case, "created_at").await;
+    a_change_reaches_the_dashboards(&app, Family::Filed, day, "a first reply", || async {
+        comment(&app, &t.agent, case).await;
+    })
+    .await;
+    // A change in SQL that no service made: the triggers still mark its day.
+    let case = cases[10];
+    let day = day_of_case(&app, case, "created_at").await;
+    a_change_reaches_the_dashboards(&app, Family::Filed, day, "a change in SQL", || async {
+        execute_raw(
+            &app.store,
+            &format!("UPDATE cases SET channel = 'phone', tier = 3 WHERE id = {case}"),
+        )
+        .await
+        .unwrap();
+    })
+    .await;
+    assert_same(&app, true, "after every change").await;
 }

@@ -2,14 +2,15 @@
 //! and the counts behind the analytics dashboards.
 //!
 //! Dashboards aggregate in SQL (counts grouped by a time bucket and one dimension) so the
-//! rows crossing to the server stay few; medians and p90 need the durations themselves and
-//! read one narrow row per case of the period.
+//! rows crossing to the server stay few; medians and p90 are ranked in SQL, only the ranks
+//! read coming back. Whole days of a period are read from the daily rollups instead
+//! (`rollups.rs`); these queries answer for the rest, and over every case when asked to.
 
 use crate::cases::record_event;
 use crate::sql::{Arg, Sql};
 use crate::versions::{advance, Versioned};
 use crate::{Result, Store, StoreError};
-use backline_domain::{CaseId, OrgId, Timestamp, UserId};
+use backline_domain::{CaseId, Timestamp, UserId};
 use serde_json::json;
 
 /// A category as stored.
@@ -54,40 +55,23 @@ pub struct UnsuggestedCase {
     pub description: String,
 }
 
-/// What a dashboard groups cases by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dimension {
-    Category,
-    Product,
-    Partner,
-    Channel,
-    Organization,
-    Tier,
-    Queue,
-}
+pub use backline_domain::analytics::{CaseFilter, Dimension, TimesGroup};
 
-impl Dimension {
-    /// The column, and whether it holds an id (`key_id`) or text (`key_text`).
-    fn column(self) -> (&'static str, bool) {
-        match self {
-            Dimension::Category => ("c.category_id", true),
-            Dimension::Product => ("c.product", false),
-            Dimension::Partner => ("c.partner_id", true),
-            Dimension::Channel => ("c.channel", false),
-            Dimension::Organization => ("c.organization_id", true),
-            Dimension::Tier => ("c.tier", true),
-            Dimension::Queue => ("c.queue_id", true),
-        }
-    }
-
-    fn select(self) -> String {
-        let (column, id) = self.column();
-        key_select(column, id)
+/// A dimension's column, and whether it holds an id (`key_id`) or text (`key_text`).
+fn dimension_column(dimension: Dimension) -> (&'static str, bool) {
+    match dimension {
+        Dimension::Category => ("c.category_id", true),
+        Dimension::Product => ("c.product", false),
+        Dimension::Partner => ("c.partner_id", true),
+        Dimension::Channel => ("c.channel", false),
+        Dimension::Organization => ("c.organization_id", true),
+        Dimension::Tier => ("c.tier", true),
+        Dimension::Queue => ("c.queue_id", true),
     }
 }
 
 /// A grouping column as the `key_id` / `key_text` pair the grouped rows are read into.
-fn key_select(column: &str, id: bool) -> String {
+fn key_select((column, id): (&str, bool)) -> String {
     if id {
         format!("{column} AS key_id, CAST(NULL AS TEXT) AS key_text")
     } else {
@@ -95,40 +79,26 @@ fn key_select(column: &str, id: bool) -> String {
     }
 }
 
-/// Which cases a dashboard counts, besides its period.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CaseFilter {
-    /// The categories (a category and everything under it, as the service expands it).
-    pub categories: Vec<i64>,
-    pub product: Option<String>,
-    pub partner: Option<OrgId>,
-    pub organization: Option<OrgId>,
-    pub channel: Option<String>,
-    pub tier: Option<i64>,
-    pub queue: Option<i64>,
-}
-
-impl CaseFilter {
-    fn push(&self, sql: &mut Sql) {
-        sql.push_in(
-            "c.category_id",
-            self.categories.iter().map(|c| Arg::Int(*c)),
-        );
-        let mut eq = |column: &str, arg: Option<Arg>| {
-            if let Some(arg) = arg {
-                sql.push(" AND ").push(column).push(" = ").bind(arg);
-            }
-        };
-        eq("c.product", self.product.clone().map(Arg::Text));
-        eq("c.partner_id", self.partner.map(|p| Arg::Int(p.0)));
-        eq(
-            "c.organization_id",
-            self.organization.map(|o| Arg::Int(o.0)),
-        );
-        eq("c.channel", self.channel.clone().map(Arg::Text));
-        eq("c.tier", self.tier.map(Arg::Int));
-        eq("c.queue_id", self.queue.map(Arg::Int));
-    }
+/// `AND ...` for each condition of a filter (the SQL of `CaseFilter::admits`).
+pub(crate) fn push_filter(filter: &CaseFilter, sql: &mut Sql) {
+    sql.push_in(
+        "c.category_id",
+        filter.categories.iter().map(|c| Arg::Int(*c)),
+    );
+    let mut eq = |column: &str, arg: Option<Arg>| {
+        if let Some(arg) = arg {
+            sql.push(" AND ").push(column).push(" = ").bind(arg);
+        }
+    };
+    eq("c.product", filter.product.clone().map(Arg::Text));
+    eq("c.partner_id", filter.partner.map(|p| Arg::Int(p.0)));
+    eq(
+        "c.organization_id",
+        filter.organization.map(|o| Arg::Int(o.0)),
+    );
+    eq("c.channel", filter.channel.clone().map(Arg::Text));
+    eq("c.tier", filter.tier.map(Arg::Int));
+    eq("c.queue_id", filter.queue.map(Arg::Int));
 }
 
 /// Cases of one bucket and one key. `key_id` or `key_text` holds the key, by dimension;
@@ -149,29 +119,12 @@ pub struct BacklogCount {
     pub n: i64,
 }
 
-/// What the times dashboard groups the cases of a period by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimesGroup {
-    Tier,
-    Queue,
-    Partner,
-    /// `tiered` or `swarm`, from the case's queue.
-    SupportModel,
-}
-
-impl TimesGroup {
-    fn column(self) -> (&'static str, bool) {
-        match self {
-            TimesGroup::Tier => ("c.tier", true),
-            TimesGroup::Queue => ("c.queue_id", true),
-            TimesGroup::Partner => ("c.partner_id", true),
-            TimesGroup::SupportModel => ("q.model", false),
-        }
-    }
-
-    fn select(self) -> String {
-        let (column, id) = self.column();
-        key_select(column, id)
+fn times_column(group: TimesGroup) -> (&'static str, bool) {
+    match group {
+        TimesGroup::Tier => ("c.tier", true),
+        TimesGroup::Queue => ("c.queue_id", true),
+        TimesGroup::Partner => ("c.partner_id", true),
+        TimesGroup::SupportModel => ("q.model", false),
     }
 }
 
@@ -450,13 +403,14 @@ impl Store {
             .push(") / ")
             .bind(Arg::Int(width.max(1)))
             .push(") AS bucket, ")
-            .push(&dimension.select())
+            .push(&key_select(dimension_column(dimension)))
             .push(", COUNT(*) AS n FROM cases c WHERE c.created_at >= ")
             .bind(Arg::Int(from.as_millis()))
             .push(" AND c.created_at < ")
             .bind(Arg::Int(to.as_millis()));
-        filter.push(&mut sql);
-        sql.push(" GROUP BY 1, ").push(dimension.column().0);
+        push_filter(filter, &mut sql);
+        sql.push(" GROUP BY 1, ")
+            .push(dimension_column(dimension).0);
         let mut rows: Vec<BucketCount> = sql.query_as().fetch_all(&self.read).await?;
         // Bucket numbers to the bucket's start.
         for row in &mut rows {
@@ -483,7 +437,7 @@ impl Store {
             .bind(Arg::Int(from.as_millis()))
             .push(" AND c.solved_at < ")
             .bind(Arg::Int(to.as_millis()));
-        filter.push(&mut sql);
+        push_filter(filter, &mut sql);
         sql.push(" GROUP BY 1, c.classification");
         let mut rows: Vec<BucketCount> = sql.query_as().fetch_all(&self.read).await?;
         for row in &mut rows {
@@ -521,7 +475,7 @@ impl Store {
              WHERE c.status IN ('new', 'open', 'pending', 'on_hold')",
             band_starts.len()
         ));
-        filter.push(&mut sql);
+        push_filter(filter, &mut sql);
         sql.push(" GROUP BY 1, 2");
         Ok(sql.query_as().fetch_all(&self.read).await?)
     }
@@ -537,7 +491,7 @@ impl Store {
         filter: &CaseFilter,
     ) -> Result<Vec<TimesCount>> {
         let mut sql = Sql::new("SELECT ");
-        sql.push(&group.select()).push(
+        sql.push(&key_select(times_column(group))).push(
             ", COUNT(*) AS cases, CAST(SUM(c.handoffs) AS BIGINT) AS handoffs, \
              CAST(SUM(CASE WHEN c.solved_at IS NOT NULL OR c.reopens > 0 THEN 1 ELSE 0 END) AS BIGINT) AS solved, \
              CAST(SUM(CASE WHEN c.reopens > 0 THEN 1 ELSE 0 END) AS BIGINT) AS reopened \
@@ -546,8 +500,8 @@ impl Store {
         sql.bind(Arg::Int(from.as_millis()))
             .push(" AND c.created_at < ")
             .bind(Arg::Int(to.as_millis()));
-        filter.push(&mut sql);
-        sql.push(" GROUP BY ").push(group.column().0);
+        push_filter(filter, &mut sql);
+        sql.push(" GROUP BY ").push(times_column(group).0);
         Ok(sql.query_as().fetch_all(&self.read).await?)
     }
 
@@ -568,9 +522,9 @@ impl Store {
             Measure::FirstReply => "c.first_reply_at",
             Measure::Resolution => "c.solved_at",
         };
-        let (key, _) = group.column();
+        let (key, _) = times_column(group);
         let mut sql = Sql::new("SELECT key_id, key_text, group_size, position, ms FROM (SELECT ");
-        sql.push(&group.select())
+        sql.push(&key_select(times_column(group)))
             .push(&format!(
                 ", {end} - c.created_at AS ms, \
                  ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {end} - c.created_at) - 1 AS position, \
@@ -581,7 +535,7 @@ impl Store {
             .bind(Arg::Int(from.as_millis()))
             .push(" AND c.created_at < ")
             .bind(Arg::Int(to.as_millis()));
-        filter.push(&mut sql);
+        push_filter(filter, &mut sql);
         sql.push(") ranked WHERE 1 = 0");
         for percent in percents {
             let percent = (*percent).min(100);

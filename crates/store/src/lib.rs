@@ -19,6 +19,7 @@ pub mod mail;
 mod models;
 mod orgs;
 mod partners;
+pub mod rollups;
 mod rows;
 mod sla;
 pub mod social;

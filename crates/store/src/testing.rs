@@ -46,6 +46,14 @@ pub async fn execute_raw(store: &crate::Store, sql: &str) -> crate::Result<()> {
     Ok(())
 }
 
+/// One row of any query, for tests that look at what is stored.
+pub async fn query_one<T>(store: &crate::Store, sql: &str) -> crate::Result<T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as(sql).fetch_one(&store.read).await?)
+}
+
 /// A SQLite store in a temporary folder that lives as long as the returned guard.
 pub fn fresh_sqlite() -> (StoreConfig, tempfile_guard::TempDir) {
     let dir = tempfile_guard::TempDir::new();
@@ -108,8 +116,9 @@ pub struct BulkCases {
     pub span_days: i64,
     pub now: backline_domain::Timestamp,
     /// Give each case in work or done (not `new`) with an assignee a first public reply
-    /// from that agent, within eight hours of its filing and before its last change: what
-    /// reply-time figures are computed from.
+    /// from that agent, within eight hours of its filing and before its last change, and
+    /// set its `first_reply_at` as the comment's transaction does: what reply-time figures
+    /// are computed from.
     pub replies: bool,
 }
 
@@ -220,6 +229,16 @@ pub async fn bulk_cases(store: &crate::Store, spec: &BulkCases) -> crate::Result
             )
             .execute(&mut *tx)
             .await?;
+            // Kept on the case as the comment's transaction keeps it.
+            sqlx::query(
+                "UPDATE cases SET first_reply_at = \
+                 CASE WHEN created_at + (id * 7919) % 28800000 < updated_at \
+                 THEN created_at + (id * 7919) % 28800000 ELSE updated_at END \
+                 WHERE id > (SELECT COALESCE(MAX(case_id), 0) FROM case_events) \
+                 AND status <> 'new' AND assignee_id IS NOT NULL",
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         // Each case's `created` event, which the service-level clocks start from.
         sqlx::query(
@@ -233,4 +252,23 @@ pub async fn bulk_cases(store: &crate::Store, spec: &BulkCases) -> crate::Result
         done += in_tx;
     }
     Ok(())
+}
+
+/// Overwrites a day's stored rollup with `facts` (encoded), leaving whether it is current
+/// alone: for tests that show which days a dashboard reads from rollups.
+pub async fn replace_rollup(
+    store: &crate::Store,
+    family: backline_domain::rollups::Family,
+    day: backline_domain::rollups::Day,
+    facts: Vec<u8>,
+) -> crate::Result<u64> {
+    Ok(
+        sqlx::query("UPDATE case_rollups SET facts = $1 WHERE family = $2 AND day = $3")
+            .bind(facts)
+            .bind(family.as_str())
+            .bind(day.0)
+            .execute(&store.write)
+            .await?
+            .rows_affected(),
+    )
 }

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod rollups;
 pub mod service;
 
 use crate::AppState;

@@ -3,6 +3,7 @@
 //! `backline_domain::analytics`).
 
 use super::model::RETRAIN_REQUEST_KEY;
+use super::rollups::{self, Count};
 use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
 use backline_domain::analytics::{
@@ -10,9 +11,7 @@ use backline_domain::analytics::{
 };
 use backline_domain::categories::{check_place, paths, CategoryName, Node};
 use backline_domain::{CaseId, FieldErrors, Role, Span, Timestamp};
-use backline_store::analytics::{
-    CaseCategory, CaseFilter, Category, Dimension, Measure, TimesGroup,
-};
+use backline_store::analytics::{CaseCategory, CaseFilter, Category, Dimension, TimesGroup};
 use backline_store::{Store, User};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -325,6 +324,9 @@ pub struct Filters {
     pub to: Timestamp,
     pub bucket: Bucket,
     pub cases: CaseFilter,
+    /// Read whole days from their current daily rollups (`resolve_filters` sets it). False
+    /// aggregates every case in SQL: the reference the rollups are tested against.
+    pub rollups: bool,
 }
 
 fn present(value: &Option<String>) -> Option<&str> {
@@ -399,6 +401,7 @@ pub async fn resolve_filters(
         to,
         bucket,
         cases,
+        rollups: true,
     })
 }
 
@@ -485,16 +488,17 @@ pub async fn volume(
     staff_only(caller)?;
     let labels = Labels::load(store).await?;
     let bucket = filters.bucket;
-    let rows = store
-        .case_volume(
-            dimension,
-            filters.from,
-            filters.to,
-            bucket.origin(),
-            bucket.span().as_millis(),
-            &filters.cases,
-        )
-        .await?;
+    let rows = rollups::counts(
+        store,
+        Count::Filed(dimension),
+        filters.from,
+        filters.to,
+        bucket.origin(),
+        bucket.span().as_millis(),
+        &filters.cases,
+        filters.rollups,
+    )
+    .await?;
     let buckets = bucket.starts(filters.from, filters.to);
     let position: HashMap<i64, usize> = buckets
         .iter()
@@ -555,16 +559,18 @@ pub async fn drivers(store: &Store, caller: &User, filters: &Filters) -> ApiResu
     let current = volume(store, caller, Dimension::Category, filters).await?;
     let length = filters.to.since(filters.from);
     let previous_from = filters.from.minus(length);
-    let previous = store
-        .case_volume(
-            Dimension::Category,
-            previous_from,
-            filters.from,
-            previous_from.as_millis(),
-            length.as_millis(),
-            &filters.cases,
-        )
-        .await?;
+    // One bucket: the whole previous period.
+    let previous = rollups::counts(
+        store,
+        Count::Filed(Dimension::Category),
+        previous_from,
+        filters.from,
+        previous_from.as_millis(),
+        length.as_millis(),
+        &filters.cases,
+        filters.rollups,
+    )
+    .await?;
     let labels = Labels::load(store).await?;
     let mut counts: BTreeMap<Option<i64>, DriverCounts<Option<i64>>> = BTreeMap::new();
     for s in &current.series {
@@ -732,47 +738,22 @@ pub async fn times(
         TimesBy::Partner => labels.of(Dimension::Partner, id, None),
         TimesBy::SupportModel => text.unwrap_or("no queue").to_string(),
     };
-    let (from, to, cases) = (filters.from, filters.to, &filters.cases);
-    #[derive(Default)]
-    struct Group {
-        cases: i64,
-        handoffs: i64,
-        solved: i64,
-        reopened: i64,
-        /// Per measure: how many durations, and the value at each rank read.
-        first: (u64, HashMap<u64, i64>),
-        resolution: (u64, HashMap<u64, i64>),
-    }
-    // Grouped by what the database grouped by (ranks are per group there), named after.
-    let mut groups: HashMap<(Option<i64>, Option<String>), Group> = HashMap::new();
-    for row in store.times_counts(group, from, to, cases).await? {
-        let g = groups.entry((row.key_id, row.key_text)).or_default();
-        g.cases += row.cases;
-        g.handoffs += row.handoffs;
-        g.solved += row.solved;
-        g.reopened += row.reopened;
-    }
-    for measure in [Measure::FirstReply, Measure::Resolution] {
-        let ranked = store
-            .ranked_durations(group, measure, from, to, cases, &[50, 90])
-            .await?;
-        for row in ranked {
-            let g = groups.entry((row.key_id, row.key_text)).or_default();
-            let (count, values) = match measure {
-                Measure::FirstReply => &mut g.first,
-                Measure::Resolution => &mut g.resolution,
-            };
-            *count = row.group_size as u64;
-            values.insert(row.position as u64, row.ms);
-        }
-    }
+    let groups = rollups::times(
+        store,
+        group,
+        filters.from,
+        filters.to,
+        &filters.cases,
+        filters.rollups,
+    )
+    .await?;
     let mut rows: Vec<TimesRow> = groups
         .into_iter()
-        .map(|((id, text), g)| TimesRow {
-            key: key(id, text.as_deref()),
+        .map(|g| TimesRow {
+            key: key(g.key_id, g.key_text.as_deref()),
             cases: g.cases,
-            first_reply: figures::durations_from_ranks(g.first.0, &g.first.1),
-            resolution: figures::durations_from_ranks(g.resolution.0, &g.resolution.1),
+            first_reply: g.first_reply,
+            resolution: g.resolution,
             handoffs_per_case_x100: if g.cases > 0 {
                 ((g.handoffs as f64 / g.cases as f64) * 100.0).round() as i64
             } else {
@@ -781,7 +762,9 @@ pub async fn times(
             reopen_rate_bp: figures::share_bp(g.reopened, g.solved),
         })
         .collect();
-    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    // By name, then (two queues may share one) largest first, so the order never depends
+    // on how the groups were gathered.
+    rows.sort_by(|a, b| a.key.cmp(&b.key).then(b.cases.cmp(&a.cases)));
     Ok(rows)
 }
 
@@ -801,15 +784,17 @@ pub struct OutcomeReport {
 pub async fn outcomes(store: &Store, caller: &User, filters: &Filters) -> ApiResult<OutcomeReport> {
     staff_only(caller)?;
     let bucket = filters.bucket;
-    let rows = store
-        .classification_volume(
-            filters.from,
-            filters.to,
-            bucket.origin(),
-            bucket.span().as_millis(),
-            &filters.cases,
-        )
-        .await?;
+    let rows = rollups::counts(
+        store,
+        Count::SolvedByClassification,
+        filters.from,
+        filters.to,
+        bucket.origin(),
+        bucket.span().as_millis(),
+        &filters.cases,
+        filters.rollups,
+    )
+    .await?;
     let buckets = bucket.starts(filters.from, filters.to);
     let mut counts = vec![[0i64; 4]; buckets.len()];
     let mut totals = [0i64; 4];

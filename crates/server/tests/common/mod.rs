@@ -170,6 +170,7 @@ impl TestApp {
         server.notify_every = std::time::Duration::from_millis(100);
         server.sla_every = std::time::Duration::from_millis(100);
         server.categorize_every = std::time::Duration::from_millis(100);
+        server.rollups_every = std::time::Duration::from_millis(100);
         let app = Application::build(server).await.expect("build the server");
         let base = app.base_url();
         let smtp = app.smtp_address();
