@@ -226,7 +226,7 @@ pub async fn moderation(State(state): State<AppState>, who: WebUser) -> PageResu
         h1 { "Moderation queue" }
         p { "Posts waiting for review, the longest waiting first. Approving publishes a post (and mails the question's followers about an answer); spam hides it and counts against its author; hide takes it down." }
         @if held.is_empty() { p.card.empty #queue-empty { "Nothing waits for review." } }
-        ol.results #held-posts {
+        @else { ol.results #held-posts {
             @for h in &held {
                 @let (question_id, question_title) = h.thread();
                 li.result.card data-post=(h.post.id) data-kind=(h.post.kind.as_str()) {
@@ -239,7 +239,7 @@ pub async fn moderation(State(state): State<AppState>, who: WebUser) -> PageResu
                     div.staff-tools { (moderation_forms_to(&who, &h.post, Some("/community/moderation"))) }
                 }
             }
-        }
+        } }
     };
     Ok(respond(
         "Moderation queue",
