@@ -318,15 +318,26 @@ impl SearchIndex {
             None => None,
         };
         let mut by_address: HashMap<DocAddress, [f32; FEATURES]> = HashMap::new();
-        for (i, (field, terms)) in views.iter().enumerate() {
-            let Some(query) = view_query(searcher, *field, terms, filter.as_ref()) else {
-                continue;
+        // Views already run, by field and terms: with no text beyond the title (a case or a
+        // question still being typed) the title and text views are the same query, run once.
+        let mut run: Vec<(Field, &[String], Vec<(f32, DocAddress)>)> = Vec::new();
+        for (i, &(field, terms)) in views.iter().enumerate() {
+            let top = match run.iter().find(|(f, t, _)| *f == field && *t == terms) {
+                Some((_, _, top)) => top.clone(),
+                None => {
+                    let top: Vec<(f32, DocAddress)> =
+                        match view_query(searcher, field, terms, filter.as_ref()) {
+                            Some(query) => searcher
+                                .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
+                                .into_iter()
+                                .filter(|(_, a)| Some(*a) != excluded)
+                                .collect(),
+                            None => Vec::new(),
+                        };
+                    run.push((field, terms, top.clone()));
+                    top
+                }
             };
-            let top: Vec<(f32, DocAddress)> = searcher
-                .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
-                .into_iter()
-                .filter(|(_, a)| Some(*a) != excluded)
-                .collect();
             let best = top.iter().map(|(s, _)| *s).fold(0.0_f32, f32::max);
             if best <= 0.0 {
                 continue;

@@ -938,22 +938,22 @@ pub async fn likely(state: &AppState, viewer: &Viewer, text: &str) -> ApiResult<
         exclude: None,
         among: Among::Articles,
     };
-    let (articles, questions) = tokio::task::spawn_blocking(move || {
-        let weights = search.weights();
-        let articles = search
-            .index
-            .suggest(&input, &visibility, &weights, LIKELY)?;
+    // Articles and questions are two lookups: side by side, on two blocking threads.
+    let weights = search.weights();
+    let lookup = |among: Among| {
+        let (search, visibility) = (search.clone(), visibility.clone());
         let input = MatchInput {
-            among: Among::Questions,
-            ..input
+            among,
+            ..input.clone()
         };
-        let questions = search
-            .index
-            .suggest(&input, &visibility, &weights, LIKELY)?;
-        Ok::<_, backline_search::SearchError>((articles, questions))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            search.index.suggest(&input, &visibility, &weights, LIKELY)
+        })
+    };
+    let (articles, questions) = tokio::join!(lookup(Among::Articles), lookup(Among::Questions));
+    let joined =
+        |r: Result<_, tokio::task::JoinError>| r.map_err(|e| ApiError::Internal(e.to_string()));
+    let (articles, questions) = (joined(articles)??, joined(questions)??);
     // The index decides what matched, the database what each question is now: one taken down
     // (or whose only answer was) a moment ago is not shown while the index catches up.
     let ranked: Vec<i64> = questions.iter().map(|q| q.id).collect();
