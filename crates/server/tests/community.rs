@@ -1513,6 +1513,32 @@ async fn the_index_follows_every_change_to_a_question(backend: Backend) {
         assert_eq!(searched_questions(&app, token, "kestrel").await, vec![q]);
     }
     assert!(!app.state.search().index.holds(DocType::Question, held));
+    // What is shown is read again from the database: a question taken down behind the
+    // index's back (no announcement) is still in the index but shown to nobody.
+    let set_state = |state: &'static str| {
+        let store = app.store.clone();
+        async move {
+            backline_store::testing::execute_raw(
+                &store,
+                &format!("UPDATE community_posts SET state = '{state}' WHERE id = {q}"),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    set_state("hidden").await;
+    assert!(app.state.search().index.holds(DocType::Question, q));
+    assert!(likely_questions(&app, &t.globex, "kestrel hangs")
+        .await
+        .is_empty());
+    assert!(searched_questions(&app, &t.agent, "kestrel")
+        .await
+        .is_empty());
+    set_state("published").await;
+    assert_eq!(
+        likely_questions(&app, &t.globex, "kestrel hangs").await,
+        vec![q]
+    );
 
     // A question is found by its answers' words; an answer taken down takes them away.
     let second = answer(
