@@ -181,6 +181,9 @@ mod doc_type_text {
     }
 }
 
+/// A view's best documents with their scores.
+type Top = Vec<(f32, DocAddress)>;
+
 /// One candidate with its scaled view scores, ready to be weighted.
 #[derive(Debug, Clone)]
 struct Candidate {
@@ -320,20 +323,19 @@ impl SearchIndex {
         let mut by_address: HashMap<DocAddress, [f32; FEATURES]> = HashMap::new();
         // Views already run, by field and terms: with no text beyond the title (a case or a
         // question still being typed) the title and text views are the same query, run once.
-        let mut run: Vec<(Field, &[String], Vec<(f32, DocAddress)>)> = Vec::new();
+        let mut run: Vec<(Field, &[String], Top)> = Vec::new();
         for (i, &(field, terms)) in views.iter().enumerate() {
             let top = match run.iter().find(|(f, t, _)| *f == field && *t == terms) {
                 Some((_, _, top)) => top.clone(),
                 None => {
-                    let top: Vec<(f32, DocAddress)> =
-                        match view_query(searcher, field, terms, filter.as_ref()) {
-                            Some(query) => searcher
-                                .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
-                                .into_iter()
-                                .filter(|(_, a)| Some(*a) != excluded)
-                                .collect(),
-                            None => Vec::new(),
-                        };
+                    let top: Top = match view_query(searcher, field, terms, filter.as_ref()) {
+                        Some(query) => searcher
+                            .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
+                            .into_iter()
+                            .filter(|(_, a)| Some(*a) != excluded)
+                            .collect(),
+                        None => Vec::new(),
+                    };
                     run.push((field, terms, top.clone()));
                     top
                 }
