@@ -1,6 +1,8 @@
-// The community in a real browser: a customer on a phone asks a question (likely answers
-// appear as the title is typed), an agent on a laptop answers it, and the customer accepts the
-// answer; a partner technician reads the partner space; axe-core finds no serious problems.
+// The community in a real browser: an anonymous reader searches the community on a phone; a
+// customer on a phone asks a question (likely answers appear as the title is typed), an agent
+// on a laptop answers it, and the customer accepts the answer; the agent opens the moderation
+// queue, which customers are not offered; a partner technician reads the partner space;
+// axe-core finds no serious problems.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -20,6 +22,15 @@ test('a customer asks at 390 px and an agent answers at 1366 px', async () => {
   await Promise.all([reader.waitForURL(/\/community\/s\/questions/), reader.locator('a[href="/community/s/questions"]').click()]);
   assert.ok(await reader.locator('ol.results li').count() >= 3, 'the demo questions are listed');
   problems.push(...(await audit(reader)));
+  // The community's search, without signing in: answered questions of the public space.
+  await reader.goto(`${env.base}/community`);
+  await reader.fill('#community-q', 'restore to a different server');
+  await Promise.all([reader.waitForURL(/\/community\/search\?q=/), reader.locator('form[role=search] button[type=submit]').click()]);
+  const found = await reader.locator('li[data-type=question] a').allTextContents();
+  assert.ok(found.some((t) => t.includes('different server')), found.join(' | '));
+  assert.equal(await overflow(reader), 0, 'the search fits a phone');
+  problems.push(...(await audit(reader)));
+  await reader.screenshot({ path: join(ARTIFACTS, 'community-search-390.png'), fullPage: true });
   await anonymous.close();
 
   const customer = await signIn(env, 'gavin@hooli.example', { width: 390, height: 844 });
@@ -52,6 +63,19 @@ test('a customer asks at 390 px and an agent answers at 1366 px', async () => {
   assert.ok(await customer.locator('.community-accepted').isVisible(), 'the answer is accepted');
   problems.push(...(await audit(customer)));
   await customer.screenshot({ path: join(ARTIFACTS, 'community-question-390.png'), fullPage: true });
+
+  // Staff tools: the moderation queue is linked for the agent, not for the customer.
+  await customer.goto(`${env.base}/community`);
+  assert.equal(await customer.locator('a[href="/community/moderation"]').count(), 0, 'no staff link for customers');
+  const forbidden = await customer.goto(`${env.base}/community/moderation`);
+  assert.equal(forbidden.status(), 403);
+  await agent.goto(`${env.base}/community`);
+  await Promise.all([agent.waitForURL(/\/community\/moderation$/), agent.locator('#moderation-link').click()]);
+  assert.match(await agent.locator('h1').textContent(), /Moderation queue/);
+  problems.push(...(await audit(agent)));
+  await agent.setViewportSize({ width: 390, height: 844 });
+  assert.equal(await overflow(agent), 0, 'the queue fits a phone');
+  await agent.screenshot({ path: join(ARTIFACTS, 'community-moderation-390.png'), fullPage: true });
   assert.deepEqual(problems, [], `accessibility violations:\n${problems.join('\n')}`);
 });
 

@@ -2,11 +2,13 @@
 //! validated public articles, arranged in ten categories of five sections, behind a real
 //! server; anonymous clients fetch article pages (by their clean address), search pages and
 //! suggestions; with `--posts N`, also N community posts in a public space (a question with
-//! three answers per four posts), whose question pages are fetched anonymously and whose
-//! likely answers (articles from the matcher and answered questions) are asked for with a
-//! token, as the ask form does while one types. Prints latency as the client sees it over loopback (an upper bound of the
-//! server's time; with one client nothing queues) and the largest page. Figures are printed,
-//! never asserted.
+//! three answers per four posts, every other question with an accepted answer), whose question
+//! pages are fetched anonymously and whose likely answers (articles and answered questions,
+//! both from the known-issue matcher over the search index) are asked for with a token, as the
+//! ask form does while one types. Measuring starts once the node's index has caught up with
+//! everything stored (`/healthz` says `ready`, and likely answers hold questions). Prints
+//! latency as the client sees it over loopback (an upper bound of the server's time; with one
+//! client nothing queues) and the largest page. Figures are printed, never asserted.
 
 use crate::bench::{drive, wait_healthy, wait_search_ready};
 use anyhow::{bail, Context};
@@ -179,7 +181,15 @@ async fn measure(
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     wait_healthy(&client, &base).await?;
+    let indexing = Instant::now();
     wait_search_ready(&client, &base).await?;
+    if !questions.is_empty() {
+        wait_questions_found(&client, &base, &token).await?;
+    }
+    eprintln!(
+        "the search index caught up in {:.1} s",
+        indexing.elapsed().as_secs_f64()
+    );
 
     let largest = Arc::new(AtomicUsize::new(0));
     let paths = Arc::new(paths);
@@ -317,6 +327,32 @@ async fn measure(
     Ok(())
 }
 
+/// Waits until likely answers hold questions (the index has them) and say they are complete.
+async fn wait_questions_found(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(300);
+    let query = QUERIES[0].replace(' ', "+");
+    while Instant::now() < deadline {
+        let reply = client
+            .get(format!("{base}/api/v1/community/likely?q={query}"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if reply.status() == reqwest::StatusCode::OK {
+            let body: serde_json::Value = reply.json().await?;
+            let found = body["questions"].as_array().is_some_and(|q| !q.is_empty());
+            if found && body["complete"] == true {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bail!("likely answers found no question: the index did not catch up")
+}
+
 /// Stores `posts` community posts in a public space (a question and three answers per four
 /// posts, published: the author is staff), and answers the questions' ids and an API token for
 /// the likely-answer lookups.
@@ -362,19 +398,22 @@ async fn community_posts(
             .await?;
         for a in 0..3 {
             let (_, answer) = text(q * 31 + a);
-            store
+            let answer = store
                 .add_community_post(
                     &post(PostKind::Answer, Some(id), String::new(), answer),
                     false,
                     None,
                 )
                 .await?;
+            if a == 0 && q % 2 == 0 {
+                store.set_community_accepted(id, Some(answer)).await?;
+            }
         }
         questions.push(id);
     }
     let token = backline_server::auth::issue_api_token(store, author).await?;
     eprintln!(
-        "stored {} community questions with three answers each in {:.1} s",
+        "stored {} community questions with three answers each (half accepted) in {:.1} s",
         questions.len(),
         started.elapsed().as_secs_f64()
     );

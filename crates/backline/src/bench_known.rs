@@ -259,7 +259,7 @@ fn input_of(r: &Report) -> MatchInput {
         created_at_ms: r.created_at_ms,
         versions: r.versions.clone(),
         exclude: Some((DocType::Case, r.id)),
-        articles_only: false,
+        among: backline_search::Among::ArticlesAndCases,
     }
 }
 

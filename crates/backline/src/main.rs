@@ -388,9 +388,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 )
             })?;
             let started = std::time::Instant::now();
-            let (cases, articles) = backline_server::indexer::rebuild(&db, &index).await?;
+            let rebuilt = backline_server::indexer::rebuild(&db, &index).await?;
             println!(
-                "reindexed {cases} cases and {articles} articles in {:.1} s into {}",
+                "reindexed {} cases and {} articles and {} community questions in {:.1} s into {}",
+                rebuilt.cases,
+                rebuilt.articles,
+                rebuilt.questions,
                 started.elapsed().as_secs_f64(),
                 dir.display()
             );

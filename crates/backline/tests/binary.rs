@@ -632,7 +632,7 @@ async fn demo_fills_a_store_once_and_prints_logins() {
     args.extend(["--index-dir".to_string(), index.display().to_string()]);
     let rebuilt = ok_stdout(backline(&["reindex"], &args));
     assert!(
-        rebuilt.contains("reindexed 320 cases and 9 articles"),
+        rebuilt.contains("reindexed 320 cases and 9 articles and 4 community questions"),
         "{rebuilt}"
     );
     let learned: Value = serde_json::from_str(&ok_stdout(backline(&["learn"], &store))).unwrap();

@@ -105,6 +105,14 @@ pub fn post_visible(state: PostState, is_author: bool, is_staff: bool) -> bool {
     }
 }
 
+/// Whether a question can be found by search and likely answers (it is in the search index):
+/// published and not merged into another. Held questions wait for review, hidden and spam ones
+/// are taken down (their moderators read them on their pages), and a merged one lives on in
+/// the question it was merged into. Only published answers lend a question their words.
+pub fn findable(state: PostState, merged: bool) -> bool {
+    state == PostState::Published && !merged
+}
+
 /// An account younger than this has its posts held until one is approved.
 pub const NEW_ACCOUNT_AGE: Span = Span::from_millis(7 * 86_400_000);
 
@@ -361,55 +369,6 @@ pub fn case_from_question(title: &str, body: &str, question_url: &str) -> (Strin
     )
 }
 
-/// Words of a text as the likely-answer ranking compares them: lower-case runs of letters and
-/// digits of three or more characters, without the most common English words.
-pub fn words(text: &str) -> Vec<String> {
-    const COMMON: &[&str] = &[
-        "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was",
-        "one", "our", "out", "has", "how", "its", "may", "who", "did", "get", "got", "does",
-        "with", "this", "that", "from", "have", "what", "when", "why", "where", "which", "there",
-        "their", "they", "them", "will", "would", "should", "could", "into", "about", "after",
-        "before", "your", "just", "some", "than", "then", "also", "only",
-    ];
-    let mut out: Vec<String> = Vec::new();
-    for w in text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 3)
-        .map(str::to_lowercase)
-    {
-        if !COMMON.contains(&w.as_str()) && !out.contains(&w) {
-            out.push(w);
-        }
-    }
-    out
-}
-
-/// How well a stored question answers what is being typed: the share of the typed words the
-/// question holds, words of its title counting twice as much as words of its text. 0 to 1.
-pub fn likeness(typed: &[String], title: &str, body: &str) -> f64 {
-    if typed.is_empty() {
-        return 0.0;
-    }
-    let title_words = words(title);
-    let body_words = words(body);
-    let points: f64 = typed
-        .iter()
-        .map(|w| {
-            if title_words.contains(w) {
-                1.0
-            } else if body_words.contains(w) {
-                0.5
-            } else {
-                0.0
-            }
-        })
-        .sum();
-    points / typed.len() as f64
-}
-
-/// Below this likeness a stored question is not offered as a likely answer.
-pub const MIN_LIKENESS: f64 = 0.34;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,6 +441,15 @@ mod tests {
         assert!(!post_visible(PostState::Held, false, false));
         assert!(!post_visible(PostState::Spam, true, false));
         assert!(post_visible(PostState::Hidden, false, true));
+    }
+
+    #[test]
+    fn only_published_unmerged_questions_can_be_found() {
+        assert!(findable(PostState::Published, false));
+        assert!(!findable(PostState::Published, true));
+        for state in [PostState::Held, PostState::Hidden, PostState::Spam] {
+            assert!(!findable(state, false), "{state}");
+        }
     }
 
     #[test]
@@ -665,16 +633,5 @@ mod tests {
             case_from_question(&long, "", "u").0.chars().count(),
             MAX_SUBJECT_CHARS
         );
-    }
-
-    #[test]
-    fn likeness_weighs_title_words_over_text_words() {
-        let typed = words("Why does the backup restore hang?");
-        assert_eq!(typed, vec!["backup", "restore", "hang"]);
-        // Title holds backup and restore (2 points), text holds hang (0.5): 2.5 / 3.
-        let score = likeness(&typed, "Backup restore is slow", "It seems to hang at 99%");
-        assert!((score - 2.5 / 3.0).abs() < 1e-9, "{score}");
-        assert_eq!(likeness(&typed, "Printer offline", "Paper jam"), 0.0);
-        assert_eq!(likeness(&[], "anything", ""), 0.0);
     }
 }

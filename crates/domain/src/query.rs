@@ -49,8 +49,9 @@ pub fn statuses_named(value: &str) -> Result<Vec<CaseStatus>, ParseError> {
 }
 
 string_enum!(
-    /// What a result is.
-    DocType { Case => "case", Comment => "comment", Article => "article" }
+    /// What a result is: a case, a comment on one, an article, or a community question (with
+    /// the text of its published answers).
+    DocType { Case => "case", Comment => "comment", Article => "article", Question => "question" }
 );
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,11 +12,11 @@ use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: &str = "backline-search-4";
+const SCHEMA_VERSION: &str = "backline-search-5";
 const TOKENIZER: &str = "backline";
 const WRITER_MEMORY: usize = 15_000_000;
 
-/// What the index stores about one case, comment or article.
+/// What the index stores about one case, comment, article or community question.
 #[derive(Debug, Clone, Default)]
 pub struct IndexDoc {
     pub kind: Option<DocType>,
@@ -33,6 +33,8 @@ pub struct IndexDoc {
     /// Visibility of cases and comments: the case's organisation and partner.
     pub org_id: Option<i64>,
     pub partner_id: Option<i64>,
+    /// Visibility of questions: the community space they were asked in.
+    pub space_id: Option<i64>,
     /// Comments: public reply (true) or internal note (false). Cases and articles: true.
     pub public: bool,
     pub status: Option<String>,
@@ -45,7 +47,8 @@ pub struct IndexDoc {
     pub state: Option<String>,
     pub audience: Option<String>,
     pub versions: Vec<String>,
-    /// Cases: solved or closed, so usable as a known answer.
+    /// Cases: solved or closed, so usable as a known answer. Questions: at least one published
+    /// answer.
     pub solved: bool,
     /// Cases: the articles linked to it as its answer. A case that matches lends its score to
     /// the article that answered it (see `matcher`).
@@ -66,15 +69,16 @@ pub(crate) struct Fields {
     /// Cases and comments: the case (indexed, so a page of results can fetch the comments of
     /// its cases).
     pub case_id: Field,
-    /// What a result row gathers under: the case for cases and comments, minus the id for
-    /// articles (fast, read for every match while grouping).
+    /// What a result row gathers under (fast, read for every match while grouping): see
+    /// `group_key`.
     pub group_key: Field,
-    /// `DOC_CASE`, `DOC_COMMENT` or `DOC_ARTICLE`, fast, for grouping.
+    /// `DOC_CASE`, `DOC_COMMENT`, `DOC_ARTICLE` or `DOC_QUESTION`, fast, for grouping.
     pub doc_kind: Field,
     /// Cases: the articles that answered them (fast, read while ranking suggestions).
     pub answers: Field,
     pub org_id: Field,
     pub partner_id: Field,
+    pub space_id: Field,
     pub public: Field,
     pub status: Field,
     pub priority: Field,
@@ -123,6 +127,7 @@ fn schema() -> (Schema, Fields) {
         answers: b.add_i64_field("answers", FAST),
         org_id: b.add_i64_field("org_id", INDEXED),
         partner_id: b.add_i64_field("partner_id", INDEXED),
+        space_id: b.add_i64_field("space_id", INDEXED),
         public: b.add_i64_field("public", INDEXED),
         status: b.add_text_field("status", STRING),
         priority: b.add_text_field("priority", STRING),
@@ -151,6 +156,34 @@ fn schema() -> (Schema, Fields) {
 pub(crate) const DOC_CASE: i64 = 0;
 pub(crate) const DOC_COMMENT: i64 = 1;
 pub(crate) const DOC_ARTICLE: i64 = 2;
+pub(crate) const DOC_QUESTION: i64 = 3;
+
+/// Questions gather under their id minus this, below every article (minus its id): ids stay
+/// far under it.
+const QUESTION_GROUPS: i64 = 1 << 48;
+
+/// The row a document gathers under in a result list: a case (and its comments) under the
+/// case's id, an article under minus its id, a question under minus `QUESTION_GROUPS` minus
+/// its id.
+pub(crate) fn group_key(kind: DocType, id: i64, case_id: Option<i64>) -> i64 {
+    match kind {
+        DocType::Case => id,
+        DocType::Comment => case_id.unwrap_or_default(),
+        DocType::Article => -id,
+        DocType::Question => -QUESTION_GROUPS - id,
+    }
+}
+
+/// What a row's group key stands for: the case, article or question it gathers under.
+pub(crate) fn row_of_group(key: i64) -> (DocType, i64) {
+    if key <= -QUESTION_GROUPS {
+        (DocType::Question, -key - QUESTION_GROUPS)
+    } else if key < 0 {
+        (DocType::Article, -key)
+    } else {
+        (DocType::Case, key)
+    }
+}
 
 /// An open index with its single writer (tantivy allows one per directory).
 pub struct SearchIndex {
@@ -298,23 +331,25 @@ impl SearchIndex {
         let case_id = match kind {
             DocType::Case => Some(doc.case_id.unwrap_or(doc.id)),
             DocType::Comment => doc.case_id,
-            DocType::Article => None,
+            DocType::Article | DocType::Question => None,
         };
         if let Some(case_id) = case_id {
             d.add_i64(f.case_id, case_id);
         }
-        let (group, code) = match kind {
-            DocType::Case => (doc.id, DOC_CASE),
-            DocType::Comment => (case_id.unwrap_or_default(), DOC_COMMENT),
-            DocType::Article => (-doc.id, DOC_ARTICLE),
+        let code = match kind {
+            DocType::Case => DOC_CASE,
+            DocType::Comment => DOC_COMMENT,
+            DocType::Article => DOC_ARTICLE,
+            DocType::Question => DOC_QUESTION,
         };
-        d.add_i64(f.group_key, group);
+        d.add_i64(f.group_key, group_key(kind, doc.id, case_id));
         d.add_i64(f.doc_kind, code);
         for article in &doc.answered_by {
             d.add_i64(f.answers, *article);
         }
         d.add_i64(f.org_id, doc.org_id.unwrap_or(-1));
         d.add_i64(f.partner_id, doc.partner_id.unwrap_or(-1));
+        d.add_i64(f.space_id, doc.space_id.unwrap_or(-1));
         d.add_i64(f.public, i64::from(doc.public));
         d.add_i64(f.solved, i64::from(doc.solved));
         d.add_i64(f.created_at, doc.created_at_ms);
@@ -387,5 +422,28 @@ pub fn excerpt(body: &str) -> String {
     match cut.rfind(' ') {
         Some(i) => format!("{}…", &cut[..i]),
         None => format!("{cut}…"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_row_has_its_own_group_keys() {
+        for (kind, id) in [
+            (DocType::Case, 1),
+            (DocType::Case, 1 << 40),
+            (DocType::Article, 1),
+            (DocType::Article, 1 << 40),
+            (DocType::Question, 1),
+            (DocType::Question, 1 << 40),
+        ] {
+            assert_eq!(row_of_group(group_key(kind, id, None)), (kind, id));
+        }
+        assert_eq!(
+            row_of_group(group_key(DocType::Comment, 9, Some(4))),
+            (DocType::Case, 4)
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The known-issue matcher: given a case, the articles and solved cases most likely to answer
-//! it, best first, each with a score and the reasons it matched.
+//! it, best first, each with a score and the reasons it matched. The same ranking finds the
+//! answered community questions most like a question being typed (`Among::Questions`): a
+//! question is matched like a case, on its title and on its text with its answers'.
 //!
 //! Ranking combines seven BM25 views of the same pair (the case's title against the
 //! candidate's title and full text, its text against their title and text, shared identifiers
@@ -131,8 +133,20 @@ pub struct MatchInput {
     pub versions: Vec<String>,
     /// Leave this document out (the case itself, when it is indexed too).
     pub exclude: Option<(DocType, i64)>,
-    /// Suggest articles only (self-service, while a case is being typed), not solved cases.
-    pub articles_only: bool,
+    /// What to suggest.
+    pub among: Among,
+}
+
+/// What the matcher suggests: the answers it looks among.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Among {
+    /// Articles and solved cases (agents working a case).
+    #[default]
+    ArticlesAndCases,
+    /// Articles only (self-service, while a case or a question is being typed).
+    Articles,
+    /// Community questions with a published answer (while a question is being typed).
+    Questions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,6 +181,9 @@ mod doc_type_text {
     }
 }
 
+/// A view's best documents with their scores.
+type Top = Vec<(f32, DocAddress)>;
+
 /// One candidate with its scaled view scores, ready to be weighted.
 #[derive(Debug, Clone)]
 struct Candidate {
@@ -179,7 +196,7 @@ struct Candidate {
 /// What the matcher looks among.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pool {
-    /// Articles and solved cases (or articles only, per `MatchInput::articles_only`).
+    /// The answers `MatchInput::among` names.
     Answers,
     /// Cases still in work: the ones a newly solved case may answer.
     OpenCases,
@@ -261,11 +278,13 @@ impl SearchIndex {
         let f = &self.fields;
         let admit = match pool {
             Pool::Answers => Admit {
-                cases: !input.articles_only,
+                cases: input.among == Among::ArticlesAndCases,
                 cases_solved: Some(true),
                 comments: false,
-                articles: true,
+                articles: input.among != Among::Questions,
                 answering_articles_only: true,
+                questions: input.among == Among::Questions,
+                answered_questions_only: true,
             },
             Pool::OpenCases => Admit {
                 cases: true,
@@ -273,6 +292,8 @@ impl SearchIndex {
                 comments: false,
                 articles: false,
                 answering_articles_only: true,
+                questions: false,
+                answered_questions_only: true,
             },
         };
         let filter = visibility_filter(f, visibility, admit);
@@ -300,15 +321,25 @@ impl SearchIndex {
             None => None,
         };
         let mut by_address: HashMap<DocAddress, [f32; FEATURES]> = HashMap::new();
-        for (i, (field, terms)) in views.iter().enumerate() {
-            let Some(query) = view_query(searcher, *field, terms, filter.as_ref()) else {
-                continue;
+        // Views already run, by field and terms: with no text beyond the title (a case or a
+        // question still being typed) the title and text views are the same query, run once.
+        let mut run: Vec<(Field, &[String], Top)> = Vec::new();
+        for (i, &(field, terms)) in views.iter().enumerate() {
+            let top = match run.iter().find(|(f, t, _)| *f == field && *t == terms) {
+                Some((_, _, top)) => top.clone(),
+                None => {
+                    let top: Top = match view_query(searcher, field, terms, filter.as_ref()) {
+                        Some(query) => searcher
+                            .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
+                            .into_iter()
+                            .filter(|(_, a)| Some(*a) != excluded)
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    run.push((field, terms, top.clone()));
+                    top
+                }
             };
-            let top: Vec<(f32, DocAddress)> = searcher
-                .search(query.as_ref(), &TopDocs::with_limit(POOL_PER_VIEW + 1))?
-                .into_iter()
-                .filter(|(_, a)| Some(*a) != excluded)
-                .collect();
             let best = top.iter().map(|(s, _)| *s).fold(0.0_f32, f32::max);
             if best <= 0.0 {
                 continue;
@@ -374,7 +405,7 @@ impl SearchIndex {
                 answered: Vec::new(),
             })
             .collect();
-        if !input.articles_only {
+        if input.among == Among::ArticlesAndCases {
             self.lend_scores_to_answers(&searcher, visibility, &mut ranked)?;
         }
         let query_tokens = tokens(input);
@@ -478,6 +509,8 @@ impl SearchIndex {
                 comments: false,
                 articles: true,
                 answering_articles_only: true,
+                questions: false,
+                answered_questions_only: false,
             };
             let query = BooleanQuery::new(vec![
                 (Occur::Must, visibility_filter(f, visibility, admit)),
@@ -828,7 +861,12 @@ fn reasons(
     if created_at_ms > 0 && hit.created_at_ms > 0 && hit.kind != DocType::Article {
         let days = (created_at_ms - hit.created_at_ms).unsigned_abs() / 86_400_000;
         if days <= 30 {
-            reasons.push(format!("reported {days} days apart"));
+            let verb = if hit.kind == DocType::Question {
+                "asked"
+            } else {
+                "reported"
+            };
+            reasons.push(format!("{verb} {days} days apart"));
         }
     }
     if reasons.is_empty() {

@@ -2,7 +2,7 @@
 //! visibility, so a result list can never show what its reader may not see.
 
 use crate::analysis::{codes, words};
-use crate::index::{Fields, SearchIndex, DOC_CASE, DOC_COMMENT};
+use crate::index::{row_of_group, Fields, SearchIndex, DOC_CASE, DOC_COMMENT};
 use crate::Result;
 use backline_domain::query::{statuses_named, Clause, DocType, FilterField, SearchQuery};
 use backline_domain::{ArticleState, Audience, CaseScope, Role};
@@ -19,8 +19,9 @@ use tantivy::{
     DocAddress, DocId, Order, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
 };
 
-/// What a caller may find, in index terms (mirrors `backline_domain::visibility` and
-/// `backline_domain::knowledge::can_read_article`).
+/// What a caller may find, in index terms (mirrors `backline_domain::visibility`,
+/// `backline_domain::knowledge::can_read_article` and, for questions, the spaces
+/// `backline_domain::community::SpaceAccess` admits the caller to).
 #[derive(Debug, Clone)]
 pub struct Visibility {
     pub cases: CaseScope,
@@ -28,16 +29,72 @@ pub struct Visibility {
     pub article_audiences: Vec<Audience>,
     /// Staff read drafts and unvalidated articles; everyone else only validated ones.
     pub all_article_states: bool,
+    /// The community questions the caller may find. The index holds published questions only
+    /// (held, hidden, spam and merged ones are taken out), so this names spaces alone.
+    pub questions: QuestionScope,
+}
+
+/// Which spaces' questions a reader may find.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum QuestionScope {
+    /// None: the default, until the server has worked out which spaces the reader reads.
+    #[default]
+    Nothing,
+    /// The questions of these spaces.
+    Spaces(Vec<i64>),
+    /// Every space's (staff).
+    All,
+}
+
+impl QuestionScope {
+    /// The questions of `spaces`; none when the list is empty.
+    pub fn spaces(mut spaces: Vec<i64>) -> QuestionScope {
+        if spaces.is_empty() {
+            return QuestionScope::Nothing;
+        }
+        spaces.sort_unstable();
+        spaces.dedup();
+        QuestionScope::Spaces(spaces)
+    }
+    /// Whether a question of this space is in scope.
+    pub fn admits(&self, space: i64) -> bool {
+        match self {
+            QuestionScope::Nothing => false,
+            QuestionScope::Spaces(spaces) => spaces.contains(&space),
+            QuestionScope::All => true,
+        }
+    }
 }
 
 impl Visibility {
+    /// What an actor may find among cases, comments and articles. Questions are not the
+    /// actor's to decide (the spaces a reader reads depend on their partner): none until the
+    /// caller sets `questions`.
     pub fn for_actor(actor: &backline_domain::Actor) -> Visibility {
         Visibility {
             cases: actor.case_scope(),
             internal_notes: actor.is_staff(),
             article_audiences: actor.readable_audiences().to_vec(),
             all_article_states: matches!(actor.role, Role::Admin | Role::Agent),
+            questions: QuestionScope::Nothing,
         }
+    }
+
+    /// What someone not signed in may find: validated public articles, and the questions of
+    /// `questions` (the public spaces).
+    pub fn anonymous(questions: QuestionScope) -> Visibility {
+        Visibility {
+            cases: CaseScope::Nothing,
+            internal_notes: false,
+            article_audiences: vec![Audience::Public],
+            all_article_states: false,
+            questions,
+        }
+    }
+
+    /// The same, with these questions.
+    pub fn with_questions(self, questions: QuestionScope) -> Visibility {
+        Visibility { questions, ..self }
     }
 
     /// Names this sight in a few characters, the same for every reader who sees exactly the
@@ -52,7 +109,7 @@ impl Visibility {
         };
         let mut audiences: Vec<&str> = self.article_audiences.iter().map(|a| a.as_str()).collect();
         audiences.sort_unstable();
-        format!(
+        let mut key = format!(
             "{cases};notes={};articles={};states={}",
             u8::from(self.internal_notes),
             audiences.join(","),
@@ -61,16 +118,30 @@ impl Visibility {
             } else {
                 "validated"
             }
-        )
+        );
+        // Only when questions are in sight, so keys of sights without them stay as they were.
+        match &self.questions {
+            QuestionScope::Nothing => {}
+            QuestionScope::All => key.push_str(";questions=all"),
+            QuestionScope::Spaces(spaces) => {
+                let spaces: Vec<String> = spaces.iter().map(i64::to_string).collect();
+                key.push_str(&format!(";questions={}", spaces.join(",")));
+            }
+        }
+        key
     }
 
-    /// Everything: for benchmarks and rebuild checks.
+    /// Every case, comment and article (not community questions): what staff see, for the
+    /// suggester, learning, benchmarks and rebuild checks.
     pub fn everything() -> Visibility {
         Visibility {
             cases: CaseScope::All,
             internal_notes: true,
             article_audiences: vec![Audience::Internal, Audience::Partners, Audience::Public],
             all_article_states: true,
+            // As staff see cases, comments and articles (`for_actor`), so the suggester's lists
+            // kept under this key serve them: case suggestions hold no questions.
+            questions: QuestionScope::Nothing,
         }
     }
 }
@@ -143,6 +214,9 @@ pub(crate) struct Admit {
     pub articles: bool,
     /// Only articles that can answer a case: not drafts (no resolution yet), not archived.
     pub answering_articles_only: bool,
+    pub questions: bool,
+    /// Only questions with a published answer.
+    pub answered_questions_only: bool,
 }
 
 /// The visibility rule as a query that scores nothing and admits only what may be seen.
@@ -197,6 +271,23 @@ pub(crate) fn visibility_filter(f: &Fields, v: &Visibility, admit: Admit) -> Box
             ));
         }
         kinds.push(all_of(parts));
+    }
+    if admit.questions {
+        let spaces = match &v.questions {
+            QuestionScope::Nothing => None,
+            QuestionScope::All => Some(None),
+            QuestionScope::Spaces(spaces) => Some(Some(any_of(
+                spaces.iter().map(|s| int_query(f.space_id, *s)).collect(),
+            ))),
+        };
+        if let Some(spaces) = spaces {
+            let mut parts = vec![term_query(f.kind, "question")];
+            parts.extend(spaces);
+            if admit.answered_questions_only {
+                parts.push(int_query(f.solved, 1));
+            }
+            kinds.push(all_of(parts));
+        }
     }
     Box::new(ConstScoreQuery::new(any_of(kinds), 0.0))
 }
@@ -368,6 +459,8 @@ const SEARCH_ALL: Admit = Admit {
     comments: true,
     articles: true,
     answering_articles_only: false,
+    questions: true,
+    answered_questions_only: false,
 };
 
 /// Comments shown under each case of a result page, at most.
@@ -376,11 +469,11 @@ pub const FOLDED_COMMENTS: usize = 3;
 /// comments shows three of them and a count either way).
 const FOLD_READ_LIMIT: usize = 2_000;
 
-/// One row of a result page: a case (with the matching comments folded under it) or an
-/// article.
+/// One row of a result page: a case (with the matching comments folded under it), an article
+/// or a community question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultRow {
-    /// `Case` or `Article`.
+    /// `Case`, `Article` or `Question`.
     pub kind: DocType,
     pub id: i64,
     pub title: String,
@@ -573,7 +666,8 @@ impl SearchIndex {
     }
 
     /// One page of results for a caller, as rows: each case once, with the comments that
-    /// matched folded under it, and each article; `page` counts from 0. `total` counts rows.
+    /// matched folded under it, each article and each question; `page` counts from 0. `total`
+    /// counts rows.
     /// Newest first orders rows by their latest matching document.
     pub fn search_rows(
         &self,
@@ -618,11 +712,7 @@ impl SearchIndex {
             self.folded_comments(&searcher, query, visibility, &page_rows, &case_ids)?;
         let mut out = Vec::with_capacity(page_rows.len());
         for (key, row) in page_rows {
-            let (kind, id) = if key < 0 {
-                (DocType::Article, -key)
-            } else {
-                (DocType::Case, key)
-            };
+            let (kind, id) = row_of_group(key);
             let mut comments = folded.remove(&key).unwrap_or_default();
             let itself = match row.itself {
                 Some(address) => Some(read_hit(&searcher, f, address, row.score)?),
@@ -682,6 +772,8 @@ impl SearchIndex {
             comments: true,
             articles: false,
             answering_articles_only: false,
+            questions: false,
+            answered_questions_only: false,
         };
         let comments = all_of(vec![
             self.full_query(searcher, query, visibility, admit),
@@ -753,14 +845,13 @@ impl SearchIndex {
 }
 
 impl SearchIndex {
-    /// Whether the index holds this document (as of its last commit).
+    /// Whether the index holds this document (as of its last commit). Counted by a search,
+    /// which skips removed documents (term frequencies count them until segments merge).
     pub fn holds(&self, kind: DocType, id: i64) -> bool {
+        let query = term_query(self.fields.key, &format!("{}:{id}", kind.as_str()));
         self.reader
             .searcher()
-            .doc_freq(&Term::from_field_text(
-                self.fields.key,
-                &format!("{}:{id}", kind.as_str()),
-            ))
+            .search(query.as_ref(), &tantivy::collector::Count)
             .is_ok_and(|n| n > 0)
     }
 }

@@ -3,7 +3,9 @@
 
 use backline_domain::query::{DocType, SearchQuery};
 use backline_domain::{Actor, OrgId, Role, UserId};
-use backline_search::{IndexDoc, MatchInput, MatchWeights, SearchIndex, Sort, Visibility};
+use backline_search::{
+    Among, IndexDoc, MatchInput, MatchWeights, QuestionScope, SearchIndex, Sort, Visibility,
+};
 
 const ACME: i64 = 1; // partner
 const GLOBEX: i64 = 10; // served by ACME
@@ -289,7 +291,7 @@ fn matcher_ranks_the_known_answer_first_and_says_why() {
         created_at_ms: 12 * DAY,
         versions: vec!["7.2".into()],
         exclude: None,
-        articles_only: false,
+        among: Among::ArticlesAndCases,
     };
     let staff = visibility(Role::Agent, None);
     let suggestions = index
@@ -332,7 +334,7 @@ fn matcher_ranks_the_known_answer_first_and_says_why() {
     // Excluding a document leaves it out.
     let excluded = MatchInput {
         exclude: Some((DocType::Case, 1)),
-        articles_only: false,
+        among: Among::ArticlesAndCases,
         ..input
     };
     assert!(index
@@ -903,4 +905,183 @@ fn common_words_are_taken_as_typed() {
     let quote = rows(&index, "quote", &staff, 0, 50);
     assert_eq!(quote.total, 31);
     assert_eq!(quote.rows[0].id, 100);
+}
+
+/// Community spaces of the question corpus.
+const PUBLIC_SPACE: i64 = 1;
+const PARTNER_SPACE: i64 = 2;
+
+fn question(id: i64, space: i64, title: &str, body: &str, answered: bool) -> IndexDoc {
+    IndexDoc {
+        kind: Some(DocType::Question),
+        id,
+        title: title.into(),
+        body: body.into(),
+        created_at_ms: 30 * DAY,
+        space_id: Some(space),
+        public: true,
+        solved: answered,
+        ..Default::default()
+    }
+}
+
+/// The case corpus with three questions: answered in the public space, unanswered there,
+/// answered in the partner space.
+fn corpus_with_questions() -> SearchIndex {
+    let index = corpus();
+    index
+        .upsert(&[
+            question(
+                1,
+                PUBLIC_SPACE,
+                "Quota warning on the backup target",
+                "The target fills up every night.\n\nDelete old snapshots with the retention tool.",
+                true,
+            ),
+            question(
+                2,
+                PUBLIC_SPACE,
+                "Quota warning after the upgrade",
+                "",
+                false,
+            ),
+            question(
+                3,
+                PARTNER_SPACE,
+                "Quota discount for resellers",
+                "\n\nAsk your partner manager for the reseller quota price list.",
+                true,
+            ),
+        ])
+        .unwrap();
+    index.commit(50).unwrap();
+    index
+}
+
+#[test]
+fn questions_are_found_only_in_the_spaces_a_reader_reads() {
+    let index = corpus_with_questions();
+    use DocType::*;
+    let questions = |v: &Visibility| -> Vec<i64> {
+        found(&index, "quota type:question", v)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect()
+    };
+    // Staff read every space.
+    let staff = visibility(Role::Agent, None).with_questions(QuestionScope::All);
+    assert_eq!(questions(&staff), [1, 2, 3]);
+    // A customer reads the public space only; a listed partner both.
+    let customer = visibility(Role::Customer, Some(GLOBEX))
+        .with_questions(QuestionScope::spaces(vec![PUBLIC_SPACE]));
+    assert_eq!(questions(&customer), [1, 2]);
+    let partner = visibility(Role::Partner, Some(ACME))
+        .with_questions(QuestionScope::spaces(vec![PUBLIC_SPACE, PARTNER_SPACE]));
+    assert_eq!(questions(&partner), [1, 2, 3]);
+    // Anonymous readers: public articles and the questions of the spaces named for them.
+    let anonymous = Visibility::anonymous(QuestionScope::spaces(vec![PUBLIC_SPACE]));
+    assert_eq!(
+        found(&index, "quota", &anonymous),
+        [(Article, 100), (Question, 1), (Question, 2)]
+    );
+    // Without a scope (the default for an actor), and with an empty one, no question at all.
+    assert!(questions(&visibility(Role::Agent, None)).is_empty());
+    assert_eq!(QuestionScope::spaces(Vec::new()), QuestionScope::Nothing);
+    // A question is found by its answers' words too.
+    assert_eq!(
+        found(&index, "retention", &staff),
+        [(Question, 1)],
+        "answer text is searchable"
+    );
+    // Each question is its own row, beside cases and articles.
+    let page = rows(&index, "quota", &staff, 0, 20);
+    let kinds: Vec<(DocType, i64)> = page.rows.iter().map(|r| (r.kind, r.id)).collect();
+    for q in [1, 2, 3] {
+        assert!(kinds.contains(&(Question, q)), "{kinds:?}");
+    }
+    assert_eq!(page.total, kinds.len());
+    // A question taken out (held, hidden, spam, merged) is gone for everyone.
+    index.remove(Question, 1);
+    index.commit(51).unwrap();
+    assert_eq!(questions(&staff), [2, 3]);
+    assert!(!index.holds(Question, 1));
+    assert!(index.holds(Question, 2));
+}
+
+#[test]
+fn the_matcher_ranks_answered_questions_like_cases() {
+    let index = corpus_with_questions();
+    let input = MatchInput {
+        title: "Quota warning every night".into(),
+        created_at_ms: 31 * DAY,
+        among: Among::Questions,
+        ..Default::default()
+    };
+    let suggest = |v: &Visibility| -> Vec<(DocType, i64)> {
+        index
+            .suggest(&input, v, &MatchWeights::default(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.kind, s.id))
+            .collect()
+    };
+    // Only answered questions, nothing else: the unanswered one and the articles and cases
+    // sharing the words are left out.
+    let staff = visibility(Role::Agent, None).with_questions(QuestionScope::All);
+    assert_eq!(
+        suggest(&staff),
+        [(DocType::Question, 1), (DocType::Question, 3)]
+    );
+    let customer = visibility(Role::Customer, Some(GLOBEX))
+        .with_questions(QuestionScope::spaces(vec![PUBLIC_SPACE]));
+    assert_eq!(suggest(&customer), [(DocType::Question, 1)]);
+    // Matched on its answer's words alone.
+    let by_answer = MatchInput {
+        title: "retention tool".into(),
+        ..input.clone()
+    };
+    let found = index
+        .suggest(&by_answer, &staff, &MatchWeights::default(), 10)
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].kind, found[0].id), (DocType::Question, 1));
+    // Articles only leaves questions out, and the case matcher never offers them.
+    for among in [Among::Articles, Among::ArticlesAndCases] {
+        let other = MatchInput {
+            among,
+            ..input.clone()
+        };
+        assert!(index
+            .suggest(&other, &staff, &MatchWeights::default(), 20)
+            .unwrap()
+            .iter()
+            .all(|s| s.kind != DocType::Question));
+    }
+}
+
+#[test]
+fn sights_with_questions_have_their_own_keys() {
+    let staff = visibility(Role::Agent, None);
+    let plain = staff.key();
+    assert_eq!(
+        plain,
+        staff.clone().with_questions(QuestionScope::Nothing).key()
+    );
+    let all = staff.clone().with_questions(QuestionScope::All).key();
+    let some = staff
+        .clone()
+        .with_questions(QuestionScope::spaces(vec![2, 1]))
+        .key();
+    assert_ne!(plain, all);
+    assert_ne!(all, some);
+    assert_eq!(
+        some,
+        staff
+            .with_questions(QuestionScope::spaces(vec![1, 2, 2]))
+            .key()
+    ); // The suggester keeps staff's case suggestions under `everything`'s key.
+    assert_eq!(Visibility::everything().key(), plain);
+    assert!(QuestionScope::spaces(vec![3]).admits(3));
+    assert!(!QuestionScope::spaces(vec![3]).admits(4));
+    assert!(QuestionScope::All.admits(4) && !QuestionScope::Nothing.admits(4));
 }

@@ -2,8 +2,9 @@
 //!
 //! A follower task hears every committed change (`Store::listen`: in-process on SQLite,
 //! `LISTEN/NOTIFY` on PostgreSQL, so each node hears every node's writes), gathers the changed
-//! cases and articles, reads them in batches and hands them to one writer thread, which
-//! analyses and commits them. Each commit stores a watermark in the index: every change
+//! cases, articles and community questions, reads them in batches and hands them to one writer
+//! thread, which analyses and commits them. A question that can no longer be found (held,
+//! hidden, spam, merged: `community::findable`) is taken out in the same commit. Each commit stores a watermark in the index: every change
 //! heard before that time is in. After a restart or a missed notification the follower
 //! re-reads everything updated since the watermark minus a safety margin, so a change is
 //! never lost, only perhaps indexed twice (upserts make that harmless).
@@ -17,9 +18,11 @@
 
 use crate::knowledge::suggester::{Committed, CommittedCase};
 use crate::AppState;
+use backline_domain::community;
 use backline_domain::query::DocType;
 use backline_domain::{ArticleId, CaseId, Span, Timestamp};
 use backline_search::{IndexDoc, MatchInput, MatchWeights, SearchIndex};
+use backline_store::community::QuestionForIndex;
 use backline_store::{Article, CaseRecord, Change, Comment, Heard, Store};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -100,13 +103,14 @@ pub enum IndexState {
     Ready,
 }
 
-/// The search index's catch-up at start, in cases and articles.
+/// The search index's catch-up at start, in cases, articles and community questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct IndexProgress {
     pub state: IndexState,
-    /// Cases and articles of the start-up catch-up already searchable.
+    /// Cases, articles and questions of the start-up catch-up already searchable.
     pub indexed: u64,
-    /// Cases and articles the start-up catch-up has to index (0 until it has counted them).
+    /// Cases, articles and questions the start-up catch-up has to index (0 until it has
+    /// counted them).
     pub total: u64,
 }
 
@@ -125,6 +129,8 @@ struct InFlight {
 
 struct Batch {
     docs: Vec<IndexDoc>,
+    /// Documents to take out (questions that can no longer be found).
+    removals: Vec<(DocType, i64)>,
     watermark: Timestamp,
     done: oneshot::Sender<CommitOutcome>,
 }
@@ -173,6 +179,9 @@ pub async fn start(
                 let result = index
                     .solved_cases(&case_ids)
                     .and_then(|solved_before| {
+                        for (kind, id) in &batch.removals {
+                            index.remove(*kind, *id);
+                        }
                         index.upsert(&batch.docs)?;
                         index.commit(batch.watermark.as_millis())?;
                         Ok(solved_before)
@@ -338,9 +347,9 @@ async fn follow(
                 let (take, mark) = pending.take_oldest(MAX_BATCH, Timestamp::now());
                 let taken: Vec<Change> = take.iter().map(|(c, _)| *c).collect();
                 match load_docs(&store, &taken).await {
-                    Ok((docs, cases)) => {
+                    Ok(Loaded { docs, removals, cases }) => {
                         let (done, done_rx) = oneshot::channel();
-                        if batches.send(Batch { docs, watermark: mark, done }).is_err() {
+                        if batches.send(Batch { docs, removals, watermark: mark, done }).is_err() {
                             return;
                         }
                         let articles_changed = taken.iter().any(|c| matches!(c, Change::Article(_)));
@@ -421,18 +430,26 @@ fn mark_ready(state: &SearchState) {
     }
 }
 
-/// The changed cases and articles as index documents, and each case as the suggester needs it
-/// (what the matcher looks for, and whether it is solved).
-async fn load_docs(
-    store: &Store,
-    changes: &[Change],
-) -> backline_store::Result<(Vec<IndexDoc>, Vec<(CaseId, MatchInput, bool)>)> {
+/// What a batch of changes becomes.
+struct Loaded {
+    docs: Vec<IndexDoc>,
+    removals: Vec<(DocType, i64)>,
+    /// Each case as the suggester needs it (what the matcher looks for, and whether it is
+    /// solved).
+    cases: Vec<(CaseId, MatchInput, bool)>,
+}
+
+/// The changed cases, articles and questions as index documents, the questions to take out,
+/// and the changed cases for the suggester.
+async fn load_docs(store: &Store, changes: &[Change]) -> backline_store::Result<Loaded> {
     let mut case_ids: Vec<CaseId> = Vec::new();
     let mut article_ids: Vec<ArticleId> = Vec::new();
+    let mut question_ids: Vec<i64> = Vec::new();
     for change in changes {
         match change {
             Change::Case(id) => case_ids.push(*id),
             Change::Article(id) => article_ids.push(*id),
+            Change::Question(id) => question_ids.push(*id),
         }
     }
     let mut docs = Vec::new();
@@ -450,7 +467,88 @@ async fn load_docs(
     for article in store.articles_by_ids(&article_ids).await? {
         docs.push(article_doc(&article));
     }
-    Ok((docs, cases))
+    let (questions, removals) = question_docs(store, &question_ids).await?;
+    docs.extend(questions);
+    Ok(Loaded {
+        docs,
+        removals,
+        cases,
+    })
+}
+
+/// These questions as index documents, for those that can be found; the others (held, taken
+/// down, merged, or gone) to take out.
+async fn question_docs(
+    store: &Store,
+    ids: &[i64],
+) -> backline_store::Result<(Vec<IndexDoc>, Vec<(DocType, i64)>)> {
+    if ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let found = store.community_questions_for_index(ids).await?;
+    let mut docs = Vec::with_capacity(found.len());
+    let mut kept = HashSet::with_capacity(found.len());
+    for question in &found {
+        if community::findable(question.state, question.merged_into.is_some()) {
+            kept.insert(question.id);
+            docs.push(question_doc(question));
+        }
+    }
+    let removals = ids
+        .iter()
+        .filter(|id| !kept.contains(*id))
+        .map(|id| (DocType::Question, *id))
+        .collect();
+    Ok((docs, removals))
+}
+
+/// Longest text of a question and its answers indexed; a thread longer than this is matched on
+/// its beginning (the question and the accepted answer come first).
+const QUESTION_TEXT_CHARS: usize = 40_000;
+
+/// A question as an index document: its title, and its text followed by its published answers'
+/// (the accepted one first), so a question is found by its answers' words too. Its space
+/// decides who finds it; `solved` says it has an answer.
+pub fn question_doc(question: &QuestionForIndex) -> IndexDoc {
+    let mut body = question.body.clone();
+    for answer in &question.answers {
+        if body.len() >= QUESTION_TEXT_CHARS {
+            break;
+        }
+        body.push_str("\n\n");
+        body.push_str(answer);
+    }
+    if body.len() > QUESTION_TEXT_CHARS {
+        let mut cut = QUESTION_TEXT_CHARS;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body.truncate(cut);
+    }
+    IndexDoc {
+        kind: Some(DocType::Question),
+        id: question.id,
+        case_id: None,
+        title: question.title.clone(),
+        issue: String::new(),
+        body,
+        created_at_ms: question.created_at.as_millis(),
+        org_id: None,
+        partner_id: None,
+        space_id: Some(question.space_id),
+        public: true,
+        status: None,
+        priority: None,
+        products: Vec::new(),
+        org_slug: None,
+        partner_slug: None,
+        tags: Vec::new(),
+        state: None,
+        audience: None,
+        versions: Vec::new(),
+        solved: !question.answers.is_empty(),
+        answered_by: Vec::new(),
+    }
 }
 
 /// A case and its comments as index documents. Comments carry their case's visibility and
@@ -471,6 +569,7 @@ pub fn case_docs(
         created_at_ms: case.created_at.as_millis(),
         org_id: Some(case.organization.id.0),
         partner_id: case.partner.as_ref().map(|p| p.id.0),
+        space_id: None,
         public: true,
         status: Some(case.status.as_str().into()),
         priority: Some(case.priority.as_str().into()),
@@ -512,6 +611,7 @@ pub fn article_doc(article: &Article) -> IndexDoc {
         created_at_ms: article.created_at.as_millis(),
         org_id: None,
         partner_id: None,
+        space_id: None,
         public: true,
         status: None,
         priority: None,
@@ -532,9 +632,17 @@ fn catch_up_point(watermark: Timestamp) -> Timestamp {
     watermark.minus(CATCH_UP_MARGIN).max(Timestamp::EPOCH)
 }
 
-/// Rebuilds `index` from the database: everything is dropped and re-read. Returns the number
-/// of cases and articles indexed.
-pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usize, usize)> {
+/// What a rebuild indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub cases: usize,
+    pub articles: usize,
+    /// Community questions that can be found (held, taken-down and merged ones are left out).
+    pub questions: usize,
+}
+
+/// Rebuilds `index` from the database: everything is dropped and re-read.
+pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<Rebuilt> {
     let started = Timestamp::now().as_millis();
     index.clear()?;
     let mut cases = 0;
@@ -558,8 +666,24 @@ pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<(usiz
     let articles = store.articles_by_ids(&article_ids).await?;
     let docs: Vec<IndexDoc> = articles.iter().map(article_doc).collect();
     index.upsert(&docs)?;
+    let mut questions = 0;
+    let mut after = 0;
+    loop {
+        let ids = store.community_question_ids_after(after, 2_000).await?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        let (docs, _) = question_docs(store, &ids).await?;
+        questions += docs.len();
+        index.upsert(&docs)?;
+        after = last;
+    }
     index.commit(started)?;
-    Ok((cases, articles.len()))
+    Ok(Rebuilt {
+        cases,
+        articles: articles.len(),
+        questions,
+    })
 }
 
 /// For the state: the index behind a running server.
@@ -602,6 +726,37 @@ mod tests {
         let (rest, mark) = pending.take_oldest(usize::MAX, at(5_000));
         assert_eq!(rest.len(), 10);
         assert_eq!(mark, at(5_000));
+    }
+
+    #[test]
+    fn a_question_is_indexed_with_its_answers_in_its_space() {
+        use backline_domain::community::PostState;
+        let question = QuestionForIndex {
+            id: 4,
+            space_id: 2,
+            title: "Restore hangs".into(),
+            body: "At 99 percent.".into(),
+            state: PostState::Published,
+            merged_into: None,
+            answers: vec!["Accepted: update the driver.".into(), "Reboot.".into()],
+            created_at: at(1_000),
+        };
+        let doc = question_doc(&question);
+        assert_eq!(doc.kind, Some(DocType::Question));
+        assert_eq!((doc.id, doc.space_id, doc.solved), (4, Some(2), true));
+        assert_eq!(
+            doc.body,
+            "At 99 percent.\n\nAccepted: update the driver.\n\nReboot."
+        );
+        // Unanswered: not offered as a likely answer. A long thread is cut on a character.
+        let long = QuestionForIndex {
+            body: "é".repeat(QUESTION_TEXT_CHARS),
+            answers: Vec::new(),
+            ..question
+        };
+        let doc = question_doc(&long);
+        assert!(!doc.solved);
+        assert!(doc.body.len() <= QUESTION_TEXT_CHARS);
     }
 
     #[test]

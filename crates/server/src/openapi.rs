@@ -72,7 +72,7 @@ use utoipa::OpenApi;
         community::api::ask, community::api::likely, community::api::read_question,
         community::api::answer, community::api::comment, community::api::vote, community::api::accept,
         community::api::follow, community::api::moderate, community::api::lock, community::api::merge,
-        community::api::promote, community::api::to_case,
+        community::api::promote, community::api::to_case, community::api::held,
         social::api::receive, social::api::summary,
         webhooks::api::create, webhooks::api::list, webhooks::api::deliveries,
         webhooks::api::update, webhooks::api::delete, webhooks::api::ping, webhooks::api::rotate_secret,

@@ -1,10 +1,12 @@
 //! The community on both databases: asking, answering, commenting, voting and accepting;
-//! badges; followers mailed through the outbox; held first posts of new accounts; the rate
-//! limit with the clock moved; lock, spam and merge; promotion to a draft article and a case;
-//! likely answers before asking; partner-space visibility; and the denials.
+//! badges; followers mailed through the outbox; held first posts of new accounts and the
+//! moderation queue; the rate limit with the clock moved; lock, spam and merge; promotion to a
+//! draft article and a case (linked both ways); likely answers and search from the index,
+//! following every change to a question; partner-space visibility; and the denials.
 
 mod common;
 
+use backline_domain::query::DocType;
 use backline_domain::Span;
 use common::browser::Browser;
 use common::{Backend, TestApp};
@@ -58,6 +60,85 @@ async fn answer(app: &TestApp, token: &str, question: i64, body: &str) -> Value 
 async fn question(app: &TestApp, token: &str, id: i64) -> common::Reply {
     app.get(token, &format!("/api/v1/community/questions/{id}"))
         .await
+}
+
+async fn moderate(app: &TestApp, post: i64, action: &str) {
+    let reply = app
+        .post(
+            &app.tokens.agent,
+            &format!("/api/v1/community/posts/{post}/moderation"),
+            json!({ "action": action }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{action}: {}", reply.body);
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The questions among `token`'s likely answers for `q`, in their order.
+async fn likely_questions(app: &TestApp, token: &str, q: &str) -> Vec<i64> {
+    let reply = app
+        .get(
+            token,
+            &format!("/api/v1/community/likely?q={}", urlencode(q)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    ids(&reply.body["questions"])
+}
+
+/// The questions `token` finds with `/api/v1/search` for `q`, by id.
+async fn searched_questions(app: &TestApp, token: &str, q: &str) -> Vec<i64> {
+    let reply = app
+        .get(
+            token,
+            &format!(
+                "/api/v1/search?q={}",
+                urlencode(&format!("{q} type:question"))
+            ),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mut found = ids(&reply.body["results"]);
+    found.sort_unstable();
+    found
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Polls `read` until it gives `expected` (the index follows the database a moment behind);
+/// fails after 20 s, saying what it gave last.
+async fn until_equal<T, F, Fut>(what: &str, expected: T, mut read: F)
+where
+    T: PartialEq + std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let got = read().await;
+        if got == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: expected {expected:?}, still {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
 
 async fn vote(app: &TestApp, token: &str, post: i64, value: i64) -> common::Reply {
@@ -842,8 +923,21 @@ async fn answers_become_articles_and_questions_cases(backend: Backend) {
         app.post(&t.globex, &case_path, json!({})).await.status,
         StatusCode::FORBIDDEN
     );
-    let filed = app.post(&t.agent, &case_path, json!({})).await;
-    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    // Two staff at once make one case: the question records it in the case's transaction.
+    let cases_before = app.case_count().await;
+    let (by_agent, by_admin) = tokio::join!(
+        app.post(&t.agent, &case_path, json!({})),
+        app.post(&t.admin, &case_path, json!({}))
+    );
+    let mut statuses = vec![by_agent.status, by_admin.status];
+    statuses.sort();
+    assert_eq!(statuses, vec![StatusCode::CREATED, StatusCode::CONFLICT]);
+    assert_eq!(app.case_count().await, cases_before + 1);
+    let filed = if by_agent.status == StatusCode::CREATED {
+        by_agent
+    } else {
+        by_admin
+    };
     let case_id = filed.body["case_id"].as_i64().unwrap();
     let case = app.get(&t.agent, &format!("/api/v1/cases/{case_id}")).await;
     assert_eq!(case.body["subject"], "Console shows error E-4410 on login");
@@ -874,6 +968,21 @@ async fn answers_become_articles_and_questions_cases(backend: Backend) {
         (twice.status, twice.code()),
         (StatusCode::CONFLICT, "already_a_case")
     );
+    // The staff case page leads back to the question; the customer's shows no staff link.
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    let page = agent.get(&format!("/cases/{case_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html.contains(&format!(
+            "From community question: <a href=\"/community/questions/{open}\">Console shows error E-4410 on login</a>"
+        )),
+        "{}",
+        page.html
+    );
+    let customer = Browser::sign_in(&app, "user@globex.example").await;
+    let page = customer.get(&format!("/cases/{case_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.html.contains("From community question"));
 }
 
 async fn likely_answers_before_asking(backend: Backend) {
@@ -904,14 +1013,16 @@ async fn likely_answers_before_asking(backend: Backend) {
         .unwrap();
     answer(&app, &t.agent, answered, "Update the tape driver.").await;
     // An unanswered question on the same words is not a likely answer.
-    ask(
+    let unanswered = ask(
         &app,
         &t.initech,
         "general",
         "Restore hangs at 99 percent again",
         "",
     )
-    .await;
+    .await["id"]
+        .as_i64()
+        .unwrap();
     ask(
         &app,
         &t.initech,
@@ -920,32 +1031,78 @@ async fn likely_answers_before_asking(backend: Backend) {
         "",
     )
     .await;
-    app.settle_index().await;
-
+    // The unanswered question is in the index (search finds it) but not offered.
+    until_equal(
+        "search finds both questions",
+        vec![answered, unanswered],
+        || searched_questions(&app, &t.globex, "restore hangs"),
+    )
+    .await;
+    until_equal("the answered question", vec![answered], || {
+        likely_questions(&app, &t.globex, "restore hangs")
+    })
+    .await;
     let found = app
-        .until("likely answers", || async {
-            let reply = app
-                .get(&t.globex, "/api/v1/community/likely?q=restore%20hangs")
-                .await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-            (!reply.body["articles"].as_array().unwrap().is_empty()).then_some(reply.body)
-        })
-        .await;
-    let questions: Vec<i64> = found["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(questions, vec![answered]);
+        .get(&t.globex, "/api/v1/community/likely?q=restore%20hangs")
+        .await
+        .body;
     assert_eq!(
-        found["articles"][0]["title"],
-        "Restore hangs on deduplicated volumes"
+        found["articles"][0]["title"], "Restore hangs on deduplicated volumes",
+        "{found}"
     );
-    let nothing = app
-        .get(&t.globex, "/api/v1/community/likely?q=invoice%20currency")
+    assert_eq!(found["questions"][0]["answered"], false);
+    assert_eq!(found["questions"][0]["answers"], 1);
+    assert_eq!(found["complete"], true);
+    assert!(likely_questions(&app, &t.globex, "invoice currency")
+        .await
+        .is_empty());
+
+    // A question with an accepted answer comes before one without, whatever the matcher's
+    // order between them.
+    let accepted = ask(
+        &app,
+        &t.initech,
+        "general",
+        "Restore hangs on the tape library",
+        "",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let reply = answer(&app, &t.acme, accepted, "Clean the tape heads.").await["id"]
+        .as_i64()
+        .unwrap();
+    let mut both = vec![answered, accepted];
+    both.sort_unstable();
+    until_equal("both answered questions", both, || async {
+        let mut got = likely_questions(&app, &t.globex, "restore hangs").await;
+        got.sort_unstable();
+        got
+    })
+    .await;
+    let accept = app
+        .put(
+            &t.initech,
+            &format!("/api/v1/community/questions/{accepted}/accepted"),
+            json!({ "answer_id": reply }),
+        )
         .await;
-    assert_eq!(nothing.body["questions"].as_array().unwrap().len(), 0);
+    assert_eq!(accept.status, StatusCode::OK, "{}", accept.body);
+    until_equal("accepted first", vec![accepted, answered], || {
+        likely_questions(&app, &t.globex, "restore hangs")
+    })
+    .await;
+    let first = &app
+        .get(&t.globex, "/api/v1/community/likely?q=restore%20hangs")
+        .await
+        .body["questions"][0];
+    assert_eq!(
+        (first["answered"].as_bool(), first["url"].as_str()),
+        (
+            Some(true),
+            Some(format!("/community/questions/{accepted}").as_str())
+        )
+    );
 
     // The ask page offers them as one types: its script asks the page's JSON address.
     let web = Browser::sign_in(&app, "user@globex.example").await;
@@ -955,12 +1112,16 @@ async fn likely_answers_before_asking(backend: Backend) {
     assert!(form.html.contains("data-likely=\"/community/likely\""));
     let json = web.get("/community/likely?q=restore%20hangs").await;
     assert_eq!(json.status, StatusCode::OK);
-    assert!(
-        json.html
-            .contains(&format!("/community/questions/{answered}")),
-        "{}",
-        json.html
+    let links: Value = serde_json::from_str(&json.html).unwrap();
+    assert_eq!(links["likely"][0]["kind"], "question", "{links}");
+    assert_eq!(
+        links["likely"][0]["href"],
+        format!("/community/questions/{accepted}")
     );
+    assert_eq!(links["likely"][0]["answered"], true);
+    assert!(json
+        .html
+        .contains(&format!("/community/questions/{answered}")));
     let script = app
         .request(Method::GET, None, "/assets/community.js", None)
         .await;
@@ -1312,6 +1473,488 @@ async fn the_question_page_takes_answers_and_shows_refusals(backend: Backend) {
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
 
+async fn the_index_follows_every_change_to_a_question(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    space(&app, "general", "public", json!({})).await;
+    // Globex's account is new: its question waits for review.
+    let held = ask(
+        &app,
+        &t.globex,
+        "general",
+        "Kestrel sync stops at midnight",
+        "The kestrel agent stops every night.",
+    )
+    .await;
+    assert_eq!(held["state"], "held");
+    let held = held["id"].as_i64().unwrap();
+    age_accounts(&app);
+    let q = ask(
+        &app,
+        &t.initech,
+        "general",
+        "Kestrel backup hangs on the tape drive",
+        "The nightly kestrel job never ends.",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let first = answer(&app, &t.agent, q, "Update the tape firmware.").await["id"]
+        .as_i64()
+        .unwrap();
+
+    // Asked and answered: found in search and likely answers. The held question was written
+    // first and is found by nobody, its author and staff included.
+    until_equal("likely answers", vec![q], || {
+        likely_questions(&app, &t.globex, "kestrel hangs")
+    })
+    .await;
+    for token in [&t.agent, &t.globex, &t.initech] {
+        assert_eq!(searched_questions(&app, token, "kestrel").await, vec![q]);
+    }
+    assert!(!app.state.search().index.holds(DocType::Question, held));
+    // What is shown is read again from the database: a question taken down behind the
+    // index's back (no announcement) is still in the index but shown to nobody.
+    let set_state = |state: &'static str| {
+        let store = app.store.clone();
+        async move {
+            backline_store::testing::execute_raw(
+                &store,
+                &format!("UPDATE community_posts SET state = '{state}' WHERE id = {q}"),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    set_state("hidden").await;
+    assert!(app.state.search().index.holds(DocType::Question, q));
+    assert!(likely_questions(&app, &t.globex, "kestrel hangs")
+        .await
+        .is_empty());
+    assert!(searched_questions(&app, &t.agent, "kestrel")
+        .await
+        .is_empty());
+    set_state("published").await;
+    assert_eq!(
+        likely_questions(&app, &t.globex, "kestrel hangs").await,
+        vec![q]
+    );
+
+    // A question is found by its answers' words; an answer taken down takes them away.
+    let second = answer(
+        &app,
+        &t.acme,
+        q,
+        "Or set the zebrafish timeout to ten minutes.",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    until_equal("found by an answer's words", vec![q], || {
+        likely_questions(&app, &t.globex, "zebrafish timeout")
+    })
+    .await;
+    moderate(&app, second, "hide").await;
+    until_equal("the hidden answer's words", Vec::<i64>::new(), || {
+        likely_questions(&app, &t.agent, "zebrafish timeout")
+    })
+    .await;
+    assert_eq!(
+        likely_questions(&app, &t.globex, "kestrel hangs").await,
+        vec![q],
+        "still answered by the first answer"
+    );
+    // Its only published answer hidden, a question is no likely answer (search still finds it).
+    moderate(&app, first, "hide").await;
+    until_equal("no published answer", Vec::<i64>::new(), || {
+        likely_questions(&app, &t.globex, "kestrel hangs")
+    })
+    .await;
+    assert_eq!(
+        searched_questions(&app, &t.globex, "kestrel").await,
+        vec![q]
+    );
+    moderate(&app, first, "restore").await;
+    until_equal("answered again", vec![q], || {
+        likely_questions(&app, &t.globex, "kestrel hangs")
+    })
+    .await;
+
+    // Hidden, spam: gone for everyone, staff too (they read it on its page); restored: back.
+    moderate(&app, q, "hide").await;
+    until_equal("hidden", Vec::<i64>::new(), || {
+        searched_questions(&app, &t.agent, "kestrel")
+    })
+    .await;
+    for token in [&t.globex, &t.initech, &t.acme, &t.agent] {
+        assert!(likely_questions(&app, token, "kestrel hangs")
+            .await
+            .is_empty());
+    }
+    moderate(&app, q, "restore").await;
+    until_equal("restored", vec![q], || {
+        likely_questions(&app, &t.globex, "kestrel hangs")
+    })
+    .await;
+    moderate(&app, q, "spam").await;
+    until_equal("spam", Vec::<i64>::new(), || {
+        searched_questions(&app, &t.agent, "kestrel")
+    })
+    .await;
+    assert!(likely_questions(&app, &t.initech, "kestrel hangs")
+        .await
+        .is_empty());
+    moderate(&app, q, "restore").await;
+
+    // Approved, the held question is found; merged, it leaves, and its answers' words find the
+    // question it was merged into. Locking changes nothing for search.
+    moderate(&app, held, "approve").await;
+    answer(&app, &t.agent, held, "Widen the schedule window.").await;
+    until_equal("approved", vec![held], || {
+        likely_questions(&app, &t.globex, "schedule window")
+    })
+    .await;
+    let merged = app
+        .post(
+            &t.agent,
+            &format!("/api/v1/community/questions/{held}/merge"),
+            json!({ "into": q }),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    until_equal("merged into the other", vec![q], || {
+        likely_questions(&app, &t.globex, "schedule window")
+    })
+    .await;
+    until_equal("the duplicate gone", Vec::<i64>::new(), || {
+        searched_questions(&app, &t.agent, "midnight")
+    })
+    .await;
+    let lock = app
+        .put(
+            &t.agent,
+            &format!("/api/v1/community/questions/{q}/lock"),
+            json!({"locked": true}),
+        )
+        .await;
+    assert_eq!(lock.status, StatusCode::OK);
+    until_equal("locked and still found", vec![q], || {
+        searched_questions(&app, &t.globex, "kestrel window")
+    })
+    .await;
+    // /healthz counts questions among what the index holds.
+    assert_eq!(app.search_ready().await["search"]["state"], "ready");
+}
+
+/// Spaces and questions written before the server starts: the index's catch-up at start
+/// reads them (and leaves out held and spam ones).
+fn osprey_spaces() -> common::BeforeStart {
+    Box::new(|store: backline_store::Store| {
+        Box::pin(async move {
+            use backline_domain::community::{PostKind, PostState, SpaceAccess, SpaceVisibility};
+            use backline_domain::{PartnerKind, PartnerKinds, Timestamp};
+            use backline_store::community::{NewPost, NewSpace};
+            let agent = store.user_by_email("agent@vendor.example").await.unwrap();
+            let at = Timestamp::now();
+            let spaces = [
+                ("general", SpaceVisibility::Public, vec![]),
+                ("members", SpaceVisibility::SignedIn, vec![]),
+                (
+                    "resellers",
+                    SpaceVisibility::Partners,
+                    vec![PartnerKind::Reseller],
+                ),
+            ];
+            for (slug, visibility, kinds) in spaces {
+                let space = store
+                    .create_community_space(&NewSpace {
+                        name: format!("Space {slug}"),
+                        slug: slug.into(),
+                        description: String::new(),
+                        access: SpaceAccess {
+                            visibility,
+                            partner_kinds: PartnerKinds::new(kinds),
+                            certified_only: false,
+                        },
+                    })
+                    .await
+                    .unwrap();
+                let post = |kind, question_id, title: String, body: &str, state| NewPost {
+                    kind,
+                    space_id: space.id,
+                    question_id,
+                    parent_id: None,
+                    author: agent.id,
+                    title,
+                    body: body.into(),
+                    state,
+                    at,
+                };
+                // One published, one held and one spam question per space, each answered.
+                for state in [PostState::Published, PostState::Held, PostState::Spam] {
+                    let title = format!("Osprey {slug} {state} question");
+                    let id = store
+                        .add_community_post(
+                            &post(PostKind::Question, None, title, "", state),
+                            true,
+                            None,
+                        )
+                        .await
+                        .unwrap();
+                    store
+                        .add_community_post(
+                            &post(
+                                PostKind::Answer,
+                                Some(id),
+                                String::new(),
+                                "The osprey answer.",
+                                PostState::Published,
+                            ),
+                            false,
+                            None,
+                        )
+                        .await
+                        .unwrap();
+                }
+            }
+        })
+    })
+}
+
+async fn questions_reach_only_the_readers_of_their_space(backend: Backend) {
+    let app = TestApp::start_with(
+        backend,
+        common::Options {
+            before_start: Some(osprey_spaces()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let t = &app.tokens;
+    let published = |slug: &str| {
+        let slug = slug.to_string();
+        let app = &app;
+        async move {
+            app.get(
+                &app.tokens.agent,
+                &format!("/api/v1/community/spaces/{slug}/questions"),
+            )
+            .await
+            .body["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["state"] == "published")
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (general, members, resellers) = (
+        published("general").await,
+        published("members").await,
+        published("resellers").await,
+    );
+    let health = app.search_ready().await;
+    assert!(
+        health["search"]["total"].as_u64().unwrap() >= 9,
+        "the catch-up counts questions: {health}"
+    );
+    let mut all = vec![general, members, resellers];
+    all.sort_unstable();
+    // Staff find every space's published questions; held and spam ones nobody finds.
+    until_equal("staff find every space's", all.clone(), || {
+        searched_questions(&app, &t.agent, "osprey")
+    })
+    .await;
+    let sorted = |mut v: Vec<i64>| {
+        v.sort_unstable();
+        v
+    };
+    let expected = [
+        (&t.admin, all.clone(), "staff"),
+        (&t.acme, all.clone(), "a listed partner"),
+        (&t.other, vec![general, members], "an unlisted partner"),
+        (&t.globex, vec![general, members], "a customer"),
+        (&t.initech, vec![general, members], "another customer"),
+    ];
+    for (token, want, who) in expected {
+        assert_eq!(
+            searched_questions(&app, token, "osprey").await,
+            want,
+            "search for {who}"
+        );
+        assert_eq!(
+            sorted(likely_questions(&app, token, "osprey question").await),
+            want,
+            "likely answers for {who}"
+        );
+    }
+
+    // On the web: anonymous readers find the public space's question only; a signed-in
+    // customer the signed-in space's too, never the partner space's.
+    let link = |id: i64| format!("href=\"/community/questions/{id}\"");
+    let anonymous = app
+        .request(
+            Method::GET,
+            None,
+            "/community/search?q=osprey+question",
+            None,
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::OK);
+    let html = anonymous.body.as_str().unwrap();
+    assert!(html.contains(&link(general)), "{html}");
+    assert!(!html.contains(&link(members)) && !html.contains(&link(resellers)));
+    let customer = Browser::sign_in(&app, "user@globex.example").await;
+    let page = customer.get("/community/search?q=osprey+question").await;
+    assert!(page.html.contains(&link(general)) && page.html.contains(&link(members)));
+    assert!(!page.html.contains(&link(resellers)));
+    let json = customer.get("/community/likely?q=osprey+question").await;
+    assert!(!json
+        .html
+        .contains(&format!("/community/questions/{resellers}")));
+    let searched = customer.get("/search?q=osprey+type%3Aquestion").await;
+    assert_eq!(searched.status, StatusCode::OK);
+    assert!(searched.html.contains(&link(members)), "{}", searched.html);
+    assert!(!searched.html.contains(&link(resellers)));
+    let partner = Browser::sign_in(&app, "tech@acme.example").await;
+    let page = partner.get("/community/search?q=osprey+question").await;
+    assert!(page.html.contains(&link(resellers)), "{}", page.html);
+    let unlisted = Browser::sign_in(&app, "tech@other.example").await;
+    let page = unlisted.get("/community/search?q=osprey+question").await;
+    assert!(!page.html.contains(&link(resellers)));
+}
+
+async fn held_posts_wait_in_the_moderation_queue(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = &app.tokens;
+    space(&app, "general", "public", json!({})).await;
+    // The fixture's accounts are new: their posts are held.
+    let asked = ask(
+        &app,
+        &t.globex,
+        "general",
+        "Where is the agent log file kept?",
+        "",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let published = ask(&app, &t.agent, "general", "Release notes for 7.3", "").await["id"]
+        .as_i64()
+        .unwrap();
+    let held_answer = answer(&app, &t.initech, published, "Also see the upgrade guide.").await
+        ["id"]
+        .as_i64()
+        .unwrap();
+
+    // Staff read the queue, oldest first; nobody else does.
+    let queue = app.get(&t.agent, "/api/v1/community/held").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    let held: Vec<(i64, String, i64)> = queue.body["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["post"]["id"].as_i64().unwrap(),
+                h["post"]["kind"].as_str().unwrap().to_string(),
+                h["question_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        vec![
+            (asked, "question".into(), asked),
+            (held_answer, "answer".into(), published)
+        ]
+    );
+    assert_eq!(
+        queue.body["held"][1]["question_title"],
+        "Release notes for 7.3"
+    );
+    for token in [&t.globex, &t.acme] {
+        let refused = app.get(token, "/api/v1/community/held").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+
+    // On the web: the link is on the community page for staff only; the queue is staff's.
+    let customer = Browser::sign_in(&app, "user@globex.example").await;
+    assert!(!customer
+        .get("/community")
+        .await
+        .html
+        .contains("/community/moderation"));
+    assert_eq!(
+        customer.get("/community/moderation").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let partner = Browser::sign_in(&app, "tech@acme.example").await;
+    assert_eq!(
+        partner.get("/community/moderation").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let agent = Browser::sign_in(&app, "agent@vendor.example").await;
+    assert!(agent
+        .get("/community")
+        .await
+        .html
+        .contains("href=\"/community/moderation\""));
+    let page = agent.get("/community/moderation").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for action in ["approve", "spam", "hide"] {
+        assert!(
+            page.html.contains(&format!("data-action=\"{action}\"")),
+            "{action}"
+        );
+    }
+    assert!(page.html.contains("Where is the agent log file kept?"));
+    // Approving returns to the queue, which no longer holds the post.
+    let approved = agent
+        .post(
+            &format!("/community/posts/{asked}/moderate"),
+            &[("action", "approve"), ("next", "/community/moderation")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    let hidden = agent
+        .post(
+            &format!("/community/posts/{held_answer}/moderate"),
+            &[("action", "hide"), ("next", "/community/moderation")],
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::SEE_OTHER);
+    let page = agent.get("/community/moderation").await;
+    assert!(
+        page.html.contains("Nothing waits for review."),
+        "{}",
+        page.html
+    );
+    assert_eq!(
+        question(&app, &t.initech, asked).await.body["state"],
+        "published"
+    );
+    // Somewhere else than this site is not followed.
+    let elsewhere = ask(&app, &t.acme, "general", "Is 7.3 out for Linux?", "").await["id"]
+        .as_i64()
+        .unwrap();
+    let page = agent
+        .post(
+            &format!("/community/posts/{elsewhere}/moderate"),
+            &[("action", "spam"), ("next", "https://example.invalid/")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get(&t.agent, "/api/v1/community/held").await.body["held"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
 on_both_backends!(
     ask_answer_comment_vote_accept,
     followers_are_mailed_about_new_answers,
@@ -1324,4 +1967,7 @@ on_both_backends!(
     partner_spaces_are_for_the_partners_they_list,
     spaces_are_staffs_to_make,
     the_question_page_takes_answers_and_shows_refusals,
+    the_index_follows_every_change_to_a_question,
+    questions_reach_only_the_readers_of_their_space,
+    held_posts_wait_in_the_moderation_queue,
 );

@@ -1003,6 +1003,15 @@ async fn a_catching_up_index_says_so_and_search_answers_from_the_database(backen
             ("article".to_string(), w.internal_article)
         ]
     );
+    // Likely answers for a community question say they may be incomplete too.
+    let likely = app
+        .get(
+            &app.tokens.acme,
+            "/api/v1/community/likely?q=zebra%20printer",
+        )
+        .await;
+    assert_eq!(likely.status, StatusCode::OK, "{}", likely.body);
+    assert_eq!(likely.body["complete"], false, "{}", likely.body);
     // Still indexing after those searches, so they really ran during the catch-up.
     let still = app
         .request(reqwest::Method::GET, None, "/healthz", None)

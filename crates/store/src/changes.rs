@@ -1,4 +1,5 @@
-//! Which cases and articles changed, for whoever keeps a copy (each node's search index).
+//! Which cases, articles and community questions changed, for whoever keeps a copy (each
+//! node's search index).
 //!
 //! On SQLite there is one process, so changes travel over an in-process broadcast after each
 //! commit. On PostgreSQL every write also calls `pg_notify` inside its transaction: PostgreSQL
@@ -21,6 +22,9 @@ const LOCAL_BUFFER: usize = 65_536;
 pub enum Change {
     Case(CaseId),
     Article(ArticleId),
+    /// A community question, or what the index holds with it: its answers, its state (held,
+    /// published, taken down), its accepted answer, a merge.
+    Question(i64),
 }
 
 impl Change {
@@ -28,6 +32,7 @@ impl Change {
         match self {
             Change::Case(id) => format!("case:{id}"),
             Change::Article(id) => format!("article:{id}"),
+            Change::Question(id) => format!("question:{id}"),
         }
     }
 
@@ -37,6 +42,7 @@ impl Change {
         match kind {
             "case" => Some(Change::Case(CaseId(id))),
             "article" => Some(Change::Article(ArticleId(id))),
+            "question" => Some(Change::Question(id)),
             _ => None,
         }
     }
@@ -135,7 +141,8 @@ impl Store {
         Ok(ChangeListener { inner })
     }
 
-    /// Every case and article changed at or after `since` (by their `updated_at`).
+    /// Every case, article and community question changed at or after `since` (by their
+    /// `updated_at`; a question also when one of its answers or comments changed).
     pub async fn changed_since(&self, since: Timestamp) -> Result<Vec<Change>> {
         let cases: Vec<CaseId> = sqlx::query_scalar("SELECT id FROM cases WHERE updated_at >= $1")
             .bind(since)
@@ -146,10 +153,17 @@ impl Store {
                 .bind(since)
                 .fetch_all(&self.read)
                 .await?;
+        let questions: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT COALESCE(question_id, id) FROM community_posts WHERE updated_at >= $1",
+        )
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?;
         Ok(cases
             .into_iter()
             .map(Change::Case)
             .chain(articles.into_iter().map(Change::Article))
+            .chain(questions.into_iter().map(Change::Question))
             .collect())
     }
 }
@@ -160,7 +174,11 @@ mod tests {
 
     #[test]
     fn changes_travel_as_text_and_back() {
-        for change in [Change::Case(CaseId(7)), Change::Article(ArticleId(12))] {
+        for change in [
+            Change::Case(CaseId(7)),
+            Change::Article(ArticleId(12)),
+            Change::Question(3),
+        ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));
         }
         assert_eq!(Change::decode("case:x"), None);

@@ -1,7 +1,10 @@
 //! The community's data: spaces, posts (questions, answers and comments in one table), votes
 //! and followers. Mail to followers is written to the outbox in the transaction of the post
-//! (or the approval) that causes it.
+//! (or the approval) that causes it. Every write that changes what the search index holds of
+//! a question (the question, its answers, its state, its accepted answer, a merge, a lock)
+//! announces the question as changed, like cases and articles (`changes.rs`).
 
+use crate::changes::{announce_in, Change};
 use crate::crisis::outbox::{insert_mails, Mail};
 use crate::rows::{stored, Flag};
 use crate::sql::{Arg, Sql};
@@ -191,14 +194,37 @@ pub struct QuestionFilter {
     pub staff: bool,
     /// The reader, whose own held questions are listed too.
     pub viewer: Option<UserId>,
-    /// Only questions with a published answer.
-    pub answered_only: bool,
-    /// Only questions whose title or text holds at least one of these words, ignoring case.
-    /// Letters and digits only: anything else is dropped, so a word cannot be a `LIKE`
-    /// pattern.
-    pub holds_any: Vec<String>,
     pub limit: usize,
 }
+
+/// A question as the search index reads it: its text, where it stands, and the text of its
+/// published answers (the accepted one first, then oldest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionForIndex {
+    pub id: i64,
+    pub space_id: i64,
+    pub title: String,
+    pub body: String,
+    pub state: PostState,
+    pub merged_into: Option<i64>,
+    pub answers: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(sqlx::FromRow)]
+struct QuestionForIndexRow {
+    id: i64,
+    space_id: i64,
+    title: String,
+    body: String,
+    state: String,
+    merged_into: Option<i64>,
+    accepted_answer_id: Option<i64>,
+    created_at: Timestamp,
+}
+
+/// Ids bound per `IN (...)` list, well under either backend's limit on parameters.
+const IN_CHUNK: usize = 500;
 
 /// The columns of a post with its author, score and answer count, in two halves around the
 /// placeholder for "now" (whether the author's certificates are still valid).
@@ -399,7 +425,14 @@ impl Store {
         if post.kind == PostKind::Question && post.state == PostState::Published {
             announce_question(&mut tx, id, post.at).await?;
         }
+        // Comments are not in the index: only questions and their answers are.
+        let changed = (post.kind != PostKind::Comment)
+            .then(|| Change::Question(post.question_id.unwrap_or(id)));
+        if let Some(change) = changed {
+            announce_in(&mut tx, self.backend, change).await?;
+        }
         tx.commit().await?;
+        self.announce(changed.as_slice());
         Ok(id)
     }
 
@@ -452,37 +485,6 @@ impl Store {
                     sql.push(" AND p.state = 'published'");
                 }
             }
-        }
-        let words: Vec<String> = filter
-            .holds_any
-            .iter()
-            .map(|w| {
-                w.chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .flat_map(char::to_lowercase)
-                    .collect::<String>()
-            })
-            .filter(|w| !w.is_empty())
-            .collect();
-        if !words.is_empty() {
-            sql.push(" AND (");
-            for (i, word) in words.iter().enumerate() {
-                if i > 0 {
-                    sql.push(" OR ");
-                }
-                let pattern = format!("%{word}%");
-                sql.push("LOWER(p.title) LIKE ")
-                    .bind(Arg::Text(pattern.clone()))
-                    .push(" OR LOWER(p.body) LIKE ")
-                    .bind(Arg::Text(pattern));
-            }
-            sql.push(")");
-        }
-        if filter.answered_only {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM community_posts a WHERE a.question_id = p.id \
-                 AND a.kind = 'answer' AND a.state = 'published')",
-            );
         }
         sql.push(" ORDER BY p.created_at DESC, p.id DESC LIMIT ")
             .bind(Arg::Int(
@@ -538,14 +540,19 @@ impl Store {
     }
 
     pub async fn set_community_accepted(&self, question: i64, answer: Option<i64>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query(
             "UPDATE community_posts SET accepted_answer_id = $2, updated_at = $3 WHERE id = $1",
         )
         .bind(question)
         .bind(answer)
         .bind(Timestamp::now())
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        // The accepted answer leads the question's text in the index.
+        announce_in(&mut tx, self.backend, Change::Question(question)).await?;
+        tx.commit().await?;
+        self.announce(&[Change::Question(question)]);
         Ok(())
     }
 
@@ -609,34 +616,48 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
+        let mut changed = None;
         if moved {
             if let Some((question, author, notice)) = notice {
                 notify_followers(&mut tx, question, author, notice, now).await?;
             }
+            let (kind, question): (String, Option<i64>) =
+                sqlx::query_as("SELECT kind, question_id FROM community_posts WHERE id = $1")
+                    .bind(post)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let kind = stored(PostKind::parse, &kind)?;
             // A question approved (or put back) is announced as if just asked; one taken down
             // is not, and one moved back and forth is announced each time it is published.
-            if to == PostState::Published && from == PostState::Held {
-                let kind: String =
-                    sqlx::query_scalar("SELECT kind FROM community_posts WHERE id = $1")
-                        .bind(post)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if kind == PostKind::Question.as_str() {
-                    announce_question(&mut tx, post, now).await?;
-                }
+            if to == PostState::Published && from == PostState::Held && kind == PostKind::Question {
+                announce_question(&mut tx, post, now).await?;
+            }
+            // A question enters or leaves the index; an answer's words join or leave its
+            // question's.
+            if kind != PostKind::Comment {
+                let change = Change::Question(question.unwrap_or(post));
+                announce_in(&mut tx, self.backend, change).await?;
+                changed = Some(change);
             }
         }
         tx.commit().await?;
+        self.announce(changed.as_slice());
         Ok(moved)
     }
 
     pub async fn set_community_locked(&self, question: i64, locked: bool) -> Result<()> {
+        let mut tx = self.write.begin().await?;
         sqlx::query("UPDATE community_posts SET locked = $2, updated_at = $3 WHERE id = $1")
             .bind(question)
             .bind(i64::from(locked))
             .bind(Timestamp::now())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        // A locked question stays findable (its answers still answer); announced all the
+        // same, so the index reads every change a question has.
+        announce_in(&mut tx, self.backend, Change::Question(question)).await?;
+        tx.commit().await?;
+        self.announce(&[Change::Question(question)]);
         Ok(())
     }
 
@@ -700,27 +721,13 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Records the case a question became (once: a second link is a conflict).
-    pub async fn link_community_case(&self, question: i64, case: CaseId) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE community_posts SET case_id = $2, updated_at = $3 \
-             WHERE id = $1 AND case_id IS NULL",
-        )
-        .bind(question)
-        .bind(case)
-        .bind(Timestamp::now())
-        .execute(&self.write)
-        .await?
-        .rows_affected();
-        if done == 0 {
-            return Err(StoreError::Conflict(
-                "this question was already turned into a case".into(),
-            ));
+        // The duplicate leaves the index; its answers' words join the target's.
+        let changes = [Change::Question(duplicate), Change::Question(target)];
+        for change in changes {
+            announce_in(&mut tx, self.backend, change).await?;
         }
+        tx.commit().await?;
+        self.announce(&changes);
         Ok(())
     }
 
@@ -733,6 +740,106 @@ impl Store {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// These questions as the search index reads them, in any state (the indexer decides what
+    /// can be found); ids that are not questions are left out.
+    pub async fn community_questions_for_index(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<QuestionForIndex>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_CHUNK) {
+            let mut sql = Sql::new(
+                "SELECT id, space_id, title, body, state, merged_into, accepted_answer_id, \
+                 created_at FROM community_posts WHERE kind = 'question'",
+            );
+            sql.push_in("id", chunk.iter().map(|id| Arg::Int(*id)));
+            let rows: Vec<QuestionForIndexRow> = sql.query_as().fetch_all(&self.read).await?;
+            if rows.is_empty() {
+                continue;
+            }
+            let mut sql = Sql::new(
+                "SELECT question_id, id, body FROM community_posts \
+                 WHERE kind = 'answer' AND state = 'published'",
+            );
+            sql.push_in("question_id", rows.iter().map(|r| Arg::Int(r.id)))
+                .push(" ORDER BY question_id, id");
+            let answers: Vec<(i64, i64, String)> = sql.query_as().fetch_all(&self.read).await?;
+            for row in rows {
+                let mut mine: Vec<&(i64, i64, String)> =
+                    answers.iter().filter(|(q, _, _)| *q == row.id).collect();
+                // The accepted answer first: it is the answer people were looking for.
+                mine.sort_by_key(|(_, id, _)| (Some(*id) != row.accepted_answer_id, *id));
+                out.push(QuestionForIndex {
+                    id: row.id,
+                    space_id: row.space_id,
+                    title: row.title,
+                    body: row.body,
+                    state: stored(PostState::parse, &row.state)?,
+                    merged_into: row.merged_into,
+                    answers: mine.into_iter().map(|(_, _, body)| body.clone()).collect(),
+                    created_at: row.created_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ids of questions (any state) after `after`, in order, at most `limit`: for rebuilding
+    /// the index.
+    pub async fn community_question_ids_after(&self, after: i64, limit: usize) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM community_posts WHERE kind = 'question' AND id > $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// These posts as they stand (any kind and state: callers apply the rules), in no
+    /// particular order; missing ids are left out.
+    pub async fn community_posts_by_ids(&self, ids: &[i64], now: Timestamp) -> Result<Vec<Post>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_CHUNK) {
+            let mut sql = Sql::new(POST_HEAD);
+            sql.bind(Arg::Int(now.as_millis()))
+                .push(POST_TAIL)
+                .push(" WHERE 1 = 1")
+                .push_in("p.id", chunk.iter().map(|id| Arg::Int(*id)));
+            let rows: Vec<PostRow> = sql.query_as().fetch_all(&self.read).await?;
+            for row in rows {
+                out.push(row.try_into()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Posts waiting for review (questions, answers and comments), oldest first, at most
+    /// `limit`.
+    pub async fn community_held_posts(&self, limit: usize, now: Timestamp) -> Result<Vec<Post>> {
+        let rows: Vec<PostRow> = sqlx::query_as(&format!(
+            "{} WHERE p.state = 'held' ORDER BY p.created_at, p.id LIMIT $2",
+            post_columns()
+        ))
+        .bind(now)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// The question a case was made from, if any: (question id, its title).
+    pub async fn community_question_of_case(&self, case: CaseId) -> Result<Option<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, title FROM community_posts \
+             WHERE case_id = $1 AND kind = 'question' ORDER BY id LIMIT 1",
+        )
+        .bind(case)
+        .fetch_optional(&self.read)
+        .await?)
     }
 }
 

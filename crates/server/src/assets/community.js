@@ -1,6 +1,7 @@
 // Likely answers on the community's ask form: after a short pause in typing the title, ask
-// /community/likely for answered questions and articles that may already answer it, and list
-// them as links under the title. Without script the form still posts the question.
+// /community/likely for answered questions (those with an accepted answer first) and articles
+// that may already answer it, found by the known-issue matcher, and list them as links under
+// the title. Without script the form still posts the question.
 (function () {
   "use strict";
   const form = document.getElementById("ask-form");
@@ -23,7 +24,12 @@
       link.textContent = item.title;
       const kind = document.createElement("span");
       kind.className = "excerpt";
-      kind.textContent = item.kind === "article" ? " (article)" : " (answered question)";
+      kind.textContent =
+        item.kind === "article"
+          ? " (article)"
+          : item.answered
+            ? " (question with an accepted answer)"
+            : " (answered question)";
       li.append(link, kind);
       list.append(li);
     }

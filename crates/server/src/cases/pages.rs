@@ -839,6 +839,10 @@ async fn render_case_page(
     };
     // Staff only: customers and partners never see a category suggestion.
     let category_card = crate::analytics::pages::case_category_card(state, who, case.id).await?;
+    // Staff: the community question the case was made from, if any.
+    let from_question = crate::community::service::question_of_case(state, &who.user, case.id)
+        .await
+        .or_page(who)?;
     let now = Timestamp::now();
     let closed = case.status == CaseStatus::Closed;
     Ok(html_response(
@@ -864,6 +868,9 @@ async fn render_case_page(
                             div.by.num {
                                 (case.requester.name) " · " (when(case.created_at)) " · " (channel_label(case.channel))
                                 @if let (true, Some(mail)) = (staff, case.mail_id) { " · " a href=(format!("/mail/{mail}")) { "email headers" } }
+                            }
+                            @if let Some((question, title)) = &from_question {
+                                p #from-question { "From community question: " a href=(format!("/community/questions/{question}")) { (title) } }
                             }
                             div.description { (case.description) }
                             (file_list(&files, None))

@@ -159,7 +159,7 @@ pub async fn create_case_from(
     };
     // A plain case goes through the store's group commit; one with attachments or a message
     // to mark placed needs its own transaction.
-    let record = if origin.mail_id.is_none() && origin.files.is_empty() && origin.cc.is_empty() {
+    let record = if origin.is_empty() {
         store.create_case(&case).await?
     } else {
         store.create_case_with(&case, &origin).await?

@@ -652,16 +652,22 @@ pub struct LikelyArticle {
 pub struct LikelyQuestion {
     pub id: i64,
     pub title: String,
+    /// Published answers.
     pub answers: i64,
-    /// It has an accepted answer.
+    /// It has an accepted answer (these come first).
     pub answered: bool,
     pub url: String,
 }
 
+/// Likely answers from the known-issue matcher: articles, and questions of the spaces the
+/// caller reads that have a published answer (those with an accepted answer first).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LikelyAnswers {
     pub articles: Vec<LikelyArticle>,
     pub questions: Vec<LikelyQuestion>,
+    /// `false` while this node's search index is still catching up after a start: answers may
+    /// be missing.
+    pub complete: bool,
 }
 
 impl From<service::Likely> for LikelyAnswers {
@@ -680,7 +686,7 @@ impl From<service::Likely> for LikelyAnswers {
             questions: l
                 .questions
                 .iter()
-                .map(|(q, _)| LikelyQuestion {
+                .map(|q| LikelyQuestion {
                     id: q.id,
                     title: q.title.clone(),
                     answers: q.answers,
@@ -688,6 +694,7 @@ impl From<service::Likely> for LikelyAnswers {
                     url: format!("/community/questions/{}", q.id),
                 })
                 .collect(),
+            complete: l.complete,
         }
     }
 }
@@ -699,7 +706,54 @@ pub async fn likely(
     Caller(caller): Caller,
     Query(params): Query<LikelyParams>,
 ) -> ApiResult<axum::Json<LikelyAnswers>> {
+    let viewer = service::viewer(&state, Some(caller)).await?;
     Ok(axum::Json(
-        service::likely(&state, &caller, &params.q).await?.into(),
+        service::likely(&state, &viewer, &params.q).await?.into(),
     ))
+}
+
+/// A post waiting for review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldPostView {
+    pub post: PostView,
+    /// The question the post is or belongs to.
+    pub question_id: i64,
+    /// That question's title.
+    pub question_title: String,
+    /// The space's name.
+    pub space: String,
+    /// The question's page, where the post is shown to staff.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldPosts {
+    /// Oldest first, at most 200: approve, hide or mark each as spam with
+    /// `POST /api/v1/community/posts/{id}/moderation`.
+    pub held: Vec<HeldPostView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/community/held", tag = "community",
+    responses((status = 200, body = HeldPosts), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+pub async fn held(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+) -> ApiResult<axum::Json<HeldPosts>> {
+    let held = service::held_posts(&state, &caller).await?;
+    Ok(axum::Json(HeldPosts {
+        held: held
+            .iter()
+            .map(|h| {
+                let (question_id, question_title) = h.thread();
+                HeldPostView {
+                    post: PostView::from(&h.post),
+                    question_id,
+                    question_title: question_title.to_string(),
+                    space: h.space.clone(),
+                    url: format!("/community/questions/{question_id}#post-{}", h.post.id),
+                }
+            })
+            .collect(),
+    }))
 }

@@ -3,7 +3,9 @@
 //! Votes, accepted answers, followers mailed about new answers, moderation (held first posts
 //! of new accounts, a per-account rate limit, hide, spam, lock, merge), and the way to
 //! knowledge: an answer promoted to a draft article, a question turned into a case, likely
-//! answers while a question is typed.
+//! answers while a question is typed (and for anyone on `/community/search`), found by the
+//! known-issue matcher among articles and the answered questions in the search index. Staff
+//! work through held posts on `/community/moderation`.
 
 pub mod api;
 pub mod pages;
@@ -24,6 +26,7 @@ pub fn router() -> Router<AppState> {
             get(api::list_questions).post(api::ask),
         )
         .route("/community/likely", get(api::likely))
+        .route("/community/held", get(api::held))
         .route("/community/questions/{id}", get(api::read_question))
         .route("/community/questions/{id}/answers", post(api::answer))
         .route("/community/questions/{id}/accepted", put(api::accept))
@@ -41,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/community", get(pages::spaces_page))
         .route("/community/spaces", post(pages::create_space))
         .route("/community/likely", get(pages::likely))
+        .route("/community/search", get(pages::search))
+        .route("/community/moderation", get(pages::moderation))
         .route("/community/s/{slug}", get(pages::space_page))
         .route(
             "/community/s/{slug}/ask",

@@ -1,13 +1,15 @@
 //! The community's pages at `/community`: spaces, a space's questions, the ask form (likely
-//! answers listed as one types, by `community.js`), a question with its answers and comments,
-//! and the forms behind every action. Public spaces are read without signing in; every form
-//! needs a session and its CSRF token. A refused form comes back with what was typed.
+//! answers listed as one types, by `community.js`), likely answers for anyone at
+//! `/community/search`, a question with its answers and comments, the staff's queue of held
+//! posts at `/community/moderation`, and the forms behind every action. Public spaces are read
+//! without signing in; every form needs a session and its CSRF token. A refused form comes back
+//! with what was typed.
 
 use crate::community::service::{self, Opened, SpaceInput, Thread, Viewer};
 use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page, when};
 use crate::session::{session_token, urlencode, WebUser};
-use crate::web::{CsrfForm, OrPage, PageResult, WebError};
+use crate::web::{same_site_path, CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -117,6 +119,144 @@ fn crumbs(space: Option<&Space>) -> Markup {
     }
 }
 
+/// The community's search box: likely answers for a question, for anyone.
+fn search_form(q: &str) -> Markup {
+    html! {
+        form.filters role="search" method="get" action="/community/search" {
+            label for="community-q" { "Search answered questions and articles" }
+            input #community-q type="search" name="q" value=(q) maxlength="500";
+            button type="submit" { "Search" }
+        }
+    }
+}
+
+/// An article's address for this reader: the staff and signed-in article pages, or the public
+/// help centre's for someone not signed in.
+fn article_href(who: &Option<WebUser>, id: i64, title: &str) -> String {
+    match who {
+        Some(_) => format!("/articles/{id}"),
+        None => format!(
+            "/help/articles/{}",
+            backline_domain::help::article_ref(backline_domain::ArticleId(id), title)
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommunitySearch {
+    #[serde(default)]
+    q: String,
+}
+
+/// Likely answers for anyone: the answered questions of the spaces the reader reads (accepted
+/// answers first) and the articles they may read, as the matcher ranks them.
+pub async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<CommunitySearch>,
+) -> PageResult {
+    let who = signed_in(&state, &headers).await?;
+    let viewer = viewer_for(&state, &who).await?;
+    let q = query.q.trim().to_string();
+    let found = if q.is_empty() {
+        None
+    } else {
+        Some(
+            service::likely(&state, &viewer, &q)
+                .await
+                .map_err(|e| page_error(&who, e))?,
+        )
+    };
+    let content = html! {
+        (crumbs(None))
+        h1 { "Search the community" }
+        (search_form(&q))
+        @if let Some(found) = &found {
+            @if !found.complete {
+                p.card #search-indexing role="status" { "The search index is still catching up after a restart: some answers may be missing." }
+            }
+            @if found.questions.is_empty() && found.articles.is_empty() {
+                p.card.empty { "Nothing found. Ask the community: pick a space above and ask your question." }
+            }
+            @if !found.questions.is_empty() {
+                section aria-labelledby="found-questions" {
+                    h2 #found-questions { "Answered questions" }
+                    ol.results {
+                        @for q in &found.questions {
+                            li.result data-type="question" data-id=(q.id) {
+                                a href=(format!("/community/questions/{}", q.id)) { (q.title) }
+                                div.excerpt {
+                                    @if q.accepted_answer_id.is_some() { span.badge.community-accepted { "✓ Accepted answer" } " " }
+                                    (q.answers) @if q.answers == 1 { " answer" } @else { " answers" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !found.articles.is_empty() {
+                section aria-labelledby="found-articles" {
+                    h2 #found-articles { "Articles" }
+                    ol.results {
+                        @for a in &found.articles {
+                            li.result data-type="article" data-id=(a.id) {
+                                a href=(article_href(&who, a.id, &a.title)) { (a.title) }
+                                div.excerpt { (a.excerpt) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(respond(
+        "Search the community",
+        &who,
+        StatusCode::OK,
+        content,
+    ))
+}
+
+/// The queue of posts waiting for review, oldest first, with approve, spam and hide beside each.
+/// Staff only: others are refused (403), and see no link to it.
+pub async fn moderation(State(state): State<AppState>, who: WebUser) -> PageResult {
+    let held = service::held_posts(&state, &who.user).await.or_page(&who)?;
+    let content = html! {
+        (crumbs(None))
+        h1 { "Moderation queue" }
+        p { "Posts waiting for review, the longest waiting first. Approving publishes a post (and mails the question's followers about an answer); spam hides it and counts against its author; hide takes it down." }
+        @if held.is_empty() { p.card.empty #queue-empty { "Nothing waits for review." } }
+        @else { ol.results #held-posts {
+            @for h in &held {
+                @let (question_id, question_title) = h.thread();
+                li.result.card data-post=(h.post.id) data-kind=(h.post.kind.as_str()) {
+                    p {
+                        span.badge { (kind_word(h.post.kind)) } " in " (h.space) ": "
+                        a href=(format!("/community/questions/{question_id}#post-{}", h.post.id)) { (question_title) }
+                    }
+                    p { (author_line(&h.post.author, h.post.created_at)) }
+                    @if !h.post.body.is_empty() { div.description { (h.post.body) } }
+                    div.staff-tools { (moderation_forms_to(&who, &h.post, Some("/community/moderation"))) }
+                }
+            }
+        } }
+    };
+    Ok(respond(
+        "Moderation queue",
+        &Some(who),
+        StatusCode::OK,
+        content,
+    ))
+}
+
+fn kind_word(kind: PostKind) -> &'static str {
+    match kind {
+        PostKind::Question => "Question",
+        PostKind::Answer => "Answer",
+        PostKind::Comment => "Comment",
+    }
+}
+
 /// What was typed into the new-space form.
 #[derive(Default, Deserialize, Clone)]
 pub struct SpaceForm {
@@ -158,6 +298,10 @@ async fn spaces_view(
         (crumbs(None))
         h1 { "Community" }
         p { "Questions and answers from people who use the product, with our staff and certified partner technicians." }
+        (search_form(""))
+        @if who.as_ref().is_some_and(|w| w.is_staff()) {
+            p { a #moderation-link href="/community/moderation" { "Moderation queue: posts waiting for review" } }
+        }
         @if spaces.is_empty() { p.empty { "No spaces here yet." } }
         ul.links {
             @for s in &spaces {
@@ -379,6 +523,8 @@ pub struct LikelyLink {
     kind: &'static str,
     title: String,
     href: String,
+    /// Questions: it has an accepted answer.
+    answered: bool,
 }
 
 #[derive(Serialize)]
@@ -392,20 +538,23 @@ pub async fn likely(
     who: WebUser,
     Query(query): Query<LikelyQuery>,
 ) -> Result<axum::Json<LikelyLinks>, ApiError> {
-    let found = service::likely(&state, &who.user, &query.q).await?;
+    let viewer = service::viewer(&state, Some(who.user.clone())).await?;
+    let found = service::likely(&state, &viewer, &query.q).await?;
     let mut likely: Vec<LikelyLink> = found
         .questions
         .iter()
-        .map(|(q, _)| LikelyLink {
+        .map(|q| LikelyLink {
             kind: "question",
             title: q.title.clone(),
             href: format!("/community/questions/{}", q.id),
+            answered: q.accepted_answer_id.is_some(),
         })
         .collect();
     likely.extend(found.articles.iter().map(|a| LikelyLink {
         kind: "article",
         title: a.title.clone(),
         href: format!("/articles/{}", a.id),
+        answered: false,
     }));
     Ok(axum::Json(LikelyLinks { likely }))
 }
@@ -481,8 +630,18 @@ fn vote_form(who: &WebUser, post: &Post, mine: i64) -> Markup {
 }
 
 fn moderation_forms(who: &WebUser, post: &Post) -> Markup {
+    moderation_forms_to(who, post, None)
+}
+
+/// The moderation buttons for a post; `back`: where to return afterwards (the post itself
+/// when `None`).
+fn moderation_forms_to(who: &WebUser, post: &Post, back: Option<&str>) -> Markup {
     let actions: Vec<(Moderation, &str)> = match post.state {
-        PostState::Held => vec![(Moderation::Approve, "Approve"), (Moderation::Spam, "Spam")],
+        PostState::Held => vec![
+            (Moderation::Approve, "Approve"),
+            (Moderation::Spam, "Spam"),
+            (Moderation::Hide, "Hide"),
+        ],
         PostState::Published => vec![(Moderation::Hide, "Hide"), (Moderation::Spam, "Spam")],
         PostState::Hidden | PostState::Spam => vec![(Moderation::Restore, "Restore")],
     };
@@ -491,7 +650,8 @@ fn moderation_forms(who: &WebUser, post: &Post) -> Markup {
             form.inline method="post" action=(format!("/community/posts/{}/moderate", post.id)) {
                 input type="hidden" name="csrf" value=(who.csrf);
                 input type="hidden" name="action" value=(action.as_str());
-                button.secondary type="submit" { (label) " " span.visually-hidden { (post.kind.as_str()) " " (post.id) } }
+                @if let Some(back) = back { input type="hidden" name="next" value=(back); }
+                button.secondary type="submit" data-action=(action.as_str()) { (label) " " span.visually-hidden { (post.kind.as_str()) " " (post.id) } }
             }
         }
     }
@@ -792,6 +952,9 @@ pub async fn lock(
 #[derive(Deserialize)]
 pub struct ModerateForm {
     action: String,
+    /// Where to go afterwards (the moderation queue), when it is a path of this site.
+    #[serde(default)]
+    next: Option<String>,
 }
 
 pub async fn moderate(
@@ -806,6 +969,9 @@ pub async fn moderate(
     let post = service::moderate(&state, &who.user, id, action)
         .await
         .or_page(&who)?;
+    if let Some(next) = form.next.as_deref().and_then(same_site_path) {
+        return Ok(Redirect::to(next).into_response());
+    }
     Ok(to_post(post.question_id.unwrap_or(post.id), post.id))
 }
 

@@ -1,8 +1,10 @@
 //! Community rules as the server applies them: who reads which space and post (the domain's
 //! `community` rules over stored facts), asking, answering, commenting, voting, accepting and
 //! following; moderation (approve, hide, spam, lock, merge) and the held rule and rate limit on
-//! every post; and the way from community to knowledge (a draft article from an answer, a case
-//! from a question, likely answers before asking).
+//! every post, and the queue of held posts; and the way from community to knowledge (a draft
+//! article from an answer, a case from a question, likely answers before asking). Questions are
+//! in the search index (the indexer keeps them current); who finds which is decided here, by the
+//! spaces a reader reads (`question_scope`).
 
 use crate::error::{ApiError, ApiResult, StoreResult};
 use crate::AppState;
@@ -13,9 +15,9 @@ use backline_domain::community::{
 use backline_domain::{
     ArticleState, Audience, Channel, FieldErrors, PartnerKinds, Role, Slug, Timestamp,
 };
-use backline_search::Suggestion;
+use backline_search::{Among, MatchInput, QuestionScope, Suggestion, Visibility};
 use backline_store::community::{NewPost, NewSpace, Notice, Post, QuestionFilter, Space};
-use backline_store::{Article, CaseRecord, StoreError, User};
+use backline_store::{Article, CaseOrigin, CaseRecord, StoreError, User};
 
 /// The person reading (or nobody), with what the space rules need to know about them.
 #[derive(Debug, Clone)]
@@ -63,6 +65,23 @@ pub async fn spaces(state: &AppState, viewer: &Viewer) -> ApiResult<Vec<Space>> 
         .into_iter()
         .filter(|s| s.access.admits(&viewer.reader))
         .collect())
+}
+
+/// The questions this viewer may find in search and likely answers: staff every space's, others
+/// those of the spaces they read (`SpaceAccess::admits`). What can be found at all (published,
+/// not merged) is the index's and `community::findable`'s business.
+pub async fn question_scope(state: &AppState, viewer: &Viewer) -> ApiResult<QuestionScope> {
+    if viewer.is_staff() {
+        return Ok(QuestionScope::All);
+    }
+    Ok(QuestionScope::spaces(
+        spaces(state, viewer).await?.iter().map(|s| s.id).collect(),
+    ))
+}
+
+/// `question_scope` for a signed-in person (search, for features that know the user only).
+pub async fn question_scope_of(state: &AppState, user: &User) -> ApiResult<QuestionScope> {
+    question_scope(state, &viewer(state, Some(user.clone())).await?).await
 }
 
 /// A space by slug, if this viewer reads it; otherwise 404, as if it did not exist.
@@ -164,8 +183,6 @@ pub async fn questions(state: &AppState, viewer: &Viewer, space: &Space) -> ApiR
             &QuestionFilter {
                 staff: viewer.is_staff(),
                 viewer: viewer.user.as_ref().map(|u| u.id),
-                answered_only: false,
-                holds_any: Vec::new(),
                 limit: QUESTIONS_PER_PAGE,
             },
             Timestamp::now(),
@@ -773,7 +790,9 @@ pub async fn to_case(state: &AppState, caller: &User, question: i64) -> ApiResul
     let url = format!("{}/community/questions/{}", state.public_url, question.id);
     let (subject, description) =
         community::case_from_question(&question.title, &question.body, &url);
-    let case = crate::cases::service::create_case(
+    // The question records the case in the case's own transaction: two staff turning it into
+    // a case at once make one case, and the other is told.
+    let case = crate::cases::service::create_case_from(
         state,
         &asker,
         crate::cases::service::CaseSubmission {
@@ -783,73 +802,182 @@ pub async fn to_case(state: &AppState, caller: &User, question: i64) -> ApiResul
             tags: vec!["community".into()],
             ..Default::default()
         },
+        CaseOrigin {
+            community_question: Some(question.id),
+            ..CaseOrigin::default()
+        },
     )
-    .await?;
-    state
-        .store
-        .link_community_case(question.id, case.id)
-        .await
-        .or_conflict("already_a_case")?;
+    .await
+    .map_err(|e| match e {
+        ApiError::Conflict {
+            code: "conflict",
+            message,
+        } => ApiError::Conflict {
+            code: "already_a_case",
+            message,
+        },
+        other => other,
+    })?;
     Ok(case)
 }
 
-/// Likely answers to a question being typed: articles from the known-issue matcher, and
-/// answered questions of the spaces the asker reads.
+/// The question a case was made from, for staff: (question id, title). Customers and partner
+/// technicians get `None` (the case's description carries the address for everyone).
+pub async fn question_of_case(
+    state: &AppState,
+    caller: &User,
+    case: backline_domain::CaseId,
+) -> ApiResult<Option<(i64, String)>> {
+    if !caller.role.is_staff() {
+        return Ok(None);
+    }
+    Ok(state.store.community_question_of_case(case).await?)
+}
+
+/// A post waiting for review, with the question it belongs to (its title), for the queue.
+#[derive(Debug, Clone)]
+pub struct HeldPost {
+    pub post: Post,
+    /// Answers and comments: their question's id and title.
+    pub question: Option<(i64, String)>,
+    pub space: String,
+}
+
+impl HeldPost {
+    /// The question the post is or belongs to: its id and title.
+    pub fn thread(&self) -> (i64, &str) {
+        match &self.question {
+            Some((id, title)) => (*id, title.as_str()),
+            None => (
+                self.post.question_id.unwrap_or(self.post.id),
+                self.post.title.as_str(),
+            ),
+        }
+    }
+}
+
+/// Held posts shown in the queue, at most (oldest first: the longest waiting).
+pub const HELD_PER_PAGE: usize = 200;
+
+/// The moderation queue: posts held for review, oldest first. Staff only.
+pub async fn held_posts(state: &AppState, caller: &User) -> ApiResult<Vec<HeldPost>> {
+    staff_only(caller, "the moderation queue")?;
+    let now = Timestamp::now();
+    let held = state.store.community_held_posts(HELD_PER_PAGE, now).await?;
+    let mut question_ids: Vec<i64> = held.iter().filter_map(|p| p.question_id).collect();
+    question_ids.sort_unstable();
+    question_ids.dedup();
+    let questions = state
+        .store
+        .community_posts_by_ids(&question_ids, now)
+        .await?;
+    let spaces = state.store.community_spaces().await?;
+    Ok(held
+        .into_iter()
+        .map(|post| HeldPost {
+            question: post.question_id.and_then(|id| {
+                questions
+                    .iter()
+                    .find(|q| q.id == id)
+                    .map(|q| (q.id, q.title.clone()))
+            }),
+            space: spaces
+                .iter()
+                .find(|s| s.id == post.space_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            post,
+        })
+        .collect())
+}
+
+/// Likely answers to a question being typed, from the known-issue matcher: articles, and
+/// answered questions of the spaces the reader reads (those with an accepted answer first).
 #[derive(Debug, Clone, Default)]
 pub struct Likely {
     pub articles: Vec<Suggestion>,
-    pub questions: Vec<(Post, f64)>,
+    /// As they stand now (read again after the index found them).
+    pub questions: Vec<Post>,
+    /// False while this node's index is still catching up after a start: some answers may be
+    /// missing.
+    pub complete: bool,
 }
 
 /// Likely answers shown, at most, of each kind.
 pub const LIKELY: usize = 5;
-/// Answered questions compared, at most (the newest).
-const LIKELY_CANDIDATES: usize = 2_000;
+/// Longest text looked at.
+const LIKELY_CHARS: usize = 500;
 
-pub async fn likely(state: &AppState, caller: &User, text: &str) -> ApiResult<Likely> {
-    let text: String = text.chars().take(500).collect();
-    let typed = community::words(&text);
-    if typed.is_empty() {
-        return Ok(Likely::default());
+/// Likely answers for `text` (a question's title, perhaps more), for this reader: anyone, signed
+/// in or not, finds only what they may read (articles by the article rules, questions by their
+/// spaces). The matcher ranks both; the best `LIKELY` questions are shown with those that have
+/// an accepted answer first, each group in the matcher's order.
+pub async fn likely(state: &AppState, viewer: &Viewer, text: &str) -> ApiResult<Likely> {
+    let text: String = text.chars().take(LIKELY_CHARS).collect();
+    if backline_search::analysis::words(&text).is_empty()
+        && backline_search::analysis::codes(&text).is_empty()
+    {
+        return Ok(Likely {
+            complete: true,
+            ..Likely::default()
+        });
     }
-    let viewer = viewer(state, Some(caller.clone())).await?;
-    let articles =
-        crate::knowledge::service::suggestions_for_text(state, caller, &text, "", LIKELY).await?;
-    let readable: Vec<i64> = spaces(state, &viewer).await?.iter().map(|s| s.id).collect();
-    let mut questions: Vec<(Post, f64)> = state
+    let scope = question_scope(state, viewer).await?;
+    let visibility = match &viewer.user {
+        Some(user) => Visibility::for_actor(&user.actor()),
+        None => Visibility::anonymous(QuestionScope::Nothing),
+    }
+    .with_questions(scope.clone());
+    let search = state.search().clone();
+    let complete = search.is_ready();
+    let input = MatchInput {
+        title: text,
+        body: String::new(),
+        created_at_ms: state.clock.now().as_millis(),
+        versions: Vec::new(),
+        exclude: None,
+        among: Among::Articles,
+    };
+    // Articles and questions are two lookups: side by side, on two blocking threads.
+    let weights = search.weights();
+    let lookup = |among: Among| {
+        let (search, visibility) = (search.clone(), visibility.clone());
+        let input = MatchInput {
+            among,
+            ..input.clone()
+        };
+        tokio::task::spawn_blocking(move || {
+            search.index.suggest(&input, &visibility, &weights, LIKELY)
+        })
+    };
+    let (articles, questions) = tokio::join!(lookup(Among::Articles), lookup(Among::Questions));
+    let joined =
+        |r: Result<_, tokio::task::JoinError>| r.map_err(|e| ApiError::Internal(e.to_string()));
+    let (articles, questions) = (joined(articles)??, joined(questions)??);
+    // The index decides what matched, the database what each question is now: one taken down
+    // (or whose only answer was) a moment ago is not shown while the index catches up.
+    let ranked: Vec<i64> = questions.iter().map(|q| q.id).collect();
+    let mut found: Vec<Post> = state
         .store
-        .community_questions(
-            &readable,
-            &QuestionFilter {
-                staff: false,
-                viewer: None,
-                answered_only: true,
-                // The database keeps questions holding a typed word; the domain ranks them.
-                holds_any: typed.clone(),
-                limit: LIKELY_CANDIDATES,
-            },
-            Timestamp::now(),
-        )
+        .community_posts_by_ids(&ranked, Timestamp::now())
         .await?
         .into_iter()
-        .map(|q| {
-            let score = community::likeness(&typed, &q.title, &q.body);
-            (q, score)
+        .filter(|p| {
+            p.kind == PostKind::Question
+                && community::findable(p.state, p.merged_into.is_some())
+                && scope.admits(p.space_id)
+                && p.answers > 0
         })
-        .filter(|(_, score)| *score >= community::MIN_LIKENESS)
         .collect();
-    questions.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
-            .then(
-                b.0.accepted_answer_id
-                    .is_some()
-                    .cmp(&a.0.accepted_answer_id.is_some()),
-            )
-            .then(b.0.id.cmp(&a.0.id))
+    found.sort_by_key(|p| {
+        (
+            p.accepted_answer_id.is_none(),
+            ranked.iter().position(|id| *id == p.id),
+        )
     });
-    questions.truncate(LIKELY);
     Ok(Likely {
         articles,
-        questions,
+        questions: found,
+        complete,
     })
 }

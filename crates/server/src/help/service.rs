@@ -347,6 +347,7 @@ pub async fn search(
         internal_notes: false,
         article_audiences: audiences,
         all_article_states: false,
+        questions: backline_search::QuestionScope::Nothing,
     };
     let index = state.search().index.clone();
     // Partners' own articles of other centres are in the index too: ask for more than needed

@@ -14,7 +14,7 @@ use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseId, CaseStatus, Priority, Span,
     Timestamp,
 };
-use backline_search::{Sort, Suggestion};
+use backline_search::{QuestionScope, Sort, Suggestion};
 use backline_store::{Article, ArticleRevision, CaseLink, LinkTarget};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -204,9 +204,17 @@ pub async fn list_articles(
                 value: s.as_str().into(),
             });
         }
-        let rows = knowledge::search(&state, &caller, parsed, Sort::Relevance, 1, limit)
-            .await?
-            .rows;
+        let rows = knowledge::search(
+            &state,
+            &caller,
+            parsed,
+            Sort::Relevance,
+            1,
+            limit,
+            QuestionScope::Nothing,
+        )
+        .await?
+        .rows;
         let mut articles = Vec::with_capacity(rows.len());
         for found in rows {
             // Read from the database so the answer is current even if the index lags.
@@ -375,10 +383,11 @@ pub struct CommentMatchView {
     pub href: String,
 }
 
-/// One row of results: a case, once, with the comments that matched under it, or an article.
+/// One row of results: a case, once, with the comments that matched under it, an article, or
+/// a community question (found by its text or its published answers').
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultView {
-    /// `case` or `article`.
+    /// `case`, `article` or `question`.
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: DocType,
@@ -442,6 +451,7 @@ fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
         DocType::Case => format!("/api/v1/cases/{id}"),
         DocType::Comment => format!("/api/v1/cases/{}/comments", case_id.unwrap_or_default()),
         DocType::Article => format!("/api/v1/articles/{id}"),
+        DocType::Question => format!("/api/v1/community/questions/{id}"),
     }
 }
 
@@ -450,7 +460,7 @@ pub struct SearchResults {
     pub query: String,
     /// This page of results.
     pub results: Vec<ResultView>,
-    /// Rows (cases and articles) the whole search holds.
+    /// Rows (cases, articles and community questions) the whole search holds.
     pub total: usize,
     /// This page, from 1.
     pub page: usize,
@@ -460,7 +470,7 @@ pub struct SearchResults {
     /// `false` while this node's search index is still catching up after a start (`/healthz`
     /// shows its progress): the results then come from a plainer database search (every word
     /// in a case's subject or description or an article's title or text, newest first,
-    /// comments not searched), so something may be missing.
+    /// comments and community questions not searched), so something may be missing.
     pub complete: bool,
 }
 
@@ -489,7 +499,17 @@ pub async fn search(
         knowledge::MAX_RESULTS,
     )?;
     let page = knowledge::page_number(params.page)?;
-    let found = knowledge::search(&state, &caller, parsed.clone(), sort, page, per_page).await?;
+    let questions = crate::community::service::question_scope_of(&state, &caller).await?;
+    let found = knowledge::search(
+        &state,
+        &caller,
+        parsed.clone(),
+        sort,
+        page,
+        per_page,
+        questions,
+    )
+    .await?;
     Ok(axum::Json(SearchResults {
         query: parsed.to_string(),
         results: found.rows.iter().map(ResultView::from).collect(),

@@ -10,7 +10,9 @@ use backline_domain::{
     ArticleContent, ArticleId, ArticleState, Audience, CaseId, FieldErrors, OrgKind, Priority,
     Span, Timestamp,
 };
-use backline_search::{Hit, MatchInput, ResultRow, Sort, Suggestion, Visibility};
+use backline_search::{
+    Among, Hit, MatchInput, QuestionScope, ResultRow, Sort, Suggestion, Visibility,
+};
 use backline_store::{
     Article, ArticleEdit, ArticleFilter, CaseFilter, CaseLink, CaseRecord, LinkTarget, NewArticle,
     StoreError, User,
@@ -261,7 +263,7 @@ pub struct Found {
     pub per_page: usize,
     /// False while this node's index is catching up after start. The rows then come from the
     /// database (`search_database`): every word in a case's subject or description or an
-    /// article's title or text, newest first, no comments.
+    /// article's title or text, newest first, no comments and no community questions.
     pub complete: bool,
 }
 
@@ -322,8 +324,10 @@ async fn resolve_partners(state: &AppState, query: &SearchQuery) -> ApiResult<Se
     Ok(SearchQuery { clauses })
 }
 
-/// Search across cases (with their comments) and articles, only within what the caller may
-/// see: page `page` (1-based) of `per_page` rows, and how many rows there are in all.
+/// Search across cases (with their comments), articles and the community questions of
+/// `questions` (the spaces the caller reads, as the community decides), only within what the
+/// caller may see: page `page` (1-based) of `per_page` rows, and how many rows there are in
+/// all.
 pub async fn search(
     state: &AppState,
     caller: &User,
@@ -331,13 +335,14 @@ pub async fn search(
     sort: Sort,
     page: usize,
     per_page: usize,
+    questions: QuestionScope,
 ) -> ApiResult<Found> {
     let per_page = per_page.clamp(1, MAX_RESULTS);
     let page = page.clamp(1, MAX_PAGE);
     let query = resolve_partners(state, &query).await?;
     let (rows, total, complete) = if state.search().is_ready() {
         let index = state.search().index.clone();
-        let visibility = Visibility::for_actor(&caller.actor());
+        let visibility = Visibility::for_actor(&caller.actor()).with_questions(questions.clone());
         let found = tokio::task::spawn_blocking(move || {
             index.search_rows(&query, &visibility, sort, page - 1, per_page)
         })
@@ -368,9 +373,20 @@ pub async fn search(
             .collect();
         (rows, total, false)
     };
+    // Questions too are read again: the index may not yet know one was taken down.
+    let question_ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.kind == DocType::Question)
+        .map(|r| r.id)
+        .collect();
+    let shown_questions = findable_questions(state, &question_ids, &questions).await?;
     let mut found = Vec::with_capacity(rows.len());
     let mut total = total;
     for row in rows {
+        if row.kind == DocType::Question && !shown_questions.contains(&row.id) {
+            total = total.saturating_sub(1);
+            continue;
+        }
         let case = if row.kind == DocType::Case {
             // Read again under the caller's sight: the index decides what matched, the
             // database what the case is now.
@@ -394,6 +410,30 @@ pub async fn search(
         per_page,
         complete,
     })
+}
+
+/// Which of these questions can be found now (published, not merged: the domain's
+/// `community::findable`) in the spaces of `scope`, read from the database.
+pub async fn findable_questions(
+    state: &AppState,
+    ids: &[i64],
+    scope: &QuestionScope,
+) -> ApiResult<std::collections::HashSet<i64>> {
+    if ids.is_empty() || *scope == QuestionScope::Nothing {
+        return Ok(Default::default());
+    }
+    Ok(state
+        .store
+        .community_posts_by_ids(ids, Timestamp::now())
+        .await?
+        .into_iter()
+        .filter(|p| {
+            p.kind == backline_domain::community::PostKind::Question
+                && backline_domain::community::findable(p.state, p.merged_into.is_some())
+                && scope.admits(p.space_id)
+        })
+        .map(|p| p.id)
+        .collect())
 }
 
 /// Pages of this many rows are read while searching the database.
@@ -721,7 +761,7 @@ fn match_input(id: CaseId, subject: &str, description: &str, created_at: Timesta
         created_at_ms: created_at.as_millis(),
         versions: Vec::new(),
         exclude: Some((DocType::Case, id.0)),
-        articles_only: false,
+        among: Among::ArticlesAndCases,
     }
 }
 
@@ -739,13 +779,14 @@ pub async fn suggestions_for_text(
         created_at_ms: Timestamp::now().as_millis(),
         versions: Vec::new(),
         exclude: None,
-        articles_only: true,
+        among: Among::Articles,
     };
     let visibility = Visibility::for_actor(&caller.actor());
     suggest(state, visibility, input, limit.clamp(1, 50)).await
 }
 
-async fn suggest(
+/// The matcher's best `limit` answers for `input` within `visibility`, off the async workers.
+pub async fn suggest(
     state: &AppState,
     visibility: Visibility,
     input: MatchInput,

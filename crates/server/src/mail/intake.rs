@@ -514,6 +514,7 @@ async fn open_mail_case(
         mail_id: Some(mail_id),
         files,
         cc,
+        community_question: None,
     };
     match cases::create_case_from(state, requester, submission, origin).await {
         Ok(case) => {

@@ -54,12 +54,26 @@ pub struct NewCase {
 }
 
 /// What came with a case besides its fields: the message that opened it, the files that
-/// came with that message, and the people it copied.
+/// came with that message, and the people it copied; or the community question it was made
+/// from.
 #[derive(Debug, Clone, Default)]
 pub struct CaseOrigin {
     pub mail_id: Option<i64>,
     pub files: Vec<crate::mail::NewAttachment>,
     pub cc: Vec<String>,
+    /// The community question the case is made from: it records the case in the case's own
+    /// transaction, once (a question that became a case already refuses, and no case is made).
+    pub community_question: Option<i64>,
+}
+
+impl CaseOrigin {
+    /// Nothing came with the case but its fields.
+    pub fn is_empty(&self) -> bool {
+        self.mail_id.is_none()
+            && self.files.is_empty()
+            && self.cc.is_empty()
+            && self.community_question.is_none()
+    }
 }
 
 /// Where routing sent a new case.
@@ -514,7 +528,8 @@ impl Store {
     }
 
     /// Creates a case with what came with it, in one transaction: if the message it came in
-    /// was placed already (by another node), nothing is written.
+    /// was placed already (by another node), or the question it is made from became a case
+    /// already, nothing is written.
     pub async fn create_case_with(
         &self,
         case: &NewCase,
@@ -539,6 +554,23 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             crate::mail::mark_placed(&mut tx, mail, id, None, at).await?;
+        }
+        if let Some(question) = origin.community_question {
+            let linked = sqlx::query(
+                "UPDATE community_posts SET case_id = $2, updated_at = $3 \
+                 WHERE id = $1 AND kind = 'question' AND case_id IS NULL",
+            )
+            .bind(question)
+            .bind(id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if linked == 0 {
+                return Err(StoreError::Conflict(
+                    "this question was already turned into a case".into(),
+                ));
+            }
         }
         announce_in(&mut tx, self.backend, Change::Case(id)).await?;
         tx.commit().await?;

@@ -83,6 +83,7 @@ pub async fn article_list(
             Sort::Relevance,
             page_number,
             knowledge::ARTICLES_PER_PAGE,
+            backline_search::QuestionScope::Nothing,
         )
         .await
         .or_page(&who)?;

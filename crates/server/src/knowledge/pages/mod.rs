@@ -28,6 +28,7 @@ fn href(kind: DocType, id: i64, case_id: Option<i64>) -> String {
         DocType::Article => format!("/articles/{id}"),
         DocType::Case => format!("/cases/{id}"),
         DocType::Comment => format!("/cases/{}#comment-{id}", case_id.unwrap_or_default()),
+        DocType::Question => format!("/community/questions/{id}"),
     }
 }
 

@@ -1,11 +1,12 @@
-//! The search page: one query language over cases (with their comments) and articles, a row
-//! per case or article, counted and paged.
+//! The search page: one query language over cases (with their comments), articles and the
+//! community questions of the spaces the reader reads, a row per case, article or question,
+//! counted and paged.
 
 use super::*;
 use crate::knowledge::service::{self as knowledge, Found};
 use crate::layout::{html_response, page, partner_badge, priority_badge, status_badge, when};
 use crate::session::{urlencode, WebUser};
-use crate::web::{PageResult, WebError};
+use crate::web::{OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -51,6 +52,9 @@ pub async fn search_page(
                 } else {
                     Sort::Relevance
                 };
+                let questions = crate::community::service::question_scope_of(&state, &who.user)
+                    .await
+                    .or_page(&who)?;
                 match knowledge::search(
                     &state,
                     &who.user,
@@ -58,6 +62,7 @@ pub async fn search_page(
                     sort,
                     page_number,
                     knowledge::PER_PAGE,
+                    questions,
                 )
                 .await
                 {
@@ -95,10 +100,10 @@ pub async fn search_page(
                     }
                     button type="submit" { "Search" }
                 }
-                p.num { "Filters: status: priority: partner: org: product: type:case|comment|article state: audience: tag: — quote phrases." }
+                p.num { "Filters: status: priority: partner: org: product: type:case|comment|article|question state: audience: tag: — quote phrases." }
                 @if indexing {
                     p.card #search-indexing role="status" {
-                        "The search index is still catching up after a restart: results below come from a plainer search of case subjects and descriptions and article text, newest first, and comments are not searched yet."
+                        "The search index is still catching up after a restart: results below come from a plainer search of case subjects and descriptions and article text, newest first, and comments and community questions are not searched yet."
                     }
                 }
                 @if let Some(error) = &error { div.error role="alert" { (error) } }
