@@ -9,11 +9,6 @@
   const title = form.querySelector("input[name=title]");
   const section = document.getElementById("likely");
   const list = document.getElementById("likely-list");
-  const url = form.dataset.likely;
-  const PAUSE_MS = 150;
-  let timer = null;
-  let asked = "";
-  let inflight = null;
 
   function render(items) {
     list.replaceChildren();
@@ -37,32 +32,11 @@
     section.dataset.updated = String(performance.now());
   }
 
-  async function ask() {
-    const text = title.value.trim();
-    if (text === asked) return;
-    asked = text;
-    if (text.length < 3) {
-      render([]);
-      return;
-    }
-    if (inflight) inflight.abort();
-    inflight = new AbortController();
-    try {
-      const response = await fetch(url + "?q=" + encodeURIComponent(text), {
-        signal: inflight.signal,
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      if (!response.ok) return;
-      const body = await response.json();
-      if (text === asked) render(body.likely || []);
-    } catch (e) {
-      if (e.name !== "AbortError") render([]);
-    }
-  }
-
-  title.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(ask, PAUSE_MS);
+  backlineTypeahead(title, {
+    url: form.dataset.likely,
+    pauseMs: 150,
+    minLength: 3,
+    pick: (body) => body.likely,
+    render: render,
   });
 })();

@@ -7,11 +7,6 @@
   if (!form) return;
   const input = form.querySelector("input[name=q]");
   const list = document.getElementById("help-suggestions");
-  const url = form.dataset.suggest;
-  const PAUSE_MS = 120;
-  let timer = null;
-  let asked = "";
-  let inflight = null;
 
   function render(suggestions) {
     list.replaceChildren();
@@ -27,32 +22,12 @@
     list.dataset.updated = String(performance.now());
   }
 
-  async function ask() {
-    const text = input.value.trim();
-    if (text === asked) return;
-    asked = text;
-    if (text.length < 2) {
-      render([]);
-      return;
-    }
-    if (inflight) inflight.abort();
-    inflight = new AbortController();
-    try {
-      const response = await fetch(url + "?q=" + encodeURIComponent(text), {
-        signal: inflight.signal,
-        headers: { Accept: "application/json" },
-      });
-      if (!response.ok) return;
-      const body = await response.json();
-      if (text === asked) render(body.suggestions || []);
-    } catch (e) {
-      if (e.name !== "AbortError") render([]);
-    }
-  }
-
-  input.addEventListener("input", function () {
-    clearTimeout(timer);
-    timer = setTimeout(ask, PAUSE_MS);
+  backlineTypeahead(input, {
+    url: form.dataset.suggest,
+    pauseMs: 120,
+    minLength: 2,
+    pick: (body) => body.suggestions,
+    render: render,
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {

@@ -21,7 +21,11 @@ use backline_store::StoreError;
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
 
-pub const COMMUNITY_SCRIPT: &str = include_str!("../assets/community.js");
+/// Served with the shared typing-suggestion script (`typeahead.js`) in front of it.
+pub const COMMUNITY_SCRIPT: &str = concat!(
+    include_str!("../assets/typeahead.js"),
+    include_str!("../assets/community.js")
+);
 
 pub async fn script() -> impl IntoResponse {
     (

@@ -18,7 +18,11 @@ use backline_store::StoreError;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::{Deserialize, Serialize};
 
-pub const HELP_SCRIPT: &str = include_str!("../assets/help.js");
+/// Served with the shared typing-suggestion script (`typeahead.js`) in front of it.
+pub const HELP_SCRIPT: &str = concat!(
+    include_str!("../assets/typeahead.js"),
+    include_str!("../assets/help.js")
+);
 
 /// The signed-in person, if any: the help centre is open to all, so no session is no error.
 async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Option<WebUser>, WebError> {
