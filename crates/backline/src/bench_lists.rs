@@ -11,7 +11,7 @@ use backline_domain::{OrgId, OrgKind, PartnerKind, PartnerKinds, Role, Span, Tim
 use backline_store::testing::{bulk_cases, BulkCases};
 use backline_store::{NewOrg, NewUser, SlaPolicyInput, Store, StoreConfig};
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -240,11 +240,10 @@ async fn measure(
         )
         .await?;
     let backlog_before = store.sla_backlog(Timestamp::now()).await?;
-    let stop = Arc::new(AtomicBool::new(false));
     let sweeper = {
-        let (store, stop) = (state.store.clone(), stop.clone());
+        let store = state.store.clone();
         tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
+            loop {
                 let _ = backline_server::sla::service::sweep(&store, Timestamp::now()).await;
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -264,8 +263,7 @@ async fn measure(
     // Cases the sweep evaluated while the phase ran: the backlog it cleared, plus the cases
     // filed meanwhile (each new case joins the backlog once).
     let swept_during = (backlog_at_start + busy.requests as i64 - backlog_after).max(0);
-    stop.store(true, Ordering::Relaxed);
-    // The sweep works through its whole backlog before it looks at `stop`: end it here.
+    // The sweep works through its whole backlog before it returns: end it here.
     sweeper.abort();
     let _ = sweeper.await;
 
