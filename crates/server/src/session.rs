@@ -48,33 +48,47 @@ impl FromRequestParts<AppState> for WebUser {
         if let Some(cached) = parts.extensions.get::<WebUser>() {
             return Ok(cached.clone());
         }
-        let Some(token) = session_token(&parts.headers) else {
-            return Err(to_login());
-        };
-        let token_hash = hash_secret(&token);
-        let session = match state.sessions.get(&token_hash) {
-            Some(cached) => Ok(cached),
-            None => state.store.web_session(&token_hash).await.inspect(|found| {
-                state.sessions.put(token_hash.clone(), found.clone());
-            }),
-        };
-        match session {
-            Ok((user, csrf)) => {
-                let who = WebUser {
-                    user,
-                    csrf,
-                    token_hash,
-                };
+        match WebUser::from_headers(state, &parts.headers).await {
+            Ok(Some(who)) => {
                 parts.extensions.insert(who.clone());
                 Ok(who)
             }
-            Err(StoreError::NotFound) => Err(to_login()),
+            Ok(None) => Err(to_login()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }
     }
 }
 
 impl WebUser {
+    /// The signed-in person of a request, `None` without a live session: what the `WebUser`
+    /// extractor requires and pages open to everyone (help centre, community) ask for. The
+    /// session is read through this node's 5-second cache.
+    pub async fn from_headers(
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> Result<Option<WebUser>, StoreError> {
+        let Some(token) = session_token(headers) else {
+            return Ok(None);
+        };
+        let token_hash = hash_secret(&token);
+        let (user, csrf) = match state.sessions.get(&token_hash) {
+            Some(cached) => cached,
+            None => match state.store.web_session(&token_hash).await {
+                Ok(found) => {
+                    state.sessions.put(token_hash.clone(), found.clone());
+                    found
+                }
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            },
+        };
+        Ok(Some(WebUser {
+            user,
+            csrf,
+            token_hash,
+        }))
+    }
+
     /// Who is acting, for the visibility rules.
     pub fn actor(&self) -> backline_domain::Actor {
         self.user.actor()

@@ -8,7 +8,7 @@
 use crate::community::service::{self, Opened, SpaceInput, Thread, Viewer};
 use crate::error::ApiError;
 use crate::layout::{field_error, html_response, page, when};
-use crate::session::{session_token, urlencode, WebUser};
+use crate::session::{urlencode, WebUser};
 use crate::web::{same_site_path, CsrfForm, OrPage, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -42,19 +42,9 @@ pub async fn script() -> impl IntoResponse {
 
 /// The signed-in person, if any: public spaces are open to all, so no session is no error.
 async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Option<WebUser>, WebError> {
-    let Some(token) = session_token(headers) else {
-        return Ok(None);
-    };
-    let token_hash = crate::auth::hash_secret(&token);
-    match state.store.web_session(&token_hash).await {
-        Ok((user, csrf)) => Ok(Some(WebUser {
-            user,
-            csrf,
-            token_hash,
-        })),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(WebError::new(e.into())),
-    }
+    WebUser::from_headers(state, headers)
+        .await
+        .map_err(|e| WebError::new(e.into()))
 }
 
 fn page_error(who: &Option<WebUser>, error: ApiError) -> WebError {

@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::help::service::{self, HelpContext};
 use crate::layout::{field_error, html_response, when};
-use crate::session::{session_token, WebUser};
+use crate::session::WebUser;
 use crate::web::{ClientAddress, PageResult, WebError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use backline_domain::help::{meta_description, parse_article_ref};
 use backline_domain::FieldErrors;
 use backline_store::help::HelpArticle;
-use backline_store::StoreError;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::{Deserialize, Serialize};
 
@@ -26,19 +25,9 @@ pub const HELP_SCRIPT: &str = concat!(
 
 /// The signed-in person, if any: the help centre is open to all, so no session is no error.
 async fn reader(state: &AppState, headers: &HeaderMap) -> Result<Option<WebUser>, WebError> {
-    let Some(token) = session_token(headers) else {
-        return Ok(None);
-    };
-    let token_hash = crate::auth::hash_secret(&token);
-    match state.store.web_session(&token_hash).await {
-        Ok((user, csrf)) => Ok(Some(WebUser {
-            user,
-            csrf,
-            token_hash,
-        })),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(WebError::new(e.into())),
-    }
+    WebUser::from_headers(state, headers)
+        .await
+        .map_err(|e| WebError::new(e.into()))
 }
 
 /// The help centre this request is in, as its reader sees it.
