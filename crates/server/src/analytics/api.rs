@@ -169,6 +169,9 @@ pub struct ModelView {
     pub training_ms: Option<u64>,
     /// Categories given or changed since the fit; it learns again at 25.
     pub new_labels: i64,
+    /// The `requested_at` of the newest request to learn again that this fit answers: every
+    /// category given before that request is in it. `null` when no request preceded it.
+    pub answers_request: Option<String>,
 }
 
 impl From<ModelStatus> for ModelView {
@@ -180,6 +183,7 @@ impl From<ModelStatus> for ModelView {
             threshold: s.threshold,
             training_ms: s.took.map(|t| t.as_millis() as u64),
             new_labels: s.new_labels,
+            answers_request: s.answers_request,
         }
     }
 }

@@ -37,6 +37,10 @@ pub struct Fitted {
     pub fitted_at: Timestamp,
     pub examples: usize,
     pub took: Duration,
+    /// The newest request to learn again (its `requested_at`) read before this fit's
+    /// training rows, so the fit took in every label given before that request. A fit
+    /// that merely starts after a request can have read the setting before it was written.
+    pub answers_request: Option<String>,
 }
 
 /// This node's categoriser, shared by the job that fits it and the pages that read it.
@@ -61,7 +65,11 @@ pub fn case_text(subject: &str, description: &str) -> String {
 }
 
 /// Fits a categoriser on `(text, category id)` rows, off the async runtime.
-pub async fn fit(rows: Vec<(String, i64)>, fitted_at: Timestamp) -> Result<Fitted, ApiError> {
+pub async fn fit(
+    rows: Vec<(String, i64)>,
+    fitted_at: Timestamp,
+    answers_request: Option<String>,
+) -> Result<Fitted, ApiError> {
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let examples: Vec<(String, String)> = rows
@@ -80,6 +88,7 @@ pub async fn fit(rows: Vec<(String, i64)>, fitted_at: Timestamp) -> Result<Fitte
             fitted_at,
             examples: examples.len(),
             took: started.elapsed(),
+            answers_request,
         })
     })
     .await
@@ -125,7 +134,7 @@ pub async fn tick(state: &AppState, seen_request: &mut Option<String>) -> Result
                 .into_iter()
                 .map(|r| (case_text(&r.subject, &r.description), r.category_id))
                 .collect();
-            let fitted = fit(rows, started).await?;
+            let fitted = fit(rows, started, request.clone()).await?;
             tracing::info!(
                 examples = fitted.examples,
                 categories = fitted.categorizer.labels().len(),

@@ -257,6 +257,8 @@ pub struct ModelStatus {
     pub took: Option<std::time::Duration>,
     /// Labels given since the fit; the next fit comes at `super::model::RETRAIN_AFTER`.
     pub new_labels: i64,
+    /// The newest request to learn again this fit took in.
+    pub answers_request: Option<String>,
 }
 
 pub async fn model_status(state: &AppState, caller: &User) -> ApiResult<ModelStatus> {
@@ -273,6 +275,7 @@ pub async fn model_status(state: &AppState, caller: &User) -> ApiResult<ModelSta
         threshold: fitted.as_ref().map(|f| f.categorizer.threshold()),
         took: fitted.as_ref().map(|f| f.took),
         new_labels,
+        answers_request: fitted.as_ref().and_then(|f| f.answers_request.clone()),
     })
 }
 
