@@ -9,9 +9,9 @@
 //!   in two groups (words, characters) each L2-normalised. Words the training data never
 //!   had still count in the norm, so a text made mostly of unknown words scores low
 //!   everywhere: that is itself a sign it belongs to no category.
-//! - **Scores** (`linear`): one-vs-rest linear SVMs (L2 loss, dual coordinate descent, fixed
-//!   seed), one per category. Rows labelled out-of-scope are negatives for every category
-//!   and, when there are any, the positives of one more SVM that is never suggested: its
+//! - **Scores** (`linear`): a multi-class linear SVM in the Crammer–Singer form (all
+//!   categories fitted jointly by the sequential dual method, fixed seed). Rows labelled
+//!   out-of-scope, when there are any, are one more category that is never suggested: its
 //!   score only tells how out of scope a text looks.
 //! - **Neighbours** (`neighbours`): cosine similarity of the text's word features to the
 //!   nearest training text of each category, added (half weight) to that category's SVM
@@ -65,7 +65,7 @@ pub struct TrainOptions {
     pub seed: u64,
     /// SVM cost: higher fits the training data more closely.
     pub cost: f64,
-    /// Passes of coordinate descent over the data, at most (it stops earlier once settled).
+    /// Passes of the dual method over the data, at most (it stops earlier once settled).
     pub epochs: usize,
     /// Share of right answers the confidence threshold may withhold (answer `None`
     /// instead), judged on held-out training data. Higher says `None` to more out-of-scope
@@ -73,7 +73,7 @@ pub struct TrainOptions {
     pub withheld_share: f64,
     /// How many categories `Prediction::ranked` lists.
     pub ranked: usize,
-    /// Worker threads for training (the categories are fitted in parallel).
+    /// Worker threads for training (the cross-validation folds are fitted in parallel).
     pub threads: usize,
 }
 
@@ -84,7 +84,7 @@ impl Default for TrainOptions {
             folds: 5,
             seed: 0x5eed_ca7e,
             cost: 1.0,
-            epochs: 30,
+            epochs: 50,
             withheld_share: 0.005,
             ranked: 5,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -167,7 +167,7 @@ struct Scored {
 /// The parts that score a text; trained once on everything and once per fold.
 struct Scorer {
     featurizer: Featurizer,
-    /// One SVM per category, then (when training had out-of-scope rows) one for out of scope.
+    /// Weights per category, then (when training had out-of-scope rows) for out of scope.
     model: LinearModel,
     categories: usize,
     neighbours: Neighbours,
@@ -182,14 +182,10 @@ impl Scorer {
     ) -> Scorer {
         let featurizer = Featurizer::fit(texts);
         let vectors: Vec<_> = texts.iter().map(|t| featurizer.vector(t)).collect();
-        // Out-of-scope rows are negatives for every category and, when there are any, the
-        // positives of one more SVM whose score says how out of scope a text looks.
+        // Out-of-scope rows, when there are any, are one more category whose score says how
+        // out of scope a text looks.
         let has_out_of_scope = targets.iter().any(Option::is_none);
-        let model_targets: Vec<Option<usize>> = if has_out_of_scope {
-            targets.iter().map(|t| Some(t.unwrap_or(classes))).collect()
-        } else {
-            targets.to_vec()
-        };
+        let model_targets: Vec<usize> = targets.iter().map(|t| t.unwrap_or(classes)).collect();
         let model = LinearModel::train(
             &vectors,
             &model_targets,
@@ -436,49 +432,84 @@ fn cross_validate(texts: &[&str], encoded: &Encoded, options: &TrainOptions) -> 
         }
     }
 
-    let mut judged = Vec::with_capacity(texts.len());
-    for fold in 0..folds {
-        let left_out = |class: usize| group_of[class] == fold;
-        let mut train_texts = Vec::new();
-        let mut train_targets = Vec::new();
-        // Kept categories are renumbered densely for the fold's model.
-        let mut renumber = vec![usize::MAX; classes];
-        let mut kept = 0;
-        for (class, number) in renumber.iter_mut().enumerate() {
-            if !left_out(class) {
-                *number = kept;
-                kept += 1;
+    // Folds are independent: they run on `options.threads` threads, and their judgements
+    // are put together in fold order, so the result does not depend on the thread count.
+    let threads = options.threads.clamp(1, folds);
+    let fold = |fold: usize| judge_fold(texts, encoded, options, fold, &fold_of, &group_of);
+    let mut by_fold: Vec<Vec<HeldOut>> = (0..folds).map(|_| Vec::new()).collect();
+    std::thread::scope(|scope| {
+        let fold = &fold;
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..folds)
+                        .step_by(threads)
+                        .map(|f| (f, fold(f)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            for (f, judged) in handle.join().expect("cross-validation thread panicked") {
+                by_fold[f] = judged;
             }
         }
-        for (row, text) in texts.iter().enumerate() {
-            if fold_of[row] == fold {
-                continue;
-            }
-            match encoded.targets[row] {
-                Some(class) if left_out(class) => continue,
-                Some(class) => train_targets.push(Some(renumber[class])),
-                None => train_targets.push(None),
-            }
-            train_texts.push(*text);
+    });
+    by_fold.into_iter().flatten().collect()
+}
+
+/// Held-out predictions of one fold: its model is trained without the fold's rows and
+/// without the categories of group `fold`.
+fn judge_fold(
+    texts: &[&str],
+    encoded: &Encoded,
+    options: &TrainOptions,
+    fold: usize,
+    fold_of: &[usize],
+    group_of: &[usize],
+) -> Vec<HeldOut> {
+    let classes = encoded.labels.len();
+    let mut judged = Vec::new();
+    let left_out = |class: usize| group_of[class] == fold;
+    let mut train_texts = Vec::new();
+    let mut train_targets = Vec::new();
+    // Kept categories are renumbered densely for the fold's model.
+    let mut renumber = vec![usize::MAX; classes];
+    let mut kept = 0;
+    for (class, number) in renumber.iter_mut().enumerate() {
+        if !left_out(class) {
+            *number = kept;
+            kept += 1;
         }
-        if kept == 0 || train_targets.iter().all(Option::is_none) {
+    }
+    for (row, text) in texts.iter().enumerate() {
+        if fold_of[row] == fold {
             continue;
         }
-        let scorer = Scorer::train(&train_texts, &train_targets, kept, options);
-        for (row, text) in texts.iter().enumerate() {
-            let target = encoded.targets[row];
-            let judged_here = match target {
-                // A left-out category's texts are all unseen by this fold's model.
-                Some(class) if left_out(class) => true,
-                _ => fold_of[row] == fold,
-            };
-            if !judged_here {
-                continue;
-            }
-            let stand_in = target.is_some_and(left_out);
-            let target = target.and_then(|c| (!left_out(c)).then_some(renumber[c]));
-            judged.push(HeldOut::judge(scorer.score(text), target, stand_in));
+        match encoded.targets[row] {
+            Some(class) if left_out(class) => continue,
+            Some(class) => train_targets.push(Some(renumber[class])),
+            None => train_targets.push(None),
         }
+        train_texts.push(*text);
+    }
+    if kept == 0 || train_targets.iter().all(Option::is_none) {
+        return judged;
+    }
+    let scorer = Scorer::train(&train_texts, &train_targets, kept, options);
+    for (row, text) in texts.iter().enumerate() {
+        let target = encoded.targets[row];
+        let judged_here = match target {
+            // A left-out category's texts are all unseen by this fold's model.
+            Some(class) if left_out(class) => true,
+            _ => fold_of[row] == fold,
+        };
+        if !judged_here {
+            continue;
+        }
+        let stand_in = target.is_some_and(left_out);
+        let target = target.and_then(|c| (!left_out(c)).then_some(renumber[c]));
+        judged.push(HeldOut::judge(scorer.score(text), target, stand_in));
     }
     judged
 }

@@ -23,7 +23,8 @@ pub const RETRAIN_REQUEST_KEY: &str = "categorizer_retrain_requested";
 /// Labels given or changed since the last fit that make the next one due.
 pub const RETRAIN_AFTER: usize = 25;
 /// The newest categorised cases learned from: enough for hundreds of categories, and a
-/// fit that stays in seconds on one core.
+/// fit (with its cross-validation) that stays within a minute on one core: 15,100 intent
+/// texts of 150 categories take about 33 s of CPU.
 const MAX_TRAINING_ROWS: i64 = 20_000;
 /// Cases filed this recently get suggestions (and fresh ones after a new fit); older
 /// uncategorised cases are history, not work.
