@@ -374,7 +374,16 @@ fn push_filter_ordered(sql: &mut Sql, filter: &CaseFilter, order: Option<CaseSor
         }
         sql.push(")");
     }
-    sql.push_in("LOWER(c.product)", filter.products.iter().map(lower));
+    // Products are few and each holds a large share too; the count (not walking) seeks on
+    // the lowered product (`cases_product_filters`).
+    sql.push_in(
+        if walking {
+            "LOWER(+c.product)"
+        } else {
+            "LOWER(c.product)"
+        },
+        filter.products.iter().map(lower),
+    );
     for tag in &filter.tags {
         // Tags are stored as a JSON list of normalised strings: match one whole element.
         sql.push(" AND c.tags LIKE ")
