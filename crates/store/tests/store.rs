@@ -342,3 +342,33 @@ async fn sqlite_concurrent_creations_fail_alone() {
 async fn postgres_concurrent_creations_fail_alone() {
     concurrent_creations_fail_alone(fresh_postgres().await).await;
 }
+
+/// A view naming a product is counted by seeking the product (migration 0025), not by reading
+/// every case of its priority and checking the product of each; a view without a product
+/// keeps the index of the other filters.
+#[tokio::test]
+async fn sqlite_counts_a_product_view_through_the_product_index() {
+    let (config, _dir) = fresh_sqlite();
+    let store = Store::open(&config).await.unwrap();
+    let product_view = CaseFilter {
+        priorities: vec![Priority::High],
+        products: vec!["Backup".into()],
+        ..CaseFilter::default()
+    };
+    let plan = store
+        .count_plan(&product_view, CaseScope::All, 10_000)
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(plan.contains("cases_product_filters"), "{plan}");
+    let priority_view = CaseFilter {
+        priorities: vec![Priority::High],
+        ..CaseFilter::default()
+    };
+    let plan = store
+        .count_plan(&priority_view, CaseScope::All, 10_000)
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(plan.contains("cases_list_filters"), "{plan}");
+}
