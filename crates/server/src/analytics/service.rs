@@ -491,17 +491,7 @@ pub async fn volume(
     staff_only(caller)?;
     let labels = Labels::load(store).await?;
     let bucket = filters.bucket;
-    let rows = rollups::counts(
-        store,
-        Count::Filed(dimension),
-        filters.from,
-        filters.to,
-        bucket.origin(),
-        bucket.span().as_millis(),
-        &filters.cases,
-        filters.rollups,
-    )
-    .await?;
+    let rows = counts_by_bucket(store, Count::Filed(dimension), filters).await?;
     let buckets = bucket.starts(filters.from, filters.to);
     let position: HashMap<i64, usize> = buckets
         .iter()
@@ -555,6 +545,25 @@ pub struct DriversReport {
     pub previous_from: Timestamp,
     pub total: i64,
     pub drivers: Vec<DriverRow>,
+}
+
+/// The filters' cases counted in the filters' buckets over their whole period.
+async fn counts_by_bucket(
+    store: &Store,
+    count: Count,
+    filters: &Filters,
+) -> ApiResult<Vec<backline_store::analytics::BucketCount>> {
+    rollups::counts(
+        store,
+        count,
+        filters.from,
+        filters.to,
+        filters.bucket.origin(),
+        filters.bucket.span().as_millis(),
+        &filters.cases,
+        filters.rollups,
+    )
+    .await
 }
 
 /// Categories growing fastest: this period against the one of the same length before.
@@ -787,17 +796,7 @@ pub struct OutcomeReport {
 pub async fn outcomes(store: &Store, caller: &User, filters: &Filters) -> ApiResult<OutcomeReport> {
     staff_only(caller)?;
     let bucket = filters.bucket;
-    let rows = rollups::counts(
-        store,
-        Count::SolvedByClassification,
-        filters.from,
-        filters.to,
-        bucket.origin(),
-        bucket.span().as_millis(),
-        &filters.cases,
-        filters.rollups,
-    )
-    .await?;
+    let rows = counts_by_bucket(store, Count::SolvedByClassification, filters).await?;
     let buckets = bucket.starts(filters.from, filters.to);
     let mut counts = vec![[0i64; 4]; buckets.len()];
     let mut totals = [0i64; 4];
