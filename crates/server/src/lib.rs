@@ -78,6 +78,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// This node's case categoriser, fitted and kept by `analytics::model`.
     pub categorizer: analytics::model::ModelCell,
+    /// Staff case pages' data, checked against the database's counters on every view.
+    pub case_pages: Arc<cases::page_cache::CasePageCache>,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
             mail: Arc::new(mail::MailContext::ephemeral()),
             clock: clock::Clock::default(),
             categorizer: analytics::model::ModelCell::default(),
+            case_pages: Arc::default(),
         }
     }
 

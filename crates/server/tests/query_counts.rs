@@ -1,5 +1,6 @@
 //! Reads whose number of queries must not grow with the rows they show: the partner page's
-//! data and an incident's audience. Each is run inside a span, and every statement sqlx runs
+//! data and an incident's audience; and the staff case page, which a node draws from its
+//! kept data after one query while nothing it shows has changed. Each is run inside a span, and every statement sqlx runs
 //! inside it is counted, on a fixture with few rows and one with many; both counts must be
 //! the same small number.
 //!
@@ -28,6 +29,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 on_both_backends!(
+    a_staff_case_page_seen_again_reads_one_query,
     the_partner_page_reads_a_fixed_number_of_queries,
     an_incident_audience_reads_a_fixed_number_of_queries,
 );
@@ -486,4 +488,132 @@ async fn an_incident_audience_reads_a_fixed_number_of_queries(backend: Backend) 
         "usage, affected customers' users, subscriptions, relaying partners' technicians: \
          {large_queries:#?}"
     );
+}
+
+/// The staff case page is the page agents open most. Seen again with nothing changed, it costs
+/// one query (the page's counters and who else is there); a change made behind this node's
+/// back (straight in the database, as another node or job would) shows on the next view.
+async fn a_staff_case_page_seen_again_reads_one_query(backend: Backend) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let app = TestApp::start(backend).await;
+    let agent = app.store.user(UserId(app.agent_id)).await.unwrap();
+    let cookie = backline_server::session::start_session(&app.state, &agent)
+        .await
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let case = app
+        .file_case(
+            &app.tokens.initech,
+            serde_json::json!({"subject": "Nightly export stalls", "description": "The export stops at 40%", "product": "Backup"}),
+        )
+        .await;
+    app.settle_index().await;
+    let router = backline_server::app(app.state.clone());
+    let view = || {
+        let (router, cookie) = (router.clone(), cookie.clone());
+        async move {
+            let request = Request::get(format!("/cases/{case}"))
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap();
+            let response = router.oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        }
+    };
+    // The first views work out and keep the suggestions, then keep the page; from then on a
+    // view is one query. (Waits for that, as the sweep or the suggester may still be writing
+    // to the case.)
+    let kept_view = || async {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (html, statements) = counting(view()).await;
+            if statements.len() == 1 {
+                return (html, statements);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never one query: {statements:#?}"
+            );
+        }
+    };
+    let (html, statements) = kept_view().await;
+    assert!(
+        statements[0].starts_with("SELECT COALESCE((SELECT revision FROM"),
+        "{statements:#?}"
+    );
+    assert!(html.contains("Nightly export stalls") && html.contains("id=\"knowledge\""));
+    assert!(
+        html.contains("id=\"update\"") && html.contains("id=\"people\""),
+        "agent tools"
+    );
+    assert!(!app.state.case_pages.is_empty());
+
+    // An internal note written by another node: the next view reads again and shows it.
+    app.store
+        .add_comment(&backline_store::NewComment {
+            case: backline_domain::CaseId(case),
+            author: agent.id,
+            body: "Written on another node".into(),
+            public: false,
+            status_after: None,
+            then: Default::default(),
+            at: None,
+        })
+        .await
+        .unwrap();
+    let (html, statements) = counting(view()).await;
+    assert!(html.contains("Written on another node"));
+    assert!(statements.len() > 1, "read again: {statements:#?}");
+    let (html, _) = kept_view().await;
+    assert!(html.contains("Written on another node"));
+
+    // A name shown on the page, changed in the database: shown at once.
+    let requester = app
+        .store
+        .user_by_email("user@initech.example")
+        .await
+        .unwrap();
+    backline_store::testing::execute_raw(
+        &app.store,
+        &format!(
+            "UPDATE users SET name = 'Peter Renamed' WHERE id = {}",
+            requester.id.0
+        ),
+    )
+    .await
+    .unwrap();
+    let (html, _) = counting(view()).await;
+    assert!(html.contains("Peter Renamed"));
+
+    // Another agent opens the case: the kept page says so at once.
+    let colleague = app
+        .store
+        .user_by_email("admin@vendor.example")
+        .await
+        .unwrap();
+    let now = backline_domain::Timestamp::now();
+    app.store
+        .touch_presence(
+            backline_domain::CaseId(case),
+            colleague.id,
+            false,
+            now,
+            backline_domain::Timestamp::from_millis(0),
+        )
+        .await
+        .unwrap();
+    let (html, statements) = kept_view().await;
+    assert_eq!(statements.len(), 1);
+    assert!(html.contains(&colleague.name), "presence");
 }

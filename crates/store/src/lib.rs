@@ -32,8 +32,8 @@ mod versions;
 pub mod webhooks;
 
 pub use cases::{
-    CaseChanges, CaseFilter, CaseOrigin, CommentOrigin, MacroRecord, NewCase, NewComment, Presence,
-    RatingRecord, Routing, SavedView, ScoreBy, ScoreRow,
+    CaseChanges, CaseFilter, CaseOrigin, CasePageState, CommentOrigin, MacroRecord, NewCase,
+    NewComment, Presence, RatingRecord, Routing, SavedView, ScoreBy, ScoreRow,
 };
 pub use changes::{Change, ChangeListener, Heard};
 pub use error::StoreError;

@@ -372,3 +372,209 @@ async fn sqlite_counts_a_product_view_through_the_product_index() {
         .join("\n");
     assert!(plan.contains("cases_list_filters"), "{plan}");
 }
+
+/// The case page's counters (migration 0026) move with every kind of row the staff page shows,
+/// in the transaction that writes it, and not with what it does not show: a node that kept
+/// a page under the old counters must see them differ after any such change.
+async fn page_counters_move_with_the_page(config: StoreConfig) {
+    use backline_domain::macros::MacroInput;
+    use backline_domain::satisfaction::Rating;
+    use backline_domain::{Email, Timestamp};
+    let store = Store::open(&config).await.unwrap();
+    let org = store
+        .create_org(&NewOrg {
+            slug: "pages".into(),
+            name: "Pages Ltd".into(),
+            kind: OrgKind::Customer,
+            partner_kinds: PartnerKinds::default(),
+            technical_level: None,
+            served_by: None,
+        })
+        .await
+        .unwrap();
+    let user = |email: &str, role: Role| NewUser {
+        email: email.into(),
+        name: email.into(),
+        role,
+        org: (role == Role::Customer).then_some(org.id),
+        tier: (role == Role::Agent).then_some(Tier::L1),
+        password_hash: None,
+    };
+    let agent = store
+        .create_user(&user("agent@vendor.example", Role::Agent))
+        .await
+        .unwrap();
+    let customer = store
+        .create_user(&user("asker@pages.example", Role::Customer))
+        .await
+        .unwrap();
+    let new_case = |subject: &str| NewCase {
+        subject: subject.into(),
+        description: "It stopped".into(),
+        priority: Priority::Normal,
+        product: None,
+        channel: Channel::Web,
+        tier: Tier::L1,
+        tags: vec![],
+        organization: org.id,
+        partner: None,
+        requester: customer.id,
+        created_at: None,
+        routing: None,
+        escalation: None,
+    };
+    let case = store.create_case(&new_case("Sync stopped")).await.unwrap();
+    let other = store.create_case(&new_case("Sync again")).await.unwrap();
+    let now = Timestamp::now();
+    let state = |id| {
+        let store = store.clone();
+        async move { store.case_page_state(id, now, agent.id).await.unwrap() }
+    };
+
+    // Each change to something the page shows moves the case's counter, and only its own.
+    let mut before = state(case.id).await;
+    let other_before = state(other.id).await.case_revision;
+    let mut moved = |after: backline_store::CasePageState, what: &str| {
+        assert!(
+            after.case_revision > before.case_revision,
+            "{what}: {before:?} -> {after:?}"
+        );
+        before = after;
+    };
+    store
+        .add_comment(&NewComment {
+            case: case.id,
+            author: agent.id,
+            body: "Looking".into(),
+            public: true,
+            status_after: None,
+            then: CaseChanges::default(),
+            at: None,
+        })
+        .await
+        .unwrap();
+    moved(state(case.id).await, "a comment");
+    store
+        .update_case(
+            case.id,
+            &CaseChanges {
+                priority: Some(Priority::High),
+                ..Default::default()
+            },
+            agent.id,
+        )
+        .await
+        .unwrap();
+    moved(state(case.id).await, "a field");
+    store
+        .set_case_follower(case.id, agent.id, true)
+        .await
+        .unwrap();
+    moved(state(case.id).await, "a follower");
+    let cc = Email::parse("boss@pages.example").unwrap();
+    store.set_case_cc(case.id, &cc, true).await.unwrap();
+    moved(state(case.id).await, "a Cc");
+    store.set_case_cc(case.id, &cc, false).await.unwrap();
+    moved(state(case.id).await, "a Cc removed");
+    store
+        .link_case(
+            case.id,
+            backline_store::LinkTarget::Case(other.id),
+            agent.id,
+            None,
+        )
+        .await
+        .unwrap();
+    moved(state(case.id).await, "a link");
+    store
+        .rate_case(case.id, Rating::Good, None, Some(customer.id), now)
+        .await
+        .unwrap();
+    moved(state(case.id).await, "a rating");
+    assert_eq!(state(other.id).await.case_revision, other_before);
+
+    // Merging moves the comments away: both pages change.
+    let directory = state(case.id).await.directory_revision;
+    store
+        .merge_cases(other.id, case.id, agent.id, "same")
+        .await
+        .unwrap();
+    moved(state(case.id).await, "a merge into it");
+    assert!(state(other.id).await.case_revision > other_before);
+
+    // Names shown by many pages move the shared counter; a new customer does not.
+    store
+        .create_user(&user("second@pages.example", Role::Customer))
+        .await
+        .unwrap();
+    assert_eq!(state(case.id).await.directory_revision, directory);
+    store
+        .create_user(&user("second@vendor.example", Role::Agent))
+        .await
+        .unwrap();
+    let after_agent = state(case.id).await.directory_revision;
+    assert!(after_agent > directory, "a new agent to assign to");
+    backline_store::testing::execute_raw(
+        &store,
+        &format!(
+            "UPDATE users SET name = 'Asker' WHERE id = {}",
+            customer.id.0
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(
+        state(case.id).await.directory_revision > after_agent,
+        "a rename"
+    );
+
+    let macros = state(case.id).await.macros_revision;
+    store
+        .save_macro(
+            None,
+            &MacroInput {
+                title: "Thanks".into(),
+                body: "Thank you".into(),
+                actions: Default::default(),
+                shared: true,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(state(case.id).await.macros_revision > macros, "a macro");
+
+    // Presence is read with the counters, live, leaving out the viewer.
+    let seen = state(case.id).await;
+    assert!(seen.present.is_empty());
+    let colleague = store
+        .create_user(&user("third@vendor.example", Role::Agent))
+        .await
+        .unwrap();
+    store
+        .touch_presence(case.id, colleague.id, true, now, Timestamp::from_millis(0))
+        .await
+        .unwrap();
+    let seen = state(case.id).await;
+    assert_eq!(seen.present.len(), 1);
+    assert_eq!(seen.present[0].user.id, colleague.id);
+    assert!(seen.present[0].replying);
+    assert!(store
+        .case_page_state(case.id, now, colleague.id)
+        .await
+        .unwrap()
+        .present
+        .is_empty());
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_page_counters_move_with_the_page() {
+    let (config, _dir) = fresh_sqlite();
+    page_counters_move_with_the_page(config).await;
+}
+
+#[tokio::test]
+async fn postgres_page_counters_move_with_the_page() {
+    page_counters_move_with_the_page(fresh_postgres().await).await;
+}

@@ -300,9 +300,19 @@ pub async fn case_category_card(
     let (view, nodes) = service::case_category_and_tree(&state.store, &who.user, case)
         .await
         .or_page(who)?;
+    Ok(Some(category_card(who, case, &view, &nodes)))
+}
+
+/// The case page's category card (staff only) from the case's category and the tree.
+pub fn category_card(
+    who: &WebUser,
+    case: CaseId,
+    view: &service::CaseCategoryView,
+    nodes: &[service::CategoryNode],
+) -> Markup {
     let s = &view.stored;
     let chosen = s.category_id.or(s.suggested_category_id);
-    Ok(Some(html! {
+    html! {
         div.card #category {
             h3 { "Category" }
             @match &view.category {
@@ -330,7 +340,7 @@ pub async fn case_category_card(
                 button type="submit" { @if s.category_id.is_none() && s.suggested_category_id.is_some() { "Confirm" } @else { "Save category" } }
             }
         }
-    }))
+    }
 }
 
 #[derive(Deserialize)]

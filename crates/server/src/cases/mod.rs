@@ -5,6 +5,7 @@ pub mod api;
 pub mod attachments;
 pub mod lists;
 pub mod macros;
+pub mod page_cache;
 pub mod pages;
 pub mod service;
 pub mod views;

@@ -1,6 +1,7 @@
 //! The case list, the new-case form and the case page, with their form handlers.
 
 use crate::cases::lists;
+use crate::cases::page_cache::{CasePageData, PageKey};
 use crate::cases::service::{self, CaseSubmission, CaseUpdate};
 use crate::cases::work_pages::presence_words;
 use crate::error::ApiError;
@@ -21,6 +22,7 @@ use backline_domain::{
 use backline_store::{CaseRecord, Org, User};
 use maud::{html, Markup};
 use serde::Deserialize;
+use std::sync::Arc;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -739,6 +741,156 @@ struct AppliedMacro {
     changes: Vec<String>,
 }
 
+/// A staff page's data: from this node's cache when the case's counters have not moved since
+/// it was read (one query: the counters and who else is there), read afresh otherwise. The
+/// agents list and the viewer's macros are kept beside it under their own counters.
+async fn staff_page_data(
+    state: &AppState,
+    who: &WebUser,
+    id: CaseId,
+) -> Result<PageParts, WebError> {
+    let since = Timestamp::now().minus(super::work::PRESENCE_FRESH);
+    let page_state = match state.store.case_page_state(id, since, who.user.id).await {
+        Ok(s) => s,
+        Err(e) => return Err(WebError::new(ApiError::from(e)).for_user(who)),
+    };
+    let key = PageKey {
+        case_revision: page_state.case_revision,
+        directory_revision: page_state.directory_revision,
+        knowledge_generation: page_state.knowledge_generation,
+        weights: state.search().weights(),
+    };
+    let cache = &state.case_pages;
+    let data = match cache.page(id, &key) {
+        Some(data) => data,
+        None => {
+            let (data, settled) = load_page_data(state, who, id).await?;
+            let data = Arc::new(data);
+            // Suggestions worked out on the spot (the index still catching up, or no list
+            // kept yet) may change without any row moving: such a page is not kept.
+            if settled {
+                cache.keep(id, key, data.clone());
+            }
+            data
+        }
+    };
+    let agents = match cache.agents(page_state.directory_revision) {
+        Some(list) => list,
+        None => {
+            let list = Arc::new(state.store.list_users(None, true).await.or_page(who)?);
+            cache.keep_agents(page_state.directory_revision, list.clone());
+            list
+        }
+    };
+    let macros = match cache.macros(who.user.id, page_state.macros_revision) {
+        Some(list) => list,
+        None => {
+            let list = Arc::new(
+                super::macros::macros(&state.store, &who.user)
+                    .await
+                    .or_page(who)?,
+            );
+            cache.keep_macros(who.user.id, page_state.macros_revision, list.clone());
+            list
+        }
+    };
+    Ok((data, agents, macros, page_state.present))
+}
+
+/// The case page's data, the agents to assign to, the viewer's macros and who else is there.
+type PageParts = (
+    Arc<CasePageData>,
+    Arc<Vec<User>>,
+    Arc<Vec<backline_store::MacroRecord>>,
+    Vec<backline_store::Presence>,
+);
+
+/// Reads what the case page shows `who` of case `id`, and whether its suggestions are the
+/// case's kept list (see `staff_page_data`).
+async fn load_page_data(
+    state: &AppState,
+    who: &WebUser,
+    id: CaseId,
+) -> Result<(CasePageData, bool), WebError> {
+    let staff = who.user.role.is_staff();
+    let case = service::visible_case(&state.store, &who.user, id)
+        .await
+        .or_page(who)?;
+    let comments = state
+        .store
+        .comments(case.id, staff)
+        .await
+        .map_err(ApiError::from)
+        .or_page(who)?;
+    let files = state
+        .store
+        .case_attachments(case.id, staff)
+        .await
+        .or_page(who)?;
+    let links = crate::knowledge::service::links_of(state, &who.user, &case)
+        .await
+        .or_page(who)?;
+    // Suggestions come from the search index; if it fails the page still shows the case.
+    let (suggestions, settled) =
+        crate::knowledge::service::suggestions_with_origin(state, &who.user, case.id, 5)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "suggestions failed");
+                (Vec::new(), false)
+            });
+    let queue = match &case.queue {
+        Some(slug) => state.store.queue_by_slug(slug).await.ok(),
+        None => None,
+    };
+    // The clocks, the history, the people and the category are agent tools: customers and
+    // partners see none of them.
+    let (clocks, events, people, category) = if staff {
+        (
+            state.store.case_clocks(case.id).await.or_page(who)?,
+            state.store.case_events(case.id).await.or_page(who)?,
+            Some(
+                super::work::people_of(&state.store, &who.user, &case)
+                    .await
+                    .or_page(who)?,
+            ),
+            Some(
+                crate::analytics::service::case_category_and_tree(&state.store, &who.user, case.id)
+                    .await
+                    .or_page(who)?,
+            ),
+        )
+    } else {
+        (Vec::new(), Vec::new(), None, None)
+    };
+    // The requester's rating: they may give or change it; staff read it.
+    let rating = if staff || who.user.id == case.requester.id {
+        state.store.case_rating(case.id).await.or_page(who)?
+    } else {
+        None
+    };
+    // Staff: the community question the case was made from, if any.
+    let from_question = crate::community::service::question_of_case(state, &who.user, case.id)
+        .await
+        .or_page(who)?;
+    Ok((
+        CasePageData {
+            case,
+            comments,
+            files,
+            links,
+            suggestions,
+            queue,
+            clocks,
+            events,
+            people,
+            rating,
+            category,
+            from_question,
+        },
+        settled,
+    ))
+}
+
 async fn render_case_page(
     state: &AppState,
     who: &WebUser,
@@ -746,65 +898,29 @@ async fn render_case_page(
     reply: &ReplyDraft,
     status: StatusCode,
 ) -> PageResult {
-    let case = service::visible_case(&state.store, &who.user, id)
-        .await
-        .or_page(who)?;
-    let comments = service::comments(&state.store, &who.user, case.id)
-        .await
-        .or_page(who)?;
-    let files = state
-        .store
-        .case_attachments(case.id, who.user.role.is_staff())
-        .await
-        .or_page(who)?;
     let staff = who.user.role.is_staff();
-    let agents = if staff {
-        state.store.list_users(None, true).await.or_page(who)?
+    let (data, agents, macros, present) = if staff {
+        staff_page_data(state, who, id).await?
     } else {
-        Vec::new()
+        let (data, _) = load_page_data(state, who, id).await?;
+        (Arc::new(data), Arc::default(), Arc::default(), Vec::new())
     };
-    let links = crate::knowledge::service::links_of(state, &who.user, &case)
-        .await
-        .or_page(who)?;
-    // Suggestions come from the search index; if it fails the page still shows the case.
-    let suggestions = crate::knowledge::service::suggestions_for_case(state, &who.user, case.id, 5)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "suggestions failed");
-            Vec::new()
-        });
-    let queue = match &case.queue {
-        Some(slug) => state.store.queue_by_slug(slug).await.ok(),
-        None => None,
-    };
+    let CasePageData {
+        case,
+        comments,
+        files,
+        links,
+        suggestions,
+        queue,
+        clocks,
+        events,
+        people,
+        rating,
+        category,
+        from_question,
+    } = &*data;
     let swarm_queue =
         queue.as_ref().map(|q| q.model) == Some(backline_domain::routing::SupportModel::Swarm);
-    // The clocks and the history are agent tools: customers and partners see neither.
-    let (clocks, events) = if staff {
-        (
-            state.store.case_clocks(case.id).await.or_page(who)?,
-            state.store.case_events(case.id).await.or_page(who)?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let (macros, people, present) = if staff {
-        (
-            super::macros::macros(&state.store, &who.user)
-                .await
-                .or_page(who)?,
-            Some(
-                super::work::people_of(&state.store, &who.user, &case)
-                    .await
-                    .or_page(who)?,
-            ),
-            super::work::others_present(&state.store, &who.user, case.id)
-                .await
-                .or_page(who)?,
-        )
-    } else {
-        (Vec::new(), None, Vec::new())
-    };
     // What the fields form shows: the case, or what the person chose in a refused update.
     let kept = reply.update.as_ref();
     let chosen = FieldChoices {
@@ -830,19 +946,10 @@ async fn render_case_page(
     let following = people
         .as_ref()
         .is_some_and(|p| p.followers.iter().any(|f| f.id == who.user.id));
-    // The requester's rating: they may give or change it; staff read it.
     let is_requester = who.user.id == case.requester.id;
-    let rating = if staff || is_requester {
-        state.store.case_rating(case.id).await.or_page(who)?
-    } else {
-        None
-    };
-    // Staff only: customers and partners never see a category suggestion.
-    let category_card = crate::analytics::pages::case_category_card(state, who, case.id).await?;
-    // Staff: the community question the case was made from, if any.
-    let from_question = crate::community::service::question_of_case(state, &who.user, case.id)
-        .await
-        .or_page(who)?;
+    let category_card = category
+        .as_ref()
+        .map(|(view, nodes)| crate::analytics::pages::category_card(who, case.id, view, nodes));
     let now = Timestamp::now();
     let closed = case.status == CaseStatus::Closed;
     Ok(html_response(
@@ -869,11 +976,11 @@ async fn render_case_page(
                                 (case.requester.name) " · " (when(case.created_at)) " · " (channel_label(case.channel))
                                 @if let (true, Some(mail)) = (staff, case.mail_id) { " · " a href=(format!("/mail/{mail}")) { "email headers" } }
                             }
-                            @if let Some((question, title)) = &from_question {
+                            @if let Some((question, title)) = from_question {
                                 p #from-question { "From community question: " a href=(format!("/community/questions/{question}")) { (title) } }
                             }
                             div.description { (case.description) }
-                            (file_list(&files, None))
+                            (file_list(files, None))
                         }
                         @if let Some(e) = &case.escalation {
                             @if !e.checklist.is_empty() || e.reproduced_on_vanilla.is_some() {
@@ -890,7 +997,7 @@ async fn render_case_page(
                             details.card.history #history {
                                 summary { "History (" (events.len()) ")" }
                                 ol {
-                                    @for e in &events {
+                                    @for e in events {
                                         li {
                                             span.num { (when(e.created_at)) } " "
                                             (e.actor.as_ref().map_or("Backline", |a| a.name.as_str())) ": "
@@ -902,7 +1009,7 @@ async fn render_case_page(
                         }
                         h2 { "Conversation" }
                         @if comments.is_empty() { p.num { "No replies yet." } }
-                        @for c in &comments {
+                        @for c in comments {
                             div.comment.internal[!c.public] id=(format!("comment-{}", c.id.0)) {
                                 div.by {
                                     strong { (c.author.name) } " · " (when(c.created_at)) " · " (channel_label(c.channel))
@@ -911,7 +1018,7 @@ async fn render_case_page(
                                     @if let (true, Some(mail)) = (staff, c.mail_id) { " · " a href=(format!("/mail/{mail}")) { "email headers" } }
                                 }
                                 div.body { (c.body) }
-                                (file_list(&files, Some(c.id)))
+                                (file_list(files, Some(c.id)))
                             }
                         }
                         @if closed {
@@ -938,7 +1045,7 @@ async fn render_case_page(
                                         @if !macros.is_empty() {
                                             label for="macro" { "Macro" }
                                             select #macro name="macro" {
-                                                @for m in &macros {
+                                                @for m in macros.iter() {
                                                     option value=(m.id) { (m.title) @if m.owner_id.is_some() { " (mine)" } }
                                                 }
                                             }
@@ -994,7 +1101,7 @@ async fn render_case_page(
                         }
                     }
                     aside {
-                        (crate::knowledge::pages::case_knowledge_panel(who, &case, &links, &suggestions))
+                        (crate::knowledge::pages::case_knowledge_panel(who, case, links, suggestions))
                         div.card {
                             dl.meta {
                                 dt { "Organisation" } dd { (case.organization.name) }
@@ -1014,7 +1121,7 @@ async fn render_case_page(
                             div.card #sla {
                                 h3 { "Service levels" }
                                 ul.clocks {
-                                    @for c in &clocks {
+                                    @for c in clocks {
                                         li {
                                             strong { (capitalised(crate::sla::service::metric_words(c.metric))) } " "
                                             (sla_badge(Some(c.state), c.due, now))
@@ -1037,7 +1144,7 @@ async fn render_case_page(
                                 @if let Some(c) = &r.comment { blockquote { (c) } }
                             }
                         }
-                        @if let Some(people) = &people {
+                        @if let Some(people) = people {
                             div.card #people {
                                 h3 { "Followers and Cc" }
                                 @if people.followers.is_empty() { p.muted { "No colleague follows this case." } }
@@ -1107,7 +1214,7 @@ async fn render_case_page(
                                 label for="assignee" { "Assignee" }
                                 select #assignee name="assignee" {
                                     option value="" { "— unassigned —" }
-                                    @for a in &agents {
+                                    @for a in agents.iter() {
                                         option value=(a.id.0) selected[a.id.0.to_string() == chosen.assignee] { (a.name) }
                                     }
                                 }

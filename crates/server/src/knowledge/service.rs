@@ -632,6 +632,19 @@ pub async fn suggestions_for_case(
     case: CaseId,
     limit: usize,
 ) -> ApiResult<Vec<Suggestion>> {
+    Ok(suggestions_with_origin(state, caller, case, limit).await?.0)
+}
+
+/// `suggestions_for_case`, and whether the list is the one kept for the case and still
+/// current: such a list changes only with a row the case page's counters cover, so the page's
+/// data may be kept with it. A list worked out on the spot may not (see below).
+pub async fn suggestions_with_origin(
+    state: &AppState,
+    caller: &User,
+    case: CaseId,
+    limit: usize,
+) -> ApiResult<(Vec<Suggestion>, bool)> {
+    let mut from_kept = false;
     let actor = caller.actor();
     let visibility = Visibility::for_actor(&actor);
     let limit = limit.clamp(1, 50);
@@ -659,7 +672,10 @@ pub async fn suggestions_for_case(
                 }
             });
         match kept {
-            Some(list) => list,
+            Some(list) => {
+                from_kept = true;
+                list
+            }
             None => {
                 // A list is kept only once the index holds the case (checked before the
                 // matcher takes its view of the index): from then on, any knowledge that
@@ -692,7 +708,7 @@ pub async fn suggestions_for_case(
         list = for_outsiders(state, &actor, list).await?;
     }
     list.truncate(limit);
-    Ok(list)
+    Ok((list, from_kept))
 }
 
 /// What customers and partner technicians are shown: suggestions the matcher is sure of, and

@@ -13,7 +13,7 @@ mod views;
 pub use comments::{CommentOrigin, NewComment};
 pub(crate) use events::record_event;
 pub use macros::MacroRecord;
-pub use people::Presence;
+pub use people::{CasePageState, Presence};
 pub use ratings::{RatingRecord, ScoreBy, ScoreRow};
 pub use views::SavedView;
 

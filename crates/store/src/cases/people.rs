@@ -14,6 +14,35 @@ pub struct Presence {
     pub seen_at: Timestamp,
 }
 
+/// Where a case page stands, read in one round trip: the counters that move with everything
+/// the staff page shows (migration 0026), and who else has the case open. A node that kept
+/// the page's data under the same counters can draw the page from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CasePageState {
+    /// Moves with the case and every row the page shows of it (0: unchanged since 0026).
+    pub case_revision: i64,
+    /// Moves with the names pages share and with the agents one can assign to.
+    pub directory_revision: i64,
+    /// Moves with every macro (lists are ordered by use).
+    pub macros_revision: i64,
+    /// The knowledge generation kept suggestions are judged by.
+    pub knowledge_generation: i64,
+    pub present: Vec<Presence>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PageStateRow {
+    case_revision: i64,
+    directory_revision: i64,
+    macros_revision: i64,
+    knowledge_generation: i64,
+    u_id: Option<UserId>,
+    u_name: Option<String>,
+    u_email: Option<String>,
+    replying: Option<i64>,
+    seen_at: Option<Timestamp>,
+}
+
 #[derive(sqlx::FromRow)]
 struct PresenceRow {
     #[sqlx(flatten)]
@@ -130,5 +159,52 @@ impl Store {
                 seen_at: r.seen_at,
             })
             .collect())
+    }
+
+    /// The counters and presence of `case`'s page (see `CasePageState`): one row when nobody
+    /// else is there, one per other person present otherwise.
+    pub async fn case_page_state(
+        &self,
+        case: CaseId,
+        since: Timestamp,
+        except: UserId,
+    ) -> Result<CasePageState> {
+        let rows: Vec<PageStateRow> = sqlx::query_as(
+            "SELECT \
+             COALESCE((SELECT revision FROM case_page_revisions WHERE case_id = $1), 0) AS case_revision, \
+             (SELECT revision FROM page_revisions WHERE scope = 'directory') AS directory_revision, \
+             (SELECT revision FROM page_revisions WHERE scope = 'macros') AS macros_revision, \
+             (SELECT generation FROM knowledge_generation WHERE id = 1) AS knowledge_generation, \
+             u.id AS u_id, u.name AS u_name, u.email AS u_email, p.replying, p.seen_at \
+             FROM (SELECT 1 AS one) here \
+             LEFT JOIN case_presence p ON p.case_id = $1 AND p.seen_at >= $2 AND p.user_id <> $3 \
+             LEFT JOIN users u ON u.id = p.user_id \
+             ORDER BY u.name",
+        )
+        .bind(case)
+        .bind(since)
+        .bind(except)
+        .fetch_all(&self.read)
+        .await?;
+        let first = rows.first().ok_or(crate::StoreError::NotFound)?;
+        let mut state = CasePageState {
+            case_revision: first.case_revision,
+            directory_revision: first.directory_revision,
+            macros_revision: first.macros_revision,
+            knowledge_generation: first.knowledge_generation,
+            present: Vec::new(),
+        };
+        for row in rows {
+            if let (Some(id), Some(name), Some(email), Some(replying), Some(seen_at)) =
+                (row.u_id, row.u_name, row.u_email, row.replying, row.seen_at)
+            {
+                state.present.push(Presence {
+                    user: UserRef { id, name, email },
+                    replying: replying != 0,
+                    seen_at,
+                });
+            }
+        }
+        Ok(state)
     }
 }
