@@ -219,6 +219,40 @@ pub(crate) struct Admit {
     pub answered_questions_only: bool,
 }
 
+/// What a reader may not see, when that is all there is to say: a reader who sees every
+/// case, comment and article in every state (staff) is kept from nothing, or from community
+/// questions only. `None`: the rule needs `visibility_filter`. Searching under "everything
+/// but" skips intersecting each word with a union of every document in the index, which cost
+/// a broad staff search more than its words did.
+fn visibility_exclusion(
+    f: &Fields,
+    v: &Visibility,
+    admit: Admit,
+) -> Option<Option<Box<dyn Query>>> {
+    let every_article = [Audience::Internal, Audience::Partners, Audience::Public]
+        .iter()
+        .all(|a| v.article_audiences.contains(a));
+    let sees_all_but_questions = v.cases == CaseScope::All
+        && admit.cases
+        && admit.cases_solved.is_none()
+        && admit.comments
+        && v.internal_notes
+        && admit.articles
+        && every_article
+        && v.all_article_states
+        && !admit.answering_articles_only;
+    if !sees_all_but_questions {
+        return None;
+    }
+    if !admit.questions || v.questions == QuestionScope::Nothing {
+        Some(Some(term_query(f.kind, "question")))
+    } else if v.questions == QuestionScope::All && !admit.answered_questions_only {
+        Some(None)
+    } else {
+        None
+    }
+}
+
 /// The visibility rule as a query that scores nothing and admits only what may be seen.
 pub(crate) fn visibility_filter(f: &Fields, v: &Visibility, admit: Admit) -> Box<dyn Query> {
     let scope = match v.cases {
@@ -371,14 +405,20 @@ fn word_query(f: &Fields, searcher: Option<&Searcher>, word: &str) -> Option<Box
     let code_tokens = codes(word);
     let mut options: Vec<Box<dyn Query>> = Vec::new();
     if !tokens.is_empty() {
+        // Every document holds its title words in `t_all` too, so "in the text, and better in
+        // the title" scores exactly as "in the title or the text" (the sum of what matched),
+        // with the title's list only consulted at the text's matches instead of merged.
         options.push(all_of(
             tokens
                 .iter()
-                .map(|t| {
-                    any_of(vec![
-                        Box::new(BoostQuery::new(term_query(f.t_title, t), 2.0)),
-                        term_query(f.t_all, t),
-                    ])
+                .map(|t| -> Box<dyn Query> {
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, term_query(f.t_all, t)),
+                        (
+                            Occur::Should,
+                            Box::new(BoostQuery::new(term_query(f.t_title, t), 2.0)),
+                        ),
+                    ]))
                 })
                 .collect(),
         ));
@@ -419,10 +459,14 @@ fn phrase_query(f: &Fields, phrase: &str) -> Option<Box<dyn Query>> {
                         .collect(),
                 ))
             };
-            Some(any_of(vec![
-                Box::new(BoostQuery::new(phrase_in(f.t_title), 2.0)),
-                phrase_in(f.t_all),
-            ]))
+            // As for words: a phrase in the title is in `t_all` too.
+            Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, phrase_in(f.t_all)),
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(phrase_in(f.t_title), 2.0)),
+                ),
+            ])))
         }
     }
 }
@@ -605,7 +649,12 @@ impl SearchIndex {
         admit: Admit,
     ) -> Box<dyn Query> {
         let f = &self.fields;
-        let mut must: Vec<Box<dyn Query>> = vec![visibility_filter(f, visibility, admit)];
+        let mut must: Vec<Box<dyn Query>> = Vec::new();
+        let mut excluded = None;
+        match visibility_exclusion(f, visibility, admit) {
+            Some(exclusion) => excluded = exclusion,
+            None => must.push(visibility_filter(f, visibility, admit)),
+        }
         for field in FilterField::ALL {
             let values: Vec<&str> = query.filters(*field).collect();
             if let (false, Some(target)) = (values.is_empty(), filter_field(f, *field)) {
@@ -631,7 +680,19 @@ impl SearchIndex {
                 must.push(q);
             }
         }
-        all_of(must)
+        if must.is_empty() {
+            // Nothing asked but what may be seen: everything, scored as the filter scores (0).
+            must.push(Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)));
+        }
+        match excluded {
+            None => all_of(must),
+            Some(excluded) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                    must.into_iter().map(|q| (Occur::Must, q)).collect();
+                clauses.push((Occur::MustNot, excluded));
+                Box::new(BooleanQuery::new(clauses))
+            }
+        }
     }
 
     /// Runs a parsed query for a caller; at most `limit` documents (cases, comments and

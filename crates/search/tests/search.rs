@@ -1085,3 +1085,49 @@ fn sights_with_questions_have_their_own_keys() {
     assert!(!QuestionScope::spaces(vec![3]).admits(4));
     assert!(QuestionScope::All.admits(4) && !QuestionScope::Nothing.admits(4));
 }
+
+/// Staff searches skip the visibility filter (they see everything, or everything but
+/// community questions) instead of intersecting each word with every document: the rows,
+/// their order and their scores must be those the full filter gives. A sight naming every
+/// space is checked by the full filter; "every space" by the shortcut, likewise a space that
+/// holds nothing and no questions at all.
+#[test]
+fn staff_searches_find_what_the_full_visibility_filter_finds() {
+    let index = corpus_with_questions();
+    let staff = visibility(Role::Agent, None);
+    let page_of = |v: &Visibility, query: &str| -> Vec<(DocType, i64, u32, usize)> {
+        let page = rows(&index, query, v, 0, 50);
+        page.rows
+            .iter()
+            .map(|r| (r.kind, r.id, r.score.to_bits(), page.total))
+            .collect()
+    };
+    for query in [
+        "quota",
+        "backup restore",
+        "restre",
+        "\"nightly job\"",
+        "status:open backup",
+        "",
+        "type:question quota",
+    ] {
+        let every_space = staff
+            .clone()
+            .with_questions(QuestionScope::spaces(vec![PUBLIC_SPACE, PARTNER_SPACE]));
+        let all = staff.clone().with_questions(QuestionScope::All);
+        assert_eq!(
+            page_of(&all, query),
+            page_of(&every_space, query),
+            "{query}"
+        );
+        let empty_space = staff
+            .clone()
+            .with_questions(QuestionScope::spaces(vec![999]));
+        assert_eq!(
+            page_of(&staff, query),
+            page_of(&empty_space, query),
+            "{query}: no questions"
+        );
+    }
+    assert!(!page_of(&staff, "quota").is_empty());
+}

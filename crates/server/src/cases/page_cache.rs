@@ -185,7 +185,7 @@ impl CasePageCache {
         macros.insert(user, (macros_revision, list));
     }
 
-    /// How many cases' data this node keeps (for tests and `/metrics`).
+    /// How many cases' data this node keeps.
     pub fn len(&self) -> usize {
         self.pages
             .lock()
