@@ -835,17 +835,7 @@ async fn service_customers_name_what_is_wrong_and_list_for_staff(backend: Backen
 
 /// The page at `path` as `email` sees it, signed in with a web session.
 async fn page_as(app: &TestApp, email: &str, path: &str) -> (StatusCode, String) {
-    let user = app.store.user_by_email(email).await.unwrap();
-    let cookie = backline_server::session::start_session(&app.state, &user)
-        .await
-        .unwrap();
-    let cookie = cookie
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.session_cookie(email).await;
     let reply = app
         .client
         .get(format!("{}{path}", app.base))

@@ -313,17 +313,7 @@ async fn the_partner_page_reads_a_fixed_number_of_queries(backend: Backend) {
         "few rows: {small_queries:#?}\nmany rows: {large_queries:#?}"
     );
     // The page renders what the overview read.
-    let admin_user = store.user(admin).await.unwrap();
-    let cookie = backline_server::session::start_session(&app.state, &admin_user)
-        .await
-        .unwrap();
-    let cookie = cookie
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.session_cookie("admin@vendor.example").await;
     let html = app
         .client
         .get(format!("{}/partners/many", app.base))
@@ -499,15 +489,7 @@ async fn a_staff_case_page_seen_again_reads_one_query(backend: Backend) {
     use tower::ServiceExt;
     let app = TestApp::start(backend).await;
     let agent = app.store.user(UserId(app.agent_id)).await.unwrap();
-    let cookie = backline_server::session::start_session(&app.state, &agent)
-        .await
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.session_cookie(&agent.email).await;
     let case = app
         .file_case(
             &app.tokens.initech,

@@ -287,22 +287,6 @@ pub async fn retrain(
     Ok(Redirect::to("/categories#categoriser").into_response())
 }
 
-/// The category card of a case page, for staff (`None` for anyone else: customers and
-/// partners never see a suggestion).
-pub async fn case_category_card(
-    state: &AppState,
-    who: &WebUser,
-    case: CaseId,
-) -> Result<Option<Markup>, WebError> {
-    if !who.user.role.is_staff() {
-        return Ok(None);
-    }
-    let (view, nodes) = service::case_category_and_tree(&state.store, &who.user, case)
-        .await
-        .or_page(who)?;
-    Ok(Some(category_card(who, case, &view, &nodes)))
-}
-
 /// The case page's category card (staff only) from the case's category and the tree.
 pub fn category_card(
     who: &WebUser,

@@ -122,16 +122,6 @@ pub async fn presence(
     Ok(store.case_presence(case, since, caller.id).await?)
 }
 
-/// Who else has the case open, without noting the caller (the page's first render).
-pub async fn others_present(
-    store: &Store,
-    caller: &User,
-    case: CaseId,
-) -> ApiResult<Vec<Presence>> {
-    let since = Timestamp::now().minus(PRESENCE_FRESH);
-    Ok(store.case_presence(case, since, caller.id).await?)
-}
-
 /// Records the requester's rating of their solved case. Only the requester rates: the score
 /// is the customer's word, not a colleague's or an agent's.
 pub async fn rate(

@@ -252,6 +252,21 @@ impl TestApp {
         Reply { status, body }
     }
 
+    /// A web session for `email`, started without the sign-in form: its `Cookie` header value.
+    pub async fn session_cookie(&self, email: &str) -> String {
+        let user = self.store.user_by_email(email).await.unwrap();
+        let cookie = backline_server::session::start_session(&self.state, &user)
+            .await
+            .unwrap();
+        cookie
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
     /// Files a case and returns its id, asserting it was created.
     pub async fn file_case(&self, token: &str, body: Value) -> i64 {
         let reply = self.post(token, "/api/v1/cases", body).await;
