@@ -87,6 +87,9 @@ pub enum BenchCommand {
         /// Cases filed in each creation phase (sweep idle, then sweep working).
         #[arg(long, default_value_t = 5_000)]
         creates: usize,
+        /// Sweeping creation phases, each between two idle ones.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
         /// Leave the store's folder behind (its path is printed) to study its queries.
         #[arg(long)]
         keep: bool,
@@ -208,8 +211,18 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             requests,
             clients,
             creates,
+            rounds,
             keep,
-        } => crate::bench_lists::run(cases, requests, clients.max(1), creates, keep).await,
+        } => {
+            let load = crate::bench_lists::Load {
+                cases,
+                requests,
+                clients: clients.max(1),
+                creates,
+                rounds: rounds.max(1),
+            };
+            crate::bench_lists::run(load, keep).await
+        }
         BenchCommand::Analytics { cases, requests } => {
             crate::bench_analytics::run(cases, requests).await
         }

@@ -1,8 +1,9 @@
 //! `backline bench lists`: case lists at scale on SQLite. A store of `cases` cases (a quarter
 //! still in work) serves every built-in view and a saved one to concurrent agents: the first
 //! page with its count, as `GET /api/v1/cases?view=...` answers it. Then case creation is
-//! timed twice: with the service-level sweep idle, and while an admin's policy change has
-//! sent every open case back to the sweep. Figures are printed, never asserted.
+//! timed in alternating phases: with the service-level sweep idle, and while the sweep works
+//! through every open case after an admin's policy change. Figures are printed, never
+//! asserted.
 
 use crate::bench::{drive, wait_healthy, Phase};
 use anyhow::{bail, Context};
@@ -25,15 +26,21 @@ const VIEWS: &[&str] = &[
     "saved",
 ];
 
-pub async fn run(
-    cases: usize,
-    requests: usize,
-    clients: usize,
-    creates: usize,
-    keep: bool,
-) -> anyhow::Result<()> {
+/// How much work the benchmark does.
+pub struct Load {
+    pub cases: usize,
+    /// Requests per view.
+    pub requests: usize,
+    pub clients: usize,
+    /// Cases filed per creation phase.
+    pub creates: usize,
+    /// Sweeping creation phases, each between two idle ones.
+    pub rounds: usize,
+}
+
+pub async fn run(load: Load, keep: bool) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("backline-bench-lists-{}", std::process::id()));
-    let result = measure(&dir, cases, requests, clients, creates).await;
+    let result = measure(&dir, &load).await;
     if keep {
         eprintln!("the store is kept in {}", dir.display());
     } else {
@@ -42,13 +49,14 @@ pub async fn run(
     result
 }
 
-async fn measure(
-    dir: &std::path::Path,
-    cases: usize,
-    requests: usize,
-    clients: usize,
-    creates: usize,
-) -> anyhow::Result<()> {
+async fn measure(dir: &std::path::Path, load: &Load) -> anyhow::Result<()> {
+    let Load {
+        cases,
+        requests,
+        clients,
+        creates,
+        rounds,
+    } = *load;
     let store = Store::open(&StoreConfig::Sqlite {
         data_dir: dir.to_path_buf(),
     })
@@ -246,8 +254,11 @@ async fn measure(
         "rollups caught up in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let idle = create("idle").await?;
-
+    // Creation alternates between the sweep idle and the sweep at work, ending idle: each
+    // sweeping phase is compared with the mean of the idle phases on either side of it, so
+    // what drifts between phases (the store grows by every phase's cases, caches warm) is not
+    // counted as the sweep's doing, and no single noisy phase decides the figure.
+    let mut idle = vec![create("idle").await?];
     // An admin changes the policy: every open case goes back to the sweep, which works
     // through them (as its job does, every second) while customers keep filing.
     store
@@ -260,50 +271,80 @@ async fn measure(
         )
         .await?;
     let backlog_before = store.sla_backlog(Timestamp::now()).await?;
-    let sweeper = {
-        let store = state.store.clone();
-        tokio::spawn(async move {
-            loop {
-                let _ = backline_server::sla::service::sweep(&store, Timestamp::now()).await;
-                tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut busy = Vec::new();
+    let mut swept_during = 0;
+    for _ in 0..rounds {
+        let waiting = store.sla_backlog(Timestamp::now()).await?;
+        let sweeper = {
+            let store = state.store.clone();
+            tokio::spawn(async move {
+                loop {
+                    let _ = backline_server::sla::service::sweep(&store, Timestamp::now()).await;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        };
+        // Measure once the sweep is under way (the backlog shrinking), not while it starts.
+        let sweep_started = Instant::now();
+        while store.sla_backlog(Timestamp::now()).await? >= waiting {
+            if sweep_started.elapsed() > Duration::from_secs(600) {
+                bail!("the sweep did not start within ten minutes");
             }
-        })
-    };
-    // Measure once the sweep is under way (the backlog shrinking), not while it starts.
-    let sweep_started = Instant::now();
-    while store.sla_backlog(Timestamp::now()).await? >= backlog_before {
-        if sweep_started.elapsed() > Duration::from_secs(600) {
-            bail!("the sweep did not start within ten minutes");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let backlog_at_start = store.sla_backlog(Timestamp::now()).await?;
+        let phase = create("sweeping").await?;
+        let backlog_after = store.sla_backlog(Timestamp::now()).await?;
+        // Cases the sweep evaluated while the phase ran: the backlog it cleared, plus the
+        // cases filed meanwhile (each new case joins the backlog once).
+        swept_during += (backlog_at_start + phase.requests as i64 - backlog_after).max(0);
+        // The sweep works through its whole backlog before it returns: stop it here (a batch
+        // cut short is rolled back and evaluated again later).
+        sweeper.abort();
+        let _ = sweeper.await;
+        busy.push(phase);
+        idle.push(create("idle").await?);
     }
-    let backlog_at_start = store.sla_backlog(Timestamp::now()).await?;
-    let busy = create("sweeping").await?;
     let backlog_after = store.sla_backlog(Timestamp::now()).await?;
-    // Cases the sweep evaluated while the phase ran: the backlog it cleared, plus the cases
-    // filed meanwhile (each new case joins the backlog once).
-    let swept_during = (backlog_at_start + busy.requests as i64 - backlog_after).max(0);
-    // The sweep works through its whole backlog before it returns: end it here.
-    sweeper.abort();
-    let _ = sweeper.await;
 
-    for phase in [&idle, &busy] {
-        println!(
-            "sqlite create ({:<8}) {:>6} cases in {:>6.2} s = {:>7.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms",
-            phase.name,
-            phase.requests,
-            phase.elapsed.as_secs_f64(),
-            phase.per_second(),
-            phase.percentile(0.50),
-            phase.percentile(0.99)
-        );
+    for (round, phase) in busy.iter().enumerate() {
+        for phase in [&idle[round], phase] {
+            print_creation(phase);
+        }
     }
+    print_creation(&idle[rounds]);
+    let mut changes: Vec<f64> = busy
+        .iter()
+        .enumerate()
+        .map(|(round, phase)| {
+            let around = (idle[round].per_second() + idle[round + 1].per_second()) / 2.0;
+            (phase.per_second() / around - 1.0) * 100.0
+        })
+        .collect();
+    let each: Vec<String> = changes.iter().map(|c| format!("{c:+.1} %")).collect();
+    changes.sort_by(f64::total_cmp);
+    let busy_seconds: f64 = busy.iter().map(|p| p.elapsed.as_secs_f64()).sum();
     println!(
-        "creation while sweeping: {:+.1} % throughput; the sweep evaluated about {swept_during} cases meanwhile ({:.0}/s; {backlog_before} open cases to evaluate, {backlog_after} left)",
-        (busy.per_second() / idle.per_second() - 1.0) * 100.0,
-        swept_during as f64 / busy.elapsed.as_secs_f64().max(1e-9)
+        "creation while sweeping: median {:+.1} % throughput against the idle phases around \
+         each ({}); the sweep evaluated about {swept_during} cases meanwhile ({:.0}/s; \
+         {backlog_before} open cases to evaluate, {backlog_after} left)",
+        crate::stats::percentile(&changes, 0.5),
+        each.join(", "),
+        swept_during as f64 / busy_seconds.max(1e-9)
     );
     Ok(())
+}
+
+fn print_creation(phase: &Phase) {
+    println!(
+        "sqlite create ({:<8}) {:>6} cases in {:>6.2} s = {:>7.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+        phase.name,
+        phase.requests,
+        phase.elapsed.as_secs_f64(),
+        phase.per_second(),
+        phase.percentile(0.50),
+        phase.percentile(0.99)
+    );
 }
 
 /// The people of a benchmark store: three partners serving half of twenty customers (one

@@ -11,11 +11,11 @@ use crate::cases::record_event;
 use crate::rows::{convert, corrupt, stored, Flag};
 use crate::sql::{Arg, Sql};
 use crate::versions::{advance, Versioned};
-use crate::{Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError};
 use backline_domain::sla::{CalendarSpec, Metric, PolicyConditions, SlaState};
 use backline_domain::{CaseId, CaseStatus, OrgId, Priority, Role, Span, Timestamp};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// A business calendar as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -508,20 +508,35 @@ impl Store {
         batch: &[(&SlaCaseFacts, &ClocksUpdate)],
         now: Timestamp,
     ) -> Result<usize> {
-        // Rows are written in id order, the order every other writer locking several cases
-        // (a merge) takes them in, so the sweep and a merge cannot deadlock on PostgreSQL.
         let mut ordered: Vec<&(&SlaCaseFacts, &ClocksUpdate)> = batch.iter().collect();
         ordered.sort_by_key(|(facts, _)| facts.case);
         let mut tx = self.write.begin().await?;
         let mut written = 0;
-        for (facts, update) in ordered {
-            if save_clocks_in(&mut tx, facts, update, now).await? {
-                written += 1;
+        // A batch is written in a few statements for all its cases, not several per case:
+        // the sweep shares the one SQLite writer with everyone filing and answering cases.
+        for chunk in ordered.chunks(CLOCK_CHUNK) {
+            if self.backend == Backend::Postgres {
+                // Rows are locked in id order, the order every other writer locking several
+                // cases (a merge) takes them in, so the sweep and a merge cannot deadlock; the
+                // update below would lock them in whatever order its join reads them.
+                let mut lock = Sql::new("SELECT id FROM cases WHERE 1 = 1");
+                lock.push_in("id", chunk.iter().map(|(facts, _)| Arg::Int(facts.case.0)))
+                    .push(" ORDER BY id FOR UPDATE");
+                lock.query().execute(&mut *tx).await?;
             }
+            let unchanged = set_case_summaries(&mut tx, chunk).await?;
+            let kept: Vec<&(&SlaCaseFacts, &ClocksUpdate)> = chunk
+                .iter()
+                .copied()
+                .filter(|(facts, _)| unchanged.contains(&facts.case))
+                .collect();
+            save_clocks_in(&mut tx, &kept, now).await?;
+            written += kept.len();
         }
         tx.commit().await?;
         Ok(written)
     }
+
     /// A case's clocks as last evaluated.
     pub async fn case_clocks(&self, case: CaseId) -> Result<Vec<CaseClock>> {
         let rows: Vec<ClockRow> = sqlx::query_as(
@@ -560,89 +575,159 @@ async fn recheck_open_cases(
     Ok(())
 }
 
-/// One case's clocks, written inside `tx` if the case is still as `facts` saw it.
+/// Cases per statement of a clock batch: 200 cases of three clocks stay well inside both
+/// backends' limits on bound values (11 per clock).
+const CLOCK_CHUNK: usize = 200;
+
+/// Sets each case's clock summary and next check, if the case is still as its facts saw it
+/// (neither changed nor evaluated by another sweep since): returns the cases written.
+async fn set_case_summaries(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    batch: &[&(&SlaCaseFacts, &ClocksUpdate)],
+) -> Result<HashSet<CaseId>> {
+    if batch.is_empty() {
+        return Ok(HashSet::new());
+    }
+    // `VALUES` columns are called column1, column2... on both backends.
+    let mut sql = Sql::new(
+        "UPDATE cases SET sla_policy_id = v.column2, sla_due_at = v.column3, \
+         sla_state = v.column4, sla_check_at = v.column5 FROM (VALUES ",
+    );
+    for (i, (facts, update)) in batch.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push("(")
+            .bind(Arg::Int(facts.case.0))
+            .push(", ")
+            .bind(Arg::MaybeInt(update.policy_id))
+            .push(", ")
+            .bind(Arg::MaybeInt(update.due.map(Timestamp::as_millis)))
+            .push(", ")
+            .bind(Arg::MaybeText(
+                update.state.map(|state| state.as_str().to_string()),
+            ))
+            .push(", ")
+            .bind(Arg::MaybeInt(update.next_check.map(Timestamp::as_millis)))
+            .push(", ")
+            .bind(Arg::Int(facts.check_at.as_millis()))
+            .push(", ")
+            .bind(Arg::Int(facts.updated_at.as_millis()))
+            .push(")");
+    }
+    sql.push(
+        ") AS v WHERE cases.id = v.column1 AND cases.sla_check_at = v.column6 \
+         AND cases.updated_at = v.column7 RETURNING cases.id",
+    );
+    let written: Vec<(CaseId,)> = sql.query_as().fetch_all(&mut **tx).await?;
+    Ok(written.into_iter().map(|(case,)| case).collect())
+}
+
+/// The clocks of cases whose summaries were just written: every clock in one upsert, an
+/// event for each clock entering warning, breached or achieved (each once), and clocks that
+/// no longer apply removed.
 async fn save_clocks_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    facts: &SlaCaseFacts,
-    update: &ClocksUpdate,
+    batch: &[&(&SlaCaseFacts, &ClocksUpdate)],
     now: Timestamp,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE cases SET sla_policy_id = $1, sla_due_at = $2, sla_state = $3, sla_check_at = $4 \
-         WHERE id = $5 AND sla_check_at = $6 AND updated_at = $7",
-    )
-    .bind(update.policy_id)
-    .bind(update.due)
-    .bind(update.state.map(SlaState::as_str))
-    .bind(update.next_check)
-    .bind(facts.case)
-    .bind(facts.check_at)
-    .bind(facts.updated_at)
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
     }
-    let before: Vec<(String, String)> =
-        sqlx::query_as("SELECT metric, state FROM case_sla WHERE case_id = $1")
-            .bind(facts.case)
-            .fetch_all(&mut **tx)
-            .await?;
-    let before: HashMap<String, String> = before.into_iter().collect();
-    for clock in &update.clocks {
-        let was = before.get(clock.metric.as_str()).map(String::as_str);
-        sqlx::query(
-            "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, \
-             elapsed_ms, due_at, paused, fulfilled_at, breached_at, state) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-             ON CONFLICT (case_id, metric) DO UPDATE SET policy_id = excluded.policy_id, \
-             started_at = excluded.started_at, target_ms = excluded.target_ms, \
-             elapsed_ms = excluded.elapsed_ms, due_at = excluded.due_at, paused = excluded.paused, \
-             fulfilled_at = excluded.fulfilled_at, breached_at = excluded.breached_at, \
-             state = excluded.state",
-        )
-        .bind(facts.case)
-        .bind(clock.metric.as_str())
-        .bind(update.policy_id)
-        .bind(clock.started)
-        .bind(clock.target.as_millis())
-        .bind(clock.elapsed.as_millis())
-        .bind(clock.due)
-        .bind(i64::from(clock.paused))
-        .bind(clock.fulfilled)
-        .bind(clock.breached_at)
-        .bind(clock.state.as_str())
-        .execute(&mut **tx)
-        .await?;
-        let kind = match (was, clock.state) {
-            (Some("warning" | "breached"), SlaState::Warning) => None,
-            (_, SlaState::Warning) => Some("sla_warning"),
-            (Some("breached"), SlaState::Breached) => None,
-            (_, SlaState::Breached) => Some("sla_breached"),
-            (Some("achieved"), SlaState::Achieved) => None,
-            (_, SlaState::Achieved) => Some("sla_achieved"),
-            (_, SlaState::Ok) => None,
-        };
-        if let Some(kind) = kind {
-            let data = json!({
-                "metric": clock.metric, "state": clock.state, "due_at": clock.due,
-                "breached_at": clock.breached_at, "fulfilled_at": clock.fulfilled,
-                "policy_id": update.policy_id,
-            });
-            record_event(tx, facts.case, None, kind, data, now).await?;
+    let mut before = Sql::new("SELECT case_id, metric, state FROM case_sla WHERE 1 = 1");
+    before.push_in(
+        "case_id",
+        batch.iter().map(|(facts, _)| Arg::Int(facts.case.0)),
+    );
+    let before: Vec<(CaseId, String, String)> = before.query_as().fetch_all(&mut **tx).await?;
+    let mut was: HashMap<CaseId, HashMap<String, String>> = HashMap::new();
+    for (case, metric, state) in before {
+        was.entry(case).or_default().insert(metric, state);
+    }
+
+    let mut upsert = Sql::new(
+        "INSERT INTO case_sla (case_id, metric, policy_id, started_at, target_ms, elapsed_ms, \
+         due_at, paused, fulfilled_at, breached_at, state) VALUES ",
+    );
+    let mut rows = 0;
+    for (facts, update) in batch {
+        for clock in &update.clocks {
+            if rows > 0 {
+                upsert.push(", ");
+            }
+            rows += 1;
+            upsert
+                .push("(")
+                .bind(Arg::Int(facts.case.0))
+                .push(", ")
+                .bind(Arg::Text(clock.metric.as_str().to_string()))
+                .push(", ")
+                .bind(Arg::MaybeInt(update.policy_id))
+                .push(", ")
+                .bind(Arg::Int(clock.started.as_millis()))
+                .push(", ")
+                .bind(Arg::Int(clock.target.as_millis()))
+                .push(", ")
+                .bind(Arg::Int(clock.elapsed.as_millis()))
+                .push(", ")
+                .bind(Arg::MaybeInt(clock.due.map(Timestamp::as_millis)))
+                .push(", ")
+                .bind(Arg::Int(i64::from(clock.paused)))
+                .push(", ")
+                .bind(Arg::MaybeInt(clock.fulfilled.map(Timestamp::as_millis)))
+                .push(", ")
+                .bind(Arg::MaybeInt(clock.breached_at.map(Timestamp::as_millis)))
+                .push(", ")
+                .bind(Arg::Text(clock.state.as_str().to_string()))
+                .push(")");
         }
     }
-    // A clock that no longer applies (no policy matches any more, or its metric left the
-    // policy) is removed unless it already finished: finished ones are history.
-    let keep: Vec<&str> = update.clocks.iter().map(|c| c.metric.as_str()).collect();
-    for metric in before.keys().filter(|m| !keep.contains(&m.as_str())) {
-        sqlx::query(
-            "DELETE FROM case_sla WHERE case_id = $1 AND metric = $2 AND fulfilled_at IS NULL",
-        )
-        .bind(facts.case)
-        .bind(metric)
-        .execute(&mut **tx)
-        .await?;
+    if rows > 0 {
+        upsert.push(
+            " ON CONFLICT (case_id, metric) DO UPDATE SET policy_id = excluded.policy_id, \
+             started_at = excluded.started_at, target_ms = excluded.target_ms, \
+             elapsed_ms = excluded.elapsed_ms, due_at = excluded.due_at, \
+             paused = excluded.paused, fulfilled_at = excluded.fulfilled_at, \
+             breached_at = excluded.breached_at, state = excluded.state",
+        );
+        upsert.query().execute(&mut **tx).await?;
     }
-    Ok(true)
+
+    let no_clocks: HashMap<String, String> = HashMap::new();
+    for (facts, update) in batch {
+        let before = was.get(&facts.case).unwrap_or(&no_clocks);
+        for clock in &update.clocks {
+            let previous = before.get(clock.metric.as_str()).map(String::as_str);
+            let kind = match (previous, clock.state) {
+                (Some("warning" | "breached"), SlaState::Warning) => None,
+                (_, SlaState::Warning) => Some("sla_warning"),
+                (Some("breached"), SlaState::Breached) => None,
+                (_, SlaState::Breached) => Some("sla_breached"),
+                (Some("achieved"), SlaState::Achieved) => None,
+                (_, SlaState::Achieved) => Some("sla_achieved"),
+                (_, SlaState::Ok) => None,
+            };
+            if let Some(kind) = kind {
+                let data = json!({
+                    "metric": clock.metric, "state": clock.state, "due_at": clock.due,
+                    "breached_at": clock.breached_at, "fulfilled_at": clock.fulfilled,
+                    "policy_id": update.policy_id,
+                });
+                record_event(tx, facts.case, None, kind, data, now).await?;
+            }
+        }
+        // A clock that no longer applies (no policy matches any more, or its metric left the
+        // policy) is removed unless it already finished: finished ones are history.
+        let keep: Vec<&str> = update.clocks.iter().map(|c| c.metric.as_str()).collect();
+        for metric in before.keys().filter(|m| !keep.contains(&m.as_str())) {
+            sqlx::query(
+                "DELETE FROM case_sla WHERE case_id = $1 AND metric = $2 AND fulfilled_at IS NULL",
+            )
+            .bind(facts.case)
+            .bind(metric)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -2,13 +2,17 @@
 //! placeholders as it goes so the text stays valid on both backends.
 
 use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::QueryAs;
+use sqlx::query::{Query, QueryAs};
 use sqlx::{Any, FromRow};
 
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     Int(i64),
     Text(String),
+    /// A number or NULL, typed as a number (PostgreSQL matches a `VALUES` list's columns by
+    /// type, so a NULL must say what it stands for).
+    MaybeInt(Option<i64>),
+    MaybeText(Option<String>),
 }
 
 #[derive(Debug, Default)]
@@ -73,6 +77,22 @@ impl Sql {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
                 Arg::Text(v) => query.bind(v.as_str()),
+                Arg::MaybeInt(v) => query.bind(*v),
+                Arg::MaybeText(v) => query.bind(v.as_deref()),
+            };
+        }
+        query
+    }
+
+    /// The statement, for what it does rather than rows.
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.text);
+        for arg in &self.args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.as_str()),
+                Arg::MaybeInt(v) => query.bind(*v),
+                Arg::MaybeText(v) => query.bind(v.as_deref()),
             };
         }
         query

@@ -124,5 +124,7 @@ fn bind<'q, O>(
     match key {
         Arg::Int(v) => query.bind(*v),
         Arg::Text(v) => query.bind(v.as_str()),
+        Arg::MaybeInt(v) => query.bind(*v),
+        Arg::MaybeText(v) => query.bind(v.as_deref()),
     }
 }

@@ -578,3 +578,155 @@ async fn sqlite_page_counters_move_with_the_page() {
 async fn postgres_page_counters_move_with_the_page() {
     page_counters_move_with_the_page(fresh_postgres().await).await;
 }
+
+/// A sweep's batch is written in a few statements for all its cases: every case it read is
+/// written with exactly its clocks and events, across more cases than one statement holds,
+/// except a case another writer changed after the read, which is left as it was.
+async fn clock_batches_write_each_case_they_read(config: StoreConfig) {
+    use backline_domain::sla::{Metric, SlaState};
+    use backline_domain::{Span, Timestamp};
+    use backline_store::testing::execute_raw;
+    use backline_store::{CaseClock, ClocksUpdate};
+    let store = Store::open(&config).await.unwrap();
+    let org = store
+        .create_org(&NewOrg {
+            slug: "clocks".into(),
+            name: "Clocks Ltd".into(),
+            kind: OrgKind::Customer,
+            partner_kinds: PartnerKinds::default(),
+            technical_level: None,
+            served_by: None,
+        })
+        .await
+        .unwrap();
+    let customer = store
+        .create_user(&NewUser {
+            email: "asker@clocks.example".into(),
+            name: "Asker".into(),
+            role: Role::Customer,
+            org: Some(org.id),
+            tier: None,
+            password_hash: None,
+        })
+        .await
+        .unwrap();
+    for n in 0..450 {
+        store
+            .create_case(&NewCase {
+                subject: format!("Clock {n}"),
+                description: "It stopped".into(),
+                priority: Priority::Normal,
+                product: None,
+                channel: Channel::Web,
+                tier: Tier::L1,
+                tags: vec![],
+                organization: org.id,
+                partner: None,
+                requester: customer.id,
+                created_at: None,
+                routing: None,
+                escalation: None,
+            })
+            .await
+            .unwrap();
+    }
+    let now = Timestamp::now().plus(Span::SECOND);
+    let facts = store.sla_cases_due(now, 1_000).await.unwrap();
+    assert_eq!(facts.len(), 450);
+    // Another writer changes one case after the sweep read it.
+    let changed = facts[321].case;
+    execute_raw(
+        &store,
+        &format!("UPDATE cases SET updated_at = updated_at + 1 WHERE id = {changed}"),
+    )
+    .await
+    .unwrap();
+
+    let clocks_of = |opened: Timestamp, n: i64| {
+        vec![
+            CaseClock {
+                metric: Metric::FirstReply,
+                started: opened,
+                target: Span::HOUR,
+                elapsed: Span::MINUTE.times(60 + n),
+                due: Some(opened.plus(Span::HOUR)),
+                paused: false,
+                fulfilled: None,
+                breached_at: Some(opened.plus(Span::HOUR)),
+                state: SlaState::Breached,
+            },
+            CaseClock {
+                metric: Metric::Resolution,
+                started: opened,
+                target: Span::HOUR.times(72),
+                elapsed: Span::MINUTE.times(n),
+                due: Some(opened.plus(Span::HOUR.times(72))),
+                paused: n % 2 == 0,
+                fulfilled: None,
+                breached_at: None,
+                state: SlaState::Ok,
+            },
+        ]
+    };
+    let updates: Vec<ClocksUpdate> = facts
+        .iter()
+        .enumerate()
+        .map(|(n, f)| ClocksUpdate {
+            policy_id: None,
+            clocks: clocks_of(f.opened, n as i64),
+            due: Some(f.opened.plus(Span::HOUR)),
+            state: Some(SlaState::Breached),
+            next_check: Some(now.plus(Span::HOUR.times(72))),
+        })
+        .collect();
+    let pairs: Vec<_> = facts.iter().zip(&updates).collect();
+    assert_eq!(store.save_clock_batch(&pairs, now).await.unwrap(), 449);
+
+    for (n, f) in facts.iter().enumerate() {
+        let kept = store.case_clocks(f.case).await.unwrap();
+        let breaches = store
+            .case_events(f.case)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "sla_breached")
+            .count();
+        if f.case == changed {
+            assert!(kept.is_empty(), "the changed case was written: {kept:?}");
+            assert_eq!(breaches, 0);
+        } else {
+            assert_eq!(kept, clocks_of(f.opened, n as i64), "case {}", f.case);
+            assert_eq!(breaches, 1, "case {}", f.case);
+        }
+    }
+    // Only the changed case is still due; the same facts again write nothing (each written
+    // case has a new check time) and record no second breach.
+    let due: Vec<_> = store
+        .sla_cases_due(now, 1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.case)
+        .collect();
+    assert_eq!(due, vec![changed]);
+    assert_eq!(store.save_clock_batch(&pairs, now).await.unwrap(), 0);
+    let breaches = store
+        .case_events(facts[0].case)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "sla_breached")
+        .count();
+    assert_eq!(breaches, 1);
+}
+
+#[tokio::test]
+async fn sqlite_clock_batches_write_each_case_they_read() {
+    let (config, _dir) = fresh_sqlite();
+    clock_batches_write_each_case_they_read(config).await;
+}
+
+#[tokio::test]
+async fn postgres_clock_batches_write_each_case_they_read() {
+    clock_batches_write_each_case_they_read(fresh_postgres().await).await;
+}
