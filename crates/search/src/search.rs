@@ -559,8 +559,8 @@ impl RowMatch {
     }
 }
 
-/// Gathers every match into rows (cases with their comments, articles), so the total counts
-/// rows, not documents, and a page can be cut from rows in either order.
+/// Gathers matches into rows (a case with its comments, an article, a question), with all
+/// that matched in each: run over the rows of one page, once the page is chosen.
 struct RowCollector;
 
 struct RowSegmentCollector {
@@ -677,6 +677,203 @@ impl SegmentCollector for RowSegmentCollector {
     }
 }
 
+/// The rows a page of results is cut from: every row a search matches is counted (a bit per
+/// case, a set for the few articles and questions), but only rows that may still reach the
+/// page are kept with their order. In a broad search of a large index most matches then cost
+/// one fast-field read and one bit, where gathering every row cost three reads and a hash.
+///
+/// A row is kept while its order value (its best score, or with `newest` its newest match)
+/// is at least the `keep`-th best value kept so far. The threshold only rises, so a match
+/// below it belongs to a row that already has `keep` rows at or above it: that row cannot
+/// reach the page, however its other matches score, and a row that does reach it has its
+/// best match kept. Rows of a relevance search that tie on score are ordered by the time of
+/// their best match (ties again: the newest), which such a best match carries with it.
+struct PageCollector {
+    keep: usize,
+    newest: bool,
+}
+
+/// The order of a kept row: its value (best score, or newest match), then `tie` (the time
+/// of its best match; unused when ordering by newest), then its key.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    value: f64,
+    tie: i64,
+}
+
+impl Ranked {
+    fn beats(&self, other: &Ranked) -> bool {
+        self.value
+            .total_cmp(&other.value)
+            .then(self.tie.cmp(&other.tie))
+            .is_gt()
+    }
+}
+
+/// Every row key a search matched: a bit per case (case ids are dense and small), a set for
+/// articles, questions and any key too large for the bits.
+#[derive(Default)]
+struct RowKeys {
+    cases: Vec<u64>,
+    others: std::collections::HashSet<i64, std::hash::BuildHasherDefault<KeyHasher>>,
+}
+
+/// Cases above this id are counted in the set rather than the bits (8 MB of bits at most).
+const ROW_BITS: i64 = 1 << 26;
+
+impl RowKeys {
+    fn insert(&mut self, key: i64) {
+        if (0..ROW_BITS).contains(&key) {
+            let (word, bit) = ((key >> 6) as usize, key & 63);
+            if word >= self.cases.len() {
+                self.cases.resize((word + 1).next_power_of_two(), 0);
+            }
+            self.cases[word] |= 1 << bit;
+        } else {
+            self.others.insert(key);
+        }
+    }
+
+    fn union(&mut self, other: RowKeys) {
+        if other.cases.len() > self.cases.len() {
+            self.cases.resize(other.cases.len(), 0);
+        }
+        for (word, bits) in self.cases.iter_mut().zip(other.cases) {
+            *word |= bits;
+        }
+        self.others.extend(other.others);
+    }
+
+    fn len(&self) -> usize {
+        self.cases
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum::<usize>()
+            + self.others.len()
+    }
+}
+
+type RankedRows = HashMap<i64, Ranked, std::hash::BuildHasherDefault<KeyHasher>>;
+
+struct PageSegmentCollector {
+    group: std::sync::Arc<dyn ColumnValues<i64>>,
+    created: std::sync::Arc<dyn ColumnValues<i64>>,
+    newest: bool,
+    keep: usize,
+    keys: RowKeys,
+    rows: RankedRows,
+    threshold: f64,
+    prune_at: usize,
+}
+
+impl PageSegmentCollector {
+    /// Drops the rows below the `keep`-th best value and raises the threshold to it.
+    fn prune(&mut self) {
+        let mut values: Vec<f64> = self.rows.values().map(|r| r.value).collect();
+        if values.len() > self.keep {
+            let (_, kth, _) = values.select_nth_unstable_by(self.keep - 1, |a, b| b.total_cmp(a));
+            self.threshold = *kth;
+            let threshold = self.threshold;
+            self.rows.retain(|_, r| r.value >= threshold);
+        }
+        // Many rows tied at the threshold stay; prune again only once they have doubled.
+        self.prune_at = (self.rows.len() * 2).max(self.keep * 2).max(64);
+    }
+}
+
+impl Collector for PageCollector {
+    type Fruit = (RowKeys, RankedRows);
+    type Child = PageSegmentCollector;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<PageSegmentCollector> {
+        let fast = reader.fast_fields();
+        let keep = self.keep.max(1);
+        Ok(PageSegmentCollector {
+            group: fast.i64("group_key")?.first_or_default_col(0),
+            created: fast.i64("created_at")?.first_or_default_col(0),
+            newest: self.newest,
+            keep,
+            keys: RowKeys::default(),
+            rows: RankedRows::default(),
+            threshold: f64::NEG_INFINITY,
+            prune_at: (keep * 2).max(64),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        !self.newest
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(RowKeys, RankedRows)>) -> tantivy::Result<Self::Fruit> {
+        let mut fruits = fruits;
+        fruits.sort_by_key(|(_, rows)| std::cmp::Reverse(rows.len()));
+        let mut fruits = fruits.into_iter();
+        let (mut keys, mut rows) = fruits.next().unwrap_or_default();
+        for (more_keys, more_rows) in fruits {
+            keys.union(more_keys);
+            for (key, ranked) in more_rows {
+                match rows.entry(key) {
+                    Entry::Occupied(mut e) => {
+                        if ranked.beats(e.get()) {
+                            e.insert(ranked);
+                        }
+                    }
+                    Entry::Vacant(e) => {
+                        e.insert(ranked);
+                    }
+                }
+            }
+        }
+        Ok((keys, rows))
+    }
+}
+
+impl SegmentCollector for PageSegmentCollector {
+    type Fruit = (RowKeys, RankedRows);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let key = self.group.get_val(doc);
+        self.keys.insert(key);
+        let ranked = if self.newest {
+            let value = self.created.get_val(doc) as f64;
+            if value < self.threshold {
+                return;
+            }
+            Ranked { value, tie: 0 }
+        } else {
+            let value = f64::from(score);
+            if value < self.threshold {
+                return;
+            }
+            Ranked {
+                value,
+                tie: self.created.get_val(doc),
+            }
+        };
+        match self.rows.entry(key) {
+            Entry::Occupied(mut e) => {
+                if ranked.beats(e.get()) {
+                    e.insert(ranked);
+                }
+            }
+            Entry::Vacant(e) => {
+                e.insert(ranked);
+                if self.rows.len() >= self.prune_at {
+                    self.prune();
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> (RowKeys, RankedRows) {
+        (self.keys, self.rows)
+    }
+}
+
 impl SearchIndex {
     /// The whole query for a reader: what they may see, the filters, and every word and
     /// phrase.
@@ -767,8 +964,9 @@ impl SearchIndex {
 
     /// One page of results for a caller, as rows: each case once, with the comments that
     /// matched folded under it, each article and each question; `page` counts from 0. `total`
-    /// counts rows.
-    /// Newest first orders rows by their latest matching document.
+    /// counts rows. By relevance, rows are ordered by their best score, rows of equal score
+    /// by the time of their best match, newest first; newest first orders rows by their
+    /// latest matching document. Ties last: the higher id first.
     pub fn search_rows(
         &self,
         query: &SearchQuery,
@@ -780,28 +978,38 @@ impl SearchIndex {
         let f = &self.fields;
         let searcher = self.reader.searcher();
         let full = self.full_query(&searcher, query, visibility, SEARCH_ALL);
-        let rows = searcher.search(full.as_ref(), &RowCollector)?;
-        let total = rows.len();
         let per_page = per_page.max(1);
         let skip = page.saturating_mul(per_page);
-        let mut ranked: Vec<(i64, RowMatch)> = rows.into_iter().collect();
-        let order = |a: &(i64, RowMatch), b: &(i64, RowMatch)| match sort {
-            Sort::Relevance => {
-                b.1.score
-                    .total_cmp(&a.1.score)
-                    .then(b.1.newest_ms.cmp(&a.1.newest_ms))
-                    .then(b.0.cmp(&a.0))
-            }
-            Sort::Newest => b.1.newest_ms.cmp(&a.1.newest_ms).then(b.0.cmp(&a.0)),
-        };
         let wanted = skip.saturating_add(per_page);
+        let (keys, ranked) = searcher.search(
+            full.as_ref(),
+            &PageCollector {
+                keep: wanted,
+                newest: sort == Sort::Newest,
+            },
+        )?;
+        let total = keys.len();
+        let mut ranked: Vec<(i64, Ranked)> = ranked.into_iter().collect();
+        let order = |a: &(i64, Ranked), b: &(i64, Ranked)| {
+            b.1.value
+                .total_cmp(&a.1.value)
+                .then(b.1.tie.cmp(&a.1.tie))
+                .then(b.0.cmp(&a.0))
+        };
         if ranked.len() > wanted {
             // Only the rows up to this page need ordering.
             ranked.select_nth_unstable_by(wanted, order);
             ranked.truncate(wanted);
         }
         ranked.sort_unstable_by(order);
-        let page_rows: Vec<(i64, RowMatch)> = ranked.into_iter().skip(skip).collect();
+        let page_keys: Vec<i64> = ranked.into_iter().skip(skip).map(|(key, _)| key).collect();
+        // What matched in each row of the page (its comments, whether its own document did,
+        // its newest match): the same query over those rows alone.
+        let mut details = self.row_details(&searcher, full.as_ref(), &page_keys)?;
+        let page_rows: Vec<(i64, RowMatch)> = page_keys
+            .into_iter()
+            .filter_map(|key| details.remove(&key).map(|row| (key, row)))
+            .collect();
 
         let case_ids: Vec<i64> = page_rows
             .iter()
@@ -850,6 +1058,28 @@ impl SearchIndex {
             });
         }
         Ok(ResultPage { rows: out, total })
+    }
+
+    /// Everything `full` matches in these rows, gathered per row: for a case its own
+    /// document and its comments, for an article or a question its document.
+    fn row_details(&self, searcher: &Searcher, full: &dyn Query, keys: &[i64]) -> Result<RowMap> {
+        if keys.is_empty() {
+            return Ok(RowMap::default());
+        }
+        let f = &self.fields;
+        let mut parts: Vec<Box<dyn Query>> = Vec::new();
+        for key in keys {
+            let (kind, id) = row_of_group(*key);
+            parts.push(term_query(f.key, &format!("{}:{id}", kind.as_str())));
+            if kind == DocType::Case {
+                parts.push(int_query(f.case_id, id));
+            }
+        }
+        let restricted = all_of(vec![
+            full.box_clone(),
+            Box::new(ConstScoreQuery::new(any_of(parts), 0.0)),
+        ]);
+        Ok(searcher.search(restricted.as_ref(), &RowCollector)?)
     }
 
     /// The matching comments of these cases that the reader may see, best first per case.

@@ -1131,3 +1131,102 @@ fn staff_searches_find_what_the_full_visibility_filter_finds() {
     }
     assert!(!page_of(&staff, "quota").is_empty());
 }
+
+/// A page keeps only the rows that may still reach it while every match is counted: paging
+/// through a corpus of many rows (scores tied in bulk, comments scoring above their case,
+/// several segments) gives, page after page, exactly the rows and order of one page holding
+/// them all, for each order and each kind of reader.
+#[test]
+fn pages_cut_from_many_rows_are_the_pages_of_the_whole_list() {
+    let index = SearchIndex::in_memory().unwrap();
+    let words = ["restore", "backup", "restore backup", "mailbox"];
+    for batch in 0..4_i64 {
+        let mut docs = Vec::new();
+        for n in 0..150_i64 {
+            let id = batch * 150 + n + 1;
+            let (org, partner) = if id % 3 == 0 {
+                (INITECH, None)
+            } else {
+                (GLOBEX, Some(ACME))
+            };
+            let words = words[(id % 4) as usize];
+            // Few distinct texts, so many rows share a score; days repeat, so many rows
+            // share their newest match too.
+            docs.push(case(
+                id,
+                &format!("Case about {words}"),
+                "Details follow",
+                org,
+                partner,
+                id % 5 == 0,
+                id % 17,
+            ));
+            for c in 0..(id % 3) {
+                let mut note = comment(
+                    10_000 + id * 10 + c,
+                    id,
+                    &format!("{words} {words} again, attempt {c}"),
+                    org,
+                    partner,
+                    c != 1,
+                );
+                note.created_at_ms = (id % 23) * DAY;
+                docs.push(note);
+            }
+        }
+        if batch == 1 {
+            docs.push(article(
+                9_001,
+                "Restore a backup",
+                "How to restore",
+                "validated",
+                "public",
+            ));
+        }
+        index.upsert(&docs).unwrap();
+        // One commit per batch: the rows of a search are spread over several segments.
+        index.commit(batch + 1).unwrap();
+    }
+    let readers = [
+        visibility(Role::Agent, None),
+        visibility(Role::Partner, Some(ACME)),
+        visibility(Role::Customer, Some(GLOBEX)),
+    ];
+    let summary = |row: &backline_search::ResultRow| {
+        (
+            row.kind,
+            row.id,
+            row.score,
+            row.matched_itself,
+            row.more_comments + row.comments.len(),
+        )
+    };
+    for reader in &readers {
+        for query in [
+            "restore",
+            "backup",
+            "restore backup",
+            "mailbox",
+            "status:open",
+            "",
+        ] {
+            for sort in [Sort::Relevance, Sort::Newest] {
+                let parsed = SearchQuery::parse(query).unwrap();
+                let whole = index.search_rows(&parsed, reader, sort, 0, 10_000).unwrap();
+                assert!(whole.total > 0, "{query:?}");
+                assert_eq!(whole.rows.len(), whole.total, "{query:?}");
+                let mut paged = Vec::new();
+                for page in 0.. {
+                    let part = index.search_rows(&parsed, reader, sort, page, 7).unwrap();
+                    assert_eq!(part.total, whole.total, "{query:?} page {page}");
+                    if part.rows.is_empty() {
+                        break;
+                    }
+                    paged.extend(part.rows.iter().map(summary));
+                }
+                let expected: Vec<_> = whole.rows.iter().map(summary).collect();
+                assert_eq!(paged, expected, "{query:?} {sort:?} for {reader:?}");
+            }
+        }
+    }
+}
