@@ -243,7 +243,8 @@ pub fn parse_time(field: &str, text: &str) -> Result<Timestamp, ApiError> {
 }
 
 /// The period `[from, to)` of a report, from the optional `from` and `to` of a query string:
-/// `to` defaults to `default_to`, `from` to `default_span` before `to`.
+/// `to` defaults to the millisecond after `default_to` (what happened in the very millisecond
+/// a report is asked for counts: "now" is in the period), `from` to `default_span` before `to`.
 pub fn period(
     from: Option<&str>,
     to: Option<&str>,
@@ -253,7 +254,7 @@ pub fn period(
     let to = to
         .map(|t| parse_time("to", t))
         .transpose()?
-        .unwrap_or(default_to);
+        .unwrap_or(default_to.plus(Span::from_millis(1)));
     let from = from
         .map(|t| parse_time("from", t))
         .transpose()?
