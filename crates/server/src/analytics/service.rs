@@ -302,7 +302,7 @@ pub struct FilterInput {
     pub by: Option<String>,
     /// Start of the period, a date (`2026-11-01`) or RFC 3339 time; default 30 days ago.
     pub from: Option<String>,
-    /// End of the period (exclusive); default now.
+    /// End of the period (exclusive); default: now, included.
     pub to: Option<String>,
     /// `day` or `week`; default by the period's length.
     pub bucket: Option<String>,

@@ -670,7 +670,7 @@ pub async fn list_links(
 pub struct PeriodParams {
     /// Start of the period, a date (`2026-11-01`) or RFC 3339 time; default 30 days ago.
     pub from: Option<String>,
-    /// End of the period (exclusive); default now.
+    /// End of the period (exclusive); default: now, included.
     pub to: Option<String>,
 }
 

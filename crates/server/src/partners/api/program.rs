@@ -199,7 +199,7 @@ pub async fn put_agreement(
 pub struct PeriodQuery {
     /// Start of the period, a date (`2026-07-01`) or RFC 3339 time; default 90 days before `to`.
     pub from: Option<String>,
-    /// End of the period (exclusive); default now.
+    /// End of the period (exclusive); default: now, included.
     pub to: Option<String>,
 }
 
