@@ -777,7 +777,12 @@ impl PageSegmentCollector {
             self.rows.retain(|_, r| r.value >= threshold);
         }
         // Many rows tied at the threshold stay; prune again only once they have doubled.
-        self.prune_at = (self.rows.len() * 2).max(self.keep * 2).max(64);
+        self.prune_at = self
+            .rows
+            .len()
+            .saturating_mul(2)
+            .max(self.keep.saturating_mul(2))
+            .max(64);
     }
 }
 
@@ -800,7 +805,7 @@ impl Collector for PageCollector {
             keys: RowKeys::default(),
             rows: RankedRows::default(),
             threshold: f64::NEG_INFINITY,
-            prune_at: (keep * 2).max(64),
+            prune_at: keep.saturating_mul(2).max(64),
         })
     }
 

@@ -718,6 +718,67 @@ async fn clock_batches_write_each_case_they_read(config: StoreConfig) {
         .filter(|e| e.kind == "sla_breached")
         .count();
     assert_eq!(breaches, 1);
+
+    // Two cases come due again (as after a policy change), with the changed one. The first
+    // keeps its breached first-reply clock (no second breach event: the states read before the
+    // upsert say it was breached already) and loses its running resolution clock; the others
+    // no longer have any clock, state or due time (absent values beside present ones in one
+    // statement), and lose theirs.
+    let (first, second) = (facts[0].case, facts[1].case);
+    execute_raw(
+        &store,
+        &format!("UPDATE cases SET sla_check_at = 0 WHERE id IN ({first}, {second})"),
+    )
+    .await
+    .unwrap();
+    let again = store.sla_cases_due(now, 1_000).await.unwrap();
+    let mut due_again: Vec<_> = again.iter().map(|f| f.case).collect();
+    due_again.sort();
+    assert_eq!(due_again, vec![first, second, changed]);
+    let updates: Vec<ClocksUpdate> = again
+        .iter()
+        .map(|f| {
+            if f.case == first {
+                ClocksUpdate {
+                    policy_id: None,
+                    clocks: clocks_of(f.opened, 0)[..1].to_vec(),
+                    due: Some(f.opened.plus(Span::HOUR)),
+                    state: Some(SlaState::Breached),
+                    next_check: Some(now.plus(Span::HOUR)),
+                }
+            } else {
+                ClocksUpdate {
+                    policy_id: None,
+                    clocks: vec![],
+                    due: None,
+                    state: None,
+                    next_check: None,
+                }
+            }
+        })
+        .collect();
+    let pairs: Vec<_> = again.iter().zip(&updates).collect();
+    assert_eq!(store.save_clock_batch(&pairs, now).await.unwrap(), 3);
+    assert_eq!(
+        store.case_clocks(first).await.unwrap(),
+        clocks_of(facts[0].opened, 0)[..1].to_vec()
+    );
+    assert!(store.case_clocks(second).await.unwrap().is_empty());
+    let breaches = |case| {
+        let store = store.clone();
+        async move {
+            store
+                .case_events(case)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.kind == "sla_breached")
+                .count()
+        }
+    };
+    assert_eq!(breaches(first).await, 1);
+    assert_eq!(breaches(changed).await, 0);
+    assert!(store.sla_cases_due(now, 1_000).await.unwrap().is_empty());
 }
 
 #[tokio::test]

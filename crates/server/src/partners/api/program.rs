@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use backline_domain::partner::{format_money, Agreement, Statement};
-use backline_domain::{OrgKind, Span, Timestamp};
+use backline_domain::{OrgKind, Timestamp};
 use backline_store::{Org, StoreError};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -209,7 +209,7 @@ impl PeriodQuery {
         period(
             self.from.as_deref(),
             self.to.as_deref(),
-            Timestamp::now().plus(Span::from_millis(1)),
+            Timestamp::now(),
             partners::RECENT_WINDOW,
         )
     }
