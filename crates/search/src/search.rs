@@ -755,6 +755,22 @@ impl RowKeys {
 
 type RankedRows = HashMap<i64, Ranked, std::hash::BuildHasherDefault<KeyHasher>>;
 
+/// Keeps the better of a row's two standings; true when the row is new.
+fn keep_best(rows: &mut RankedRows, key: i64, ranked: Ranked) -> bool {
+    match rows.entry(key) {
+        Entry::Occupied(mut e) => {
+            if ranked.beats(e.get()) {
+                e.insert(ranked);
+            }
+            false
+        }
+        Entry::Vacant(e) => {
+            e.insert(ranked);
+            true
+        }
+    }
+}
+
 struct PageSegmentCollector {
     group: std::sync::Arc<dyn ColumnValues<i64>>,
     created: std::sync::Arc<dyn ColumnValues<i64>>,
@@ -821,16 +837,7 @@ impl Collector for PageCollector {
         for (more_keys, more_rows) in fruits {
             keys.union(more_keys);
             for (key, ranked) in more_rows {
-                match rows.entry(key) {
-                    Entry::Occupied(mut e) => {
-                        if ranked.beats(e.get()) {
-                            e.insert(ranked);
-                        }
-                    }
-                    Entry::Vacant(e) => {
-                        e.insert(ranked);
-                    }
-                }
+                keep_best(&mut rows, key, ranked);
             }
         }
         Ok((keys, rows))
@@ -859,18 +866,8 @@ impl SegmentCollector for PageSegmentCollector {
                 tie: self.created.get_val(doc),
             }
         };
-        match self.rows.entry(key) {
-            Entry::Occupied(mut e) => {
-                if ranked.beats(e.get()) {
-                    e.insert(ranked);
-                }
-            }
-            Entry::Vacant(e) => {
-                e.insert(ranked);
-                if self.rows.len() >= self.prune_at {
-                    self.prune();
-                }
-            }
+        if keep_best(&mut self.rows, key, ranked) && self.rows.len() >= self.prune_at {
+            self.prune();
         }
     }
 

@@ -3,7 +3,7 @@
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::{Query, QueryAs};
-use sqlx::{Any, FromRow};
+use sqlx::{Any, Arguments, FromRow};
 
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
@@ -72,29 +72,27 @@ impl Sql {
     where
         R: for<'r> FromRow<'r, AnyRow>,
     {
-        let mut query = sqlx::query_as(&self.text);
-        for arg in &self.args {
-            query = match arg {
-                Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.as_str()),
-                Arg::MaybeInt(v) => query.bind(*v),
-                Arg::MaybeText(v) => query.bind(v.as_deref()),
-            };
-        }
-        query
+        sqlx::query_as_with(&self.text, self.arguments())
     }
 
     /// The statement, for what it does rather than rows.
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
+        sqlx::query_with(&self.text, self.arguments())
+    }
+
+    /// The bound values in placeholder order.
+    fn arguments(&self) -> AnyArguments<'_> {
+        let mut arguments = AnyArguments::default();
         for arg in &self.args {
-            query = match arg {
-                Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.as_str()),
-                Arg::MaybeInt(v) => query.bind(*v),
-                Arg::MaybeText(v) => query.bind(v.as_deref()),
+            let added = match arg {
+                Arg::Int(v) => arguments.add(*v),
+                Arg::Text(v) => arguments.add(v.as_str()),
+                Arg::MaybeInt(v) => arguments.add(*v),
+                Arg::MaybeText(v) => arguments.add(v.as_deref()),
             };
+            // The `Any` driver stores numbers, text and NULLs as they are: adding one cannot fail.
+            added.expect("a number, a text or a NULL is always a valid argument");
         }
-        query
+        arguments
     }
 }

@@ -10,7 +10,7 @@
 //! concurrent writer holding the same expectation waits, then finds the version moved on and
 //! is refused; on SQLite the single writer runs the two one after the other.
 
-use crate::sql::Arg;
+use crate::sql::{Arg, Sql};
 use crate::{Result, StoreError};
 use sqlx::{Any, Transaction};
 
@@ -77,30 +77,26 @@ pub(crate) async fn advance_or_absent(
     expected: Option<i64>,
 ) -> Result<Option<i64>> {
     let (table, column) = what.table_and_key();
-    let precondition = if expected.is_some() {
-        " AND version = $2"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "UPDATE {table} SET version = version + 1 WHERE {column} = $1{precondition} \
-         RETURNING version"
-    );
-    let mut update = sqlx::query_scalar::<_, i64>(&sql);
-    update = bind(update, &key);
+    let mut update = Sql::new(&format!(
+        "UPDATE {table} SET version = version + 1 WHERE {column} = "
+    ));
+    update.bind(key.clone());
     if let Some(expected) = expected {
-        update = update.bind(expected);
+        update.push(" AND version = ").bind(Arg::Int(expected));
     }
-    if let Some(version) = update.fetch_optional(&mut **tx).await? {
+    update.push(" RETURNING version");
+    if let Some((version,)) = update
+        .query_as::<(i64,)>()
+        .fetch_optional(&mut **tx)
+        .await?
+    {
         return Ok(Some(version));
     }
     // Nothing moved: either there is no such row, or it is at another version.
-    let current: Option<i64> = bind(
-        sqlx::query_scalar(&format!("SELECT version FROM {table} WHERE {column} = $1")),
-        &key,
-    )
-    .fetch_optional(&mut **tx)
-    .await?;
+    let mut read = Sql::new(&format!("SELECT version FROM {table} WHERE {column} = "));
+    read.bind(key);
+    let current: Option<(i64,)> = read.query_as().fetch_optional(&mut **tx).await?;
+    let current = current.map(|(version,)| version);
     match (current, expected) {
         (Some(current), _) => Err(StoreError::Stale { current }),
         (None, None | Some(0)) => Ok(None),
@@ -114,17 +110,5 @@ pub(crate) fn first_write(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Stale { current: 1 },
         _ => StoreError::Database(e),
-    }
-}
-
-fn bind<'q, O>(
-    query: sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyArguments<'q>>,
-    key: &'q Arg,
-) -> sqlx::query::QueryScalar<'q, Any, O, sqlx::any::AnyArguments<'q>> {
-    match key {
-        Arg::Int(v) => query.bind(*v),
-        Arg::Text(v) => query.bind(v.as_str()),
-        Arg::MaybeInt(v) => query.bind(*v),
-        Arg::MaybeText(v) => query.bind(v.as_deref()),
     }
 }

@@ -2,8 +2,8 @@
 //! identically, uniqueness is enforced, and every case change leaves its event.
 
 use backline_domain::{
-    CaseScope, CaseStatus, Channel, OrgKind, PartnerKind, PartnerKinds, Priority, Role,
-    TechnicalLevel, Tier,
+    CaseScope, CaseStatus, Channel, OrgId, OrgKind, PartnerKind, PartnerKinds, Priority, Role,
+    TechnicalLevel, Tier, UserId,
 };
 use backline_store::testing::{fresh_postgres, fresh_sqlite};
 use backline_store::{
@@ -265,14 +265,12 @@ async fn postgres_store_scenario() {
     scenario(fresh_postgres().await).await;
 }
 
-/// Concurrent creations share transactions on SQLite (group commit); one bad row must fail
-/// alone, and every other case must be stored exactly once.
-async fn concurrent_creations_fail_alone(config: StoreConfig) {
-    let store = Store::open(&config).await.unwrap();
+/// A customer organisation called `slug` and one customer in it.
+async fn customer(store: &Store, slug: &str) -> (OrgId, UserId) {
     let org = store
         .create_org(&NewOrg {
-            slug: "solo".into(),
-            name: "Solo".into(),
+            slug: slug.into(),
+            name: slug.into(),
             kind: OrgKind::Customer,
             partner_kinds: PartnerKinds::default(),
             technical_level: None,
@@ -282,8 +280,8 @@ async fn concurrent_creations_fail_alone(config: StoreConfig) {
         .unwrap();
     let user = store
         .create_user(&NewUser {
-            email: "solo@solo.example".into(),
-            name: "Solo".into(),
+            email: format!("asker@{slug}.example"),
+            name: "Asker".into(),
             role: Role::Customer,
             org: Some(org.id),
             tier: None,
@@ -291,31 +289,44 @@ async fn concurrent_creations_fail_alone(config: StoreConfig) {
         })
         .await
         .unwrap();
+    (org.id, user.id)
+}
+
+/// A plain case filed on the web by `requester` of `organization`.
+fn web_case(subject: &str, organization: OrgId, requester: UserId) -> NewCase {
+    NewCase {
+        subject: subject.into(),
+        description: "It stopped".into(),
+        priority: Priority::Normal,
+        product: None,
+        channel: Channel::Web,
+        tier: Tier::L1,
+        tags: vec![],
+        organization,
+        partner: None,
+        requester,
+        created_at: None,
+        routing: None,
+        escalation: None,
+    }
+}
+
+/// Concurrent creations share transactions on SQLite (group commit); one bad row must fail
+/// alone, and every other case must be stored exactly once.
+async fn concurrent_creations_fail_alone(config: StoreConfig) {
+    let store = Store::open(&config).await.unwrap();
+    let (org, requester) = customer(&store, "solo").await;
     let mut tasks = Vec::new();
     for i in 0..50 {
         let store = store.clone();
         // Case 17 names an organisation that does not exist: a foreign-key violation.
-        let organization = if i == 17 {
-            backline_domain::OrgId(999_999)
-        } else {
-            org.id
-        };
+        let organization = if i == 17 { OrgId(999_999) } else { org };
         tasks.push(tokio::spawn(async move {
             store
                 .create_case(&NewCase {
-                    subject: format!("case {i}"),
                     description: String::new(),
-                    priority: Priority::Normal,
-                    product: None,
                     channel: Channel::Api,
-                    tier: Tier::L1,
-                    tags: vec![],
-                    organization,
-                    partner: None,
-                    requester: user.id,
-                    created_at: None,
-                    routing: None,
-                    escalation: None,
+                    ..web_case(&format!("case {i}"), organization, requester)
                 })
                 .await
         }));
@@ -408,21 +419,7 @@ async fn page_counters_move_with_the_page(config: StoreConfig) {
         .create_user(&user("asker@pages.example", Role::Customer))
         .await
         .unwrap();
-    let new_case = |subject: &str| NewCase {
-        subject: subject.into(),
-        description: "It stopped".into(),
-        priority: Priority::Normal,
-        product: None,
-        channel: Channel::Web,
-        tier: Tier::L1,
-        tags: vec![],
-        organization: org.id,
-        partner: None,
-        requester: customer.id,
-        created_at: None,
-        routing: None,
-        escalation: None,
-    };
+    let new_case = |subject: &str| web_case(subject, org.id, customer.id);
     let case = store.create_case(&new_case("Sync stopped")).await.unwrap();
     let other = store.create_case(&new_case("Sync again")).await.unwrap();
     let now = Timestamp::now();
@@ -588,45 +585,10 @@ async fn clock_batches_write_each_case_they_read(config: StoreConfig) {
     use backline_store::testing::execute_raw;
     use backline_store::{CaseClock, ClocksUpdate};
     let store = Store::open(&config).await.unwrap();
-    let org = store
-        .create_org(&NewOrg {
-            slug: "clocks".into(),
-            name: "Clocks Ltd".into(),
-            kind: OrgKind::Customer,
-            partner_kinds: PartnerKinds::default(),
-            technical_level: None,
-            served_by: None,
-        })
-        .await
-        .unwrap();
-    let customer = store
-        .create_user(&NewUser {
-            email: "asker@clocks.example".into(),
-            name: "Asker".into(),
-            role: Role::Customer,
-            org: Some(org.id),
-            tier: None,
-            password_hash: None,
-        })
-        .await
-        .unwrap();
+    let (org, requester) = customer(&store, "clocks").await;
     for n in 0..450 {
         store
-            .create_case(&NewCase {
-                subject: format!("Clock {n}"),
-                description: "It stopped".into(),
-                priority: Priority::Normal,
-                product: None,
-                channel: Channel::Web,
-                tier: Tier::L1,
-                tags: vec![],
-                organization: org.id,
-                partner: None,
-                requester: customer.id,
-                created_at: None,
-                routing: None,
-                escalation: None,
-            })
+            .create_case(&web_case(&format!("Clock {n}"), org, requester))
             .await
             .unwrap();
     }
